@@ -1,0 +1,149 @@
+//! Admin accounts.
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+use super::password;
+use crate::db::schema::{admin_sessions, admins};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = admins)]
+pub struct Admin {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub created_at: String,
+}
+
+/// A normalised e-mail address, or the reason it is not one.
+pub fn parse_email(input: &str) -> Result<String, String> {
+    let email = input.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || "<>\"',;".contains(c))
+                && !domain.contains('@')
+        });
+    if email.is_empty() {
+        Err("must not be empty".to_string())
+    } else if valid {
+        Ok(email)
+    } else {
+        Err("must be an e-mail address like name@example.com".to_string())
+    }
+}
+
+pub fn count(conn: &mut SqliteConnection) -> Result<i64, AppError> {
+    Ok(admins::table.count().get_result(conn)?)
+}
+
+pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> Result<Option<Admin>, AppError> {
+    Ok(admins::table
+        .filter(admins::email.eq(email.trim().to_lowercase()))
+        .select(Admin::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find(conn: &mut SqliteConnection, id: &str) -> Result<Admin, AppError> {
+    Ok(admins::table
+        .find(id)
+        .select(Admin::as_select())
+        .first(conn)?)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum CreateError {
+    Email(String),
+    Password(String),
+    EmailTaken,
+    /// Setup only: another admin was created meanwhile.
+    NotFirst,
+}
+
+/// Creates an admin. With `only_if_first`, refuses when any admin exists (the setup page),
+/// checked in the same transaction as the insert.
+pub fn create(
+    conn: &mut SqliteConnection,
+    email: &str,
+    password_text: &str,
+    only_if_first: bool,
+) -> Result<Result<Admin, CreateError>, AppError> {
+    let email = match parse_email(email) {
+        Ok(e) => e,
+        Err(m) => return Ok(Err(CreateError::Email(m))),
+    };
+    if let Err(m) = password::check_new(password_text) {
+        return Ok(Err(CreateError::Password(m)));
+    }
+    let hash = password::hash(password_text)?;
+    conn.immediate_transaction(|conn| {
+        if only_if_first && count(conn)? > 0 {
+            return Ok(Err(CreateError::NotFirst));
+        }
+        if find_by_email(conn, &email)?.is_some() {
+            return Ok(Err(CreateError::EmailTaken));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        diesel::insert_into(admins::table)
+            .values((
+                admins::id.eq(&id),
+                admins::email.eq(&email),
+                admins::password_hash.eq(&hash),
+                admins::created_at.eq(crate::db::now()),
+            ))
+            .execute(conn)?;
+        Ok(Ok(find(conn, &id)?))
+    })
+}
+
+/// Changes a password and ends every session of that admin.
+pub fn change_password(
+    conn: &mut SqliteConnection,
+    admin_id: &str,
+    new_password: &str,
+) -> Result<Result<(), String>, AppError> {
+    if let Err(m) = password::check_new(new_password) {
+        return Ok(Err(m));
+    }
+    let hash = password::hash(new_password)?;
+    conn.immediate_transaction(|conn| {
+        diesel::update(admins::table.find(admin_id))
+            .set(admins::password_hash.eq(hash))
+            .execute(conn)?;
+        diesel::delete(admin_sessions::table.filter(admin_sessions::admin_id.eq(admin_id)))
+            .execute(conn)?;
+        Ok(Ok(()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            parse_email("  Ada@Example.COM "),
+            Ok("ada@example.com".to_string())
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "<a>@x.com",
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
+}

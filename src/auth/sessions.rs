@@ -1,0 +1,159 @@
+//! Server-side admin sessions. The cookie holds a random token; the database holds its
+//! SHA-256. Deleting the row ends the session for every copy of the cookie.
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::db::schema::{admin_sessions, admins};
+use crate::error::AppError;
+
+/// A signed-in admin, as the request sees them.
+#[derive(Debug, Clone)]
+pub struct AdminSession {
+    pub token_hash: String,
+    pub admin_id: String,
+    pub email: String,
+    pub elevated_until: Option<time::OffsetDateTime>,
+}
+
+impl AdminSession {
+    /// Seconds of elevation left, or `None` when the session is not elevated.
+    pub fn elevation_left(&self) -> Option<i64> {
+        let left = (self.elevated_until? - time::OffsetDateTime::now_utc()).whole_seconds();
+        (left > 0).then_some(left)
+    }
+
+    pub fn is_elevated(&self) -> bool {
+        self.elevation_left().is_some()
+    }
+}
+
+/// A form posted while the session was not elevated, kept for the page it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub path: String,
+    pub form: Vec<(String, String)>,
+}
+
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn elevated_until(minutes: i64) -> String {
+    crate::db::format_time(time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+}
+
+/// Starts a session for an admin who just proved their password; it starts elevated.
+/// Returns the token for the cookie.
+pub fn start(
+    conn: &mut SqliteConnection,
+    admin_id: &str,
+    elevation_minutes: i64,
+) -> Result<String, AppError> {
+    let token = random_token();
+    diesel::insert_into(admin_sessions::table)
+        .values((
+            admin_sessions::token_hash.eq(hash_token(&token)),
+            admin_sessions::admin_id.eq(admin_id),
+            admin_sessions::created_at.eq(crate::db::now()),
+            admin_sessions::elevated_until.eq(elevated_until(elevation_minutes)),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+pub fn lookup(conn: &mut SqliteConnection, token: &str) -> Result<Option<AdminSession>, AppError> {
+    let row: Option<(String, String, String, Option<String>)> = admin_sessions::table
+        .inner_join(admins::table)
+        .filter(admin_sessions::token_hash.eq(hash_token(token)))
+        .select((
+            admin_sessions::token_hash,
+            admin_sessions::admin_id,
+            admins::email,
+            admin_sessions::elevated_until,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(
+        row.map(|(token_hash, admin_id, email, until)| AdminSession {
+            token_hash,
+            admin_id,
+            email,
+            elevated_until: until.as_deref().and_then(crate::db::parse_time),
+        }),
+    )
+}
+
+pub fn end(conn: &mut SqliteConnection, session: &AdminSession) -> Result<(), AppError> {
+    diesel::delete(admin_sessions::table.find(&session.token_hash)).execute(conn)?;
+    Ok(())
+}
+
+pub fn elevate(
+    conn: &mut SqliteConnection,
+    session: &AdminSession,
+    minutes: i64,
+) -> Result<(), AppError> {
+    diesel::update(admin_sessions::table.find(&session.token_hash))
+        .set(admin_sessions::elevated_until.eq(elevated_until(minutes)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn end_elevation(conn: &mut SqliteConnection, session: &AdminSession) -> Result<(), AppError> {
+    diesel::update(admin_sessions::table.find(&session.token_hash))
+        .set(admin_sessions::elevated_until.eq(None::<String>))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn save_draft(
+    conn: &mut SqliteConnection,
+    session: &AdminSession,
+    draft: &Draft,
+) -> Result<(), AppError> {
+    let form = serde_urlencoded::to_string(&draft.form).map_err(AppError::internal)?;
+    diesel::update(admin_sessions::table.find(&session.token_hash))
+        .set((
+            admin_sessions::draft_path.eq(&draft.path),
+            admin_sessions::draft_form.eq(form),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Takes the draft kept for `path`, if any; it is handed out once.
+pub fn take_draft(
+    conn: &mut SqliteConnection,
+    session: &AdminSession,
+    path: &str,
+) -> Result<Option<Draft>, AppError> {
+    let row: (Option<String>, Option<String>) = admin_sessions::table
+        .find(&session.token_hash)
+        .select((admin_sessions::draft_path, admin_sessions::draft_form))
+        .first(conn)?;
+    match row {
+        (Some(draft_path), Some(form)) if draft_path == path => {
+            diesel::update(admin_sessions::table.find(&session.token_hash))
+                .set((
+                    admin_sessions::draft_path.eq(None::<String>),
+                    admin_sessions::draft_form.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            let form = serde_urlencoded::from_str(&form).unwrap_or_default();
+            Ok(Some(Draft {
+                path: draft_path,
+                form,
+            }))
+        }
+        _ => Ok(None),
+    }
+}

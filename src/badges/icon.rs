@@ -1,0 +1,323 @@
+//! Badge icons: a built-in set shipped with Insignia, uploaded SVGs (sanitised), or an
+//! absolute http(s) URL. Each has one canonical text form, which is what is stored and
+//! what the API returns.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
+
+use super::rules::{Field, FieldError, Rule};
+use crate::assets::StaticAssets;
+
+pub const URL_MAX: usize = 2048;
+pub const UPLOAD_MAX_BYTES: usize = 250 * 1024;
+const BUILTIN_PREFIX: &str = "/static/icons/";
+const UPLOAD_PREFIX: &str = "/icons/";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Icon {
+    None,
+    Builtin(String),
+    Upload(String),
+    Url(String),
+}
+
+/// The built-in icons by name, each as inline SVG markup ready to sit inside a badge.
+static BUILTIN: LazyLock<BTreeMap<String, String>> = LazyLock::new(|| {
+    StaticAssets::iter()
+        .filter_map(|path| {
+            let name = path
+                .strip_prefix("icons/")?
+                .strip_suffix(".svg")?
+                .to_string();
+            let file = StaticAssets::get(&path)?;
+            let svg = String::from_utf8_lossy(&file.data);
+            let start = svg.find("<svg")?;
+            let markup = svg[start..]
+                .replacen("<svg", "<svg aria-hidden=\"true\" focusable=\"false\"", 1)
+                .replace("width=\"24\"", "")
+                .replace("height=\"24\"", "");
+            Some((name, markup))
+        })
+        .collect()
+});
+
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTIN.keys().map(String::as_str)
+}
+
+pub fn builtin_svg(name: &str) -> Option<&'static str> {
+    BUILTIN.get(name).map(String::as_str)
+}
+
+impl Icon {
+    /// Accepts the canonical forms, plus a bare built-in name ("star").
+    pub fn parse(input: &str) -> Result<Icon, FieldError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Ok(Icon::None);
+        }
+        let builtin = s
+            .strip_prefix(BUILTIN_PREFIX)
+            .and_then(|rest| rest.strip_suffix(".svg"))
+            .unwrap_or(s);
+        if BUILTIN.contains_key(builtin) {
+            return Ok(Icon::Builtin(builtin.to_string()));
+        }
+        if let Some(id) = s
+            .strip_prefix(UPLOAD_PREFIX)
+            .and_then(|rest| rest.strip_suffix(".svg"))
+            .filter(|id| uuid::Uuid::parse_str(id).is_ok())
+        {
+            return Ok(Icon::Upload(id.to_string()));
+        }
+        let lower = s.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            if s.chars().count() > URL_MAX {
+                return Err(FieldError::new(
+                    Field::Icon,
+                    Rule::MaxLength,
+                    format!("URL must be at most {URL_MAX} characters"),
+                ));
+            }
+            let has_host = s.split_once("://").is_some_and(|(_, rest)| {
+                rest.split(['/', '?', '#'])
+                    .next()
+                    .is_some_and(|h| !h.is_empty())
+            });
+            let clean = !s
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "\"'<>\\`".contains(c));
+            if has_host && clean {
+                return Ok(Icon::Url(s.to_string()));
+            }
+        }
+        Err(FieldError::new(
+            Field::Icon,
+            Rule::Format,
+            "must be a built-in icon, an uploaded SVG, or an http:// or https:// URL",
+        ))
+    }
+
+    /// The stored and returned text form.
+    pub fn canonical(&self) -> String {
+        match self {
+            Icon::None => String::new(),
+            Icon::Builtin(name) => format!("{BUILTIN_PREFIX}{name}.svg"),
+            Icon::Upload(id) => format!("{UPLOAD_PREFIX}{id}.svg"),
+            Icon::Url(url) => url.clone(),
+        }
+    }
+
+    /// Parses a stored value; stored values were validated on the way in.
+    pub fn from_stored(s: &str) -> Icon {
+        Icon::parse(s).unwrap_or(Icon::None)
+    }
+}
+
+/// Cleans an uploaded SVG: keeps only drawing elements and presentation attributes, so no
+/// script, event handler, `foreignObject`, style sheet or external reference survives.
+pub fn sanitize_svg(bytes: &[u8]) -> Result<String, FieldError> {
+    let bad = |m: &str| FieldError::new(Field::Icon, Rule::Format, m.to_string());
+    if bytes.len() > UPLOAD_MAX_BYTES {
+        return Err(FieldError::new(
+            Field::Icon,
+            Rule::MaxLength,
+            "uploaded SVG must be at most 250 KB",
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("uploaded file is not a text SVG"))?;
+    if !text.contains("<svg") {
+        return Err(bad("uploaded file is not an SVG image"));
+    }
+    let tags: HashSet<&str> = [
+        "svg",
+        "g",
+        "path",
+        "circle",
+        "ellipse",
+        "line",
+        "polyline",
+        "polygon",
+        "rect",
+        "title",
+        "desc",
+        "defs",
+        "lineargradient",
+        "radialgradient",
+        "stop",
+        "clippath",
+        "mask",
+        "symbol",
+        "linearGradient",
+        "radialGradient",
+        "clipPath",
+    ]
+    .into_iter()
+    .collect();
+    let attributes: HashSet<&str> = [
+        "xmlns",
+        "viewBox",
+        "viewbox",
+        "width",
+        "height",
+        "x",
+        "y",
+        "x1",
+        "y1",
+        "x2",
+        "y2",
+        "cx",
+        "cy",
+        "r",
+        "rx",
+        "ry",
+        "d",
+        "points",
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "clip-rule",
+        "stroke",
+        "stroke-width",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "stroke-opacity",
+        "opacity",
+        "transform",
+        "id",
+        "offset",
+        "stop-color",
+        "stop-opacity",
+        "gradientUnits",
+        "gradientTransform",
+        "preserveAspectRatio",
+        "clip-path",
+        "mask",
+        "class",
+        "version",
+    ]
+    .into_iter()
+    .collect();
+    let clean = ammonia::Builder::default()
+        .tags(tags)
+        .generic_attributes(attributes)
+        .tag_attributes(Default::default())
+        .url_schemes(HashSet::new())
+        .link_rel(None)
+        .strip_comments(true)
+        .clean_content_tags(
+            ["script", "style", "foreignObject", "foreignobject"]
+                .into_iter()
+                .collect(),
+        )
+        .clean(text)
+        .to_string();
+    let start = clean
+        .find("<svg")
+        .ok_or_else(|| bad("uploaded file has no <svg> element"))?;
+    let mut svg = clean[start..].to_string();
+    // Attribute values may reference other documents through url(…); only local #ids may stay.
+    if svg.contains("url(")
+        && svg
+            .split("url(")
+            .skip(1)
+            .any(|rest| !rest.trim_start().starts_with('#'))
+    {
+        return Err(bad("uploaded SVG refers to external resources"));
+    }
+    if !svg.starts_with("<svg xmlns=") && !svg[..svg.find('>').unwrap_or(0)].contains("xmlns=") {
+        svg = svg.replacen("<svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"", 1);
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ships_at_least_24_builtin_icons() {
+        assert!(builtin_names().count() >= 24);
+        let star = builtin_svg("star").unwrap_or_default();
+        assert!(star.starts_with("<svg aria-hidden=\"true\""));
+    }
+
+    #[test]
+    fn parses_every_kind_and_round_trips() {
+        let id = uuid::Uuid::new_v4().to_string();
+        let cases = [
+            ("", Icon::None),
+            ("star", Icon::Builtin("star".into())),
+            ("/static/icons/star.svg", Icon::Builtin("star".into())),
+            (&format!("/icons/{id}.svg"), Icon::Upload(id.clone())),
+            (
+                "https://example.com/a.png",
+                Icon::Url("https://example.com/a.png".into()),
+            ),
+        ];
+        for (text, icon) in cases {
+            let parsed = Icon::parse(text);
+            assert_eq!(parsed, Ok(icon.clone()), "{text}");
+            assert_eq!(Icon::parse(&icon.canonical()), Ok(icon));
+        }
+    }
+
+    #[test]
+    fn refuses_other_schemes_paths_and_long_urls() {
+        for bad in [
+            "javascript:alert(1)",
+            "data:image/svg+xml,<svg/>",
+            "/etc/passwd",
+            "ftp://example.com/x.svg",
+            "https://",
+            "https://ex ample.com/",
+            "https://example.com/\"onload=",
+            "not-a-builtin",
+        ] {
+            assert_eq!(Icon::parse(bad).unwrap_err().rule, Rule::Format, "{bad}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(URL_MAX));
+        assert_eq!(Icon::parse(&long).unwrap_err().rule, Rule::MaxLength);
+    }
+
+    #[test]
+    fn sanitising_removes_scripts_handlers_and_foreign_objects() {
+        let evil = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)"><script>alert(2)</script><foreignObject><div>hi</div></foreignObject><a href="javascript:alert(3)"><circle cx="5" cy="5" r="4" fill="red" onclick="alert(4)"/></a><image href="https://evil.example/x.png"/></svg>"#;
+        let clean = sanitize_svg(evil).unwrap_or_default();
+        assert!(clean.starts_with("<svg"), "{clean}");
+        assert!(clean.contains("viewBox=\"0 0 10 10\""), "{clean}");
+        assert!(
+            clean.contains("xmlns=\"http://www.w3.org/2000/svg\""),
+            "{clean}"
+        );
+        assert!(clean.contains("<circle"), "{clean}");
+        for gone in [
+            "script",
+            "alert",
+            "onload",
+            "onclick",
+            "foreignObject",
+            "href",
+            "evil",
+            "<image",
+        ] {
+            assert!(!clean.contains(gone), "{gone} survived in {clean}");
+        }
+    }
+
+    #[test]
+    fn refuses_non_svg_and_oversized_uploads() {
+        assert!(sanitize_svg(b"GIF89a").is_err());
+        assert!(sanitize_svg(&[0xff, 0xfe, 0x00]).is_err());
+        let big = format!("<svg>{}</svg>", " ".repeat(UPLOAD_MAX_BYTES));
+        assert_eq!(
+            sanitize_svg(big.as_bytes()).unwrap_err().rule,
+            Rule::MaxLength
+        );
+        let external = br#"<svg><rect fill="url(https://evil.example/#x)"/></svg>"#;
+        assert!(sanitize_svg(external).is_err());
+    }
+}

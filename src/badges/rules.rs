@@ -1,0 +1,332 @@
+//! The rules a badge must satisfy (SPEC §2), as parsers: raw input in, a valid badge or
+//! the list of every broken rule out. The dashboard and the JSON API both call these.
+
+use super::color::{self, Color};
+use super::icon::Icon;
+
+/// A badge field that input can be wrong about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Title,
+    Description,
+    BackgroundColor,
+    TextColor,
+    Icon,
+    SelfAssignable,
+}
+
+impl Field {
+    /// The HTML form field name (snake_case of the API name).
+    pub fn form_name(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Description => "description",
+            Field::BackgroundColor => "background_color",
+            Field::TextColor => "text_color",
+            Field::Icon => "icon",
+            Field::SelfAssignable => "self_assignable",
+        }
+    }
+
+    /// The JSON API path of the field, as in a Wix `fieldViolations` entry.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Field::Title => "badge.title",
+            Field::Description => "badge.description",
+            Field::BackgroundColor => "badge.backgroundColor",
+            Field::TextColor => "badge.textColor",
+            Field::Icon => "badge.icon",
+            Field::SelfAssignable => "badge.selfAssignable",
+        }
+    }
+}
+
+/// Which kind of rule was broken (the Wix `violatedRule` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Required,
+    MaxLength,
+    Format,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: Field,
+    pub rule: Rule,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: Field, rule: Rule, message: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            rule,
+            message: message.into(),
+        }
+    }
+}
+
+pub const TITLE_MAX: usize = 100;
+pub const DESCRIPTION_MAX: usize = 1500;
+
+/// A trimmed, non-empty title of at most 100 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub fn parse(input: &str) -> Result<Title, FieldError> {
+        let t = input.trim();
+        if t.is_empty() {
+            return Err(FieldError::new(
+                Field::Title,
+                Rule::Required,
+                "must not be empty",
+            ));
+        }
+        if t.chars().count() > TITLE_MAX {
+            return Err(FieldError::new(
+                Field::Title,
+                Rule::MaxLength,
+                format!("must be at most {TITLE_MAX} characters"),
+            ));
+        }
+        Ok(Title(t.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key uniqueness is checked on: two titles differing only in case clash.
+    pub fn unique_key(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    /// The slug stem: lowercase ASCII letters and digits separated by single dashes.
+    pub fn slug_base(&self) -> String {
+        let mut slug = String::new();
+        for c in self.0.chars().flat_map(fold_to_ascii) {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        while slug.ends_with('-') {
+            slug.pop();
+        }
+        if slug.is_empty() {
+            "badge".to_string()
+        } else {
+            slug
+        }
+    }
+}
+
+/// Common Latin letters with accents become their plain letter, so "Café" slugs as "cafe".
+fn fold_to_ascii(c: char) -> Vec<char> {
+    let plain = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
+        'ç' | 'Ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+        'ñ' | 'Ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+        'ý' | 'ÿ' | 'Ý' => 'y',
+        'ß' => return vec!['s', 's'],
+        'æ' | 'Æ' => return vec!['a', 'e'],
+        other => other,
+    };
+    vec![plain]
+}
+
+/// Picks the first free slug: `base`, then `base-2`, `base-3`, …
+pub fn first_free_slug(base: &str, taken: &[String]) -> String {
+    if !taken.iter().any(|t| t == base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|candidate| !taken.contains(candidate))
+        .unwrap_or_else(|| base.to_string())
+}
+
+pub fn parse_description(input: &str) -> Result<String, FieldError> {
+    let d = input.trim();
+    if d.chars().count() > DESCRIPTION_MAX {
+        return Err(FieldError::new(
+            Field::Description,
+            Rule::MaxLength,
+            format!("must be at most {DESCRIPTION_MAX} characters"),
+        ));
+    }
+    Ok(d.to_string())
+}
+
+/// Everything a badge editor or API call submits, as raw text.
+#[derive(Debug, Clone, Default)]
+pub struct BadgeInput {
+    pub title: String,
+    pub description: String,
+    pub background_color: String,
+    pub text_color: String,
+    pub icon: String,
+    pub permissions_enabled: bool,
+    pub self_assignable: bool,
+}
+
+/// A badge's fields after every rule passed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidBadge {
+    pub title: Title,
+    pub description: String,
+    pub background_color: Color,
+    pub text_color: Color,
+    pub icon: Icon,
+    pub permissions_enabled: bool,
+    pub self_assignable: bool,
+}
+
+impl BadgeInput {
+    /// Checks every rule and reports every broken one, not only the first.
+    pub fn parse(&self) -> Result<ValidBadge, Vec<FieldError>> {
+        let title = Title::parse(&self.title);
+        let description = parse_description(&self.description);
+        let background = Color::parse(
+            Field::BackgroundColor,
+            &self.background_color,
+            color::DEFAULT_BACKGROUND,
+        );
+        let text = Color::parse(Field::TextColor, &self.text_color, color::DEFAULT_TEXT);
+        let icon = Icon::parse(&self.icon);
+        let combination = if self.permissions_enabled && self.self_assignable {
+            Err(FieldError::new(
+                Field::SelfAssignable,
+                Rule::Other,
+                "a badge that grants page permissions cannot also be self-assignable",
+            ))
+        } else {
+            Ok(())
+        };
+        match (title, description, background, text, icon, combination) {
+            (
+                Ok(title),
+                Ok(description),
+                Ok(background_color),
+                Ok(text_color),
+                Ok(icon),
+                Ok(()),
+            ) => Ok(ValidBadge {
+                title,
+                description,
+                background_color,
+                text_color,
+                icon,
+                permissions_enabled: self.permissions_enabled,
+                self_assignable: self.self_assignable,
+            }),
+            (title, description, background, text, icon, combination) => Err([
+                title.err(),
+                description.err(),
+                background.err(),
+                text.err(),
+                icon.err(),
+                combination.err(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(title: &str) -> BadgeInput {
+        BadgeInput {
+            title: title.into(),
+            ..BadgeInput::default()
+        }
+    }
+
+    #[test]
+    fn title_is_trimmed_and_limited() {
+        assert_eq!(
+            Title::parse("  Gold  ").map(|t| t.0),
+            Ok("Gold".to_string())
+        );
+        assert_eq!(Title::parse("   ").unwrap_err().rule, Rule::Required);
+        assert!(Title::parse(&"é".repeat(100)).is_ok());
+        assert_eq!(
+            Title::parse(&"a".repeat(101)).unwrap_err().rule,
+            Rule::MaxLength
+        );
+    }
+
+    #[test]
+    fn title_key_ignores_case() {
+        let a = Title::parse("Gold Star").map(|t| t.unique_key());
+        let b = Title::parse("gOLD sTAR").map(|t| t.unique_key());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn slugs_are_lowercase_ascii_with_dashes() {
+        let slug = |s: &str| Title::parse(s).map(|t| t.slug_base()).unwrap_or_default();
+        assert_eq!(slug("Top Contributor 2026!"), "top-contributor-2026");
+        assert_eq!(slug("  Café -- Crème  "), "cafe-creme");
+        assert_eq!(slug("★★★"), "badge");
+        assert_eq!(slug("Straße"), "strasse");
+    }
+
+    #[test]
+    fn slug_clashes_get_numbered_suffixes() {
+        assert_eq!(first_free_slug("gold", &[]), "gold");
+        let taken = vec!["gold".to_string(), "gold-2".to_string()];
+        assert_eq!(first_free_slug("gold", &taken), "gold-3");
+    }
+
+    #[test]
+    fn description_is_limited_to_1500_characters() {
+        assert!(parse_description(&"x".repeat(1500)).is_ok());
+        let err = parse_description(&"x".repeat(1501)).unwrap_err();
+        assert_eq!((err.field, err.rule), (Field::Description, Rule::MaxLength));
+    }
+
+    #[test]
+    fn defaults_apply_to_empty_colours() {
+        let badge = input("Gold").parse().expect("valid");
+        assert_eq!(badge.background_color.hex(), "#796EFF");
+        assert_eq!(badge.text_color.hex(), "#FFFFFF");
+        assert_eq!(badge.icon, Icon::None);
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported() {
+        let bad = BadgeInput {
+            title: "".into(),
+            description: "x".repeat(1501),
+            background_color: "red".into(),
+            text_color: "#12345".into(),
+            icon: "javascript:alert(1)".into(),
+            permissions_enabled: true,
+            self_assignable: true,
+        };
+        let fields: Vec<Field> = bad.parse().unwrap_err().iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            vec![
+                Field::Title,
+                Field::Description,
+                Field::BackgroundColor,
+                Field::TextColor,
+                Field::Icon,
+                Field::SelfAssignable
+            ]
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! The SQLite pool, its per-connection settings, the embedded migrations, and `run`, which
+//! moves a blocking diesel call off the async executor.
+
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::AppError;
+
+pub type DbPool = Pool<ConnectionManager<SqliteConnection>>;
+pub type DbConn = PooledConnection<ConnectionManager<SqliteConnection>>;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+#[derive(Debug)]
+struct Pragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Opens (creating if needed) the database file and applies pending migrations.
+pub fn open(path: &str) -> Result<DbPool, AppError> {
+    let manager = ConnectionManager::<SqliteConnection>::new(path);
+    let pool = Pool::builder()
+        .max_size(8)
+        .connection_customizer(Box::new(Pragmas))
+        .build(manager)
+        .map_err(|e| AppError::internal(format!("cannot open database {path}: {e}")))?;
+    let mut conn = pool.get().map_err(AppError::internal)?;
+    conn.run_pending_migrations(MIGRATIONS)
+        .map_err(|e| AppError::internal(format!("migrations failed: {e}")))?;
+    Ok(pool)
+}
+
+/// Runs a blocking database closure on the blocking thread pool.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut SqliteConnection) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(AppError::internal)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(AppError::internal)?
+}
+
+/// The current time as stored and returned everywhere: RFC 3339, UTC, milliseconds.
+pub fn now() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+pub fn format_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+pub fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}

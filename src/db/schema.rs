@@ -1,0 +1,87 @@
+// Mirrors migrations/sqlite; keep in step with every migration.
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    admins (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    admin_sessions (token_hash) {
+        token_hash -> Text,
+        admin_id -> Text,
+        created_at -> Text,
+        elevated_until -> Nullable<Text>,
+        draft_path -> Nullable<Text>,
+        draft_form -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Integer,
+        account -> Text,
+        failed_at -> Text,
+    }
+}
+
+diesel::table! {
+    icon_uploads (id) {
+        id -> Text,
+        svg -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    badges (id) {
+        id -> Text,
+        title -> Text,
+        title_key -> Text,
+        slug -> Text,
+        description -> Text,
+        background_color -> Text,
+        text_color -> Text,
+        icon -> Text,
+        permissions_enabled -> Bool,
+        self_assignable -> Bool,
+        position -> Integer,
+        member_count -> BigInt,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Text,
+        actor -> Text,
+        action -> Text,
+        badge_id -> Nullable<Text>,
+        target -> Text,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(admin_sessions -> admins (admin_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    admins,
+    admin_sessions,
+    login_failures,
+    icon_uploads,
+    badges,
+    audit_log,
+);

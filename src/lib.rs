@@ -1,0 +1,48 @@
+//! Insignia: self-hosted member badges.
+//!
+//! Domain modules (`badges`, `auth`, `audit`) hold the rules and storage and know nothing of
+//! HTTP; `web` turns requests into domain calls and pages.
+
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod badges;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod web;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+
+use crate::config::Settings;
+use crate::error::AppError;
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database (applying migrations), binds the address and prepares the server.
+    pub fn build(settings: Settings) -> Result<Application, AppError> {
+        let pool = db::open(&settings.database)?;
+        let key = web::session::signing_key(&pool, settings.secret_key.as_deref())?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| AppError::internal(format!("cannot listen on {}: {e}", settings.bind)))?;
+        let port = listener.local_addr().map_err(AppError::internal)?.port();
+        let server = web::server(listener, pool, settings, key)?;
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,155 @@
+//! The `insignia` command: serve, demo, admin create.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::{Parser, Subcommand};
+use insignia::config::Settings;
+use insignia::{Application, auth::admins, db, demo};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
+
+#[derive(Parser)]
+#[command(name = "insignia", version, about = "Self-hosted member badges")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct DatabaseArg {
+    /// SQLite database file (created when missing).
+    #[arg(long, env = "INSIGNIA_DATABASE", default_value = "insignia.db")]
+    database: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "INSIGNIA_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+        /// Minutes a password confirmation unlocks restricted operations.
+        #[arg(long, env = "INSIGNIA_ELEVATION_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(i64).range(1..=1440))]
+        elevation_minutes: i64,
+        /// Mark the session cookie Secure (set when Insignia is served over https).
+        #[arg(long, env = "INSIGNIA_SECURE_COOKIES", default_value_t = false)]
+        secure_cookies: bool,
+    },
+    /// Fill a database with a demo site.
+    Demo {
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Manage admin accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("insignia: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve {
+            bind,
+            db,
+            elevation_minutes,
+            secure_cookies,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+                )
+                .with_span_events(FmtSpan::CLOSE)
+                .init();
+            let mut settings = Settings::new(bind, db.database);
+            settings.elevation_minutes = elevation_minutes;
+            settings.secure_cookies = secure_cookies;
+            settings.secret_key = std::env::var("INSIGNIA_SECRET_KEY").ok();
+            actix_web::rt::System::new().block_on(async move {
+                let app =
+                    Application::build(settings.clone()).map_err(|e| format!("{e}: {e:?}"))?;
+                tracing::info!(
+                    "Insignia listening on http://{}:{} (database {})",
+                    settings
+                        .bind
+                        .rsplit_once(':')
+                        .map_or("127.0.0.1", |(host, _)| host),
+                    app.port(),
+                    settings.database
+                );
+                app.run_until_stopped().await.map_err(|e| e.to_string())
+            })
+        }
+        Command::Demo { db } => {
+            let pool = db::open(&db.database).map_err(|e| format!("{e:?}"))?;
+            let report = demo::fill(&pool).map_err(|e| format!("{e:?}"))?;
+            println!("{report}");
+            println!(
+                "Start it with: cargo run --release -- serve --database {}",
+                db.database
+            );
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email, db },
+        } => {
+            let password = read_password()?;
+            let pool = db::open(&db.database).map_err(|e| format!("{e:?}"))?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            match admins::create(&mut conn, &email, &password, false)
+                .map_err(|e| format!("{e:?}"))?
+            {
+                Ok(admin) => {
+                    println!(
+                        "Admin {} created. Sign in at /dashboard/login.",
+                        admin.email
+                    );
+                    Ok(())
+                }
+                Err(admins::CreateError::Email(m)) => Err(format!("e-mail {m}")),
+                Err(admins::CreateError::Password(m)) => Err(format!("password {m}")),
+                Err(admins::CreateError::EmailTaken) => Err(format!("{email} is already an admin")),
+                Err(admins::CreateError::NotFirst) => Err("an admin already exists".to_string()),
+            }
+        }
+    }
+}
+
+/// One line from standard input; prompts when it is a terminal.
+fn read_password() -> Result<String, String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}

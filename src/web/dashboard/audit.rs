@@ -1,0 +1,90 @@
+//! The audit log page: newest first, paged by id, filterable by badge.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::{self, AuditEntry};
+use crate::badges::store;
+use crate::db;
+use crate::error::AppError;
+use crate::web::extract::CurrentAdmin;
+use crate::web::layout::Layout;
+use crate::web::views::short_time;
+use crate::web::{AppState, render, url_encode};
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    badge: Option<String>,
+    before: Option<i64>,
+}
+
+struct BadgeOption {
+    id: String,
+    title: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/audit.html")]
+struct AuditPage {
+    layout: Layout,
+    entries: Vec<(AuditEntry, String)>,
+    badges: Vec<BadgeOption>,
+    badge: String,
+    older_link: Option<String>,
+    newest_link: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    query: web::Query<AuditQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let badge = query.badge.filter(|b| !b.is_empty());
+    let filter = badge.clone();
+    let (entries, badges) = db::run(&state.pool, move |conn| {
+        // One extra row tells whether an older page exists.
+        let entries = audit::page(conn, filter.as_deref(), query.before, PAGE_SIZE + 1)?;
+        Ok((entries, store::list_in_order(conn)?))
+    })
+    .await?;
+    let has_older = entries.len() as i64 > PAGE_SIZE;
+    let entries: Vec<AuditEntry> = entries.into_iter().take(PAGE_SIZE as usize).collect();
+    let badge_param = badge
+        .as_deref()
+        .map(|b| format!("badge={}&", url_encode(b)))
+        .unwrap_or_default();
+    let older_link = match (has_older, entries.last()) {
+        (true, Some(last)) => Some(format!("/dashboard/audit?{badge_param}before={}", last.id)),
+        _ => None,
+    };
+    let newest_link = query
+        .before
+        .map(|_| format!("/dashboard/audit?{}", badge_param.trim_end_matches('&')));
+    render(&AuditPage {
+        layout: Layout::new(&session, Some(&admin.0), "Audit log", req.path()),
+        entries: entries
+            .into_iter()
+            .map(|e| {
+                let at = short_time(&e.at);
+                (e, at)
+            })
+            .collect(),
+        badges: badges
+            .into_iter()
+            .map(|b| BadgeOption {
+                id: b.id,
+                title: b.title,
+            })
+            .collect(),
+        badge: badge.unwrap_or_default(),
+        older_link,
+        newest_link,
+    })
+}

@@ -1,0 +1,449 @@
+//! Setup, sign-in, sign-out, elevation and the account page.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::admins::{self, CreateError};
+use crate::auth::{password, sessions, throttle};
+use crate::db;
+use crate::error::AppError;
+use crate::web::extract::{CurrentAdmin, MaybeAdmin};
+use crate::web::forms::Errors;
+use crate::web::layout::Layout;
+use crate::web::session::{self as cookie, FlashKind};
+use crate::web::{AppState, render_with, safe_next, see_other};
+
+const HOME: &str = "/dashboard/badges";
+
+fn throttle_key(email: &str) -> String {
+    format!("admin:{}", email.trim().to_lowercase())
+}
+
+pub async fn home(state: web::Data<AppState>, admin: MaybeAdmin) -> Result<HttpResponse, AppError> {
+    if admin.0.is_some() {
+        return Ok(see_other(HOME));
+    }
+    let admins = db::run(&state.pool, admins::count).await?;
+    Ok(see_other(if admins == 0 {
+        "/dashboard/setup"
+    } else {
+        "/dashboard/login"
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/setup.html")]
+struct SetupPage {
+    layout: Layout,
+    email: String,
+    errors: Errors,
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+async fn ensure_no_admin(state: &AppState) -> Result<(), AppError> {
+    match db::run(&state.pool, admins::count).await? {
+        0 => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+pub async fn setup_form(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    ensure_no_admin(&state).await?;
+    let page = SetupPage {
+        layout: Layout::new(&session, None, "Set up Insignia", "/dashboard/setup"),
+        email: String::new(),
+        errors: Errors::default(),
+    };
+    render_with(StatusCode::OK, &page)
+}
+
+pub async fn setup(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<SetupForm>,
+) -> Result<HttpResponse, AppError> {
+    ensure_no_admin(&state).await?;
+    let form = form.into_inner();
+    let mut errors = Errors::default();
+    if let Err(m) = admins::parse_email(&form.email) {
+        errors.add("email", m);
+    }
+    if let Err(m) = password::check_new(&form.password) {
+        errors.add("password", m);
+    }
+    if form.password != form.password_confirm {
+        errors.add("password_confirm", "does not match the password");
+    }
+    if errors.is_empty() {
+        let (email, pw) = (form.email.clone(), form.password.clone());
+        let minutes = state.settings.elevation_minutes;
+        let outcome = db::run(&state.pool, move |conn| {
+            Ok(match admins::create(conn, &email, &pw, true)? {
+                Ok(admin) => Ok(sessions::start(conn, &admin.id, minutes)?),
+                Err(e) => Err(e),
+            })
+        })
+        .await?;
+        match outcome {
+            Ok(token) => {
+                cookie::sign_in_admin(&session, &token)?;
+                cookie::flash(
+                    &session,
+                    FlashKind::Success,
+                    "Welcome to Insignia. Create your first badge.",
+                );
+                return Ok(see_other(HOME));
+            }
+            Err(CreateError::Email(m)) => errors.add("email", m),
+            Err(CreateError::Password(m)) => errors.add("password", m),
+            Err(CreateError::EmailTaken) => errors.add("email", "is already an admin"),
+            Err(CreateError::NotFirst) => return Err(AppError::NotFound),
+        }
+    }
+    let page = SetupPage {
+        layout: Layout::new(&session, None, "Set up Insignia", "/dashboard/setup"),
+        email: form.email,
+        errors,
+    };
+    render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<NextQuery>,
+    admin: MaybeAdmin,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref(), HOME);
+    if admin.0.is_some() {
+        return Ok(see_other(&next));
+    }
+    if db::run(&state.pool, admins::count).await? == 0 {
+        return Ok(see_other("/dashboard/setup"));
+    }
+    let page = LoginPage {
+        layout: Layout::new(&session, None, "Sign in", "/dashboard/login"),
+        email: String::new(),
+        next,
+        error: None,
+    };
+    render_with(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+/// Outcome of checking a password for an admin account, throttled.
+enum PasswordCheck {
+    Ok(admins::Admin),
+    Wrong,
+    Locked(i64),
+}
+
+async fn check_password(
+    state: &AppState,
+    email: String,
+    password_text: String,
+) -> Result<PasswordCheck, AppError> {
+    db::run(&state.pool, move |conn| {
+        let key = throttle_key(&email);
+        if let Some(minutes) = throttle::locked_for(conn, &key)? {
+            return Ok(PasswordCheck::Locked(minutes));
+        }
+        let admin = admins::find_by_email(conn, &email)?;
+        let ok = match &admin {
+            Some(a) => password::verify(&password_text, &a.password_hash),
+            None => {
+                password::verify_dummy(&password_text);
+                false
+            }
+        };
+        match admin {
+            Some(a) if ok => {
+                throttle::clear(conn, &key)?;
+                Ok(PasswordCheck::Ok(a))
+            }
+            _ => {
+                throttle::record_failure(conn, &key)?;
+                Ok(PasswordCheck::Wrong)
+            }
+        }
+    })
+    .await
+}
+
+pub async fn login(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = safe_next(form.next.as_deref(), HOME);
+    let (status, error) = match check_password(&state, form.email.clone(), form.password).await? {
+        PasswordCheck::Ok(admin) => {
+            let minutes = state.settings.elevation_minutes;
+            let token = db::run(&state.pool, move |conn| {
+                sessions::start(conn, &admin.id, minutes)
+            })
+            .await?;
+            cookie::sign_in_admin(&session, &token)?;
+            return Ok(see_other(&next));
+        }
+        PasswordCheck::Wrong => (
+            StatusCode::UNAUTHORIZED,
+            "The e-mail or password is not right.".to_string(),
+        ),
+        PasswordCheck::Locked(m) => (StatusCode::TOO_MANY_REQUESTS, throttle::lockout_message(m)),
+    };
+    let page = LoginPage {
+        layout: Layout::new(&session, None, "Sign in", "/dashboard/login"),
+        email: form.email,
+        next,
+        error: Some(error),
+    };
+    render_with(status, &page)
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: MaybeAdmin,
+) -> Result<HttpResponse, AppError> {
+    if let Some(admin) = admin.0 {
+        db::run(&state.pool, move |conn| sessions::end(conn, &admin)).await?;
+    }
+    cookie::sign_out(&session);
+    cookie::flash(&session, FlashKind::Info, "You are signed out.");
+    Ok(see_other("/dashboard/login"))
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/elevate.html")]
+struct ElevatePage {
+    layout: Layout,
+    next: String,
+    error: Option<String>,
+    kept_draft: bool,
+}
+
+async fn has_draft_for(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    path: &str,
+) -> Result<bool, AppError> {
+    let (session, path) = (
+        admin.0.clone(),
+        path.split('?').next().unwrap_or(path).to_string(),
+    );
+    db::run(&state.pool, move |conn| {
+        use crate::db::schema::admin_sessions::dsl::*;
+        use diesel::prelude::*;
+        let stored: Option<String> = admin_sessions
+            .find(&session.token_hash)
+            .select(draft_path)
+            .first(conn)?;
+        Ok(stored.as_deref() == Some(path.as_str()))
+    })
+    .await
+}
+
+pub async fn elevate_form(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    query: web::Query<NextQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref(), HOME);
+    let page = ElevatePage {
+        kept_draft: has_draft_for(&state, &admin, &next).await?,
+        layout: Layout::new(
+            &session,
+            Some(&admin.0),
+            "Confirm your password",
+            req.path(),
+        ),
+        next,
+        error: None,
+    };
+    render_with(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct ElevateForm {
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn elevate(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: web::Form<ElevateForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = safe_next(form.next.as_deref(), HOME);
+    let (status, error) = match check_password(&state, admin.0.email.clone(), form.password).await?
+    {
+        PasswordCheck::Ok(_) => {
+            let (s, minutes) = (admin.0.clone(), state.settings.elevation_minutes);
+            db::run(&state.pool, move |conn| {
+                sessions::elevate(conn, &s, minutes)
+            })
+            .await?;
+            cookie::flash(
+                &session,
+                FlashKind::Success,
+                format!("Password confirmed. You can make changes for the next {minutes} minutes."),
+            );
+            return Ok(see_other(&next));
+        }
+        PasswordCheck::Wrong => (
+            StatusCode::UNAUTHORIZED,
+            "That password is not right.".to_string(),
+        ),
+        PasswordCheck::Locked(m) => (StatusCode::TOO_MANY_REQUESTS, throttle::lockout_message(m)),
+    };
+    let page = ElevatePage {
+        kept_draft: has_draft_for(&state, &admin, &next).await?,
+        layout: Layout::new(
+            &session,
+            Some(&admin.0),
+            "Confirm your password",
+            req.path(),
+        ),
+        next,
+        error: Some(error),
+    };
+    render_with(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct EndElevationForm {
+    next: Option<String>,
+}
+
+pub async fn end_elevation(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: web::Form<EndElevationForm>,
+) -> Result<HttpResponse, AppError> {
+    let s = admin.0.clone();
+    db::run(&state.pool, move |conn| sessions::end_elevation(conn, &s)).await?;
+    cookie::flash(
+        &session,
+        FlashKind::Info,
+        "Elevation ended. Changes will ask for your password again.",
+    );
+    Ok(see_other(&safe_next(form.next.as_deref(), HOME)))
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/account.html")]
+struct AccountPage {
+    layout: Layout,
+    errors: Errors,
+}
+
+pub async fn account(
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let page = AccountPage {
+        layout: Layout::new(&session, Some(&admin.0), "Your account", req.path()),
+        errors: Errors::default(),
+    };
+    render_with(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password_confirm: String,
+}
+
+/// Changing the password ends every session of this admin, this one included.
+pub async fn change_password(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: web::Form<PasswordForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = Errors::default();
+    match check_password(&state, admin.0.email.clone(), form.current_password).await? {
+        PasswordCheck::Ok(_) => {}
+        PasswordCheck::Wrong => errors.add("current_password", "is not right"),
+        PasswordCheck::Locked(m) => errors.add("current_password", throttle::lockout_message(m)),
+    }
+    if form.new_password != form.new_password_confirm {
+        errors.add("new_password_confirm", "does not match the new password");
+    }
+    if errors.is_empty() {
+        let (id, pw) = (admin.0.admin_id.clone(), form.new_password);
+        match db::run(&state.pool, move |conn| {
+            admins::change_password(conn, &id, &pw)
+        })
+        .await?
+        {
+            Ok(()) => {
+                cookie::sign_out(&session);
+                cookie::flash(
+                    &session,
+                    FlashKind::Success,
+                    "Password changed. Every session was signed out; sign in with the new password.",
+                );
+                return Ok(see_other("/dashboard/login"));
+            }
+            Err(m) => errors.add("new_password", m),
+        }
+    }
+    let page = AccountPage {
+        layout: Layout::new(&session, Some(&admin.0), "Your account", req.path()),
+        errors,
+    };
+    render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}

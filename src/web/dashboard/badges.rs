@@ -1,0 +1,765 @@
+//! Badge pages: list and display order, editor with live preview, detail, delete.
+
+use actix_multipart::Multipart;
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::Actor;
+use crate::auth::sessions::{self, Draft};
+use crate::badges::color::{self, Color, ContrastAdvice};
+use crate::badges::icon::{self, UPLOAD_MAX_BYTES};
+use crate::badges::store::{self, Direction};
+use crate::badges::{Badge, BadgeError, BadgeInput, Field, Icon};
+use crate::db;
+use crate::error::AppError;
+use crate::web::extract::CurrentAdmin;
+use crate::web::forms::{Errors, MultipartData, read_multipart};
+use crate::web::layout::Layout;
+use crate::web::session::{self as cookie, FlashKind};
+use crate::web::views::{BadgeView, short_time};
+use crate::web::{AppState, render, render_with, see_other};
+
+const LIST: &str = "/dashboard/badges";
+
+fn actor(admin: &CurrentAdmin) -> Actor {
+    Actor::admin(&admin.0.email)
+}
+
+fn is_htmx(req: &HttpRequest) -> bool {
+    req.headers().contains_key("hx-request")
+}
+
+// ---------------------------------------------------------------- list and order
+
+struct ListRow {
+    id: String,
+    slug: String,
+    member_count: i64,
+    view: BadgeView,
+    first: bool,
+    last: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/badges/list.html")]
+struct ListPage {
+    layout: Layout,
+    list: OrderList,
+}
+
+/// The reorderable list; also the htmx answer to a drag.
+#[derive(Template)]
+#[template(path = "dashboard/badges/order_list.html")]
+struct OrderList {
+    rows: Vec<ListRow>,
+    order_version: String,
+    csrf_token: String,
+}
+
+fn order_list(badges: &[Badge], csrf_token: String) -> OrderList {
+    let last = badges.len().saturating_sub(1);
+    OrderList {
+        order_version: store::order_version(badges.iter().map(|b| b.id.as_str())),
+        rows: badges
+            .iter()
+            .enumerate()
+            .map(|(i, b)| ListRow {
+                id: b.id.clone(),
+                slug: b.slug.clone(),
+                member_count: b.member_count,
+                view: BadgeView::from(b),
+                first: i == 0,
+                last: i == last,
+            })
+            .collect(),
+        csrf_token,
+    }
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let badges = db::run(&state.pool, store::list_in_order).await?;
+    let layout = Layout::new(&session, Some(&admin.0), "Badges", req.path());
+    let list = order_list(&badges, layout.csrf_token.clone());
+    render(&ListPage { layout, list })
+}
+
+const STALE_MESSAGE: &str = "The badge list changed since you loaded it (a badge was added, deleted or moved), \
+                             so your change was not saved. Reload the page to see the current order, then try again.";
+
+#[derive(Template)]
+#[template(path = "dashboard/badges/order_message.html")]
+struct OrderMessage<'a> {
+    message: &'a str,
+}
+
+/// Drag and drop: the whole list in its new order, against the order it was made from.
+pub async fn reorder(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    admin.require_elevation(LIST)?;
+    let ids: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k == "badge_id")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let version = form
+        .iter()
+        .find(|(k, _)| k == "order_version")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let who = actor(&admin);
+    let outcome = db::run(&state.pool, move |conn| {
+        // The dashboard always sends the full list; a partial one means the page is out of date.
+        if store::list_in_order(conn)?.len() != ids.len() {
+            return Ok(Err(BadgeError::StaleOrder));
+        }
+        Ok(store::reorder(conn, &who, &ids, Some(&version)))
+    })
+    .await?;
+    match outcome {
+        Ok(badges) if is_htmx(&req) => render(&order_list(&badges, cookie::csrf_token(&session))),
+        Ok(_) => {
+            cookie::flash(&session, FlashKind::Success, "Display order saved.");
+            Ok(see_other(LIST))
+        }
+        Err(BadgeError::StaleOrder | BadgeError::NotFound | BadgeError::BadOrder(_)) => {
+            refuse_stale(&session, &req)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn refuse_stale(session: &Session, req: &HttpRequest) -> Result<HttpResponse, AppError> {
+    if is_htmx(req) {
+        let mut res = render_with(
+            StatusCode::CONFLICT,
+            &OrderMessage {
+                message: STALE_MESSAGE,
+            },
+        )?;
+        let headers = res.headers_mut();
+        headers.insert(
+            actix_web::http::header::HeaderName::from_static("hx-retarget"),
+            actix_web::http::header::HeaderValue::from_static("#order-message"),
+        );
+        headers.insert(
+            actix_web::http::header::HeaderName::from_static("hx-reswap"),
+            actix_web::http::header::HeaderValue::from_static("innerHTML"),
+        );
+        return Ok(res);
+    }
+    cookie::flash(session, FlashKind::Error, STALE_MESSAGE);
+    Ok(see_other(LIST))
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    direction: String,
+    #[serde(default)]
+    order_version: String,
+}
+
+/// Move up / move down: the keyboard and no-JavaScript way to reorder.
+pub async fn move_one(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<MoveForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    admin.require_elevation(LIST)?;
+    let direction = match form.direction.as_str() {
+        "up" => Direction::Up,
+        "down" => Direction::Down,
+        _ => {
+            return Err(AppError::BadRequest(
+                "Direction must be up or down.".to_string(),
+            ));
+        }
+    };
+    let (id, version, who) = (path.into_inner(), form.order_version.clone(), actor(&admin));
+    let outcome = db::run(&state.pool, move |conn| {
+        Ok(store::move_one(conn, &who, &id, direction, &version)
+            .and_then(|()| store::find(conn, &id)))
+    })
+    .await?;
+    match outcome {
+        Ok(badge) => {
+            let word = if direction == Direction::Up {
+                "up"
+            } else {
+                "down"
+            };
+            cookie::flash(
+                &session,
+                FlashKind::Success,
+                format!("Moved “{}” {word}.", badge.title),
+            );
+            Ok(see_other(&format!("{LIST}#badge-{}", badge.id)))
+        }
+        Err(BadgeError::StaleOrder) => refuse_stale(&session, &req),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- editor
+
+/// What the editor's fields hold, exactly as typed.
+#[derive(Debug, Clone, Default)]
+struct EditorValues {
+    title: String,
+    description: String,
+    background_color: String,
+    text_color: String,
+    /// "" (none), a built-in name, "url", or "/icons/{id}.svg" (keep the upload).
+    icon: String,
+    icon_url: String,
+    permissions_enabled: bool,
+    self_assignable: bool,
+}
+
+impl EditorValues {
+    fn from_badge(b: &Badge) -> Self {
+        let (icon, icon_url) = match b.icon() {
+            Icon::None => (String::new(), String::new()),
+            Icon::Builtin(name) => (name, String::new()),
+            Icon::Upload(_) => (b.icon.clone(), String::new()),
+            Icon::Url(url) => ("url".to_string(), url),
+        };
+        EditorValues {
+            title: b.title.clone(),
+            description: b.description.clone(),
+            background_color: b.background_color.clone(),
+            text_color: b.text_color.clone(),
+            icon,
+            icon_url,
+            permissions_enabled: b.permissions_enabled,
+            self_assignable: b.self_assignable,
+        }
+    }
+
+    fn new_badge() -> Self {
+        EditorValues {
+            background_color: color::DEFAULT_BACKGROUND.hex(),
+            text_color: color::DEFAULT_TEXT.hex(),
+            icon: "award".to_string(),
+            ..EditorValues::default()
+        }
+    }
+
+    fn from_pairs(fields: &[(String, String)]) -> Self {
+        let text = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let flag = |name: &str| {
+            fields
+                .iter()
+                .any(|(k, v)| k == name && !v.is_empty() && v != "false")
+        };
+        EditorValues {
+            title: text("title"),
+            description: text("description"),
+            background_color: text("background_color"),
+            text_color: text("text_color"),
+            icon: text("icon"),
+            icon_url: text("icon_url"),
+            permissions_enabled: flag("permissions_enabled"),
+            self_assignable: flag("self_assignable"),
+        }
+    }
+
+    fn to_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs = vec![
+            ("title".to_string(), self.title.clone()),
+            ("description".to_string(), self.description.clone()),
+            (
+                "background_color".to_string(),
+                self.background_color.clone(),
+            ),
+            ("text_color".to_string(), self.text_color.clone()),
+            ("icon".to_string(), self.icon.clone()),
+            ("icon_url".to_string(), self.icon_url.clone()),
+        ];
+        if self.permissions_enabled {
+            pairs.push(("permissions_enabled".to_string(), "on".to_string()));
+        }
+        if self.self_assignable {
+            pairs.push(("self_assignable".to_string(), "on".to_string()));
+        }
+        pairs
+    }
+
+    fn input(&self) -> BadgeInput {
+        BadgeInput {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            background_color: self.background_color.clone(),
+            text_color: self.text_color.clone(),
+            icon: if self.icon == "url" {
+                self.icon_url.clone()
+            } else {
+                self.icon.clone()
+            },
+            permissions_enabled: self.permissions_enabled,
+            self_assignable: self.self_assignable,
+        }
+    }
+}
+
+struct IconChoice {
+    name: &'static str,
+    svg: &'static str,
+}
+
+/// The live preview and contrast advice; also the htmx answer while typing.
+#[derive(Template)]
+#[template(path = "dashboard/badges/preview.html")]
+struct Preview {
+    badge: BadgeView,
+    advice: ContrastAdvice,
+}
+
+impl Preview {
+    /// Draws what can be drawn from the current input; invalid values fall back to defaults.
+    fn of(values: &EditorValues) -> Preview {
+        let bg = Color::parse(
+            Field::BackgroundColor,
+            &values.background_color,
+            color::DEFAULT_BACKGROUND,
+        )
+        .unwrap_or(color::DEFAULT_BACKGROUND);
+        let fg = Color::parse(Field::TextColor, &values.text_color, color::DEFAULT_TEXT)
+            .unwrap_or(color::DEFAULT_TEXT);
+        let icon = Icon::parse(&values.input().icon).unwrap_or(Icon::None);
+        let title = match values.title.trim() {
+            "" => "Badge title",
+            t => t,
+        };
+        Preview {
+            badge: BadgeView::new(title, values.description.trim(), bg, fg, &icon),
+            advice: color::advise(bg, fg),
+        }
+    }
+
+    fn ratio_text(&self) -> String {
+        format!("{:.1}:1", self.advice.ratio)
+    }
+
+    fn better_ratio_text(&self) -> String {
+        format!("{:.1}:1", self.advice.better_ratio)
+    }
+
+    fn better_name(&self) -> &'static str {
+        if self.advice.better_text == color::BLACK {
+            "black"
+        } else {
+            "white"
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/badges/editor.html")]
+struct EditorPage {
+    layout: Layout,
+    /// `None` for a new badge.
+    badge_id: Option<String>,
+    action: String,
+    values: EditorValues,
+    errors: Errors,
+    icons: Vec<IconChoice>,
+    preview: Preview,
+    elevated: bool,
+    draft_restored: bool,
+    title_max: usize,
+    description_max: usize,
+}
+
+impl EditorPage {
+    fn is_upload_selected(&self) -> bool {
+        self.values.icon.starts_with("/icons/")
+    }
+}
+
+fn icon_choices() -> Vec<IconChoice> {
+    icon::builtin_names()
+        .filter_map(|name| icon::builtin_svg(name).map(|svg| IconChoice { name, svg }))
+        .collect()
+}
+
+fn editor_page(
+    layout: Layout,
+    admin: &CurrentAdmin,
+    badge_id: Option<String>,
+    values: EditorValues,
+    errors: Errors,
+    draft_restored: bool,
+) -> EditorPage {
+    let action = match &badge_id {
+        Some(id) => format!("/dashboard/badges/{id}/edit"),
+        None => "/dashboard/badges/new".to_string(),
+    };
+    EditorPage {
+        layout,
+        badge_id,
+        action,
+        preview: Preview::of(&values),
+        values,
+        errors,
+        icons: icon_choices(),
+        elevated: admin.0.is_elevated(),
+        draft_restored,
+        title_max: crate::badges::rules::TITLE_MAX,
+        description_max: crate::badges::rules::DESCRIPTION_MAX,
+    }
+}
+
+/// A draft kept while the admin confirmed their password, if it belongs to this page.
+async fn take_draft(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    path: &str,
+) -> Result<Option<EditorValues>, AppError> {
+    let (session, path) = (admin.0.clone(), path.to_string());
+    let draft = db::run(&state.pool, move |conn| {
+        sessions::take_draft(conn, &session, &path)
+    })
+    .await?;
+    Ok(draft.map(|d| EditorValues::from_pairs(&d.form)))
+}
+
+pub async fn new_form(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let draft = take_draft(&state, &admin, req.path()).await?;
+    let restored = draft.is_some();
+    let layout = Layout::new(&session, Some(&admin.0), "New badge", req.path());
+    let values = draft.unwrap_or_else(EditorValues::new_badge);
+    render(&editor_page(
+        layout,
+        &admin,
+        None,
+        values,
+        Errors::default(),
+        restored,
+    ))
+}
+
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let lookup = id.clone();
+    let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
+    let draft = take_draft(&state, &admin, req.path()).await?;
+    let restored = draft.is_some();
+    let layout = Layout::new(
+        &session,
+        Some(&admin.0),
+        format!("Edit {}", badge.title),
+        req.path(),
+    );
+    let values = draft.unwrap_or_else(|| EditorValues::from_badge(&badge));
+    render(&editor_page(
+        layout,
+        &admin,
+        Some(id),
+        values,
+        Errors::default(),
+        restored,
+    ))
+}
+
+/// Parses the editor form. Returns the values as typed and, when every rule passes,
+/// what to save (the validated badge and a sanitised uploaded SVG, if any).
+fn parse_editor(
+    data: &MultipartData,
+) -> (
+    EditorValues,
+    Result<(crate::badges::ValidBadge, Option<String>), Errors>,
+) {
+    let values = EditorValues::from_pairs(&data.fields);
+    let mut errors = Errors::default();
+    let mut upload = None;
+    if let Some(file) = data.files.get("icon_file") {
+        if file.too_large {
+            errors.add(
+                "icon_file",
+                format!("must be at most {} KB", UPLOAD_MAX_BYTES / 1024),
+            );
+        } else {
+            match icon::sanitize_svg(&file.bytes) {
+                Ok(svg) => upload = Some(svg),
+                Err(e) => errors.add("icon_file", e.message),
+            }
+        }
+    }
+    let mut input = values.input();
+    if upload.is_some() {
+        input.icon = String::new(); // the new upload replaces whatever was picked
+    }
+    match input.parse() {
+        Ok(valid) if errors.is_empty() => (values, Ok((valid, upload))),
+        Ok(_) => (values, Err(errors)),
+        Err(field_errors) => {
+            for e in field_errors {
+                let name = if e.field == Field::Icon && values.icon == "url" {
+                    "icon_url"
+                } else {
+                    e.field.form_name()
+                };
+                errors.add(name, e.message);
+            }
+            (values, Err(errors))
+        }
+    }
+}
+
+fn badge_errors(e: BadgeError, values: &EditorValues) -> Result<Errors, AppError> {
+    let mut errors = Errors::default();
+    match e {
+        BadgeError::DuplicateTitle => errors.add(
+            "title",
+            "is already used by another badge (titles ignore case)",
+        ),
+        BadgeError::Invalid(list) => {
+            for e in list {
+                let name = if e.field == Field::Icon && values.icon == "url" {
+                    "icon_url"
+                } else {
+                    e.field.form_name()
+                };
+                errors.add(name, e.message);
+            }
+        }
+        other => return Err(other.into()),
+    }
+    Ok(errors)
+}
+
+/// Keeps what was typed and sends the admin to confirm their password.
+async fn stash_and_elevate(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    path: &str,
+    values: &EditorValues,
+) -> AppError {
+    let draft = Draft {
+        path: path.to_string(),
+        form: values.to_pairs(),
+    };
+    let session = admin.0.clone();
+    match db::run(&state.pool, move |conn| {
+        sessions::save_draft(conn, &session, &draft)
+    })
+    .await
+    {
+        Ok(()) => AppError::NeedsElevation {
+            next: path.to_string(),
+        },
+        Err(e) => e,
+    }
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    payload: Multipart,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let data = read_multipart(payload, UPLOAD_MAX_BYTES).await?;
+    let (values, parsed) = parse_editor(&data);
+    if !admin.0.is_elevated() {
+        return Err(stash_and_elevate(&state, &admin, req.path(), &values).await);
+    }
+    let errors = match parsed {
+        Ok((valid, upload)) => {
+            let who = actor(&admin);
+            match db::run(&state.pool, move |conn| {
+                Ok(store::create(conn, &who, &valid, upload.as_deref()))
+            })
+            .await?
+            {
+                Ok(badge) => {
+                    cookie::flash(
+                        &session,
+                        FlashKind::Success,
+                        format!("Badge “{}” created.", badge.title),
+                    );
+                    return Ok(see_other(LIST));
+                }
+                Err(e) => badge_errors(e, &values)?,
+            }
+        }
+        Err(errors) => errors,
+    };
+    let layout = Layout::new(&session, Some(&admin.0), "New badge", req.path());
+    render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &editor_page(layout, &admin, None, values, errors, false),
+    )
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    payload: Multipart,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let lookup = id.clone();
+    let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
+    let data = read_multipart(payload, UPLOAD_MAX_BYTES).await?;
+    let (values, parsed) = parse_editor(&data);
+    if !admin.0.is_elevated() {
+        return Err(stash_and_elevate(&state, &admin, req.path(), &values).await);
+    }
+    let errors = match parsed {
+        Ok((valid, upload)) => {
+            let (who, target) = (actor(&admin), id.clone());
+            match db::run(&state.pool, move |conn| {
+                Ok(store::update(
+                    conn,
+                    &who,
+                    &target,
+                    &valid,
+                    upload.as_deref(),
+                ))
+            })
+            .await?
+            {
+                Ok(saved) => {
+                    cookie::flash(
+                        &session,
+                        FlashKind::Success,
+                        format!("Badge “{}” saved.", saved.title),
+                    );
+                    return Ok(see_other(&format!("/dashboard/badges/{}", saved.id)));
+                }
+                Err(e) => badge_errors(e, &values)?,
+            }
+        }
+        Err(errors) => errors,
+    };
+    let layout = Layout::new(
+        &session,
+        Some(&admin.0),
+        format!("Edit {}", badge.title),
+        req.path(),
+    );
+    render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &editor_page(layout, &admin, Some(id), values, errors, false),
+    )
+}
+
+/// Live preview while editing (htmx). Changes nothing, so it needs no elevation.
+pub async fn preview(
+    _admin: CurrentAdmin,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    render(&Preview::of(&EditorValues::from_pairs(&form)))
+}
+
+// ---------------------------------------------------------------- detail and delete
+
+#[derive(Template)]
+#[template(path = "dashboard/badges/show.html")]
+struct ShowPage {
+    layout: Layout,
+    badge: Badge,
+    view: BadgeView,
+    created: String,
+    updated: String,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &id)?)).await?;
+    render(&ShowPage {
+        layout: Layout::new(&session, Some(&admin.0), badge.title.clone(), req.path()),
+        view: BadgeView::from(&badge),
+        created: short_time(&badge.created_at),
+        updated: short_time(&badge.updated_at),
+        badge,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/badges/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    badge: Badge,
+    view: BadgeView,
+}
+
+pub async fn delete_confirm(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &id)?)).await?;
+    render(&DeletePage {
+        layout: Layout::new(
+            &session,
+            Some(&admin.0),
+            format!("Delete {}", badge.title),
+            req.path(),
+        ),
+        view: BadgeView::from(&badge),
+        badge,
+    })
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    admin.require_elevation(req.path())?;
+    let (id, who) = (path.into_inner(), actor(&admin));
+    let deleted = db::run(&state.pool, move |conn| Ok(store::delete(conn, &who, &id)?)).await?;
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        format!("Badge “{}” deleted.", deleted.title),
+    );
+    Ok(see_other(LIST))
+}

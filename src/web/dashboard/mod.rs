@@ -1,0 +1,58 @@
+//! The site owner's dashboard under `/dashboard`.
+
+pub mod audit;
+pub mod auth;
+pub mod badges;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/dashboard")
+            .route("", web::get().to(auth::home))
+            .route("/", web::get().to(auth::home))
+            .service(
+                web::resource("/setup")
+                    .get(auth::setup_form)
+                    .post(auth::setup),
+            )
+            .service(
+                web::resource("/login")
+                    .get(auth::login_form)
+                    .post(auth::login),
+            )
+            .route("/logout", web::post().to(auth::logout))
+            .service(
+                web::resource("/elevate")
+                    .get(auth::elevate_form)
+                    .post(auth::elevate),
+            )
+            .route("/elevate/end", web::post().to(auth::end_elevation))
+            .service(
+                web::resource("/account")
+                    .get(auth::account)
+                    .post(auth::change_password),
+            )
+            .route("/badges", web::get().to(badges::list))
+            .service(
+                web::resource("/badges/new")
+                    .get(badges::new_form)
+                    .post(badges::create),
+            )
+            .route("/badges/order", web::post().to(badges::reorder))
+            .route("/badges/preview", web::post().to(badges::preview))
+            .route("/badges/{id}", web::get().to(badges::show))
+            .service(
+                web::resource("/badges/{id}/edit")
+                    .get(badges::edit_form)
+                    .post(badges::update),
+            )
+            .service(
+                web::resource("/badges/{id}/delete")
+                    .get(badges::delete_confirm)
+                    .post(badges::delete),
+            )
+            .route("/badges/{id}/move", web::post().to(badges::move_one))
+            .route("/audit", web::get().to(audit::list)),
+    );
+}

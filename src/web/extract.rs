@@ -1,0 +1,81 @@
+//! Extractors for who is asking.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::SessionExt;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::Method, web};
+
+use super::AppState;
+use crate::auth::sessions::{self, AdminSession};
+use crate::error::AppError;
+
+/// A signed-in admin (a live server-side session). Visitors are sent to the sign-in page.
+#[derive(Debug, Clone)]
+pub struct CurrentAdmin(pub AdminSession);
+
+impl CurrentAdmin {
+    /// Restricted operations need a recently confirmed password.
+    pub fn require_elevation(&self, return_to: &str) -> Result<(), AppError> {
+        if self.0.is_elevated() {
+            Ok(())
+        } else {
+            Err(AppError::NeedsElevation {
+                next: return_to.to_string(),
+            })
+        }
+    }
+}
+
+/// The page to come back to after signing in: this one for a GET, the dashboard otherwise.
+fn return_path(req: &HttpRequest) -> String {
+    if req.method() == Method::GET {
+        req.uri()
+            .path_and_query()
+            .map(|pq| pq.as_str().to_string())
+            .unwrap_or_else(|| "/dashboard".to_string())
+    } else {
+        "/dashboard".to_string()
+    }
+}
+
+async fn lookup(req: &HttpRequest) -> Result<Option<AdminSession>, AppError> {
+    let Some(token) = super::session::admin_token(&req.get_session()) else {
+        return Ok(None);
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal("application state missing"))?;
+    crate::db::run(&state.pool, move |conn| sessions::lookup(conn, &token)).await
+}
+
+impl FromRequest for CurrentAdmin {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match lookup(&req).await? {
+                Some(session) => Ok(CurrentAdmin(session)),
+                None => Err(AppError::NeedsSignIn {
+                    next: return_path(&req),
+                }),
+            }
+        })
+    }
+}
+
+/// The admin if one is signed in, for pages that anyone may see.
+#[derive(Debug, Clone)]
+pub struct MaybeAdmin(pub Option<AdminSession>);
+
+impl FromRequest for MaybeAdmin {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(MaybeAdmin(lookup(&req).await?)) })
+    }
+}

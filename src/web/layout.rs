@@ -1,0 +1,61 @@
+//! What the shared page frame (`base.html`) needs: CSRF token, flash, and the admin bar
+//! with the elevation state.
+
+use actix_session::Session;
+
+use super::session::{self, Flash};
+use crate::auth::sessions::AdminSession;
+
+pub struct AdminBar {
+    pub email: String,
+    /// Seconds of elevation left; `None` when not elevated.
+    pub elevation_left: Option<i64>,
+}
+
+impl AdminBar {
+    /// "14 min" / "45 s", for the elevation badge in the header.
+    pub fn elevation_text(&self) -> String {
+        match self.elevation_left {
+            Some(s) if s >= 60 => format!("{} min", (s + 59) / 60),
+            Some(s) => format!("{s} s"),
+            None => String::new(),
+        }
+    }
+}
+
+pub struct Layout {
+    pub title: String,
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
+    pub admin: Option<AdminBar>,
+    /// The current path, for the "next" of elevate links and active navigation.
+    pub path: String,
+}
+
+impl Layout {
+    pub fn new(
+        session: &Session,
+        admin: Option<&AdminSession>,
+        title: impl Into<String>,
+        path: &str,
+    ) -> Layout {
+        Layout {
+            title: title.into(),
+            csrf_token: session::csrf_token(session),
+            flash: session::take_flash(session),
+            admin: admin.map(|a| AdminBar {
+                email: a.email.clone(),
+                elevation_left: a.elevation_left(),
+            }),
+            path: path.to_string(),
+        }
+    }
+
+    pub fn nav_class(&self, prefix: &str) -> &'static str {
+        if self.path.starts_with(prefix) {
+            "active"
+        } else {
+            ""
+        }
+    }
+}

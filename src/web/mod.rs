@@ -1,0 +1,145 @@
+//! HTTP: routes, middleware, extractors and pages. Handlers parse input, call the domain
+//! modules and render; no rule lives here.
+
+pub mod csrf;
+pub mod dashboard;
+pub mod extract;
+pub mod forms;
+pub mod layout;
+pub mod security;
+pub mod session;
+pub mod site;
+pub mod views;
+
+use std::net::TcpListener;
+
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use askama::Template;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::DbPool;
+use crate::error::AppError;
+
+/// Largest request body accepted by forms (the bulk forms of later features need room).
+pub const FORM_LIMIT: usize = 2 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Settings,
+}
+
+pub fn server(
+    listener: TcpListener,
+    pool: DbPool,
+    settings: Settings,
+    key: Key,
+) -> Result<Server, AppError> {
+    let secure = settings.secure_cookies;
+    let workers = settings.workers;
+    let state = web::Data::new(AppState { pool, settings });
+    let mut server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_name("insignia".to_string())
+            .cookie_secure(secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .build();
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::FormConfig::default().limit(FORM_LIMIT))
+            .app_data(web::PayloadConfig::default().limit(FORM_LIMIT))
+            .wrap(from_fn(csrf::guard))
+            .wrap(sessions)
+            .wrap(from_fn(security::headers))
+            .wrap(TracingLogger::default())
+            .configure(site::configure)
+            .configure(dashboard::configure)
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(AppError::NotFound)
+            }))
+    })
+    .listen(listener)
+    .map_err(AppError::internal)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}
+
+/// Renders a template into a 200 HTML response.
+pub fn render(page: &impl Template) -> Result<HttpResponse, AppError> {
+    render_with(actix_web::http::StatusCode::OK, page)
+}
+
+pub fn render_with(
+    status: actix_web::http::StatusCode,
+    page: &impl Template,
+) -> Result<HttpResponse, AppError> {
+    let body = page.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// 303 to a path on this site.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location.to_string()))
+        .finish()
+}
+
+pub fn url_encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+/// Only local paths may be redirect targets, so `next=` cannot send anyone off-site.
+pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_string()
+        }
+        _ => fallback.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_stay_on_this_site() {
+        assert_eq!(
+            safe_next(Some("/dashboard/badges"), "/x"),
+            "/dashboard/badges"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "javascript:x",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad), "/x"), "/x", "{bad}");
+        }
+    }
+
+    #[test]
+    fn url_encoding_escapes_reserved_characters() {
+        assert_eq!(url_encode("/a b?c=d&e"), "%2Fa+b%3Fc%3Dd%26e");
+    }
+}

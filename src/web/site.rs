@@ -1,0 +1,106 @@
+//! Public routes: the front page, health check, static files and uploaded icons.
+
+use actix_session::Session;
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::extract::MaybeAdmin;
+use super::layout::Layout;
+use super::{AppState, render};
+use crate::assets::StaticAssets;
+use crate::badges::store;
+use crate::db;
+use crate::error::AppError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/healthz", web::get().to(healthz))
+        .route("/icons/{file}", web::get().to(uploaded_icon))
+        .route("/static/{path:.*}", web::get().to(static_file));
+}
+
+#[derive(Template)]
+#[template(path = "site/home.html")]
+struct HomePage {
+    layout: Layout,
+    badges: Vec<super::views::BadgeView>,
+}
+
+async fn home(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: MaybeAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let badges = db::run(&state.pool, store::list_in_order).await?;
+    render(&HomePage {
+        layout: Layout::new(&session, admin.0.as_ref(), "Insignia", req.path()),
+        badges: badges.iter().map(super::views::BadgeView::from).collect(),
+    })
+}
+
+async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    use diesel::connection::SimpleConnection;
+    db::run(&state.pool, |conn| {
+        conn.batch_execute("SELECT 1").map_err(AppError::from)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body("ok"))
+}
+
+/// An uploaded SVG, sandboxed: even if something slipped past the sanitiser it cannot run
+/// script or be sniffed as HTML.
+async fn uploaded_icon(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let file = path.into_inner();
+    let id = file
+        .strip_suffix(".svg")
+        .filter(|id| uuid::Uuid::parse_str(id).is_ok())
+        .ok_or(AppError::NotFound)?
+        .to_string();
+    let svg = db::run(&state.pool, move |conn| store::uploaded_svg(conn, &id)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "sandbox; default-src 'none'; style-src 'unsafe-inline'",
+        ))
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(86_400),
+        ]))
+        .body(svg))
+}
+
+async fn static_file(path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let path = path.into_inner();
+    let file = StaticAssets::get(&path).ok_or(AppError::NotFound)?;
+    let mime = mime_for(&path);
+    // Vendored files carry their version in the name; our own CSS/JS may change between releases.
+    let max_age = if path.starts_with("vendor/") || path.starts_with("icons/") {
+        31_536_000
+    } else {
+        3_600
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(mime)
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(max_age),
+        ]))
+        .body(file.data.into_owned()))
+}
+
+fn mime_for(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "text/plain; charset=utf-8",
+    }
+}

@@ -1,0 +1,61 @@
+//! View models shared by several pages.
+
+use crate::badges::{Badge, Icon, color, icon};
+
+/// Everything the one badge partial (`partials/badge.html`) draws.
+#[derive(Debug, Clone)]
+pub struct BadgeView {
+    pub title: String,
+    pub description: String,
+    /// Validated `#RRGGBB`, safe inside CSS.
+    pub background: String,
+    pub text: String,
+    /// Trusted inline markup of a built-in icon.
+    pub icon_svg: Option<&'static str>,
+    /// Address of an uploaded or external icon, drawn with `<img>`.
+    pub icon_src: Option<String>,
+}
+
+impl BadgeView {
+    pub fn new(
+        title: &str,
+        description: &str,
+        background: color::Color,
+        text: color::Color,
+        icon: &Icon,
+    ) -> Self {
+        let (icon_svg, icon_src) = match icon {
+            Icon::None => (None, None),
+            Icon::Builtin(name) => (icon::builtin_svg(name), None),
+            Icon::Upload(_) | Icon::Url(_) => (None, Some(icon.canonical())),
+        };
+        BadgeView {
+            title: title.to_string(),
+            description: description.to_string(),
+            background: background.hex(),
+            text: text.hex(),
+            icon_svg,
+            icon_src,
+        }
+    }
+}
+
+impl From<&Badge> for BadgeView {
+    fn from(b: &Badge) -> Self {
+        BadgeView::new(
+            &b.title,
+            &b.description,
+            b.background(),
+            b.text(),
+            &b.icon(),
+        )
+    }
+}
+
+/// "2026-11-28 09:15 UTC" from a stored timestamp.
+pub fn short_time(stored: &str) -> String {
+    match (stored.get(..10), stored.get(11..16)) {
+        (Some(day), Some(clock)) => format!("{day} {clock} UTC"),
+        _ => stored.to_string(),
+    }
+}

@@ -1,0 +1,109 @@
+// Insignia dashboard behaviour. Everything here is an enhancement: every page works without it.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  // htmx requests carry the CSRF token as a header.
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
+
+  // Colour pickers mirror the hex text fields they sit beside, both ways.
+  function syncPickers(root) {
+    root.querySelectorAll('input[type="color"][data-sync]').forEach(function (picker) {
+      var text = document.getElementById(picker.dataset.sync);
+      if (!text || picker.dataset.bound) return;
+      picker.dataset.bound = "1";
+      var fromText = function () {
+        if (/^#[0-9a-fA-F]{6}$/.test(text.value.trim())) picker.value = text.value.trim().toLowerCase();
+      };
+      fromText();
+      text.addEventListener("input", fromText);
+      picker.addEventListener("input", function () {
+        text.value = picker.value.toUpperCase();
+        text.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    });
+  }
+
+  // "Use black/white text" in the contrast warning.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-set-text-color]");
+    if (!button) return;
+    var field = document.getElementById("text_color");
+    if (!field) return;
+    field.value = button.dataset.setTextColor;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+    field.focus();
+  });
+
+  // Typing a web address picks the "web address" icon option.
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "icon_url") {
+      var choice = document.getElementById("icon-url-choice");
+      if (choice) choice.checked = true;
+    }
+  });
+
+  // Drag and drop ordering: saved as soon as a badge is dropped.
+  function bindSortable(root) {
+    var list = root.querySelector ? root.querySelector("#badge-list") : null;
+    if (!list && root.id === "badge-list") list = root;
+    if (!list || list.dataset.sortable || typeof Sortable === "undefined") return;
+    list.dataset.sortable = "1";
+    Sortable.create(list, {
+      handle: ".drag-handle",
+      animation: 150,
+      forceFallback: true,
+      ghostClass: "dragging",
+      onEnd: function (event) {
+        if (event.oldIndex === event.newIndex) return;
+        var ids = Array.prototype.map.call(list.querySelectorAll(".badge-row"), function (row) {
+          return row.dataset.id;
+        });
+        htmx.ajax("POST", "/dashboard/badges/order", {
+          source: list,
+          target: "#badge-list",
+          swap: "outerHTML",
+          values: { badge_id: ids, order_version: list.dataset.orderVersion }
+        });
+      }
+    });
+  }
+
+  // The elevation badge counts down; when it runs out the page says so.
+  function tickElevation() {
+    var state = document.getElementById("elevation-state");
+    if (!state || !state.dataset.seconds) return;
+    var left = parseInt(state.dataset.seconds, 10);
+    var shown = state.querySelector(".elevation-time");
+    var started = Date.now();
+    var timer = setInterval(function () {
+      var remaining = left - Math.floor((Date.now() - started) / 1000);
+      if (remaining <= 0) {
+        clearInterval(timer);
+        state.textContent = "Elevation ended";
+        return;
+      }
+      if (shown) shown.textContent = remaining >= 60 ? Math.ceil(remaining / 60) + " min" : remaining + " s";
+    }, 1000);
+  }
+
+  function init(root) {
+    syncPickers(root);
+    bindSortable(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+    tickElevation();
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    init(document);
+  });
+})();

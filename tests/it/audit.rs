@@ -1,0 +1,64 @@
+//! Every badge change leaves an audit entry; the log page lists them newest first.
+
+use crate::helpers::{ADMIN_EMAIL, BadgeFields, spawn_app};
+
+#[tokio::test]
+async fn badge_changes_are_audited_newest_first_and_filterable() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let gold = app.create_badge("Gold").await;
+    let silver = app.create_badge("Silver").await;
+    let path = format!("/dashboard/badges/{gold}/edit");
+    app.submit_badge(&path, &path, &BadgeFields::titled("Golden"))
+        .await;
+    app.submit(
+        &format!("/dashboard/badges/{silver}/delete"),
+        &format!("/dashboard/badges/{silver}/delete"),
+        &[],
+    )
+    .await;
+
+    assert_eq!(
+        app.audit_actions(),
+        [
+            "badge.delete",
+            "badge.update",
+            "badge.create",
+            "badge.create"
+        ]
+    );
+    let page = app.page("/dashboard/audit").await;
+    let rows: Vec<String> = page
+        .select("table.audit tbody tr")
+        .iter()
+        .map(|r| r.text().collect::<String>())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows[0].contains("badge.delete") && rows[0].contains("Silver"));
+    assert!(rows[1].contains("badge.update") && rows[1].contains("renamed from \"Gold\""));
+    assert!(rows.iter().all(|r| r.contains(ADMIN_EMAIL)));
+
+    let filtered = app.page(&format!("/dashboard/audit?badge={gold}")).await;
+    assert_eq!(filtered.select("table.audit tbody tr").len(), 2);
+}
+
+#[tokio::test]
+async fn the_log_is_paged() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for i in 0..26 {
+        app.create_badge(&format!("Badge {i}")).await;
+    }
+    for i in 0..26 {
+        let id = app.badges()[0].id.clone();
+        let path = format!("/dashboard/badges/{id}/edit");
+        app.submit_badge(&path, &path, &BadgeFields::titled(&format!("Renamed {i}")))
+            .await;
+    }
+    let first = app.page("/dashboard/audit").await;
+    assert_eq!(first.select("table.audit tbody tr").len(), 50);
+    let older = first.attr("a[rel=next]", "href").expect("older link");
+    let second = app.page(&older).await;
+    assert_eq!(second.select("table.audit tbody tr").len(), 2);
+    assert!(!second.has("a[rel=next]"));
+}

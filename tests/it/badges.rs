@@ -1,0 +1,548 @@
+//! The badge dashboard end to end: create, edit, order, delete, and every field rule.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{BadgeFields, location, spawn_app, to_page};
+
+#[tokio::test]
+async fn an_admin_creates_edits_reorders_and_deletes_badges() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+
+    // Create
+    let res = app
+        .submit_badge(
+            "/dashboard/badges/new",
+            "/dashboard/badges/new",
+            &BadgeFields::titled("Gold Star"),
+        )
+        .await;
+    assert_eq!(location(&res), "/dashboard/badges");
+    let page = app.page("/dashboard/badges").await;
+    assert!(page.text_of(".flash-success").contains("Gold Star"));
+    assert_eq!(page.list_titles(), ["Gold Star"]);
+    let gold = &app.badges()[0];
+    assert_eq!(gold.slug, "gold-star");
+    assert_eq!(
+        gold.background_color, "#1F2A44",
+        "colours are stored uppercase"
+    );
+    assert_eq!(gold.text_color, "#F5C542");
+    assert_eq!(gold.icon, "/static/icons/star.svg");
+    assert_eq!(gold.description, "Gold Star description");
+    app.create_badge("Silver").await;
+    app.create_badge("Bronze").await;
+    assert_eq!(
+        app.badge_titles(),
+        ["Gold Star", "Silver", "Bronze"],
+        "new badges go last"
+    );
+
+    // Edit: the form shows the stored values; saving renames and re-slugs.
+    let edit = app
+        .page(&format!("/dashboard/badges/{}/edit", gold.id))
+        .await;
+    assert_eq!(edit.attr("#title", "value").as_deref(), Some("Gold Star"));
+    assert_eq!(
+        edit.attr("#background_color", "value").as_deref(),
+        Some("#1F2A44")
+    );
+    assert!(edit.has("input[name=icon][value=star][checked]"));
+    let mut fields = BadgeFields::titled("Golden Star");
+    fields.icon = "crown".into();
+    fields.background_color = "#ffd700".into();
+    fields.text_color = "#000000".into();
+    let path = format!("/dashboard/badges/{}/edit", gold.id);
+    let res = app.submit_badge(&path, &path, &fields).await;
+    assert_eq!(location(&res), format!("/dashboard/badges/{}", gold.id));
+    let shown = app.page(&format!("/dashboard/badges/{}", gold.id)).await;
+    assert_eq!(shown.text_of(".badge-hero .badge-title"), "Golden Star");
+    let golden = app
+        .badges()
+        .into_iter()
+        .find(|b| b.id == gold.id)
+        .expect("still there");
+    assert_eq!(
+        (golden.slug.as_str(), golden.icon.as_str()),
+        ("golden-star", "/static/icons/crown.svg")
+    );
+    assert_eq!(golden.background_color, "#FFD700");
+
+    // Reorder with the buttons: Bronze up twice.
+    let bronze = app.badges()[2].id.clone();
+    for _ in 0..2 {
+        let list = app.page("/dashboard/badges").await;
+        let version = list
+            .attr("#badge-list", "data-order-version")
+            .expect("version");
+        let res = app
+            .submit(
+                "/dashboard/badges",
+                &format!("/dashboard/badges/{bronze}/move"),
+                &[("direction", "up"), ("order_version", &version)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(app.badge_titles(), ["Bronze", "Golden Star", "Silver"]);
+    assert_eq!(
+        app.page("/dashboard/badges").await.list_titles(),
+        ["Bronze", "Golden Star", "Silver"]
+    );
+
+    // Delete, after a confirmation page that says how many hold it.
+    let confirm = app
+        .page(&format!("/dashboard/badges/{bronze}/delete"))
+        .await;
+    assert!(confirm.text.contains("No member holds this badge"));
+    let res = app
+        .submit(
+            &format!("/dashboard/badges/{bronze}/delete"),
+            &format!("/dashboard/badges/{bronze}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&res), "/dashboard/badges");
+    assert_eq!(app.badge_titles(), ["Golden Star", "Silver"]);
+    assert_eq!(
+        app.page(&format!("/dashboard/badges/{bronze}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// Submits a new badge with one bad field; checks the message sits next to that field,
+/// the typed values come back, and nothing is stored.
+async fn assert_refused(
+    app: &crate::helpers::TestApp,
+    fields: BadgeFields,
+    error_field: &str,
+    message: &str,
+) {
+    let before = app.badges();
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
+        .await;
+    let page = to_page(res).await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{error_field}"
+    );
+    let error = page.text_of(&format!("#{error_field}-error"));
+    assert!(
+        error.contains(message),
+        "{error_field}: {error:?} should say {message:?}"
+    );
+    assert!(page.text_of(".form-error").contains("Nothing was saved"));
+    assert_eq!(
+        page.attr("#title", "value").unwrap_or_default(),
+        fields.title
+    );
+    assert_eq!(page.text_of("#description"), fields.description.trim());
+    assert_eq!(
+        page.attr("#background_color", "value").unwrap_or_default(),
+        fields.background_color
+    );
+    assert_eq!(
+        page.attr("#text_color", "value").unwrap_or_default(),
+        fields.text_color
+    );
+    assert_eq!(
+        page.attr("#icon_url", "value").unwrap_or_default(),
+        fields.icon_url
+    );
+    assert_eq!(app.badges(), before, "nothing saved for {error_field}");
+}
+
+#[tokio::test]
+async fn every_field_rule_shows_its_error_keeps_the_input_and_saves_nothing() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    app.create_badge("Taken Title").await;
+    let base = BadgeFields::titled("Fine");
+
+    assert_refused(
+        &app,
+        BadgeFields {
+            title: "   ".into(),
+            ..base.clone()
+        },
+        "title",
+        "must not be empty",
+    )
+    .await;
+    assert_refused(
+        &app,
+        BadgeFields {
+            title: "x".repeat(101),
+            ..base.clone()
+        },
+        "title",
+        "at most 100",
+    )
+    .await;
+    assert_refused(
+        &app,
+        BadgeFields {
+            title: "taken TITLE".into(),
+            ..base.clone()
+        },
+        "title",
+        "already used",
+    )
+    .await;
+    assert_refused(
+        &app,
+        BadgeFields {
+            description: "d".repeat(1501),
+            ..base.clone()
+        },
+        "description",
+        "at most 1500",
+    )
+    .await;
+    assert_refused(
+        &app,
+        BadgeFields {
+            background_color: "red".into(),
+            ..base.clone()
+        },
+        "background_color",
+        "#796EFF",
+    )
+    .await;
+    assert_refused(
+        &app,
+        BadgeFields {
+            text_color: "#FFF".into(),
+            ..base.clone()
+        },
+        "text_color",
+        "colour",
+    )
+    .await;
+    assert_refused(
+        &app,
+        BadgeFields {
+            background_color: "#123456;}body{x".into(),
+            ..base.clone()
+        },
+        "background_color",
+        "colour",
+    )
+    .await;
+    for url in [
+        "javascript:alert(1)",
+        "data:image/svg+xml,<svg/>",
+        "/etc/passwd",
+        "ftp://example.com/a.svg",
+    ] {
+        assert_refused(
+            &app,
+            BadgeFields {
+                icon: "url".into(),
+                icon_url: url.into(),
+                ..base.clone()
+            },
+            "icon_url",
+            "http",
+        )
+        .await;
+    }
+    let long_url = format!("https://example.com/{}", "a".repeat(2048));
+    assert_refused(
+        &app,
+        BadgeFields {
+            icon: "url".into(),
+            icon_url: long_url,
+            ..base.clone()
+        },
+        "icon_url",
+        "2048",
+    )
+    .await;
+    assert_refused(
+        &app,
+        BadgeFields {
+            icon: "no-such-icon".into(),
+            ..base.clone()
+        },
+        "icon",
+        "built-in",
+    )
+    .await;
+    assert_refused(
+        &app,
+        BadgeFields {
+            permissions_enabled: true,
+            self_assignable: true,
+            ..base.clone()
+        },
+        "self_assignable",
+        "cannot also be self-assignable",
+    )
+    .await;
+    assert_refused(
+        &app,
+        BadgeFields {
+            file: Some(("big.svg".into(), vec![b' '; 251 * 1024])),
+            ..base.clone()
+        },
+        "icon_file",
+        "250 KB",
+    )
+    .await;
+    assert_refused(
+        &app,
+        BadgeFields {
+            file: Some(("cat.png".into(), b"\x89PNG\r\n".to_vec())),
+            ..base.clone()
+        },
+        "icon_file",
+        "SVG",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn editing_with_a_bad_value_changes_nothing() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let id = app.create_badge("Keeper").await;
+    app.create_badge("Other").await;
+    let before = app.badges();
+    let path = format!("/dashboard/badges/{id}/edit");
+    let res = app
+        .submit_badge(
+            &path,
+            &path,
+            &BadgeFields {
+                title: "OTHER".into(),
+                ..BadgeFields::titled("x")
+            },
+        )
+        .await;
+    let page = to_page(res).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text_of("#title-error").contains("already used"));
+    assert_eq!(page.attr("#title", "value").as_deref(), Some("OTHER"));
+    assert_eq!(app.badges(), before);
+}
+
+#[tokio::test]
+async fn slugs_get_numbered_suffixes_and_follow_the_title() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    app.create_badge("Top Fan").await;
+    app.create_badge("Top Fan!").await;
+    app.create_badge("top  fan?").await;
+    let slugs: Vec<String> = app.badges().into_iter().map(|b| b.slug).collect();
+    assert_eq!(slugs, ["top-fan", "top-fan-2", "top-fan-3"]);
+}
+
+#[tokio::test]
+async fn empty_colours_take_the_defaults_and_no_icon_is_allowed() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let fields = BadgeFields {
+        title: "Plain".into(),
+        ..BadgeFields::default()
+    };
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let plain = &app.badges()[0];
+    assert_eq!(
+        (plain.background_color.as_str(), plain.text_color.as_str()),
+        ("#796EFF", "#FFFFFF")
+    );
+    assert_eq!(plain.icon, "");
+    assert!(!plain.permissions_enabled && !plain.self_assignable);
+}
+
+#[tokio::test]
+async fn an_icon_can_come_from_a_web_address_or_an_upload() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let by_url = BadgeFields {
+        icon: "url".into(),
+        icon_url: "https://cdn.example.com/badge.png".into(),
+        ..BadgeFields::titled("Linked")
+    };
+    app.submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &by_url)
+        .await;
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#E11D48"/></svg>"##;
+    let uploaded = BadgeFields {
+        file: Some(("dot.svg".into(), svg.to_vec())),
+        ..BadgeFields::titled("Uploaded")
+    };
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &uploaded)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let badges = app.badges();
+    assert_eq!(badges[0].icon, "https://cdn.example.com/badge.png");
+    let icon = badges[1].icon.clone();
+    assert!(
+        icon.starts_with("/icons/") && icon.ends_with(".svg"),
+        "{icon}"
+    );
+    let list = app.page("/dashboard/badges").await;
+    assert!(list.has(&format!("img.badge-icon[src='{icon}']")));
+    let served = app.get(&icon).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/svg+xml");
+    assert!(served.text().await.unwrap_or_default().contains("<circle"));
+
+    // Editing without a new file keeps the upload.
+    let id = badges[1].id.clone();
+    let path = format!("/dashboard/badges/{id}/edit");
+    let form = app.page(&path).await;
+    assert!(form.has(&format!("input[name=icon][value='{icon}'][checked]")));
+    let keep = BadgeFields {
+        icon: icon.clone(),
+        ..BadgeFields::titled("Uploaded")
+    };
+    assert_eq!(
+        app.submit_badge(&path, &path, &keep).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.badges()[1].icon, icon);
+    // Switching to a built-in icon removes the upload.
+    let builtin = BadgeFields {
+        icon: "gem".into(),
+        ..BadgeFields::titled("Uploaded")
+    };
+    assert_eq!(
+        app.submit_badge(&path, &path, &builtin).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.get(&icon).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_reorder_from_a_stale_list_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for title in ["One", "Two", "Three"] {
+        app.create_badge(title).await;
+    }
+    let list = app.page("/dashboard/badges").await;
+    let stale_version = list
+        .attr("#badge-list", "data-order-version")
+        .expect("version");
+    let ids: Vec<String> = app.badges().into_iter().map(|b| b.id).collect();
+    // Meanwhile another admin tab adds a badge.
+    app.create_badge("Four").await;
+    let before = app.badge_titles();
+
+    // Drag and drop (htmx) with the old list.
+    let token = list.csrf_token();
+    let res = app
+        .client
+        .post(app.url("/dashboard/badges/order"))
+        .header("hx-request", "true")
+        .header("x-csrf-token", &token)
+        .form(&[
+            ("badge_id", ids[2].as_str()),
+            ("badge_id", ids[0].as_str()),
+            ("badge_id", ids[1].as_str()),
+            ("order_version", stale_version.as_str()),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap_or_default().contains("Reload"));
+    assert_eq!(app.badge_titles(), before);
+
+    // Move buttons with the old list.
+    let res = app
+        .submit(
+            "/dashboard/badges",
+            &format!("/dashboard/badges/{}/move", ids[2]),
+            &[("direction", "up"), ("order_version", &stale_version)],
+        )
+        .await;
+    assert_eq!(location(&res), "/dashboard/badges");
+    let page = app.page("/dashboard/badges").await;
+    assert!(
+        page.text_of(".flash-error")
+            .contains("changed since you loaded it")
+    );
+    assert_eq!(app.badge_titles(), before);
+}
+
+#[tokio::test]
+async fn drag_and_drop_saves_the_whole_order_at_once() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for title in ["One", "Two", "Three"] {
+        app.create_badge(title).await;
+    }
+    let list = app.page("/dashboard/badges").await;
+    let version = list
+        .attr("#badge-list", "data-order-version")
+        .expect("version");
+    let ids: Vec<String> = app.badges().into_iter().map(|b| b.id).collect();
+    let res = app
+        .client
+        .post(app.url("/dashboard/badges/order"))
+        .header("hx-request", "true")
+        .header("x-csrf-token", list.csrf_token())
+        .form(&[
+            ("badge_id", ids[2].as_str()),
+            ("badge_id", ids[0].as_str()),
+            ("badge_id", ids[1].as_str()),
+            ("order_version", version.as_str()),
+        ])
+        .send()
+        .await
+        .expect("request");
+    let fragment = to_page(res).await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    assert_eq!(fragment.list_titles(), ["Three", "One", "Two"]);
+    assert_eq!(app.badge_titles(), ["Three", "One", "Two"]);
+    assert!(app.audit_actions().contains(&"badge.reorder".to_string()));
+}
+
+#[tokio::test]
+async fn the_live_preview_draws_the_badge_and_warns_about_contrast() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let token = app.page("/dashboard/badges/new").await.csrf_token();
+    let res = app
+        .client
+        .post(app.url("/dashboard/badges/preview"))
+        .header("hx-request", "true")
+        .header("x-csrf-token", token)
+        .form(&[
+            ("title", "Sunny"),
+            ("background_color", "#ffd700"),
+            ("text_color", "#ffffff"),
+            ("icon", "sun"),
+        ])
+        .send()
+        .await
+        .expect("request");
+    let preview = to_page(res).await;
+    assert_eq!(preview.text_of(".badge-title"), "Sunny");
+    assert!(
+        preview
+            .attr(".badge", "style")
+            .unwrap_or_default()
+            .contains("#FFD700")
+    );
+    assert!(preview.has(".badge-icon svg"));
+    assert!(preview.text_of(".contrast.warn").contains("4.5:1"));
+    assert_eq!(
+        preview
+            .attr("[data-set-text-color]", "data-set-text-color")
+            .as_deref(),
+        Some("#000000")
+    );
+    assert!(app.badges().is_empty(), "a preview saves nothing");
+}

@@ -1,0 +1,329 @@
+//! `spawn_app` and a cookie-keeping client that fills in forms the way a browser does.
+
+use std::sync::Arc;
+
+use diesel::sqlite::SqliteConnection;
+use insignia::Application;
+use insignia::config::Settings;
+use reqwest::StatusCode;
+use reqwest::cookie::{CookieStore, Jar};
+use scraper::{Html, Selector};
+
+pub const ADMIN_EMAIL: &str = "owner@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub db_path: String,
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    _dir: Arc<tempfile::TempDir>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub html: Html,
+    pub text: String,
+}
+
+impl Page {
+    pub fn select(&self, css: &str) -> Vec<scraper::ElementRef<'_>> {
+        let selector = Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css}: {e}"));
+        self.html.select(&selector).collect()
+    }
+
+    pub fn has(&self, css: &str) -> bool {
+        !self.select(css).is_empty()
+    }
+
+    /// The trimmed text of the first element matching `css`.
+    pub fn text_of(&self, css: &str) -> String {
+        self.select(css)
+            .first()
+            .map(|e| e.text().collect::<String>().trim().to_string())
+            .unwrap_or_else(|| panic!("no element {css} in page:\n{}", self.text))
+    }
+
+    pub fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.select(css)
+            .first()
+            .and_then(|e| e.value().attr(name))
+            .map(str::to_string)
+    }
+
+    pub fn csrf_token(&self) -> String {
+        self.attr("input[name=csrf_token]", "value")
+            .or_else(|| self.attr("meta[name=csrf-token]", "content"))
+            .unwrap_or_else(|| panic!("no csrf token in page:\n{}", self.text))
+    }
+
+    /// Badge titles in the order the page shows them (dashboard list).
+    pub fn list_titles(&self) -> Vec<String> {
+        self.select("#badge-list .badge-row .badge-title")
+            .iter()
+            .map(|e| e.text().collect::<String>())
+            .collect()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("insignia.db").to_string_lossy().to_string();
+    let mut settings = Settings::new("127.0.0.1:0", db_path.clone());
+    settings.workers = Some(1);
+    configure(&mut settings);
+    let app = Application::build(settings).expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let jar = Arc::new(Jar::default());
+    TestApp {
+        client: client_with(jar.clone()),
+        jar,
+        address,
+        db_path,
+        _dir: Arc::new(dir),
+    }
+}
+
+fn client_with(jar: Arc<Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Another browser against the same server: its own cookies.
+    pub fn new_visitor(&self) -> TestApp {
+        let jar = Arc::new(Jar::default());
+        TestApp {
+            address: self.address.clone(),
+            db_path: self.db_path.clone(),
+            client: client_with(jar.clone()),
+            jar,
+            _dir: self._dir.clone(),
+        }
+    }
+
+    /// The Cookie header this client would send, to replay it elsewhere.
+    pub fn cookie_header(&self) -> String {
+        let url = self.address.parse().expect("url");
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    pub fn db(&self) -> SqliteConnection {
+        use diesel::Connection;
+        SqliteConnection::establish(&self.db_path).expect("db")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn page(&self, path: &str) -> Page {
+        to_page(self.get(path).await).await
+    }
+
+    /// Posts a url-encoded form with the CSRF token read from `form_page`, like a browser
+    /// submitting a form it loaded from there.
+    pub async fn submit(
+        &self,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.page(form_page).await.csrf_token();
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_form(action, &all).await
+    }
+
+    pub async fn post_form(&self, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(action))
+            .form(fields)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Posts the badge editor (multipart) with its CSRF token.
+    pub async fn submit_badge(
+        &self,
+        form_page: &str,
+        action: &str,
+        badge: &BadgeFields,
+    ) -> reqwest::Response {
+        let token = self.page(form_page).await.csrf_token();
+        self.post_badge(action, badge, Some(&token)).await
+    }
+
+    pub async fn post_badge(
+        &self,
+        action: &str,
+        badge: &BadgeFields,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new()
+            .text("title", badge.title.clone())
+            .text("description", badge.description.clone())
+            .text("background_color", badge.background_color.clone())
+            .text("text_color", badge.text_color.clone())
+            .text("icon", badge.icon.clone())
+            .text("icon_url", badge.icon_url.clone());
+        if let Some(token) = token {
+            form = form.text("csrf_token", token.to_string());
+        }
+        if badge.permissions_enabled {
+            form = form.text("permissions_enabled", "on");
+        }
+        if badge.self_assignable {
+            form = form.text("self_assignable", "on");
+        }
+        if let Some((name, bytes)) = &badge.file {
+            let part = reqwest::multipart::Part::bytes(bytes.clone())
+                .file_name(name.clone())
+                .mime_str("image/svg+xml")
+                .expect("mime");
+            form = form.part("icon_file", part);
+        }
+        self.client
+            .post(self.url(action))
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates the first admin through the setup page; the client is then signed in.
+    pub async fn setup_admin(&self) {
+        let res = self
+            .submit(
+                "/dashboard/setup",
+                "/dashboard/setup",
+                &[
+                    ("email", ADMIN_EMAIL),
+                    ("password", ADMIN_PASSWORD),
+                    ("password_confirm", ADMIN_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "setup should succeed");
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/dashboard/login",
+            "/dashboard/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// Ends elevation for the current admin session, as the header button does.
+    pub async fn end_elevation(&self) {
+        let res = self
+            .submit(
+                "/dashboard/badges",
+                "/dashboard/elevate/end",
+                &[("next", "/dashboard/badges")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+
+    /// Creates a badge through the editor and returns its id.
+    pub async fn create_badge(&self, title: &str) -> String {
+        let res = self
+            .submit_badge(
+                "/dashboard/badges/new",
+                "/dashboard/badges/new",
+                &BadgeFields::titled(title),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "creating {title}");
+        self.badges()
+            .into_iter()
+            .find(|b| b.title == title)
+            .map(|b| b.id)
+            .expect("badge stored")
+    }
+
+    /// What the database holds, in display order.
+    pub fn badges(&self) -> Vec<insignia::badges::Badge> {
+        insignia::badges::store::list_in_order(&mut self.db()).expect("list")
+    }
+
+    pub fn badge_titles(&self) -> Vec<String> {
+        self.badges().into_iter().map(|b| b.title).collect()
+    }
+
+    pub fn audit_actions(&self) -> Vec<String> {
+        insignia::audit::page(&mut self.db(), None, None, 1000)
+            .expect("audit")
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    }
+}
+
+pub async fn to_page(res: reqwest::Response) -> Page {
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    Page {
+        status,
+        html: Html::parse_document(&text),
+        text,
+    }
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The badge editor's fields.
+#[derive(Clone, Debug, Default)]
+pub struct BadgeFields {
+    pub title: String,
+    pub description: String,
+    pub background_color: String,
+    pub text_color: String,
+    pub icon: String,
+    pub icon_url: String,
+    pub permissions_enabled: bool,
+    pub self_assignable: bool,
+    pub file: Option<(String, Vec<u8>)>,
+}
+
+impl BadgeFields {
+    pub fn titled(title: &str) -> BadgeFields {
+        BadgeFields {
+            title: title.to_string(),
+            description: format!("{title} description"),
+            background_color: "#1f2a44".to_string(),
+            text_color: "#f5c542".to_string(),
+            icon: "star".to_string(),
+            ..BadgeFields::default()
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! All integration tests, in one binary: each test starts the real server on port 0 with a
+//! database of its own.
+
+// Test code may panic on setup failures: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod audit;
+mod auth;
+mod badges;
+mod helpers;
+mod security;

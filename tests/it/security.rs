@@ -1,0 +1,345 @@
+//! CSRF, who may do what, escaping, uploaded SVGs and response headers.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{BadgeFields, TestApp, location, spawn_app, spawn_app_with, to_page};
+
+/// Url-encoded fields, or `None` for the multipart badge editor.
+type Body = Option<Vec<(String, String)>>;
+
+/// Every restricted badge route with a body it would accept.
+fn restricted_routes(id: &str, version: &str) -> Vec<(String, Body)> {
+    let pairs = |p: &[(&str, &str)]| {
+        Some(
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    };
+    vec![
+        ("/dashboard/badges/new".to_string(), None),
+        (format!("/dashboard/badges/{id}/edit"), None),
+        (format!("/dashboard/badges/{id}/delete"), pairs(&[])),
+        (
+            "/dashboard/badges/order".to_string(),
+            pairs(&[("badge_id", id), ("order_version", version)]),
+        ),
+        (
+            format!("/dashboard/badges/{id}/move"),
+            pairs(&[("direction", "down"), ("order_version", version)]),
+        ),
+    ]
+}
+
+async fn post_restricted(
+    app: &TestApp,
+    path: &str,
+    fields: &Body,
+    token: &str,
+) -> reqwest::Response {
+    match fields {
+        None => {
+            app.post_badge(path, &BadgeFields::titled("Sneaky"), Some(token))
+                .await
+        }
+        Some(fields) => {
+            let mut all: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            all.push(("csrf_token", token));
+            app.post_form(path, &all).await
+        }
+    }
+}
+
+async fn two_badges(app: &TestApp) -> (String, String) {
+    app.setup_admin().await;
+    let first = app.create_badge("First").await;
+    app.create_badge("Second").await;
+    let version = app
+        .page("/dashboard/badges")
+        .await
+        .attr("#badge-list", "data-order-version")
+        .expect("version");
+    (first, version)
+}
+
+#[tokio::test]
+async fn visitors_and_non_elevated_admins_are_refused_every_restricted_route() {
+    let app = spawn_app().await;
+    let (id, version) = two_badges(&app).await;
+    let before = (app.badges(), app.audit_actions());
+
+    let visitor = app.new_visitor();
+    let visitor_token = visitor.page("/dashboard/login").await.csrf_token();
+    for (path, fields) in restricted_routes(&id, &version) {
+        let res = post_restricted(&visitor, &path, &fields, &visitor_token).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "visitor {path}");
+        assert!(
+            location(&res).starts_with("/dashboard/login"),
+            "visitor {path}"
+        );
+    }
+    for page in [
+        "/dashboard/badges",
+        "/dashboard/badges/new",
+        "/dashboard/audit",
+        &format!("/dashboard/badges/{id}"),
+    ] {
+        assert!(
+            location(&visitor.get(page).await).starts_with("/dashboard/login"),
+            "visitor GET {page}"
+        );
+    }
+    assert_eq!(
+        (app.badges(), app.audit_actions()),
+        before,
+        "visitors changed nothing"
+    );
+
+    app.end_elevation().await;
+    let token = app.page("/dashboard/badges").await.csrf_token();
+    for (path, fields) in restricted_routes(&id, &version) {
+        let res = post_restricted(&app, &path, &fields, &token).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "non-elevated {path}");
+        assert!(
+            location(&res).starts_with("/dashboard/elevate?next="),
+            "non-elevated {path}: {}",
+            location(&res)
+        );
+    }
+    assert_eq!(
+        (app.badges(), app.audit_actions()),
+        before,
+        "non-elevated admin changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_htmx_request_that_needs_elevation_is_told_where_to_go() {
+    let app = spawn_app().await;
+    let (id, version) = two_badges(&app).await;
+    app.end_elevation().await;
+    let token = app.page("/dashboard/badges").await.csrf_token();
+    let res = app
+        .client
+        .post(app.url("/dashboard/badges/order"))
+        .header("hx-request", "true")
+        .header("x-csrf-token", token)
+        .form(&[
+            ("badge_id", id.as_str()),
+            ("order_version", version.as_str()),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        res.headers()["hx-redirect"],
+        "/dashboard/elevate?next=%2Fdashboard%2Fbadges"
+    );
+}
+
+#[tokio::test]
+async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let (id, version) = two_badges(&app).await;
+    let before = (app.badges(), app.audit_actions());
+    for (path, fields) in restricted_routes(&id, &version) {
+        for token in [None, Some("forged-token")] {
+            let res = match (&fields, token) {
+                (None, token) => {
+                    app.post_badge(&path, &BadgeFields::titled("Forged"), token)
+                        .await
+                }
+                (Some(f), token) => {
+                    let mut all: Vec<(&str, &str)> =
+                        f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    if let Some(t) = token {
+                        all.push(("csrf_token", t));
+                    }
+                    app.post_form(&path, &all).await
+                }
+            };
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path} with {token:?}");
+        }
+    }
+    // A wrong header is refused too, and so is sign-out (no forced logout from another site).
+    let res = app
+        .client
+        .post(app.url("/dashboard/badges/order"))
+        .header("x-csrf-token", "nope")
+        .form(&[("badge_id", id.as_str())])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post_form("/dashboard/logout", &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/dashboard/badges").await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
+    assert_eq!((app.badges(), app.audit_actions()), before);
+}
+
+#[tokio::test]
+async fn script_in_every_text_field_comes_back_escaped() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let evil = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>";
+    let fields = BadgeFields {
+        title: evil.into(),
+        description: evil.into(),
+        ..BadgeFields::titled("x")
+    };
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id = app.badges()[0].id.clone();
+    for path in [
+        "/dashboard/badges".to_string(),
+        format!("/dashboard/badges/{id}"),
+        format!("/dashboard/badges/{id}/edit"),
+        format!("/dashboard/badges/{id}/delete"),
+        "/dashboard/audit".to_string(),
+        "/".to_string(),
+    ] {
+        let page = app.page(&path).await;
+        assert!(
+            !page.text.contains("<script>alert"),
+            "{path} has a raw script"
+        );
+        assert!(!page.text.contains("<img src=x"), "{path} has a raw img");
+        assert!(
+            page.select("script")
+                .iter()
+                .all(|s| s.value().attr("src").is_some()),
+            "{path}: inline script"
+        );
+        assert!(page.select("[onerror]").is_empty(), "{path}: event handler");
+        let shown: String = page.html.root_element().text().collect();
+        assert!(
+            shown.contains("<script>alert(1)</script>"),
+            "{path} shows the text as typed"
+        );
+    }
+    // Kept input on a refused form is escaped too.
+    let bad = BadgeFields {
+        title: evil.into(),
+        description: evil.into(),
+        background_color: "\"><script>alert(3)</script>".into(),
+        icon: "url".into(),
+        icon_url: "\"><script>alert(4)</script>".into(),
+        ..BadgeFields::titled("x")
+    };
+    let page = to_page(
+        app.submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &bad)
+            .await,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!page.text.contains("<script>alert"));
+    assert_eq!(
+        page.attr("#background_color", "value").as_deref(),
+        Some("\"><script>alert(3)</script>")
+    );
+}
+
+#[tokio::test]
+async fn a_scripted_svg_upload_is_served_harmless() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)"><script>alert(2)</script><foreignObject><iframe src="https://evil.example"></iframe></foreignObject><rect width="10" height="10" fill="#123456" onclick="alert(3)"/><use href="https://evil.example/x.svg#a"/></svg>"##;
+    let fields = BadgeFields {
+        file: Some(("evil.svg".into(), svg.to_vec())),
+        ..BadgeFields::titled("Evil")
+    };
+    assert_eq!(
+        app.submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let icon = app.badges()[0].icon.clone();
+    let res = app.new_visitor().get(&icon).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(csp.contains("sandbox"), "{csp}");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let body = res.text().await.unwrap_or_default();
+    assert!(body.contains("<rect"));
+    for gone in [
+        "script",
+        "alert",
+        "onload",
+        "onclick",
+        "foreignObject",
+        "iframe",
+        "evil.example",
+    ] {
+        assert!(!body.contains(gone), "{gone} survived: {body}");
+    }
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_a_safe_session_cookie() {
+    let app = spawn_app_with(|s| s.secure_cookies = true).await;
+    let res = app.get("/dashboard/setup").await;
+    let headers = res.headers();
+    let csp = headers["content-security-policy"]
+        .to_str()
+        .unwrap_or_default();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("script-src 'self' 'unsafe-inline'")
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    let cookie = headers["set-cookie"]
+        .to_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(
+        cookie.contains("httponly") && cookie.contains("samesite=lax") && cookie.contains("secure"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn health_static_files_and_unknown_pages() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let htmx = app.get("/static/vendor/htmx-2.0.11.min.js").await;
+    assert_eq!(htmx.status(), StatusCode::OK);
+    assert!(
+        htmx.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/javascript")
+    );
+    assert_eq!(
+        app.get("/static/icons/star.svg").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/static/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let missing = to_page(app.get("/no/such/page").await).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.text_of("h1"), "Not found");
+    assert_eq!(
+        app.get("/icons/not-a-uuid.svg").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
