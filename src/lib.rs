@@ -10,7 +10,10 @@ pub mod badges;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod email;
 pub mod error;
+pub mod members;
+pub mod slug;
 pub mod web;
 
 use std::net::TcpListener;

@@ -84,6 +84,8 @@ fn run(cli: Cli) -> Result<(), String> {
                     EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
                 )
                 .with_span_events(FmtSpan::CLOSE)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr)
                 .init();
             let mut settings = Settings::new(bind, db.database);
             settings.elevation_minutes = elevation_minutes;

@@ -34,12 +34,15 @@ pub struct AuditEntry {
     pub badge_id: Option<String>,
     pub target: String,
     pub details: String,
+    pub member_id: Option<String>,
 }
 
 /// What a change was about, for the log line.
+#[derive(Default)]
 pub struct Change<'a> {
     pub action: &'a str,
     pub badge_id: Option<&'a str>,
+    pub member_id: Option<&'a str>,
     pub target: &'a str,
     pub details: String,
 }
@@ -55,6 +58,7 @@ pub fn record(
             audit_log::actor.eq(actor.label()),
             audit_log::action.eq(change.action),
             audit_log::badge_id.eq(change.badge_id),
+            audit_log::member_id.eq(change.member_id),
             audit_log::target.eq(change.target),
             audit_log::details.eq(change.details),
         ))
@@ -62,11 +66,19 @@ pub fn record(
     Ok(())
 }
 
-/// One page of the log, newest first. `before` is the id of the last entry already shown.
+/// Which entries to show.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub badge: Option<String>,
+    pub member: Option<String>,
+    /// The id of the last entry already shown (entries are paged newest first).
+    pub before: Option<i64>,
+}
+
+/// One page of the log, newest first.
 pub fn page(
     conn: &mut SqliteConnection,
-    badge: Option<&str>,
-    before: Option<i64>,
+    filter: &Filter,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, AppError> {
     let mut query = audit_log::table
@@ -74,10 +86,13 @@ pub fn page(
         .order(audit_log::id.desc())
         .limit(limit)
         .into_boxed();
-    if let Some(badge) = badge {
-        query = query.filter(audit_log::badge_id.eq(badge.to_string()));
+    if let Some(badge) = &filter.badge {
+        query = query.filter(audit_log::badge_id.eq(badge.clone()));
     }
-    if let Some(before) = before {
+    if let Some(member) = &filter.member {
+        query = query.filter(audit_log::member_id.eq(member.clone()));
+    }
+    if let Some(before) = filter.before {
         query = query.filter(audit_log::id.lt(before));
     }
     Ok(query.load(conn)?)

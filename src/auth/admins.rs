@@ -16,29 +16,6 @@ pub struct Admin {
     pub created_at: String,
 }
 
-/// A normalised e-mail address, or the reason it is not one.
-pub fn parse_email(input: &str) -> Result<String, String> {
-    let email = input.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || "<>\"',;".contains(c))
-                && !domain.contains('@')
-        });
-    if email.is_empty() {
-        Err("must not be empty".to_string())
-    } else if valid {
-        Ok(email)
-    } else {
-        Err("must be an e-mail address like name@example.com".to_string())
-    }
-}
-
 pub fn count(conn: &mut SqliteConnection) -> Result<i64, AppError> {
     Ok(admins::table.count().get_result(conn)?)
 }
@@ -75,7 +52,7 @@ pub fn create(
     password_text: &str,
     only_if_first: bool,
 ) -> Result<Result<Admin, CreateError>, AppError> {
-    let email = match parse_email(email) {
+    let email = match crate::email::parse(email) {
         Ok(e) => e,
         Err(m) => return Ok(Err(CreateError::Email(m))),
     };
@@ -83,7 +60,7 @@ pub fn create(
         return Ok(Err(CreateError::Password(m)));
     }
     let hash = password::hash(password_text)?;
-    conn.immediate_transaction(|conn| {
+    crate::db::write(conn, |conn| {
         if only_if_first && count(conn)? > 0 {
             return Ok(Err(CreateError::NotFirst));
         }
@@ -113,7 +90,7 @@ pub fn change_password(
         return Ok(Err(m));
     }
     let hash = password::hash(new_password)?;
-    conn.immediate_transaction(|conn| {
+    crate::db::write(conn, |conn| {
         diesel::update(admins::table.find(admin_id))
             .set(admins::password_hash.eq(hash))
             .execute(conn)?;
@@ -121,29 +98,4 @@ pub fn change_password(
             .execute(conn)?;
         Ok(Ok(()))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            parse_email("  Ada@Example.COM "),
-            Ok("ada@example.com".to_string())
-        );
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "a b@example.com",
-            "a@b@c.com",
-            "<a>@x.com",
-        ] {
-            assert!(parse_email(bad).is_err(), "{bad}");
-        }
-    }
 }

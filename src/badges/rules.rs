@@ -103,54 +103,10 @@ impl Title {
         self.0.to_lowercase()
     }
 
-    /// The slug stem: lowercase ASCII letters and digits separated by single dashes.
+    /// The slug stem derived from the title.
     pub fn slug_base(&self) -> String {
-        let mut slug = String::new();
-        for c in self.0.chars().flat_map(fold_to_ascii) {
-            if c.is_ascii_alphanumeric() {
-                slug.push(c.to_ascii_lowercase());
-            } else if !slug.is_empty() && !slug.ends_with('-') {
-                slug.push('-');
-            }
-        }
-        while slug.ends_with('-') {
-            slug.pop();
-        }
-        if slug.is_empty() {
-            "badge".to_string()
-        } else {
-            slug
-        }
+        crate::slug::slugify(&self.0, "badge")
     }
-}
-
-/// Common Latin letters with accents become their plain letter, so "Café" slugs as "cafe".
-fn fold_to_ascii(c: char) -> Vec<char> {
-    let plain = match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
-        'ç' | 'Ç' => 'c',
-        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
-        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
-        'ñ' | 'Ñ' => 'n',
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => 'o',
-        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
-        'ý' | 'ÿ' | 'Ý' => 'y',
-        'ß' => return vec!['s', 's'],
-        'æ' | 'Æ' => return vec!['a', 'e'],
-        other => other,
-    };
-    vec![plain]
-}
-
-/// Picks the first free slug: `base`, then `base-2`, `base-3`, …
-pub fn first_free_slug(base: &str, taken: &[String]) -> String {
-    if !taken.iter().any(|t| t == base) {
-        return base.to_string();
-    }
-    (2..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|candidate| !taken.contains(candidate))
-        .unwrap_or_else(|| base.to_string())
 }
 
 pub fn parse_description(input: &str) -> Result<String, FieldError> {
@@ -275,19 +231,10 @@ mod tests {
     }
 
     #[test]
-    fn slugs_are_lowercase_ascii_with_dashes() {
+    fn badge_slugs_fall_back_to_badge() {
         let slug = |s: &str| Title::parse(s).map(|t| t.slug_base()).unwrap_or_default();
         assert_eq!(slug("Top Contributor 2026!"), "top-contributor-2026");
-        assert_eq!(slug("  Café -- Crème  "), "cafe-creme");
         assert_eq!(slug("★★★"), "badge");
-        assert_eq!(slug("Straße"), "strasse");
-    }
-
-    #[test]
-    fn slug_clashes_get_numbered_suffixes() {
-        assert_eq!(first_free_slug("gold", &[]), "gold");
-        let taken = vec!["gold".to_string(), "gold-2".to_string()];
-        assert_eq!(first_free_slug("gold", &taken), "gold-3");
     }
 
     #[test]

@@ -6,9 +6,9 @@ use sha2::{Digest, Sha256};
 
 use super::color::{self, Color};
 use super::icon::Icon;
-use super::rules::{self, Field, FieldError, Rule, ValidBadge};
+use super::rules::{Field, FieldError, Rule, ValidBadge};
 use crate::audit::{self, Actor, Change};
-use crate::db::schema::{badges, icon_uploads};
+use crate::db::schema::{badges, icon_uploads, member_badges, members};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
@@ -168,7 +168,7 @@ fn free_slug(
         .filter(badges::id.ne(except_id.unwrap_or("")))
         .select(badges::slug)
         .load(conn)?;
-    Ok(rules::first_free_slug(&base, &taken))
+    Ok(crate::slug::first_free(&base, &taken))
 }
 
 /// Resolves the icon to store: a fresh upload wins; a referenced upload must exist.
@@ -244,7 +244,7 @@ pub fn create(
     valid: &ValidBadge,
     new_upload_svg: Option<&str>,
 ) -> Result<Badge, BadgeError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write(conn, |conn| {
         ensure_title_free(conn, valid, None)?;
         let icon = resolve_icon(conn, valid, new_upload_svg)?;
         let slug = free_slug(conn, valid, None)?;
@@ -278,6 +278,7 @@ pub fn create(
                 badge_id: Some(&id),
                 target: valid.title.as_str(),
                 details: summary(valid, &icon),
+                ..Default::default()
             },
         )?;
         find(conn, &id)
@@ -291,7 +292,7 @@ pub fn update(
     valid: &ValidBadge,
     new_upload_svg: Option<&str>,
 ) -> Result<Badge, BadgeError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let old = find(conn, id)?;
         ensure_title_free(conn, valid, Some(id))?;
         let icon = resolve_icon(conn, valid, new_upload_svg)?;
@@ -328,6 +329,7 @@ pub fn update(
                 badge_id: Some(id),
                 target: valid.title.as_str(),
                 details: format!("{renamed}{}", summary(valid, &icon)),
+                ..Default::default()
             },
         )?;
         find(conn, id)
@@ -335,8 +337,15 @@ pub fn update(
 }
 
 pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Badge, BadgeError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let old = find(conn, id)?;
+        // Its holders each hold one badge fewer; the assignments go with the badge (cascade).
+        let holders = member_badges::table
+            .filter(member_badges::badge_id.eq(id))
+            .select(member_badges::member_id);
+        diesel::update(members::table.filter(members::id.eq_any(holders)))
+            .set(members::badge_count.eq(members::badge_count - 1))
+            .execute(conn)?;
         diesel::delete(badges::table.find(id)).execute(conn)?;
         drop_upload_unless_kept(conn, &old.icon(), &Icon::None)?;
         audit::record(
@@ -347,6 +356,7 @@ pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Ba
                 badge_id: Some(id),
                 target: &old.title,
                 details: format!("held by {} members", old.member_count),
+                ..Default::default()
             },
         )?;
         Ok(old)
@@ -361,7 +371,7 @@ pub fn reorder(
     requested: &[String],
     expected_version: Option<&str>,
 ) -> Result<Vec<Badge>, BadgeError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let current = current_order(conn)?;
         if let Some(expected) = expected_version
             && expected != order_version(current.iter().map(String::as_str))
@@ -388,7 +398,7 @@ pub fn move_one(
     direction: Direction,
     expected_version: &str,
 ) -> Result<(), BadgeError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let current = current_order(conn)?;
         if expected_version != order_version(current.iter().map(String::as_str)) {
             return Err(BadgeError::StaleOrder);
@@ -456,6 +466,7 @@ fn write_order(
             badge_id: None,
             target: "display order",
             details: format!("{} badges reordered", new_order.len()),
+            ..Default::default()
         },
     )?;
     Ok(())

@@ -79,3 +79,24 @@ pub fn format_time(t: time::OffsetDateTime) -> String {
 pub fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` (so concurrent writers queue on the
+/// busy timeout instead of failing mid-way), or a savepoint when already inside one, so domain
+/// operations compose.
+pub fn write<T, E, F>(conn: &mut SqliteConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut SqliteConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::Connection;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let nested = AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_err(E::from)?
+        .is_some();
+    if nested {
+        conn.transaction(f)
+    } else {
+        conn.immediate_transaction(f)
+    }
+}

@@ -71,10 +71,53 @@ diesel::table! {
         badge_id -> Nullable<Text>,
         target -> Text,
         details -> Text,
+        member_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> Text,
+        name -> Text,
+        name_key -> Text,
+        email -> Text,
+        slug -> Text,
+        password_hash -> Nullable<Text>,
+        badge_count -> BigInt,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    member_badges (badge_id, member_id) {
+        badge_id -> Text,
+        member_id -> Text,
+        assigned_at -> Text,
+        assigned_by -> Text,
+    }
+}
+
+diesel::table! {
+    password_links (token_hash) {
+        token_hash -> Text,
+        member_id -> Text,
+        expires_at -> Text,
+    }
+}
+
+diesel::table! {
+    member_sessions (token_hash) {
+        token_hash -> Text,
+        member_id -> Text,
+        created_at -> Text,
     }
 }
 
 diesel::joinable!(admin_sessions -> admins (admin_id));
+diesel::joinable!(member_badges -> badges (badge_id));
+diesel::joinable!(member_badges -> members (member_id));
+diesel::joinable!(password_links -> members (member_id));
+diesel::joinable!(member_sessions -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -84,4 +127,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     icon_uploads,
     badges,
     audit_log,
+    members,
+    member_badges,
+    password_links,
+    member_sessions,
 );

@@ -47,20 +47,29 @@ pub struct MultipartData {
     pub files: HashMap<String, Upload>,
 }
 
-impl MultipartData {
-    pub fn text(&self, name: &str) -> String {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
+/// The first value of a field in a list of form pairs, or "" when absent.
+pub fn value(fields: &[(String, String)], name: &str) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
 
-    pub fn flag(&self, name: &str) -> bool {
-        self.fields
-            .iter()
-            .any(|(k, v)| k == name && !v.is_empty() && v != "false")
-    }
+/// Every value of a repeated field, in order.
+pub fn values(fields: &[(String, String)], name: &str) -> Vec<String> {
+    fields
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// A checkbox: present with any value but "" or "false".
+pub fn flag(fields: &[(String, String)], name: &str) -> bool {
+    fields
+        .iter()
+        .any(|(k, v)| k == name && !v.is_empty() && v != "false")
 }
 
 /// Reads a multipart body. Text fields are limited to 64 KB each; files to `file_limit`

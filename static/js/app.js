@@ -76,6 +76,65 @@
     });
   }
 
+  // Member picker: ticked members go to a tray that survives new searches, so members found
+  // by different searches can be given the badge at once.
+  function trayInput(id) {
+    return document.querySelector('#picker-selected input[name="member_id"][value="' + CSS.escape(id) + '"]');
+  }
+
+  function syncTray() {
+    var tray = document.getElementById("picker-selected");
+    if (!tray) return;
+    tray.hidden = !tray.querySelector("li");
+    document.querySelectorAll('#picker-results input[type="checkbox"]').forEach(function (box) {
+      box.checked = !!trayInput(box.value);
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches('#picker-results input[type="checkbox"]')) return;
+    var list = document.querySelector("#picker-selected .chips");
+    if (!list) return;
+    var existing = trayInput(box.value);
+    if (box.checked && !existing) {
+      var item = document.createElement("li");
+      item.className = "chip";
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "member_id";
+      input.value = box.value;
+      var label = document.createElement("span");
+      label.textContent = box.dataset.label || box.value;
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "chip-remove";
+      remove.setAttribute("aria-label", "Untick " + (box.dataset.label || ""));
+      remove.textContent = "×";
+      remove.addEventListener("click", function () {
+        item.remove();
+        syncTray();
+      });
+      item.append(input, label, remove);
+      list.appendChild(item);
+    } else if (!box.checked && existing) {
+      existing.closest("li").remove();
+    }
+    syncTray();
+  });
+
+  // The result checkboxes are only a view of the tray once JavaScript runs: the tray's
+  // hidden inputs are what the form sends.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "picker-results") syncTray();
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "assign-form") return;
+    event.target.querySelectorAll('#picker-results input[type="checkbox"]').forEach(function (box) {
+      box.disabled = true;
+    });
+  });
+
   // The elevation badge counts down; when it runs out the page says so.
   function tickElevation() {
     var state = document.getElementById("elevation-state");

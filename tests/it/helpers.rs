@@ -275,7 +275,7 @@ impl TestApp {
     }
 
     pub fn audit_actions(&self) -> Vec<String> {
-        insignia::audit::page(&mut self.db(), None, None, 1000)
+        insignia::audit::page(&mut self.db(), &Default::default(), 1000)
             .expect("audit")
             .into_iter()
             .map(|e| e.action)
@@ -324,6 +324,90 @@ impl BadgeFields {
             text_color: "#f5c542".to_string(),
             icon: "star".to_string(),
             ..BadgeFields::default()
+        }
+    }
+}
+
+impl TestApp {
+    /// Creates a member through the dashboard form and returns their id.
+    pub async fn create_member(&self, name: &str, email: &str) -> String {
+        let res = self
+            .submit(
+                "/dashboard/members/new",
+                "/dashboard/members/new",
+                &[("name", name), ("email", email)],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "creating member {email}"
+        );
+        location(&res)
+            .rsplit('/')
+            .next()
+            .expect("member id")
+            .to_string()
+    }
+
+    /// Many members at once, straight into the database (for counts and paging, not forms).
+    pub fn insert_members(&self, count: usize, prefix: &str) -> Vec<String> {
+        let mut conn = self.db();
+        (0..count)
+            .map(|i| {
+                let new = insignia::members::NewMember::parse(
+                    &format!("{prefix} Person {i}"),
+                    &format!("{}.{i}@example.com", prefix.to_lowercase()),
+                )
+                .expect("valid member");
+                insignia::members::create(&mut conn, &insignia::audit::Actor::system(), &new)
+                    .expect("member stored")
+                    .id
+            })
+            .collect()
+    }
+
+    pub fn member(&self, id: &str) -> Option<insignia::members::Member> {
+        insignia::members::find(&mut self.db(), id).ok()
+    }
+
+    pub fn member_count(&self) -> i64 {
+        use diesel::prelude::*;
+        insignia::db::schema::members::table
+            .count()
+            .get_result(&mut self.db())
+            .expect("count")
+    }
+
+    /// (badge, member) pairs actually stored.
+    pub fn assignments(&self) -> Vec<(String, String)> {
+        use diesel::prelude::*;
+        use insignia::db::schema::member_badges::dsl::*;
+        member_badges
+            .select((badge_id, member_id))
+            .order((badge_id, member_id))
+            .load(&mut self.db())
+            .expect("assignments")
+    }
+
+    /// Every stored count equals the real number of rows behind it.
+    pub fn assert_counts_exact(&self) {
+        let pairs = self.assignments();
+        for badge in self.badges() {
+            let real = pairs.iter().filter(|(b, _)| *b == badge.id).count() as i64;
+            assert_eq!(badge.member_count, real, "holder count of {}", badge.title);
+        }
+        use diesel::prelude::*;
+        let members: Vec<(String, i64)> = insignia::db::schema::members::table
+            .select((
+                insignia::db::schema::members::id,
+                insignia::db::schema::members::badge_count,
+            ))
+            .load(&mut self.db())
+            .expect("members");
+        for (id, stored) in members {
+            let real = pairs.iter().filter(|(_, m)| *m == id).count() as i64;
+            assert_eq!(stored, real, "badge count of member {id}");
         }
     }
 }

@@ -8,4 +8,5 @@ mod audit;
 mod auth;
 mod badges;
 mod helpers;
+mod members;
 mod security;

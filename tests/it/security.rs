@@ -7,8 +7,8 @@ use crate::helpers::{BadgeFields, TestApp, location, spawn_app, spawn_app_with, 
 /// Url-encoded fields, or `None` for the multipart badge editor.
 type Body = Option<Vec<(String, String)>>;
 
-/// Every restricted badge route with a body it would accept.
-fn restricted_routes(id: &str, version: &str) -> Vec<(String, Body)> {
+/// Every restricted route with a body it would accept.
+fn restricted_routes(id: &str, version: &str, member: &str) -> Vec<(String, Body)> {
     let pairs = |p: &[(&str, &str)]| {
         Some(
             p.iter()
@@ -27,6 +27,35 @@ fn restricted_routes(id: &str, version: &str) -> Vec<(String, Body)> {
         (
             format!("/dashboard/badges/{id}/move"),
             pairs(&[("direction", "down"), ("order_version", version)]),
+        ),
+        (
+            format!("/dashboard/badges/{id}/members"),
+            pairs(&[("member_id", member)]),
+        ),
+        (
+            format!("/dashboard/badges/{id}/members"),
+            pairs(&[("bulk", "sneaky@example.com"), ("action", "assign")]),
+        ),
+        (
+            format!("/dashboard/badges/{id}/members/remove"),
+            pairs(&[("member_id", member)]),
+        ),
+        (
+            "/dashboard/members/new".to_string(),
+            pairs(&[("name", "Sneaky"), ("email", "sneaky2@example.com")]),
+        ),
+        (
+            format!("/dashboard/members/{member}/badges"),
+            pairs(&[("badge_id", id)]),
+        ),
+        (
+            format!("/dashboard/members/{member}/badges/remove"),
+            pairs(&[("badge_id", id)]),
+        ),
+        (format!("/dashboard/members/{member}/delete"), pairs(&[])),
+        (
+            format!("/dashboard/members/{member}/password-link"),
+            pairs(&[]),
         ),
     ]
 }
@@ -53,27 +82,44 @@ async fn post_restricted(
     }
 }
 
-async fn two_badges(app: &TestApp) -> (String, String) {
+/// Two badges and a member who holds the first, for restricted requests to aim at.
+/// Returns (first badge id, order version, member id).
+async fn two_badges(app: &TestApp) -> (String, String, String) {
     app.setup_admin().await;
     let first = app.create_badge("First").await;
     app.create_badge("Second").await;
+    app.insert_members(1, "Sneaky");
+    let member = app.create_member("Held", "held@example.com").await;
+    let page = format!("/dashboard/badges/{first}");
+    app.submit(&page, &format!("{page}/members"), &[("member_id", &member)])
+        .await;
     let version = app
         .page("/dashboard/badges")
         .await
         .attr("#badge-list", "data-order-version")
         .expect("version");
-    (first, version)
+    (first, version, member)
+}
+
+/// Everything a refused request must leave as it was.
+fn snapshot(app: &TestApp) -> impl PartialEq + std::fmt::Debug {
+    (
+        app.badges(),
+        app.audit_actions(),
+        app.assignments(),
+        app.member_count(),
+    )
 }
 
 #[tokio::test]
 async fn visitors_and_non_elevated_admins_are_refused_every_restricted_route() {
     let app = spawn_app().await;
-    let (id, version) = two_badges(&app).await;
-    let before = (app.badges(), app.audit_actions());
+    let (id, version, member) = two_badges(&app).await;
+    let before = snapshot(&app);
 
     let visitor = app.new_visitor();
     let visitor_token = visitor.page("/dashboard/login").await.csrf_token();
-    for (path, fields) in restricted_routes(&id, &version) {
+    for (path, fields) in restricted_routes(&id, &version, &member) {
         let res = post_restricted(&visitor, &path, &fields, &visitor_token).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "visitor {path}");
         assert!(
@@ -85,6 +131,7 @@ async fn visitors_and_non_elevated_admins_are_refused_every_restricted_route() {
         "/dashboard/badges",
         "/dashboard/badges/new",
         "/dashboard/audit",
+        "/dashboard/members",
         &format!("/dashboard/badges/{id}"),
     ] {
         assert!(
@@ -92,15 +139,11 @@ async fn visitors_and_non_elevated_admins_are_refused_every_restricted_route() {
             "visitor GET {page}"
         );
     }
-    assert_eq!(
-        (app.badges(), app.audit_actions()),
-        before,
-        "visitors changed nothing"
-    );
+    assert_eq!(snapshot(&app), before, "visitors changed nothing");
 
     app.end_elevation().await;
     let token = app.page("/dashboard/badges").await.csrf_token();
-    for (path, fields) in restricted_routes(&id, &version) {
+    for (path, fields) in restricted_routes(&id, &version, &member) {
         let res = post_restricted(&app, &path, &fields, &token).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "non-elevated {path}");
         assert!(
@@ -109,17 +152,13 @@ async fn visitors_and_non_elevated_admins_are_refused_every_restricted_route() {
             location(&res)
         );
     }
-    assert_eq!(
-        (app.badges(), app.audit_actions()),
-        before,
-        "non-elevated admin changed nothing"
-    );
+    assert_eq!(snapshot(&app), before, "non-elevated admin changed nothing");
 }
 
 #[tokio::test]
 async fn an_htmx_request_that_needs_elevation_is_told_where_to_go() {
     let app = spawn_app().await;
-    let (id, version) = two_badges(&app).await;
+    let (id, version, _member) = two_badges(&app).await;
     app.end_elevation().await;
     let token = app.page("/dashboard/badges").await.csrf_token();
     let res = app
@@ -144,9 +183,9 @@ async fn an_htmx_request_that_needs_elevation_is_told_where_to_go() {
 #[tokio::test]
 async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
-    let (id, version) = two_badges(&app).await;
-    let before = (app.badges(), app.audit_actions());
-    for (path, fields) in restricted_routes(&id, &version) {
+    let (id, version, member) = two_badges(&app).await;
+    let before = snapshot(&app);
+    for (path, fields) in restricted_routes(&id, &version, &member) {
         for token in [None, Some("forged-token")] {
             let res = match (&fields, token) {
                 (None, token) => {
@@ -184,7 +223,7 @@ async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
         StatusCode::OK,
         "still signed in"
     );
-    assert_eq!((app.badges(), app.audit_actions()), before);
+    assert_eq!(snapshot(&app), before);
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ use crate::audit::{self, AuditEntry};
 use crate::badges::store;
 use crate::db;
 use crate::error::AppError;
+use crate::members;
 use crate::web::extract::CurrentAdmin;
 use crate::web::layout::Layout;
 use crate::web::views::short_time;
@@ -19,6 +20,7 @@ const PAGE_SIZE: i64 = 50;
 #[derive(Deserialize)]
 pub struct AuditQuery {
     badge: Option<String>,
+    member: Option<String>,
     before: Option<i64>,
 }
 
@@ -34,6 +36,8 @@ struct AuditPage {
     entries: Vec<(AuditEntry, String)>,
     badges: Vec<BadgeOption>,
     badge: String,
+    /// The member the log is filtered by: (id, name).
+    member: Option<(String, String)>,
     older_link: Option<String>,
     newest_link: Option<String>,
 }
@@ -47,19 +51,33 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let badge = query.badge.filter(|b| !b.is_empty());
-    let filter = badge.clone();
-    let (entries, badges) = db::run(&state.pool, move |conn| {
+    let member_id = query.member.filter(|m| !m.is_empty());
+    let filter = audit::Filter {
+        badge: badge.clone(),
+        member: member_id.clone(),
+        before: query.before,
+    };
+    let (entries, badges, member) = db::run(&state.pool, move |conn| {
         // One extra row tells whether an older page exists.
-        let entries = audit::page(conn, filter.as_deref(), query.before, PAGE_SIZE + 1)?;
-        Ok((entries, store::list_in_order(conn)?))
+        let entries = audit::page(conn, &filter, PAGE_SIZE + 1)?;
+        let member = filter.member.as_ref().map(|id| {
+            let name = members::find(conn, id)
+                .map(|m| m.name)
+                .unwrap_or_else(|_| "a deleted member".to_string());
+            (id.clone(), name)
+        });
+        Ok((entries, store::list_in_order(conn)?, member))
     })
     .await?;
     let has_older = entries.len() as i64 > PAGE_SIZE;
     let entries: Vec<AuditEntry> = entries.into_iter().take(PAGE_SIZE as usize).collect();
-    let badge_param = badge
-        .as_deref()
-        .map(|b| format!("badge={}&", url_encode(b)))
-        .unwrap_or_default();
+    let badge_param = [
+        ("badge", badge.as_deref()),
+        ("member", member_id.as_deref()),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.map(|v| format!("{k}={}&", url_encode(v))))
+    .collect::<String>();
     let older_link = match (has_older, entries.last()) {
         (true, Some(last)) => Some(format!("/dashboard/audit?{badge_param}before={}", last.id)),
         _ => None,
@@ -84,6 +102,7 @@ pub async fn list(
             })
             .collect(),
         badge: badge.unwrap_or_default(),
+        member,
         older_link,
         newest_link,
     })

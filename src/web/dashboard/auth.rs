@@ -79,7 +79,7 @@ pub async fn setup(
     ensure_no_admin(&state).await?;
     let form = form.into_inner();
     let mut errors = Errors::default();
-    if let Err(m) = admins::parse_email(&form.email) {
+    if let Err(m) = crate::email::parse(&form.email) {
         errors.add("email", m);
     }
     if let Err(m) = password::check_new(&form.password) {

@@ -11,14 +11,14 @@ use crate::auth::sessions::{self, Draft};
 use crate::badges::color::{self, Color, ContrastAdvice};
 use crate::badges::icon::{self, UPLOAD_MAX_BYTES};
 use crate::badges::store::{self, Direction};
-use crate::badges::{Badge, BadgeError, BadgeInput, Field, Icon};
+use crate::badges::{Badge, BadgeError, BadgeInput, Field, FieldError, Icon};
 use crate::db;
 use crate::error::AppError;
 use crate::web::extract::CurrentAdmin;
-use crate::web::forms::{Errors, MultipartData, read_multipart};
+use crate::web::forms::{self, Errors, MultipartData, read_multipart};
 use crate::web::layout::Layout;
 use crate::web::session::{self as cookie, FlashKind};
-use crate::web::views::{BadgeView, short_time};
+use crate::web::views::BadgeView;
 use crate::web::{AppState, render, render_with, see_other};
 
 const LIST: &str = "/dashboard/badges";
@@ -108,22 +108,10 @@ pub async fn reorder(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(LIST)?;
-    let ids: Vec<String> = form
-        .iter()
-        .filter(|(k, _)| k == "badge_id")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let version = form
-        .iter()
-        .find(|(k, _)| k == "order_version")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let ids = forms::values(&form, "badge_id");
+    let version = forms::value(&form, "order_version");
     let who = actor(&admin);
     let outcome = db::run(&state.pool, move |conn| {
-        // The dashboard always sends the full list; a partial one means the page is out of date.
-        if store::list_in_order(conn)?.len() != ids.len() {
-            return Ok(Err(BadgeError::StaleOrder));
-        }
         Ok(store::reorder(conn, &who, &ids, Some(&version)))
     })
     .await?;
@@ -133,9 +121,7 @@ pub async fn reorder(
             cookie::flash(&session, FlashKind::Success, "Display order saved.");
             Ok(see_other(LIST))
         }
-        Err(BadgeError::StaleOrder | BadgeError::NotFound | BadgeError::BadOrder(_)) => {
-            refuse_stale(&session, &req)
-        }
+        Err(BadgeError::StaleOrder) => refuse_stale(&session, &req),
         Err(e) => Err(e.into()),
     }
 }
@@ -260,18 +246,8 @@ impl EditorValues {
     }
 
     fn from_pairs(fields: &[(String, String)]) -> Self {
-        let text = |name: &str| {
-            fields
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        let flag = |name: &str| {
-            fields
-                .iter()
-                .any(|(k, v)| k == name && !v.is_empty() && v != "false")
-        };
+        let text = |name: &str| forms::value(fields, name);
+        let flag = |name: &str| forms::flag(fields, name);
         EditorValues {
             title: text("title"),
             description: text("description"),
@@ -525,19 +501,25 @@ fn parse_editor(
         Ok(valid) if errors.is_empty() => (values, Ok((valid, upload))),
         Ok(_) => (values, Err(errors)),
         Err(field_errors) => {
-            for e in field_errors {
-                let name = if e.field == Field::Icon && values.icon == "url" {
-                    "icon_url"
-                } else {
-                    e.field.form_name()
-                };
-                errors.add(name, e.message);
-            }
+            add_field_errors(&mut errors, field_errors, &values);
             (values, Err(errors))
         }
     }
 }
 
+/// Puts each broken rule next to its field; an icon address error belongs to the URL box.
+fn add_field_errors(errors: &mut Errors, list: Vec<FieldError>, values: &EditorValues) {
+    for e in list {
+        let name = if e.field == Field::Icon && values.icon == "url" {
+            "icon_url"
+        } else {
+            e.field.form_name()
+        };
+        errors.add(name, e.message);
+    }
+}
+
+/// Field errors for what the store refused; anything else is not the form's fault.
 fn badge_errors(e: BadgeError, values: &EditorValues) -> Result<Errors, AppError> {
     let mut errors = Errors::default();
     match e {
@@ -545,16 +527,7 @@ fn badge_errors(e: BadgeError, values: &EditorValues) -> Result<Errors, AppError
             "title",
             "is already used by another badge (titles ignore case)",
         ),
-        BadgeError::Invalid(list) => {
-            for e in list {
-                let name = if e.field == Field::Icon && values.icon == "url" {
-                    "icon_url"
-                } else {
-                    e.field.form_name()
-                };
-                errors.add(name, e.message);
-            }
-        }
+        BadgeError::Invalid(list) => add_field_errors(&mut errors, list, values),
         other => return Err(other.into()),
     }
     Ok(errors)
@@ -687,35 +660,7 @@ pub async fn preview(
     render(&Preview::of(&EditorValues::from_pairs(&form)))
 }
 
-// ---------------------------------------------------------------- detail and delete
-
-#[derive(Template)]
-#[template(path = "dashboard/badges/show.html")]
-struct ShowPage {
-    layout: Layout,
-    badge: Badge,
-    view: BadgeView,
-    created: String,
-    updated: String,
-}
-
-pub async fn show(
-    state: web::Data<AppState>,
-    session: Session,
-    admin: CurrentAdmin,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &id)?)).await?;
-    render(&ShowPage {
-        layout: Layout::new(&session, Some(&admin.0), badge.title.clone(), req.path()),
-        view: BadgeView::from(&badge),
-        created: short_time(&badge.created_at),
-        updated: short_time(&badge.updated_at),
-        badge,
-    })
-}
+// ---------------------------------------------------------------- delete
 
 #[derive(Template)]
 #[template(path = "dashboard/badges/delete.html")]

@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod auth;
 pub mod badges;
+pub mod holders;
+pub mod members;
 
 use actix_web::web;
 
@@ -41,7 +43,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/badges/order", web::post().to(badges::reorder))
             .route("/badges/preview", web::post().to(badges::preview))
-            .route("/badges/{id}", web::get().to(badges::show))
+            .route("/badges/{id}", web::get().to(holders::show))
+            .route("/badges/{id}/members", web::post().to(holders::assign))
+            .route(
+                "/badges/{id}/members/search",
+                web::get().to(holders::picker_search),
+            )
+            .route(
+                "/badges/{id}/members/remove",
+                web::post().to(holders::unassign),
+            )
             .service(
                 web::resource("/badges/{id}/edit")
                     .get(badges::edit_form)
@@ -53,6 +64,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(badges::delete),
             )
             .route("/badges/{id}/move", web::post().to(badges::move_one))
+            .route("/members", web::get().to(members::directory))
+            .service(
+                web::resource("/members/new")
+                    .get(members::new_form)
+                    .post(members::create),
+            )
+            .route("/members/{id}", web::get().to(members::show))
+            .route("/members/{id}/badges", web::post().to(members::add_badges))
+            .route(
+                "/members/{id}/badges/remove",
+                web::post().to(members::remove_badges),
+            )
+            .service(
+                web::resource("/members/{id}/delete")
+                    .get(members::delete_confirm)
+                    .post(members::delete),
+            )
+            .route(
+                "/members/{id}/password-link",
+                web::post().to(members::password_link),
+            )
             .route("/audit", web::get().to(audit::list)),
     );
 }

@@ -1,0 +1,10 @@
+DROP INDEX audit_log_member;
+ALTER TABLE audit_log DROP COLUMN member_id;
+DROP TABLE member_sessions;
+DROP TABLE password_links;
+DROP TABLE member_badges;
+DROP TRIGGER members_search_update;
+DROP TRIGGER members_search_delete;
+DROP TRIGGER members_search_insert;
+DROP TABLE members_search;
+DROP TABLE members;

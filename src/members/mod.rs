@@ -1,0 +1,244 @@
+//! Members and their badges: rules, storage, search and assignments. Framework-free; the
+//! dashboard, the site and the JSON API all go through here.
+
+pub mod assignments;
+pub mod import;
+pub mod passwords;
+pub mod search;
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+use crate::audit::{self, Actor, Change};
+use crate::db::schema::{badges, member_badges, members};
+use crate::error::AppError;
+
+pub const NAME_MAX: usize = 80;
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, PartialEq)]
+#[diesel(table_name = members)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub slug: String,
+    pub badge_count: i64,
+    pub created_at: String,
+}
+
+/// A display name: trimmed, 1–80 characters.
+pub fn parse_name(input: &str) -> Result<String, String> {
+    let name = input.trim();
+    if name.is_empty() {
+        Err("must not be empty".to_string())
+    } else if name.chars().count() > NAME_MAX {
+        Err(format!("must be at most {NAME_MAX} characters"))
+    } else if name.chars().any(char::is_control) {
+        Err("must not contain control characters".to_string())
+    } else {
+        Ok(name.to_string())
+    }
+}
+
+/// A new member's fields after the rules passed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMember {
+    pub name: String,
+    pub email: String,
+}
+
+/// Which field is wrong, and why (keyed by form field name).
+pub type MemberErrors = Vec<(&'static str, String)>;
+
+impl NewMember {
+    pub fn parse(name: &str, email: &str) -> Result<NewMember, MemberErrors> {
+        match (parse_name(name), crate::email::parse(email)) {
+            (Ok(name), Ok(email)) => Ok(NewMember { name, email }),
+            (name, email) => Err([
+                name.err().map(|e| ("name", e)),
+                email.err().map(|e| ("email", e)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MemberError {
+    #[error("invalid member")]
+    Invalid(MemberErrors),
+    #[error("a member with this e-mail already exists")]
+    EmailTaken,
+    #[error("member not found")]
+    NotFound,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<diesel::result::Error> for MemberError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => MemberError::NotFound,
+            other => MemberError::App(other.into()),
+        }
+    }
+}
+
+impl From<MemberError> for AppError {
+    fn from(e: MemberError) -> Self {
+        match e {
+            MemberError::NotFound => AppError::NotFound,
+            MemberError::EmailTaken => AppError::Conflict(e.to_string()),
+            MemberError::Invalid(errors) => AppError::BadRequest(
+                errors
+                    .iter()
+                    .map(|(f, m)| format!("{f} {m}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            MemberError::App(app) => app,
+        }
+    }
+}
+
+pub fn find(conn: &mut SqliteConnection, id: &str) -> Result<Member, MemberError> {
+    Ok(members::table
+        .find(id)
+        .select(Member::as_select())
+        .first(conn)?)
+}
+
+pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> Result<Option<Member>, AppError> {
+    Ok(members::table
+        .filter(members::email.eq(email.trim().to_lowercase()))
+        .select(Member::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_slug(conn: &mut SqliteConnection, slug: &str) -> Result<Member, MemberError> {
+    Ok(members::table
+        .filter(members::slug.eq(slug))
+        .select(Member::as_select())
+        .first(conn)?)
+}
+
+/// A free profile slug for a name; looks only at slugs sharing the stem (index range).
+pub fn free_slug(conn: &mut SqliteConnection, name: &str) -> Result<String, AppError> {
+    let base = crate::slug::slugify(name, "member");
+    let taken: Vec<String> = members::table
+        .filter(
+            members::slug
+                .eq(&base)
+                .or(members::slug.like(format!("{base}-%"))),
+        )
+        .select(members::slug)
+        .load(conn)?;
+    Ok(crate::slug::first_free(&base, &taken))
+}
+
+/// Inserts a member (no audit, no transaction: callers wrap it). Returns the new id.
+pub(crate) fn insert(
+    conn: &mut SqliteConnection,
+    new: &NewMember,
+    password_hash: Option<&str>,
+) -> Result<String, MemberError> {
+    if find_by_email(conn, &new.email)?.is_some() {
+        return Err(MemberError::EmailTaken);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(members::table)
+        .values((
+            members::id.eq(&id),
+            members::name.eq(&new.name),
+            members::name_key.eq(new.name.to_lowercase()),
+            members::email.eq(&new.email),
+            members::slug.eq(free_slug(conn, &new.name)?),
+            members::password_hash.eq(password_hash),
+            members::created_at.eq(crate::db::now()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Creates a member on an admin's behalf.
+pub fn create(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    new: &NewMember,
+) -> Result<Member, MemberError> {
+    crate::db::write(conn, |conn| {
+        let id = insert(conn, new, None)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "member.create",
+                member_id: Some(&id),
+                target: &new.name,
+                details: new.email.clone(),
+                ..Default::default()
+            },
+        )?;
+        find(conn, &id)
+    })
+}
+
+/// Deletes a member with their assignments; every badge they held loses one holder.
+pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Member, MemberError> {
+    crate::db::write(conn, |conn| {
+        let member = find(conn, id)?;
+        let held = member_badges::table
+            .filter(member_badges::member_id.eq(id))
+            .select(member_badges::badge_id);
+        diesel::update(badges::table.filter(badges::id.eq_any(held)))
+            .set(badges::member_count.eq(badges::member_count - 1))
+            .execute(conn)?;
+        diesel::delete(members::table.find(id)).execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "member.delete",
+                member_id: Some(id),
+                target: &member.name,
+                details: format!("{}; held {} badges", member.email, member.badge_count),
+                ..Default::default()
+            },
+        )?;
+        Ok(member)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_limited() {
+        assert_eq!(
+            parse_name("  Ada Lovelace "),
+            Ok("Ada Lovelace".to_string())
+        );
+        assert!(parse_name("  ").is_err());
+        assert!(parse_name(&"é".repeat(80)).is_ok());
+        assert!(parse_name(&"é".repeat(81)).is_err());
+        assert!(parse_name("Ada\u{0}").is_err());
+    }
+
+    #[test]
+    fn a_new_member_reports_every_bad_field() {
+        let errors = NewMember::parse("", "nope").unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["name", "email"]);
+        assert_eq!(
+            NewMember::parse("Ada", "ADA@example.com"),
+            Ok(NewMember {
+                name: "Ada".into(),
+                email: "ada@example.com".into()
+            })
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! Finding members by name or e-mail at a million rows: a trigram full-text index for
+//! substrings of three characters or more, index ranges for shorter prefixes.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sqlite::SqliteConnection;
+
+use super::Member;
+use crate::error::AppError;
+
+/// A member with the row number that orders results (newest first) and pages them.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Hit {
+    #[diesel(sql_type = BigInt)]
+    pub rowid: i64,
+    #[diesel(embed)]
+    pub member: Member,
+}
+
+const COLUMNS: &str =
+    "m.rowid AS rowid, m.id, m.name, m.email, m.slug, m.badge_count, m.created_at";
+
+/// How a search term is matched.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    All,
+    /// One or two characters: names or e-mails starting with it.
+    Prefix {
+        low: String,
+        high: String,
+    },
+    /// Three or more: names or e-mails containing it (an FTS5 trigram phrase).
+    Substring(String),
+}
+
+impl Term {
+    pub fn parse(q: &str) -> Term {
+        let q = q.trim().to_lowercase();
+        match q.chars().count() {
+            0 => Term::All,
+            1 | 2 => Term::Prefix {
+                high: format!("{q}\u{10FFFF}"),
+                low: q,
+            },
+            _ => Term::Substring(format!("\"{}\"", q.replace('"', "\"\""))),
+        }
+    }
+
+    /// The SQL condition on `m` (members) for this term, with its parameters in order.
+    fn condition(&self) -> (&'static str, Vec<String>) {
+        match self {
+            Term::All => ("1", vec![]),
+            Term::Prefix { low, high } => (
+                "((m.name_key >= ? AND m.name_key < ?) OR (m.email >= ? AND m.email < ?))",
+                vec![low.clone(), high.clone(), low.clone(), high.clone()],
+            ),
+            Term::Substring(phrase) => (
+                "m.rowid IN (SELECT rowid FROM members_search WHERE members_search MATCH ?)",
+                vec![phrase.clone()],
+            ),
+        }
+    }
+}
+
+/// Members matching `q`, newest first, `limit` at most, after the row `before` if given.
+pub fn members(
+    conn: &mut SqliteConnection,
+    q: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Hit>, AppError> {
+    let (condition, params) = Term::parse(q).condition();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM members m WHERE {condition} AND (? IS NULL OR m.rowid < ?) \
+         ORDER BY m.rowid DESC LIMIT ?"
+    );
+    let mut query = diesel::sql_query(sql).into_boxed();
+    for p in params {
+        query = query.bind::<Text, _>(p);
+    }
+    Ok(query
+        .bind::<Nullable<BigInt>, _>(before)
+        .bind::<Nullable<BigInt>, _>(before)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?)
+}
+
+/// A holder of a badge, with when they got it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Holder {
+    #[diesel(embed)]
+    pub member: Member,
+    #[diesel(sql_type = Text)]
+    pub assigned_at: String,
+}
+
+/// Holders of a badge matching `q`, newest assignment first, after the cursor
+/// `(assigned_at, member_id)` of the last holder already shown.
+pub fn holders(
+    conn: &mut SqliteConnection,
+    badge_id: &str,
+    q: &str,
+    after: Option<(String, String)>,
+    limit: i64,
+) -> Result<Vec<Holder>, AppError> {
+    let (condition, params) = Term::parse(q).condition();
+    let sql = format!(
+        "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, mb.assigned_at \
+         FROM member_badges mb JOIN members m ON m.id = mb.member_id \
+         WHERE mb.badge_id = ? AND {condition} \
+         AND (? IS NULL OR mb.assigned_at < ? OR (mb.assigned_at = ? AND mb.member_id < ?)) \
+         ORDER BY mb.assigned_at DESC, mb.member_id DESC LIMIT ?"
+    );
+    let mut query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Text, _>(badge_id.to_string());
+    for p in params {
+        query = query.bind::<Text, _>(p);
+    }
+    let (at, id) = match after {
+        Some((at, id)) => (Some(at), Some(id)),
+        None => (None, None),
+    };
+    Ok(query
+        .bind::<Nullable<Text>, _>(at.clone())
+        .bind::<Nullable<Text>, _>(at.clone())
+        .bind::<Nullable<Text>, _>(at)
+        .bind::<Nullable<Text>, _>(id)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_terms_are_prefixes_longer_ones_substrings() {
+        assert_eq!(Term::parse("  "), Term::All);
+        assert!(matches!(Term::parse("Ad"), Term::Prefix { ref low, .. } if low == "ad"));
+        assert_eq!(
+            Term::parse("Love\"lace"),
+            Term::Substring("\"love\"\"lace\"".to_string())
+        );
+    }
+}

@@ -1,0 +1,362 @@
+//! The badge page: details, holders (paged, searchable), the member picker and the bulk box.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::Actor;
+use crate::badges::{Badge, store as badge_store};
+use crate::db;
+use crate::error::AppError;
+use crate::members::assignments::{self, AssignError, BulkLine, LineStatus};
+use crate::members::search::{self, Hit, Holder};
+use crate::web::extract::CurrentAdmin;
+use crate::web::forms;
+use crate::web::layout::Layout;
+use crate::web::session::{self as cookie, FlashKind};
+use crate::web::views::{BadgeView, short_time};
+use crate::web::{AppState, render, render_with, see_other, url_encode};
+
+use super::members::PAGE_SIZE;
+
+/// How many members the picker shows for one search.
+const PICKER_SIZE: i64 = 20;
+
+#[derive(Deserialize, Default)]
+pub struct BadgePageQuery {
+    /// Holder search.
+    #[serde(default)]
+    q: String,
+    /// Cursor of the last holder shown: `assigned_at|member_id`.
+    after: Option<String>,
+    /// Picker search (the no-JavaScript way to find members to add).
+    #[serde(default)]
+    find: String,
+}
+
+pub struct HolderRow {
+    pub holder: Holder,
+    pub since: String,
+}
+
+/// Counts for the bulk report's summary line.
+#[derive(Default)]
+pub struct BulkSummary {
+    pub assigned: usize,
+    pub already: usize,
+    pub not_found: usize,
+    pub invalid: usize,
+}
+
+pub struct BulkReport {
+    pub dry_run: bool,
+    pub lines: Vec<BulkLine>,
+    pub summary: BulkSummary,
+}
+
+impl BulkReport {
+    fn new(dry_run: bool, lines: Vec<BulkLine>) -> BulkReport {
+        let mut summary = BulkSummary::default();
+        for line in &lines {
+            match line.status {
+                LineStatus::Assigned => summary.assigned += 1,
+                LineStatus::AlreadyHeld => summary.already += 1,
+                LineStatus::NotFound => summary.not_found += 1,
+                LineStatus::Invalid(_) => summary.invalid += 1,
+            }
+        }
+        BulkReport {
+            dry_run,
+            lines,
+            summary,
+        }
+    }
+}
+
+/// Words for a line's outcome; a dry run says what would happen. (Templates pass references.)
+pub fn status_text(status: &LineStatus, dry_run: &bool) -> String {
+    match (status, *dry_run) {
+        (LineStatus::Assigned, true) => "will be assigned".to_string(),
+        (LineStatus::Assigned, false) => "assigned".to_string(),
+        (LineStatus::AlreadyHeld, _) => "already holds it".to_string(),
+        (LineStatus::NotFound, _) => "no such member".to_string(),
+        (LineStatus::Invalid(reason), _) => format!("invalid: {reason}"),
+    }
+}
+
+pub fn status_class(status: &LineStatus) -> &'static str {
+    match status {
+        LineStatus::Assigned => "ok",
+        LineStatus::AlreadyHeld => "same",
+        LineStatus::NotFound | LineStatus::Invalid(_) => "bad",
+    }
+}
+
+pub struct PickerHit {
+    pub member: crate::members::Member,
+    /// Already holds the badge: shown, but cannot be ticked.
+    pub holds: bool,
+}
+
+/// The member picker's result list (also the htmx answer while typing).
+#[derive(Template)]
+#[template(path = "dashboard/badges/picker_results.html")]
+struct PickerResults {
+    find: String,
+    hits: Vec<PickerHit>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/badges/show.html")]
+struct BadgePage {
+    layout: Layout,
+    badge: Badge,
+    view: BadgeView,
+    created: String,
+    updated: String,
+    q: String,
+    holders: Vec<HolderRow>,
+    older_link: Option<String>,
+    picker: Option<PickerResults>,
+    bulk_text: String,
+    bulk_error: Option<String>,
+    report: Option<BulkReport>,
+}
+
+fn parse_cursor(after: Option<&str>) -> Option<(String, String)> {
+    let (at, id) = after?.split_once('|')?;
+    Some((at.to_string(), id.to_string()))
+}
+
+async fn picker(state: &AppState, badge_id: &str, find: &str) -> Result<PickerResults, AppError> {
+    let (badge_id, term) = (badge_id.to_string(), find.to_string());
+    let (hits, holders) = db::run(&state.pool, move |conn| {
+        let hits = search::members(conn, &term, None, PICKER_SIZE)?;
+        let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
+        let holders = assignments::holding_any(conn, &badge_id, &ids)?;
+        Ok((hits, holders))
+    })
+    .await?;
+    Ok(PickerResults {
+        find: find.to_string(),
+        hits: hits
+            .into_iter()
+            .map(|h: Hit| PickerHit {
+                holds: holders.contains(&h.member.id),
+                member: h.member,
+            })
+            .collect(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn badge_page(
+    state: &AppState,
+    session: &Session,
+    admin: &CurrentAdmin,
+    id: String,
+    query: BadgePageQuery,
+    path: &str,
+    bulk_text: String,
+    bulk_error: Option<String>,
+    report: Option<BulkReport>,
+) -> Result<BadgePage, AppError> {
+    let (q, after) = (query.q.clone(), parse_cursor(query.after.as_deref()));
+    let lookup = id.clone();
+    let (badge, mut holders) = db::run(&state.pool, move |conn| {
+        let badge = badge_store::find(conn, &lookup)?;
+        let holders = search::holders(conn, &lookup, &q, after, PAGE_SIZE + 1)?;
+        Ok((badge, holders))
+    })
+    .await?;
+    let older_link = if holders.len() as i64 > PAGE_SIZE {
+        holders.truncate(PAGE_SIZE as usize);
+        holders.last().map(|h| {
+            let cursor = format!("{}|{}", h.assigned_at, h.member.id);
+            format!(
+                "/dashboard/badges/{id}?q={}&after={}#holders",
+                url_encode(&query.q),
+                url_encode(&cursor)
+            )
+        })
+    } else {
+        None
+    };
+    let picker = if query.find.trim().is_empty() {
+        None
+    } else {
+        Some(picker(state, &id, &query.find).await?)
+    };
+    Ok(BadgePage {
+        layout: Layout::new(session, Some(&admin.0), badge.title.clone(), path),
+        view: BadgeView::from(&badge),
+        created: short_time(&badge.created_at),
+        updated: short_time(&badge.updated_at),
+        badge,
+        q: query.q,
+        holders: holders
+            .into_iter()
+            .map(|h| HolderRow {
+                since: short_time(&h.assigned_at),
+                holder: h,
+            })
+            .collect(),
+        older_link,
+        picker,
+        bulk_text,
+        bulk_error,
+        report,
+    })
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    query: web::Query<BadgePageQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let page = badge_page(
+        &state,
+        &session,
+        &admin,
+        path.into_inner(),
+        query.into_inner(),
+        req.path(),
+        String::new(),
+        None,
+        None,
+    )
+    .await?;
+    render(&page)
+}
+
+#[derive(Deserialize)]
+pub struct PickerQuery {
+    #[serde(default)]
+    find: String,
+}
+
+/// The picker's results while typing (htmx).
+pub async fn picker_search(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    path: web::Path<String>,
+    query: web::Query<PickerQuery>,
+) -> Result<HttpResponse, AppError> {
+    render(&picker(&state, &path.into_inner(), &query.find).await?)
+}
+
+/// Assigns the ticked members (`member_id`, repeated), or the pasted lines of the bulk box
+/// (`bulk`, with `action=dry_run` to only report).
+pub async fn assign(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page_path = format!("/dashboard/badges/{id}");
+    admin.require_elevation(&page_path)?;
+    let who = Actor::admin(&admin.0.email);
+    if form.iter().any(|(k, _)| k == "bulk") {
+        let text = forms::value(&form, "bulk");
+        let dry_run = forms::value(&form, "action") == "dry_run";
+        let (badge_id, lines) = (id.clone(), text.clone());
+        let outcome = db::run(&state.pool, move |conn| {
+            Ok(if dry_run {
+                assignments::plan_bulk(conn, &badge_id, &lines)
+            } else {
+                assignments::apply_bulk(conn, &who, &badge_id, &lines)
+            })
+        })
+        .await?;
+        let (status, report, error) = match outcome {
+            Ok(lines) => (StatusCode::OK, Some(BulkReport::new(dry_run, lines)), None),
+            Err(AssignError::TooMany) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(format!(
+                    "Paste at most {} lines at a time. Nothing was assigned.",
+                    assignments::BULK_MAX
+                )),
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        let page = badge_page(
+            &state,
+            &session,
+            &admin,
+            id,
+            BadgePageQuery::default(),
+            req.path(),
+            text,
+            error,
+            report,
+        )
+        .await?;
+        return render_with(status, &page);
+    }
+    let member_ids = forms::values(&form, "member_id");
+    if member_ids.is_empty() {
+        cookie::flash(
+            &session,
+            FlashKind::Error,
+            "Tick at least one member to give the badge to.",
+        );
+        return Ok(see_other(&page_path));
+    }
+    let badge_id = id.clone();
+    let outcome = db::run(&state.pool, move |conn| {
+        Ok(assignments::assign(conn, &who, &badge_id, &member_ids))
+    })
+    .await?;
+    match outcome {
+        Ok(done) => {
+            let mut text = format!("Badge given to {} member(s).", done.added.len());
+            if !done.already.is_empty() {
+                text.push_str(&format!(" {} already held it.", done.already.len()));
+            }
+            cookie::flash(&session, FlashKind::Success, text);
+        }
+        Err(AssignError::MembersNotFound(missing)) => cookie::flash(
+            &session,
+            FlashKind::Error,
+            format!(
+                "{} of the ticked members no longer exist, so nothing was assigned.",
+                missing.len()
+            ),
+        ),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(see_other(&format!("{page_path}#holders")))
+}
+
+/// Takes the badge from one holder (`member_id` on the row's button) or the ticked ones.
+pub async fn unassign(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page_path = format!("/dashboard/badges/{id}");
+    admin.require_elevation(&page_path)?;
+    let member_ids = forms::values(&form, "member_id");
+    let (who, badge_id) = (Actor::admin(&admin.0.email), id.clone());
+    let removed = db::run(&state.pool, move |conn| {
+        Ok(assignments::unassign(conn, &who, &badge_id, &member_ids)?)
+    })
+    .await?;
+    let text = match removed.len() {
+        0 => "Nothing changed: none of them held the badge.".to_string(),
+        n => format!("Badge taken from {n} member(s)."),
+    };
+    cookie::flash(&session, FlashKind::Success, text);
+    Ok(see_other(&format!("{page_path}#holders")))
+}

@@ -1,0 +1,391 @@
+//! Members in the dashboard: directory and search, create, member page with their badges,
+//! delete, and one-time set-password links.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::Actor;
+use crate::badges::store as badge_store;
+use crate::db;
+use crate::error::AppError;
+use crate::members::{self, Member, MemberError, NewMember, assignments, passwords, search};
+use crate::web::extract::CurrentAdmin;
+use crate::web::forms::{self, Errors};
+use crate::web::layout::Layout;
+use crate::web::session::{self as cookie, FlashKind};
+use crate::web::views::{BadgeView, short_time};
+use crate::web::{AppState, render, render_with, see_other, url_encode};
+
+const DIRECTORY: &str = "/dashboard/members";
+pub const PAGE_SIZE: i64 = 50;
+
+fn actor(admin: &CurrentAdmin) -> Actor {
+    Actor::admin(&admin.0.email)
+}
+
+#[derive(Deserialize)]
+pub struct DirectoryQuery {
+    #[serde(default)]
+    q: String,
+    before: Option<i64>,
+}
+
+pub struct MemberRow {
+    pub member: Member,
+    pub joined: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/members/directory.html")]
+struct DirectoryPage {
+    layout: Layout,
+    q: String,
+    rows: Vec<MemberRow>,
+    older_link: Option<String>,
+    searched: bool,
+}
+
+/// The member directory, newest first, searchable by name or e-mail.
+pub async fn directory(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    query: web::Query<DirectoryQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let DirectoryQuery { q, before } = query.into_inner();
+    let term = q.clone();
+    let mut hits = db::run(&state.pool, move |conn| {
+        search::members(conn, &term, before, PAGE_SIZE + 1)
+    })
+    .await?;
+    let older_link = if hits.len() as i64 > PAGE_SIZE {
+        hits.truncate(PAGE_SIZE as usize);
+        hits.last()
+            .map(|h| format!("{DIRECTORY}?q={}&before={}", url_encode(&q), h.rowid))
+    } else {
+        None
+    };
+    render(&DirectoryPage {
+        layout: Layout::new(&session, Some(&admin.0), "Members", req.path()),
+        searched: !q.trim().is_empty(),
+        q,
+        rows: hits
+            .into_iter()
+            .map(|h| MemberRow {
+                joined: short_time(&h.member.created_at),
+                member: h.member,
+            })
+            .collect(),
+        older_link,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/members/new.html")]
+struct NewMemberPage {
+    layout: Layout,
+    name: String,
+    email: String,
+    errors: Errors,
+}
+
+pub async fn new_form(
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    render(&NewMemberPage {
+        layout: Layout::new(&session, Some(&admin.0), "New member", req.path()),
+        name: String::new(),
+        email: String::new(),
+        errors: Errors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewMemberForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: web::Form<NewMemberForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    admin.require_elevation(req.path())?;
+    let form = form.into_inner();
+    let mut errors = Errors::default();
+    match NewMember::parse(&form.name, &form.email) {
+        Err(list) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
+        Ok(new) => {
+            let who = actor(&admin);
+            match db::run(&state.pool, move |conn| {
+                Ok(members::create(conn, &who, &new))
+            })
+            .await?
+            {
+                Ok(member) => {
+                    cookie::flash(
+                        &session,
+                        FlashKind::Success,
+                        format!("Member “{}” created.", member.name),
+                    );
+                    return Ok(see_other(&format!("{DIRECTORY}/{}", member.id)));
+                }
+                Err(MemberError::EmailTaken) => {
+                    errors.add("email", "belongs to another member already")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &NewMemberPage {
+            layout: Layout::new(&session, Some(&admin.0), "New member", req.path()),
+            name: form.name,
+            email: form.email,
+            errors,
+        },
+    )
+}
+
+pub struct HeldBadge {
+    pub id: String,
+    pub view: BadgeView,
+}
+
+pub struct BadgeChoice {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/members/show.html")]
+struct MemberPage {
+    layout: Layout,
+    member: Member,
+    joined: String,
+    held: Vec<HeldBadge>,
+    addable: Vec<BadgeChoice>,
+    /// A set-password link just created, shown once.
+    password_link: Option<String>,
+}
+
+async fn member_page(
+    state: &AppState,
+    session: &Session,
+    admin: &CurrentAdmin,
+    id: String,
+    path: &str,
+    password_link: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let (member, held, all) = db::run(&state.pool, move |conn| {
+        let member = members::find(conn, &id)?;
+        let held = assignments::badges_of(conn, &id)?;
+        let all = badge_store::list_in_order(conn)?;
+        Ok((member, held, all))
+    })
+    .await?;
+    let held_ids: std::collections::HashSet<&str> = held.iter().map(|b| b.id.as_str()).collect();
+    let addable = all
+        .iter()
+        .filter(|b| !held_ids.contains(b.id.as_str()))
+        .map(|b| BadgeChoice {
+            id: b.id.clone(),
+            title: b.title.clone(),
+        })
+        .collect();
+    render(&MemberPage {
+        layout: Layout::new(session, Some(&admin.0), member.name.clone(), path),
+        joined: short_time(&member.created_at),
+        held: held
+            .iter()
+            .map(|b| HeldBadge {
+                id: b.id.clone(),
+                view: BadgeView::from(b),
+            })
+            .collect(),
+        addable,
+        member,
+        password_link,
+    })
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    member_page(
+        &state,
+        &session,
+        &admin,
+        path.into_inner(),
+        req.path(),
+        None,
+    )
+    .await
+}
+
+/// Adds badges (`badge_id`, repeated) to a member.
+pub async fn add_badges(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page = format!("{DIRECTORY}/{id}");
+    admin.require_elevation(&page)?;
+    let badge_ids = forms::values(&form, "badge_id");
+    if badge_ids.is_empty() {
+        cookie::flash(&session, FlashKind::Error, "Pick a badge to add.");
+        return Ok(see_other(&page));
+    }
+    let who = actor(&admin);
+    let member_id = id.clone();
+    let added = db::run(&state.pool, move |conn| {
+        members::find(conn, &member_id)?;
+        let mut added = 0;
+        db::write(conn, |conn| {
+            for badge_id in &badge_ids {
+                added +=
+                    assignments::assign(conn, &who, badge_id, std::slice::from_ref(&member_id))?
+                        .added
+                        .len();
+            }
+            Ok::<_, AppError>(())
+        })?;
+        Ok(added)
+    })
+    .await?;
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        if added == 0 {
+            "Nothing changed: the member already holds that badge.".to_string()
+        } else {
+            "Badge added.".to_string()
+        },
+    );
+    Ok(see_other(&page))
+}
+
+/// Removes badges (`badge_id`, repeated) from a member.
+pub async fn remove_badges(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page = format!("{DIRECTORY}/{id}");
+    admin.require_elevation(&page)?;
+    let badge_ids = forms::values(&form, "badge_id");
+    let who = actor(&admin);
+    let member_id = id.clone();
+    let removed = db::run(&state.pool, move |conn| {
+        members::find(conn, &member_id)?;
+        let mut removed = 0;
+        db::write(conn, |conn| {
+            for badge_id in &badge_ids {
+                removed +=
+                    assignments::unassign(conn, &who, badge_id, std::slice::from_ref(&member_id))?
+                        .len();
+            }
+            Ok::<_, AppError>(())
+        })?;
+        Ok(removed)
+    })
+    .await?;
+    let text = match removed {
+        0 => "Nothing changed.".to_string(),
+        1 => "Badge removed.".to_string(),
+        n => format!("{n} badges removed."),
+    };
+    cookie::flash(&session, FlashKind::Success, text);
+    Ok(see_other(&page))
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/members/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    member: Member,
+}
+
+pub async fn delete_confirm(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let member = db::run(&state.pool, move |conn| Ok(members::find(conn, &id)?)).await?;
+    render(&DeletePage {
+        layout: Layout::new(
+            &session,
+            Some(&admin.0),
+            format!("Delete {}", member.name),
+            req.path(),
+        ),
+        member,
+    })
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    admin.require_elevation(req.path())?;
+    let (id, who) = (path.into_inner(), actor(&admin));
+    let member = db::run(&state.pool, move |conn| {
+        Ok(members::delete(conn, &who, &id)?)
+    })
+    .await?;
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        format!("Member “{}” deleted.", member.name),
+    );
+    Ok(see_other(DIRECTORY))
+}
+
+/// Creates a one-time set-password link and shows it once on the member page.
+pub async fn password_link(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page = format!("{DIRECTORY}/{id}");
+    admin.require_elevation(&page)?;
+    let (member_id, who) = (id.clone(), actor(&admin));
+    let token = db::run(&state.pool, move |conn| {
+        Ok(passwords::create_link(conn, &who, &member_id)?)
+    })
+    .await?;
+    let host = req.connection_info().host().to_string();
+    let scheme = req.connection_info().scheme().to_string();
+    let link = format!("{scheme}://{host}/set-password/{token}");
+    member_page(&state, &session, &admin, id, &page, Some(link)).await
+}

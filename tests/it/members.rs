@@ -1,0 +1,377 @@
+//! Members in the dashboard and giving them badges: singly, by picker, in bulk.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{location, spawn_app, to_page};
+
+#[tokio::test]
+async fn an_admin_creates_a_member_and_bad_input_saves_nothing() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let id = app.create_member("Ada Lovelace", "Ada@Example.com").await;
+    let ada = app.member(&id).expect("stored");
+    assert_eq!(
+        (ada.email.as_str(), ada.slug.as_str()),
+        ("ada@example.com", "ada-lovelace")
+    );
+    let page = app.page(&format!("/dashboard/members/{id}")).await;
+    assert_eq!(page.text_of("h1"), "Ada Lovelace");
+
+    for (name, email, field, message) in [
+        ("", "x@example.com", "name", "must not be empty"),
+        (
+            &"n".repeat(81) as &str,
+            "x@example.com",
+            "name",
+            "at most 80",
+        ),
+        ("Bob", "not-an-email", "email", "e-mail address"),
+        ("Bob", "ADA@example.com", "email", "another member"),
+    ] {
+        let res = app
+            .submit(
+                "/dashboard/members/new",
+                "/dashboard/members/new",
+                &[("name", name), ("email", email)],
+            )
+            .await;
+        let page = to_page(res).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field} {email}"
+        );
+        assert!(
+            page.text_of(&format!("#{field}-error")).contains(message),
+            "{field}: {}",
+            page.text_of(&format!("#{field}-error"))
+        );
+        assert_eq!(page.attr("#name", "value").unwrap_or_default(), name);
+        assert_eq!(page.attr("#email", "value").unwrap_or_default(), email);
+        assert_eq!(app.member_count(), 1, "nothing saved for {field}");
+    }
+    // A second "Ada Lovelace" gets the next free profile slug.
+    let twin = app.create_member("Ada Lovelace", "ada2@example.com").await;
+    assert_eq!(app.member(&twin).expect("stored").slug, "ada-lovelace-2");
+}
+
+#[tokio::test]
+async fn the_directory_searches_by_prefix_and_substring_and_pages() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    app.create_member("Grace Hopper", "grace@navy.example")
+        .await;
+    app.create_member("Alan Turing", "alan@bletchley.example")
+        .await;
+    app.insert_members(55, "Bulk");
+    let names = |page: &crate::helpers::Page| -> Vec<String> {
+        page.select("table.members tbody tr td:first-child")
+            .iter()
+            .map(|e| e.text().collect::<String>().trim().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(&app.page("/dashboard/members?q=gr").await),
+        ["Grace Hopper"],
+        "prefix"
+    );
+    assert_eq!(
+        names(&app.page("/dashboard/members?q=OPPE").await),
+        ["Grace Hopper"],
+        "substring, any case"
+    );
+    assert_eq!(
+        names(&app.page("/dashboard/members?q=bletchley").await),
+        ["Alan Turing"],
+        "e-mail"
+    );
+    let none = app.page("/dashboard/members?q=zzzz").await;
+    assert!(none.text_of(".empty").contains("No member matches"));
+
+    let first = app.page("/dashboard/members").await;
+    assert_eq!(names(&first).len(), 50);
+    assert_eq!(names(&first)[0], "Bulk Person 54", "newest first");
+    let second = app
+        .page(&first.attr("a[rel=next]", "href").expect("older"))
+        .await;
+    assert_eq!(names(&second).len(), 7);
+    assert_eq!(
+        names(&second).last().map(String::as_str),
+        Some("Grace Hopper")
+    );
+}
+
+#[tokio::test]
+async fn the_member_page_adds_and_removes_badges_in_display_order() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let gold = app.create_badge("Gold").await;
+    let silver = app.create_badge("Silver").await;
+    let id = app.create_member("Ada Lovelace", "ada@example.com").await;
+    let page = format!("/dashboard/members/{id}");
+    for badge in [&silver, &gold] {
+        let res = app
+            .submit(&page, &format!("{page}/badges"), &[("badge_id", badge)])
+            .await;
+        assert_eq!(location(&res), page);
+    }
+    let shown = app.page(&page).await;
+    let titles: Vec<String> = shown
+        .select(".held-badges .badge-title")
+        .iter()
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Gold", "Silver"],
+        "display order, not the order given"
+    );
+    assert_eq!(app.member(&id).expect("member").badge_count, 2);
+    app.submit(
+        &page,
+        &format!("{page}/badges/remove"),
+        &[("badge_id", &gold)],
+    )
+    .await;
+    assert_eq!(app.assignments(), [(silver.clone(), id.clone())]);
+    app.assert_counts_exact();
+    let log = app.page(&format!("/dashboard/audit?member={id}")).await;
+    assert_eq!(
+        log.select("table.audit tbody tr").len(),
+        4,
+        "create, two assigns, one unassign"
+    );
+}
+
+#[tokio::test]
+async fn the_picker_finds_members_and_assigns_the_ticked_ones() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Helper").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    let alan = app.create_member("Alan Turing", "alan@example.com").await;
+    app.create_member("Grace Hopper", "grace@example.com").await;
+    let page = format!("/dashboard/badges/{badge}");
+
+    // Without JavaScript the picker is a search form.
+    let found = app.page(&format!("{page}?find=lovelace")).await;
+    assert_eq!(
+        found.select("#picker-results input[name=member_id]").len(),
+        1
+    );
+    // With htmx the results come as a fragment.
+    let fragment = to_page(app.get(&format!("{page}/members/search?find=al")).await).await;
+    assert_eq!(
+        fragment.attr("input[name=member_id]", "value").as_deref(),
+        Some(alan.as_str())
+    );
+
+    let res = app
+        .submit(
+            &page,
+            &format!("{page}/members"),
+            &[("member_id", &ada), ("member_id", &alan)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let shown = app.page(&page).await;
+    assert!(shown.text_of(".flash-success").contains("2 member(s)"));
+    let holders: Vec<String> = shown
+        .select(".holder a")
+        .iter()
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(holders.len(), 2);
+    assert!(
+        holders.contains(&"Ada Lovelace".to_string())
+            && holders.contains(&"Alan Turing".to_string())
+    );
+    assert_eq!(shown.text_of("#holders-heading .count-pill"), "2");
+    // Holders are marked in the picker and assigning again changes nothing.
+    let again = app.page(&format!("{page}?find=lovelace")).await;
+    assert!(again.has("#picker-results input[disabled]"));
+    app.submit(&page, &format!("{page}/members"), &[("member_id", &ada)])
+        .await;
+    assert_eq!(app.assignments().len(), 2);
+
+    // An unknown id makes the whole request fail: nothing assigned.
+    let grace_and_ghost = [("member_id", "00000000-0000-4000-8000-000000000000")];
+    app.submit(&page, &format!("{page}/members"), &grace_and_ghost)
+        .await;
+    assert!(
+        app.page(&page)
+            .await
+            .text_of(".flash-error")
+            .contains("nothing was assigned")
+    );
+    assert_eq!(app.assignments().len(), 2);
+
+    // Unassign one holder, then the ticked rest.
+    app.submit(
+        &page,
+        &format!("{page}/members/remove"),
+        &[("member_id", &ada)],
+    )
+    .await;
+    assert_eq!(app.assignments(), [(badge.clone(), alan.clone())]);
+    app.submit(
+        &page,
+        &format!("{page}/members/remove"),
+        &[("member_id", &alan), ("ticked", "1")],
+    )
+    .await;
+    assert!(app.assignments().is_empty());
+    app.assert_counts_exact();
+}
+
+#[tokio::test]
+async fn the_bulk_box_reports_each_line_and_a_dry_run_writes_nothing() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Veteran").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    let alan = app.create_member("Alan Turing", "alan@example.com").await;
+    let page = format!("/dashboard/badges/{badge}");
+    app.submit(&page, &format!("{page}/members"), &[("member_id", &alan)])
+        .await;
+    let pasted = format!(
+        "ADA@example.com\n{alan}\nnobody@example.com\n00000000-0000-4000-8000-000000000000\nnot an address\n\n ada@example.com \n"
+    );
+    let report = |page: &crate::helpers::Page| -> Vec<String> {
+        page.select("#bulk-report tbody tr")
+            .iter()
+            .map(|r| r.text().collect::<Vec<_>>().join("|"))
+            .collect()
+    };
+    let dry = to_page(
+        app.submit(
+            &page,
+            &format!("{page}/members"),
+            &[("bulk", &pasted), ("action", "dry_run")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(dry.status, StatusCode::OK);
+    let lines = report(&dry);
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    assert!(lines[0].contains("will be assigned"));
+    assert!(lines[1].contains("already holds it"));
+    assert!(lines[2].contains("no such member") && lines[3].contains("no such member"));
+    assert!(lines[4].contains("invalid"));
+    assert!(lines[5].starts_with("7|") && lines[5].contains("repeats an earlier line"));
+    assert!(dry.text_of("#bulk-report").contains("nothing was written"));
+    assert_eq!(
+        dry.text_of("#bulk").trim(),
+        pasted.trim(),
+        "the pasted text is kept"
+    );
+    assert_eq!(app.assignments().len(), 1, "a dry run writes nothing");
+
+    let done = to_page(
+        app.submit(
+            &page,
+            &format!("{page}/members"),
+            &[("bulk", &pasted), ("action", "assign")],
+        )
+        .await,
+    )
+    .await;
+    assert!(report(&done)[0].contains("|assigned"));
+    assert_eq!(app.assignments().len(), 2);
+    assert!(app.assignments().contains(&(badge.clone(), ada.clone())));
+    app.assert_counts_exact();
+
+    let too_many = (0..50_001)
+        .map(|i| format!("m{i}@example.com"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let refused = to_page(
+        app.submit(
+            &page,
+            &format!("{page}/members"),
+            &[("bulk", &too_many), ("action", "assign")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text_of("#bulk-error").contains("at most 50000"));
+    assert_eq!(app.assignments().len(), 2);
+}
+
+#[tokio::test]
+async fn holders_are_paged_newest_first_and_searchable() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Crowd").await;
+    let ids = app.insert_members(60, "Crowd");
+    let page = format!("/dashboard/badges/{badge}");
+    for chunk in ids.chunks(20) {
+        let mut fields: Vec<(&str, &str)> =
+            chunk.iter().map(|id| ("member_id", id.as_str())).collect();
+        let token = app.page(&page).await.csrf_token();
+        fields.push(("csrf_token", &token));
+        app.post_form(&format!("{page}/members"), &fields).await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await; // distinct assignment times
+    }
+    let first = app.page(&page).await;
+    assert_eq!(first.select(".holder").len(), 50);
+    let second = app
+        .page(&first.attr("#holders a[rel=next]", "href").expect("older"))
+        .await;
+    assert_eq!(second.select(".holder").len(), 10);
+    let found = app.page(&format!("{page}?q=person 42")).await;
+    let names: Vec<String> = found
+        .select(".holder a")
+        .iter()
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(names, ["Crowd Person 42"]);
+}
+
+#[tokio::test]
+async fn deleting_members_and_badges_keeps_every_count_exact() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badges: Vec<String> = ["A", "B", "C"].iter().map(|t| t.to_string()).collect();
+    let mut badge_ids = Vec::new();
+    for t in &badges {
+        badge_ids.push(app.create_badge(t).await);
+    }
+    let members = app.insert_members(12, "Mix");
+    // A deterministic but irregular mix of assigns and unassigns.
+    let mut seed: u64 = 7;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for _ in 0..40 {
+        let badge = &badge_ids[next() % badge_ids.len()];
+        let member = &members[next() % members.len()];
+        let page = format!("/dashboard/badges/{badge}");
+        let action = if next() % 3 == 0 {
+            "members/remove"
+        } else {
+            "members"
+        };
+        app.submit(&page, &format!("{page}/{action}"), &[("member_id", member)])
+            .await;
+    }
+    app.assert_counts_exact();
+    for member in &members[..3] {
+        let path = format!("/dashboard/members/{member}/delete");
+        assert_eq!(
+            location(&app.submit(&path, &path, &[]).await),
+            "/dashboard/members"
+        );
+    }
+    assert!(app.member(&members[0]).is_none());
+    app.assert_counts_exact();
+    let path = format!("/dashboard/badges/{}/delete", badge_ids[0]);
+    app.submit(&path, &path, &[]).await;
+    assert!(app.assignments().iter().all(|(b, _)| *b != badge_ids[0]));
+    app.assert_counts_exact();
+}
