@@ -48,6 +48,25 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Manage members.
+    Members {
+        #[command(subcommand)]
+        command: MembersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MembersCommand {
+    /// Import members from a CSV file with the header `name,email`, in one transaction.
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// Only report what each row would do; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -116,6 +135,9 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Members {
+            command: MembersCommand::Import { file, dry_run, db },
+        } => import_members(&file, dry_run, &db.database),
         Command::Admin {
             command: AdminCommand::Create { email, db },
         } => {
@@ -139,6 +161,37 @@ fn run(cli: Cli) -> Result<(), String> {
             }
         }
     }
+}
+
+fn import_members(file: &std::path::Path, dry_run: bool, database: &str) -> Result<(), String> {
+    use insignia::members::import::{self, RowStatus};
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let pool = db::open(database).map_err(|e| format!("{e:?}"))?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let actor = insignia::audit::Actor::system();
+    let outcome = if dry_run {
+        import::plan(&mut conn, &text)
+    } else {
+        import::apply(&mut conn, &actor, &text)
+    }
+    .map_err(|e| format!("{e:?}"))?;
+    let rows = outcome.map_err(|e| format!("{e} Nothing was imported."))?;
+    for row in &rows {
+        match &row.status {
+            RowStatus::Created => {}
+            RowStatus::AlreadyExists => println!("line {}: {} already exists", row.line, row.email),
+            RowStatus::Invalid(reason) => println!("line {}: invalid: {reason}", row.line),
+        }
+    }
+    let (created, existing, invalid) = import::summary(&rows);
+    let verb = if dry_run {
+        "would be created (dry run: nothing written)"
+    } else {
+        "created"
+    };
+    println!("{created} {verb}, {existing} already exist, {invalid} invalid");
+    Ok(())
 }
 
 /// One line from standard input; prompts when it is a terminal.

@@ -72,13 +72,13 @@ pub fn flag(fields: &[(String, String)], name: &str) -> bool {
         .any(|(k, v)| k == name && !v.is_empty() && v != "false")
 }
 
-/// Reads a multipart body. Text fields are limited to 64 KB each; files to `file_limit`
-/// (a larger file is marked, not silently cut, so the form can say so).
+/// Reads a multipart body. Text fields are limited to `text_limit` bytes each; files to
+/// `file_limit` (a larger file is marked, not silently cut, so the form can say so).
 pub async fn read_multipart(
     mut parts: Multipart,
+    text_limit: usize,
     file_limit: usize,
 ) -> Result<MultipartData, AppError> {
-    const TEXT_LIMIT: usize = 64 * 1024;
     let mut data = MultipartData::default();
     while let Some(part) = parts.next().await {
         let mut part =
@@ -91,7 +91,7 @@ pub async fn read_multipart(
         let limit = if filename.is_some() {
             file_limit
         } else {
-            TEXT_LIMIT
+            text_limit
         };
         let mut bytes = Vec::new();
         let mut too_large = false;

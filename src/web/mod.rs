@@ -26,8 +26,8 @@ use crate::config::Settings;
 use crate::db::DbPool;
 use crate::error::AppError;
 
-/// Largest request body accepted by forms (the bulk forms of later features need room).
-pub const FORM_LIMIT: usize = 2 * 1024 * 1024;
+/// Largest request body accepted by forms: a 50,000-line bulk box or CSV import fits.
+pub const FORM_LIMIT: usize = 8 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]

@@ -8,5 +8,6 @@ mod audit;
 mod auth;
 mod badges;
 mod helpers;
+mod import;
 mod members;
 mod security;

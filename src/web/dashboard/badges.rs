@@ -22,6 +22,8 @@ use crate::web::views::BadgeView;
 use crate::web::{AppState, render, render_with, see_other};
 
 const LIST: &str = "/dashboard/badges";
+/// Editor text fields are short; this only bounds what is read.
+const EDITOR_TEXT_LIMIT: usize = 64 * 1024;
 
 fn actor(admin: &CurrentAdmin) -> Actor {
     Actor::admin(&admin.0.email)
@@ -564,7 +566,7 @@ pub async fn create(
     payload: Multipart,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let data = read_multipart(payload, UPLOAD_MAX_BYTES).await?;
+    let data = read_multipart(payload, EDITOR_TEXT_LIMIT, UPLOAD_MAX_BYTES).await?;
     let (values, parsed) = parse_editor(&data);
     if !admin.0.is_elevated() {
         return Err(stash_and_elevate(&state, &admin, req.path(), &values).await);
@@ -608,7 +610,7 @@ pub async fn update(
     let id = path.into_inner();
     let lookup = id.clone();
     let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
-    let data = read_multipart(payload, UPLOAD_MAX_BYTES).await?;
+    let data = read_multipart(payload, EDITOR_TEXT_LIMIT, UPLOAD_MAX_BYTES).await?;
     let (values, parsed) = parse_editor(&data);
     if !admin.0.is_elevated() {
         return Err(stash_and_elevate(&state, &admin, req.path(), &values).await);

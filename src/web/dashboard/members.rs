@@ -10,7 +10,9 @@ use crate::audit::Actor;
 use crate::badges::store as badge_store;
 use crate::db;
 use crate::error::AppError;
-use crate::members::{self, Member, MemberError, NewMember, assignments, passwords, search};
+use crate::members::{
+    self, Member, MemberError, NewMember, assignments, import, passwords, search,
+};
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms::{self, Errors};
 use crate::web::layout::Layout;
@@ -388,4 +390,135 @@ pub async fn password_link(
     let scheme = req.connection_info().scheme().to_string();
     let link = format!("{scheme}://{host}/set-password/{token}");
     member_page(&state, &session, &admin, id, &page, Some(link)).await
+}
+
+// ---------------------------------------------------------------- CSV import
+
+/// Problem rows shown at most; the summary counts them all.
+const REPORT_ROWS: usize = 500;
+
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub created: usize,
+    pub existing: usize,
+    pub invalid: usize,
+    /// Rows that are not simply "created", up to `REPORT_ROWS`.
+    pub notable: Vec<import::ImportRow>,
+    pub hidden: usize,
+}
+
+impl ImportReport {
+    fn new(dry_run: bool, rows: Vec<import::ImportRow>) -> ImportReport {
+        let (created, existing, invalid) = import::summary(&rows);
+        let notable: Vec<import::ImportRow> = rows
+            .into_iter()
+            .filter(|r| r.status != import::RowStatus::Created)
+            .collect();
+        let hidden = notable.len().saturating_sub(REPORT_ROWS);
+        ImportReport {
+            dry_run,
+            created,
+            existing,
+            invalid,
+            notable: notable.into_iter().take(REPORT_ROWS).collect(),
+            hidden,
+        }
+    }
+}
+
+pub fn row_status(status: &import::RowStatus) -> String {
+    match status {
+        import::RowStatus::Created => "new member".to_string(),
+        import::RowStatus::AlreadyExists => "already exists".to_string(),
+        import::RowStatus::Invalid(reason) => format!("invalid: {reason}"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/members/import.html")]
+struct ImportPage {
+    layout: Layout,
+    csv_text: String,
+    error: Option<String>,
+    report: Option<ImportReport>,
+    max_rows: usize,
+}
+
+pub async fn import_form(
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    render(&ImportPage {
+        layout: Layout::new(&session, Some(&admin.0), "Import members", req.path()),
+        csv_text: String::new(),
+        error: None,
+        report: None,
+        max_rows: import::MAX_ROWS,
+    })
+}
+
+/// A CSV file (`csv_file`) or pasted text (`csv_text`); `action=dry_run` only reports.
+pub async fn import(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    payload: actix_multipart::Multipart,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let data =
+        forms::read_multipart(payload, crate::web::FORM_LIMIT, crate::web::FORM_LIMIT).await?;
+    let dry_run = forms::value(&data.fields, "action") != "import";
+    if !dry_run {
+        admin.require_elevation(req.path())?;
+    }
+    let text = match data.files.get("csv_file") {
+        Some(file) if file.too_large => Err("The file is too large (at most 8 MB).".to_string()),
+        Some(file) => String::from_utf8(file.bytes.clone())
+            .map_err(|_| "The file is not UTF-8 text.".to_string()),
+        None => Ok(forms::value(&data.fields, "csv_text")),
+    };
+    let (status, csv_text, error, report) = match text {
+        Err(message) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            String::new(),
+            Some(message),
+            None,
+        ),
+        Ok(text) => {
+            let (who, body) = (actor(&admin), text.clone());
+            let outcome = db::run(&state.pool, move |conn| {
+                if dry_run {
+                    import::plan(conn, &body)
+                } else {
+                    import::apply(conn, &who, &body)
+                }
+            })
+            .await?;
+            match outcome {
+                Ok(rows) => (
+                    StatusCode::OK,
+                    text,
+                    None,
+                    Some(ImportReport::new(dry_run, rows)),
+                ),
+                Err(e) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    text,
+                    Some(e.to_string()),
+                    None,
+                ),
+            }
+        }
+    };
+    render_with(
+        status,
+        &ImportPage {
+            layout: Layout::new(&session, Some(&admin.0), "Import members", req.path()),
+            csv_text,
+            error,
+            report,
+            max_rows: import::MAX_ROWS,
+        },
+    )
 }

@@ -70,6 +70,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .get(members::new_form)
                     .post(members::create),
             )
+            .service(
+                web::resource("/members/import")
+                    .get(members::import_form)
+                    .post(members::import),
+            )
             .route("/members/{id}", web::get().to(members::show))
             .route("/members/{id}/badges", web::post().to(members::add_badges))
             .route(

@@ -1,0 +1,172 @@
+//! CSV import from the dashboard and the command line.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{Page, TestApp, spawn_app, to_page};
+
+async fn import(app: &TestApp, csv: &str, action: &str, as_file: bool) -> Page {
+    let token = app.page("/dashboard/members/import").await.csrf_token();
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf_token", token)
+        .text("action", action.to_string());
+    form = if as_file {
+        let part = reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+            .file_name("members.csv")
+            .mime_str("text/csv")
+            .expect("mime");
+        form.part("csv_file", part)
+    } else {
+        form.text("csv_text", csv.to_string())
+    };
+    let res = app
+        .client
+        .post(app.url("/dashboard/members/import"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("request");
+    to_page(res).await
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_each_row_and_confirming_imports_in_one_go() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    app.create_member("Existing One", "existing@example.com")
+        .await;
+    let csv = "name,email\nAda Lovelace,ada@example.com\nAlan Turing,alan@example.com\nDup,EXISTING@example.com\n,nameless@example.com\nBad Mail,not-mail\n";
+
+    let dry = import(&app, csv, "dry_run", true).await;
+    assert_eq!(dry.status, StatusCode::OK);
+    assert!(
+        dry.text_of("#import-report .summary")
+            .contains("2 would be created")
+    );
+    assert!(
+        dry.text_of("#import-report .summary")
+            .contains("1 already exists")
+    );
+    assert!(dry.text_of("#import-report .summary").contains("2 invalid"));
+    let rows: Vec<String> = dry
+        .select("#import-report tbody tr")
+        .iter()
+        .map(|r| r.text().collect())
+        .collect();
+    assert!(
+        rows[0].starts_with('4') && rows[0].contains("already exists"),
+        "{rows:?}"
+    );
+    assert!(rows[1].contains("invalid: name must not be empty"));
+    assert!(rows[2].contains("invalid: email"));
+    assert_eq!(app.member_count(), 1, "a dry run writes nothing");
+
+    // The confirm button carries the same rows.
+    let confirm = dry.attr("#import-report textarea[name=csv_text]", "name");
+    assert!(confirm.is_some());
+    let done = import(&app, csv, "import", false).await;
+    assert!(
+        done.text_of("#import-report .summary")
+            .contains("2 created")
+    );
+    assert_eq!(app.member_count(), 3);
+    assert!(app.audit_actions().contains(&"member.import".to_string()));
+    // Importing the same file again creates nobody.
+    let again = import(&app, csv, "import", false).await;
+    assert!(
+        again
+            .text_of("#import-report .summary")
+            .contains("0 created")
+    );
+    assert_eq!(app.member_count(), 3);
+}
+
+#[tokio::test]
+async fn malformed_or_oversized_files_are_refused_whole() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for (csv, message) in [
+        ("email,name\nada@example.com,Ada\n", "header name,email"),
+        (
+            "name,email\nAda,ada@example.com\nAlan,alan@example.com,extra\n",
+            "Line 3",
+        ),
+        ("", "empty"),
+    ] {
+        let page = import(&app, csv, "import", true).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{csv}");
+        assert!(
+            page.text_of("#import-error").contains(message),
+            "{}",
+            page.text_of("#import-error")
+        );
+        assert_eq!(app.member_count(), 0);
+    }
+    let big = format!(
+        "name,email\n{}",
+        (0..50_001)
+            .map(|i| format!("Person {i},p{i}@example.com\n"))
+            .collect::<String>()
+    );
+    let page = import(&app, &big, "import", true).await;
+    assert!(
+        page.text_of("#import-error")
+            .contains("more than 50000 rows")
+    );
+    assert_eq!(app.member_count(), 0);
+}
+
+#[tokio::test]
+async fn importing_needs_an_elevated_session_but_a_dry_run_does_not() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    app.end_elevation().await;
+    let csv = "name,email\nAda,ada@example.com\n";
+    assert_eq!(
+        import(&app, csv, "dry_run", false).await.status,
+        StatusCode::OK
+    );
+    let token = app.page("/dashboard/members/import").await.csrf_token();
+    let res = app
+        .client
+        .post(app.url("/dashboard/members/import"))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("csrf_token", token)
+                .text("action", "import")
+                .text("csv_text", csv),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert!(crate::helpers::location(&res).starts_with("/dashboard/elevate"));
+    assert_eq!(app.member_count(), 0);
+}
+
+#[tokio::test]
+async fn the_command_line_imports_a_file() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, "name,email\nAda,ada@example.com\nBad,nope\n").expect("write");
+    let run = |dry: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_insignia"));
+        cmd.args(["members", "import"])
+            .arg(&file)
+            .args(["--database", &app.db_path]);
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        cmd.output().expect("run")
+    };
+    let dry = run(true);
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("1 would be created"));
+    assert_eq!(app.member_count(), 0);
+    let out = run(false);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("line 3: invalid") && text.contains("1 created"),
+        "{text}"
+    );
+    assert_eq!(app.member_count(), 1);
+}
