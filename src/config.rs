@@ -12,6 +12,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Session-signing secret; when absent one is generated once and kept in the database.
     pub secret_key: Option<String>,
+    /// Whether visitors may create member accounts at `/signup`.
+    pub signups_open: bool,
     /// Worker threads; `None` means one per core.
     pub workers: Option<usize>,
 }
@@ -24,6 +26,7 @@ impl Settings {
             elevation_minutes: 15,
             secure_cookies: false,
             secret_key: None,
+            signups_open: true,
             workers: None,
         }
     }

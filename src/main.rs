@@ -37,6 +37,9 @@ enum Command {
         /// Mark the session cookie Secure (set when Insignia is served over https).
         #[arg(long, env = "INSIGNIA_SECURE_COOKIES", default_value_t = false)]
         secure_cookies: bool,
+        /// Whether visitors may sign up as members at /signup.
+        #[arg(long, env = "INSIGNIA_SIGNUPS", value_enum, default_value_t = Signups::Open)]
+        signups: Signups,
     },
     /// Fill a database with a demo site.
     Demo {
@@ -53,6 +56,12 @@ enum Command {
         #[command(subcommand)]
         command: MembersCommand,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Signups {
+    Open,
+    Closed,
 }
 
 #[derive(Subcommand)]
@@ -97,6 +106,7 @@ fn run(cli: Cli) -> Result<(), String> {
             db,
             elevation_minutes,
             secure_cookies,
+            signups,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -109,6 +119,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let mut settings = Settings::new(bind, db.database);
             settings.elevation_minutes = elevation_minutes;
             settings.secure_cookies = secure_cookies;
+            settings.signups_open = signups == Signups::Open;
             settings.secret_key = std::env::var("INSIGNIA_SECRET_KEY").ok();
             actix_web::rt::System::new().block_on(async move {
                 let app =

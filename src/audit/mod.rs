@@ -15,6 +15,10 @@ impl Actor {
         Actor(format!("admin {email}"))
     }
 
+    pub fn member(email: &str) -> Actor {
+        Actor(format!("member {email}"))
+    }
+
     pub fn system() -> Actor {
         Actor("system".to_string())
     }

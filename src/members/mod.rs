@@ -1,6 +1,7 @@
 //! Members and their badges: rules, storage, search and assignments. Framework-free; the
 //! dashboard, the site and the JSON API all go through here.
 
+pub mod accounts;
 pub mod assignments;
 pub mod import;
 pub mod passwords;

@@ -73,7 +73,7 @@ pub fn use_link(
     new_password: &str,
 ) -> Result<Result<Member, String>, AppError> {
     if let Err(m) = password::check_new(new_password) {
-        return Ok(Err(m));
+        return Ok(Err(format!("The password {m}.")));
     }
     let hashed = password::hash(new_password)?;
     crate::db::write(conn, |conn| {

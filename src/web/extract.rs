@@ -79,3 +79,29 @@ impl FromRequest for MaybeAdmin {
         Box::pin(async move { Ok(MaybeAdmin(lookup(&req).await?)) })
     }
 }
+
+/// The signed-in member, if any (a live server-side member session).
+#[derive(Debug, Clone)]
+pub struct MaybeMember(pub Option<crate::members::Member>);
+
+impl FromRequest for MaybeMember {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let Some(token) = super::session::member_token(&req.get_session()) else {
+                return Ok(MaybeMember(None));
+            };
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::internal("application state missing"))?;
+            let member = crate::db::run(&state.pool, move |conn| {
+                crate::members::accounts::session_member(conn, &token)
+            })
+            .await?;
+            Ok(MaybeMember(member))
+        })
+    }
+}

@@ -23,11 +23,20 @@ impl AdminBar {
     }
 }
 
+/// The signed-in member, for the site header.
+pub struct MemberBar {
+    pub name: String,
+    pub slug: String,
+}
+
 pub struct Layout {
     pub title: String,
     pub csrf_token: String,
     pub flash: Option<Flash>,
     pub admin: Option<AdminBar>,
+    pub member: Option<MemberBar>,
+    /// Whether the header offers "Sign up".
+    pub signups_open: bool,
     /// The current path, for the "next" of elevate links and active navigation.
     pub path: String,
 }
@@ -47,8 +56,32 @@ impl Layout {
                 email: a.email.clone(),
                 elevation_left: a.elevation_left(),
             }),
+            member: None,
+            signups_open: false,
             path: path.to_string(),
         }
+    }
+
+    /// A page of the public site, which shows who is signed in as a member.
+    pub fn site(
+        session: &Session,
+        settings: &crate::config::Settings,
+        member: Option<&crate::members::Member>,
+        title: impl Into<String>,
+        path: &str,
+    ) -> Layout {
+        let mut layout = Layout::new(session, None, title, path);
+        layout.signups_open = settings.signups_open;
+        layout.member = member.map(|m| MemberBar {
+            name: m.name.clone(),
+            slug: m.slug.clone(),
+        });
+        layout
+    }
+
+    /// True on public-site pages, whose header offers member sign-in.
+    pub fn is_site(&self) -> bool {
+        !self.path.starts_with("/dashboard")
     }
 
     pub fn nav_class(&self, prefix: &str) -> &'static str {

@@ -1,6 +1,7 @@
 //! HTTP: routes, middleware, extractors and pages. Handlers parse input, call the domain
 //! modules and render; no rule lives here.
 
+pub mod accounts;
 pub mod csrf;
 pub mod dashboard;
 pub mod extract;
@@ -61,6 +62,7 @@ pub fn server(
             .wrap(from_fn(security::headers))
             .wrap(TracingLogger::default())
             .configure(site::configure)
+            .configure(accounts::configure)
             .configure(dashboard::configure)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound)

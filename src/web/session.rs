@@ -14,6 +14,7 @@ use crate::error::AppError;
 
 const CSRF: &str = "csrf";
 const ADMIN: &str = "admin";
+const MEMBER: &str = "member";
 const FLASH: &str = "flash";
 
 /// The cookie key: from `INSIGNIA_SECRET_KEY` when given, else generated once and kept in
@@ -66,8 +67,28 @@ pub fn sign_in_admin(session: &Session, token: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-pub fn sign_out(session: &Session) {
-    session.purge();
+/// Ends the admin identity in this cookie; a member signed in alongside stays signed in.
+pub fn sign_out_admin(session: &Session) {
+    session.remove(ADMIN);
+    session.renew();
+}
+
+pub fn member_token(session: &Session) -> Option<String> {
+    session.get::<String>(MEMBER).ok().flatten()
+}
+
+pub fn sign_in_member(session: &Session, token: &str) -> Result<(), AppError> {
+    session.renew();
+    session.insert(MEMBER, token).map_err(AppError::internal)?;
+    session
+        .insert(CSRF, random_token())
+        .map_err(AppError::internal)?;
+    Ok(())
+}
+
+pub fn sign_out_member(session: &Session) {
+    session.remove(MEMBER);
+    session.renew();
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -5,7 +5,7 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::extract::MaybeAdmin;
+use super::extract::MaybeMember;
 use super::layout::Layout;
 use super::{AppState, render};
 use crate::assets::StaticAssets;
@@ -30,12 +30,12 @@ struct HomePage {
 async fn home(
     state: web::Data<AppState>,
     session: Session,
-    admin: MaybeAdmin,
+    member: MaybeMember,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let badges = db::run(&state.pool, store::list_in_order).await?;
     render(&HomePage {
-        layout: Layout::new(&session, admin.0.as_ref(), "Insignia", req.path()),
+        layout: Layout::site(&session, &state.settings, member.0.as_ref(), "Insignia", req.path()),
         badges: badges.iter().map(super::views::BadgeView::from).collect(),
     })
 }

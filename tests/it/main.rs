@@ -4,6 +4,7 @@
 // Test code may panic on setup failures: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod audit;
 mod auth;
 mod badges;

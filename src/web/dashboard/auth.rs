@@ -246,7 +246,7 @@ pub async fn logout(
     if let Some(admin) = admin.0 {
         db::run(&state.pool, move |conn| sessions::end(conn, &admin)).await?;
     }
-    cookie::sign_out(&session);
+    cookie::sign_out_admin(&session);
     cookie::flash(&session, FlashKind::Info, "You are signed out.");
     Ok(see_other("/dashboard/login"))
 }
@@ -430,7 +430,7 @@ pub async fn change_password(
         .await?
         {
             Ok(()) => {
-                cookie::sign_out(&session);
+                cookie::sign_out_admin(&session);
                 cookie::flash(
                     &session,
                     FlashKind::Success,

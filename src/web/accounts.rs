@@ -1,0 +1,298 @@
+//! Member sign-up, sign-in, sign-out and set-password links on the public site.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::extract::MaybeMember;
+use super::forms::Errors;
+use super::layout::Layout;
+use super::session::{self as cookie, FlashKind};
+use super::{AppState, render_with, safe_next, see_other};
+use crate::auth::throttle;
+use crate::db;
+use crate::error::AppError;
+use crate::members::accounts::{self, SignIn};
+use crate::members::{MemberError, passwords};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/signup").get(signup_form).post(signup))
+        .service(web::resource("/login").get(login_form).post(login))
+        .route("/logout", web::post().to(logout))
+        .service(
+            web::resource("/set-password/{token}")
+                .get(set_password_form)
+                .post(set_password),
+        );
+}
+
+#[derive(Template)]
+#[template(path = "site/signup.html")]
+struct SignupPage {
+    layout: Layout,
+    name: String,
+    email: String,
+    errors: Errors,
+}
+
+fn signups_open(state: &AppState) -> Result<(), AppError> {
+    if state.settings.signups_open {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "This site does not take new sign-ups. Ask the site owner for an account.".to_string(),
+        ))
+    }
+}
+
+async fn signup_form(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    signups_open(&state)?;
+    render_with(
+        StatusCode::OK,
+        &SignupPage {
+            layout: Layout::site(&session, &state.settings, member.0.as_ref(), "Sign up", req.path()),
+            name: String::new(),
+            email: String::new(),
+            errors: Errors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn signup(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<SignupForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    signups_open(&state)?;
+    let form = form.into_inner();
+    let (name, email, pw) = (form.name.clone(), form.email.clone(), form.password.clone());
+    let outcome = db::run(&state.pool, move |conn| {
+        Ok(match accounts::sign_up(conn, &name, &email, &pw) {
+            Ok(member) => Ok(accounts::start_session(conn, &member.id)?),
+            Err(e) => Err(e),
+        })
+    })
+    .await?;
+    let mut errors = Errors::default();
+    match outcome {
+        Ok(token) => {
+            cookie::sign_in_member(&session, &token)?;
+            cookie::flash(
+                &session,
+                FlashKind::Success,
+                "Welcome! Your account is ready.",
+            );
+            return Ok(see_other("/"));
+        }
+        Err(MemberError::Invalid(list)) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
+        Err(MemberError::EmailTaken) => {
+            errors.add("email", "already has an account; sign in instead")
+        }
+        Err(e) => return Err(e.into()),
+    }
+    render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &SignupPage {
+            layout: Layout::site(&session, &state.settings, None, "Sign up", req.path()),
+            name: form.name,
+            email: form.email,
+            errors,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "site/login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    error: Option<String>,
+    signups_open: bool,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_form(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    query: web::Query<NextQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref(), "/");
+    if member.0.is_some() {
+        return Ok(see_other(&next));
+    }
+    render_with(
+        StatusCode::OK,
+        &LoginPage {
+            layout: Layout::site(&session, &state.settings, None, "Sign in", req.path()),
+            email: String::new(),
+            next,
+            error: None,
+            signups_open: state.settings.signups_open,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+async fn login(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = safe_next(form.next.as_deref(), "/");
+    let (email, pw) = (form.email.clone(), form.password.clone());
+    let outcome = db::run(&state.pool, move |conn| {
+        Ok(match accounts::check_password(conn, &email, &pw)? {
+            SignIn::Ok(member) => Ok(accounts::start_session(conn, &member.id)?),
+            other => Err(other),
+        })
+    })
+    .await?;
+    let (status, error) = match outcome {
+        Ok(token) => {
+            cookie::sign_in_member(&session, &token)?;
+            return Ok(see_other(&next));
+        }
+        Err(SignIn::Locked(m)) => (StatusCode::TOO_MANY_REQUESTS, throttle::lockout_message(m)),
+        Err(_) => (
+            StatusCode::UNAUTHORIZED,
+            "The e-mail or password is not right.".to_string(),
+        ),
+    };
+    render_with(
+        status,
+        &LoginPage {
+            layout: Layout::site(&session, &state.settings, None, "Sign in", req.path()),
+            email: form.email,
+            next,
+            error: Some(error),
+            signups_open: state.settings.signups_open,
+        },
+    )
+}
+
+async fn logout(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, AppError> {
+    if let Some(token) = cookie::member_token(&session) {
+        db::run(&state.pool, move |conn| accounts::end_session(conn, &token)).await?;
+    }
+    cookie::sign_out_member(&session);
+    cookie::flash(&session, FlashKind::Info, "You are signed out.");
+    Ok(see_other("/"))
+}
+
+#[derive(Template)]
+#[template(path = "site/set_password.html")]
+struct SetPasswordPage {
+    layout: Layout,
+    name: String,
+    error: Option<String>,
+}
+
+async fn set_password_form(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let token = path.into_inner();
+    let member = db::run(&state.pool, move |conn| passwords::member_for(conn, &token)).await?;
+    let member = member.ok_or_else(expired)?;
+    render_with(
+        StatusCode::OK,
+        &SetPasswordPage {
+            layout: Layout::site(&session, &state.settings, None, "Choose a password", req.path()),
+            name: member.name,
+            error: None,
+        },
+    )
+}
+
+fn expired() -> AppError {
+    AppError::NotFound
+}
+
+#[derive(Deserialize)]
+pub struct SetPasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+async fn set_password(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<SetPasswordForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let token = path.into_inner();
+    let form = form.into_inner();
+    let lookup = token.clone();
+    let member = db::run(&state.pool, move |conn| {
+        passwords::member_for(conn, &lookup)
+    })
+    .await?
+    .ok_or_else(expired)?;
+    let error = if form.password != form.password_confirm {
+        Some("The two passwords do not match.".to_string())
+    } else {
+        let pw = form.password.clone();
+        match db::run(&state.pool, move |conn| {
+            passwords::use_link(conn, &token, &pw)
+        })
+        .await?
+        {
+            Ok(_) => {
+                cookie::flash(
+                    &session,
+                    FlashKind::Success,
+                    "Password set. You can sign in now.",
+                );
+                return Ok(see_other("/login"));
+            }
+            Err(message) => Some(message),
+        }
+    };
+    render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &SetPasswordPage {
+            layout: Layout::site(&session, &state.settings, None, "Choose a password", req.path()),
+            name: member.name,
+            error,
+        },
+    )
+}
