@@ -56,7 +56,13 @@ async fn signup_form(
     render_with(
         StatusCode::OK,
         &SignupPage {
-            layout: Layout::site(&session, &state.settings, member.0.as_ref(), "Sign up", req.path()),
+            layout: Layout::site(
+                &session,
+                &state.settings,
+                member.0.as_ref(),
+                "Sign up",
+                req.path(),
+            ),
             name: String::new(),
             email: String::new(),
             errors: Errors::default(),
@@ -233,7 +239,13 @@ async fn set_password_form(
     render_with(
         StatusCode::OK,
         &SetPasswordPage {
-            layout: Layout::site(&session, &state.settings, None, "Choose a password", req.path()),
+            layout: Layout::site(
+                &session,
+                &state.settings,
+                None,
+                "Choose a password",
+                req.path(),
+            ),
             name: member.name,
             error: None,
         },
@@ -290,7 +302,13 @@ async fn set_password(
     render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
         &SetPasswordPage {
-            layout: Layout::site(&session, &state.settings, None, "Choose a password", req.path()),
+            layout: Layout::site(
+                &session,
+                &state.settings,
+                None,
+                "Choose a password",
+                req.path(),
+            ),
             name: member.name,
             error,
         },

@@ -35,7 +35,13 @@ async fn home(
 ) -> Result<HttpResponse, AppError> {
     let badges = db::run(&state.pool, store::list_in_order).await?;
     render(&HomePage {
-        layout: Layout::site(&session, &state.settings, member.0.as_ref(), "Insignia", req.path()),
+        layout: Layout::site(
+            &session,
+            &state.settings,
+            member.0.as_ref(),
+            "Insignia",
+            req.path(),
+        ),
         badges: badges.iter().map(super::views::BadgeView::from).collect(),
     })
 }

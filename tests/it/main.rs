@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod badges;
+mod browser;
 mod helpers;
 mod import;
 mod members;

@@ -1,0 +1,766 @@
+//! Browser tests: headless Chromium driven over WebDriver (chromedriver) against the real
+//! server. They check what only a browser can: drag and drop, the htmx live preview and the
+//! elevation round trip that keeps a half-filled form.
+//!
+//! chromedriver and Chromium must be installed (`/usr/bin/chromedriver`, `/usr/bin/chromium`,
+//! or the `CHROMEDRIVER` and `CHROME_BIN` environment variables). Only one browser runs at a
+//! time. Screenshots land in `target/screenshots/`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app};
+
+/// How long a condition may take to become true (page loads, htmx swaps, saves).
+const PATIENCE: Duration = Duration::from_secs(15);
+/// How long chromedriver and Chromium may take to start on a busy machine.
+const STARTUP: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(50);
+
+/// One Chromium at a time: the machine is small and the tests are timing-sensitive.
+static ONE_BROWSER: Mutex<()> = Mutex::const_new(());
+
+// ---------------------------------------------------------------- harness
+
+/// A chromedriver process (and the Chromium it starts), killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let program =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_string());
+        let port = free_port();
+        let mut command = Command::new(&program);
+        command
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // Its own process group, so that Drop can end chromedriver and every Chromium process
+        // it started, even if the test panicked before closing the session.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().unwrap_or_else(|e| {
+            panic!(
+                "could not start chromedriver ({program}): {e}. The browser tests need chromedriver \
+                 and Chromium installed (apt-get install chromium chromium-driver), or set \
+                 CHROMEDRIVER and CHROME_BIN."
+            )
+        });
+        Driver { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Polls `/status` until chromedriver says it is ready.
+    async fn wait_ready(&mut self) {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("http client");
+        let deadline = Instant::now() + STARTUP;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("chromedriver exited during startup: {status}");
+            }
+            if let Ok(res) = http.get(format!("{}/status", self.url())).send().await
+                && let Ok(body) = res.json::<Value>().await
+                && body["value"]["ready"] == json!(true)
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready within {STARTUP:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A headless Chromium session against one running app.
+struct Browser {
+    client: Client,
+    base: String,
+    // Dropped in this order: the driver (and Chromium) first, then the profile, then the lock.
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Browser {
+    /// A desktop-sized window.
+    async fn open(app: &TestApp) -> Browser {
+        Browser::open_with(app, None).await
+    }
+
+    /// A phone: the viewport is exactly `width` x `height` CSS pixels (Chromium's windows
+    /// cannot be made narrower than 500 pixels, so this uses its device emulation).
+    async fn open_phone(app: &TestApp, width: u32, height: u32) -> Browser {
+        Browser::open_with(app, Some((width, height))).await
+    }
+
+    async fn open_with(app: &TestApp, phone: Option<(u32, u32)>) -> Browser {
+        let turn = ONE_BROWSER.lock().await;
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut driver = Driver::start();
+        driver.wait_ready().await;
+        let binary =
+            std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".to_string());
+        let mut options = json!({
+            "binary": binary,
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        });
+        if let Some((width, height)) = phone {
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0, "touch": false },
+            });
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("goog:chromeOptions".to_string(), options);
+        let mut builder = ClientBuilder::native();
+        builder.capabilities(caps);
+        let connect = tokio::time::timeout(STARTUP, builder.connect(&driver.url())).await;
+        let client = match connect {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => panic!("could not start a Chromium session through chromedriver: {e}"),
+            Err(_) => panic!("Chromium did not start within {STARTUP:?}"),
+        };
+        Browser {
+            client,
+            base: app.address.clone(),
+            _driver: driver,
+            _profile: profile,
+            _turn: turn,
+        }
+    }
+
+    /// Ends the WebDriver session cleanly; Drop kills whatever is left either way.
+    async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+
+    async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    }
+
+    async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .every(POLL)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css} within {PATIENCE:?}: {e}"))
+    }
+
+    /// Clears a text field and types into it, key by key, like a person.
+    async fn type_into(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        field
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Clicks the element; if htmx swapped it out between finding and clicking (a `change`
+    /// event fires a preview request when the focus leaves a field), finds it again.
+    async fn click(&self, css: &str) {
+        let deadline = Deadline::start();
+        loop {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if e.is_stale_element_reference() && !deadline.passed() => {
+                    deadline.tick().await
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
+    }
+
+    /// Waits until the first element matching `css` has `attribute` set to `expected`.
+    async fn until_attr(&self, css: &str, attribute: &str, expected: &str) {
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.getAttribute({}) : null;",
+            json!(css),
+            json!(attribute)
+        );
+        self.until_js(&format!("{attribute} of {css}"), &script, json!(expected))
+            .await;
+    }
+
+    /// Runs a script and returns what it returns.
+    async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Waits until `script` returns `expected`; the script's last answer is shown on timeout.
+    async fn until_js(&self, what: &str, script: &str, expected: Value) {
+        let deadline = Deadline::start();
+        loop {
+            let last = self.js(script).await;
+            if last == expected {
+                return;
+            }
+            if deadline.passed() {
+                panic!("timed out waiting for {what}: expected {expected}, last saw {last}");
+            }
+            deadline.tick().await;
+        }
+    }
+
+    /// The text content of the first element matching `css`, or null.
+    async fn text_of(&self, css: &str) -> Value {
+        self.js(&format!(
+            "const e = document.querySelector({}); return e ? e.textContent.trim() : null;",
+            json!(css)
+        ))
+        .await
+    }
+
+    async fn until_text(&self, css: &str, expected: &str) {
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.textContent.trim() : null;",
+            json!(css)
+        );
+        self.until_js(&format!("text of {css}"), &script, json!(expected))
+            .await;
+    }
+
+    async fn until_value(&self, css: &str, expected: &str) {
+        let script = format!(
+            "const e = document.querySelector({}); return e ? e.value : null;",
+            json!(css)
+        );
+        self.until_js(&format!("value of {css}"), &script, json!(expected))
+            .await;
+    }
+
+    async fn until_present(&self, css: &str, present: bool) {
+        let script = format!("return document.querySelector({}) !== null;", json!(css));
+        let what = format!("{css} to be {}", if present { "present" } else { "gone" });
+        self.until_js(&what, &script, json!(present)).await;
+    }
+
+    /// Waits until the page shown has this path and the document, scripts included, has
+    /// finished loading.
+    async fn until_at(&self, path: &str) {
+        let deadline = Deadline::start();
+        loop {
+            let url = self.client.current_url().await.expect("current url");
+            if url.path() == path
+                && self.js("return document.readyState;").await == json!("complete")
+            {
+                return;
+            }
+            if deadline.passed() {
+                panic!("timed out waiting for the browser to reach {path}; it is at {url}");
+            }
+            deadline.tick().await;
+        }
+    }
+
+    /// Waits until the badge list shows `titles`, numbered from 1, ready to drag, with no
+    /// message about the order.
+    async fn until_list(&self, titles: &[&str]) {
+        let positions: Vec<String> = (1..=titles.len()).map(|i| i.to_string()).collect();
+        let expected =
+            json!({ "titles": titles, "positions": positions, "sortable": true, "message": "" });
+        self.until_js(&format!("the list {titles:?}"), LIST_STATE, expected)
+            .await;
+    }
+
+    /// A query parameter of the page shown, decoded.
+    async fn query_param(&self, name: &str) -> Option<String> {
+        let url = self.client.current_url().await.expect("current url");
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        save_screenshot(name, &png);
+    }
+
+    // ------------------------------------------------------------ app steps
+
+    /// Creates the first admin through `/dashboard/setup`; the browser is then signed in and
+    /// elevated, on the badge list.
+    async fn set_up_admin(&self) {
+        self.goto("/dashboard/setup").await;
+        self.type_into("#email", ADMIN_EMAIL).await;
+        self.type_into("#password", ADMIN_PASSWORD).await;
+        self.type_into("#password_confirm", ADMIN_PASSWORD).await;
+        self.click("form[action='/dashboard/setup'] button[type=submit]")
+            .await;
+        self.until_at("/dashboard/badges").await;
+        self.until_js(
+            "the header to say the session is elevated",
+            "return document.querySelector('form.elevation.elevated .elevation-state') !== null;",
+            json!(true),
+        )
+        .await;
+    }
+
+    /// Creates a badge through the editor form.
+    async fn create_badge(&self, app: &TestApp, title: &str) {
+        self.goto("/dashboard/badges/new").await;
+        self.type_into("#title", title).await;
+        self.type_into("#description", &format!("{title} description"))
+            .await;
+        self.click("#badge-form button[type=submit]").await;
+        self.until_at("/dashboard/badges").await;
+        wait_for_db(&format!("badge {title} to be stored"), || {
+            app.badge_titles().iter().any(|t| t == title)
+        })
+        .await;
+    }
+
+    /// Drags the row's handle to `to` (viewport coordinates) the way a hand does: press, move
+    /// in small steps, pause, release. SortableJS (forceFallback) ignores one-step drags.
+    async fn drag_handle_to(&self, handle: Element, to: (f64, f64)) {
+        let (x, y, w, h) = handle.rectangle().await.expect("handle position");
+        let from = (x + w / 2.0, y + h / 2.0);
+        const STEPS: u32 = 10;
+        let mut mouse = MouseActions::new("mouse".to_string())
+            .then(PointerAction::MoveToElement {
+                element: handle,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .pause(Duration::from_millis(100));
+        let (mut at_x, mut at_y) = (from.0.round(), from.1.round());
+        for step in 1..=STEPS {
+            let f = f64::from(step) / f64::from(STEPS);
+            let next_x = (from.0 + (to.0 - from.0) * f).round();
+            let next_y = (from.1 + (to.1 - from.1) * f).round();
+            mouse = mouse
+                .then(PointerAction::MoveBy {
+                    duration: Some(Duration::from_millis(40)),
+                    x: next_x - at_x,
+                    y: next_y - at_y,
+                })
+                .pause(Duration::from_millis(60));
+            (at_x, at_y) = (next_x, next_y);
+        }
+        let mouse = mouse
+            .pause(Duration::from_millis(300))
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client.perform_actions(mouse).await.expect("drag");
+        self.client.release_actions().await.expect("release");
+    }
+
+    /// Drags the badge titled `moving` above the one titled `above`.
+    async fn drag_above(&self, app: &TestApp, moving: &str, above: &str) {
+        let handle = self
+            .find(&format!("#badge-{} .drag-handle", badge_id(app, moving)))
+            .await;
+        let target = self.find(&format!("#badge-{}", badge_id(app, above))).await;
+        let (x, y, _, h) = target.rectangle().await.expect("row position");
+        // Into the upper quarter of the target row, a little right of its handle.
+        let to = (x + 20.0, y + h * 0.25);
+        self.drag_handle_to(handle, to).await;
+    }
+}
+
+/// The style attribute of the first badge in the editor preview.
+const PREVIEW_STYLE: &str = "const b = document.querySelector('#preview .badge'); return b ? b.getAttribute('style') : null;";
+
+/// The badge list as shown: titles, position numbers, whether SortableJS is bound to it, and
+/// any message about the order. While a drop is being saved the titles are already in the new
+/// order but the positions are not; the list the server sends back numbers them anew.
+const LIST_STATE: &str = r#"
+const list = document.querySelector('#badge-list');
+const texts = css => Array.from(document.querySelectorAll(css)).map(e => e.textContent.trim());
+return {
+  titles: texts('#badge-list .badge-row .badge-title'),
+  positions: texts('#badge-list .badge-row .position'),
+  sortable: !!list && list.dataset.sortable === '1',
+  message: (document.querySelector('#order-message') || {}).textContent?.trim() ?? null,
+};
+"#;
+
+/// What is wrong with each badge row on a small screen: the badge squeezed into less than half
+/// the row, a title cut off with an ellipsis although the row has room for more of it, or the slug and member count running under the
+/// row's buttons. (A title longer than the whole row may end in an ellipsis.)
+const PHONE_ROW_PROBLEMS: &str = r#"
+const problems = [];
+const overlap = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+for (const row of document.querySelectorAll('#badge-list .badge-row')) {
+  const title = row.querySelector('.badge-title');
+  const name = title.textContent.trim();
+  const badge = row.querySelector('.badge').getBoundingClientRect();
+  const room = row.querySelector('.badge-link').getBoundingClientRect();
+  const width = row.getBoundingClientRect().width;
+  if (room.width < width / 2) {
+    problems.push(`"${name}" gets only ${room.width}px of the row's ${width}px`);
+  }
+  if (title.scrollWidth > title.clientWidth && badge.width < room.width - 2) {
+    problems.push(`"${name}" is cut off at ${title.clientWidth}px of ${title.scrollWidth}px with ${room.width}px of room`);
+  }
+  const actions = row.querySelector('.row-actions').getBoundingClientRect();
+  for (const part of row.querySelectorAll('.meta .slug, .meta .count')) {
+    if (overlap(part.getBoundingClientRect(), actions)) {
+      problems.push(`"${name}": "${part.textContent.trim()}" runs under the row buttons`);
+    }
+  }
+}
+return problems;
+"#;
+
+const LIST_TITLES: &str = "return Array.from(document.querySelectorAll('#badge-list .badge-row .badge-title'))\
+                           .map(e => e.textContent.trim());";
+
+fn badge_id(app: &TestApp, title: &str) -> String {
+    app.badges()
+        .into_iter()
+        .find(|b| b.title == title)
+        .map(|b| b.id)
+        .unwrap_or_else(|| panic!("no badge {title} in the database"))
+}
+
+/// A bounded wait: conditions are polled until they hold or [`PATIENCE`] runs out.
+struct Deadline(Instant);
+
+impl Deadline {
+    fn start() -> Deadline {
+        Deadline(Instant::now() + PATIENCE)
+    }
+
+    fn passed(&self) -> bool {
+        Instant::now() >= self.0
+    }
+
+    async fn tick(&self) {
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn wait_for_db(what: &str, check: impl Fn() -> bool) {
+    let deadline = Deadline::start();
+    while !check() {
+        if deadline.passed() {
+            panic!("timed out waiting for {what}");
+        }
+        deadline.tick().await;
+    }
+}
+
+fn save_screenshot(name: &str, png: &[u8]) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(dir.join(name), png).expect("write screenshot");
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test]
+async fn dragging_a_badge_saves_the_new_order() {
+    let app = spawn_app().await;
+    let browser = Browser::open(&app).await;
+    browser.set_up_admin().await;
+    for title in ["Alpha", "Bravo", "Charlie"] {
+        browser.create_badge(&app, title).await;
+    }
+    assert_eq!(app.badge_titles(), ["Alpha", "Bravo", "Charlie"]);
+
+    browser.goto("/dashboard/badges").await;
+    browser.until_at("/dashboard/badges").await;
+    browser.until_list(&["Alpha", "Bravo", "Charlie"]).await;
+    browser.drag_above(&app, "Charlie", "Alpha").await;
+
+    wait_for_db("the order Charlie, Alpha, Bravo to be saved", || {
+        app.badge_titles() == ["Charlie", "Alpha", "Bravo"]
+    })
+    .await;
+    // The server's list replaces the dragged one: numbered anew, draggable again.
+    browser.until_list(&["Charlie", "Alpha", "Bravo"]).await;
+
+    browser.client.refresh().await.expect("reload");
+    browser.until_at("/dashboard/badges").await;
+    browser.until_list(&["Charlie", "Alpha", "Bravo"]).await;
+    browser.screenshot("badge-list.png").await;
+
+    // Two drags in a row, without reloading: the second one works on the list htmx swapped
+    // in after the first (Sortable bound again, the new order version sent).
+    browser.drag_above(&app, "Bravo", "Charlie").await;
+    wait_for_db("the order Bravo, Charlie, Alpha to be saved", || {
+        app.badge_titles() == ["Bravo", "Charlie", "Alpha"]
+    })
+    .await;
+    browser.until_list(&["Bravo", "Charlie", "Alpha"]).await;
+    browser.drag_above(&app, "Alpha", "Bravo").await;
+    wait_for_db("the order Alpha, Bravo, Charlie to be saved", || {
+        app.badge_titles() == ["Alpha", "Bravo", "Charlie"]
+    })
+    .await;
+    browser.until_list(&["Alpha", "Bravo", "Charlie"]).await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn live_preview_follows_typing_and_colour_picks() {
+    let app = spawn_app().await;
+    let browser = Browser::open(&app).await;
+    browser.set_up_admin().await;
+    browser.goto("/dashboard/badges/new").await;
+    browser.until_at("/dashboard/badges/new").await;
+    browser
+        .until_text("#preview .badge-title", "Badge title")
+        .await;
+
+    browser.type_into("#title", "Night Owl").await;
+    browser
+        .until_text("#preview .badge-title", "Night Owl")
+        .await;
+
+    // Gold with white text is hard to read: the preview says so.
+    browser.type_into("#background_color", "#FFD700").await;
+    browser.type_into("#text_color", "#FFFFFF").await;
+    browser
+        .until_js(
+            "the preview badge to take the typed colours",
+            PREVIEW_STYLE,
+            json!("background-color: #FFD700; color: #FFFFFF;"),
+        )
+        .await;
+    browser.until_present("#preview .contrast.warn", true).await;
+    let warning = browser.text_of("#preview .contrast.warn").await;
+    assert!(
+        warning.as_str().is_some_and(|w| w.contains("1.4:1")),
+        "the warning should give the ratio: {warning}"
+    );
+    browser
+        .until_attr(
+            "#preview [data-set-text-color]",
+            "data-set-text-color",
+            "#000000",
+        )
+        .await;
+
+    // One click takes the suggested text colour; the warning goes away.
+    browser.click("#preview [data-set-text-color]").await;
+    browser.until_value("#text_color", "#000000").await;
+    browser
+        .until_present("#preview .contrast.warn", false)
+        .await;
+    browser.until_present("#preview .contrast.ok", true).await;
+    browser
+        .until_js(
+            "the preview badge to take black text",
+            PREVIEW_STYLE,
+            json!("background-color: #FFD700; color: #000000;"),
+        )
+        .await;
+
+    // The colour picker fills the text field (upper case) and the preview follows.
+    browser
+        .js("const picker = document.querySelector('input[type=color][data-sync=background_color]');\
+             picker.value = '#2e1065';\
+             picker.dispatchEvent(new Event('input', { bubbles: true }));\
+             return null;")
+        .await;
+    browser.until_value("#background_color", "#2E1065").await;
+    browser
+        .until_js(
+            "the preview badge to take the picked colour",
+            PREVIEW_STYLE,
+            json!("background-color: #2E1065; color: #000000;"),
+        )
+        .await;
+    browser.until_present("#preview .contrast.warn", true).await;
+    browser
+        .until_attr(
+            "#preview [data-set-text-color]",
+            "data-set-text-color",
+            "#FFFFFF",
+        )
+        .await;
+    // Typing in the text field moves the picker too.
+    browser.type_into("#text_color", "#FFEEAA").await;
+    browser
+        .until_value("input[type=color][data-sync=text_color]", "#ffeeaa")
+        .await;
+    browser.until_present("#preview .contrast.ok", true).await;
+    browser
+        .until_text("#preview .badge-title", "Night Owl")
+        .await;
+    browser.screenshot("badge-editor.png").await;
+
+    // The preview saved nothing.
+    assert!(app.badges().is_empty());
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn elevation_prompt_returns_to_the_half_filled_form() {
+    let app = spawn_app().await;
+    let browser = Browser::open(&app).await;
+    browser.set_up_admin().await;
+    browser
+        .click("form.elevation.elevated button[type=submit]")
+        .await;
+    browser
+        .until_present(".elevation-state .dot.off", true)
+        .await;
+
+    browser.goto("/dashboard/badges/new").await;
+    browser.until_at("/dashboard/badges/new").await;
+    browser.until_present(".notice.subtle", true).await;
+    browser.type_into("#title", "Half Done").await;
+    browser
+        .type_into("#description", "Typed before the password prompt")
+        .await;
+    browser.click("#badge-form button[type=submit]").await;
+
+    browser.until_at("/dashboard/elevate").await;
+    assert_eq!(
+        browser.query_param("next").await.as_deref(),
+        Some("/dashboard/badges/new")
+    );
+    browser.until_present("main .notice", true).await;
+    assert!(
+        app.badges().is_empty(),
+        "nothing is saved before the password is confirmed"
+    );
+    browser.type_into("#password", ADMIN_PASSWORD).await;
+    browser
+        .click("form[action='/dashboard/elevate'] button[type=submit]")
+        .await;
+
+    browser.until_at("/dashboard/badges/new").await;
+    browser.until_value("#title", "Half Done").await;
+    browser
+        .until_value("#description", "Typed before the password prompt")
+        .await;
+    browser
+        .until_present("main p.notice[role=status]", true)
+        .await;
+    browser.until_present("form.elevation.elevated", true).await;
+    browser
+        .until_text("#preview .badge-title", "Half Done")
+        .await;
+
+    browser.click("#badge-form button[type=submit]").await;
+    browser.until_at("/dashboard/badges").await;
+    browser
+        .until_js(
+            "the new badge in the list",
+            LIST_TITLES,
+            json!(["Half Done"]),
+        )
+        .await;
+    let badges = app.badges();
+    assert_eq!(badges.len(), 1);
+    assert_eq!(badges[0].title, "Half Done");
+    assert_eq!(badges[0].description, "Typed before the password prompt");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn badge_list_fits_a_phone_screen() {
+    let app = spawn_app().await;
+    let browser = Browser::open_phone(&app, 390, 844).await;
+    browser.set_up_admin().await;
+    for title in [
+        "Early Supporter",
+        "Community Helper of the Year",
+        "Bug Hunter",
+    ] {
+        browser.create_badge(&app, title).await;
+    }
+    browser.goto("/dashboard/badges").await;
+    browser.until_at("/dashboard/badges").await;
+    browser
+        .until_js(
+            "the list",
+            LIST_TITLES,
+            json!([
+                "Early Supporter",
+                "Community Helper of the Year",
+                "Bug Hunter"
+            ]),
+        )
+        .await;
+    assert_eq!(
+        browser.js("return window.innerWidth;").await,
+        json!(390),
+        "phone viewport"
+    );
+    browser.screenshot("badge-list-phone.png").await;
+    let widths = browser
+        .js("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];")
+        .await;
+    assert!(
+        widths[0].as_f64().unwrap_or(f64::MAX) <= widths[1].as_f64().unwrap_or(0.0),
+        "the badge list scrolls sideways on a phone (scroll width, viewport width): {widths}"
+    );
+    let problems = browser.js(PHONE_ROW_PROBLEMS).await;
+    assert_eq!(
+        problems,
+        json!([]),
+        "on a 390 px wide phone the badge rows are cramped (see target/screenshots/badge-list-phone.png)"
+    );
+    browser.close().await;
+}
