@@ -1,21 +1,31 @@
-//! `insignia demo`: a living site for a first look.
+//! `insignia demo`: a living site for a first look, and the data the benchmarks run on.
+//! Members and assignments are bulk-loaded in batches inside one transaction, so a million
+//! members with five million assignments load in well under a minute.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
 
 use crate::audit::Actor;
-use crate::auth::{admins, sessions::random_token};
+use crate::auth::{admins, password, sessions::random_token};
 use crate::badges::{BadgeError, BadgeInput, store};
 use crate::db::DbPool;
+use crate::db::schema::{member_badges, members};
 use crate::error::AppError;
 
 const DEMO_ADMIN: &str = "admin@example.com";
+/// The first demo member can sign in with this password.
+const DEMO_MEMBER_PASSWORD: &str = "demo member password";
 
-/// (title, description, background, text, icon)
-const BADGES: &[(&str, &str, &str, &str, &str)] = &[
+/// (title, description, background, text, icon, how common: relative weight)
+const BADGES: &[(&str, &str, &str, &str, &str, u32)] = &[
     (
         "Founding Member",
         "Joined in the first month and helped shape the community.",
         "#1F2A44",
         "#F5C542",
         "crown",
+        4,
     ),
     (
         "Top Contributor",
@@ -23,6 +33,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#7C3AED",
         "#FFFFFF",
         "trophy",
+        2,
     ),
     (
         "Verified Expert",
@@ -30,6 +41,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#0E7490",
         "#FFFFFF",
         "badge-check",
+        3,
     ),
     (
         "Rising Star",
@@ -37,6 +49,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#F59E0B",
         "#111827",
         "star",
+        8,
     ),
     (
         "Bug Hunter",
@@ -44,6 +57,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#B91C1C",
         "#FFFFFF",
         "bug",
+        5,
     ),
     (
         "Mentor",
@@ -51,6 +65,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#047857",
         "#FFFFFF",
         "graduation-cap",
+        4,
     ),
     (
         "Event Host",
@@ -58,6 +73,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#DB2777",
         "#FFFFFF",
         "sparkles",
+        3,
     ),
     (
         "Photographer",
@@ -65,6 +81,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#111827",
         "#F9FAFB",
         "camera",
+        6,
     ),
     (
         "Green Thumb",
@@ -72,6 +89,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#65A30D",
         "#0B1F05",
         "leaf",
+        5,
     ),
     (
         "Night Owl",
@@ -79,6 +97,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#312E81",
         "#E0E7FF",
         "moon",
+        12,
     ),
     (
         "Coffee Club",
@@ -86,6 +105,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#78350F",
         "#FDE68A",
         "coffee",
+        15,
     ),
     (
         "Open Source Hero",
@@ -93,6 +113,7 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#0F172A",
         "#38BDF8",
         "code",
+        4,
     ),
     (
         "Supporter",
@@ -100,10 +121,120 @@ const BADGES: &[(&str, &str, &str, &str, &str)] = &[
         "#E11D48",
         "#FFFFFF",
         "heart",
+        30,
     ),
 ];
 
-pub fn fill(pool: &DbPool) -> Result<String, AppError> {
+const FIRST_NAMES: &[&str] = &[
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Edsger",
+    "Donald",
+    "Frances",
+    "Radia",
+    "Hedy",
+    "Katherine",
+    "Dennis",
+    "Guido",
+    "Bjarne",
+    "Anita",
+    "Shafi",
+    "Tim",
+    "Vint",
+    "Sophie",
+    "Yuki",
+    "Amara",
+    "Mateo",
+    "Priya",
+    "Oluwaseun",
+    "Ingrid",
+    "Tomás",
+    "Leila",
+    "Chen",
+    "Noor",
+    "Kwame",
+    "Elena",
+    "Rafael",
+    "Aiko",
+    "Zanele",
+    "Lars",
+    "Fatima",
+    "Diego",
+    "Mei",
+];
+const LAST_NAMES: &[&str] = &[
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Dijkstra",
+    "Knuth",
+    "Allen",
+    "Perlman",
+    "Lamarr",
+    "Johnson",
+    "Ritchie",
+    "van Rossum",
+    "Stroustrup",
+    "Borg",
+    "Goldwasser",
+    "Berners-Lee",
+    "Cerf",
+    "Wilson",
+    "Tanaka",
+    "Okafor",
+    "García",
+    "Sharma",
+    "Adeyemi",
+    "Lindqvist",
+    "Fernández",
+    "Haddad",
+    "Wei",
+    "Rahman",
+    "Mensah",
+    "Petrova",
+    "Costa",
+    "Sato",
+    "Dlamini",
+    "Nilsen",
+    "El-Amin",
+    "Morales",
+    "Zhang",
+];
+
+/// How big a demo to make.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoSize {
+    pub members: usize,
+    pub assignments: usize,
+}
+
+/// A small deterministic generator: the demo is the same every time for the same size.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+pub fn fill(pool: &DbPool, size: DemoSize) -> Result<String, AppError> {
+    let started = std::time::Instant::now();
     let mut conn = pool.get().map_err(AppError::internal)?;
     let mut report = Vec::new();
     if admins::find_by_email(&mut conn, DEMO_ADMIN)?.is_none() {
@@ -111,33 +242,197 @@ pub fn fill(pool: &DbPool) -> Result<String, AppError> {
         admins::create(&mut conn, DEMO_ADMIN, &password, false)?
             .map_err(|e| AppError::internal(format!("{e:?}")))?;
         report.push(format!(
-            "Sign in at /dashboard/login as {DEMO_ADMIN} with password {password}"
+            "Dashboard: /dashboard/login as {DEMO_ADMIN}, password {password}"
         ));
     } else {
         report.push(format!(
-            "Sign in at /dashboard/login as {DEMO_ADMIN} (the password printed when it was created)"
+            "Dashboard: /dashboard/login as {DEMO_ADMIN} (password printed when it was created)"
         ));
     }
+    let badge_ids = demo_badges(&mut conn)?;
+    let existing: i64 = members::table.count().get_result(&mut conn)?;
+    let member_ids = if size.members > 0 {
+        load_members(&mut conn, size.members, existing as usize)?
+    } else {
+        Vec::new()
+    };
+    let assigned = load_assignments(&mut conn, &badge_ids, &member_ids, size.assignments)?;
+    if let Some(first) = member_ids.first() {
+        let email: String = members::table
+            .find(first)
+            .select(members::email)
+            .first(&mut conn)?;
+        report.push(format!(
+            "Member sign-in: /login as {email}, password {DEMO_MEMBER_PASSWORD}"
+        ));
+    }
+    report.insert(
+        0,
+        format!(
+            "Demo site ready in {:.1} s: {} badges, {} new members, {} new assignments.",
+            started.elapsed().as_secs_f64(),
+            badge_ids.len(),
+            member_ids.len(),
+            assigned
+        ),
+    );
+    Ok(report.join("\n"))
+}
+
+/// The demo badges (created once), with their weights.
+fn demo_badges(conn: &mut SqliteConnection) -> Result<Vec<(String, u32)>, AppError> {
     let actor = Actor::system();
-    let mut created = 0;
-    for (title, description, background, text, icon) in BADGES {
+    for (title, description, background, text, icon, _) in BADGES {
         let input = BadgeInput {
             title: title.to_string(),
             description: description.to_string(),
             background_color: background.to_string(),
             text_color: text.to_string(),
             icon: icon.to_string(),
+            self_assignable: matches!(*title, "Night Owl" | "Coffee Club" | "Photographer"),
             ..BadgeInput::default()
         };
         let valid = input
             .parse()
             .map_err(|e| AppError::internal(format!("demo badge {title} is invalid: {e:?}")))?;
-        match store::create(&mut conn, &actor, &valid, None) {
-            Ok(_) => created += 1,
-            Err(BadgeError::DuplicateTitle) => {}
+        match store::create(conn, &actor, &valid, None) {
+            Ok(_) | Err(BadgeError::DuplicateTitle) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    report.insert(0, format!("Demo site ready: {created} badges created."));
-    Ok(report.join("\n"))
+    let stored = store::list_in_order(conn)?;
+    Ok(BADGES
+        .iter()
+        .filter_map(|(title, .., weight)| {
+            stored
+                .iter()
+                .find(|b| b.title == *title)
+                .map(|b| (b.id.clone(), *weight))
+        })
+        .collect())
+}
+
+/// Inserts `count` members in batches, numbering them after the `offset` already there.
+/// The search index is rebuilt once at the end instead of row by row.
+fn load_members(
+    conn: &mut SqliteConnection,
+    count: usize,
+    offset: usize,
+) -> Result<Vec<String>, AppError> {
+    const BATCH: usize = 2_000;
+    let mut rng = Rng(0x5EED_0000 + offset as u64 + 1);
+    let member_password = password::hash(DEMO_MEMBER_PASSWORD)?;
+    let now = time::OffsetDateTime::now_utc();
+    let mut ids = Vec::with_capacity(count);
+    crate::db::write(conn, |conn| {
+        conn.batch_execute("DROP TRIGGER members_search_insert;")?;
+        let mut rows = Vec::with_capacity(BATCH);
+        for i in 0..count {
+            let n = offset + i;
+            let first = FIRST_NAMES[rng.below(FIRST_NAMES.len())];
+            let last = LAST_NAMES[rng.below(LAST_NAMES.len())];
+            let name = format!("{first} {last}");
+            let email = format!(
+                "{}.{}.{n}@example.com",
+                crate::slug::slugify(first, "member"),
+                crate::slug::slugify(last, "member")
+            );
+            let slug = format!("{}-{n}", crate::slug::slugify(&name, "member"));
+            let joined =
+                crate::db::format_time(now - time::Duration::minutes(rng.below(525_600) as i64));
+            let id = uuid::Uuid::new_v4().to_string();
+            rows.push((
+                members::id.eq(id.clone()),
+                members::name_key.eq(name.to_lowercase()),
+                members::name.eq(name),
+                members::email.eq(email),
+                members::slug.eq(slug),
+                members::password_hash.eq((i == 0).then(|| member_password.clone())),
+                members::created_at.eq(joined),
+            ));
+            ids.push(id);
+            if rows.len() == BATCH {
+                diesel::insert_into(members::table)
+                    .values(&rows)
+                    .execute(conn)?;
+                rows.clear();
+            }
+        }
+        if !rows.is_empty() {
+            diesel::insert_into(members::table)
+                .values(&rows)
+                .execute(conn)?;
+        }
+        conn.batch_execute(
+            "INSERT INTO members_search(members_search) VALUES ('rebuild');
+             CREATE TRIGGER members_search_insert AFTER INSERT ON members BEGIN
+                 INSERT INTO members_search(rowid, name, email) VALUES (new.rowid, new.name, new.email);
+             END;",
+        )?;
+        Ok::<_, AppError>(())
+    })?;
+    Ok(ids)
+}
+
+/// Spreads about `total` assignments over the badges by weight (popular badges are held by
+/// many), each badge to distinct members. Stored counts are recomputed once at the end.
+fn load_assignments(
+    conn: &mut SqliteConnection,
+    badges: &[(String, u32)],
+    member_ids: &[String],
+    total: usize,
+) -> Result<usize, AppError> {
+    const BATCH: usize = 5_000;
+    if member_ids.is_empty() || badges.is_empty() || total == 0 {
+        return Ok(0);
+    }
+    let weight_sum: u32 = badges.iter().map(|(_, w)| w).sum();
+    let mut rng = Rng(0x00BA_D6E5);
+    let now = time::OffsetDateTime::now_utc();
+    let n = member_ids.len();
+    let mut assigned = 0;
+    crate::db::write(conn, |conn| {
+        for (badge_id, weight) in badges {
+            let holders = (total as u64 * u64::from(*weight) / u64::from(weight_sum)) as usize;
+            let holders = holders.min(n);
+            // Distinct members: walk the list with a stride that shares no factor with its length.
+            let mut stride = 1 + rng.below(n);
+            while gcd(stride, n) != 1 {
+                stride += 1;
+            }
+            let start = rng.below(n);
+            let mut picked: Vec<&String> = (0..holders)
+                .map(|k| &member_ids[(start + k * stride) % n])
+                .collect();
+            picked.sort_unstable(); // primary-key order makes the inserts append
+            for chunk in picked.chunks(BATCH) {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .map(|member_id| {
+                        let at = now - time::Duration::minutes(rng.below(525_600) as i64);
+                        (
+                            member_badges::badge_id.eq(badge_id.as_str()),
+                            member_badges::member_id.eq(member_id.as_str()),
+                            member_badges::assigned_at.eq(crate::db::format_time(at)),
+                            member_badges::assigned_by.eq("system"),
+                        )
+                    })
+                    .collect();
+                assigned += diesel::insert_or_ignore_into(member_badges::table)
+                    .values(&rows)
+                    .execute(conn)?;
+            }
+        }
+        // A bulk load sets the stored counts once, from the rows themselves.
+        conn.batch_execute(
+            "UPDATE badges SET member_count = (SELECT count(*) FROM member_badges WHERE badge_id = badges.id);
+             UPDATE members SET badge_count = (SELECT count(*) FROM member_badges WHERE member_id = members.id);",
+        )?;
+        Ok::<_, AppError>(())
+    })?;
+    Ok(assigned)
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
 }

@@ -41,10 +41,16 @@ enum Command {
         #[arg(long, env = "INSIGNIA_SIGNUPS", value_enum, default_value_t = Signups::Open)]
         signups: Signups,
     },
-    /// Fill a database with a demo site.
+    /// Fill a database with a demo site: badges, members and assignments.
     Demo {
         #[command(flatten)]
         db: DatabaseArg,
+        /// How many members to add.
+        #[arg(long, default_value_t = 200)]
+        members: usize,
+        /// How many assignments to spread over them (default: three per member).
+        #[arg(long)]
+        assignments: Option<usize>,
     },
     /// Manage admin accounts.
     Admin {
@@ -136,9 +142,17 @@ fn run(cli: Cli) -> Result<(), String> {
                 app.run_until_stopped().await.map_err(|e| e.to_string())
             })
         }
-        Command::Demo { db } => {
+        Command::Demo {
+            db,
+            members,
+            assignments,
+        } => {
             let pool = db::open(&db.database).map_err(|e| format!("{e:?}"))?;
-            let report = demo::fill(&pool).map_err(|e| format!("{e:?}"))?;
+            let size = demo::DemoSize {
+                members,
+                assignments: assignments.unwrap_or(members * 3),
+            };
+            let report = demo::fill(&pool, size).map_err(|e| format!("{e:?}"))?;
             println!("{report}");
             println!(
                 "Start it with: cargo run --release -- serve --database {}",

@@ -96,8 +96,7 @@ pub fn page(
     if let Some(member) = &filter.member {
         query = query.filter(audit_log::member_id.eq(member.clone()));
     }
-    if let Some(before) = filter.before {
-        query = query.filter(audit_log::id.lt(before));
-    }
+    // Always bounded, so the newest page is a seek too rather than a walk from the end.
+    query = query.filter(audit_log::id.lt(filter.before.unwrap_or(i64::MAX)));
     Ok(query.load(conn)?)
 }

@@ -163,7 +163,7 @@ fn free_slug(
         .filter(
             badges::slug
                 .eq(&base)
-                .or(badges::slug.like(format!("{base}-%"))),
+                .or(badges::slug.between(format!("{base}-"), format!("{base}-\u{10FFFF}"))),
         )
         .filter(badges::id.ne(except_id.unwrap_or("")))
         .select(badges::slug)

@@ -133,7 +133,7 @@ pub fn free_slug(conn: &mut SqliteConnection, name: &str) -> Result<String, AppE
         .filter(
             members::slug
                 .eq(&base)
-                .or(members::slug.like(format!("{base}-%"))),
+                .or(members::slug.between(format!("{base}-"), format!("{base}-\u{10FFFF}"))),
         )
         .select(members::slug)
         .load(conn)?;

@@ -2,7 +2,7 @@
 //! substrings of three characters or more, index ranges for shorter prefixes.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::SqliteConnection;
 
 use super::Member;
@@ -70,19 +70,18 @@ pub fn members(
     limit: i64,
 ) -> Result<Vec<Hit>, AppError> {
     let (condition, params) = Term::parse(q).condition();
+    // A plain rowid bound (not "? IS NULL OR …") so SQLite can seek to the page.
     let sql = format!(
-        "SELECT {COLUMNS} FROM members m WHERE {condition} AND (? IS NULL OR m.rowid < ?) \
+        "SELECT {COLUMNS} FROM members m WHERE m.rowid < ? AND {condition} \
          ORDER BY m.rowid DESC LIMIT ?"
     );
-    let mut query = diesel::sql_query(sql).into_boxed();
+    let mut query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<BigInt, _>(before.unwrap_or(i64::MAX));
     for p in params {
         query = query.bind::<Text, _>(p);
     }
-    Ok(query
-        .bind::<Nullable<BigInt>, _>(before)
-        .bind::<Nullable<BigInt>, _>(before)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?)
+    Ok(query.bind::<BigInt, _>(limit).load(conn)?)
 }
 
 /// A holder of a badge, with when they got it.
@@ -104,30 +103,23 @@ pub fn holders(
     limit: i64,
 ) -> Result<Vec<Holder>, AppError> {
     let (condition, params) = Term::parse(q).condition();
+    // The row-value bound lets SQLite seek in the (badge_id, assigned_at, member_id) index.
     let sql = format!(
         "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, mb.assigned_at \
          FROM member_badges mb JOIN members m ON m.id = mb.member_id \
-         WHERE mb.badge_id = ? AND {condition} \
-         AND (? IS NULL OR mb.assigned_at < ? OR (mb.assigned_at = ? AND mb.member_id < ?)) \
+         WHERE mb.badge_id = ? AND (mb.assigned_at, mb.member_id) < (?, ?) AND {condition} \
          ORDER BY mb.assigned_at DESC, mb.member_id DESC LIMIT ?"
     );
+    let (at, id) = after.unwrap_or_else(|| ("\u{10FFFF}".to_string(), String::new()));
     let mut query = diesel::sql_query(sql)
         .into_boxed()
-        .bind::<Text, _>(badge_id.to_string());
+        .bind::<Text, _>(badge_id.to_string())
+        .bind::<Text, _>(at)
+        .bind::<Text, _>(id);
     for p in params {
         query = query.bind::<Text, _>(p);
     }
-    let (at, id) = match after {
-        Some((at, id)) => (Some(at), Some(id)),
-        None => (None, None),
-    };
-    Ok(query
-        .bind::<Nullable<Text>, _>(at.clone())
-        .bind::<Nullable<Text>, _>(at.clone())
-        .bind::<Nullable<Text>, _>(at)
-        .bind::<Nullable<Text>, _>(id)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?)
+    Ok(query.bind::<BigInt, _>(limit).load(conn)?)
 }
 
 #[cfg(test)]

@@ -12,4 +12,5 @@ mod browser;
 mod helpers;
 mod import;
 mod members;
+mod query_plans;
 mod security;

@@ -112,20 +112,36 @@ fn snapshot(app: &TestApp) -> impl PartialEq + std::fmt::Debug {
 }
 
 #[tokio::test]
-async fn visitors_and_non_elevated_admins_are_refused_every_restricted_route() {
+async fn visitors_members_and_non_elevated_admins_are_refused_every_restricted_route() {
     let app = spawn_app().await;
     let (id, version, member) = two_badges(&app).await;
-    let before = snapshot(&app);
 
+    // A visitor, and a signed-in member (members are not admins).
     let visitor = app.new_visitor();
-    let visitor_token = visitor.page("/dashboard/login").await.csrf_token();
-    for (path, fields) in restricted_routes(&id, &version, &member) {
-        let res = post_restricted(&visitor, &path, &fields, &visitor_token).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "visitor {path}");
-        assert!(
-            location(&res).starts_with("/dashboard/login"),
-            "visitor {path}"
-        );
+    let member_browser = app.new_visitor();
+    let res = member_browser
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("name", "Mallory"),
+                ("email", "mallory@example.com"),
+                ("password", "member password 1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let before = snapshot(&app);
+    for (who, client) in [("visitor", &visitor), ("member", &member_browser)] {
+        let token = client.page("/").await.csrf_token();
+        for (path, fields) in restricted_routes(&id, &version, &member) {
+            let res = post_restricted(client, &path, &fields, &token).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{who} {path}");
+            assert!(
+                location(&res).starts_with("/dashboard/login"),
+                "{who} {path}"
+            );
+        }
     }
     for page in [
         "/dashboard/badges",

@@ -1,0 +1,177 @@
+//! Every query on a hot path answers from an index. The test runs the real domain functions,
+//! records the SQL they send, and asks SQLite for each statement's plan: a full scan of any
+//! table that grows with members (members, assignments, audit, sessions) fails the test.
+
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::{Connection, InstrumentationEvent};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use diesel::sqlite::SqliteConnection;
+use insignia::audit::{self, Actor};
+use insignia::badges::{BadgeInput, store};
+use insignia::members::{self, NewMember, accounts, assignments, passwords, search};
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Integer)]
+    #[allow(dead_code)]
+    id: i32,
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// Tables small by design (at most a few thousand badges), where a scan is fine.
+const SMALL_TABLES: &[&str] = &["badges", "__diesel_schema_migrations", "settings"];
+
+fn is_full_scan(detail: &str) -> bool {
+    let Some(rest) = detail.strip_prefix("SCAN ") else {
+        return false;
+    };
+    let table = rest.split_whitespace().next().unwrap_or("");
+    // "SCAN members_search VIRTUAL TABLE INDEX …" is the full-text index answering.
+    !(rest.contains("VIRTUAL TABLE INDEX") || SMALL_TABLES.contains(&table) || table == "CONSTANT")
+}
+
+#[test]
+fn hot_queries_use_indexes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("plans.db").to_string_lossy().to_string();
+    let pool = insignia::db::open(&path).expect("db");
+    let mut conn = pool.get().expect("conn");
+
+    // Enough data that SQLite's planner has something to choose between.
+    let actor = Actor::system();
+    let badge = store::create(
+        &mut conn,
+        &actor,
+        &BadgeInput {
+            title: "Gold".into(),
+            ..BadgeInput::default()
+        }
+        .parse()
+        .expect("valid"),
+        None,
+    )
+    .expect("badge");
+    let mut ids = Vec::new();
+    for i in 0..200 {
+        let new =
+            NewMember::parse(&format!("Person {i}"), &format!("p{i}@example.com")).expect("valid");
+        ids.push(members::create(&mut conn, &actor, &new).expect("member").id);
+    }
+    assignments::assign(&mut conn, &actor, &badge.id, &ids[..100]).expect("assign");
+    diesel::sql_query("ANALYZE")
+        .execute(&mut conn)
+        .expect("analyze");
+
+    let statements: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = statements.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let sql = query.to_string();
+            let sql = sql
+                .split(" -- binds:")
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            if let Ok(mut log) = log.lock() {
+                log.push(sql);
+            }
+        }
+    });
+
+    // The hot paths: directory and picker search, holder lists, member pages, counts,
+    // assignment changes, sign-in, sessions, audit pages.
+    let c = &mut *conn;
+    let first = &ids[0];
+    search::members(c, "", None, 51).expect("all");
+    search::members(c, "", Some(150), 51).expect("older page");
+    search::members(c, "pe", None, 21).expect("prefix");
+    search::members(c, "son 1", Some(100), 21).expect("substring");
+    search::holders(c, &badge.id, "", None, 51).expect("holders");
+    search::holders(c, &badge.id, "", Some(("2026".into(), first.clone())), 51)
+        .expect("holders page");
+    search::holders(c, &badge.id, "person", None, 51).expect("holders search");
+    search::holders(c, &badge.id, "p", None, 51).expect("holders prefix");
+    assignments::badges_of(c, first).expect("member badges");
+    assignments::holding_any(c, &badge.id, &ids[..50]).expect("holding");
+    assignments::assign(c, &actor, &badge.id, &ids[100..110]).expect("assign");
+    assignments::unassign(c, &actor, &badge.id, &ids[100..105]).expect("unassign");
+    assignments::plan_bulk(c, &badge.id, "p3@example.com\np4@example.com").expect("bulk");
+    members::find(c, first).expect("find");
+    members::find_by_email(c, "p7@example.com").expect("by email");
+    members::find_by_slug(c, "person-7").expect("by slug");
+    members::free_slug(c, "Person 7").expect("slug");
+    accounts::check_password(c, "p7@example.com", "wrong password").expect("sign in");
+    let token = accounts::start_session(c, first).expect("session");
+    accounts::session_member(c, &token).expect("session lookup");
+    passwords::create_link(c, &actor, first)
+        .map_err(|e| e.to_string())
+        .expect("link");
+    passwords::member_for(c, "not-a-token").expect("link lookup");
+    store::list_in_order(c).expect("badges with counts");
+    audit::page(c, &audit::Filter::default(), 51).expect("audit");
+    audit::page(
+        c,
+        &audit::Filter {
+            badge: Some(badge.id.clone()),
+            before: Some(10),
+            ..Default::default()
+        },
+        51,
+    )
+    .expect("audit by badge");
+    audit::page(
+        c,
+        &audit::Filter {
+            member: Some(first.clone()),
+            ..Default::default()
+        },
+        51,
+    )
+    .expect("audit by member");
+    members::delete(c, &actor, &ids[150])
+        .map_err(|e| e.to_string())
+        .expect("delete member");
+    store::delete(c, &actor, &badge.id)
+        .map_err(|e| e.to_string())
+        .expect("delete badge");
+
+    let recorded = statements.lock().expect("log").clone();
+    let mut checked = 0;
+    let mut scans = Vec::new();
+    let mut plain = SqliteConnection::establish(&path).expect("plain connection");
+    for sql in recorded.iter().filter(|s| {
+        let head = s.trim_start().to_uppercase();
+        head.starts_with("SELECT") || head.starts_with("UPDATE") || head.starts_with("DELETE")
+    }) {
+        let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load(&mut plain)
+            .unwrap_or_else(|e| panic!("cannot explain {sql}: {e}"));
+        checked += 1;
+        for line in plan.iter().filter(|l| is_full_scan(&l.detail)) {
+            scans.push(format!("{}\n    {sql}", line.detail));
+        }
+    }
+    assert!(checked >= 30, "only {checked} statements were checked");
+    assert!(
+        scans.is_empty(),
+        "full scans on hot paths:\n{}",
+        scans.join("\n")
+    );
+}
+
+#[test]
+fn the_scan_detector_tells_scans_from_index_use() {
+    assert!(is_full_scan("SCAN members"));
+    assert!(is_full_scan("SCAN m USING COVERING INDEX members_name_key"));
+    assert!(!is_full_scan(
+        "SEARCH m USING INDEX members_name_key (name_key>? AND name_key<?)"
+    ));
+    assert!(!is_full_scan(
+        "SCAN members_search VIRTUAL TABLE INDEX 0:M1"
+    ));
+    assert!(!is_full_scan("SCAN badges USING INDEX badges_position"));
+}
