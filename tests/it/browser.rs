@@ -470,6 +470,41 @@ return problems;
 const LIST_TITLES: &str = "return Array.from(document.querySelectorAll('#badge-list .badge-row .badge-title'))\
                            .map(e => e.textContent.trim());";
 
+/// The member picker as shown: the result checkboxes (by label, whether ticked), the names on
+/// the chips in the tray, and whether the tray is hidden.
+const PICKER_STATE: &str = r#"
+const boxes = Array.from(document.querySelectorAll('#picker-results input[type=checkbox][name=member_id]'));
+const tray = document.querySelector('#picker-selected');
+return {
+  results: boxes.map(b => b.dataset.label),
+  ticked: boxes.map(b => b.checked),
+  chips: Array.from(document.querySelectorAll('#picker-selected .chips li'))
+    .map(li => li.querySelector('span').textContent.trim()),
+  sent: Array.from(document.querySelectorAll('#picker-selected .chips li input[type=hidden][name=member_id]'))
+    .map(i => i.value),
+  tray_hidden: !tray || tray.hidden,
+};
+"#;
+
+/// The holders listed on a badge page (sorted by name: holders given the badge at once have
+/// no fixed order), the count beside the heading and the flash message.
+const HOLDERS_STATE: &str = r#"
+const text = css => (document.querySelector(css) || {}).textContent?.trim() ?? null;
+return {
+  holders: Array.from(document.querySelectorAll('#holders .holder a')).map(a => a.textContent.trim()).sort(),
+  count: text('#holders-heading .count-pill'),
+  flash: text('#flash-area .flash'),
+};
+"#;
+
+/// A member stored straight in the database (no session needed); returns the id.
+fn add_member(app: &TestApp, name: &str, email: &str) -> String {
+    let new = insignia::members::NewMember::parse(name, email).expect("valid member");
+    insignia::members::create(&mut app.db(), &insignia::audit::Actor::system(), &new)
+        .expect("member stored")
+        .id
+}
+
 fn badge_id(app: &TestApp, title: &str) -> String {
     app.badges()
         .into_iter()
@@ -762,5 +797,125 @@ async fn badge_list_fits_a_phone_screen() {
         json!([]),
         "on a 390 px wide phone the badge rows are cramped (see target/screenshots/badge-list-phone.png)"
     );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn picker_assigns_members_ticked_across_two_searches() {
+    let app = spawn_app().await;
+    let browser = Browser::open(&app).await;
+    browser.set_up_admin().await;
+    browser.create_badge(&app, "Pioneer").await;
+    let badge = badge_id(&app, "Pioneer");
+    let ada = add_member(&app, "Ada Lovelace", "ada.lovelace@example.com");
+    let alan = add_member(&app, "Alan Turing", "alan.turing@example.com");
+    let grace = add_member(&app, "Grace Hopper", "grace.hopper@example.com");
+    app.insert_members(5, "Filler");
+
+    let page = format!("/dashboard/badges/{badge}");
+    browser.goto(&page).await;
+    browser.until_at(&page).await;
+    browser
+        .until_js(
+            "the badge page with no holders",
+            HOLDERS_STATE,
+            json!({ "holders": [], "count": "0", "flash": null }),
+        )
+        .await;
+    browser
+        .until_js(
+            "an empty picker",
+            PICKER_STATE,
+            json!({ "results": [], "ticked": [], "chips": [], "sent": [], "tray_hidden": true }),
+        )
+        .await;
+
+    // First search: tick Ada; she goes to the tray.
+    browser.type_into("#find", "lovelace").await;
+    browser
+        .until_js(
+            "the picker to find Ada",
+            PICKER_STATE,
+            json!({ "results": ["Ada Lovelace"], "ticked": [false], "chips": [], "sent": [], "tray_hidden": true }),
+        )
+        .await;
+    browser
+        .click("#picker-results input[type=checkbox][data-label='Ada Lovelace']")
+        .await;
+    browser
+        .until_js(
+            "Ada in the tray",
+            PICKER_STATE,
+            json!({ "results": ["Ada Lovelace"], "ticked": [true], "chips": ["Ada Lovelace"], "sent": [ada], "tray_hidden": false }),
+        )
+        .await;
+
+    // Second search: Ada is no longer among the results but stays in the tray; tick Grace.
+    browser.type_into("#find", "hopper").await;
+    browser
+        .until_js(
+            "the picker to find Grace, Ada still in the tray",
+            PICKER_STATE,
+            json!({ "results": ["Grace Hopper"], "ticked": [false], "chips": ["Ada Lovelace"], "sent": [ada], "tray_hidden": false }),
+        )
+        .await;
+    browser
+        .click("#picker-results input[type=checkbox][data-label='Grace Hopper']")
+        .await;
+    browser
+        .until_js(
+            "Ada and Grace in the tray",
+            PICKER_STATE,
+            json!({ "results": ["Grace Hopper"], "ticked": [true], "chips": ["Ada Lovelace", "Grace Hopper"], "sent": [ada, grace], "tray_hidden": false }),
+        )
+        .await;
+
+    // Searching for Ada again shows her ticked: the tray drives the checkboxes.
+    browser.type_into("#find", "lovelace").await;
+    browser
+        .until_js(
+            "Ada found again, ticked",
+            PICKER_STATE,
+            json!({ "results": ["Ada Lovelace"], "ticked": [true], "chips": ["Ada Lovelace", "Grace Hopper"], "sent": [ada, grace], "tray_hidden": false }),
+        )
+        .await;
+    assert!(
+        app.assignments().is_empty(),
+        "ticking assigns nothing before the form is sent"
+    );
+
+    browser
+        .click("#assign-form .actions button[type=submit]")
+        .await;
+    browser
+        .until_js(
+            "Ada and Grace among the holders",
+            HOLDERS_STATE,
+            json!({
+                "holders": ["Ada Lovelace", "Grace Hopper"],
+                "count": "2",
+                "flash": "Badge given to 2 member(s).",
+            }),
+        )
+        .await;
+    browser.until_at(&page).await;
+    // A fresh page: the tray is empty again.
+    browser
+        .until_js(
+            "an empty picker after the reload",
+            PICKER_STATE,
+            json!({ "results": [], "ticked": [], "chips": [], "sent": [], "tray_hidden": true }),
+        )
+        .await;
+
+    let mut expected = vec![(badge.clone(), ada), (badge.clone(), grace)];
+    expected.sort();
+    assert_eq!(app.assignments(), expected, "only Ada and Grace hold it");
+    assert!(
+        !app.assignments().iter().any(|(_, m)| *m == alan),
+        "Alan was never ticked"
+    );
+    app.assert_counts_exact();
+    browser.screenshot("badge-page.png").await;
     browser.close().await;
 }
