@@ -130,6 +130,19 @@ pub fn save_draft(
     Ok(())
 }
 
+/// Whether a draft is kept for `path` (the elevation page says so).
+pub fn has_draft(
+    conn: &mut SqliteConnection,
+    session: &AdminSession,
+    path: &str,
+) -> Result<bool, AppError> {
+    let stored: Option<String> = admin_sessions::table
+        .find(&session.token_hash)
+        .select(admin_sessions::draft_path)
+        .first(conn)?;
+    Ok(stored.as_deref() == Some(path))
+}
+
 /// Takes the draft kept for `path`, if any; it is handed out once.
 pub fn take_draft(
     conn: &mut SqliteConnection,

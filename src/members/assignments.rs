@@ -238,6 +238,53 @@ pub fn unassign(
     })
 }
 
+/// Gives one member several badges in one transaction. Returns how many were new to them.
+pub fn give_member(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    member_id: &str,
+    badge_ids: &[String],
+) -> Result<usize, AssignError> {
+    crate::db::write(conn, |conn| {
+        super::find(conn, member_id).map_err(|_| AssignError::App(AppError::NotFound))?;
+        let mut added = 0;
+        for badge_id in badge_ids {
+            added += assign(
+                conn,
+                actor,
+                badge_id,
+                std::slice::from_ref(&member_id.to_string()),
+            )?
+            .added
+            .len();
+        }
+        Ok(added)
+    })
+}
+
+/// Takes several badges from one member in one transaction. Returns how many they lost.
+pub fn take_from_member(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    member_id: &str,
+    badge_ids: &[String],
+) -> Result<usize, AssignError> {
+    crate::db::write(conn, |conn| {
+        super::find(conn, member_id).map_err(|_| AssignError::App(AppError::NotFound))?;
+        let mut removed = 0;
+        for badge_id in badge_ids {
+            removed += unassign(
+                conn,
+                actor,
+                badge_id,
+                std::slice::from_ref(&member_id.to_string()),
+            )?
+            .len();
+        }
+        Ok(removed)
+    })
+}
+
 fn single(ids: &[String]) -> Option<&str> {
     match ids {
         [one] => Some(one.as_str()),

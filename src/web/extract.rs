@@ -27,6 +27,45 @@ impl CurrentAdmin {
     }
 }
 
+impl CurrentAdmin {
+    /// Like [`CurrentAdmin::require_elevation`], but first keeps the posted form for `path`,
+    /// so that page can fill it in again after the password prompt.
+    pub async fn require_elevation_keeping(
+        &self,
+        pool: &crate::db::DbPool,
+        path: &str,
+        form: Vec<(String, String)>,
+    ) -> Result<(), AppError> {
+        if self.0.is_elevated() {
+            return Ok(());
+        }
+        let draft = sessions::Draft {
+            path: path.to_string(),
+            form,
+        };
+        let session = self.0.clone();
+        crate::db::run(pool, move |conn| {
+            sessions::save_draft(conn, &session, &draft)
+        })
+        .await?;
+        self.require_elevation(path)
+    }
+
+    /// The form kept for `path` while the admin confirmed their password, handed out once.
+    pub async fn take_draft(
+        &self,
+        pool: &crate::db::DbPool,
+        path: &str,
+    ) -> Result<Option<Vec<(String, String)>>, AppError> {
+        let (session, path) = (self.0.clone(), path.to_string());
+        let draft = crate::db::run(pool, move |conn| {
+            sessions::take_draft(conn, &session, &path)
+        })
+        .await?;
+        Ok(draft.map(|d| d.form))
+    }
+}
+
 /// The page to come back to after signing in: this one for a GET, the dashboard otherwise.
 fn return_path(req: &HttpRequest) -> String {
     if req.method() == Method::GET {

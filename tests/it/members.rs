@@ -375,3 +375,65 @@ async fn deleting_members_and_badges_keeps_every_count_exact() {
     assert!(app.assignments().iter().all(|(b, _)| *b != badge_ids[0]));
     app.assert_counts_exact();
 }
+
+#[tokio::test]
+async fn what_was_typed_survives_the_password_prompt() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Kept").await;
+    app.end_elevation().await;
+    let res = app
+        .submit(
+            "/dashboard/members/new",
+            "/dashboard/members/new",
+            &[("name", "Ada Lovelace"), ("email", "ada@example.com")],
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        "/dashboard/elevate?next=%2Fdashboard%2Fmembers%2Fnew"
+    );
+    assert_eq!(app.member_count(), 0);
+    let prompt = app
+        .page("/dashboard/elevate?next=%2Fdashboard%2Fmembers%2Fnew")
+        .await;
+    assert!(prompt.text_of(".notice").contains("is kept"));
+    let res = app
+        .submit(
+            "/dashboard/elevate?next=%2Fdashboard%2Fmembers%2Fnew",
+            "/dashboard/elevate",
+            &[
+                ("password", crate::helpers::ADMIN_PASSWORD),
+                ("next", "/dashboard/members/new"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/dashboard/members/new");
+    let form = app.page("/dashboard/members/new").await;
+    assert_eq!(form.attr("#name", "value").as_deref(), Some("Ada Lovelace"));
+    assert_eq!(
+        form.attr("#email", "value").as_deref(),
+        Some("ada@example.com")
+    );
+    assert_eq!(app.member_count(), 0, "nothing was saved before confirming");
+
+    // The bulk box too.
+    app.end_elevation().await;
+    let page = format!("/dashboard/badges/{badge}");
+    app.submit(
+        &page,
+        &format!("{page}/members"),
+        &[("bulk", "x@example.com"), ("action", "assign")],
+    )
+    .await;
+    app.submit(
+        "/dashboard/elevate",
+        "/dashboard/elevate",
+        &[
+            ("password", crate::helpers::ADMIN_PASSWORD),
+            ("next", &page),
+        ],
+    )
+    .await;
+    assert_eq!(app.page(&page).await.text_of("#bulk"), "x@example.com");
+}

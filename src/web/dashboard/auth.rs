@@ -263,20 +263,14 @@ struct ElevatePage {
 async fn has_draft_for(
     state: &AppState,
     admin: &CurrentAdmin,
-    path: &str,
+    next: &str,
 ) -> Result<bool, AppError> {
     let (session, path) = (
         admin.0.clone(),
-        path.split('?').next().unwrap_or(path).to_string(),
+        next.split('?').next().unwrap_or(next).to_string(),
     );
     db::run(&state.pool, move |conn| {
-        use crate::db::schema::admin_sessions::dsl::*;
-        use diesel::prelude::*;
-        let stored: Option<String> = admin_sessions
-            .find(&session.token_hash)
-            .select(draft_path)
-            .first(conn)?;
-        Ok(stored.as_deref() == Some(path.as_str()))
+        sessions::has_draft(conn, &session, &path)
     })
     .await
 }

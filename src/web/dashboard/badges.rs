@@ -7,7 +7,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::audit::Actor;
-use crate::auth::sessions::{self, Draft};
 use crate::badges::color::{self, Color, ContrastAdvice};
 use crate::badges::icon::{self, UPLOAD_MAX_BYTES};
 use crate::badges::store::{self, Direction};
@@ -414,12 +413,8 @@ async fn take_draft(
     admin: &CurrentAdmin,
     path: &str,
 ) -> Result<Option<EditorValues>, AppError> {
-    let (session, path) = (admin.0.clone(), path.to_string());
-    let draft = db::run(&state.pool, move |conn| {
-        sessions::take_draft(conn, &session, &path)
-    })
-    .await?;
-    Ok(draft.map(|d| EditorValues::from_pairs(&d.form)))
+    let draft = admin.take_draft(&state.pool, path).await?;
+    Ok(draft.map(|form| EditorValues::from_pairs(&form)))
 }
 
 pub async fn new_form(
@@ -535,30 +530,6 @@ fn badge_errors(e: BadgeError, values: &EditorValues) -> Result<Errors, AppError
     Ok(errors)
 }
 
-/// Keeps what was typed and sends the admin to confirm their password.
-async fn stash_and_elevate(
-    state: &AppState,
-    admin: &CurrentAdmin,
-    path: &str,
-    values: &EditorValues,
-) -> AppError {
-    let draft = Draft {
-        path: path.to_string(),
-        form: values.to_pairs(),
-    };
-    let session = admin.0.clone();
-    match db::run(&state.pool, move |conn| {
-        sessions::save_draft(conn, &session, &draft)
-    })
-    .await
-    {
-        Ok(()) => AppError::NeedsElevation {
-            next: path.to_string(),
-        },
-        Err(e) => e,
-    }
-}
-
 pub async fn create(
     state: web::Data<AppState>,
     session: Session,
@@ -568,9 +539,9 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let data = read_multipart(payload, EDITOR_TEXT_LIMIT, UPLOAD_MAX_BYTES).await?;
     let (values, parsed) = parse_editor(&data);
-    if !admin.0.is_elevated() {
-        return Err(stash_and_elevate(&state, &admin, req.path(), &values).await);
-    }
+    admin
+        .require_elevation_keeping(&state.pool, req.path(), values.to_pairs())
+        .await?;
     let errors = match parsed {
         Ok((valid, upload)) => {
             let who = actor(&admin);
@@ -612,9 +583,9 @@ pub async fn update(
     let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
     let data = read_multipart(payload, EDITOR_TEXT_LIMIT, UPLOAD_MAX_BYTES).await?;
     let (values, parsed) = parse_editor(&data);
-    if !admin.0.is_elevated() {
-        return Err(stash_and_elevate(&state, &admin, req.path(), &values).await);
-    }
+    admin
+        .require_elevation_keeping(&state.pool, req.path(), values.to_pairs())
+        .await?;
     let errors = match parsed {
         Ok((valid, upload)) => {
             let (who, target) = (actor(&admin), id.clone());

@@ -218,6 +218,10 @@ pub async fn show(
     query: web::Query<BadgePageQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    let kept = admin
+        .take_draft(&state.pool, req.path())
+        .await?
+        .unwrap_or_default();
     let page = badge_page(
         &state,
         &session,
@@ -225,7 +229,7 @@ pub async fn show(
         path.into_inner(),
         query.into_inner(),
         req.path(),
-        String::new(),
+        forms::value(&kept, "bulk"),
         None,
         None,
     )
@@ -261,7 +265,11 @@ pub async fn assign(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let page_path = format!("/dashboard/badges/{id}");
-    admin.require_elevation(&page_path)?;
+    // A pasted list is kept across the password prompt; ticked members are easy to tick again.
+    let kept = form.iter().filter(|(k, _)| k == "bulk").cloned().collect();
+    admin
+        .require_elevation_keeping(&state.pool, &page_path, kept)
+        .await?;
     let who = Actor::admin(&admin.0.email);
     if form.iter().any(|(k, _)| k == "bulk") {
         let text = forms::value(&form, "bulk");

@@ -95,14 +95,19 @@ struct NewMemberPage {
 }
 
 pub async fn new_form(
+    state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    let kept = admin
+        .take_draft(&state.pool, req.path())
+        .await?
+        .unwrap_or_default();
     render(&NewMemberPage {
         layout: Layout::new(&session, Some(&admin.0), "New member", req.path()),
-        name: String::new(),
-        email: String::new(),
+        name: forms::value(&kept, "name"),
+        email: forms::value(&kept, "email"),
         errors: Errors::default(),
     })
 }
@@ -122,8 +127,14 @@ pub async fn create(
     form: web::Form<NewMemberForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    admin.require_elevation(req.path())?;
     let form = form.into_inner();
+    let typed = vec![
+        ("name".to_string(), form.name.clone()),
+        ("email".to_string(), form.email.clone()),
+    ];
+    admin
+        .require_elevation_keeping(&state.pool, req.path(), typed)
+        .await?;
     let mut errors = Errors::default();
     match NewMember::parse(&form.name, &form.email) {
         Err(list) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
@@ -248,41 +259,7 @@ pub async fn add_badges(
     path: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let page = format!("{DIRECTORY}/{id}");
-    admin.require_elevation(&page)?;
-    let badge_ids = forms::values(&form, "badge_id");
-    if badge_ids.is_empty() {
-        cookie::flash(&session, FlashKind::Error, "Pick a badge to add.");
-        return Ok(see_other(&page));
-    }
-    let who = actor(&admin);
-    let member_id = id.clone();
-    let added = db::run(&state.pool, move |conn| {
-        members::find(conn, &member_id)?;
-        let mut added = 0;
-        db::write(conn, |conn| {
-            for badge_id in &badge_ids {
-                added +=
-                    assignments::assign(conn, &who, badge_id, std::slice::from_ref(&member_id))?
-                        .added
-                        .len();
-            }
-            Ok::<_, AppError>(())
-        })?;
-        Ok(added)
-    })
-    .await?;
-    cookie::flash(
-        &session,
-        FlashKind::Success,
-        if added == 0 {
-            "Nothing changed: the member already holds that badge.".to_string()
-        } else {
-            "Badge added.".to_string()
-        },
-    );
-    Ok(see_other(&page))
+    change_badges(state, session, admin, path.into_inner(), form, true).await
 }
 
 /// Removes badges (`badge_id`, repeated) from a member.
@@ -293,30 +270,39 @@ pub async fn remove_badges(
     path: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
+    change_badges(state, session, admin, path.into_inner(), form, false).await
+}
+
+async fn change_badges(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    id: String,
+    form: web::Form<Vec<(String, String)>>,
+    add: bool,
+) -> Result<HttpResponse, AppError> {
     let page = format!("{DIRECTORY}/{id}");
     admin.require_elevation(&page)?;
     let badge_ids = forms::values(&form, "badge_id");
+    if badge_ids.is_empty() {
+        cookie::flash(&session, FlashKind::Error, "Pick a badge first.");
+        return Ok(see_other(&page));
+    }
     let who = actor(&admin);
-    let member_id = id.clone();
-    let removed = db::run(&state.pool, move |conn| {
-        members::find(conn, &member_id)?;
-        let mut removed = 0;
-        db::write(conn, |conn| {
-            for badge_id in &badge_ids {
-                removed +=
-                    assignments::unassign(conn, &who, badge_id, std::slice::from_ref(&member_id))?
-                        .len();
-            }
-            Ok::<_, AppError>(())
-        })?;
-        Ok(removed)
+    let changed = db::run(&state.pool, move |conn| {
+        Ok(if add {
+            assignments::give_member(conn, &who, &id, &badge_ids)?
+        } else {
+            assignments::take_from_member(conn, &who, &id, &badge_ids)?
+        })
     })
     .await?;
-    let text = match removed {
-        0 => "Nothing changed.".to_string(),
-        1 => "Badge removed.".to_string(),
-        n => format!("{n} badges removed."),
+    let text = match (add, changed) {
+        (_, 0) => "Nothing changed.".to_string(),
+        (true, 1) => "Badge added.".to_string(),
+        (true, n) => format!("{n} badges added."),
+        (false, 1) => "Badge removed.".to_string(),
+        (false, n) => format!("{n} badges removed."),
     };
     cookie::flash(&session, FlashKind::Success, text);
     Ok(see_other(&page))
