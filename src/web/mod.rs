@@ -55,7 +55,12 @@ pub fn server(
             .build();
         App::new()
             .app_data(state.clone())
-            .app_data(web::FormConfig::default().limit(FORM_LIMIT))
+            .app_data(web::FormConfig::default().limit(FORM_LIMIT).error_handler(|e, _| {
+                AppError::BadRequest(format!("The form could not be read: {e}.")).into()
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                AppError::BadRequest(format!("This address has a bad parameter: {e}.")).into()
+            }))
             .app_data(web::PayloadConfig::default().limit(FORM_LIMIT))
             .wrap(from_fn(csrf::guard))
             .wrap(sessions)

@@ -397,4 +397,9 @@ async fn health_static_files_and_unknown_pages() {
         app.get("/icons/not-a-uuid.svg").await.status(),
         StatusCode::NOT_FOUND
     );
+    // A malformed parameter is a clear 400 page, not a crash.
+    app.setup_admin().await;
+    let bad = to_page(app.get("/dashboard/audit?before=yesterday").await).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text_of(".error-message").contains("bad parameter"));
 }
