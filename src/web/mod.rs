@@ -55,9 +55,13 @@ pub fn server(
             .build();
         App::new()
             .app_data(state.clone())
-            .app_data(web::FormConfig::default().limit(FORM_LIMIT).error_handler(|e, _| {
-                AppError::BadRequest(format!("The form could not be read: {e}.")).into()
-            }))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(FORM_LIMIT)
+                    .error_handler(|e, _| {
+                        AppError::BadRequest(format!("The form could not be read: {e}.")).into()
+                    }),
+            )
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 AppError::BadRequest(format!("This address has a bad parameter: {e}.")).into()
             }))
