@@ -20,6 +20,8 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("sign in required")]
     NeedsSignIn { next: String },
+    #[error("member sign in required")]
+    NeedsMemberSignIn { next: String },
     #[error("elevation required")]
     NeedsElevation { next: String },
     #[error("internal error")]
@@ -57,7 +59,9 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::NeedsSignIn { .. } | AppError::NeedsElevation { .. } => StatusCode::SEE_OTHER,
+            AppError::NeedsSignIn { .. }
+            | AppError::NeedsMemberSignIn { .. }
+            | AppError::NeedsElevation { .. } => StatusCode::SEE_OTHER,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -71,6 +75,7 @@ impl ResponseError for AppError {
         };
         let (heading, message) = match self {
             AppError::NeedsSignIn { next } => return redirect("/dashboard/login", next),
+            AppError::NeedsMemberSignIn { next } => return redirect("/login", next),
             AppError::NeedsElevation { next } => return redirect("/dashboard/elevate", next),
             AppError::NotFound => ("Not found", "There is nothing at this address."),
             AppError::Forbidden(m) => ("Not allowed", m.as_str()),

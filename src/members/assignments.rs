@@ -285,6 +285,51 @@ pub fn take_from_member(
     })
 }
 
+/// A member adds or removes a self-assignable badge on their own profile. Any other badge
+/// is refused, whatever the request says.
+pub fn set_own_badge(
+    conn: &mut SqliteConnection,
+    member: &Member,
+    badge_id: &str,
+    wanted: bool,
+) -> Result<bool, AssignError> {
+    crate::db::write(conn, |conn| {
+        let badge = badge(conn, badge_id)?;
+        if !badge.self_assignable {
+            return Err(AssignError::App(AppError::Forbidden(format!(
+                "“{}” is given by the site's admins; it cannot be added or removed on your profile.",
+                badge.title
+            ))));
+        }
+        let actor = Actor::member(&member.email);
+        let ids = [member.id.clone()];
+        Ok(if wanted {
+            !assign(conn, &actor, badge_id, &ids)?.added.is_empty()
+        } else {
+            !unassign(conn, &actor, badge_id, &ids)?.is_empty()
+        })
+    })
+}
+
+/// Badges held by each of `member_ids`, in display order (one indexed query for a page).
+pub fn badges_of_many(
+    conn: &mut SqliteConnection,
+    member_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<Badge>>, AppError> {
+    let rows: Vec<(String, Badge)> = member_badges::table
+        .inner_join(badges::table)
+        .filter(member_badges::member_id.eq_any(member_ids))
+        .order((badges::position.asc(), badges::id.asc()))
+        .select((member_badges::member_id, Badge::as_select()))
+        .load(conn)?;
+    let mut by_member: std::collections::HashMap<String, Vec<Badge>> =
+        std::collections::HashMap::new();
+    for (member_id, badge) in rows {
+        by_member.entry(member_id).or_default().push(badge);
+    }
+    Ok(by_member)
+}
+
 fn single(ids: &[String]) -> Option<&str> {
     match ids {
         [one] => Some(one.as_str()),

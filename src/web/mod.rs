@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod extract;
 pub mod forms;
 pub mod layout;
+pub mod profiles;
 pub mod security;
 pub mod session;
 pub mod site;
@@ -72,6 +73,7 @@ pub fn server(
             .wrap(TracingLogger::default())
             .configure(site::configure)
             .configure(accounts::configure)
+            .configure(profiles::configure)
             .configure(dashboard::configure)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound)

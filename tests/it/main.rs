@@ -12,5 +12,6 @@ mod browser;
 mod helpers;
 mod import;
 mod members;
+mod profiles;
 mod query_plans;
 mod security;

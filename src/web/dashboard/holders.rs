@@ -150,7 +150,14 @@ async fn picker(state: &AppState, badge_id: &str, find: &str) -> Result<PickerRe
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The bulk box as it should appear: what was pasted, and its error or report.
+#[derive(Default)]
+struct BulkBox {
+    text: String,
+    error: Option<String>,
+    report: Option<BulkReport>,
+}
+
 async fn badge_page(
     state: &AppState,
     session: &Session,
@@ -158,9 +165,7 @@ async fn badge_page(
     id: String,
     query: BadgePageQuery,
     path: &str,
-    bulk_text: String,
-    bulk_error: Option<String>,
-    report: Option<BulkReport>,
+    bulk: BulkBox,
 ) -> Result<BadgePage, AppError> {
     let (q, after) = (query.q.clone(), parse_cursor(query.after.as_deref()));
     let lookup = id.clone();
@@ -204,9 +209,9 @@ async fn badge_page(
             .collect(),
         older_link,
         picker,
-        bulk_text,
-        bulk_error,
-        report,
+        bulk_text: bulk.text,
+        bulk_error: bulk.error,
+        report: bulk.report,
     })
 }
 
@@ -229,9 +234,10 @@ pub async fn show(
         path.into_inner(),
         query.into_inner(),
         req.path(),
-        forms::value(&kept, "bulk"),
-        None,
-        None,
+        BulkBox {
+            text: forms::value(&kept, "bulk"),
+            ..BulkBox::default()
+        },
     )
     .await?;
     render(&page)
@@ -302,9 +308,11 @@ pub async fn assign(
             id,
             BadgePageQuery::default(),
             req.path(),
-            text,
-            error,
-            report,
+            BulkBox {
+                text,
+                error,
+                report,
+            },
         )
         .await?;
         return render_with(status, &page);

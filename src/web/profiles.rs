@@ -1,0 +1,250 @@
+//! What members and visitors see: the member directory, public profiles, and `/me`.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::extract::MaybeMember;
+use super::forms;
+use super::layout::Layout;
+use super::session::{self as cookie, FlashKind};
+use super::views::BadgeView;
+use super::{AppState, render, see_other, url_encode};
+use crate::badges::store as badge_store;
+use crate::db;
+use crate::error::AppError;
+use crate::members::{self, Member, assignments, search};
+
+const PAGE_SIZE: i64 = 30;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/members", web::get().to(directory))
+        .route("/members/{slug}", web::get().to(profile))
+        .route("/me", web::get().to(me))
+        .route("/me/badges", web::post().to(set_own_badge));
+}
+
+pub struct DirectoryEntry {
+    pub member: Member,
+    pub badges: Vec<BadgeView>,
+}
+
+#[derive(Template)]
+#[template(path = "site/directory.html")]
+struct DirectoryPage {
+    layout: Layout,
+    q: String,
+    entries: Vec<DirectoryEntry>,
+    older_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct DirectoryQuery {
+    #[serde(default)]
+    q: String,
+    before: Option<i64>,
+}
+
+/// The public directory: newest members first, searchable, each with their badges.
+async fn directory(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    query: web::Query<DirectoryQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let DirectoryQuery { q, before } = query.into_inner();
+    let term = q.clone();
+    let (mut hits, mut badges) = db::run(&state.pool, move |conn| {
+        let hits = search::members(conn, &term, before, PAGE_SIZE + 1)?;
+        let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
+        Ok((hits, assignments::badges_of_many(conn, &ids)?))
+    })
+    .await?;
+    let older_link = if hits.len() as i64 > PAGE_SIZE {
+        hits.truncate(PAGE_SIZE as usize);
+        hits.last()
+            .map(|h| format!("/members?q={}&before={}", url_encode(&q), h.rowid))
+    } else {
+        None
+    };
+    let entries = hits
+        .into_iter()
+        .map(|h| DirectoryEntry {
+            badges: badges
+                .remove(&h.member.id)
+                .unwrap_or_default()
+                .iter()
+                .map(BadgeView::from)
+                .collect(),
+            member: h.member,
+        })
+        .collect();
+    render(&DirectoryPage {
+        layout: Layout::site(
+            &session,
+            &state.settings,
+            member.0.as_ref(),
+            "Members",
+            req.path(),
+        ),
+        q,
+        entries,
+        older_link,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "site/profile.html")]
+struct ProfilePage {
+    layout: Layout,
+    member: Member,
+    badges: Vec<BadgeView>,
+    is_me: bool,
+}
+
+/// A public profile: two indexed queries (the member by slug, their badges).
+async fn profile(
+    state: web::Data<AppState>,
+    session: Session,
+    viewer: MaybeMember,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let (member, badges) = db::run(&state.pool, move |conn| {
+        let member = members::find_by_slug(conn, &slug)?;
+        let badges = assignments::badges_of(conn, &member.id)?;
+        Ok((member, badges))
+    })
+    .await?;
+    render(&ProfilePage {
+        layout: Layout::site(
+            &session,
+            &state.settings,
+            viewer.0.as_ref(),
+            member.name.clone(),
+            req.path(),
+        ),
+        is_me: viewer.0.as_ref().is_some_and(|v| v.id == member.id),
+        badges: badges.iter().map(BadgeView::from).collect(),
+        member,
+    })
+}
+
+pub struct OwnChoice {
+    pub id: String,
+    pub view: BadgeView,
+    pub held: bool,
+}
+
+#[derive(Template)]
+#[template(path = "site/me.html")]
+struct MePage {
+    layout: Layout,
+    member: Member,
+    own: OwnBadges,
+}
+
+/// The member's badges and the self-assignable ones to toggle; the htmx answer to a toggle.
+#[derive(Template)]
+#[template(path = "site/own_badges.html")]
+struct OwnBadges {
+    csrf_token: String,
+    badges: Vec<BadgeView>,
+    choices: Vec<OwnChoice>,
+}
+
+async fn own_badges(
+    state: &AppState,
+    session: &Session,
+    member_id: String,
+) -> Result<OwnBadges, AppError> {
+    let (badges, choices) = db::run(&state.pool, move |conn| {
+        let held = assignments::badges_of(conn, &member_id)?;
+        let choices = badge_store::list_in_order(conn)?
+            .into_iter()
+            .filter(|b| b.self_assignable)
+            .map(|b| OwnChoice {
+                held: held.iter().any(|h| h.id == b.id),
+                view: BadgeView::from(&b),
+                id: b.id,
+            })
+            .collect::<Vec<_>>();
+        Ok((held.iter().map(BadgeView::from).collect(), choices))
+    })
+    .await?;
+    Ok(OwnBadges {
+        csrf_token: cookie::csrf_token(session),
+        badges,
+        choices,
+    })
+}
+
+fn signed_in(member: MaybeMember, next: &str) -> Result<Member, AppError> {
+    member.0.ok_or_else(|| AppError::NeedsMemberSignIn {
+        next: next.to_string(),
+    })
+}
+
+/// The signed-in member's own profile, with their self-assignable badges.
+async fn me(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    let own = own_badges(&state, &session, member.id.clone()).await?;
+    render(&MePage {
+        layout: Layout::site(
+            &session,
+            &state.settings,
+            Some(&member),
+            "Your profile",
+            req.path(),
+        ),
+        own,
+        member,
+    })
+}
+
+/// Adds (`action=add`) or removes (`action=remove`) one self-assignable badge.
+async fn set_own_badge(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    let badge_id = forms::value(&form, "badge_id");
+    let wanted = match forms::value(&form, "action").as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => {
+            return Err(AppError::BadRequest(
+                "Choose to add or remove the badge.".to_string(),
+            ));
+        }
+    };
+    let who = member.clone();
+    db::run(&state.pool, move |conn| {
+        Ok(assignments::set_own_badge(conn, &who, &badge_id, wanted)?)
+    })
+    .await?;
+    if req.headers().contains_key("hx-request") {
+        return render(&own_badges(&state, &session, member.id.clone()).await?);
+    }
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        if wanted {
+            "Badge added to your profile."
+        } else {
+            "Badge removed from your profile."
+        },
+    );
+    Ok(see_other("/me"))
+}

@@ -1,0 +1,182 @@
+//! What members and visitors see: directory, profiles, and self-assignable badges on /me.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{BadgeFields, TestApp, location, spawn_app, to_page};
+
+const PASSWORD: &str = "member password 1";
+
+/// An admin with three badges (one self-assignable) and a member, Ada, who holds "Gold".
+/// Returns (member browser, gold, silver (self-assignable), bronze) ids.
+async fn site(app: &TestApp) -> (TestApp, String, String, String) {
+    app.setup_admin().await;
+    let gold = app.create_badge("Gold").await;
+    let silver_fields = BadgeFields {
+        self_assignable: true,
+        ..BadgeFields::titled("Silver")
+    };
+    app.submit_badge(
+        "/dashboard/badges/new",
+        "/dashboard/badges/new",
+        &silver_fields,
+    )
+    .await;
+    let silver = app
+        .badges()
+        .into_iter()
+        .find(|b| b.title == "Silver")
+        .expect("silver")
+        .id;
+    let bronze = app.create_badge("Bronze").await;
+    let ada = app.new_visitor();
+    ada.submit(
+        "/signup",
+        "/signup",
+        &[
+            ("name", "Ada Lovelace"),
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    let ada_id = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+        .expect("db")
+        .expect("ada")
+        .id;
+    let page = format!("/dashboard/badges/{gold}");
+    app.submit(&page, &format!("{page}/members"), &[("member_id", &ada_id)])
+        .await;
+    (ada, gold, silver, bronze)
+}
+
+#[tokio::test]
+async fn profiles_and_the_directory_show_badges_in_display_order() {
+    let app = spawn_app().await;
+    let (ada, _gold, silver, _bronze) = site(&app).await;
+    ada.submit(
+        "/me",
+        "/me/badges",
+        &[("badge_id", &silver), ("action", "add")],
+    )
+    .await;
+
+    let profile = app.new_visitor().page("/members/ada-lovelace").await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert_eq!(profile.text_of("h1"), "Ada Lovelace");
+    let titles: Vec<String> = profile
+        .select(".profile .badge-title")
+        .iter()
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(titles, ["Gold", "Silver"]);
+    // The description is on hover and read by screen readers.
+    assert_eq!(
+        profile.attr(".profile .badge", "title").as_deref(),
+        Some("Gold description")
+    );
+    assert!(
+        profile
+            .text_of(".profile .badge .visually-hidden")
+            .contains("Gold description")
+    );
+    assert_eq!(
+        app.new_visitor().page("/members/nobody").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let directory = app.new_visitor().page("/members?q=love").await;
+    let cards = directory.select(".member-card");
+    assert_eq!(cards.len(), 1);
+    assert_eq!(directory.text_of(".member-card h2"), "Ada Lovelace");
+    assert_eq!(directory.select(".member-card .badge").len(), 2);
+}
+
+#[tokio::test]
+async fn a_member_adds_and_removes_only_self_assignable_badges() {
+    let app = spawn_app().await;
+    let (ada, gold, silver, bronze) = site(&app).await;
+    assert_eq!(
+        location(&app.new_visitor().get("/me").await),
+        "/login?next=%2Fme"
+    );
+
+    let me = ada.page("/me").await;
+    assert_eq!(
+        me.select(".own-choices li").len(),
+        1,
+        "only Silver is offered"
+    );
+    let res = ada
+        .submit(
+            "/me",
+            "/me/badges",
+            &[("badge_id", &silver), ("action", "add")],
+        )
+        .await;
+    assert_eq!(location(&res), "/me");
+    assert!(
+        ada.page("/me")
+            .await
+            .has(".own-choices button[value=remove]")
+    );
+    let actions = insignia::audit::page(&mut app.db(), &Default::default(), 1).expect("audit");
+    assert_eq!(actions[0].actor, "member ada@example.com");
+
+    // A crafted request for a badge that is not self-assignable changes nothing.
+    let before = app.assignments();
+    for (badge, action) in [(&bronze, "add"), (&gold, "remove")] {
+        let res = ada
+            .submit(
+                "/me",
+                "/me/badges",
+                &[("badge_id", badge), ("action", action)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{action}");
+    }
+    assert_eq!(app.assignments(), before);
+
+    // htmx gets the refreshed block back.
+    let token = ada.page("/me").await.csrf_token();
+    let res = ada
+        .client
+        .post(ada.url("/me/badges"))
+        .header("hx-request", "true")
+        .header("x-csrf-token", token)
+        .form(&[("badge_id", silver.as_str()), ("action", "remove")])
+        .send()
+        .await
+        .expect("request");
+    let fragment = to_page(res).await;
+    assert!(fragment.has("#own-badges .own-choices button[value=add]"));
+    assert_eq!(app.assignments().len(), 1, "only Gold is left");
+    app.assert_counts_exact();
+
+    // A visitor cannot toggle anything.
+    let visitor = app.new_visitor();
+    let res = visitor
+        .submit(
+            "/",
+            "/me/badges",
+            &[("badge_id", &silver), ("action", "add")],
+        )
+        .await;
+    assert!(location(&res).starts_with("/login"));
+    assert_eq!(app.assignments().len(), 1);
+}
+
+#[tokio::test]
+async fn the_dashboard_refuses_a_badge_both_self_assignable_and_permission_granting() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let both = BadgeFields {
+        self_assignable: true,
+        permissions_enabled: true,
+        ..BadgeFields::titled("Both")
+    };
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &both)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.badges().is_empty());
+}
