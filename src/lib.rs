@@ -13,6 +13,7 @@ pub mod demo;
 pub mod email;
 pub mod error;
 pub mod members;
+pub mod pages;
 pub mod slug;
 pub mod web;
 

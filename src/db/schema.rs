@@ -119,6 +119,28 @@ diesel::joinable!(member_badges -> members (member_id));
 diesel::joinable!(password_links -> members (member_id));
 diesel::joinable!(member_sessions -> members (member_id));
 
+diesel::table! {
+    pages (id) {
+        id -> Text,
+        title -> Text,
+        slug -> Text,
+        body -> Text,
+        access -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    badge_pages (badge_id, page_id) {
+        badge_id -> Text,
+        page_id -> Text,
+    }
+}
+
+diesel::joinable!(badge_pages -> badges (badge_id));
+diesel::joinable!(badge_pages -> pages (page_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
     admins,
@@ -131,4 +153,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_badges,
     password_links,
     member_sessions,
+    pages,
+    badge_pages,
 );

@@ -5,17 +5,21 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::extract::MaybeMember;
+use super::extract::{MaybeAdmin, MaybeMember};
 use super::layout::Layout;
-use super::{AppState, render};
+use super::{AppState, render, render_with};
 use crate::assets::StaticAssets;
 use crate::badges::store;
 use crate::db;
 use crate::error::AppError;
+use crate::pages::access::Decision;
+use crate::pages::{self, Access, Page};
+use actix_web::http::StatusCode;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/healthz", web::get().to(healthz))
+        .route("/pages/{slug}", web::get().to(content_page))
         .route("/icons/{file}", web::get().to(uploaded_icon))
         .route("/static/{path:.*}", web::get().to(static_file));
 }
@@ -25,6 +29,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct HomePage {
     layout: Layout,
     badges: Vec<super::views::BadgeView>,
+    public_pages: Vec<Page>,
+    /// Pages for members, and restricted pages this member's badges unlock.
+    member_pages: Vec<Page>,
 }
 
 async fn home(
@@ -33,7 +40,27 @@ async fn home(
     member: MaybeMember,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let badges = db::run(&state.pool, store::list_in_order).await?;
+    let member_id = member.0.as_ref().map(|m| m.id.clone());
+    let (badges, all_pages, unlocked) = db::run(&state.pool, move |conn| {
+        let unlocked = match &member_id {
+            Some(id) => pages::access::open_restricted_pages(conn, id)?,
+            None => Vec::new(),
+        };
+        Ok((store::list_in_order(conn)?, pages::list(conn)?, unlocked))
+    })
+    .await?;
+    let (public_pages, others): (Vec<Page>, Vec<Page>) = all_pages
+        .into_iter()
+        .partition(|p| p.access() == Access::Public);
+    let mut member_pages: Vec<Page> = if member.0.is_some() {
+        others
+            .into_iter()
+            .filter(|p| p.access() == Access::Members)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    member_pages.extend(unlocked);
     render(&HomePage {
         layout: Layout::site(
             &session,
@@ -43,7 +70,77 @@ async fn home(
             req.path(),
         ),
         badges: badges.iter().map(super::views::BadgeView::from).collect(),
+        public_pages,
+        member_pages,
     })
+}
+
+#[derive(Template)]
+#[template(path = "site/page.html")]
+struct ContentPage {
+    layout: Layout,
+    page: Page,
+    html: String,
+    preview: bool,
+}
+
+#[derive(Template)]
+#[template(path = "site/locked.html")]
+struct LockedPage {
+    layout: Layout,
+    page: Page,
+    unlocking: Vec<String>,
+}
+
+/// A content page, shown only to who may open it; admins preview every page.
+async fn content_page(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    admin: MaybeAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let viewer = member.0.clone();
+    let (page, decision) = db::run(&state.pool, move |conn| {
+        let page = pages::find_by_slug(conn, &slug)?;
+        let decision = pages::access::decide(conn, &page, viewer.as_ref())?;
+        Ok((page, decision))
+    })
+    .await?;
+    let layout = Layout::site(
+        &session,
+        &state.settings,
+        member.0.as_ref(),
+        page.title.clone(),
+        req.path(),
+    );
+    match decision {
+        Decision::Allowed => render(&ContentPage {
+            layout,
+            html: page.html(),
+            page,
+            preview: false,
+        }),
+        _ if admin.0.is_some() => render(&ContentPage {
+            layout,
+            html: page.html(),
+            page,
+            preview: true,
+        }),
+        Decision::SignIn => Err(AppError::NeedsMemberSignIn {
+            next: req.path().to_string(),
+        }),
+        Decision::Denied(unlocking) => render_with(
+            StatusCode::FORBIDDEN,
+            &LockedPage {
+                layout,
+                page,
+                unlocking,
+            },
+        ),
+    }
 }
 
 async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {

@@ -411,3 +411,16 @@ impl TestApp {
         }
     }
 }
+
+impl TestApp {
+    /// The same browser (cookies and all), as an owned value for async closures.
+    pub fn clone_client(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            db_path: self.db_path.clone(),
+            client: self.client.clone(),
+            jar: self.jar.clone(),
+            _dir: self._dir.clone(),
+        }
+    }
+}

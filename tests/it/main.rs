@@ -12,6 +12,7 @@ mod browser;
 mod helpers;
 mod import;
 mod members;
+mod pages;
 mod profiles;
 mod query_plans;
 mod security;

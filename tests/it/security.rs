@@ -8,7 +8,7 @@ use crate::helpers::{BadgeFields, TestApp, location, spawn_app, spawn_app_with, 
 type Body = Option<Vec<(String, String)>>;
 
 /// Every restricted route with a body it would accept.
-fn restricted_routes(id: &str, version: &str, member: &str) -> Vec<(String, Body)> {
+fn restricted_routes(id: &str, version: &str, member: &str, page: &str) -> Vec<(String, Body)> {
     let pairs = |p: &[(&str, &str)]| {
         Some(
             p.iter()
@@ -54,6 +54,19 @@ fn restricted_routes(id: &str, version: &str, member: &str) -> Vec<(String, Body
         ),
         (format!("/dashboard/members/{member}/delete"), pairs(&[])),
         (
+            "/dashboard/pages/new".to_string(),
+            pairs(&[("title", "Sneaky"), ("access", "public"), ("body", "x")]),
+        ),
+        (
+            format!("/dashboard/pages/{page}/edit"),
+            pairs(&[("title", "Changed"), ("access", "public"), ("body", "x")]),
+        ),
+        (format!("/dashboard/pages/{page}/delete"), pairs(&[])),
+        (
+            format!("/dashboard/badges/{id}/permissions"),
+            pairs(&[("permissions_enabled", "on")]),
+        ),
+        (
             format!("/dashboard/members/{member}/password-link"),
             pairs(&[]),
         ),
@@ -84,7 +97,7 @@ async fn post_restricted(
 
 /// Two badges and a member who holds the first, for restricted requests to aim at.
 /// Returns (first badge id, order version, member id).
-async fn two_badges(app: &TestApp) -> (String, String, String) {
+async fn two_badges(app: &TestApp) -> (String, String, String, String) {
     app.setup_admin().await;
     let first = app.create_badge("First").await;
     app.create_badge("Second").await;
@@ -98,12 +111,22 @@ async fn two_badges(app: &TestApp) -> (String, String, String) {
         .await
         .attr("#badge-list", "data-order-version")
         .expect("version");
-    (first, version, member)
+    app.submit(
+        "/dashboard/pages/new",
+        "/dashboard/pages/new",
+        &[("title", "Kept"), ("access", "members"), ("body", "x")],
+    )
+    .await;
+    let content_page = insignia::pages::list(&mut app.db()).expect("pages")[0]
+        .id
+        .clone();
+    (first, version, member, content_page)
 }
 
 /// Everything a refused request must leave as it was.
 fn snapshot(app: &TestApp) -> impl PartialEq + std::fmt::Debug {
     (
+        insignia::pages::list(&mut app.db()).expect("pages"),
         app.badges(),
         app.audit_actions(),
         app.assignments(),
@@ -114,7 +137,7 @@ fn snapshot(app: &TestApp) -> impl PartialEq + std::fmt::Debug {
 #[tokio::test]
 async fn visitors_members_and_non_elevated_admins_are_refused_every_restricted_route() {
     let app = spawn_app().await;
-    let (id, version, member) = two_badges(&app).await;
+    let (id, version, member, content_page) = two_badges(&app).await;
 
     // A visitor, and a signed-in member (members are not admins).
     let visitor = app.new_visitor();
@@ -134,7 +157,7 @@ async fn visitors_members_and_non_elevated_admins_are_refused_every_restricted_r
     let before = snapshot(&app);
     for (who, client) in [("visitor", &visitor), ("member", &member_browser)] {
         let token = client.page("/").await.csrf_token();
-        for (path, fields) in restricted_routes(&id, &version, &member) {
+        for (path, fields) in restricted_routes(&id, &version, &member, &content_page) {
             let res = post_restricted(client, &path, &fields, &token).await;
             assert_eq!(res.status(), StatusCode::SEE_OTHER, "{who} {path}");
             assert!(
@@ -159,7 +182,7 @@ async fn visitors_members_and_non_elevated_admins_are_refused_every_restricted_r
 
     app.end_elevation().await;
     let token = app.page("/dashboard/badges").await.csrf_token();
-    for (path, fields) in restricted_routes(&id, &version, &member) {
+    for (path, fields) in restricted_routes(&id, &version, &member, &content_page) {
         let res = post_restricted(&app, &path, &fields, &token).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "non-elevated {path}");
         assert!(
@@ -174,7 +197,7 @@ async fn visitors_members_and_non_elevated_admins_are_refused_every_restricted_r
 #[tokio::test]
 async fn an_htmx_request_that_needs_elevation_is_told_where_to_go() {
     let app = spawn_app().await;
-    let (id, version, _member) = two_badges(&app).await;
+    let (id, version, _member, _page) = two_badges(&app).await;
     app.end_elevation().await;
     let token = app.page("/dashboard/badges").await.csrf_token();
     let res = app
@@ -199,9 +222,9 @@ async fn an_htmx_request_that_needs_elevation_is_told_where_to_go() {
 #[tokio::test]
 async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
-    let (id, version, member) = two_badges(&app).await;
+    let (id, version, member, content_page) = two_badges(&app).await;
     let before = snapshot(&app);
-    for (path, fields) in restricted_routes(&id, &version, &member) {
+    for (path, fields) in restricted_routes(&id, &version, &member, &content_page) {
         for token in [None, Some("forged-token")] {
             let res = match (&fields, token) {
                 (None, token) => {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod badges;
 pub mod holders;
 pub mod members;
+pub mod pages;
 
 use actix_web::web;
 
@@ -89,6 +90,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/members/{id}/password-link",
                 web::post().to(members::password_link),
+            )
+            .service(
+                web::resource("/badges/{id}/permissions")
+                    .get(pages::permissions)
+                    .post(pages::save_permissions),
+            )
+            .route("/pages", web::get().to(pages::list))
+            .service(
+                web::resource("/pages/new")
+                    .get(pages::new_form)
+                    .post(pages::create),
+            )
+            .service(
+                web::resource("/pages/{id}/edit")
+                    .get(pages::edit_form)
+                    .post(pages::update),
+            )
+            .service(
+                web::resource("/pages/{id}/delete")
+                    .get(pages::delete_confirm)
+                    .post(pages::delete),
             )
             .route("/audit", web::get().to(audit::list)),
     );

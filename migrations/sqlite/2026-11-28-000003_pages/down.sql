@@ -1,0 +1,2 @@
+DROP TABLE badge_pages;
+DROP TABLE pages;

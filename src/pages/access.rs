@@ -1,0 +1,149 @@
+//! Who may open a page, and why (SPEC §5). One indexed query decides a restricted page.
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+use super::{Access, Page};
+use crate::db::schema::{badge_pages, badges, member_badges};
+use crate::error::AppError;
+use crate::members::Member;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Allowed,
+    /// A visitor: sign in first.
+    SignIn,
+    /// A member without an unlocking badge; the titles of the badges that would unlock it.
+    Denied(Vec<String>),
+}
+
+/// Whether `viewer` may open `page`. Admins preview everything (checked by the caller).
+pub fn decide(
+    conn: &mut SqliteConnection,
+    page: &Page,
+    viewer: Option<&Member>,
+) -> Result<Decision, AppError> {
+    match (page.access(), viewer) {
+        (Access::Public, _) => Ok(Decision::Allowed),
+        (_, None) => Ok(Decision::SignIn),
+        (Access::Members, Some(_)) => Ok(Decision::Allowed),
+        (Access::Badges, Some(member)) => {
+            if holds_unlocking_badge(conn, &page.id, &member.id)? {
+                Ok(Decision::Allowed)
+            } else {
+                let titles = badge_pages::table
+                    .inner_join(badges::table)
+                    .filter(badge_pages::page_id.eq(&page.id))
+                    .filter(badges::permissions_enabled.eq(true))
+                    .order(badges::position.asc())
+                    .select(badges::title)
+                    .load(conn)?;
+                Ok(Decision::Denied(titles))
+            }
+        }
+    }
+}
+
+fn holds_unlocking_badge(
+    conn: &mut SqliteConnection,
+    page_id: &str,
+    member_id: &str,
+) -> Result<bool, AppError> {
+    let found: Option<String> = badge_pages::table
+        .inner_join(badges::table)
+        .inner_join(member_badges::table.on(member_badges::badge_id.eq(badge_pages::badge_id)))
+        .filter(badge_pages::page_id.eq(page_id))
+        .filter(member_badges::member_id.eq(member_id))
+        .filter(badges::permissions_enabled.eq(true))
+        .select(badges::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The restricted pages a member can open (for the home page's navigation).
+pub fn open_restricted_pages(
+    conn: &mut SqliteConnection,
+    member_id: &str,
+) -> Result<Vec<Page>, AppError> {
+    use crate::db::schema::pages;
+    Ok(pages::table
+        .filter(pages::access.eq(Access::Badges.as_str()))
+        .filter(
+            pages::id.eq_any(
+                badge_pages::table
+                    .inner_join(badges::table)
+                    .inner_join(
+                        member_badges::table.on(member_badges::badge_id.eq(badge_pages::badge_id)),
+                    )
+                    .filter(member_badges::member_id.eq(member_id))
+                    .filter(badges::permissions_enabled.eq(true))
+                    .select(badge_pages::page_id),
+            ),
+        )
+        .order(pages::title.asc())
+        .select(Page::as_select())
+        .load(conn)?)
+}
+
+/// The dashboard's answer to "why can (or can't) this member open this page?".
+pub fn explain(
+    conn: &mut SqliteConnection,
+    page: &Page,
+    member: &Member,
+) -> Result<String, AppError> {
+    Ok(match page.access() {
+        Access::Public => "The page is public: everyone can open it.".to_string(),
+        Access::Members => format!(
+            "The page is open to every signed-in member, so {} can open it.",
+            member.name
+        ),
+        Access::Badges => {
+            let linked = super::unlocking_badges(conn, &page.id)?;
+            if linked.is_empty() {
+                return Ok("No badge unlocks this page yet, so no member can open it. Link a badge on its Permissions tab.".to_string());
+            }
+            let held: Vec<String> = member_badges::table
+                .filter(member_badges::member_id.eq(&member.id))
+                .filter(
+                    member_badges::badge_id
+                        .eq_any(linked.iter().map(|b| b.id.clone()).collect::<Vec<_>>()),
+                )
+                .select(member_badges::badge_id)
+                .load(conn)?;
+            if let Some(granting) = linked
+                .iter()
+                .find(|b| b.permissions_enabled && held.contains(&b.id))
+            {
+                return Ok(format!(
+                    "{} can open it: they hold “{}”, which unlocks this page.",
+                    member.name, granting.title
+                ));
+            }
+            let held_off: Vec<&str> = linked
+                .iter()
+                .filter(|b| held.contains(&b.id))
+                .map(|b| b.title.as_str())
+                .collect();
+            let names = |list: Vec<&str>| {
+                list.iter()
+                    .map(|t| format!("“{t}”"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if !held_off.is_empty() {
+                format!(
+                    "{} cannot open it: they hold {}, linked to this page, but its page permissions are switched off.",
+                    member.name,
+                    names(held_off)
+                )
+            } else {
+                format!(
+                    "{} cannot open it: they hold none of the badges that unlock it ({}).",
+                    member.name,
+                    names(linked.iter().map(|b| b.title.as_str()).collect())
+                )
+            }
+        }
+    })
+}

@@ -1,0 +1,452 @@
+//! Content pages and badge permissions (SPEC §5): pages are public, for any signed-in member,
+//! or restricted to holders of a badge that unlocks them with permissions enabled.
+
+pub mod access;
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+use crate::audit::{self, Actor, Change};
+use crate::badges::Badge;
+use crate::db::schema::{badge_pages, badges, pages};
+use crate::error::AppError;
+
+pub const TITLE_MAX: usize = 120;
+pub const BODY_MAX: usize = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Members,
+    Badges,
+}
+
+impl Access {
+    pub fn parse(s: &str) -> Option<Access> {
+        match s {
+            "public" => Some(Access::Public),
+            "members" => Some(Access::Members),
+            "badges" => Some(Access::Badges),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Access::Public => "public",
+            Access::Members => "members",
+            Access::Badges => "badges",
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Access::Public => "Everyone",
+            Access::Members => "Signed-in members",
+            Access::Badges => "Holders of unlocking badges",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = pages)]
+pub struct Page {
+    pub id: String,
+    pub title: String,
+    pub slug: String,
+    pub body: String,
+    pub access: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Page {
+    pub fn access(&self) -> Access {
+        Access::parse(&self.access).unwrap_or(Access::Badges)
+    }
+
+    /// The body as safe HTML: Markdown rendered, then sanitised (no scripts, event handlers,
+    /// `javascript:` links or other raw HTML that could run).
+    pub fn html(&self) -> String {
+        render_markdown(&self.body)
+    }
+}
+
+pub fn render_markdown(markdown: &str) -> String {
+    let parser = pulldown_cmark::Parser::new_ext(
+        markdown,
+        pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH,
+    );
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, parser);
+    ammonia::clean(&html)
+}
+
+/// What a page editor submits, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct PageInput {
+    pub title: String,
+    pub slug: String,
+    pub body: String,
+    pub access: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidPage {
+    pub title: String,
+    /// `None`: derive from the title.
+    pub slug: Option<String>,
+    pub body: String,
+    pub access: Access,
+}
+
+impl PageInput {
+    /// Every broken rule, keyed by form field name.
+    pub fn parse(&self) -> Result<ValidPage, Vec<(&'static str, String)>> {
+        let mut errors = Vec::new();
+        let title = self.title.trim();
+        if title.is_empty() {
+            errors.push(("title", "must not be empty".to_string()));
+        } else if title.chars().count() > TITLE_MAX {
+            errors.push(("title", format!("must be at most {TITLE_MAX} characters")));
+        }
+        let slug = self.slug.trim();
+        let slug_ok = !slug.is_empty()
+            && slug.len() <= 80
+            && slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !slug.starts_with('-')
+            && !slug.ends_with('-');
+        if !slug.is_empty() && !slug_ok {
+            errors.push((
+                "slug",
+                "may use only a–z, 0–9 and dashes (not at the ends), up to 80".to_string(),
+            ));
+        }
+        if self.body.chars().count() > BODY_MAX {
+            errors.push(("body", format!("must be at most {BODY_MAX} characters")));
+        }
+        let access = Access::parse(&self.access);
+        if access.is_none() {
+            errors.push(("access", "must be public, members or badges".to_string()));
+        }
+        match access {
+            Some(access) if errors.is_empty() => Ok(ValidPage {
+                title: title.to_string(),
+                slug: (!slug.is_empty()).then(|| slug.to_string()),
+                body: self.body.clone(),
+                access,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("invalid page")]
+    Invalid(Vec<(&'static str, String)>),
+    #[error("page not found")]
+    NotFound,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<diesel::result::Error> for PageError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => PageError::NotFound,
+            other => PageError::App(other.into()),
+        }
+    }
+}
+
+impl From<PageError> for AppError {
+    fn from(e: PageError) -> Self {
+        match e {
+            PageError::NotFound => AppError::NotFound,
+            PageError::Invalid(list) => AppError::BadRequest(
+                list.iter()
+                    .map(|(f, m)| format!("{f} {m}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            PageError::App(app) => app,
+        }
+    }
+}
+
+pub fn list(conn: &mut SqliteConnection) -> Result<Vec<Page>, AppError> {
+    Ok(pages::table
+        .select(Page::as_select())
+        .order(pages::title.asc())
+        .load(conn)?)
+}
+
+pub fn find(conn: &mut SqliteConnection, id: &str) -> Result<Page, PageError> {
+    Ok(pages::table
+        .find(id)
+        .select(Page::as_select())
+        .first(conn)?)
+}
+
+pub fn find_by_slug(conn: &mut SqliteConnection, slug: &str) -> Result<Page, PageError> {
+    Ok(pages::table
+        .filter(pages::slug.eq(slug))
+        .select(Page::as_select())
+        .first(conn)?)
+}
+
+/// The chosen slug must be free; a derived one gets `-2`, `-3`, … when taken.
+fn slug_for(
+    conn: &mut SqliteConnection,
+    valid: &ValidPage,
+    except: Option<&str>,
+) -> Result<String, PageError> {
+    let owner_of = |conn: &mut SqliteConnection, slug: &str| -> Result<Option<String>, PageError> {
+        Ok(pages::table
+            .filter(pages::slug.eq(slug))
+            .select(pages::id)
+            .first::<String>(conn)
+            .optional()?
+            .filter(|id| Some(id.as_str()) != except))
+    };
+    if let Some(slug) = &valid.slug {
+        return match owner_of(conn, slug)? {
+            Some(_) => Err(PageError::Invalid(vec![(
+                "slug",
+                "is used by another page".to_string(),
+            )])),
+            None => Ok(slug.clone()),
+        };
+    }
+    let base = crate::slug::slugify(&valid.title, "page");
+    let taken: Vec<String> = pages::table
+        .filter(
+            pages::slug
+                .eq(&base)
+                .or(pages::slug.between(format!("{base}-"), format!("{base}-\u{10FFFF}"))),
+        )
+        .filter(pages::id.ne(except.unwrap_or("")))
+        .select(pages::slug)
+        .load(conn)?;
+    Ok(crate::slug::first_free(&base, &taken))
+}
+
+pub fn create(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    valid: &ValidPage,
+) -> Result<Page, PageError> {
+    crate::db::write(conn, |conn| {
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = crate::db::now();
+        let slug = slug_for(conn, valid, None)?;
+        diesel::insert_into(pages::table)
+            .values((
+                pages::id.eq(&id),
+                pages::title.eq(&valid.title),
+                pages::slug.eq(&slug),
+                pages::body.eq(&valid.body),
+                pages::access.eq(valid.access.as_str()),
+                pages::created_at.eq(&now),
+                pages::updated_at.eq(&now),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "page.create",
+                target: &valid.title,
+                details: format!("/pages/{slug}, access {}", valid.access.as_str()),
+                ..Default::default()
+            },
+        )?;
+        find(conn, &id)
+    })
+}
+
+pub fn update(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    id: &str,
+    valid: &ValidPage,
+) -> Result<Page, PageError> {
+    crate::db::write(conn, |conn| {
+        let old = find(conn, id)?;
+        let slug = match &valid.slug {
+            None if old.title == valid.title => old.slug.clone(),
+            _ => slug_for(conn, valid, Some(id))?,
+        };
+        diesel::update(pages::table.find(id))
+            .set((
+                pages::title.eq(&valid.title),
+                pages::slug.eq(&slug),
+                pages::body.eq(&valid.body),
+                pages::access.eq(valid.access.as_str()),
+                pages::updated_at.eq(crate::db::now()),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "page.update",
+                target: &valid.title,
+                details: format!("/pages/{slug}, access {}", valid.access.as_str()),
+                ..Default::default()
+            },
+        )?;
+        find(conn, id)
+    })
+}
+
+pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Page, PageError> {
+    crate::db::write(conn, |conn| {
+        let old = find(conn, id)?;
+        diesel::delete(pages::table.find(id)).execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "page.delete",
+                target: &old.title,
+                details: format!("/pages/{}", old.slug),
+                ..Default::default()
+            },
+        )?;
+        Ok(old)
+    })
+}
+
+/// The pages a badge unlocks.
+pub fn unlocked_by(conn: &mut SqliteConnection, badge_id: &str) -> Result<Vec<String>, AppError> {
+    Ok(badge_pages::table
+        .filter(badge_pages::badge_id.eq(badge_id))
+        .select(badge_pages::page_id)
+        .load(conn)?)
+}
+
+/// The badges linked to a page, in display order.
+pub fn unlocking_badges(
+    conn: &mut SqliteConnection,
+    page_id: &str,
+) -> Result<Vec<Badge>, AppError> {
+    Ok(badge_pages::table
+        .inner_join(badges::table)
+        .filter(badge_pages::page_id.eq(page_id))
+        .order(badges::position.asc())
+        .select(Badge::as_select())
+        .load(conn)?)
+}
+
+/// Sets a badge's Permissions tab: the switch and the restricted pages it unlocks.
+/// A self-assignable badge cannot grant permissions (anyone could open the pages).
+pub fn set_permissions(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    badge_id: &str,
+    enabled: bool,
+    page_ids: &[String],
+) -> Result<(), PageError> {
+    crate::db::write(conn, |conn| {
+        let badge = crate::badges::store::find(conn, badge_id).map_err(|e| match e {
+            crate::badges::BadgeError::NotFound => PageError::NotFound,
+            other => PageError::App(other.into()),
+        })?;
+        if enabled && badge.self_assignable {
+            return Err(PageError::Invalid(vec![(
+                "permissions_enabled",
+                "cannot be on for a self-assignable badge: anyone could unlock the pages"
+                    .to_string(),
+            )]));
+        }
+        let restricted: Vec<String> = pages::table
+            .filter(pages::id.eq_any(page_ids))
+            .filter(pages::access.eq(Access::Badges.as_str()))
+            .select(pages::id)
+            .load(conn)?;
+        if restricted.len()
+            != page_ids
+                .iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+        {
+            return Err(PageError::Invalid(vec![(
+                "page_id",
+                "only existing pages restricted to badge holders can be unlocked".to_string(),
+            )]));
+        }
+        diesel::update(badges::table.find(badge_id))
+            .set((
+                badges::permissions_enabled.eq(enabled),
+                badges::updated_at.eq(crate::db::now()),
+            ))
+            .execute(conn)?;
+        diesel::delete(badge_pages::table.filter(badge_pages::badge_id.eq(badge_id)))
+            .execute(conn)?;
+        for page_id in &restricted {
+            diesel::insert_into(badge_pages::table)
+                .values((
+                    badge_pages::badge_id.eq(badge_id),
+                    badge_pages::page_id.eq(page_id),
+                ))
+                .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "badge.permissions",
+                badge_id: Some(badge_id),
+                target: &badge.title,
+                details: format!(
+                    "permissions {}, unlocks {} page(s)",
+                    if enabled { "on" } else { "off" },
+                    restricted.len()
+                ),
+                ..Default::default()
+            },
+        )?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_comes_out_harmless() {
+        let html = render_markdown(
+            "# Hi\n\n<script>alert(1)</script>\n\n[click](javascript:alert(2)) <img src=x onerror=alert(3)>\n\n<iframe src=\"https://evil.example\"></iframe>\n\n**bold** [ok](https://example.com)",
+        );
+        assert!(html.contains("<h1>Hi</h1>"));
+        assert!(html.contains("<strong>bold</strong>"));
+        assert!(html.contains("href=\"https://example.com\""));
+        for gone in ["<script", "javascript:", "onerror", "<iframe", "alert(1)"] {
+            assert!(!html.contains(gone), "{gone} survived in {html}");
+        }
+    }
+
+    #[test]
+    fn page_input_reports_every_broken_rule() {
+        let bad = PageInput {
+            title: " ".into(),
+            slug: "Not OK".into(),
+            body: "x".repeat(BODY_MAX + 1),
+            access: "secret".into(),
+        };
+        let fields: Vec<&str> = bad.parse().unwrap_err().iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["title", "slug", "body", "access"]);
+        let good = PageInput {
+            title: "Lounge".into(),
+            slug: "".into(),
+            body: "Hi".into(),
+            access: "badges".into(),
+        };
+        assert_eq!(good.parse().map(|p| p.access), Ok(Access::Badges));
+    }
+}

@@ -1,0 +1,401 @@
+//! Content pages in the dashboard, the explain-access tool, and each badge's Permissions tab.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::Actor;
+use crate::badges::{Badge, store as badge_store};
+use crate::db;
+use crate::error::AppError;
+use crate::members;
+use crate::pages::{self, Access, Page, PageError, PageInput, access};
+use crate::web::extract::CurrentAdmin;
+use crate::web::forms::{self, Errors};
+use crate::web::layout::Layout;
+use crate::web::session::{self as cookie, FlashKind};
+use crate::web::{AppState, render, render_with, see_other};
+
+const LIST: &str = "/dashboard/pages";
+
+fn actor(admin: &CurrentAdmin) -> Actor {
+    Actor::admin(&admin.0.email)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/pages/list.html")]
+struct ListPage {
+    layout: Layout,
+    pages: Vec<Page>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let pages = db::run(&state.pool, pages::list).await?;
+    render(&ListPage {
+        layout: Layout::new(&session, Some(&admin.0), "Pages", req.path()),
+        pages,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/pages/editor.html")]
+struct EditorPage {
+    layout: Layout,
+    page_id: Option<String>,
+    action: String,
+    input: PageInput,
+    errors: Errors,
+    unlocking: Vec<Badge>,
+    explain_member: String,
+    explanation: Option<String>,
+}
+
+impl EditorPage {
+    fn access_options(&self) -> Vec<(&'static str, &'static str)> {
+        [Access::Public, Access::Members, Access::Badges]
+            .iter()
+            .map(|a| (a.as_str(), a.label()))
+            .collect()
+    }
+}
+
+fn input_of(page: &Page) -> PageInput {
+    PageInput {
+        title: page.title.clone(),
+        slug: page.slug.clone(),
+        body: page.body.clone(),
+        access: page.access.clone(),
+    }
+}
+
+fn input_from(form: &[(String, String)]) -> PageInput {
+    PageInput {
+        title: forms::value(form, "title"),
+        slug: forms::value(form, "slug"),
+        body: forms::value(form, "body"),
+        access: forms::value(form, "access"),
+    }
+}
+
+pub async fn new_form(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let input = kept.map(|f| input_from(&f)).unwrap_or(PageInput {
+        access: "members".to_string(),
+        ..PageInput::default()
+    });
+    render(&EditorPage {
+        layout: Layout::new(&session, Some(&admin.0), "New page", req.path()),
+        page_id: None,
+        action: format!("{LIST}/new"),
+        input,
+        errors: Errors::default(),
+        unlocking: Vec::new(),
+        explain_member: String::new(),
+        explanation: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ExplainQuery {
+    #[serde(default)]
+    explain: String,
+}
+
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    query: web::Query<ExplainQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let explain_member = query.into_inner().explain;
+    let (lookup, who) = (id.clone(), explain_member.clone());
+    let (page, unlocking, explanation) = db::run(&state.pool, move |conn| {
+        let page = pages::find(conn, &lookup)?;
+        let unlocking = pages::unlocking_badges(conn, &lookup)?;
+        let explanation = if who.trim().is_empty() {
+            None
+        } else {
+            let found = members::find_by_email(conn, &who)?;
+            Some(match found {
+                Some(member) => access::explain(conn, &page, &member)?,
+                None => format!("No member has the e-mail “{}”.", who.trim()),
+            })
+        };
+        Ok((page, unlocking, explanation))
+    })
+    .await?;
+    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    render(&EditorPage {
+        layout: Layout::new(
+            &session,
+            Some(&admin.0),
+            format!("Edit {}", page.title),
+            req.path(),
+        ),
+        action: format!("{LIST}/{id}/edit"),
+        page_id: Some(id),
+        input: kept
+            .map(|f| input_from(&f))
+            .unwrap_or_else(|| input_of(&page)),
+        errors: Errors::default(),
+        unlocking,
+        explain_member,
+        explanation,
+    })
+}
+
+async fn save(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    id: Option<String>,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    admin
+        .require_elevation_keeping(&state.pool, req.path(), form.0.clone())
+        .await?;
+    let input = input_from(&form);
+    let mut errors = Errors::default();
+    match input.parse() {
+        Err(list) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
+        Ok(valid) => {
+            let (who, target) = (actor(&admin), id.clone());
+            let outcome = db::run(&state.pool, move |conn| {
+                Ok(match &target {
+                    Some(id) => pages::update(conn, &who, id, &valid),
+                    None => pages::create(conn, &who, &valid),
+                })
+            })
+            .await?;
+            match outcome {
+                Ok(page) => {
+                    cookie::flash(
+                        &session,
+                        FlashKind::Success,
+                        format!("Page “{}” saved.", page.title),
+                    );
+                    return Ok(see_other(LIST));
+                }
+                Err(PageError::Invalid(list)) => {
+                    list.into_iter().for_each(|(f, m)| errors.add(f, m))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    let title = if id.is_some() {
+        "Edit page"
+    } else {
+        "New page"
+    };
+    render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &EditorPage {
+            layout: Layout::new(&session, Some(&admin.0), title, req.path()),
+            action: req.path().to_string(),
+            page_id: id,
+            input,
+            errors,
+            unlocking: Vec::new(),
+            explain_member: String::new(),
+            explanation: None,
+        },
+    )
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    save(state, session, admin, None, form, req).await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    save(state, session, admin, Some(path.into_inner()), form, req).await
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/pages/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    page: Page,
+}
+
+pub async fn delete_confirm(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page = db::run(&state.pool, move |conn| Ok(pages::find(conn, &id)?)).await?;
+    render(&DeletePage {
+        layout: Layout::new(
+            &session,
+            Some(&admin.0),
+            format!("Delete {}", page.title),
+            req.path(),
+        ),
+        page,
+    })
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    admin.require_elevation(req.path())?;
+    let (id, who) = (path.into_inner(), actor(&admin));
+    let page = db::run(&state.pool, move |conn| Ok(pages::delete(conn, &who, &id)?)).await?;
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        format!("Page “{}” deleted.", page.title),
+    );
+    Ok(see_other(LIST))
+}
+
+// ---------------------------------------------------------------- a badge's Permissions tab
+
+pub struct PageChoice {
+    pub page: Page,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/badges/permissions.html")]
+struct PermissionsPage {
+    layout: Layout,
+    badge: Badge,
+    enabled: bool,
+    choices: Vec<PageChoice>,
+    errors: Errors,
+}
+
+async fn permissions_page(
+    state: &AppState,
+    session: &Session,
+    admin: &CurrentAdmin,
+    badge_id: String,
+    path: &str,
+    submitted: Option<(bool, Vec<String>)>,
+    errors: Errors,
+) -> Result<PermissionsPage, AppError> {
+    let (badge, all, linked) = db::run(&state.pool, move |conn| {
+        let badge = badge_store::find(conn, &badge_id)?;
+        let all = pages::list(conn)?;
+        let linked = pages::unlocked_by(conn, &badge_id)?;
+        Ok((badge, all, linked))
+    })
+    .await?;
+    let (enabled, ticked) = submitted.unwrap_or((badge.permissions_enabled, linked));
+    Ok(PermissionsPage {
+        layout: Layout::new(
+            session,
+            Some(&admin.0),
+            format!("{} permissions", badge.title),
+            path,
+        ),
+        enabled,
+        choices: all
+            .into_iter()
+            .filter(|p| p.access() == Access::Badges)
+            .map(|p| PageChoice {
+                checked: ticked.contains(&p.id),
+                page: p,
+            })
+            .collect(),
+        badge,
+        errors,
+    })
+}
+
+pub async fn permissions(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let page = permissions_page(
+        &state,
+        &session,
+        &admin,
+        path.into_inner(),
+        req.path(),
+        None,
+        Errors::default(),
+    )
+    .await?;
+    render(&page)
+}
+
+pub async fn save_permissions(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    admin.require_elevation(req.path())?;
+    let id = path.into_inner();
+    let enabled = forms::flag(&form, "permissions_enabled");
+    let page_ids = forms::values(&form, "page_id");
+    let (who, badge_id, ids) = (actor(&admin), id.clone(), page_ids.clone());
+    let outcome = db::run(&state.pool, move |conn| {
+        Ok(pages::set_permissions(conn, &who, &badge_id, enabled, &ids))
+    })
+    .await?;
+    match outcome {
+        Ok(()) => {
+            cookie::flash(&session, FlashKind::Success, "Permissions saved.");
+            Ok(see_other(req.path()))
+        }
+        Err(PageError::Invalid(list)) => {
+            let mut errors = Errors::default();
+            list.into_iter().for_each(|(f, m)| errors.add(f, m));
+            let page = permissions_page(
+                &state,
+                &session,
+                &admin,
+                id,
+                req.path(),
+                Some((enabled, page_ids)),
+                errors,
+            )
+            .await?;
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
