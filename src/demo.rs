@@ -249,6 +249,8 @@ pub fn fill(pool: &DbPool, size: DemoSize) -> Result<String, AppError> {
             "Dashboard: /dashboard/login as {DEMO_ADMIN} (password printed when it was created)"
         ));
     }
+    // A bulk load wants a large page cache: index inserts in random key order stay in memory.
+    conn.batch_execute("PRAGMA cache_size = -1000000; PRAGMA temp_store = MEMORY;")?;
     let badge_ids = demo_badges(&mut conn)?;
     let existing: i64 = members::table.count().get_result(&mut conn)?;
     let member_ids = if size.members > 0 {
@@ -256,7 +258,13 @@ pub fn fill(pool: &DbPool, size: DemoSize) -> Result<String, AppError> {
     } else {
         Vec::new()
     };
+    let members_took = started.elapsed();
     let assigned = load_assignments(&mut conn, &badge_ids, &member_ids, size.assignments)?;
+    report.push(format!(
+        "Members loaded in {:.1} s, assignments in {:.1} s.",
+        members_took.as_secs_f64(),
+        (started.elapsed() - members_took).as_secs_f64()
+    ));
     if let Some(first) = member_ids.first() {
         let email: String = members::table
             .find(first)
@@ -386,15 +394,13 @@ fn load_assignments(
     if member_ids.is_empty() || badges.is_empty() || total == 0 {
         return Ok(0);
     }
-    let weight_sum: u32 = badges.iter().map(|(_, w)| w).sum();
+    let holders_per_badge = spread(badges, total, member_ids.len());
     let mut rng = Rng(0x00BA_D6E5);
     let now = time::OffsetDateTime::now_utc();
     let n = member_ids.len();
     let mut assigned = 0;
     crate::db::write(conn, |conn| {
-        for (badge_id, weight) in badges {
-            let holders = (total as u64 * u64::from(*weight) / u64::from(weight_sum)) as usize;
-            let holders = holders.min(n);
+        for ((badge_id, _), holders) in badges.iter().zip(holders_per_badge) {
             // Distinct members: walk the list with a stride that shares no factor with its length.
             let mut stride = 1 + rng.below(n);
             while gcd(stride, n) != 1 {
@@ -433,6 +439,52 @@ fn load_assignments(
     Ok(assigned)
 }
 
+/// Holders per badge: `total` shared by weight, no badge above `members`; what a full badge
+/// cannot take goes to the others.
+fn spread(badges: &[(String, u32)], total: usize, members: usize) -> Vec<usize> {
+    let mut counts = vec![0usize; badges.len()];
+    let mut left = total.min(members * badges.len());
+    while left > 0 {
+        let open: Vec<usize> = (0..badges.len()).filter(|&i| counts[i] < members).collect();
+        let weight: u64 = open.iter().map(|&i| u64::from(badges[i].1)).sum();
+        let mut given = 0;
+        for &i in &open {
+            let share = ((left as u64 * u64::from(badges[i].1)).div_ceil(weight.max(1))) as usize;
+            let take = share.min(members - counts[i]).min(left - given);
+            counts[i] += take;
+            given += take;
+        }
+        if given == 0 {
+            break;
+        }
+        left -= given;
+    }
+    counts
+}
+
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a } else { gcd(b, a % b) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignments_are_spread_by_weight_and_capped_at_the_member_count() {
+        let badges = vec![
+            ("a".to_string(), 30),
+            ("b".to_string(), 1),
+            ("c".to_string(), 1),
+        ];
+        let counts = spread(&badges, 50, 40);
+        assert_eq!(counts.iter().sum::<usize>(), 50);
+        assert_eq!(counts[0], 40, "a full badge passes the rest on");
+        assert!(counts.iter().all(|&c| c <= 40));
+        assert_eq!(
+            spread(&badges, 1000, 10).iter().sum::<usize>(),
+            30,
+            "at most every member holds every badge"
+        );
+    }
 }

@@ -84,11 +84,14 @@ impl Layout {
         !self.path.starts_with("/dashboard")
     }
 
+    /// "active" for the navigation link of the section this page is in (whole path segments:
+    /// `/me` is not active on `/members`).
     pub fn nav_class(&self, prefix: &str) -> &'static str {
-        if self.path.starts_with(prefix) {
-            "active"
-        } else {
-            ""
-        }
+        let inside = self.path == prefix
+            || self
+                .path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'));
+        if inside { "active" } else { "" }
     }
 }

@@ -17,7 +17,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, BadgeFields, TestApp, spawn_app};
 
 /// How long a condition may take to become true (page loads, htmx swaps, saves).
 const PATIENCE: Duration = Duration::from_secs(15);
@@ -497,6 +497,52 @@ return {
 };
 "#;
 
+/// The badges on a public profile, in the order shown: title, hover text (the description),
+/// the colours as drawn, whether the icon is drawn, and whether the badge is visible with its
+/// title uncut.
+const PROFILE_BADGES: &str = r#"
+return Array.from(document.querySelectorAll('.profile .badge')).map(b => {
+  const style = getComputedStyle(b);
+  const title = b.querySelector('.badge-title');
+  const icon = b.querySelector('.badge-icon svg');
+  const box = b.getBoundingClientRect();
+  const iconBox = icon ? icon.getBoundingClientRect() : null;
+  return {
+    title: title ? title.textContent.trim() : null,
+    description: b.getAttribute('title'),
+    background: style.backgroundColor,
+    color: style.color,
+    icon: !!iconBox && iconBox.width > 0 && iconBox.height > 0,
+    shown: box.width > 0 && box.height > 0 && !!title && title.scrollWidth <= title.clientWidth,
+  };
+});
+"#;
+
+/// `/me` as shown: the titles under "Your badges", each offered badge with the value of its
+/// button ("add" or "remove"), and whether the page is still the one the marker was set on.
+const ME_STATE: &str = r#"
+const texts = css => Array.from(document.querySelectorAll(css)).map(e => e.textContent.trim());
+return {
+  mine: texts('#own-badges .badge-cloud .badge-title'),
+  choices: Array.from(document.querySelectorAll('#own-badges .own-choices li')).map(li => [
+    (li.querySelector('.badge-title') || {}).textContent?.trim() ?? null,
+    (li.querySelector('form button[type=submit]') || {}).value ?? null,
+  ]),
+  same_page: window.__insigniaNoReload === true,
+  path: location.pathname,
+};
+"#;
+
+/// The badge editor's fields for a badge with its own colours and built-in icon.
+fn styled_badge(title: &str, background: &str, text: &str, icon: &str) -> BadgeFields {
+    BadgeFields {
+        background_color: background.to_string(),
+        text_color: text.to_string(),
+        icon: icon.to_string(),
+        ..BadgeFields::titled(title)
+    }
+}
+
 /// A member stored straight in the database (no session needed); returns the id.
 fn add_member(app: &TestApp, name: &str, email: &str) -> String {
     let new = insignia::members::NewMember::parse(name, email).expect("valid member");
@@ -917,5 +963,193 @@ async fn picker_assigns_members_ticked_across_two_searches() {
     );
     app.assert_counts_exact();
     browser.screenshot("badge-page.png").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn profile_shows_badges_and_me_toggles_a_self_assignable_badge() {
+    let app = spawn_app().await;
+    // The admin (HTTP client) makes five badges in this display order; Night Owl is the one
+    // members may add themselves.
+    app.setup_admin().await;
+    let badges = [
+        ("Gold Star", "#FFD700", "#1F1300", "star", false),
+        ("Night Owl", "#312E81", "#E0E7FF", "moon", true),
+        ("Code Crafter", "#0F172A", "#7DD3FC", "code", false),
+        ("Green Thumb", "#65A30D", "#0B1F05", "leaf", false),
+        ("Rocket Scientist", "#B91C1C", "#FFF1F2", "rocket", false),
+    ];
+    for (title, background, text, icon, self_assignable) in badges {
+        let fields = BadgeFields {
+            self_assignable,
+            ..styled_badge(title, background, text, icon)
+        };
+        let res = app
+            .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
+            .await;
+        assert_eq!(res.status().as_u16(), 303, "creating {title}");
+    }
+    assert_eq!(
+        app.badge_titles(),
+        badges.map(|(title, ..)| title),
+        "display order"
+    );
+    let night_owl = badge_id(&app, "Night Owl");
+
+    // Ada signs up in the browser and is signed in.
+    let browser = Browser::open(&app).await;
+    browser.goto("/signup").await;
+    browser.until_at("/signup").await;
+    browser.type_into("#name", "Ada Lovelace").await;
+    browser.type_into("#email", "ada@example.com").await;
+    browser.type_into("#password", "analytical engine").await;
+    browser
+        .click("form[action='/signup'] button[type=submit]")
+        .await;
+    browser.until_at("/").await;
+    browser
+        .until_text(".topbar .who", "Signed in as Ada Lovelace")
+        .await;
+    let ada = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+        .expect("db")
+        .expect("Ada signed up")
+        .id;
+
+    // The admin gives her three badges, not in display order; Green Thumb stays with nobody.
+    for title in ["Rocket Scientist", "Gold Star", "Code Crafter"] {
+        let badge = badge_id(&app, title);
+        let res = app
+            .submit(
+                &format!("/dashboard/badges/{badge}"),
+                &format!("/dashboard/badges/{badge}/members"),
+                &[("member_id", &ada)],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 303, "giving Ada {title}");
+    }
+    assert_eq!(app.assignments().len(), 3);
+
+    // Her public profile: the three badges in display order, each in its own colours with its
+    // icon, the description on hover.
+    browser.goto("/members/ada-lovelace").await;
+    browser.until_at("/members/ada-lovelace").await;
+    browser.until_text(".profile h1", "Ada Lovelace").await;
+    let shown = |title: &str, background: &str, color: &str| {
+        json!({
+            "title": title,
+            "description": format!("{title} description"),
+            "background": background,
+            "color": color,
+            "icon": true,
+            "shown": true,
+        })
+    };
+    browser
+        .until_js(
+            "the profile to show Gold Star, Code Crafter and Rocket Scientist",
+            PROFILE_BADGES,
+            json!([
+                shown("Gold Star", "rgb(255, 215, 0)", "rgb(31, 19, 0)"),
+                shown("Code Crafter", "rgb(15, 23, 42)", "rgb(125, 211, 252)"),
+                shown("Rocket Scientist", "rgb(185, 28, 28)", "rgb(255, 241, 242)"),
+            ]),
+        )
+        .await;
+    // She is looking at her own profile: it links to where she manages her badges.
+    browser.until_present(".profile a[href='/me']", true).await;
+    // Only "Members" is the current section here, not "Your profile" (/me is not /members).
+    browser
+        .until_present(".mainnav a[href='/members'].active", true)
+        .await;
+    browser
+        .until_present(".mainnav a[href='/me'].active", false)
+        .await;
+    browser.screenshot("profile.png").await;
+
+    // /me: her three badges, and Night Owl offered with an Add button.
+    browser.goto("/me").await;
+    browser.until_at("/me").await;
+    let me = |mine: &[&str], button: &str| {
+        json!({
+            "mine": mine,
+            "choices": [["Night Owl", button]],
+            "same_page": true,
+            "path": "/me",
+        })
+    };
+    browser
+        .js("window.__insigniaNoReload = true; return null;")
+        .await;
+    browser
+        .until_js(
+            "/me with three badges and Night Owl to add",
+            ME_STATE,
+            me(&["Gold Star", "Code Crafter", "Rocket Scientist"], "add"),
+        )
+        .await;
+    browser
+        .until_js(
+            "htmx to be loaded",
+            "return typeof htmx !== 'undefined';",
+            json!(true),
+        )
+        .await;
+
+    // Add: htmx swaps the block in place; Night Owl joins her badges in display order and its
+    // button turns into Remove.
+    let button = |action: &str| {
+        format!(
+            "#own-badges .own-choices input[name=badge_id][value='{night_owl}'] ~ button[value={action}]"
+        )
+    };
+    browser.click(&button("add")).await;
+    browser
+        .until_js(
+            "Night Owl among her badges, without a reload",
+            ME_STATE,
+            me(
+                &["Gold Star", "Night Owl", "Code Crafter", "Rocket Scientist"],
+                "remove",
+            ),
+        )
+        .await;
+    wait_for_db("Night Owl to be stored as Ada's", || {
+        app.assignments()
+            .contains(&(night_owl.clone(), ada.clone()))
+    })
+    .await;
+    assert_eq!(app.assignments().len(), 4);
+    assert_eq!(
+        browser
+            .js(&format!(
+                "const b = document.querySelector({}); return b ? b.getAttribute('aria-label') : null;",
+                json!(button("remove"))
+            ))
+            .await,
+        json!("Remove Night Owl from your profile")
+    );
+    browser.screenshot("me.png").await;
+
+    // Remove: the swapped-in button works too, still without a reload.
+    browser.click(&button("remove")).await;
+    browser
+        .until_js(
+            "Night Owl gone from her badges, without a reload",
+            ME_STATE,
+            me(&["Gold Star", "Code Crafter", "Rocket Scientist"], "add"),
+        )
+        .await;
+    wait_for_db("Night Owl to be taken off Ada", || {
+        !app.assignments()
+            .contains(&(night_owl.clone(), ada.clone()))
+    })
+    .await;
+    let mut expected: Vec<(String, String)> = ["Gold Star", "Code Crafter", "Rocket Scientist"]
+        .into_iter()
+        .map(|title| (badge_id(&app, title), ada.clone()))
+        .collect();
+    expected.sort();
+    assert_eq!(app.assignments(), expected, "Ada keeps the admin's three");
+    app.assert_counts_exact();
     browser.close().await;
 }
