@@ -10,7 +10,7 @@ use crate::audit::Actor;
 use crate::auth::{admins, password, sessions::random_token};
 use crate::badges::{BadgeError, BadgeInput, store};
 use crate::db::DbPool;
-use crate::db::schema::{member_badges, members};
+use crate::db::schema::members;
 use crate::error::AppError;
 
 const DEMO_ADMIN: &str = "admin@example.com";
@@ -253,21 +253,20 @@ pub fn fill(pool: &DbPool, size: DemoSize) -> Result<String, AppError> {
     conn.batch_execute("PRAGMA cache_size = -1000000; PRAGMA temp_store = MEMORY;")?;
     let badge_ids = demo_badges(&mut conn)?;
     let existing: i64 = members::table.count().get_result(&mut conn)?;
-    let member_ids = if size.members > 0 {
-        load_members(&mut conn, size.members, existing as usize)?
-    } else {
-        Vec::new()
-    };
+    let new_rows = load_members(&mut conn, size.members, existing as usize)?;
     let members_took = started.elapsed();
-    let assigned = load_assignments(&mut conn, &badge_ids, &member_ids, size.assignments)?;
+    let assigned = load_assignments(&mut conn, &badge_ids, new_rows, size.assignments)?;
     report.push(format!(
         "Members loaded in {:.1} s, assignments in {:.1} s.",
         members_took.as_secs_f64(),
         (started.elapsed() - members_took).as_secs_f64()
     ));
-    if let Some(first) = member_ids.first() {
+    if size.members > 0 {
         let email: String = members::table
-            .find(first)
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("rowid = ")
+                    .bind::<diesel::sql_types::BigInt, _>(new_rows.0),
+            )
             .select(members::email)
             .first(&mut conn)?;
         report.push(format!(
@@ -280,7 +279,7 @@ pub fn fill(pool: &DbPool, size: DemoSize) -> Result<String, AppError> {
             "Demo site ready in {:.1} s: {} badges, {} new members, {} new assignments.",
             started.elapsed().as_secs_f64(),
             badge_ids.len(),
-            member_ids.len(),
+            size.members,
             assigned
         ),
     );
@@ -321,114 +320,120 @@ fn demo_badges(conn: &mut SqliteConnection) -> Result<Vec<(String, u32)>, AppErr
 }
 
 /// Inserts `count` members in batches, numbering them after the `offset` already there.
-/// The search index is rebuilt once at the end instead of row by row.
+/// Returns the range of row numbers they got. The name index and the search index are
+/// built once at the end instead of row by row.
 fn load_members(
     conn: &mut SqliteConnection,
     count: usize,
     offset: usize,
-) -> Result<Vec<String>, AppError> {
+) -> Result<(i64, i64), AppError> {
     const BATCH: usize = 2_000;
     let mut rng = Rng(0x5EED_0000 + offset as u64 + 1);
     let member_password = password::hash(DEMO_MEMBER_PASSWORD)?;
     let now = time::OffsetDateTime::now_utc();
-    let mut ids = Vec::with_capacity(count);
+    let last_rowid = |conn: &mut SqliteConnection| -> Result<i64, AppError> {
+        Ok(members::table
+            .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "coalesce(max(rowid), 0)",
+            ))
+            .first(conn)?)
+    };
+    let rebuilt_after = ["members_name_key", "members_search_insert"];
     crate::db::write(conn, |conn| {
-        conn.batch_execute("DROP TRIGGER members_search_insert;")?;
-        let mut rows = Vec::with_capacity(BATCH);
-        for i in 0..count {
-            let n = offset + i;
-            let first = FIRST_NAMES[rng.below(FIRST_NAMES.len())];
-            let last = LAST_NAMES[rng.below(LAST_NAMES.len())];
-            let name = format!("{first} {last}");
-            let email = format!(
-                "{}.{}.{n}@example.com",
-                crate::slug::slugify(first, "member"),
-                crate::slug::slugify(last, "member")
-            );
-            let slug = format!("{}-{n}", crate::slug::slugify(&name, "member"));
-            let joined =
-                crate::db::format_time(now - time::Duration::minutes(rng.below(525_600) as i64));
-            let id = uuid::Uuid::new_v4().to_string();
-            rows.push((
-                members::id.eq(id.clone()),
-                members::name_key.eq(name.to_lowercase()),
-                members::name.eq(name),
-                members::email.eq(email),
-                members::slug.eq(slug),
-                members::password_hash.eq((i == 0).then(|| member_password.clone())),
-                members::created_at.eq(joined),
-            ));
-            ids.push(id);
-            if rows.len() == BATCH {
+        let first = last_rowid(conn)? + 1;
+        without(conn, &rebuilt_after, |conn| {
+            let mut rows = Vec::with_capacity(BATCH);
+            for i in 0..count {
+                let n = offset + i;
+                let first = FIRST_NAMES[rng.below(FIRST_NAMES.len())];
+                let last = LAST_NAMES[rng.below(LAST_NAMES.len())];
+                let name = format!("{first} {last}");
+                let email = format!(
+                    "{}.{}.{n}@example.com",
+                    crate::slug::slugify(first, "member"),
+                    crate::slug::slugify(last, "member")
+                );
+                let slug = format!("{}-{n}", crate::slug::slugify(&name, "member"));
+                let joined = crate::db::format_time(
+                    now - time::Duration::minutes(rng.below(525_600) as i64),
+                );
+                rows.push((
+                    members::id.eq(uuid::Uuid::new_v4().to_string()),
+                    members::name_key.eq(name.to_lowercase()),
+                    members::name.eq(name),
+                    members::email.eq(email),
+                    members::slug.eq(slug),
+                    members::password_hash.eq((i == 0).then(|| member_password.clone())),
+                    members::created_at.eq(joined),
+                ));
+                if rows.len() == BATCH {
+                    diesel::insert_into(members::table)
+                        .values(&rows)
+                        .execute(conn)?;
+                    rows.clear();
+                }
+            }
+            if !rows.is_empty() {
                 diesel::insert_into(members::table)
                     .values(&rows)
                     .execute(conn)?;
-                rows.clear();
             }
-        }
-        if !rows.is_empty() {
-            diesel::insert_into(members::table)
-                .values(&rows)
-                .execute(conn)?;
-        }
-        conn.batch_execute(
-            "INSERT INTO members_search(members_search) VALUES ('rebuild');
-             CREATE TRIGGER members_search_insert AFTER INSERT ON members BEGIN
-                 INSERT INTO members_search(rowid, name, email) VALUES (new.rowid, new.name, new.email);
-             END;",
-        )?;
-        Ok::<_, AppError>(())
-    })?;
-    Ok(ids)
+            conn.batch_execute("INSERT INTO members_search(members_search) VALUES ('rebuild');")?;
+            Ok(())
+        })?;
+        Ok((first, last_rowid(conn)?))
+    })
 }
 
-/// Spreads about `total` assignments over the badges by weight (popular badges are held by
-/// many), each badge to distinct members. Stored counts are recomputed once at the end.
+/// Spreads `total` assignments over the badges by weight (popular badges are held by many),
+/// each badge to distinct members among the rows `first..=last` of the members table.
+/// SQLite generates the rows itself; stored counts are recomputed once at the end.
 fn load_assignments(
     conn: &mut SqliteConnection,
     badges: &[(String, u32)],
-    member_ids: &[String],
+    (first, last): (i64, i64),
     total: usize,
 ) -> Result<usize, AppError> {
-    const BATCH: usize = 5_000;
-    if member_ids.is_empty() || badges.is_empty() || total == 0 {
+    use diesel::sql_types::{BigInt, Text};
+    let n = usize::try_from(last - first + 1).unwrap_or(0);
+    if n == 0 || badges.is_empty() || total == 0 {
         return Ok(0);
     }
-    let holders_per_badge = spread(badges, total, member_ids.len());
+    let holders_per_badge = spread(badges, total, n);
     let mut rng = Rng(0x00BA_D6E5);
-    let now = time::OffsetDateTime::now_utc();
-    let n = member_ids.len();
     let mut assigned = 0;
     crate::db::write(conn, |conn| {
-        for ((badge_id, _), holders) in badges.iter().zip(holders_per_badge) {
-            // Distinct members: walk the list with a stride that shares no factor with its length.
-            let mut stride = 1 + rng.below(n);
-            while gcd(stride, n) != 1 {
-                stride += 1;
-            }
-            let start = rng.below(n);
-            let mut picked: Vec<&String> = (0..holders)
-                .map(|k| &member_ids[(start + k * stride) % n])
-                .collect();
-            picked.sort_unstable(); // primary-key order makes the inserts append
-            for chunk in picked.chunks(BATCH) {
-                let rows: Vec<_> = chunk
-                    .iter()
-                    .map(|member_id| {
-                        let at = now - time::Duration::minutes(rng.below(525_600) as i64);
-                        (
-                            member_badges::badge_id.eq(badge_id.as_str()),
-                            member_badges::member_id.eq(member_id.as_str()),
-                            member_badges::assigned_at.eq(crate::db::format_time(at)),
-                            member_badges::assigned_by.eq("system"),
-                        )
-                    })
-                    .collect();
-                assigned += diesel::insert_or_ignore_into(member_badges::table)
-                    .values(&rows)
-                    .execute(conn)?;
-            }
-        }
+        without(
+            conn,
+            &["member_badges_member", "member_badges_badge_time"],
+            |conn| {
+                for ((badge_id, _), holders) in badges.iter().zip(holders_per_badge) {
+                    // Distinct members: x -> (x * stride + start) mod n is a bijection when the
+                    // stride shares no factor with n, so exactly `holders` rows pass the filter.
+                    let mut stride = 1 + rng.below(n);
+                    while gcd(stride, n) != 1 {
+                        stride += 1;
+                    }
+                    let start = rng.below(n);
+                    assigned += diesel::sql_query(
+                    "INSERT OR IGNORE INTO member_badges (badge_id, member_id, assigned_at, assigned_by) \
+                     SELECT ?, id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', \
+                                            '-' || (abs(random()) % 525600) || ' minutes'), 'system' \
+                     FROM members WHERE rowid BETWEEN ? AND ? AND ((rowid - ?) * ? + ?) % ? < ?",
+                )
+                .bind::<Text, _>(badge_id)
+                .bind::<BigInt, _>(first)
+                .bind::<BigInt, _>(last)
+                .bind::<BigInt, _>(first)
+                .bind::<BigInt, _>(stride as i64)
+                .bind::<BigInt, _>(start as i64)
+                .bind::<BigInt, _>(n as i64)
+                .bind::<BigInt, _>(holders as i64)
+                .execute(conn)?;
+                }
+                Ok(())
+            },
+        )?;
         // A bulk load sets the stored counts once, from the rows themselves.
         conn.batch_execute(
             "UPDATE badges SET member_count = (SELECT count(*) FROM member_badges WHERE badge_id = badges.id);
@@ -437,6 +442,41 @@ fn load_assignments(
         Ok::<_, AppError>(())
     })?;
     Ok(assigned)
+}
+
+/// Runs a bulk insert with some indexes or triggers dropped, then creates them again from
+/// their stored definitions: one sort per index instead of millions of random b-tree inserts,
+/// and one full-text rebuild instead of a trigger per row.
+fn without<T>(
+    conn: &mut SqliteConnection,
+    names: &[&str],
+    load: impl FnOnce(&mut SqliteConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    #[derive(QueryableByName)]
+    struct Definition {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sql: String,
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "type")]
+        kind: String,
+    }
+    let mut definitions = Vec::new();
+    for name in names {
+        let found: Vec<Definition> =
+            diesel::sql_query("SELECT sql, type FROM sqlite_master WHERE name = ?")
+                .bind::<diesel::sql_types::Text, _>(*name)
+                .load(conn)?;
+        let definition = found
+            .into_iter()
+            .next()
+            .ok_or_else(|| AppError::internal(format!("schema object {name} is missing")))?;
+        conn.batch_execute(&format!("DROP {} {name};", definition.kind.to_uppercase()))?;
+        definitions.push(definition.sql);
+    }
+    let out = load(conn)?;
+    for sql in definitions {
+        conn.batch_execute(&sql)?;
+    }
+    Ok(out)
 }
 
 /// Holders per badge: `total` shared by weight, no badge above `members`; what a full badge

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod badges;
 mod browser;
+mod demo;
 mod helpers;
 mod import;
 mod members;

@@ -21,8 +21,15 @@ struct PlanLine {
     detail: String,
 }
 
-/// Tables small by design (at most a few thousand badges), where a scan is fine.
-const SMALL_TABLES: &[&str] = &["badges", "__diesel_schema_migrations", "settings"];
+/// Tables small by design, written by admins (SPEC §8: about 1,000 badges; content pages are
+/// fewer), where a scan is fine. Everything that grows with members must use an index.
+const SMALL_TABLES: &[&str] = &[
+    "badges",
+    "pages",
+    "badge_pages",
+    "__diesel_schema_migrations",
+    "settings",
+];
 
 fn is_full_scan(detail: &str) -> bool {
     let Some(rest) = detail.strip_prefix("SCAN ") else {
@@ -61,6 +68,28 @@ fn hot_queries_use_indexes() {
         ids.push(members::create(&mut conn, &actor, &new).expect("member").id);
     }
     assignments::assign(&mut conn, &actor, &badge.id, &ids[..100]).expect("assign");
+    let vip = insignia::pages::create(
+        &mut conn,
+        &actor,
+        &insignia::pages::PageInput {
+            title: "VIP".into(),
+            access: "badges".into(),
+            ..Default::default()
+        }
+        .parse()
+        .expect("valid page"),
+    )
+    .map_err(|e| e.to_string())
+    .expect("page");
+    insignia::pages::set_permissions(
+        &mut conn,
+        &actor,
+        &badge.id,
+        true,
+        std::slice::from_ref(&vip.id),
+    )
+    .map_err(|e| e.to_string())
+    .expect("permissions");
     diesel::sql_query("ANALYZE")
         .execute(&mut conn)
         .expect("analyze");
@@ -112,6 +141,16 @@ fn hot_queries_use_indexes() {
         .expect("link");
     passwords::member_for(c, "not-a-token").expect("link lookup");
     store::list_in_order(c).expect("badges with counts");
+    assignments::badges_of_many(c, &ids[..30]).expect("directory badges");
+    let ada = members::find(c, first).expect("member");
+    insignia::pages::access::decide(c, &vip, Some(&ada)).expect("page access");
+    let outsider = members::find(c, &ids[199]).expect("member");
+    insignia::pages::access::decide(c, &vip, Some(&outsider)).expect("denied");
+    insignia::pages::access::open_restricted_pages(c, first).expect("home pages");
+    insignia::pages::access::explain(c, &vip, &ada).expect("explain");
+    insignia::pages::find_by_slug(c, "vip")
+        .map_err(|e| e.to_string())
+        .expect("page by slug");
     audit::page(c, &audit::Filter::default(), 51).expect("audit");
     audit::page(
         c,
