@@ -2,6 +2,7 @@
 //! Members and assignments are bulk-loaded in batches inside one transaction, so a million
 //! members with five million assignments load in well under a minute.
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
@@ -9,7 +10,6 @@ use diesel::sqlite::SqliteConnection;
 use crate::audit::Actor;
 use crate::auth::{admins, password, sessions::random_token};
 use crate::badges::{BadgeError, BadgeInput, store};
-use crate::db::DbPool;
 use crate::db::schema::members;
 use crate::error::AppError;
 
@@ -233,13 +233,35 @@ impl Rng {
     }
 }
 
-pub fn fill(pool: &DbPool, size: DemoSize) -> Result<String, AppError> {
+/// Fills the database at `path` (migrating it first).
+pub fn fill(path: &str, size: DemoSize) -> Result<String, AppError> {
     let started = std::time::Instant::now();
-    let mut conn = pool.get().map_err(AppError::internal)?;
+    // Migrate through the pool, then load through one connection of our own: with nobody else
+    // connected it can leave WAL for the bulk load, so pages are written once, not to the WAL
+    // and again at the checkpoint. (A rollback journal keeps the load all-or-nothing.)
+    drop(crate::db::open(path)?);
+    let mut conn = SqliteConnection::establish(path).map_err(AppError::internal)?;
+    conn.batch_execute(
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+    )?;
+    // Leaving WAL needs the database to ourselves; while a server is running on it, stay in WAL.
+    let left_wal = conn.batch_execute("PRAGMA journal_mode = DELETE;").is_ok();
+    let report = load(&mut conn, size, started);
+    if left_wal {
+        conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+    }
+    report
+}
+
+fn load(
+    conn: &mut SqliteConnection,
+    size: DemoSize,
+    started: std::time::Instant,
+) -> Result<String, AppError> {
     let mut report = Vec::new();
-    if admins::find_by_email(&mut conn, DEMO_ADMIN)?.is_none() {
+    if admins::find_by_email(conn, DEMO_ADMIN)?.is_none() {
         let password = random_token()[..16].to_string();
-        admins::create(&mut conn, DEMO_ADMIN, &password, false)?
+        admins::create(conn, DEMO_ADMIN, &password, false)?
             .map_err(|e| AppError::internal(format!("{e:?}")))?;
         report.push(format!(
             "Dashboard: /dashboard/login as {DEMO_ADMIN}, password {password}"
@@ -251,11 +273,11 @@ pub fn fill(pool: &DbPool, size: DemoSize) -> Result<String, AppError> {
     }
     // A bulk load wants a large page cache: index inserts in random key order stay in memory.
     conn.batch_execute("PRAGMA cache_size = -1000000; PRAGMA temp_store = MEMORY;")?;
-    let badge_ids = demo_badges(&mut conn)?;
-    let existing: i64 = members::table.count().get_result(&mut conn)?;
-    let new_rows = load_members(&mut conn, size.members, existing as usize)?;
+    let badge_ids = demo_badges(conn)?;
+    let existing: i64 = members::table.count().get_result(conn)?;
+    let new_rows = load_members(conn, size.members, existing as usize)?;
     let members_took = started.elapsed();
-    let assigned = load_assignments(&mut conn, &badge_ids, new_rows, size.assignments)?;
+    let assigned = load_assignments(conn, &badge_ids, new_rows, size.assignments)?;
     report.push(format!(
         "Members loaded in {:.1} s, assignments in {:.1} s.",
         members_took.as_secs_f64(),
@@ -268,7 +290,7 @@ pub fn fill(pool: &DbPool, size: DemoSize) -> Result<String, AppError> {
                     .bind::<diesel::sql_types::BigInt, _>(new_rows.0),
             )
             .select(members::email)
-            .first(&mut conn)?;
+            .first(conn)?;
         report.push(format!(
             "Member sign-in: /login as {email}, password {DEMO_MEMBER_PASSWORD}"
         ));
@@ -339,21 +361,23 @@ fn load_members(
             .first(conn)?)
     };
     let rebuilt_after = ["members_name_key", "members_search_insert"];
+    let slugs = |names: &[&str]| -> Vec<String> {
+        names
+            .iter()
+            .map(|n| crate::slug::slugify(n, "member"))
+            .collect()
+    };
+    let (first_slugs, last_slugs) = (slugs(FIRST_NAMES), slugs(LAST_NAMES));
     crate::db::write(conn, |conn| {
         let first = last_rowid(conn)? + 1;
         without(conn, &rebuilt_after, |conn| {
             let mut rows = Vec::with_capacity(BATCH);
             for i in 0..count {
                 let n = offset + i;
-                let first = FIRST_NAMES[rng.below(FIRST_NAMES.len())];
-                let last = LAST_NAMES[rng.below(LAST_NAMES.len())];
-                let name = format!("{first} {last}");
-                let email = format!(
-                    "{}.{}.{n}@example.com",
-                    crate::slug::slugify(first, "member"),
-                    crate::slug::slugify(last, "member")
-                );
-                let slug = format!("{}-{n}", crate::slug::slugify(&name, "member"));
+                let (f, l) = (rng.below(FIRST_NAMES.len()), rng.below(LAST_NAMES.len()));
+                let name = format!("{} {}", FIRST_NAMES[f], LAST_NAMES[l]);
+                let email = format!("{}.{}.{n}@example.com", first_slugs[f], last_slugs[l]);
+                let slug = format!("{}-{}-{n}", first_slugs[f], last_slugs[l]);
                 let joined = crate::db::format_time(
                     now - time::Duration::minutes(rng.below(525_600) as i64),
                 );
@@ -401,6 +425,12 @@ fn load_assignments(
     }
     let holders_per_badge = spread(badges, total, n);
     let mut rng = Rng(0x00BA_D6E5);
+    // Assignment times fall in the past year; SQLite adds a random offset to this Julian day.
+    let now = time::OffsetDateTime::now_utc();
+    let now_julian = f64::from(now.to_julian_day()) - 0.5
+        + f64::from(now.hour()) / 24.0
+        + f64::from(now.minute()) / 1440.0
+        + f64::from(now.second()) / 86_400.0;
     let mut assigned = 0;
     crate::db::write(conn, |conn| {
         without(
@@ -416,12 +446,14 @@ fn load_assignments(
                     }
                     let start = rng.below(n);
                     assigned += diesel::sql_query(
-                    "INSERT OR IGNORE INTO member_badges (badge_id, member_id, assigned_at, assigned_by) \
-                     SELECT ?, id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', \
-                                            '-' || (abs(random()) % 525600) || ' minutes'), 'system' \
-                     FROM members WHERE rowid BETWEEN ? AND ? AND ((rowid - ?) * ? + ?) % ? < ?",
+                    "INSERT INTO member_badges (badge_id, member_id, assigned_at, assigned_by) \
+                     SELECT ?, id, strftime('%Y-%m-%dT%H:%M:%fZ', ? - (abs(random()) % 525600) / 1440.0), \
+                            'system' \
+                     FROM members WHERE rowid BETWEEN ? AND ? AND ((rowid - ?) * ? + ?) % ? < ? \
+                     ORDER BY id",
                 )
                 .bind::<Text, _>(badge_id)
+                .bind::<diesel::sql_types::Double, _>(now_julian)
                 .bind::<BigInt, _>(first)
                 .bind::<BigInt, _>(last)
                 .bind::<BigInt, _>(first)

@@ -147,12 +147,11 @@ fn run(cli: Cli) -> Result<(), String> {
             members,
             assignments,
         } => {
-            let pool = db::open(&db.database).map_err(|e| format!("{e:?}"))?;
             let size = demo::DemoSize {
                 members,
                 assignments: assignments.unwrap_or(members * 3),
             };
-            let report = demo::fill(&pool, size).map_err(|e| format!("{e:?}"))?;
+            let report = demo::fill(&db.database, size).map_err(|e| format!("{e:?}"))?;
             println!("{report}");
             println!(
                 "Start it with: cargo run --release -- serve --database {}",

@@ -46,18 +46,28 @@ impl Term {
         }
     }
 
-    /// The SQL condition on `m` (members) for this term, with its parameters in order.
-    fn condition(&self) -> (&'static str, Vec<String>) {
+    /// A subquery listing the row numbers (`rid`) of matching members, from the indexes;
+    /// `None` when everyone matches.
+    fn matching_rowids(&self) -> Option<(&'static str, Vec<String>)> {
         match self {
-            Term::All => ("1", vec![]),
-            Term::Prefix { low, high } => (
-                "((m.name_key >= ? AND m.name_key < ?) OR (m.email >= ? AND m.email < ?))",
+            Term::All => None,
+            Term::Prefix { low, high } => Some((
+                "SELECT rowid AS rid FROM members WHERE name_key >= ? AND name_key < ? \
+                 UNION SELECT rowid FROM members WHERE email >= ? AND email < ?",
                 vec![low.clone(), high.clone(), low.clone(), high.clone()],
-            ),
-            Term::Substring(phrase) => (
-                "m.rowid IN (SELECT rowid FROM members_search WHERE members_search MATCH ?)",
+            )),
+            Term::Substring(phrase) => Some((
+                "SELECT rowid AS rid FROM members_search WHERE members_search MATCH ?",
                 vec![phrase.clone()],
-            ),
+            )),
+        }
+    }
+
+    /// The same, as a condition on `m` (members) when another index drives the query.
+    fn condition(&self) -> (String, Vec<String>) {
+        match self.matching_rowids() {
+            None => ("1".to_string(), vec![]),
+            Some((rowids, params)) => (format!("m.rowid IN ({rowids})"), params),
         }
     }
 }
@@ -69,19 +79,32 @@ pub fn members(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Hit>, AppError> {
-    let (condition, params) = Term::parse(q).condition();
-    // A plain rowid bound (not "? IS NULL OR …") so SQLite can seek to the page.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM members m WHERE m.rowid < ? AND {condition} \
-         ORDER BY m.rowid DESC LIMIT ?"
-    );
-    let mut query = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<BigInt, _>(before.unwrap_or(i64::MAX));
+    let (sql, params) = match Term::parse(q).matching_rowids() {
+        // A plain rowid bound (not "? IS NULL OR …") so SQLite can seek to the page.
+        None => (
+            format!(
+                "SELECT {COLUMNS} FROM members m WHERE m.rowid < ? ORDER BY m.rowid DESC LIMIT ?"
+            ),
+            vec![],
+        ),
+        // The matches drive the query (CROSS JOIN keeps that order): a rare term must not
+        // turn into a walk over every member looking for it.
+        Some((rowids, params)) => (
+            format!(
+                "SELECT {COLUMNS} FROM ({rowids}) AS hit CROSS JOIN members m ON m.rowid = hit.rid \
+                 WHERE hit.rid < ? ORDER BY hit.rid DESC LIMIT ?"
+            ),
+            params,
+        ),
+    };
+    let mut query = diesel::sql_query(sql).into_boxed();
     for p in params {
         query = query.bind::<Text, _>(p);
     }
-    Ok(query.bind::<BigInt, _>(limit).load(conn)?)
+    Ok(query
+        .bind::<BigInt, _>(before.unwrap_or(i64::MAX))
+        .bind::<BigInt, _>(limit)
+        .load(conn)?)
 }
 
 /// A holder of a badge, with when they got it.
