@@ -238,50 +238,27 @@ pub fn unassign(
     })
 }
 
-/// Gives one member several badges in one transaction. Returns how many were new to them.
-pub fn give_member(
+/// Gives one member several badges (`give`), or takes them back, in one transaction.
+/// Returns how many actually changed.
+pub fn change_member_badges(
     conn: &mut SqliteConnection,
     actor: &Actor,
     member_id: &str,
     badge_ids: &[String],
+    give: bool,
 ) -> Result<usize, AssignError> {
     crate::db::write(conn, |conn| {
         super::find(conn, member_id).map_err(|_| AssignError::App(AppError::NotFound))?;
-        let mut added = 0;
+        let member = [member_id.to_string()];
+        let mut changed = 0;
         for badge_id in badge_ids {
-            added += assign(
-                conn,
-                actor,
-                badge_id,
-                std::slice::from_ref(&member_id.to_string()),
-            )?
-            .added
-            .len();
+            changed += if give {
+                assign(conn, actor, badge_id, &member)?.added.len()
+            } else {
+                unassign(conn, actor, badge_id, &member)?.len()
+            };
         }
-        Ok(added)
-    })
-}
-
-/// Takes several badges from one member in one transaction. Returns how many they lost.
-pub fn take_from_member(
-    conn: &mut SqliteConnection,
-    actor: &Actor,
-    member_id: &str,
-    badge_ids: &[String],
-) -> Result<usize, AssignError> {
-    crate::db::write(conn, |conn| {
-        super::find(conn, member_id).map_err(|_| AssignError::App(AppError::NotFound))?;
-        let mut removed = 0;
-        for badge_id in badge_ids {
-            removed += unassign(
-                conn,
-                actor,
-                badge_id,
-                std::slice::from_ref(&member_id.to_string()),
-            )?
-            .len();
-        }
-        Ok(removed)
+        Ok(changed)
     })
 }
 

@@ -290,11 +290,9 @@ async fn change_badges(
     }
     let who = actor(&admin);
     let changed = db::run(&state.pool, move |conn| {
-        Ok(if add {
-            assignments::give_member(conn, &who, &id, &badge_ids)?
-        } else {
-            assignments::take_from_member(conn, &who, &id, &badge_ids)?
-        })
+        Ok(assignments::change_member_badges(
+            conn, &who, &id, &badge_ids, add,
+        )?)
     })
     .await?;
     let text = match (add, changed) {
