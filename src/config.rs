@@ -14,6 +14,8 @@ pub struct Settings {
     pub secret_key: Option<String>,
     /// Whether visitors may create member accounts at `/signup`.
     pub signups_open: bool,
+    /// Changes per minute the JSON API accepts from one API key, and from one address.
+    pub api_writes_per_minute: u32,
     /// Worker threads; `None` means one per core.
     pub workers: Option<usize>,
 }
@@ -27,6 +29,7 @@ impl Settings {
             secure_cookies: false,
             secret_key: None,
             signups_open: true,
+            api_writes_per_minute: 600,
             workers: None,
         }
     }

@@ -40,6 +40,9 @@ enum Command {
         /// Whether visitors may sign up as members at /signup.
         #[arg(long, env = "INSIGNIA_SIGNUPS", value_enum, default_value_t = Signups::Open)]
         signups: Signups,
+        /// Changes per minute the JSON API accepts from one API key, and from one address.
+        #[arg(long, env = "INSIGNIA_API_WRITES_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
+        api_writes_per_minute: u32,
     },
     /// Fill a database with a demo site: badges, members and assignments.
     Demo {
@@ -113,6 +116,7 @@ fn run(cli: Cli) -> Result<(), String> {
             elevation_minutes,
             secure_cookies,
             signups,
+            api_writes_per_minute,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -126,6 +130,7 @@ fn run(cli: Cli) -> Result<(), String> {
             settings.elevation_minutes = elevation_minutes;
             settings.secure_cookies = secure_cookies;
             settings.signups_open = signups == Signups::Open;
+            settings.api_writes_per_minute = api_writes_per_minute;
             settings.secret_key = std::env::var("INSIGNIA_SECRET_KEY").ok();
             actix_web::rt::System::new().block_on(async move {
                 let app =

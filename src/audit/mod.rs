@@ -19,6 +19,10 @@ impl Actor {
         Actor(format!("member {email}"))
     }
 
+    pub fn api_key(name: &str) -> Actor {
+        Actor(format!("API key “{name}”"))
+    }
+
     pub fn system() -> Actor {
         Actor("system".to_string())
     }

@@ -1,6 +1,7 @@
 //! Admin accounts, passwords, server-side sessions, elevation and sign-in throttling.
 
 pub mod admins;
+pub mod api_keys;
 pub mod password;
 pub mod sessions;
 pub mod throttle;

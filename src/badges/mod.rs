@@ -3,6 +3,7 @@
 
 pub mod color;
 pub mod icon;
+pub mod query;
 pub mod rules;
 pub mod store;
 

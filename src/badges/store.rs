@@ -106,6 +106,22 @@ pub fn list_in_order(conn: &mut SqliteConnection) -> Result<Vec<Badge>, AppError
         .load(conn)?)
 }
 
+/// One page of badges in display order, and how many there are in all.
+pub fn page_in_order(
+    conn: &mut SqliteConnection,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Badge>, i64), AppError> {
+    let page = badges::table
+        .select(Badge::as_select())
+        .order((badges::position.asc(), badges::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    let total = badges::table.count().get_result(conn)?;
+    Ok((page, total))
+}
+
 pub fn find(conn: &mut SqliteConnection, id: &str) -> Result<Badge, BadgeError> {
     Ok(badges::table
         .find(id)

@@ -138,6 +138,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        hint -> Text,
+        created_at -> Text,
+        created_by -> Text,
+        last_used_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(badge_pages -> badges (badge_id));
 diesel::joinable!(badge_pages -> pages (page_id));
 
@@ -155,4 +168,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_sessions,
     pages,
     badge_pages,
+    api_keys,
 );

@@ -322,6 +322,28 @@ fn names_of(conn: &mut SqliteConnection, ids: &[String]) -> Result<Vec<String>, 
         .load(conn)?)
 }
 
+/// One page of a badge's holders, oldest assignment first, and how many hold it in all
+/// (the stored count, so no scan).
+pub fn holders_oldest_first(
+    conn: &mut SqliteConnection,
+    badge_id: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<String>, i64), AssignError> {
+    let badge = badge(conn, badge_id)?;
+    let ids = member_badges::table
+        .filter(member_badges::badge_id.eq(badge_id))
+        .order((
+            member_badges::assigned_at.asc(),
+            member_badges::member_id.asc(),
+        ))
+        .select(member_badges::member_id)
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok((ids, badge.member_count))
+}
+
 /// A member's badges in display order (one indexed join).
 pub fn badges_of(conn: &mut SqliteConnection, member_id: &str) -> Result<Vec<Badge>, AppError> {
     Ok(member_badges::table

@@ -108,6 +108,6 @@ async fn multipart_field(headers: &header::HeaderMap, body: Bytes, name: &str) -
     None
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -2,6 +2,7 @@
 //! modules and render; no rule lives here.
 
 pub mod accounts;
+pub mod api;
 pub mod csrf;
 pub mod dashboard;
 pub mod extract;
@@ -36,6 +37,8 @@ pub const FORM_LIMIT: usize = 8 * 1024 * 1024;
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Settings,
+    /// Budgets for API changes per key and per address, shared by all workers.
+    pub api_limiter: std::sync::Arc<api::WriteLimiter>,
 }
 
 pub fn server(
@@ -46,7 +49,14 @@ pub fn server(
 ) -> Result<Server, AppError> {
     let secure = settings.secure_cookies;
     let workers = settings.workers;
-    let state = web::Data::new(AppState { pool, settings });
+    let api_limiter = std::sync::Arc::new(api::WriteLimiter::per_minute(
+        settings.api_writes_per_minute,
+    ));
+    let state = web::Data::new(AppState {
+        pool,
+        settings,
+        api_limiter,
+    });
     let mut server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
             .cookie_name("insignia".to_string())
@@ -71,6 +81,7 @@ pub fn server(
             .wrap(sessions)
             .wrap(from_fn(security::headers))
             .wrap(TracingLogger::default())
+            .configure(api::configure)
             .configure(site::configure)
             .configure(accounts::configure)
             .configure(profiles::configure)

@@ -424,3 +424,85 @@ impl TestApp {
         }
     }
 }
+
+// ------------------------------------------------------------------ JSON API
+
+/// What an API call answered.
+#[derive(Debug)]
+pub struct ApiReply {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+}
+
+impl ApiReply {
+    /// The `applicationError.code` of an error reply.
+    pub fn code(&self) -> &str {
+        self.body["details"]["applicationError"]["code"]
+            .as_str()
+            .unwrap_or_default()
+    }
+
+    /// The `field` of each validation violation.
+    pub fn violated_fields(&self) -> Vec<String> {
+        self.body["details"]["validationError"]["fieldViolations"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|v| v["field"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    /// Creates an API key in the dashboard (the client must be an elevated admin) and
+    /// returns the secret shown once.
+    pub async fn create_api_key(&self, name: &str) -> String {
+        let res = self
+            .submit(
+                "/dashboard/api-keys",
+                "/dashboard/api-keys",
+                &[("name", name)],
+            )
+            .await;
+        let page = to_page(res).await;
+        assert_eq!(page.status, StatusCode::OK, "creating API key {name}");
+        page.attr("#secret", "value").expect("secret shown")
+    }
+
+    /// Sends an API call; `key` goes in the Authorization header.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> ApiReply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.header("Authorization", key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let res = request.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{path} answered non-JSON ({status}): {text}"));
+        ApiReply { status, body }
+    }
+}
+
+impl TestApp {
+    /// A visitor's POST of a JSON body, owning its client (for closures that make many).
+    pub async fn api_owned(
+        self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> ApiReply {
+        self.api(method, path, None, Some(body)).await
+    }
+}

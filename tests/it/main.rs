@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod api;
+mod api_keys;
 mod audit;
 mod auth;
 mod badges;
@@ -13,6 +15,7 @@ mod demo;
 mod helpers;
 mod import;
 mod members;
+mod openapi;
 mod pages;
 mod profiles;
 mod query_plans;

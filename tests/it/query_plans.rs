@@ -24,6 +24,7 @@ struct PlanLine {
 /// Tables small by design, written by admins (SPEC §8: about 1,000 badges; content pages are
 /// fewer), where a scan is fine. Everything that grows with members must use an index.
 const SMALL_TABLES: &[&str] = &[
+    "api_keys",
     "badges",
     "pages",
     "badge_pages",
@@ -148,6 +149,13 @@ fn hot_queries_use_indexes() {
         .expect("link");
     passwords::member_for(c, "not-a-token").expect("link lookup");
     store::list_in_order(c).expect("badges with counts");
+    // The JSON API's own reads: badge pages, holders oldest first, key lookup.
+    store::page_in_order(c, 0, 100).expect("badge page");
+    assignments::holders_oldest_first(c, &badge.id, 20, 50)
+        .map_err(|e| e.to_string())
+        .expect("holders oldest first");
+    let (_, secret) = insignia::auth::api_keys::create(c, &actor, "plans").expect("api key");
+    insignia::auth::api_keys::authenticate(c, &secret).expect("key lookup");
     assignments::badges_of_many(c, &ids[..30]).expect("directory badges");
     let ada = members::find(c, first).expect("member");
     insignia::pages::access::decide(c, &vip, Some(&ada)).expect("page access");

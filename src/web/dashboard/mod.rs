@@ -1,5 +1,6 @@
 //! The site owner's dashboard under `/dashboard`.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod badges;
@@ -112,6 +113,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .get(pages::delete_confirm)
                     .post(pages::delete),
             )
+            .service(
+                web::resource("/api-keys")
+                    .get(api_keys::list)
+                    .post(api_keys::create),
+            )
+            .route("/api-keys/{id}/revoke", web::post().to(api_keys::revoke))
             .route("/audit", web::get().to(audit::list)),
     );
 }

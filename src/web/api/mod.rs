@@ -1,0 +1,490 @@
+//! The JSON API under `/members/v3/badges`, wire-compatible with the Wix Members Badges v3
+//! REST API (`API.md`). Handlers read input, check the caller, and call the same domain
+//! functions as the dashboard; every rule lives in the domain modules.
+
+pub mod caller;
+pub mod error;
+pub mod input;
+pub mod openapi;
+pub mod wire;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::sqlite::SqliteConnection;
+
+use self::caller::Caller;
+use self::error::ApiError;
+use self::input::{Json, Paging};
+use self::wire::*;
+use crate::badges::query::{self, QueryError};
+use crate::badges::{BadgeInput, Rule, store};
+use crate::members::assignments;
+use crate::web::AppState;
+
+pub use caller::WriteLimiter;
+pub use openapi::Operation;
+
+/// Where the API lives.
+pub const BASE: &str = "/members/v3";
+
+/// Every operation, in routing order: fixed paths come before `{id}`, so `order`, `query`
+/// and `members` are never taken for badge ids. This one table drives both the router and
+/// the OpenAPI document, so the two cannot drift apart.
+pub fn operations() -> Vec<Operation> {
+    use actix_web::http::Method;
+    vec![
+        Operation::new(
+            Method::GET,
+            "/badges",
+            "listBadges",
+            "List badges in display order",
+            || web::get().to(list_badges),
+        )
+        .paged()
+        .responds::<BadgesPage>(),
+        Operation::new(
+            Method::POST,
+            "/badges",
+            "createBadge",
+            "Create a badge (it goes last in the display order)",
+            || web::post().to(create_badge),
+        )
+        .restricted()
+        .takes::<BadgeRequest>()
+        .responds::<BadgeResponse>(),
+        Operation::new(
+            Method::POST,
+            "/badges/query",
+            "queryBadges",
+            "Filter, sort and page badges",
+            || web::post().to(query_badges),
+        )
+        .takes::<QueryRequest>()
+        .responds::<BadgesPage>(),
+        Operation::new(
+            Method::PATCH,
+            "/badges/order",
+            "updateBadgesDisplayOrder",
+            "Put the listed badges first, in the given order; the rest keep their order after them",
+            || web::patch().to(update_display_order),
+        )
+        .restricted()
+        .takes::<OrderRequest>()
+        .responds::<BadgesResponse>(),
+        Operation::new(
+            Method::POST,
+            "/badges/members",
+            "listBadgesPerMember",
+            "The badges of each given member, in display order",
+            || web::post().to(list_badges_per_member),
+        )
+        .takes::<MemberIdsRequest>()
+        .responds::<MemberBadgeIdsResponse>(),
+        Operation::new(
+            Method::GET,
+            "/badges/members/count",
+            "getMemberCountsPerBadge",
+            "How many members hold each badge (zero counts included), in display order",
+            || web::get().to(member_counts),
+        )
+        .responds::<BadgeMemberCountsResponse>(),
+        Operation::new(Method::GET, "/badges/{id}", "getBadge", "One badge", || {
+            web::get().to(get_badge)
+        })
+        .responds::<BadgeResponse>(),
+        Operation::new(
+            Method::PATCH,
+            "/badges/{id}",
+            "updateBadge",
+            "Change the fields sent; the others keep their values",
+            || web::patch().to(update_badge),
+        )
+        .restricted()
+        .takes::<BadgeRequest>()
+        .responds::<BadgeResponse>(),
+        Operation::new(
+            Method::DELETE,
+            "/badges/{id}",
+            "deleteBadge",
+            "Delete a badge with its assignments and page permissions",
+            || web::delete().to(delete_badge),
+        )
+        .restricted()
+        .responds::<Empty>(),
+        Operation::new(
+            Method::GET,
+            "/badges/{id}/members",
+            "listMembersByBadge",
+            "The badge's holders, oldest assignment first",
+            || web::get().to(list_members_by_badge),
+        )
+        .paged()
+        .responds::<MembersPage>(),
+        Operation::new(
+            Method::POST,
+            "/badges/{id}/members",
+            "assignBadge",
+            "Give the badge to members (all or nothing)",
+            || web::post().to(assign_badge),
+        )
+        .restricted()
+        .takes::<AssignRequest>()
+        .responds::<MemberIdsResponse>(),
+        Operation::new(
+            Method::DELETE,
+            "/badges/{id}/members",
+            "unassignBadge",
+            "Take the badge from members (memberIds in the query string or a JSON body)",
+            || web::delete().to(unassign_badge),
+        )
+        .restricted()
+        .listing_members()
+        .takes::<MemberIdsRequest>()
+        .responds::<Empty>(),
+    ]
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut scope = web::scope(BASE).service(resource("/openapi.json").get(openapi::document));
+    let operations = operations();
+    let mut paths: Vec<&str> = Vec::new();
+    for op in &operations {
+        if !paths.contains(&op.path) {
+            paths.push(op.path);
+        }
+    }
+    for path in paths {
+        let mut routes = resource(path);
+        for op in operations.iter().filter(|op| op.path == path) {
+            routes = routes.route((op.route)());
+        }
+        scope = scope.service(routes);
+    }
+    cfg.service(scope.default_service(web::to(|| async {
+        Err::<HttpResponse, _>(ApiError::route_not_found())
+    })));
+}
+
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| async {
+        Err::<HttpResponse, _>(ApiError::method_not_allowed())
+    }))
+}
+
+/// Runs a blocking domain call on the database pool.
+async fn db<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut SqliteConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get().map_err(ApiError::internal)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+fn ok<T: serde::Serialize>(body: T) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn badges_out(badges: Vec<crate::badges::Badge>) -> Vec<BadgeOut> {
+    badges.into_iter().map(BadgeOut::from).collect()
+}
+
+fn required_badge(request: BadgeRequest) -> Result<BadgeIn, ApiError> {
+    request
+        .badge
+        .ok_or_else(|| ApiError::violation("badge", Rule::Required, "is required"))
+}
+
+/// createBadge (API.md #1)
+async fn create_badge(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<BadgeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.authorize_change(&state.api_limiter)?;
+    let valid = required_badge(body.0)?.into_new().parse()?;
+    let badge = db(&state, move |conn| {
+        Ok(store::create(conn, &actor, &valid, None)?)
+    })
+    .await?;
+    ok(BadgeResponse {
+        badge: badge.into(),
+    })
+}
+
+fn input_of(badge: &crate::badges::Badge) -> BadgeInput {
+    BadgeInput {
+        title: badge.title.clone(),
+        description: badge.description.clone(),
+        background_color: badge.background_color.clone(),
+        text_color: badge.text_color.clone(),
+        icon: badge.icon.clone(),
+        permissions_enabled: badge.permissions_enabled,
+        self_assignable: badge.self_assignable,
+    }
+}
+
+/// updateBadge (API.md #2): only the fields sent change.
+async fn update_badge(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Json<BadgeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.authorize_change(&state.api_limiter)?;
+    let id = path.into_inner();
+    let changes = required_badge(body.0)?;
+    if changes.id.as_deref().is_some_and(|sent| sent != id) {
+        return Err(ApiError::violation(
+            "badge.id",
+            Rule::Other,
+            "must be the id in the path",
+        ));
+    }
+    let badge = db(&state, move |conn| {
+        crate::db::write(conn, |conn| {
+            let current = store::find(conn, &id)?;
+            let valid = changes.over(input_of(&current)).parse()?;
+            Ok(store::update(conn, &actor, &id, &valid, None)?)
+        })
+    })
+    .await?;
+    ok(BadgeResponse {
+        badge: badge.into(),
+    })
+}
+
+/// getBadge (API.md #3)
+async fn get_badge(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let badge = db(&state, move |conn| Ok(store::find(conn, &id)?)).await?;
+    ok(BadgeResponse {
+        badge: badge.into(),
+    })
+}
+
+/// listBadges (API.md #4), in display order.
+async fn list_badges(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let paging = Paging::from_query(&input::query_pairs(&req)?)?;
+    let (badges, total) = db(&state, move |conn| {
+        Ok(store::page_in_order(conn, paging.offset, paging.limit)?)
+    })
+    .await?;
+    ok(BadgesPage {
+        metadata: PagingMetadata {
+            count: badges.len(),
+            offset: paging.offset,
+            total,
+        },
+        badges: badges_out(badges),
+    })
+}
+
+fn query_violation(e: QueryError) -> ApiError {
+    ApiError::violation(&e.field, Rule::Other, e.message)
+}
+
+/// queryBadges (API.md #5): filter, sort, page; display order unless sorted.
+async fn query_badges(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    body: Json<QueryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = match body.0 {
+        QueryRequest {
+            query: Some(inner), ..
+        } => *inner,
+        top_level => top_level,
+    };
+    let filter = match &request.filter {
+        None | Some(serde_json::Value::Null) => None,
+        Some(f) => Some(query::parse_filter(f, "filter").map_err(query_violation)?),
+    };
+    let sorts = match &request.sort {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(s) => query::parse_sort(s, "sort").map_err(query_violation)?,
+    };
+    let paging = request.paging.unwrap_or_default();
+    let paging = Paging::new(paging.limit, paging.offset)?;
+    let all = db(&state, |conn| Ok(store::list_in_order(conn)?)).await?;
+    let found = query::run(all, filter.as_ref(), &sorts);
+    let total = found.len() as i64;
+    let page: Vec<_> = found
+        .into_iter()
+        .skip(usize::try_from(paging.offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(paging.limit).unwrap_or(0))
+        .collect();
+    ok(BadgesPage {
+        metadata: PagingMetadata {
+            count: page.len(),
+            offset: paging.offset,
+            total,
+        },
+        badges: badges_out(page),
+    })
+}
+
+/// deleteBadge (API.md #6): its assignments and page permissions go with it.
+async fn delete_badge(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.authorize_change(&state.api_limiter)?;
+    let id = path.into_inner();
+    db(&state, move |conn| Ok(store::delete(conn, &actor, &id)?)).await?;
+    ok(Empty {})
+}
+
+/// assignBadge (API.md #7): all or nothing; answers with every requested member, now all holders.
+async fn assign_badge(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Json<AssignRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.authorize_change(&state.api_limiter)?;
+    let id = path.into_inner();
+    let ids = input::member_ids(body.0.member_ids)?;
+    let requested = ids.clone();
+    db(&state, move |conn| {
+        Ok(assignments::assign(conn, &actor, &id, &ids)?)
+    })
+    .await?;
+    ok(MemberIdsResponse {
+        member_ids: requested,
+    })
+}
+
+/// unassignBadge (API.md #8): ids in the query string (`memberIds=a&memberIds=b`) or a JSON body.
+async fn unassign_badge(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: Json<MemberIdsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.authorize_change(&state.api_limiter)?;
+    let id = path.into_inner();
+    let mut listed: Vec<String> = input::query_pairs(&req)?
+        .into_iter()
+        .filter(|(k, _)| k == "memberIds" || k == "memberIds[]")
+        .map(|(_, v)| v)
+        .collect();
+    listed.extend(body.0.member_ids.unwrap_or_default());
+    let ids = input::member_ids(Some(listed))?;
+    db(&state, move |conn| {
+        Ok(assignments::unassign(conn, &actor, &id, &ids)?)
+    })
+    .await?;
+    ok(Empty {})
+}
+
+/// listMembersByBadge (API.md #9), oldest assignment first.
+async fn list_members_by_badge(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let paging = Paging::from_query(&input::query_pairs(&req)?)?;
+    let id = path.into_inner();
+    let (member_ids, total) = db(&state, move |conn| {
+        Ok(assignments::holders_oldest_first(
+            conn,
+            &id,
+            paging.offset,
+            paging.limit,
+        )?)
+    })
+    .await?;
+    ok(MembersPage {
+        metadata: PagingMetadata {
+            count: member_ids.len(),
+            offset: paging.offset,
+            total,
+        },
+        member_ids,
+    })
+}
+
+/// listBadgesPerMember (API.md #10): one entry per requested member, badges in display order.
+async fn list_badges_per_member(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    body: Json<MemberIdsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let ids = input::member_ids(body.0.member_ids)?;
+    let lookup = ids.clone();
+    let mut held = db(&state, move |conn| {
+        Ok(assignments::badges_of_many(conn, &lookup)?)
+    })
+    .await?;
+    ok(MemberBadgeIdsResponse {
+        member_badge_ids: ids
+            .into_iter()
+            .map(|member_id| MemberBadgeIds {
+                badge_ids: held
+                    .remove(&member_id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|b| b.id)
+                    .collect(),
+                member_id,
+            })
+            .collect(),
+    })
+}
+
+/// getMemberCountsPerBadge (API.md #11): every badge, zero counts included, display order. The
+/// counts are the stored ones, kept exact by every assignment change.
+async fn member_counts(
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let badges = db(&state, |conn| Ok(store::list_in_order(conn)?)).await?;
+    ok(BadgeMemberCountsResponse {
+        badge_member_counts: badges
+            .into_iter()
+            .map(|b| BadgeMemberCount {
+                badge_id: b.id,
+                member_count: b.member_count,
+            })
+            .collect(),
+    })
+}
+
+/// updateBadgesDisplayOrder (API.md #12): listed badges first, the rest keep their order after them.
+async fn update_display_order(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<OrderRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.authorize_change(&state.api_limiter)?;
+    let ids = body.0.badge_ids.ok_or_else(|| {
+        ApiError::violation(
+            "badgeIds",
+            Rule::Required,
+            "must list the badges to put first",
+        )
+    })?;
+    let badges = db(&state, move |conn| {
+        Ok(store::reorder(conn, &actor, &ids, None)?)
+    })
+    .await?;
+    ok(BadgesResponse {
+        badges: badges_out(badges),
+    })
+}

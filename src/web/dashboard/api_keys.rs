@@ -1,0 +1,146 @@
+//! `/dashboard/api-keys`: create (the secret is shown once), list, revoke.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+
+use crate::audit::Actor;
+use crate::auth::api_keys::{self, ApiKey};
+use crate::db;
+use crate::error::AppError;
+use crate::web::extract::CurrentAdmin;
+use crate::web::forms::{self, Errors};
+use crate::web::layout::Layout;
+use crate::web::session::{self as cookie, FlashKind};
+use crate::web::{AppState, render_with, see_other};
+
+const PAGE: &str = "/dashboard/api-keys";
+
+#[derive(Template)]
+#[template(path = "dashboard/api_keys.html")]
+struct KeysPage {
+    layout: Layout,
+    keys: Vec<ApiKey>,
+    name: String,
+    errors: Errors,
+    /// The key just created, with its secret: shown this once.
+    created: Option<(ApiKey, String)>,
+}
+
+impl KeysPage {
+    fn when(&self, stored: &str) -> String {
+        crate::web::views::short_time(stored)
+    }
+}
+
+async fn page(
+    state: &AppState,
+    session: &Session,
+    admin: &CurrentAdmin,
+    status: StatusCode,
+    name: String,
+    errors: Errors,
+    created: Option<(ApiKey, String)>,
+) -> Result<HttpResponse, AppError> {
+    let keys = db::run(&state.pool, api_keys::list).await?;
+    render_with(
+        status,
+        &KeysPage {
+            layout: Layout::new(session, Some(&admin.0), "API keys", PAGE),
+            keys,
+            name,
+            errors,
+            created,
+        },
+    )
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let name = kept.map(|f| forms::value(&f, "name")).unwrap_or_default();
+    page(
+        &state,
+        &session,
+        &admin,
+        StatusCode::OK,
+        name,
+        Errors::default(),
+        None,
+    )
+    .await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    admin
+        .require_elevation_keeping(&state.pool, PAGE, form.0.clone())
+        .await?;
+    let typed = forms::value(&form, "name");
+    let name = match api_keys::parse_name(&typed) {
+        Ok(name) => name,
+        Err(message) => {
+            let mut errors = Errors::default();
+            errors.add("name", message);
+            return page(
+                &state,
+                &session,
+                &admin,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                typed,
+                errors,
+                None,
+            )
+            .await;
+        }
+    };
+    let actor = Actor::admin(&admin.0.email);
+    let created = db::run(&state.pool, move |conn| {
+        api_keys::create(conn, &actor, &name)
+    })
+    .await?;
+    // Answered directly (not redirected), so the secret never travels in a cookie or URL.
+    let mut response = page(
+        &state,
+        &session,
+        &admin,
+        StatusCode::OK,
+        String::new(),
+        Errors::default(),
+        Some(created),
+    )
+    .await?;
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+pub async fn revoke(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    admin.require_elevation(PAGE)?;
+    let (id, actor) = (path.into_inner(), Actor::admin(&admin.0.email));
+    let key = db::run(&state.pool, move |conn| api_keys::revoke(conn, &actor, &id)).await?;
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        format!(
+            "API key “{}” revoked. Programs using it are refused from now on.",
+            key.name
+        ),
+    );
+    Ok(see_other(PAGE))
+}
