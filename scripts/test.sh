@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that checks Insignia: installs what the tests need when it is missing
-# (Chromium and its WebDriver for the browser tests), then format, lints and every test.
+# (Chromium and its WebDriver for the browser tests, the npm packages of the Wix client test),
+# then format, lints and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,15 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
+
+# The published Wix client (compat/), for the API compatibility test: Node.js 20+ and the
+# packages pinned in compat/package-lock.json.
+node_major="$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)"
+if [ -z "$node_major" ] || [ "$node_major" -lt 20 ]; then
+  echo "test.sh: Node.js 20 or newer is needed for the Wix client test (found: ${node_major:-none})" >&2
+  exit 1
+fi
+(cd compat && npm ci --no-audit --no-fund --loglevel=error)
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -78,7 +78,8 @@ fn return_path(req: &HttpRequest) -> String {
     }
 }
 
-async fn lookup(req: &HttpRequest) -> Result<Option<AdminSession>, AppError> {
+/// The live admin session this request's cookie names, if any.
+pub async fn admin_session(req: &HttpRequest) -> Result<Option<AdminSession>, AppError> {
     let Some(token) = super::session::admin_token(&req.get_session()) else {
         return Ok(None);
     };
@@ -95,7 +96,7 @@ impl FromRequest for CurrentAdmin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            match lookup(&req).await? {
+            match admin_session(&req).await? {
                 Some(session) => Ok(CurrentAdmin(session)),
                 None => Err(AppError::NeedsSignIn {
                     next: return_path(&req),
@@ -115,7 +116,7 @@ impl FromRequest for MaybeAdmin {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Ok(MaybeAdmin(lookup(&req).await?)) })
+        Box::pin(async move { Ok(MaybeAdmin(admin_session(&req).await?)) })
     }
 }
 

@@ -843,6 +843,20 @@ async fn visitors_and_bad_keys_change_nothing() {
         )
         .await;
     assert_eq!(bearer.status, StatusCode::OK, "Bearer form accepted");
+    // An empty header (the Wix client's "no credentials") is a visitor, not a bad key.
+    let empty = visitor
+        .api(Method::GET, "/members/v3/badges", Some(""), None)
+        .await;
+    assert_eq!(empty.status, StatusCode::OK);
+    let empty_write = visitor
+        .api(
+            Method::DELETE,
+            &format!("/members/v3/badges/{badge}"),
+            Some(""),
+            None,
+        )
+        .await;
+    assert_eq!(empty_write.status, StatusCode::FORBIDDEN);
     assert_eq!((app.badges(), app.assignments()), before);
 }
 

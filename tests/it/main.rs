@@ -20,3 +20,4 @@ mod pages;
 mod profiles;
 mod query_plans;
 mod security;
+mod wix_client;

@@ -19,7 +19,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use super::error::ApiError;
 use crate::audit::Actor;
 use crate::auth::api_keys::{self, ApiKey};
-use crate::auth::sessions::{self, AdminSession};
+use crate::auth::sessions::AdminSession;
 use crate::web::{AppState, csrf, session};
 
 pub enum Identity {
@@ -109,6 +109,10 @@ impl Caller {
 fn presented_key(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?;
     let value = value.to_str().unwrap_or("\u{0}").trim();
+    // The Wix client sends `Authorization: ""` when it has no credentials: a visitor.
+    if value.is_empty() {
+        return None;
+    }
     let key = match value.split_once(' ') {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
         _ => value,
@@ -125,14 +129,10 @@ async fn identify(req: HttpRequest) -> Result<Identity, ApiError> {
         let key = crate::db::run(&pool, move |conn| api_keys::authenticate(conn, &secret)).await?;
         return key.map(Identity::Key).ok_or_else(ApiError::unauthenticated);
     }
+    let Some(admin) = crate::web::extract::admin_session(&req).await? else {
+        return Ok(Identity::Visitor);
+    };
     let cookie = req.get_session();
-    let Some(token) = session::admin_token(&cookie) else {
-        return Ok(Identity::Visitor);
-    };
-    let found = crate::db::run(&pool, move |conn| sessions::lookup(conn, &token)).await?;
-    let Some(admin) = found else {
-        return Ok(Identity::Visitor);
-    };
     let sent = req
         .headers()
         .get(csrf::HEADER)

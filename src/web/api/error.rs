@@ -246,3 +246,41 @@ impl From<AssignError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(error: ApiError) -> serde_json::Value {
+        serde_json::to_value(error.body()).unwrap_or_default()
+    }
+
+    #[test]
+    fn server_errors_never_carry_internals() {
+        let error = ApiError::internal("disk I/O error at /var/lib/insignia.db");
+        assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = body_of(error).to_string();
+        assert!(body.contains("INTERNAL"));
+        assert!(!body.contains("disk") && !body.contains("/var/lib"));
+    }
+
+    #[test]
+    fn validation_errors_name_field_and_rule() {
+        let error = ApiError::from(vec![FieldError::new(
+            crate::badges::Field::Title,
+            Rule::Required,
+            "must not be empty",
+        )]);
+        assert_eq!(
+            body_of(error),
+            serde_json::json!({
+                "message": "badge.title must not be empty",
+                "details": {"validationError": {"fieldViolations": [{
+                    "field": "badge.title",
+                    "description": "must not be empty",
+                    "violatedRule": "REQUIRED_FIELD"
+                }]}}
+            })
+        );
+    }
+}
