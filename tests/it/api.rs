@@ -904,16 +904,34 @@ async fn dashboard_sessions_change_only_elevated_and_with_the_csrf_header() {
 }
 
 #[tokio::test]
-async fn writes_are_rate_limited_per_key() {
+async fn writes_are_rate_limited_per_key_and_address() {
     let app = spawn_app_with(|s| s.api_writes_per_minute = 3).await;
     app.setup_admin().await;
     let key = app.create_api_key("burst").await;
+    let other = app.create_api_key("same machine").await;
     for i in 0..3 {
         create_ok(&app, &key, &format!("Badge {i}")).await;
     }
     let reply = create(&app, &key, json!({"title": "One too many"})).await;
     assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(reply.code(), "RATE_LIMITED");
+    // A second key from the same address shares the address's budget.
+    let reply = create(&app, &other, json!({"title": "Another key"})).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = app
+        .client
+        .post(app.url("/members/v3/badges"))
+        .header("Authorization", &key)
+        .json(&json!({"badge": {"title": "Later"}}))
+        .send()
+        .await
+        .expect("request")
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After header");
+    assert!((1..=60).contains(&retry), "retry after {retry} s");
     assert_eq!(app.badges().len(), 3);
     // Reads are not limited.
     let read = app
