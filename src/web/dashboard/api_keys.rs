@@ -25,6 +25,8 @@ struct KeysPage {
     errors: Errors,
     /// The key just created, with its secret: shown this once.
     created: Option<(ApiKey, String)>,
+    /// This site's address as the browser reached it, for the example command.
+    origin: String,
 }
 
 impl KeysPage {
@@ -33,24 +35,33 @@ impl KeysPage {
     }
 }
 
+/// What the page shows beyond the list: the form as typed, its errors, a key just created.
+#[derive(Default)]
+struct Shown {
+    name: String,
+    errors: Errors,
+    created: Option<(ApiKey, String)>,
+}
+
 async fn page(
     state: &AppState,
     session: &Session,
     admin: &CurrentAdmin,
+    req: &HttpRequest,
     status: StatusCode,
-    name: String,
-    errors: Errors,
-    created: Option<(ApiKey, String)>,
+    shown: Shown,
 ) -> Result<HttpResponse, AppError> {
     let keys = db::run(&state.pool, api_keys::list).await?;
+    let info = req.connection_info();
     render_with(
         status,
         &KeysPage {
             layout: Layout::new(session, Some(&admin.0), "API keys", PAGE),
             keys,
-            name,
-            errors,
-            created,
+            name: shown.name,
+            errors: shown.errors,
+            created: shown.created,
+            origin: format!("{}://{}", info.scheme(), info.host()),
         },
     )
 }
@@ -62,17 +73,11 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let kept = admin.take_draft(&state.pool, req.path()).await?;
-    let name = kept.map(|f| forms::value(&f, "name")).unwrap_or_default();
-    page(
-        &state,
-        &session,
-        &admin,
-        StatusCode::OK,
-        name,
-        Errors::default(),
-        None,
-    )
-    .await
+    let shown = Shown {
+        name: kept.map(|f| forms::value(&f, "name")).unwrap_or_default(),
+        ..Shown::default()
+    };
+    page(&state, &session, &admin, &req, StatusCode::OK, shown).await
 }
 
 pub async fn create(
@@ -80,6 +85,7 @@ pub async fn create(
     session: Session,
     admin: CurrentAdmin,
     form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin
         .require_elevation_keeping(&state.pool, PAGE, form.0.clone())
@@ -90,16 +96,13 @@ pub async fn create(
         Err(message) => {
             let mut errors = Errors::default();
             errors.add("name", message);
-            return page(
-                &state,
-                &session,
-                &admin,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                typed,
+            let shown = Shown {
+                name: typed,
                 errors,
-                None,
-            )
-            .await;
+                created: None,
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return page(&state, &session, &admin, &req, status, shown).await;
         }
     };
     let actor = Actor::admin(&admin.0.email);
@@ -108,16 +111,11 @@ pub async fn create(
     })
     .await?;
     // Answered directly (not redirected), so the secret never travels in a cookie or URL.
-    let mut response = page(
-        &state,
-        &session,
-        &admin,
-        StatusCode::OK,
-        String::new(),
-        Errors::default(),
-        Some(created),
-    )
-    .await?;
+    let shown = Shown {
+        created: Some(created),
+        ..Shown::default()
+    };
+    let mut response = page(&state, &session, &admin, &req, StatusCode::OK, shown).await?;
     response.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
         actix_web::http::header::HeaderValue::from_static("no-store"),
