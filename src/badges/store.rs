@@ -30,6 +30,19 @@ pub struct Badge {
 }
 
 impl Badge {
+    /// The badge's current values as input, for an update that changes only some of them.
+    pub fn as_input(&self) -> super::BadgeInput {
+        super::BadgeInput {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            background_color: self.background_color.clone(),
+            text_color: self.text_color.clone(),
+            icon: self.icon.clone(),
+            permissions_enabled: self.permissions_enabled,
+            self_assignable: self.self_assignable,
+        }
+    }
+
     pub fn icon(&self) -> Icon {
         Icon::from_stored(&self.icon)
     }

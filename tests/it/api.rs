@@ -796,15 +796,7 @@ async fn visitors_and_bad_keys_change_nothing() {
     .await;
     // A revoked key: revoke a second one in the dashboard.
     let revoked = app.create_api_key("old").await;
-    let keys = insignia::auth::api_keys::list(&mut app.db()).expect("keys");
-    let old = keys.iter().find(|k| k.name == "old").expect("old key");
-    let res = app
-        .submit(
-            "/dashboard/api-keys",
-            &format!("/dashboard/api-keys/{}/revoke", old.id),
-            &[],
-        )
-        .await;
+    let res = app.revoke_api_key("old").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     let before = (app.badges(), app.assignments());

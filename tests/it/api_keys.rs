@@ -36,16 +36,7 @@ async fn a_revoked_key_stops_working_and_stays_listed() {
     let app = spawn_app().await;
     app.setup_admin().await;
     let secret = app.create_api_key("Old script").await;
-    let id = insignia::auth::api_keys::list(&mut app.db()).expect("keys")[0]
-        .id
-        .clone();
-    let res = app
-        .submit(
-            "/dashboard/api-keys",
-            &format!("/dashboard/api-keys/{id}/revoke"),
-            &[],
-        )
-        .await;
+    let res = app.revoke_api_key("Old script").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let reply = app
         .api(
@@ -96,9 +87,6 @@ async fn keys_are_managed_only_by_elevated_admins() {
     let app = spawn_app().await;
     app.setup_admin().await;
     let secret = app.create_api_key("Keep").await;
-    let id = insignia::auth::api_keys::list(&mut app.db()).expect("keys")[0]
-        .id
-        .clone();
     // A visitor is sent to sign in, and cannot post (no CSRF token of theirs works either).
     let visitor = app.new_visitor();
     assert_eq!(
@@ -117,13 +105,7 @@ async fn keys_are_managed_only_by_elevated_admins() {
     // A signed-in admin who is not elevated is asked to confirm the password (the create
     // last, so the form it keeps is still there after the password prompt).
     app.end_elevation().await;
-    let res = app
-        .submit(
-            "/dashboard/api-keys",
-            &format!("/dashboard/api-keys/{id}/revoke"),
-            &[],
-        )
-        .await;
+    let res = app.revoke_api_key("Keep").await;
     assert!(location(&res).starts_with("/dashboard/elevate"));
     let res = app
         .submit(

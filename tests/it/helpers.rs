@@ -471,6 +471,18 @@ impl TestApp {
         page.attr("#secret", "value").expect("secret shown")
     }
 
+    /// Revokes the API key with this name in the dashboard, as the Revoke button does.
+    pub async fn revoke_api_key(&self, name: &str) -> reqwest::Response {
+        let keys = insignia::auth::api_keys::list(&mut self.db()).expect("keys");
+        let key = keys.iter().find(|k| k.name == name).expect("key exists");
+        self.submit(
+            "/dashboard/api-keys",
+            &format!("/dashboard/api-keys/{}/revoke", key.id),
+            &[],
+        )
+        .await
+    }
+
     /// Sends an API call; `key` goes in the Authorization header.
     pub async fn api(
         &self,

@@ -16,7 +16,7 @@ use self::error::ApiError;
 use self::input::{Json, Paging};
 use self::wire::*;
 use crate::badges::query::{self, QueryError};
-use crate::badges::{BadgeInput, Rule, store};
+use crate::badges::{Rule, store};
 use crate::members::assignments;
 use crate::web::AppState;
 
@@ -216,18 +216,6 @@ async fn create_badge(
     })
 }
 
-fn input_of(badge: &crate::badges::Badge) -> BadgeInput {
-    BadgeInput {
-        title: badge.title.clone(),
-        description: badge.description.clone(),
-        background_color: badge.background_color.clone(),
-        text_color: badge.text_color.clone(),
-        icon: badge.icon.clone(),
-        permissions_enabled: badge.permissions_enabled,
-        self_assignable: badge.self_assignable,
-    }
-}
-
 /// updateBadge (API.md #2): only the fields sent change.
 async fn update_badge(
     state: web::Data<AppState>,
@@ -248,7 +236,7 @@ async fn update_badge(
     let badge = db(&state, move |conn| {
         crate::db::write(conn, |conn| {
             let current = store::find(conn, &id)?;
-            let valid = changes.over(input_of(&current)).parse()?;
+            let valid = changes.over(current.as_input()).parse()?;
             Ok(store::update(conn, &actor, &id, &valid, None)?)
         })
     })
