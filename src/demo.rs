@@ -271,8 +271,11 @@ fn load(
             "Dashboard: /dashboard/login as {DEMO_ADMIN} (password printed when it was created)"
         ));
     }
-    // A bulk load wants a large page cache: index inserts in random key order stay in memory.
-    conn.batch_execute("PRAGMA cache_size = -1000000; PRAGMA temp_store = MEMORY;")?;
+    // A bulk load wants a large page cache (index inserts in random key order stay in memory)
+    // and a second thread for the sorts that rebuild indexes.
+    conn.batch_execute(
+        "PRAGMA cache_size = -1000000; PRAGMA temp_store = MEMORY; PRAGMA threads = 2;",
+    )?;
     let badge_ids = demo_badges(conn)?;
     let existing: i64 = members::table.count().get_result(conn)?;
     let new_rows = load_members(conn, size.members, existing as usize)?;
@@ -382,7 +385,7 @@ fn load_members(
                     now - time::Duration::minutes(rng.below(525_600) as i64),
                 );
                 rows.push((
-                    members::id.eq(uuid::Uuid::new_v4().to_string()),
+                    members::id.eq(ordered_id(n, &mut rng)),
                     members::name_key.eq(name.to_lowercase()),
                     members::name.eq(name),
                     members::email.eq(email),
@@ -425,7 +428,7 @@ fn load_assignments(
     }
     let holders_per_badge = spread(badges, total, n);
     let mut rng = Rng(0x00BA_D6E5);
-    // Assignment times fall in the past year; SQLite adds a random offset to this Julian day.
+    // Assignment times fall in the past year, counted in Julian days from now.
     let now = time::OffsetDateTime::now_utc();
     let now_julian = f64::from(now.to_julian_day()) - 0.5
         + f64::from(now.hour()) / 24.0
@@ -435,33 +438,38 @@ fn load_assignments(
     crate::db::write(conn, |conn| {
         without(
             conn,
-            &["member_badges_member", "member_badges_badge_time"],
+            // The time index stays: rows arrive in its order (see below), so keeping it up
+            // costs appends, where building it afterwards would sort five million rows.
+            &["member_badges_member"],
             |conn| {
                 for ((badge_id, _), holders) in badges.iter().zip(holders_per_badge) {
                     // Distinct members: x -> (x * stride + start) mod n is a bijection when the
                     // stride shares no factor with n, so exactly `holders` rows pass the filter.
+                    // Rows come in rowid order, which for demo members is id order (see
+                    // `ordered_id`), and their times step through the past year in that order:
+                    // the table and its time index both grow by appends.
                     let mut stride = 1 + rng.below(n);
                     while gcd(stride, n) != 1 {
                         stride += 1;
                     }
                     let start = rng.below(n);
                     assigned += diesel::sql_query(
-                    "INSERT INTO member_badges (badge_id, member_id, assigned_at, assigned_by) \
-                     SELECT ?, id, strftime('%Y-%m-%dT%H:%M:%fZ', ? - (abs(random()) % 525600) / 1440.0), \
-                            'system' \
-                     FROM members WHERE rowid BETWEEN ? AND ? AND ((rowid - ?) * ? + ?) % ? < ? \
-                     ORDER BY id",
-                )
-                .bind::<Text, _>(badge_id)
-                .bind::<diesel::sql_types::Double, _>(now_julian)
-                .bind::<BigInt, _>(first)
-                .bind::<BigInt, _>(last)
-                .bind::<BigInt, _>(first)
-                .bind::<BigInt, _>(stride as i64)
-                .bind::<BigInt, _>(start as i64)
-                .bind::<BigInt, _>(n as i64)
-                .bind::<BigInt, _>(holders as i64)
-                .execute(conn)?;
+                        "INSERT INTO member_badges (badge_id, member_id, assigned_at, assigned_by) \
+                     SELECT ?, id, strftime('%Y-%m-%dT%H:%M:%fZ', ? + (rowid - ?) * ?), 'system' \
+                     FROM members WHERE rowid BETWEEN ? AND ? AND ((rowid - ?) * ? + ?) % ? < ?",
+                    )
+                    .bind::<Text, _>(badge_id)
+                    .bind::<diesel::sql_types::Double, _>(now_julian - 365.0)
+                    .bind::<BigInt, _>(first)
+                    .bind::<diesel::sql_types::Double, _>(365.0 / n as f64)
+                    .bind::<BigInt, _>(first)
+                    .bind::<BigInt, _>(last)
+                    .bind::<BigInt, _>(first)
+                    .bind::<BigInt, _>(stride as i64)
+                    .bind::<BigInt, _>(start as i64)
+                    .bind::<BigInt, _>(n as i64)
+                    .bind::<BigInt, _>(holders as i64)
+                    .execute(conn)?;
                 }
                 Ok(())
             },
@@ -469,11 +477,29 @@ fn load_assignments(
         // A bulk load sets the stored counts once, from the rows themselves.
         conn.batch_execute(
             "UPDATE badges SET member_count = (SELECT count(*) FROM member_badges WHERE badge_id = badges.id);
-             UPDATE members SET badge_count = (SELECT count(*) FROM member_badges WHERE member_id = members.id);",
+             UPDATE members SET badge_count = held.n \
+               FROM (SELECT member_id, count(*) AS n FROM member_badges GROUP BY member_id) AS held \
+              WHERE members.id = held.member_id;",
         )?;
         Ok::<_, AppError>(())
     })?;
     Ok(assigned)
+}
+
+/// A UUID in version-4 format whose leading digits count up with `n`, so demo members'
+/// ids sort in the order they are inserted and every id-keyed b-tree grows by appends.
+fn ordered_id(n: usize, rng: &mut Rng) -> String {
+    let prefix = (n as u64).wrapping_mul(4_294_967) & 0xFFFF_FFFF_FFFF;
+    let random = |rng: &mut Rng, digits: usize| rng.below(16usize.pow(digits as u32)) as u64;
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
+        prefix >> 16,
+        prefix & 0xFFFF,
+        random(rng, 3),
+        8 + random(rng, 1) % 4,
+        random(rng, 3),
+        random(rng, 6) << 24 | random(rng, 6),
+    )
 }
 
 /// Runs a bulk insert with some indexes or triggers dropped, then creates them again from
