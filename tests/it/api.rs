@@ -943,3 +943,61 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape() {
     let reply = app.api(Method::PUT, "/members/v3/badges", None, None).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn other_origins_may_call_the_api_but_not_with_the_dashboard_session() {
+    let app = spawn_app().await;
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, app.url("/members/v3/badges"))
+        .header("Origin", "https://shop.example")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(preflight.status(), StatusCode::OK);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    assert!(
+        !preflight
+            .headers()
+            .contains_key("access-control-allow-credentials")
+    );
+    let csrf = app
+        .client
+        .request(Method::OPTIONS, app.url("/members/v3/badges"))
+        .header("Origin", "https://shop.example")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "x-csrf-token")
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        !csrf.status().is_success(),
+        "X-CSRF-Token is not allowed from other origins"
+    );
+    let read = app
+        .client
+        .get(app.url("/members/v3/badges"))
+        .header("Origin", "https://shop.example")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(read.status(), StatusCode::OK);
+    assert!(read.headers().contains_key("access-control-allow-origin"));
+    // The dashboard is not opened to other origins.
+    let page = app
+        .client
+        .get(app.url("/dashboard/login"))
+        .header("Origin", "https://shop.example")
+        .send()
+        .await
+        .expect("request");
+    assert!(!page.headers().contains_key("access-control-allow-origin"));
+}

@@ -144,7 +144,9 @@ pub fn operations() -> Vec<Operation> {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let mut scope = web::scope(BASE).service(resource("/openapi.json").get(openapi::document));
+    let mut scope = web::scope(BASE)
+        .wrap(cross_origin())
+        .service(resource("/openapi.json").get(openapi::document));
     let operations = operations();
     let mut paths: Vec<&str> = Vec::new();
     for op in &operations {
@@ -162,6 +164,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(scope.default_service(web::to(|| async {
         Err::<HttpResponse, _>(ApiError::route_not_found())
     })));
+}
+
+/// Other origins (a site's own front end on its own domain) may call the API from a browser
+/// with an API key or none. Cookies are never honoured across origins (no
+/// `Allow-Credentials`), and `X-CSRF-Token` is not an allowed header, so a dashboard session
+/// cannot be used from another site.
+fn cross_origin() -> actix_cors::Cors {
+    use actix_web::http::{Method, header};
+    actix_cors::Cors::default()
+        .allow_any_origin()
+        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(3600)
 }
 
 fn resource(path: &str) -> actix_web::Resource {
