@@ -1153,3 +1153,42 @@ async fn profile_shows_badges_and_me_toggles_a_self_assignable_badge() {
     app.assert_counts_exact();
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_key_made_in_the_dashboard_lets_a_program_add_a_badge_that_the_list_shows() {
+    let app = spawn_app().await;
+    let browser = Browser::open(&app).await;
+    browser.set_up_admin().await;
+    browser.goto("/dashboard/api-keys").await;
+    browser.type_into("#name", "Shop sync").await;
+    browser
+        .click("form[action='/dashboard/api-keys'] button[type=submit]")
+        .await;
+    let secret = browser
+        .find("#secret")
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .expect("the key is shown");
+    assert!(secret.starts_with("insignia_"), "{secret}");
+    browser.screenshot("api-keys.png").await;
+
+    let reply = app
+        .api(
+            reqwest::Method::POST,
+            "/members/v3/badges",
+            Some(&secret),
+            Some(json!({"badge": {"title": "Made by a program", "icon": "rocket"}})),
+        )
+        .await;
+    assert_eq!(reply.status, reqwest::StatusCode::OK, "{}", reply.body);
+    browser.goto("/dashboard/badges").await;
+    browser.until_at("/dashboard/badges").await;
+    browser.until_list(&["Made by a program"]).await;
+    // Shown once: the list no longer holds the secret.
+    browser.goto("/dashboard/api-keys").await;
+    browser.until_at("/dashboard/api-keys").await;
+    browser.until_present("#secret", false).await;
+    browser.close().await;
+}
