@@ -387,10 +387,11 @@ fn load_members(
             conn,
             &["members_name_key", "members_search_insert"],
             |conn| {
-                // Row n picks its names by the high bits of two multiplicative hashes of n (every
-                // pair of names occurs; the same site for the same size) and joins the year before now at a hashed minute. Its id is a UUID in
-                // version-4 format whose leading digits count up with n, so ids sort in insertion
-                // order and every id-keyed b-tree grows by appends. The first member can sign in.
+                // Row n picks its names by the high bits of two multiplicative hashes of n
+                // (every pair of names occurs; the same site for the same size) and joined at a
+                // hashed minute of the past year. Its id is a UUID in version-4 format whose
+                // leading digits count up with n, so ids sort in insertion order and every
+                // id-keyed b-tree grows by appends. The first member can sign in.
                 diesel::sql_query(
                 "WITH RECURSIVE seq(n) AS (SELECT ?1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?2), \
                  picked AS (SELECT n, ((n * 2654435761) % 4294967296 >> 16) % ?3 AS f, \

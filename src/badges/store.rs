@@ -111,11 +111,19 @@ impl From<BadgeError> for AppError {
     }
 }
 
+/// The display order: by position, ties (never expected) by id so it is total.
+pub fn display_order() -> (
+    diesel::helper_types::Asc<badges::position>,
+    diesel::helper_types::Asc<badges::id>,
+) {
+    (badges::position.asc(), badges::id.asc())
+}
+
 /// All badges in display order. There are at most a few thousand; the position index serves it.
 pub fn list_in_order(conn: &mut SqliteConnection) -> Result<Vec<Badge>, AppError> {
     Ok(badges::table
         .select(Badge::as_select())
-        .order((badges::position.asc(), badges::id.asc()))
+        .order(display_order())
         .load(conn)?)
 }
 
@@ -127,7 +135,7 @@ pub fn page_in_order(
 ) -> Result<(Vec<Badge>, i64), AppError> {
     let page = badges::table
         .select(Badge::as_select())
-        .order((badges::position.asc(), badges::id.asc()))
+        .order(display_order())
         .offset(offset)
         .limit(limit)
         .load(conn)?;
@@ -162,7 +170,7 @@ pub fn order_version<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
 fn current_order(conn: &mut SqliteConnection) -> Result<Vec<String>, AppError> {
     Ok(badges::table
         .select(badges::id)
-        .order((badges::position.asc(), badges::id.asc()))
+        .order(display_order())
         .load(conn)?)
 }
 

@@ -296,7 +296,7 @@ pub fn badges_of_many(
     let rows: Vec<(String, Badge)> = member_badges::table
         .inner_join(badges::table)
         .filter(member_badges::member_id.eq_any(member_ids))
-        .order((badges::position.asc(), badges::id.asc()))
+        .order(badge_store::display_order())
         .select((member_badges::member_id, Badge::as_select()))
         .load(conn)?;
     let mut by_member: std::collections::HashMap<String, Vec<Badge>> =
@@ -349,7 +349,7 @@ pub fn badges_of(conn: &mut SqliteConnection, member_id: &str) -> Result<Vec<Bad
     Ok(member_badges::table
         .inner_join(badges::table)
         .filter(member_badges::member_id.eq(member_id))
-        .order((badges::position.asc(), badges::id.asc()))
+        .order(badge_store::display_order())
         .select(Badge::as_select())
         .load(conn)?)
 }

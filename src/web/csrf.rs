@@ -30,13 +30,12 @@ pub async fn guard(
     if exempt(&req) {
         return Ok(next.call(req).await?.map_into_left_body());
     }
-    let expected = super::session::existing_csrf_token(&req.get_session());
-    let sent = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
+    let sent = match header_token(req.request()) {
         Some(token) => Some(token.to_string()),
         None => token_from_body(&mut req).await,
     };
-    match (expected, sent) {
-        (Some(expected), Some(sent)) if constant_time_eq(expected.as_bytes(), sent.as_bytes()) => {
+    match sent {
+        Some(sent) if matches_session(&req.get_session(), &sent) => {
             Ok(next.call(req).await?.map_into_left_body())
         }
         _ => {
@@ -108,6 +107,17 @@ async fn multipart_field(headers: &header::HeaderMap, body: Bytes, name: &str) -
     None
 }
 
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// The token an htmx or API request carries in `X-CSRF-Token`.
+pub fn header_token(req: &actix_web::HttpRequest) -> Option<&str> {
+    req.headers().get(HEADER).and_then(|v| v.to_str().ok())
+}
+
+/// Whether `sent` is this session's CSRF token (compared in constant time).
+pub fn matches_session(session: &actix_session::Session, sent: &str) -> bool {
+    super::session::existing_csrf_token(session)
+        .is_some_and(|expected| constant_time_eq(expected.as_bytes(), sent.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

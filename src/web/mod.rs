@@ -33,12 +33,11 @@ use crate::error::AppError;
 pub const FORM_LIMIT: usize = 8 * 1024 * 1024;
 
 /// What every handler can reach.
-#[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Settings,
     /// Budgets for API changes per key and per address, shared by all workers.
-    pub api_limiter: std::sync::Arc<api::WriteLimiter>,
+    pub api_limiter: api::WriteLimiter,
 }
 
 pub fn server(
@@ -49,9 +48,7 @@ pub fn server(
 ) -> Result<Server, AppError> {
     let secure = settings.secure_cookies;
     let workers = settings.workers;
-    let api_limiter = std::sync::Arc::new(api::WriteLimiter::per_minute(
-        settings.api_writes_per_minute,
-    ));
+    let api_limiter = api::WriteLimiter::per_minute(settings.api_writes_per_minute);
     let state = web::Data::new(AppState {
         pool,
         settings,

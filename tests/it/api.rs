@@ -895,36 +895,60 @@ async fn dashboard_sessions_change_only_elevated_and_with_the_csrf_header() {
     assert_eq!(app.badges().len(), 2);
 }
 
-#[tokio::test]
-async fn writes_are_rate_limited_per_key_and_address() {
-    let app = spawn_app_with(|s| s.api_writes_per_minute = 3).await;
-    app.setup_admin().await;
-    let key = app.create_api_key("burst").await;
-    let other = app.create_api_key("same machine").await;
-    for i in 0..3 {
-        create_ok(&app, &key, &format!("Badge {i}")).await;
-    }
-    let reply = create(&app, &key, json!({"title": "One too many"})).await;
-    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(reply.code(), "RATE_LIMITED");
-    // A second key from the same address shares the address's budget.
-    let reply = create(&app, &other, json!({"title": "Another key"})).await;
-    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = app
-        .client
+/// Creates a badge with `key`, from the loopback address `from` (Linux routes all of
+/// 127.0.0.0/8 to the server on 127.0.0.1), and answers the status and `Retry-After`.
+async fn create_from(
+    app: &TestApp,
+    from: [u8; 4],
+    key: &str,
+    title: &str,
+) -> (StatusCode, Option<u64>) {
+    let client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .expect("client");
+    let res = client
         .post(app.url("/members/v3/badges"))
-        .header("Authorization", &key)
-        .json(&json!({"badge": {"title": "Later"}}))
+        .header("Authorization", key)
+        .json(&json!({"badge": {"title": title}}))
         .send()
         .await
-        .expect("request")
+        .expect("request");
+    let retry = res
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After header");
+        .and_then(|v| v.parse().ok());
+    (res.status(), retry)
+}
+
+#[tokio::test]
+async fn writes_are_rate_limited_per_key_and_per_address() {
+    let app = spawn_app_with(|s| s.api_writes_per_minute = 3).await;
+    app.setup_admin().await;
+    let key = app.create_api_key("burst").await;
+    let other = app.create_api_key("another program").await;
+    for i in 0..3 {
+        let (status, _) = create_from(&app, [127, 0, 0, 2], &key, &format!("Badge {i}")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // The key's budget is spent, from any address.
+    let (status, retry) = create_from(&app, [127, 0, 0, 3], &key, "Same key elsewhere").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let retry = retry.expect("Retry-After header");
     assert!((1..=60).contains(&retry), "retry after {retry} s");
-    assert_eq!(app.badges().len(), 3);
+    // The address's budget is spent, whatever the key.
+    let (status, _) = create_from(&app, [127, 0, 0, 2], &other, "Same address").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Another key from another address is not held back by either.
+    let (status, _) = create_from(&app, [127, 0, 0, 4], &other, "Elsewhere").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.badge_titles(),
+        strings(&["Badge 0", "Badge 1", "Badge 2", "Elsewhere"])
+    );
+    let reply = create(&app, &key, json!({"title": "Error shape"})).await;
+    assert_eq!(reply.code(), "RATE_LIMITED");
     // Reads are not limited.
     let read = app
         .api(Method::GET, "/members/v3/badges", Some(&key), None)

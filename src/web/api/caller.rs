@@ -2,8 +2,8 @@
 //!
 //! - `Authorization: <key>` or `Bearer <key>`: an API key; a wrong or revoked one is 401,
 //!   never a fallback to visitor.
-//! - otherwise a dashboard session cookie: reads always; changes only while elevated and with
-//!   the session's CSRF token in `X-CSRF-Token` (the cookie alone proves nothing).
+//! - otherwise a dashboard session cookie: changes only while elevated and with the session's
+//!   CSRF token in `X-CSRF-Token` (the cookie alone proves nothing).
 //! - otherwise a visitor: reads only.
 
 use std::future::Future;
@@ -19,22 +19,14 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use super::error::ApiError;
 use crate::audit::Actor;
 use crate::auth::api_keys::{self, ApiKey};
-use crate::auth::sessions::AdminSession;
-use crate::web::{AppState, csrf, session};
+use crate::web::{AppState, csrf};
 
-pub enum Identity {
-    Visitor,
-    Key(ApiKey),
-    Admin {
-        session: AdminSession,
-        /// The request carried the session's CSRF token in `X-CSRF-Token`.
-        csrf_ok: bool,
-    },
-}
-
+/// The caller of an API operation. Extracting it checks a presented API key (a wrong or
+/// revoked one is 401), so read operations take it for that alone; who may change things is
+/// decided by [`Caller::authorize_change`], which looks at the dashboard session only then.
 pub struct Caller {
-    pub identity: Identity,
-    address: Option<IpAddr>,
+    key: Option<ApiKey>,
+    req: HttpRequest,
 }
 
 /// Changes per minute allowed to one API key and to one client address.
@@ -77,30 +69,35 @@ impl WriteLimiter {
 
 impl Caller {
     /// The actor for a restricted operation, or why this caller may not perform one.
-    pub fn authorize_change(&self, limiter: &WriteLimiter) -> Result<Actor, ApiError> {
-        let (actor, key_id) = match &self.identity {
-            Identity::Key(key) => (key.actor(), Some(key.id.as_str())),
-            Identity::Admin { session, csrf_ok } => {
-                if !session.is_elevated() {
+    pub async fn authorize_change(&self, state: &AppState) -> Result<Actor, ApiError> {
+        let (actor, key_id) = match &self.key {
+            Some(key) => (key.actor(), Some(key.id.as_str())),
+            None => {
+                let Some(admin) = crate::web::extract::admin_session(&self.req).await? else {
+                    return Err(ApiError::forbidden(
+                        "This operation needs an API key (Authorization header)",
+                    ));
+                };
+                if !admin.is_elevated() {
                     return Err(ApiError::forbidden(
                         "Confirm your password in the dashboard first: changes need an elevated session",
                     ));
                 }
+                // The cookie alone proves nothing: another site can make the browser send it.
+                let csrf_ok = csrf::header_token(&self.req)
+                    .is_some_and(|sent| csrf::matches_session(&self.req.get_session(), sent));
                 if !csrf_ok {
                     return Err(ApiError::forbidden(
                         "Changes from a dashboard session must send the X-CSRF-Token header",
                     ));
                 }
-                (Actor::admin(&session.email), None)
-            }
-            Identity::Visitor => {
-                return Err(ApiError::forbidden(
-                    "This operation needs an API key (Authorization header)",
-                ));
+                (Actor::admin(&admin.email), None)
             }
         };
-        limiter
-            .check(key_id, self.address)
+        let address = self.req.peer_addr().map(|a| a.ip());
+        state
+            .api_limiter
+            .check(key_id, address)
             .map_err(ApiError::rate_limited)?;
         Ok(actor)
     }
@@ -120,35 +117,6 @@ fn presented_key(req: &HttpRequest) -> Option<String> {
     Some(key.to_string())
 }
 
-async fn identify(req: HttpRequest) -> Result<Identity, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("application state missing"))?;
-    let pool = state.pool.clone();
-    if let Some(secret) = presented_key(&req) {
-        let key = crate::db::run(&pool, move |conn| api_keys::authenticate(conn, &secret)).await?;
-        return key.map(Identity::Key).ok_or_else(ApiError::unauthenticated);
-    }
-    let Some(admin) = crate::web::extract::admin_session(&req).await? else {
-        return Ok(Identity::Visitor);
-    };
-    let cookie = req.get_session();
-    let sent = req
-        .headers()
-        .get(csrf::HEADER)
-        .and_then(|v| v.to_str().ok());
-    let csrf_ok = match (session::existing_csrf_token(&cookie), sent) {
-        (Some(expected), Some(sent)) => {
-            csrf::constant_time_eq(expected.as_bytes(), sent.as_bytes())
-        }
-        _ => false,
-    };
-    Ok(Identity::Admin {
-        session: admin,
-        csrf_ok,
-    })
-}
-
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -156,11 +124,20 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let address = req.peer_addr().map(|a| a.ip());
-            Ok(Caller {
-                identity: identify(req).await?,
-                address,
-            })
+            let key = match presented_key(&req) {
+                None => None,
+                Some(secret) => {
+                    let state = req
+                        .app_data::<web::Data<AppState>>()
+                        .ok_or_else(|| ApiError::internal("application state missing"))?;
+                    let found = crate::db::run(&state.pool, move |conn| {
+                        api_keys::authenticate(conn, &secret)
+                    })
+                    .await?;
+                    Some(found.ok_or_else(ApiError::unauthenticated)?)
+                }
+            };
+            Ok(Caller { key, req })
         })
     }
 }

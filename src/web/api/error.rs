@@ -190,7 +190,9 @@ impl From<Vec<FieldError>> for ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::NotFound => ApiError::route_not_found(),
+            AppError::NotFound => {
+                Self::application(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found".into())
+            }
             AppError::Forbidden(m) => ApiError::forbidden(m),
             AppError::BadRequest(m) => ApiError::violation("", Rule::Other, m),
             AppError::Conflict(m) => Self::application(StatusCode::CONFLICT, "CONFLICT", m),

@@ -220,7 +220,7 @@ async fn create_badge(
     caller: Caller,
     body: Json<BadgeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller.authorize_change(&state.api_limiter)?;
+    let actor = caller.authorize_change(&state).await?;
     let valid = required_badge(body.0)?.into_new().parse()?;
     let badge = db(&state, move |conn| {
         Ok(store::create(conn, &actor, &valid, None)?)
@@ -238,7 +238,7 @@ async fn update_badge(
     path: web::Path<String>,
     body: Json<BadgeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller.authorize_change(&state.api_limiter)?;
+    let actor = caller.authorize_change(&state).await?;
     let id = path.into_inner();
     let changes = required_badge(body.0)?;
     if changes.id.as_deref().is_some_and(|sent| sent != id) {
@@ -285,14 +285,7 @@ async fn list_badges(
         Ok(store::page_in_order(conn, paging.offset, paging.limit)?)
     })
     .await?;
-    ok(BadgesPage {
-        metadata: PagingMetadata {
-            count: badges.len(),
-            offset: paging.offset,
-            total,
-        },
-        badges: badges_out(badges),
-    })
+    ok(BadgesPage::new(badges, paging.offset, total))
 }
 
 fn query_violation(e: QueryError) -> ApiError {
@@ -329,14 +322,7 @@ async fn query_badges(
         .skip(usize::try_from(paging.offset).unwrap_or(usize::MAX))
         .take(usize::try_from(paging.limit).unwrap_or(0))
         .collect();
-    ok(BadgesPage {
-        metadata: PagingMetadata {
-            count: page.len(),
-            offset: paging.offset,
-            total,
-        },
-        badges: badges_out(page),
-    })
+    ok(BadgesPage::new(page, paging.offset, total))
 }
 
 /// deleteBadge (API.md #6): its assignments and page permissions go with it.
@@ -345,7 +331,7 @@ async fn delete_badge(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller.authorize_change(&state.api_limiter)?;
+    let actor = caller.authorize_change(&state).await?;
     let id = path.into_inner();
     db(&state, move |conn| Ok(store::delete(conn, &actor, &id)?)).await?;
     ok(Empty {})
@@ -358,7 +344,7 @@ async fn assign_badge(
     path: web::Path<String>,
     body: Json<AssignRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller.authorize_change(&state.api_limiter)?;
+    let actor = caller.authorize_change(&state).await?;
     let id = path.into_inner();
     let ids = input::member_ids(body.0.member_ids)?;
     let requested = ids.clone();
@@ -379,7 +365,7 @@ async fn unassign_badge(
     req: HttpRequest,
     body: Json<MemberIdsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller.authorize_change(&state.api_limiter)?;
+    let actor = caller.authorize_change(&state).await?;
     let id = path.into_inner();
     let mut listed: Vec<String> = input::query_pairs(&req)?
         .into_iter()
@@ -475,7 +461,7 @@ async fn update_display_order(
     caller: Caller,
     body: Json<OrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller.authorize_change(&state.api_limiter)?;
+    let actor = caller.authorize_change(&state).await?;
     let ids = body.0.badge_ids.ok_or_else(|| {
         ApiError::violation(
             "badgeIds",

@@ -107,6 +107,19 @@ pub struct BadgesPage {
     pub metadata: PagingMetadata,
 }
 
+impl BadgesPage {
+    pub fn new(page: Vec<Badge>, offset: i64, total: i64) -> BadgesPage {
+        BadgesPage {
+            metadata: PagingMetadata {
+                count: page.len(),
+                offset,
+                total,
+            },
+            badges: page.into_iter().map(BadgeOut::from).collect(),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct PagingIn {
     pub limit: Option<i64>,
