@@ -18,6 +18,8 @@ pub struct Settings {
     pub api_writes_per_minute: u32,
     /// Worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// The address people reach the site at; `None` means the address it listens on.
+    pub public_url: Option<PublicUrl>,
 }
 
 impl Settings {
@@ -31,6 +33,105 @@ impl Settings {
             signups_open: true,
             api_writes_per_minute: 600,
             workers: None,
+            public_url: None,
         }
+    }
+}
+
+/// The base address of the site as people reach it (`https://badges.example.org`), used for
+/// every absolute link Insignia writes out. It is configured, never taken from request
+/// headers, which anyone can set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    /// An http(s) address with a host and an optional path; no credentials, query or fragment.
+    pub fn parse(input: &str) -> Result<PublicUrl, String> {
+        let url = url::Url::parse(input.trim())
+            .map_err(|e| format!("{input:?} is not an address ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("{input:?} must start with http:// or https://"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!("{input:?} has no host name"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!(
+                "{input:?} must not contain a user name or password"
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "{input:?} must not have a query (?) or fragment (#)"
+            ));
+        }
+        Ok(PublicUrl(url.as_str().trim_end_matches('/').to_string()))
+    }
+
+    /// The address a server bound to `addr` is reached at on this machine.
+    pub fn from_listener(addr: std::net::SocketAddr) -> PublicUrl {
+        let mut addr = addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        PublicUrl(format!("http://{addr}"))
+    }
+
+    /// An absolute link to `path` (which starts with `/`) on this site.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PublicUrl::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_are_plain_http_addresses() {
+        let url = PublicUrl::parse("https://badges.example.org/").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            url.join("/set-password/x"),
+            "https://badges.example.org/set-password/x"
+        );
+        let under =
+            PublicUrl::parse("https://example.org/badges").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(under.join("/members"), "https://example.org/badges/members");
+        for bad in [
+            "javascript://example.org",
+            "ftp://example.org",
+            "example.org",
+            "https://user:pw@example.org",
+            "https://example.org/?q=1",
+            "https://example.org/#x",
+            "",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_default_is_where_the_server_listens() {
+        let any: std::net::SocketAddr = "0.0.0.0:8080".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            PublicUrl::from_listener(any).as_str(),
+            "http://127.0.0.1:8080"
+        );
+        let v6: std::net::SocketAddr = "[::]:9000".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(PublicUrl::from_listener(v6).as_str(), "http://[::1]:9000");
     }
 }

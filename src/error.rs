@@ -18,6 +18,8 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     TooManyRequests(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("sign in required")]
     NeedsSignIn { next: String },
     #[error("member sign in required")]
@@ -59,6 +61,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NeedsSignIn { .. }
             | AppError::NeedsMemberSignIn { .. }
             | AppError::NeedsElevation { .. } => StatusCode::SEE_OTHER,
@@ -82,6 +85,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(m) => ("That did not work", m.as_str()),
             AppError::Conflict(m) => ("Conflict", m.as_str()),
             AppError::TooManyRequests(m) => ("Too many attempts", m.as_str()),
+            AppError::PayloadTooLarge(m) => ("Too large", m.as_str()),
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 (

@@ -37,8 +37,13 @@ impl Application {
         let key = web::session::signing_key(&pool, settings.secret_key.as_deref())?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| AppError::internal(format!("cannot listen on {}: {e}", settings.bind)))?;
-        let port = listener.local_addr().map_err(AppError::internal)?.port();
-        let server = web::server(listener, pool, settings, key)?;
+        let local = listener.local_addr().map_err(AppError::internal)?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| config::PublicUrl::from_listener(local));
+        let server = web::server(listener, pool, settings, public_url, key)?;
+        let port = local.port();
         Ok(Application { port, server })
     }
 

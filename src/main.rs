@@ -43,6 +43,10 @@ enum Command {
         /// Changes per minute the JSON API accepts from one API key, and from one address.
         #[arg(long, env = "INSIGNIA_API_WRITES_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
         api_writes_per_minute: u32,
+        /// The address people reach the site at (https://badges.example.org), for the links
+        /// Insignia writes out; default: the address it listens on.
+        #[arg(long, env = "INSIGNIA_PUBLIC_URL")]
+        public_url: Option<insignia::config::PublicUrl>,
     },
     /// Fill a database with a demo site: badges, members and assignments.
     Demo {
@@ -117,6 +121,7 @@ fn run(cli: Cli) -> Result<(), String> {
             secure_cookies,
             signups,
             api_writes_per_minute,
+            public_url,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -131,6 +136,7 @@ fn run(cli: Cli) -> Result<(), String> {
             settings.secure_cookies = secure_cookies;
             settings.signups_open = signups == Signups::Open;
             settings.api_writes_per_minute = api_writes_per_minute;
+            settings.public_url = public_url;
             settings.secret_key = std::env::var("INSIGNIA_SECRET_KEY").ok();
             actix_web::rt::System::new().block_on(async move {
                 let app =

@@ -4,4 +4,5 @@ pub mod admins;
 pub mod api_keys;
 pub mod password;
 pub mod sessions;
+pub mod sign_in;
 pub mod throttle;

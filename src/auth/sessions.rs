@@ -30,6 +30,64 @@ impl AdminSession {
     }
 }
 
+/// How long a session lives on the server: it ends after `idle` without a request, and after
+/// `lifetime` in all when one is set.
+#[derive(Debug, Clone, Copy)]
+pub struct Expiry {
+    pub idle: time::Duration,
+    pub lifetime: Option<time::Duration>,
+}
+
+pub const ADMIN_EXPIRY: Expiry = Expiry {
+    idle: time::Duration::hours(12),
+    lifetime: Some(time::Duration::days(7)),
+};
+
+/// `last_seen_at` is refreshed at most this often, so most requests only read.
+const TOUCH_EVERY: time::Duration = time::Duration::minutes(1);
+
+/// What to do with a session found by its token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Freshness {
+    Live,
+    /// Live, and its last-seen time is worth refreshing.
+    LiveTouch,
+    Expired,
+}
+
+impl Expiry {
+    /// Sessions last seen before this are over.
+    pub fn idle_cutoff(&self) -> String {
+        crate::db::format_time(time::OffsetDateTime::now_utc() - self.idle)
+    }
+
+    /// Sessions created before this are over (a far past when there is no lifetime).
+    pub fn lifetime_cutoff(&self) -> String {
+        match self.lifetime {
+            Some(l) => crate::db::format_time(time::OffsetDateTime::now_utc() - l),
+            None => String::new(),
+        }
+    }
+
+    pub fn judge(&self, created_at: &str, last_seen_at: &str) -> Freshness {
+        let now = time::OffsetDateTime::now_utc();
+        let (Some(created), Some(seen)) = (
+            crate::db::parse_time(created_at),
+            crate::db::parse_time(last_seen_at),
+        ) else {
+            return Freshness::Expired;
+        };
+        let too_old = self.lifetime.is_some_and(|l| now - created > l);
+        if too_old || now - seen > self.idle {
+            Freshness::Expired
+        } else if now - seen > TOUCH_EVERY {
+            Freshness::LiveTouch
+        } else {
+            Freshness::Live
+        }
+    }
+}
+
 /// A form posted while the session was not elevated, kept for the page it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Draft {
@@ -43,7 +101,7 @@ pub fn random_token() -> String {
     hex::encode(bytes)
 }
 
-fn hash_token(token: &str) -> String {
+pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -58,20 +116,31 @@ pub fn start(
     admin_id: &str,
     elevation_minutes: i64,
 ) -> Result<String, AppError> {
+    diesel::delete(
+        admin_sessions::table.filter(
+            admin_sessions::last_seen_at
+                .lt(ADMIN_EXPIRY.idle_cutoff())
+                .or(admin_sessions::created_at.lt(ADMIN_EXPIRY.lifetime_cutoff())),
+        ),
+    )
+    .execute(conn)?;
     let token = random_token();
     diesel::insert_into(admin_sessions::table)
         .values((
             admin_sessions::token_hash.eq(hash_token(&token)),
             admin_sessions::admin_id.eq(admin_id),
             admin_sessions::created_at.eq(crate::db::now()),
+            admin_sessions::last_seen_at.eq(crate::db::now()),
             admin_sessions::elevated_until.eq(elevated_until(elevation_minutes)),
         ))
         .execute(conn)?;
     Ok(token)
 }
 
+/// The live session a token names. An expired one is deleted and treated as absent.
 pub fn lookup(conn: &mut SqliteConnection, token: &str) -> Result<Option<AdminSession>, AppError> {
-    let row: Option<(String, String, String, Option<String>)> = admin_sessions::table
+    type Row = (String, String, String, Option<String>, String, String);
+    let row: Option<Row> = admin_sessions::table
         .inner_join(admins::table)
         .filter(admin_sessions::token_hash.eq(hash_token(token)))
         .select((
@@ -79,17 +148,33 @@ pub fn lookup(conn: &mut SqliteConnection, token: &str) -> Result<Option<AdminSe
             admin_sessions::admin_id,
             admins::email,
             admin_sessions::elevated_until,
+            admin_sessions::created_at,
+            admin_sessions::last_seen_at,
         ))
         .first(conn)
         .optional()?;
-    Ok(
-        row.map(|(token_hash, admin_id, email, until)| AdminSession {
-            token_hash,
-            admin_id,
-            email,
-            elevated_until: until.as_deref().and_then(crate::db::parse_time),
-        }),
-    )
+    let Some((token_hash, admin_id, email, until, created_at, last_seen_at)) = row else {
+        return Ok(None);
+    };
+    let sessions = admin_sessions::table.find(&token_hash);
+    match ADMIN_EXPIRY.judge(&created_at, &last_seen_at) {
+        Freshness::Expired => {
+            diesel::delete(sessions).execute(conn)?;
+            return Ok(None);
+        }
+        Freshness::LiveTouch => {
+            diesel::update(sessions)
+                .set(admin_sessions::last_seen_at.eq(crate::db::now()))
+                .execute(conn)?;
+        }
+        Freshness::Live => {}
+    }
+    Ok(Some(AdminSession {
+        token_hash,
+        admin_id,
+        email,
+        elevated_until: until.as_deref().and_then(crate::db::parse_time),
+    }))
 }
 
 pub fn end(conn: &mut SqliteConnection, session: &AdminSession) -> Result<(), AppError> {
@@ -168,5 +253,36 @@ pub fn take_draft(
             }))
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ago(d: time::Duration) -> String {
+        crate::db::format_time(time::OffsetDateTime::now_utc() - d)
+    }
+
+    #[test]
+    fn admin_sessions_end_after_12_idle_hours_or_7_days() {
+        let h = time::Duration::hours;
+        assert_eq!(ADMIN_EXPIRY.judge(&ago(h(1)), &ago(h(0))), Freshness::Live);
+        assert_eq!(
+            ADMIN_EXPIRY.judge(&ago(h(1)), &ago(h(11))),
+            Freshness::LiveTouch
+        );
+        assert_eq!(
+            ADMIN_EXPIRY.judge(&ago(h(20)), &ago(h(13))),
+            Freshness::Expired
+        );
+        assert_eq!(
+            ADMIN_EXPIRY.judge(&ago(h(24 * 7 + 1)), &ago(h(0))),
+            Freshness::Expired
+        );
+        assert_eq!(
+            ADMIN_EXPIRY.judge("garbage", &ago(h(0))),
+            Freshness::Expired
+        );
     }
 }

@@ -145,6 +145,23 @@ pub struct ValidBadge {
     pub self_assignable: bool,
 }
 
+/// A badge that unlocks pages cannot be one that members give themselves: anyone could then
+/// open the pages.
+pub fn check_access_flags(
+    permissions_enabled: bool,
+    self_assignable: bool,
+) -> Result<(), FieldError> {
+    if permissions_enabled && self_assignable {
+        Err(FieldError::new(
+            Field::SelfAssignable,
+            Rule::Other,
+            "a badge that grants page permissions cannot also be self-assignable",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 impl BadgeInput {
     /// Checks every rule and reports every broken one, not only the first.
     pub fn parse(&self) -> Result<ValidBadge, Vec<FieldError>> {
@@ -157,15 +174,7 @@ impl BadgeInput {
         );
         let text = Color::parse(Field::TextColor, &self.text_color, color::DEFAULT_TEXT);
         let icon = Icon::parse(&self.icon);
-        let combination = if self.permissions_enabled && self.self_assignable {
-            Err(FieldError::new(
-                Field::SelfAssignable,
-                Rule::Other,
-                "a badge that grants page permissions cannot also be self-assignable",
-            ))
-        } else {
-            Ok(())
-        };
+        let combination = check_access_flags(self.permissions_enabled, self.self_assignable);
         match (title, description, background, text, icon, combination) {
             (
                 Ok(title),
@@ -231,6 +240,63 @@ mod tests {
     }
 
     #[test]
+    fn titles_refuse_control_and_invisible_characters() {
+        for bad in [
+            "Gold\u{0}",
+            "Gold\u{7}Star",
+            "Gold\nStar",
+            "Gold\u{85}Star",
+            "Gold\u{200B}",
+            "\u{FEFF}Gold",
+            "Gold\u{2060}Star",
+            "Gold\u{202E}ratS",
+            "\u{2066}Gold\u{2069}",
+            "Gold\u{200E}",
+            "Gold\u{061C}",
+        ] {
+            let err = Title::parse(bad).unwrap_err();
+            assert_eq!(err.rule, Rule::Format, "{bad:?}");
+            assert!(
+                err.message.contains("invisible or control characters"),
+                "{bad:?}: {}",
+                err.message
+            );
+        }
+        // Joiners and variation selectors belong to scripts and emoji.
+        assert!(Title::parse("\u{1F469}\u{200D}\u{1F680} Crew").is_ok());
+        assert!(Title::parse("\u{2764}\u{FE0F} Fan").is_ok());
+    }
+
+    #[test]
+    fn titles_are_stored_composed_and_invisible_only_is_empty() {
+        let title = Title::parse("Cafe\u{301} Regular").map(|t| t.0);
+        assert_eq!(title, Ok("Caf\u{e9} Regular".to_string()));
+        assert_eq!(
+            Title::parse("\u{200D}\u{FE0F}").unwrap_err().rule,
+            Rule::Required
+        );
+    }
+
+    #[test]
+    fn title_key_ignores_invisible_characters_and_normal_forms() {
+        let key = |s: &str| Title::parse(s).map(|t| t.unique_key());
+        let plain = key("Founding Member");
+        for twin in [
+            "founding member\u{200D}",
+            "Founding\u{AD} Member",
+            "Founding Mem\u{FE0F}ber",
+            "FOUNDING\u{A0}MEMBER",
+            "Founding  Member",
+            "\u{FF26}ounding Member",
+        ] {
+            assert_eq!(key(twin), plain, "{twin:?}");
+        }
+        assert_eq!(key("Caf\u{e9}"), key("CAFE\u{301}"));
+        assert_eq!(key("\u{39F}\u{3A3}\u{39F}\u{3A3}"), key("\u{3BF}\u{3C3}\u{3BF}\u{3C3}"));
+        assert_ne!(key("Gold"), key("Gold Star"));
+    }
+
+    #[test]
     fn badge_slugs_fall_back_to_badge() {
         let slug = |s: &str| Title::parse(s).map(|t| t.slug_base()).unwrap_or_default();
         assert_eq!(slug("Top Contributor 2026!"), "top-contributor-2026");
@@ -242,6 +308,19 @@ mod tests {
         assert!(parse_description(&"x".repeat(1500)).is_ok());
         let err = parse_description(&"x".repeat(1501)).unwrap_err();
         assert_eq!((err.field, err.rule), (Field::Description, Rule::MaxLength));
+    }
+
+    #[test]
+    fn descriptions_keep_line_breaks_but_refuse_other_controls() {
+        assert_eq!(
+            parse_description(" Line one\r\nLine\ttwo \n"),
+            Ok("Line one\r\nLine\ttwo".to_string())
+        );
+        assert_eq!(parse_description("Cafe\u{301}"), Ok("Caf\u{e9}".to_string()));
+        for bad in ["a\u{0}b", "a\u{1b}[31mb", "a\u{202E}b", "a\u{2067}b"] {
+            let err = parse_description(bad).unwrap_err();
+            assert_eq!((err.field, err.rule), (Field::Description, Rule::Format));
+        }
     }
 
     #[test]

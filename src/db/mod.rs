@@ -15,15 +15,21 @@ pub type DbConn = PooledConnection<ConnectionManager<SqliteConnection>>;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
+/// How long a writer waits for another to finish before giving up. SQLite lets one writer
+/// in at a time and the others queue on this timeout, so it is kept well above the longest
+/// write (a 50,000-line bulk change or import): a request waits instead of failing.
+pub const WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Debug)]
 struct Pragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
+        conn.batch_execute(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-        )
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+            WRITE_WAIT.as_millis()
+        ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -33,6 +39,8 @@ pub fn open(path: &str) -> Result<DbPool, AppError> {
     let manager = ConnectionManager::<SqliteConnection>::new(path);
     let pool = Pool::builder()
         .max_size(8)
+        // Waiting writers hold connections while they queue; others wait for one as long.
+        .connection_timeout(WRITE_WAIT)
         .connection_customizer(Box::new(Pragmas))
         .build(manager)
         .map_err(|e| AppError::internal(format!("cannot open database {path}: {e}")))?;

@@ -24,13 +24,15 @@ diesel::table! {
         elevated_until -> Nullable<Text>,
         draft_path -> Nullable<Text>,
         draft_form -> Nullable<Text>,
+        last_seen_at -> Text,
     }
 }
 
 diesel::table! {
     login_failures (id) {
-        id -> Integer,
+        id -> BigInt,
         account -> Text,
+        client -> Text,
         failed_at -> Text,
     }
 }
@@ -110,6 +112,7 @@ diesel::table! {
         token_hash -> Text,
         member_id -> Text,
         created_at -> Text,
+        last_seen_at -> Text,
     }
 }
 

@@ -1,22 +1,21 @@
-//! Member accounts: sign-up, sign-in (throttled like admins), server-side sessions.
+//! Member accounts: sign-up and server-side sessions (passwords are checked by
+//! `auth::sign_in`, the same service as for admins).
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
-use sha2::{Digest, Sha256};
 
 use super::{Member, MemberError, NewMember};
 use crate::audit::{self, Actor, Change};
-use crate::auth::{password, sessions::random_token, throttle};
+use crate::auth::password;
+use crate::auth::sessions::{Expiry, Freshness, hash_token, random_token};
 use crate::db::schema::{member_sessions, members};
 use crate::error::AppError;
 
-fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn throttle_key(email: &str) -> String {
-    format!("member:{}", email.trim().to_lowercase())
-}
+/// Members stay signed in until a month without a visit.
+pub const MEMBER_EXPIRY: Expiry = Expiry {
+    idle: time::Duration::days(30),
+    lifetime: None,
+};
 
 /// Signs a new member up. Field errors are keyed by form field name.
 pub fn sign_up(
@@ -54,69 +53,58 @@ pub fn sign_up(
     })
 }
 
-pub enum SignIn {
-    Ok(Member),
-    Wrong,
-    Locked(i64),
-}
-
-/// Checks a member's password, counting failures per account.
-pub fn check_password(
-    conn: &mut SqliteConnection,
-    email: &str,
-    password_text: &str,
-) -> Result<SignIn, AppError> {
-    let key = throttle_key(email);
-    if let Some(minutes) = throttle::locked_for(conn, &key)? {
-        return Ok(SignIn::Locked(minutes));
-    }
-    let row: Option<(String, Option<String>)> = members::table
-        .filter(members::email.eq(email.trim().to_lowercase()))
-        .select((members::id, members::password_hash))
-        .first(conn)
-        .optional()?;
-    let verified = match &row {
-        Some((_, Some(hash))) => password::verify(password_text, hash),
-        _ => {
-            password::verify_dummy(password_text);
-            false
-        }
-    };
-    match row {
-        Some((id, _)) if verified => {
-            throttle::clear(conn, &key)?;
-            Ok(SignIn::Ok(super::find(conn, &id).map_err(AppError::from)?))
-        }
-        _ => {
-            throttle::record_failure(conn, &key)?;
-            Ok(SignIn::Wrong)
-        }
-    }
-}
-
 /// Starts a session; returns the token for the cookie.
 pub fn start_session(conn: &mut SqliteConnection, member_id: &str) -> Result<String, AppError> {
+    diesel::delete(
+        member_sessions::table
+            .filter(member_sessions::last_seen_at.lt(MEMBER_EXPIRY.idle_cutoff())),
+    )
+    .execute(conn)?;
     let token = random_token();
     diesel::insert_into(member_sessions::table)
         .values((
             member_sessions::token_hash.eq(hash_token(&token)),
             member_sessions::member_id.eq(member_id),
             member_sessions::created_at.eq(crate::db::now()),
+            member_sessions::last_seen_at.eq(crate::db::now()),
         ))
         .execute(conn)?;
     Ok(token)
 }
 
+/// The member a live session token names. An expired session is deleted and treated as absent.
 pub fn session_member(
     conn: &mut SqliteConnection,
     token: &str,
 ) -> Result<Option<Member>, AppError> {
-    Ok(member_sessions::table
+    let token_hash = hash_token(token);
+    let row: Option<(Member, String, String)> = member_sessions::table
         .inner_join(members::table)
-        .filter(member_sessions::token_hash.eq(hash_token(token)))
-        .select(Member::as_select())
+        .filter(member_sessions::token_hash.eq(&token_hash))
+        .select((
+            Member::as_select(),
+            member_sessions::created_at,
+            member_sessions::last_seen_at,
+        ))
         .first(conn)
-        .optional()?)
+        .optional()?;
+    let Some((member, created_at, last_seen_at)) = row else {
+        return Ok(None);
+    };
+    let session = member_sessions::table.find(&token_hash);
+    match MEMBER_EXPIRY.judge(&created_at, &last_seen_at) {
+        Freshness::Expired => {
+            diesel::delete(session).execute(conn)?;
+            return Ok(None);
+        }
+        Freshness::LiveTouch => {
+            diesel::update(session)
+                .set(member_sessions::last_seen_at.eq(crate::db::now()))
+                .execute(conn)?;
+        }
+        Freshness::Live => {}
+    }
+    Ok(Some(member))
 }
 
 pub fn end_session(conn: &mut SqliteConnection, token: &str) -> Result<(), AppError> {

@@ -3,19 +3,15 @@
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
-use sha2::{Digest, Sha256};
 
 use super::{Member, MemberError};
 use crate::audit::{self, Actor, Change};
 use crate::auth::password;
+use crate::auth::sessions::hash_token as hash;
 use crate::db::schema::{member_sessions, members, password_links};
 use crate::error::AppError;
 
 pub const VALID_DAYS: i64 = 7;
-
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 /// Creates a link for a member, replacing any earlier one. Returns the token.
 pub fn create_link(

@@ -35,7 +35,7 @@ pub fn decide(
                     .inner_join(badges::table)
                     .filter(badge_pages::page_id.eq(&page.id))
                     .filter(badges::permissions_enabled.eq(true))
-                    .order(badges::position.asc())
+                    .order(crate::badges::store::display_order())
                     .select(badges::title)
                     .load(conn)?;
                 Ok(Decision::Denied(titles))

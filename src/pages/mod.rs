@@ -337,7 +337,7 @@ pub fn unlocking_badges(
     Ok(badge_pages::table
         .inner_join(badges::table)
         .filter(badge_pages::page_id.eq(page_id))
-        .order(badges::position.asc())
+        .order(crate::badges::store::display_order())
         .select(Badge::as_select())
         .load(conn)?)
 }
@@ -356,11 +356,12 @@ pub fn set_permissions(
             crate::badges::BadgeError::NotFound => PageError::NotFound,
             other => PageError::App(other.into()),
         })?;
-        if enabled && badge.self_assignable {
+        if let Err(broken) =
+            crate::badges::rules::check_access_flags(enabled, badge.self_assignable)
+        {
             return Err(PageError::Invalid(vec![(
                 "permissions_enabled",
-                "cannot be on for a self-assignable badge: anyone could unlock the pages"
-                    .to_string(),
+                broken.message,
             )]));
         }
         let restricted: Vec<String> = pages::table

@@ -5,15 +5,16 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::extract::MaybeMember;
+use super::extract::{MaybeMember, client_address};
 use super::forms::Errors;
 use super::layout::Layout;
 use super::session::{self as cookie, FlashKind};
 use super::{AppState, render_with, safe_next, see_other};
+use crate::auth::sign_in::{self, Client, Outcome};
 use crate::auth::throttle;
 use crate::db;
 use crate::error::AppError;
-use crate::members::accounts::{self, SignIn};
+use crate::members::accounts;
 use crate::members::{MemberError, passwords};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -179,21 +180,19 @@ async fn login(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref(), "/");
-    let (email, pw) = (form.email.clone(), form.password.clone());
-    let outcome = db::run(&state.pool, move |conn| {
-        Ok(match accounts::check_password(conn, &email, &pw)? {
-            SignIn::Ok(member) => Ok(accounts::start_session(conn, &member.id)?),
-            other => Err(other),
-        })
-    })
-    .await?;
+    let client = Client::Address(client_address(&req));
+    let outcome = sign_in::member(&state.pool, client, &form.email, form.password.clone()).await?;
     let (status, error) = match outcome {
-        Ok(token) => {
+        Outcome::Ok(member) => {
+            let token = db::run(&state.pool, move |conn| {
+                accounts::start_session(conn, &member.id)
+            })
+            .await?;
             cookie::sign_in_member(&session, &token)?;
             return Ok(see_other(&next));
         }
-        Err(SignIn::Locked(m)) => (StatusCode::TOO_MANY_REQUESTS, throttle::lockout_message(m)),
-        Err(_) => (
+        Outcome::Locked(m) => (StatusCode::TOO_MANY_REQUESTS, throttle::lockout_message(m)),
+        Outcome::Wrong => (
             StatusCode::UNAUTHORIZED,
             "The e-mail or password is not right.".to_string(),
         ),

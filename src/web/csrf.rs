@@ -17,73 +17,150 @@ use crate::error::AppError;
 pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "csrf_token";
 
-fn exempt(req: &ServiceRequest) -> bool {
+/// The JSON API authenticates each call itself (API keys, or a session plus the header) and
+/// answers bad bodies in its own error shape.
+fn is_api(req: &ServiceRequest) -> bool {
+    req.path()
+        .strip_prefix(super::api::BASE)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+fn is_safe_method(req: &ServiceRequest) -> bool {
     matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        // The JSON API authenticates each call itself (API keys, or a session plus the header).
-        || req.path().starts_with("/members/v3/")
 }
 
 pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if exempt(&req) {
+    if is_api(&req) {
         return Ok(next.call(req).await?.map_into_left_body());
     }
+    let refuse = |req: ServiceRequest, error: AppError| {
+        Ok(req
+            .into_response(error.error_response())
+            .map_into_right_body())
+    };
+    if !is_valid_utf8_form(req.query_string().as_bytes()) {
+        return refuse(req, not_utf8("This address"));
+    }
+    if is_safe_method(&req) {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    // The body is judged before the token, so an oversized or garbled form is told so
+    // instead of "expired".
+    let form = match read_form(&mut req).await {
+        Ok(form) => form,
+        Err(error) => return refuse(req, error),
+    };
     let sent = match header_token(req.request()) {
         Some(token) => Some(token.to_string()),
-        None => token_from_body(&mut req).await,
+        None => match form {
+            Some(body) => token_in_body(&req, body).await,
+            None => None,
+        },
     };
     match sent {
         Some(sent) if matches_session(&req.get_session(), &sent) => {
             Ok(next.call(req).await?.map_into_left_body())
         }
-        _ => {
-            let refusal = AppError::Forbidden(
+        _ => refuse(
+            req,
+            AppError::Forbidden(
                 "This form has expired or did not come from this site, so nothing was changed. \
                  Go back, reload the page and try again."
                     .to_string(),
-            );
-            Ok(req
-                .into_response(refusal.error_response())
-                .map_into_right_body())
-        }
+            ),
+        ),
     }
 }
 
-/// Reads the body (up to the form limit), finds the token in it, and puts the body back for
-/// the handler.
-async fn token_from_body(req: &mut ServiceRequest) -> Option<String> {
+/// The refusal for a body larger than the forms accept.
+pub fn too_large() -> AppError {
+    AppError::PayloadTooLarge(format!(
+        "This form is larger than {} MB, the most Insignia accepts, so nothing was changed. \
+         Send it in smaller parts.",
+        FORM_LIMIT / (1024 * 1024)
+    ))
+}
+
+fn not_utf8(what: &str) -> AppError {
+    AppError::BadRequest(format!(
+        "{what} contains text that is not valid UTF-8, so nothing was changed. \
+         Check the text for damaged characters and try again."
+    ))
+}
+
+enum FormKind {
+    UrlEncoded,
+    Multipart,
+}
+
+fn form_kind(req: &ServiceRequest) -> Option<FormKind> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
-    let is_multipart = content_type.starts_with("multipart/form-data");
-    if !is_form && !is_multipart {
-        return None;
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        Some(FormKind::UrlEncoded)
+    } else if content_type.starts_with("multipart/form-data") {
+        Some(FormKind::Multipart)
+    } else {
+        None
+    }
+}
+
+/// Reads a form body (up to the form limit), checks it, and puts it back for the handler.
+/// `None` for requests that carry no form.
+async fn read_form(req: &mut ServiceRequest) -> Result<Option<Bytes>, AppError> {
+    let Some(kind) = form_kind(req) else {
+        return Ok(None);
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > FORM_LIMIT) {
+        return Err(too_large());
     }
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.ok()?;
+        let chunk =
+            chunk.map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}.")))?;
         if body.len() + chunk.len() > FORM_LIMIT {
-            return None;
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }
     let body = body.freeze();
+    if matches!(kind, FormKind::UrlEncoded) && !is_valid_utf8_form(&body) {
+        return Err(not_utf8("This form"));
+    }
     req.set_payload(Payload::from(body.clone()));
-    if is_form {
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+    Ok(Some(body))
+}
+
+/// Whether every name and value of a url-encoded form (or query string) decodes to UTF-8.
+/// The usual decoders replace bad bytes with U+FFFD, which would save damaged text.
+fn is_valid_utf8_form(encoded: &[u8]) -> bool {
+    encoded.split(|b| *b == b'&').all(|pair| {
+        let decoded: Vec<u8> = percent_encoding::percent_decode(pair).collect();
+        std::str::from_utf8(&decoded).is_ok()
+    })
+}
+
+async fn token_in_body(req: &ServiceRequest, body: Bytes) -> Option<String> {
+    match form_kind(req)? {
+        FormKind::UrlEncoded => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
             .ok()?
             .into_iter()
             .find(|(k, _)| k == FIELD)
-            .map(|(_, v)| v)
-    } else {
-        multipart_field(req.headers(), body, FIELD).await
+            .map(|(_, v)| v),
+        FormKind::Multipart => multipart_field(req.headers(), body, FIELD).await,
     }
 }
 
@@ -120,4 +197,18 @@ pub fn matches_session(session: &actix_session::Session, sent: &str) -> bool {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_must_decode_to_utf8() {
+        assert!(is_valid_utf8_form(b"title=Caf%C3%A9&x=a+b"));
+        assert!(is_valid_utf8_form(b""));
+        assert!(!is_valid_utf8_form(b"title=%FF%FE"));
+        assert!(!is_valid_utf8_form(b"ok=1&title=Caf%C3"));
+        assert!(!is_valid_utf8_form(b"%C3=1"));
+    }
 }

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod extract;
 pub mod forms;
 pub mod layout;
+pub mod logging;
 pub mod profiles;
 pub mod security;
 pub mod session;
@@ -25,7 +26,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use askama::Template;
 use tracing_actix_web::TracingLogger;
 
-use crate::config::Settings;
+use crate::config::{PublicUrl, Settings};
 use crate::db::DbPool;
 use crate::error::AppError;
 
@@ -36,6 +37,8 @@ pub const FORM_LIMIT: usize = 8 * 1024 * 1024;
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Settings,
+    /// Where the site is reached; every absolute link is built from it.
+    pub public_url: PublicUrl,
     /// Budgets for API changes per key and per address, shared by all workers.
     pub api_limiter: api::WriteLimiter,
 }
@@ -44,6 +47,7 @@ pub fn server(
     listener: TcpListener,
     pool: DbPool,
     settings: Settings,
+    public_url: PublicUrl,
     key: Key,
 ) -> Result<Server, AppError> {
     let secure = settings.secure_cookies;
@@ -52,6 +56,7 @@ pub fn server(
     let state = web::Data::new(AppState {
         pool,
         settings,
+        public_url,
         api_limiter,
     });
     let mut server = HttpServer::new(move || {
@@ -77,7 +82,8 @@ pub fn server(
             .wrap(from_fn(csrf::guard))
             .wrap(sessions)
             .wrap(from_fn(security::headers))
-            .wrap(TracingLogger::default())
+            .wrap(from_fn(security::head_as_get))
+            .wrap(TracingLogger::<logging::RouteOnlySpan>::new())
             .configure(api::configure)
             .configure(site::configure)
             .configure(accounts::configure)

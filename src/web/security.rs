@@ -2,19 +2,42 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
                    img-src 'self' https: http: data:; object-src 'none'; base-uri 'self'; \
                    form-action 'self'; frame-ancestors 'none'";
 
+/// Areas whose answers carry secrets or one person's data even when they are not HTML.
+const PRIVATE_AREAS: [&str; 3] = ["/dashboard", "/set-password", "/me"];
+
+fn is_private(path: &str) -> bool {
+    PRIVATE_AREAS.iter().any(|area| {
+        path.strip_prefix(area)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// Answers HEAD like GET: routes are declared for GET, and the server leaves out the body of
+/// any answer to a HEAD request by itself.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
+}
+
 pub async fn headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let htmx = req.headers().contains_key("hx-request");
+    let private = is_private(req.path());
     let mut res = next.call(req).await?;
     // A redirect answered to htmx would be followed inside the XHR and swapped into a
     // fragment; HX-Redirect makes the browser navigate instead.
@@ -28,6 +51,16 @@ pub async fn headers(
             .insert(HeaderName::from_static("hx-redirect"), location);
     }
     let h = res.headers_mut();
+    // Pages carry CSRF tokens, one-time links and personal data: no cache may keep them.
+    let html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if (private || html || h.contains_key(header::SET_COOKIE))
+        && !h.contains_key(header::CACHE_CONTROL)
+    {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,

@@ -52,10 +52,37 @@ impl From<&Badge> for BadgeView {
     }
 }
 
+/// A count as people write it: 50000 → "50,000".
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// "2026-11-28 09:15 UTC" from a stored timestamp.
 pub fn short_time(stored: &str) -> String {
     match (stored.get(..10), stored.get(11..16)) {
         (Some(day), Some(clock)) => format!("{day} {clock} UTC"),
         _ => stored.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(50_000), "50,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 }

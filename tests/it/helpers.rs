@@ -114,6 +114,25 @@ impl TestApp {
         }
     }
 
+    /// Another browser on another machine: its own cookies, and its requests come from
+    /// `ip` (a loopback address such as 127.0.0.2).
+    pub fn visitor_from(&self, ip: &str) -> TestApp {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(ip.parse::<std::net::IpAddr>().expect("ip"))
+            .build()
+            .expect("client");
+        TestApp {
+            address: self.address.clone(),
+            db_path: self.db_path.clone(),
+            client,
+            jar,
+            _dir: self._dir.clone(),
+        }
+    }
+
     /// The Cookie header this client would send, to replay it elsewhere.
     pub fn cookie_header(&self) -> String {
         let url = self.address.parse().expect("url");

@@ -12,6 +12,7 @@ mod auth;
 mod badges;
 mod browser;
 mod demo;
+mod hardening;
 mod helpers;
 mod import;
 mod members;

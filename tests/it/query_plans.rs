@@ -141,7 +141,9 @@ fn hot_queries_use_indexes() {
     members::find_by_email(c, "p7@example.com").expect("by email");
     members::find_by_slug(c, "person-7").expect("by slug");
     members::free_slug(c, "Person 7").expect("slug");
-    accounts::check_password(c, "p7@example.com", "wrong password").expect("sign in");
+    insignia::auth::throttle::reserve(c, "member:p7@example.com", "ip:127.0.0.1")
+        .expect("sign-in throttle");
+    insignia::auth::sign_in::find_member(c, "p7@example.com").expect("sign in");
     let token = accounts::start_session(c, first).expect("session");
     accounts::session_member(c, &token).expect("session lookup");
     passwords::create_link(c, &actor, first)

@@ -199,6 +199,9 @@ impl From<AppError> for ApiError {
             AppError::TooManyRequests(m) => {
                 Self::application(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", m)
             }
+            AppError::PayloadTooLarge(m) => {
+                Self::application(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", m)
+            }
             AppError::NeedsSignIn { .. }
             | AppError::NeedsMemberSignIn { .. }
             | AppError::NeedsElevation { .. } => {

@@ -47,12 +47,10 @@ async fn page(
     state: &AppState,
     session: &Session,
     admin: &CurrentAdmin,
-    req: &HttpRequest,
     status: StatusCode,
     shown: Shown,
 ) -> Result<HttpResponse, AppError> {
     let keys = db::run(&state.pool, api_keys::list).await?;
-    let info = req.connection_info();
     render_with(
         status,
         &KeysPage {
@@ -61,7 +59,7 @@ async fn page(
             name: shown.name,
             errors: shown.errors,
             created: shown.created,
-            origin: format!("{}://{}", info.scheme(), info.host()),
+            origin: state.public_url.as_str().to_string(),
         },
     )
 }
@@ -77,7 +75,7 @@ pub async fn list(
         name: kept.map(|f| forms::value(&f, "name")).unwrap_or_default(),
         ..Shown::default()
     };
-    page(&state, &session, &admin, &req, StatusCode::OK, shown).await
+    page(&state, &session, &admin, StatusCode::OK, shown).await
 }
 
 pub async fn create(
@@ -85,7 +83,6 @@ pub async fn create(
     session: Session,
     admin: CurrentAdmin,
     form: web::Form<Vec<(String, String)>>,
-    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin
         .require_elevation_keeping(&state.pool, PAGE, form.0.clone())
@@ -102,7 +99,7 @@ pub async fn create(
                 created: None,
             };
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return page(&state, &session, &admin, &req, status, shown).await;
+            return page(&state, &session, &admin, status, shown).await;
         }
     };
     let actor = Actor::admin(&admin.0.email);
@@ -115,7 +112,7 @@ pub async fn create(
         created: Some(created),
         ..Shown::default()
     };
-    let mut response = page(&state, &session, &admin, &req, StatusCode::OK, shown).await?;
+    let mut response = page(&state, &session, &admin, StatusCode::OK, shown).await?;
     response.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
         actix_web::http::header::HeaderValue::from_static("no-store"),

@@ -6,20 +6,17 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::admins::{self, CreateError};
+use crate::auth::sign_in::{self, Client, Outcome};
 use crate::auth::{password, sessions, throttle};
 use crate::db;
 use crate::error::AppError;
-use crate::web::extract::{CurrentAdmin, MaybeAdmin};
+use crate::web::extract::{CurrentAdmin, MaybeAdmin, client_address};
 use crate::web::forms::Errors;
 use crate::web::layout::Layout;
 use crate::web::session::{self as cookie, FlashKind};
 use crate::web::{AppState, render_with, safe_next, see_other};
 
 const HOME: &str = "/dashboard/badges";
-
-fn throttle_key(email: &str) -> String {
-    format!("admin:{}", email.trim().to_lowercase())
-}
 
 pub async fn home(state: web::Data<AppState>, admin: MaybeAdmin) -> Result<HttpResponse, AppError> {
     if admin.0.is_some() {
@@ -167,68 +164,32 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Outcome of checking a password for an admin account, throttled.
-enum PasswordCheck {
-    Ok(admins::Admin),
-    Wrong,
-    Locked(i64),
-}
-
-async fn check_password(
-    state: &AppState,
-    email: String,
-    password_text: String,
-) -> Result<PasswordCheck, AppError> {
-    db::run(&state.pool, move |conn| {
-        let key = throttle_key(&email);
-        if let Some(minutes) = throttle::locked_for(conn, &key)? {
-            return Ok(PasswordCheck::Locked(minutes));
-        }
-        let admin = admins::find_by_email(conn, &email)?;
-        let ok = match &admin {
-            Some(a) => password::verify(&password_text, &a.password_hash),
-            None => {
-                password::verify_dummy(&password_text);
-                false
-            }
-        };
-        match admin {
-            Some(a) if ok => {
-                throttle::clear(conn, &key)?;
-                Ok(PasswordCheck::Ok(a))
-            }
-            _ => {
-                throttle::record_failure(conn, &key)?;
-                Ok(PasswordCheck::Wrong)
-            }
-        }
-    })
-    .await
-}
-
 pub async fn login(
     state: web::Data<AppState>,
     session: Session,
     form: web::Form<LoginForm>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref(), HOME);
-    let (status, error) = match check_password(&state, form.email.clone(), form.password).await? {
-        PasswordCheck::Ok(admin) => {
-            let minutes = state.settings.elevation_minutes;
-            let token = db::run(&state.pool, move |conn| {
-                sessions::start(conn, &admin.id, minutes)
-            })
-            .await?;
-            cookie::sign_in_admin(&session, &token)?;
-            return Ok(see_other(&next));
-        }
-        PasswordCheck::Wrong => (
-            StatusCode::UNAUTHORIZED,
-            "The e-mail or password is not right.".to_string(),
-        ),
-        PasswordCheck::Locked(m) => (StatusCode::TOO_MANY_REQUESTS, throttle::lockout_message(m)),
-    };
+    let client = Client::Address(client_address(&req));
+    let (status, error) =
+        match sign_in::admin(&state.pool, client, &form.email, form.password).await? {
+            Outcome::Ok(admin) => {
+                let minutes = state.settings.elevation_minutes;
+                let token = db::run(&state.pool, move |conn| {
+                    sessions::start(conn, &admin.id, minutes)
+                })
+                .await?;
+                cookie::sign_in_admin(&session, &token)?;
+                return Ok(see_other(&next));
+            }
+            Outcome::Wrong => (
+                StatusCode::UNAUTHORIZED,
+                "The e-mail or password is not right.".to_string(),
+            ),
+            Outcome::Locked(m) => (StatusCode::TOO_MANY_REQUESTS, throttle::lockout_message(m)),
+        };
     let page = LoginPage {
         layout: Layout::new(&session, None, "Sign in", "/dashboard/login"),
         email: form.email,
@@ -236,6 +197,17 @@ pub async fn login(
         error: Some(error),
     };
     render_with(status, &page)
+}
+
+/// A signed-in admin confirming their own password: throttled per session, so strangers'
+/// guesses at the sign-in form cannot block it.
+async fn confirm_password(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    password_text: String,
+) -> Result<Outcome<admins::Admin>, AppError> {
+    let client = Client::Session(admin.0.token_hash.clone());
+    sign_in::admin(&state.pool, client, &admin.0.email, password_text).await
 }
 
 pub async fn logout(
@@ -313,9 +285,8 @@ pub async fn elevate(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref(), HOME);
-    let (status, error) = match check_password(&state, admin.0.email.clone(), form.password).await?
-    {
-        PasswordCheck::Ok(_) => {
+    let (status, error) = match confirm_password(&state, &admin, form.password).await? {
+        Outcome::Ok(_) => {
             let (s, minutes) = (admin.0.clone(), state.settings.elevation_minutes);
             db::run(&state.pool, move |conn| {
                 sessions::elevate(conn, &s, minutes)
@@ -328,11 +299,11 @@ pub async fn elevate(
             );
             return Ok(see_other(&next));
         }
-        PasswordCheck::Wrong => (
+        Outcome::Wrong => (
             StatusCode::UNAUTHORIZED,
             "That password is not right.".to_string(),
         ),
-        PasswordCheck::Locked(m) => (StatusCode::TOO_MANY_REQUESTS, throttle::lockout_message(m)),
+        Outcome::Locked(m) => (StatusCode::TOO_MANY_REQUESTS, throttle::lockout_message(m)),
     };
     let page = ElevatePage {
         kept_draft: has_draft_for(&state, &admin, &next).await?,
@@ -408,10 +379,10 @@ pub async fn change_password(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let mut errors = Errors::default();
-    match check_password(&state, admin.0.email.clone(), form.current_password).await? {
-        PasswordCheck::Ok(_) => {}
-        PasswordCheck::Wrong => errors.add("current_password", "is not right"),
-        PasswordCheck::Locked(m) => errors.add("current_password", throttle::lockout_message(m)),
+    match confirm_password(&state, &admin, form.current_password).await? {
+        Outcome::Ok(_) => {}
+        Outcome::Wrong => errors.add("current_password", "is not right"),
+        Outcome::Locked(m) => errors.add("current_password", throttle::lockout_message(m)),
     }
     if form.new_password != form.new_password_confirm {
         errors.add("new_password_confirm", "does not match the new password");

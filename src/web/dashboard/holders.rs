@@ -122,6 +122,8 @@ struct BadgePage {
     bulk_text: String,
     bulk_error: Option<String>,
     report: Option<BulkReport>,
+    /// The most lines the bulk box takes, written out ("50,000").
+    bulk_max: String,
 }
 
 fn parse_cursor(after: Option<&str>) -> Option<(String, String)> {
@@ -212,6 +214,7 @@ async fn badge_page(
         bulk_text: bulk.text,
         bulk_error: bulk.error,
         report: bulk.report,
+        bulk_max: crate::web::views::grouped(assignments::BULK_MAX),
     })
 }
 
@@ -296,7 +299,7 @@ pub async fn assign(
                 None,
                 Some(format!(
                     "Paste at most {} lines at a time. Nothing was assigned.",
-                    assignments::BULK_MAX
+                    crate::web::views::grouped(assignments::BULK_MAX)
                 )),
             ),
             Err(e) => return Err(e.into()),

@@ -360,7 +360,6 @@ pub async fn password_link(
     session: Session,
     admin: CurrentAdmin,
     path: web::Path<String>,
-    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let page = format!("{DIRECTORY}/{id}");
@@ -370,9 +369,7 @@ pub async fn password_link(
         Ok(passwords::create_link(conn, &who, &member_id)?)
     })
     .await?;
-    let host = req.connection_info().host().to_string();
-    let scheme = req.connection_info().scheme().to_string();
-    let link = format!("{scheme}://{host}/set-password/{token}");
+    let link = state.public_url.join(&format!("/set-password/{token}"));
     member_page(&state, &session, &admin, id, &page, Some(link)).await
 }
 
@@ -425,7 +422,8 @@ struct ImportPage {
     csv_text: String,
     error: Option<String>,
     report: Option<ImportReport>,
-    max_rows: usize,
+    /// The most rows one import takes, written out ("50,000").
+    max_rows: String,
 }
 
 pub async fn import_form(
@@ -438,7 +436,7 @@ pub async fn import_form(
         csv_text: String::new(),
         error: None,
         report: None,
-        max_rows: import::MAX_ROWS,
+        max_rows: crate::web::views::grouped(import::MAX_ROWS),
     })
 }
 
@@ -502,7 +500,7 @@ pub async fn import(
             csv_text,
             error,
             report,
-            max_rows: import::MAX_ROWS,
+            max_rows: crate::web::views::grouped(import::MAX_ROWS),
         },
     )
 }
