@@ -21,7 +21,7 @@ const MEMBERS = (process.env.INSIGNIA_MEMBER_IDS ?? '')
   .filter(Boolean);
 const CONFIGURED = Boolean(BASE && KEY && MEMBERS.length >= 2);
 
-// Insignia's application error codes (see src/web/api/error.rs and the API contract, API.md).
+// Insignia's application error codes (see src/web/api/error.rs and the API contract, docs/api.md).
 const CODE = {
   badgeNotFound: 'BADGE_NOT_FOUND',
   memberNotFound: 'MEMBER_NOT_FOUND',
@@ -30,7 +30,7 @@ const CODE = {
   permissionDenied: 'PERMISSION_DENIED',
 };
 
-// Point the client at Insignia exactly as API.md documents: rewrite the Wix API host.
+// Point the client at Insignia exactly as docs/api.md documents: rewrite the Wix API host.
 if (BASE) {
   const realFetch = globalThis.fetch;
   globalThis.fetch = (url, init) =>

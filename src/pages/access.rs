@@ -1,4 +1,4 @@
-//! Who may open a page, and why (SPEC §5). One indexed query decides a restricted page.
+//! Who may open a page, and why (docs/product.md §5). One indexed query decides a restricted page.
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;

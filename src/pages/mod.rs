@@ -1,5 +1,6 @@
-//! Content pages and badge permissions (SPEC §5): pages are public, for any signed-in member,
-//! or restricted to holders of a badge that unlocks them with permissions enabled.
+//! Content pages and badge permissions (docs/product.md §5): pages are public, for any
+//! signed-in member, or restricted to holders of a badge that unlocks them with permissions
+//! enabled.
 
 pub mod access;
 

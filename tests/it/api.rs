@@ -1,4 +1,4 @@
-//! The JSON API (API.md): every operation, its paging and its errors, through the real
+//! The JSON API (docs/api.md): every operation, its paging and its errors, through the real
 //! server, checking the database afterwards.
 
 use reqwest::{Method, StatusCode};
