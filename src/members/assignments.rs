@@ -107,16 +107,17 @@ pub fn holding_any(
     Ok(found)
 }
 
-fn listed(names: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut text = names
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > SHOWN {
-        text.push_str(&format!(" and {} more", names.len() - SHOWN));
+/// How many names an audit entry spells out.
+const SHOWN: usize = 5;
+
+/// The first names of `total` members, and how many more there are: `names` is at most
+/// [`SHOWN`] of them (see [`names_of`]), `total` the real count.
+fn listed(names: &[String], total: usize) -> String {
+    let shown = &names[..names.len().min(SHOWN)];
+    let mut text = shown.join(", ");
+    let more = total.saturating_sub(shown.len());
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
     }
     text
 }
@@ -180,7 +181,7 @@ pub fn assign(
                     details: format!(
                         "gave it to {} member(s): {}",
                         outcome.added.len(),
-                        listed(&names)
+                        listed(&names, outcome.added.len())
                     ),
                 },
             )?;
@@ -229,7 +230,7 @@ pub fn unassign(
                     details: format!(
                         "took it from {} member(s): {}",
                         removed.len(),
-                        listed(&names)
+                        listed(&names, removed.len())
                     ),
                 },
             )?;
@@ -314,8 +315,9 @@ fn single(ids: &[String]) -> Option<&str> {
     }
 }
 
+/// The names of the first few of `ids`, enough for [`listed`]: never all of a bulk change.
 fn names_of(conn: &mut SqliteConnection, ids: &[String]) -> Result<Vec<String>, AppError> {
-    let shown: Vec<String> = ids.iter().take(6).cloned().collect();
+    let shown: Vec<String> = ids.iter().take(SHOWN).cloned().collect();
     Ok(members::table
         .filter(members::id.eq_any(&shown))
         .select(members::name)
@@ -458,4 +460,20 @@ pub fn apply_bulk(
         assign(conn, actor, badge_id, &ids)?;
         Ok(report)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_counts_the_members_beyond_the_names_shown_from_the_real_total() {
+        let names: Vec<String> = ["A", "B", "C", "D", "E"].map(String::from).to_vec();
+        assert_eq!(listed(&names, 1_000), "A, B, C, D, E and 995 more");
+        assert_eq!(listed(&names, 5), "A, B, C, D, E");
+        assert_eq!(listed(&names[..2], 2), "A, B");
+        assert_eq!(listed(&names[..1], 1), "A");
+        // A name that could not be loaded is still counted.
+        assert_eq!(listed(&names[..4], 5), "A, B, C, D and 1 more");
+    }
 }

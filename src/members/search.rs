@@ -1,5 +1,10 @@
 //! Finding members by name or e-mail at a million rows: a trigram full-text index for
 //! substrings of three characters or more, index ranges for shorter prefixes.
+//!
+//! What was typed is always data, never query syntax: control characters (NUL among them,
+//! which FTS5 cannot take) are dropped, and the rest goes into the MATCH expression as one
+//! quoted FTS5 string, so `"`, `*`, `^`, `:`, `(`, `NEAR`, `AND` or `-` are searched for
+//! like any other character.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -20,43 +25,87 @@ pub struct Hit {
 const COLUMNS: &str =
     "m.rowid AS rowid, m.id, m.name, m.email, m.slug, m.badge_count, m.created_at";
 
+/// Search text longer than this cannot be part of any name or e-mail address (lowercasing
+/// makes a character at most three), so it matches nobody without asking the index.
+const TERM_MAX: usize = 3 * if crate::email::MAX_LEN > super::NAME_MAX {
+    crate::email::MAX_LEN
+} else {
+    super::NAME_MAX
+};
+
+/// Which fields a search looks in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fields {
+    /// Names only: what visitors may search, in the public directory.
+    Names,
+    /// Names and e-mail addresses: the dashboard's searches.
+    NamesAndEmails,
+}
+
 /// How a search term is matched.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Term {
     All,
-    /// One or two characters: names or e-mails starting with it.
+    /// One or two characters: names (or e-mails) starting with it.
     Prefix {
         low: String,
         high: String,
     },
-    /// Three or more: names or e-mails containing it (an FTS5 trigram phrase).
+    /// Three or more: names (or e-mails) containing it, as an FTS5 string (a trigram phrase).
     Substring(String),
+    /// Longer than any name or e-mail address: nobody matches.
+    Nothing,
+}
+
+/// The search text as data: lowercased, trimmed, without control characters (NUL, escapes,
+/// line breaks), which no name or e-mail address contains and FTS5 cannot take.
+fn clean(q: &str) -> String {
+    q.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_lowercase()
+}
+
+/// `text` as one FTS5 string: in double quotes, each `"` doubled, so nothing in it is syntax.
+fn fts5_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 impl Term {
     pub fn parse(q: &str) -> Term {
-        let q = q.trim().to_lowercase();
+        let q = clean(q);
         match q.chars().count() {
             0 => Term::All,
             1 | 2 => Term::Prefix {
                 high: format!("{q}\u{10FFFF}"),
                 low: q,
             },
-            _ => Term::Substring(format!("\"{}\"", q.replace('"', "\"\""))),
+            n if n > TERM_MAX => Term::Nothing,
+            _ => Term::Substring(fts5_string(&q)),
         }
     }
 
     /// A subquery listing the row numbers (`rid`) of matching members, from the indexes;
-    /// `None` when everyone matches.
-    fn matching_rowids(&self) -> Option<(&'static str, Vec<String>)> {
-        match self {
-            Term::All => None,
-            Term::Prefix { low, high } => Some((
+    /// `None` when everyone matches. Not for `Term::Nothing`.
+    fn matching_rowids(&self, fields: Fields) -> Option<(&'static str, Vec<String>)> {
+        match (self, fields) {
+            (Term::All | Term::Nothing, _) => None,
+            (Term::Prefix { low, high }, Fields::Names) => Some((
+                "SELECT rowid AS rid FROM members WHERE name_key >= ? AND name_key < ?",
+                vec![low.clone(), high.clone()],
+            )),
+            (Term::Prefix { low, high }, Fields::NamesAndEmails) => Some((
                 "SELECT rowid AS rid FROM members WHERE name_key >= ? AND name_key < ? \
                  UNION SELECT rowid FROM members WHERE email >= ? AND email < ?",
                 vec![low.clone(), high.clone(), low.clone(), high.clone()],
             )),
-            Term::Substring(phrase) => Some((
+            // A column filter: the e-mail column of the index is never searched.
+            (Term::Substring(phrase), Fields::Names) => Some((
+                "SELECT rowid AS rid FROM members_search WHERE members_search MATCH ?",
+                vec![format!("{{name}} : {phrase}")],
+            )),
+            (Term::Substring(phrase), Fields::NamesAndEmails) => Some((
                 "SELECT rowid AS rid FROM members_search WHERE members_search MATCH ?",
                 vec![phrase.clone()],
             )),
@@ -64,22 +113,49 @@ impl Term {
     }
 
     /// The same, as a condition on `m` (members) when another index drives the query.
-    fn condition(&self) -> (String, Vec<String>) {
-        match self.matching_rowids() {
+    fn condition(&self, fields: Fields) -> (String, Vec<String>) {
+        match self.matching_rowids(fields) {
             None => ("1".to_string(), vec![]),
             Some((rowids, params)) => (format!("m.rowid IN ({rowids})"), params),
         }
     }
 }
 
-/// Members matching `q`, newest first, `limit` at most, after the row `before` if given.
+/// Members whose name or e-mail address matches `q`, newest first, `limit` at most, after
+/// the row `before` if given. For the dashboard; the public directory uses
+/// [`members_by_name`].
 pub fn members(
     conn: &mut SqliteConnection,
     q: &str,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Hit>, AppError> {
-    let (sql, params) = match Term::parse(q).matching_rowids() {
+    find(conn, q, Fields::NamesAndEmails, before, limit)
+}
+
+/// Members whose name matches `q` (e-mail addresses are never searched), newest first:
+/// the public directory.
+pub fn members_by_name(
+    conn: &mut SqliteConnection,
+    q: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Hit>, AppError> {
+    find(conn, q, Fields::Names, before, limit)
+}
+
+fn find(
+    conn: &mut SqliteConnection,
+    q: &str,
+    fields: Fields,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Hit>, AppError> {
+    let term = Term::parse(q);
+    if matches!(term, Term::Nothing) {
+        return Ok(Vec::new());
+    }
+    let (sql, params) = match term.matching_rowids(fields) {
         // A plain rowid bound (not "? IS NULL OR …") so SQLite can seek to the page.
         None => (
             format!(
@@ -116,8 +192,8 @@ pub struct Holder {
     pub assigned_at: String,
 }
 
-/// Holders of a badge matching `q`, newest assignment first, after the cursor
-/// `(assigned_at, member_id)` of the last holder already shown.
+/// Holders of a badge whose name or e-mail address matches `q`, newest assignment first,
+/// after the cursor `(assigned_at, member_id)` of the last holder already shown.
 pub fn holders(
     conn: &mut SqliteConnection,
     badge_id: &str,
@@ -125,7 +201,11 @@ pub fn holders(
     after: Option<(String, String)>,
     limit: i64,
 ) -> Result<Vec<Holder>, AppError> {
-    let (condition, params) = Term::parse(q).condition();
+    let term = Term::parse(q);
+    if matches!(term, Term::Nothing) {
+        return Ok(Vec::new());
+    }
+    let (condition, params) = term.condition(Fields::NamesAndEmails);
     // The row-value bound lets SQLite seek in the (badge_id, assigned_at, member_id) index.
     let sql = format!(
         "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, mb.assigned_at \
@@ -156,6 +236,184 @@ mod tests {
         assert_eq!(
             Term::parse("Love\"lace"),
             Term::Substring("\"love\"\"lace\"".to_string())
+        );
+    }
+
+    #[test]
+    fn terms_are_one_quoted_fts5_string_whatever_they_contain() {
+        for (typed, string) in [
+            ("\"", "\"\"\"\""), // too short for a substring: see below
+            ("a\"b", "\"a\"\"b\""),
+            ("\"\"\"", "\"\"\"\"\"\"\"\""),
+            ("lov*", "\"lov*\""),
+            ("^love", "\"^love\""),
+            ("name : love", "\"name : love\""),
+            ("{name email}: x", "\"{name email}: x\""),
+            ("NEAR(love lace)", "\"near(love lace)\""),
+            ("love AND lace", "\"love and lace\""),
+            ("-love", "\"-love\""),
+            ("(love", "\"(love\""),
+            ("'a'", "\"'a'\""),
+        ] {
+            if typed.chars().count() < 3 {
+                continue;
+            }
+            assert_eq!(
+                Term::parse(typed),
+                Term::Substring(string.to_string()),
+                "{typed:?}"
+            );
+        }
+        assert_eq!(fts5_string("\""), "\"\"\"\"");
+        assert_eq!(fts5_string("a\"\"b"), "\"a\"\"\"\"b\"");
+    }
+
+    #[test]
+    fn control_characters_are_dropped_from_the_search_text() {
+        assert_eq!(
+            Term::parse("a\0b\0c"),
+            Term::Substring("\"abc\"".to_string())
+        );
+        assert_eq!(Term::parse("\0\0\0"), Term::All);
+        assert_eq!(Term::parse(" \t\r\n\u{1}\u{7f}\u{9b} "), Term::All);
+        assert!(matches!(Term::parse("a\0"), Term::Prefix { ref low, .. } if low == "a"));
+        assert_eq!(
+            Term::parse("lo\u{1b}ve\n"),
+            Term::Substring("\"love\"".to_string())
+        );
+        // Other characters are text: emoji, combining marks, format characters.
+        assert_eq!(
+            Term::parse("🦀e\u{301}\u{200d}"),
+            Term::Substring("\"🦀e\u{301}\u{200d}\"".to_string())
+        );
+    }
+
+    #[test]
+    fn text_longer_than_any_name_or_address_matches_nobody() {
+        assert_eq!(Term::parse(&"a".repeat(TERM_MAX + 1)), Term::Nothing);
+        assert!(matches!(
+            Term::parse(&"a".repeat(TERM_MAX)),
+            Term::Substring(_)
+        ));
+        const {
+            assert!(TERM_MAX >= 3 * crate::email::MAX_LEN && TERM_MAX >= 3 * super::super::NAME_MAX)
+        };
+    }
+
+    #[test]
+    fn public_searches_filter_to_the_name_column() {
+        let (_, params) = Term::parse("example.org")
+            .matching_rowids(Fields::Names)
+            .expect("a substring");
+        assert_eq!(params, ["{name} : \"example.org\""]);
+        let (sql, params) = Term::parse("ex")
+            .matching_rowids(Fields::Names)
+            .expect("a prefix");
+        assert!(!sql.contains("email"), "{sql}");
+        assert_eq!(params.len(), 2);
+    }
+
+    /// Every odd input runs against a real database, in every search, without an error,
+    /// and finds what it literally says.
+    #[test]
+    fn hostile_search_text_runs_as_a_literal_search() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("search.db").to_string_lossy().to_string();
+        let pool = crate::db::open(&path).expect("db");
+        let mut conn = pool.get().expect("conn");
+        let actor = crate::audit::Actor::system();
+        for (name, email) in [
+            ("Ada Lovelace", "countess@analytical.example"),
+            (
+                "Ren \"Star*\" O'Hara (NEAR) ^caret: AND-more",
+                "ren@example.org",
+            ),
+        ] {
+            let new = super::super::NewMember::parse(name, email).expect("valid");
+            super::super::create(&mut conn, &actor, &new).expect("member");
+        }
+        let mut odd: Vec<String> = [
+            "a\0b\0c",
+            "\0",
+            "\"",
+            "\"\"\"",
+            "a\"b",
+            "\"love",
+            "*",
+            "lov*",
+            "^",
+            "^love",
+            ":",
+            "name:love",
+            "{name email}: x",
+            "(",
+            "(love",
+            ")",
+            "NEAR",
+            "NEAR(love lace)",
+            "love AND lace",
+            "love OR x",
+            "NOT love",
+            "-",
+            "-love",
+            "'",
+            "   ",
+            "🦀",
+            "🦀🦀🦀",
+            "e\u{301}",
+            "\u{301}\u{301}\u{301}",
+            "\u{10ffff}",
+            "İİİ",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        odd.push("ab".repeat(2_000));
+        odd.push("\"".repeat(500));
+        odd.push("é".repeat(TERM_MAX));
+        for q in &odd {
+            members(&mut conn, q, None, 10).unwrap_or_else(|e| panic!("{q:?}: {e:?}"));
+            members_by_name(&mut conn, q, None, 10).unwrap_or_else(|e| panic!("{q:?}: {e:?}"));
+            holders(&mut conn, "no-such-badge", q, None, 10)
+                .unwrap_or_else(|e| panic!("{q:?}: {e:?}"));
+        }
+        let names =
+            |hits: Vec<Hit>| -> Vec<String> { hits.into_iter().map(|h| h.member.name).collect() };
+        let ren = ["Ren \"Star*\" O'Hara (NEAR) ^caret: AND-more"];
+        for q in ["\"star*\"", "(near)", "^caret:", "and-more", "r\0en"] {
+            assert_eq!(
+                names(members_by_name(&mut conn, q, None, 10).expect("search")),
+                ren,
+                "{q:?}"
+            );
+        }
+        for q in ["lov*", "love OR x", "NEAR(love lace)", "-love"] {
+            assert!(
+                members(&mut conn, q, None, 10).expect("search").is_empty(),
+                "{q:?}"
+            );
+        }
+        // E-mail addresses: found in the dashboard, never by the public search.
+        for q in [
+            "countess@analytical.example",
+            "analytical",
+            "co",
+            "example.org",
+        ] {
+            assert!(
+                !members(&mut conn, q, None, 10).expect("search").is_empty(),
+                "{q:?}"
+            );
+            assert!(
+                members_by_name(&mut conn, q, None, 10)
+                    .expect("search")
+                    .is_empty(),
+                "{q:?}"
+            );
+        }
+        assert_eq!(
+            names(members_by_name(&mut conn, "love", None, 10).expect("search")),
+            ["Ada Lovelace"]
         );
     }
 }

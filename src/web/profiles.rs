@@ -57,7 +57,8 @@ async fn directory(
     let DirectoryQuery { q, before } = query.into_inner();
     let term = q.clone();
     let (mut hits, mut badges) = db::run(&state.pool, move |conn| {
-        let hits = search::members(conn, &term, before, PAGE_SIZE + 1)?;
+        // Names only: a visitor must not find members by their e-mail address.
+        let hits = search::members_by_name(conn, &term, before, PAGE_SIZE + 1)?;
         let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
         Ok((hits, assignments::badges_of_many(conn, &ids)?))
     })

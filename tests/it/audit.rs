@@ -62,3 +62,64 @@ async fn the_log_is_paged() {
     assert_eq!(second.select("table.audit tbody tr").len(), 2);
     assert!(!second.has("a[rel=next]"));
 }
+
+#[tokio::test]
+async fn a_bulk_assignment_counts_every_member_in_its_audit_entry() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Crowd").await;
+    app.insert_members(1_000, "Many");
+    let pasted = (0..1_000)
+        .map(|i| format!("many.{i}@example.com"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let page = format!("/dashboard/badges/{badge}");
+    app.submit(
+        &page,
+        &format!("{page}/members"),
+        &[("bulk", &pasted), ("action", "assign")],
+    )
+    .await;
+    assert_eq!(app.assignments().len(), 1_000);
+
+    let entries = insignia::audit::page(&mut app.db(), &Default::default(), 10).expect("audit");
+    let assign = entries
+        .iter()
+        .find(|e| e.action == "badge.assign")
+        .expect("an assign entry");
+    assert!(
+        assign.details.starts_with("gave it to 1000 member(s): "),
+        "{}",
+        assign.details
+    );
+    assert!(
+        assign.details.ends_with(" and 995 more"),
+        "{}",
+        assign.details
+    );
+    assert_eq!(
+        assign.details.matches(", ").count(),
+        4,
+        "five names: {}",
+        assign.details
+    );
+    let shown = app.page("/dashboard/audit").await;
+    assert!(shown.text.contains("and 995 more"));
+
+    // Taking it back from the ticked ones is counted the same way.
+    let ids: Vec<String> = app.assignments().into_iter().map(|(_, m)| m).collect();
+    insignia::members::assignments::unassign(
+        &mut app.db(),
+        &insignia::audit::Actor::system(),
+        &badge,
+        &ids[..7],
+    )
+    .expect("unassign");
+    let entries = insignia::audit::page(&mut app.db(), &Default::default(), 1).expect("audit");
+    assert!(
+        entries[0].details.starts_with("took it from 7 member(s): ")
+            && entries[0].details.ends_with(" and 2 more"),
+        "{}",
+        entries[0].details
+    );
+}

@@ -180,3 +180,58 @@ async fn the_dashboard_refuses_a_badge_both_self_assignable_and_permission_grant
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(app.badges().is_empty());
 }
+
+#[tokio::test]
+async fn the_public_directory_searches_names_only_never_e_mail_addresses() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    app.create_member("Ada Lovelace", "countess@analytical.example")
+        .await;
+    let visitor = app.new_visitor();
+    let public_names = |page: &crate::helpers::Page| -> Vec<String> {
+        page.select(".member-card h2")
+            .iter()
+            .map(|e| e.text().collect::<String>().trim().to_string())
+            .collect()
+    };
+    for q in [
+        "countess@analytical.example",
+        "analytical.example",
+        "analytical",
+        "@analytical",
+        "countess",
+        "co",
+        "c",
+    ] {
+        let page = visitor
+            .page(&format!("/members?q={}", insignia::web::url_encode(q)))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{q}");
+        assert!(
+            public_names(&page).is_empty(),
+            "a visitor searching {q:?} must not find anyone by e-mail"
+        );
+    }
+    for q in ["Ada Lovelace", "love", "ELACE", "ad", "a"] {
+        let page = visitor
+            .page(&format!("/members?q={}", insignia::web::url_encode(q)))
+            .await;
+        assert_eq!(public_names(&page), ["Ada Lovelace"], "by name: {q:?}");
+    }
+
+    // The dashboard still finds members by e-mail.
+    for q in ["countess@analytical.example", "analytical.example", "co"] {
+        let page = app
+            .page(&format!(
+                "/dashboard/members?q={}",
+                insignia::web::url_encode(q)
+            ))
+            .await;
+        let rows: Vec<String> = page
+            .select("table.members tbody tr td:first-child")
+            .iter()
+            .map(|e| e.text().collect::<String>().trim().to_string())
+            .collect();
+        assert_eq!(rows, ["Ada Lovelace"], "dashboard by e-mail: {q:?}");
+    }
+}

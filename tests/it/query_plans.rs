@@ -21,8 +21,8 @@ struct PlanLine {
     detail: String,
 }
 
-/// Tables small by design, written by admins (SPEC §8: about 1,000 badges; content pages are
-/// fewer), where a scan is fine. Everything that grows with members must use an index.
+/// Tables small by design, written by admins (docs/product.md §8: about 1,000 badges; content
+/// pages are fewer), where a scan is fine. Everything that grows with members must use an index.
 const SMALL_TABLES: &[&str] = &[
     "api_keys",
     "badges",
@@ -127,6 +127,8 @@ fn hot_queries_use_indexes() {
     search::members(c, "", Some(150), 51).expect("older page");
     search::members(c, "pe", None, 21).expect("prefix");
     search::members(c, "son 1", Some(100), 21).expect("substring");
+    search::members_by_name(c, "pe", None, 31).expect("public prefix");
+    search::members_by_name(c, "son 1", Some(100), 31).expect("public substring");
     search::holders(c, &badge.id, "", None, 51).expect("holders");
     search::holders(c, &badge.id, "", Some(("2026".into(), first.clone())), 51)
         .expect("holders page");

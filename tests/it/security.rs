@@ -426,3 +426,185 @@ async fn health_static_files_and_unknown_pages() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.text_of(".error-message").contains("bad parameter"));
 }
+
+/// Search text that FTS5 would read as query syntax, or cannot take at all.
+fn hostile_search_terms() -> Vec<String> {
+    let mut terms: Vec<String> = [
+        "a\0b\0c",
+        "\0",
+        "\0\0\0",
+        "love\0",
+        "\u{1}\u{7f}\u{1b}[0m",
+        "\t\r\n",
+        "\"",
+        "\"\"\"",
+        "a\"b",
+        "\"love",
+        "love\"",
+        "*",
+        "lov*",
+        "^",
+        "^love",
+        ":",
+        "name:love",
+        "name : love",
+        "{name email}: love",
+        "email:example",
+        "(",
+        "(love",
+        ")",
+        "()",
+        "NEAR",
+        "NEAR(love lace)",
+        "love NEAR lace",
+        "AND",
+        "love AND lace",
+        "love OR zzz",
+        "NOT love",
+        "-",
+        "-love",
+        "'",
+        "a'b",
+        "+",
+        "%",
+        "_",
+        "\\",
+        "[",
+        "   ",
+        "🦀",
+        "🦀🦀🦀",
+        "🏳️‍🌈",
+        "e\u{301}",
+        "e\u{301}\u{301}\u{301}",
+        "\u{301}\u{301}\u{301}",
+        "\u{202e}evol",
+        "\u{feff}\u{200b}\u{200d}",
+        "\u{10ffff}",
+        "İİİ",
+        "ß",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    terms.push("ab".repeat(2_000));
+    terms.push("\"".repeat(1_000));
+    terms.push("é".repeat(1_000));
+    terms
+}
+
+#[tokio::test]
+async fn hostile_text_in_every_search_box_is_a_literal_search_never_a_server_error() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Gold").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    let odd = app
+        .create_member(
+            "Ren \"Star*\" O'Hara (NEAR) ^caret: AND-more",
+            "ren@example.com",
+        )
+        .await;
+    let page = format!("/dashboard/badges/{badge}");
+    app.submit(
+        &page,
+        &format!("{page}/members"),
+        &[("member_id", &ada), ("member_id", &odd)],
+    )
+    .await;
+    let visitor = app.new_visitor();
+    let boxes = [
+        "/members?q=".to_string(),
+        "/dashboard/members?q=".to_string(),
+        format!("{page}?q="),
+        format!("{page}?find="),
+        format!("{page}/members/search?find="),
+    ];
+    for term in hostile_search_terms() {
+        for search_box in &boxes {
+            let client = if search_box.starts_with("/members") {
+                &visitor
+            } else {
+                &app
+            };
+            let path = format!("{search_box}{}", insignia::web::url_encode(&term));
+            let status = client.get(&path).await.status();
+            assert!(
+                !status.is_server_error(),
+                "{search_box}{term:?} answered {status}"
+            );
+        }
+    }
+    // Not even bytes that are no text at all.
+    for raw in ["%FF%FE", "%C3", "%00%FF", "%ED%A0%80"] {
+        for search_box in &boxes {
+            let status = app.get(&format!("{search_box}{raw}")).await.status();
+            assert!(
+                !status.is_server_error(),
+                "{search_box}{raw} answered {status}"
+            );
+        }
+    }
+
+    // Each is matched literally: syntax characters find the name that contains them, and
+    // nothing else.
+    let public = |q: &str| {
+        let visitor = visitor.clone_client();
+        let path = format!("/members?q={}", insignia::web::url_encode(q));
+        async move {
+            let page = visitor.page(&path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            page.select(".member-card h2")
+                .iter()
+                .map(|e| e.text().collect::<String>().trim().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let ren = ["Ren \"Star*\" O'Hara (NEAR) ^caret: AND-more"];
+    for q in [
+        "\"Star*\"",
+        "Star*",
+        "(NEAR)",
+        "^caret:",
+        "AND-more",
+        "o'hara",
+        "A\0ND-m\0ore",
+        "\"st",
+    ] {
+        assert_eq!(public(q).await, ren, "{q:?}");
+    }
+    for q in [
+        "lov*",
+        "love OR zzz",
+        "NEAR(love lace)",
+        "love AND lace",
+        "-zzz",
+        "lo\"ve",
+    ] {
+        assert!(public(q).await.is_empty(), "{q:?} must be literal");
+    }
+    assert_eq!(public("lo\0ve").await, ["Ada Lovelace"], "NUL is dropped");
+    let dashboard = app
+        .page(&format!(
+            "/dashboard/members?q={}",
+            insignia::web::url_encode("(near) ^caret")
+        ))
+        .await;
+    assert_eq!(dashboard.select("table.members tbody tr").len(), 1);
+    let holders = app
+        .page(&format!(
+            "{page}?q={}",
+            insignia::web::url_encode("\"star*\"")
+        ))
+        .await;
+    assert_eq!(holders.select(".holder").len(), 1);
+    let picker = app
+        .page(&format!(
+            "{page}?find={}",
+            insignia::web::url_encode("lo\0ve")
+        ))
+        .await;
+    assert_eq!(
+        picker.select("#picker-results input[name=member_id]").len(),
+        1
+    );
+}
