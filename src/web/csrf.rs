@@ -1,6 +1,10 @@
 //! CSRF protection for every unsafe request of the site and dashboard: the token from the
 //! session must come back as the `X-CSRF-Token` header (htmx) or the `csrf_token` form field
 //! (plain forms, url-encoded or multipart). Anything else is 403 before a handler runs.
+//!
+//! The guard reads form bodies anyway, so it also refuses what no handler should see: a body
+//! over the form limit (413) and url-encoded text that is not UTF-8 (400), in forms and in
+//! query strings; the usual decoders would silently replace the bad bytes.
 
 use actix_session::SessionExt;
 use actix_web::body::{EitherBody, MessageBody};

@@ -71,9 +71,7 @@ pub fn server(
             .app_data(
                 web::FormConfig::default()
                     .limit(FORM_LIMIT)
-                    .error_handler(|e, _| {
-                        AppError::BadRequest(format!("The form could not be read: {e}.")).into()
-                    }),
+                    .error_handler(form_error),
             )
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 AppError::BadRequest(format!("This address has a bad parameter: {e}.")).into()
@@ -99,6 +97,17 @@ pub fn server(
         server = server.workers(n);
     }
     Ok(server.run())
+}
+
+/// A form the extractor cannot read: too large (413), or malformed (400).
+fn form_error(
+    e: actix_web::error::UrlencodedError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    match e {
+        actix_web::error::UrlencodedError::Overflow { .. } => csrf::too_large().into(),
+        e => AppError::BadRequest(format!("The form could not be read: {e}.")).into(),
+    }
 }
 
 /// Renders a template into a 200 HTML response.
