@@ -15,6 +15,7 @@ pub mod error;
 pub mod members;
 pub mod pages;
 pub mod slug;
+pub mod text;
 pub mod web;
 
 use std::net::TcpListener;

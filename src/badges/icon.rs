@@ -213,25 +213,128 @@ pub fn sanitize_svg(bytes: &[u8]) -> Result<String, FieldError> {
                 .into_iter()
                 .collect(),
         )
+        .attribute_filter(|_element, attribute, value| {
+            only_local_references(attribute, value).then_some(value.into())
+        })
         .clean(text)
         .to_string();
     let start = clean
         .find("<svg")
         .ok_or_else(|| bad("uploaded file has no <svg> element"))?;
     let mut svg = clean[start..].to_string();
-    // Attribute values may reference other documents through url(…); only local #ids may stay.
-    if svg.contains("url(")
-        && svg
-            .split("url(")
-            .skip(1)
-            .any(|rest| !rest.trim_start().starts_with('#'))
-    {
-        return Err(bad("uploaded SVG refers to external resources"));
-    }
     if !svg.starts_with("<svg xmlns=") && !svg[..svg.find('>').unwrap_or(0)].contains("xmlns=") {
         svg = svg.replacen("<svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"", 1);
     }
     Ok(svg)
+}
+
+/// Whether an attribute refers to nothing but this same document. A link (`href`, which
+/// also covers `xlink:href`) must be a `#fragment`; any other value may use `url(#fragment)`
+/// but no other `url(…)` and no other function that fetches (`image-set(…)` and the like), in
+/// any spelling CSS allows: any case, `\HH` and `\c` escapes, comments between the letters.
+/// The attribute is dropped otherwise (none of `style`, `<style>` or `<use>` is allowed, so
+/// presentation attributes are the only CSS there is).
+fn only_local_references(attribute: &str, value: &str) -> bool {
+    if attribute.eq_ignore_ascii_case("href") {
+        return value.trim().starts_with('#');
+    }
+    if !value.contains(['(', '\\', '/', '@']) {
+        return true;
+    }
+    // Read three ways, so that no reading a browser could take hides a reference: comments
+    // removed before or after escapes are undone, and kept (inside an unquoted url(…) a
+    // comment is part of the address).
+    let readings = [
+        css_unescape(value),
+        css_unescape(&strip_css_comments(value)),
+        strip_css_comments(&css_unescape(value)),
+    ];
+    readings.iter().all(|reading| {
+        let text: String = reading
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let fetches = [
+            "image(",
+            "image-set(",
+            "cross-fade(",
+            "element(",
+            "src(",
+            "@import",
+        ];
+        !fetches.iter().any(|f| text.contains(f))
+            && text
+                .split("url(")
+                .skip(1)
+                .all(|argument| argument.trim_start_matches(['"', '\'']).starts_with('#'))
+    })
+}
+
+/// Undoes CSS escapes: `\` and 1–6 hex digits (plus one optional whitespace character),
+/// or `\` and any other character, which stands for itself.
+fn css_unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let mut code = 0u32;
+        let mut digits = 0;
+        while digits < 6 {
+            match chars.peek().and_then(|d| d.to_digit(16)) {
+                Some(d) => {
+                    code = code * 16 + d;
+                    digits += 1;
+                    chars.next();
+                }
+                None => break,
+            }
+        }
+        if digits == 0 {
+            match chars.next() {
+                // An escaped line break continues the line.
+                Some('\n' | '\r' | '\x0c') => {}
+                Some(other) => out.push(other),
+                None => out.push('\u{FFFD}'),
+            }
+            continue;
+        }
+        out.push(
+            char::from_u32(code)
+                .filter(|&c| c != '\0')
+                .unwrap_or('\u{FFFD}'),
+        );
+        match chars.peek() {
+            Some('\r') => {
+                chars.next();
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+            }
+            Some(' ' | '\t' | '\n' | '\x0c') => {
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Removes CSS comments (`/* … */`; an unclosed one runs to the end).
+fn strip_css_comments(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start + 2..]
+            .find("*/")
+            .map_or("", |end| &rest[start + 2 + end + 2..]);
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -317,7 +420,94 @@ mod tests {
             sanitize_svg(big.as_bytes()).unwrap_err().rule,
             Rule::MaxLength
         );
-        let external = br#"<svg><rect fill="url(https://evil.example/#x)"/></svg>"#;
-        assert!(sanitize_svg(external).is_err());
+    }
+
+    /// Sanitises an SVG whose one `<rect>` carries `attribute="value"`; returns the result.
+    fn rect_with(attribute: &str, value: &str) -> String {
+        let svg = format!(
+            "<svg viewBox=\"0 0 10 10\"><rect width=\"10\" height=\"10\" {attribute}=\"{value}\"/></svg>"
+        );
+        sanitize_svg(svg.as_bytes()).unwrap_or_else(|e| panic!("{value}: {}", e.message))
+    }
+
+    /// The attribute carrying a non-local reference is dropped; the shape stays.
+    fn assert_dropped(attribute: &str, value: &str) {
+        let clean = rect_with(attribute, value);
+        assert!(clean.contains("<rect"), "{value}: {clean}");
+        assert!(clean.contains("width=\"10\""), "{value}: {clean}");
+        assert!(
+            !clean.contains(&format!("{attribute}=")),
+            "{value}: {clean}"
+        );
+        assert!(!clean.contains("evil"), "{value}: {clean}");
+    }
+
+    #[test]
+    fn references_to_other_documents_are_dropped() {
+        assert_dropped("fill", "url(https://evil.example/#x)");
+        assert_dropped("fill", "url( 'https://evil.example/x' )");
+        assert_dropped("clip-path", "url(evil.svg#x)");
+        assert_dropped("stroke", "url(#x) url(https://evil.example/y)");
+        assert_dropped("fill", "url(https://evil.example/x");
+        // An unquoted url(...) does not recognise comments: this one is the path "/**/#x".
+        assert_dropped("fill", "url(/**/#x)");
+    }
+
+    #[test]
+    fn references_in_upper_or_mixed_case_are_dropped() {
+        assert_dropped("fill", "URL(https://evil.example/x)");
+        assert_dropped("mask", "Url(https://evil.example/x)");
+    }
+
+    #[test]
+    fn references_spelt_with_css_escapes_are_dropped() {
+        assert_dropped("fill", r"\75rl(https://evil.example/x)");
+        assert_dropped("fill", r"\000075 rl(https://evil.example/x)");
+        assert_dropped("fill", r"\55 RL(https://evil.example/x)");
+        assert_dropped("fill", r"u\rl(https://evil.example/x)");
+        assert_dropped("stroke", r"\75\72\6c(https://evil.example/x)");
+    }
+
+    #[test]
+    fn references_split_by_comments_are_dropped() {
+        assert_dropped("fill", "u/**/rl(https://evil.example/x)");
+        assert_dropped("fill", "ur/* x */l(https://evil.example/x)");
+        assert_dropped("fill", "url/**/(https://evil.example/x)");
+    }
+
+    #[test]
+    fn other_fetching_functions_are_dropped() {
+        assert_dropped(
+            "mask",
+            "image-set(&quot;https://evil.example/x.png&quot; 1x)",
+        );
+        assert_dropped(
+            "mask",
+            "-webkit-image-set(&quot;https://evil.example/x.png&quot; 1x)",
+        );
+        assert_dropped("mask", "image(&quot;https://evil.example/x.png&quot;)");
+    }
+
+    #[test]
+    fn local_fragment_references_stay_in_any_spelling() {
+        for value in [
+            "url(#grad)",
+            "URL( '#grad' )",
+            r"\75rl(#grad)",
+            "url('#grad')",
+        ] {
+            let clean = rect_with("fill", value);
+            assert!(clean.contains("fill="), "{value}: {clean}");
+        }
+    }
+
+    #[test]
+    fn only_fragment_links_and_no_style_sheets_survive() {
+        let svg = br##"<svg><style>rect{fill:url(https://evil.example/a)}</style><defs><circle id="c" r="1"/></defs><use href="#c"/><use xlink:href="https://evil.example/x.svg#c"/><rect style="fill:url(https://evil.example/b)" width="1"/></svg>"##;
+        let clean = sanitize_svg(svg).unwrap_or_default();
+        assert!(clean.contains("<rect"), "{clean}");
+        for gone in ["evil", "<style", "style=", "href"] {
+            assert!(!clean.contains(gone), "{gone} survived in {clean}");
+        }
     }
 }

@@ -1,8 +1,9 @@
-//! The rules a badge must satisfy (SPEC §2), as parsers: raw input in, a valid badge or
+//! The rules a badge must satisfy (docs/product.md §2), as parsers: raw input in, a valid badge or
 //! the list of every broken rule out. The dashboard and the JSON API both call these.
 
 use super::color::{self, Color};
 use super::icon::Icon;
+use crate::text;
 
 /// A badge field that input can be wrong about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,14 +71,16 @@ impl FieldError {
 pub const TITLE_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 1500;
 
-/// A trimmed, non-empty title of at most 100 characters.
+/// A trimmed, non-empty title of at most 100 characters, in NFC, without control or
+/// invisible characters (see [`crate::text::clean_line`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 
 impl Title {
     pub fn parse(input: &str) -> Result<Title, FieldError> {
-        let t = input.trim();
-        if t.is_empty() {
+        let t = text::clean_line(input)
+            .map_err(|message| FieldError::new(Field::Title, Rule::Format, message))?;
+        if text::is_blank(&t) {
             return Err(FieldError::new(
                 Field::Title,
                 Rule::Required,
@@ -91,16 +94,17 @@ impl Title {
                 format!("must be at most {TITLE_MAX} characters"),
             ));
         }
-        Ok(Title(t.to_string()))
+        Ok(Title(t))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// The key uniqueness is checked on: two titles differing only in case clash.
+    /// The key uniqueness is checked on: titles differing only in case, in invisible
+    /// characters, in Unicode form or in spacing clash (see [`text::comparison_key`]).
     pub fn unique_key(&self) -> String {
-        self.0.to_lowercase()
+        text::comparison_key(&self.0)
     }
 
     /// The slug stem derived from the title.
@@ -109,8 +113,11 @@ impl Title {
     }
 }
 
+/// A trimmed description of at most 1,500 characters, in NFC; it may hold line breaks and
+/// tabs but no other control character and no bidirectional formatting character.
 pub fn parse_description(input: &str) -> Result<String, FieldError> {
-    let d = input.trim();
+    let d = text::clean_lines(input)
+        .map_err(|message| FieldError::new(Field::Description, Rule::Format, message))?;
     if d.chars().count() > DESCRIPTION_MAX {
         return Err(FieldError::new(
             Field::Description,
@@ -118,7 +125,7 @@ pub fn parse_description(input: &str) -> Result<String, FieldError> {
             format!("must be at most {DESCRIPTION_MAX} characters"),
         ));
     }
-    Ok(d.to_string())
+    Ok(d)
 }
 
 /// Everything a badge editor or API call submits, as raw text.
@@ -292,7 +299,10 @@ mod tests {
             assert_eq!(key(twin), plain, "{twin:?}");
         }
         assert_eq!(key("Caf\u{e9}"), key("CAFE\u{301}"));
-        assert_eq!(key("\u{39F}\u{3A3}\u{39F}\u{3A3}"), key("\u{3BF}\u{3C3}\u{3BF}\u{3C3}"));
+        assert_eq!(
+            key("\u{39F}\u{3A3}\u{39F}\u{3A3}"),
+            key("\u{3BF}\u{3C3}\u{3BF}\u{3C3}")
+        );
         assert_ne!(key("Gold"), key("Gold Star"));
     }
 
@@ -316,7 +326,10 @@ mod tests {
             parse_description(" Line one\r\nLine\ttwo \n"),
             Ok("Line one\r\nLine\ttwo".to_string())
         );
-        assert_eq!(parse_description("Cafe\u{301}"), Ok("Caf\u{e9}".to_string()));
+        assert_eq!(
+            parse_description("Cafe\u{301}"),
+            Ok("Caf\u{e9}".to_string())
+        );
         for bad in ["a\u{0}b", "a\u{1b}[31mb", "a\u{202E}b", "a\u{2067}b"] {
             let err = parse_description(bad).unwrap_err();
             assert_eq!((err.field, err.rule), (Field::Description, Rule::Format));

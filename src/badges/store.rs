@@ -190,6 +190,60 @@ fn ensure_title_free(
     }
 }
 
+/// Brings every stored `title_key` up to the current rule ([`super::rules::Title::unique_key`]):
+/// keys stored under an older rule would let a look-alike title in beside an old one. Titles
+/// that clash under the current rule all stay; the oldest keeps the key, and each newer one
+/// gets the key followed by U+FEFF and its id, which no title can have (the key drops
+/// U+FEFF), so renaming it is the only way out of the clash. Only rows whose key changes
+/// are written; run when the database is opened. Returns how many keys changed.
+pub fn refresh_title_keys(conn: &mut SqliteConnection) -> Result<usize, AppError> {
+    type Plan = (Vec<(String, String)>, Vec<(String, String)>);
+    /// The keys to change, and the clashing titles (oldest first).
+    fn plan(conn: &mut SqliteConnection) -> Result<Plan, AppError> {
+        let rows: Vec<(String, String, String)> = badges::table
+            .select((badges::id, badges::title, badges::title_key))
+            .order((badges::created_at, badges::id))
+            .load(conn)?;
+        let mut owners = std::collections::HashMap::new();
+        let (mut changes, mut clashes) = (Vec::new(), Vec::new());
+        for (id, title, stored) in rows {
+            let mut key = crate::text::comparison_key(&title);
+            if let Some(first) = owners.get(&key) {
+                clashes.push((String::clone(first), title));
+                key = format!("{key}\u{FEFF}{id}");
+            } else {
+                owners.insert(key.clone(), title);
+            }
+            if key != stored {
+                changes.push((id, key));
+            }
+        }
+        Ok((changes, clashes))
+    }
+    let (changes, clashes) = plan(conn)?;
+    for (first, title) in clashes {
+        tracing::warn!("badge titles {first:?} and {title:?} read the same; rename one of them");
+    }
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    crate::db::write(conn, |conn| {
+        let (changes, _) = plan(conn)?;
+        // Two passes, so that no key is written while another row still holds it.
+        for (id, _) in &changes {
+            diesel::update(badges::table.find(id))
+                .set(badges::title_key.eq(format!("\u{0}{id}")))
+                .execute(conn)?;
+        }
+        for (id, key) in &changes {
+            diesel::update(badges::table.find(id))
+                .set(badges::title_key.eq(key))
+                .execute(conn)?;
+        }
+        Ok(changes.len())
+    })
+}
+
 fn free_slug(
     conn: &mut SqliteConnection,
     valid: &ValidBadge,

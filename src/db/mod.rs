@@ -47,6 +47,8 @@ pub fn open(path: &str) -> Result<DbPool, AppError> {
     let mut conn = pool.get().map_err(AppError::internal)?;
     conn.run_pending_migrations(MIGRATIONS)
         .map_err(|e| AppError::internal(format!("migrations failed: {e}")))?;
+    // Title keys stored under an older comparison rule are brought up to the current one.
+    crate::badges::store::refresh_title_keys(&mut conn)?;
     Ok(pool)
 }
 

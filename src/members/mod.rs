@@ -27,17 +27,16 @@ pub struct Member {
     pub created_at: String,
 }
 
-/// A display name: trimmed, 1–80 characters.
+/// A display name: trimmed, 1–80 characters, in NFC, without control or invisible
+/// characters (see [`crate::text::clean_line`]).
 pub fn parse_name(input: &str) -> Result<String, String> {
-    let name = input.trim();
-    if name.is_empty() {
+    let name = crate::text::clean_line(input)?;
+    if crate::text::is_blank(&name) {
         Err("must not be empty".to_string())
     } else if name.chars().count() > NAME_MAX {
         Err(format!("must be at most {NAME_MAX} characters"))
-    } else if name.chars().any(char::is_control) {
-        Err("must not contain control characters".to_string())
     } else {
-        Ok(name.to_string())
+        Ok(name)
     }
 }
 
@@ -227,6 +226,26 @@ mod tests {
         assert!(parse_name(&"é".repeat(80)).is_ok());
         assert!(parse_name(&"é".repeat(81)).is_err());
         assert!(parse_name("Ada\u{0}").is_err());
+    }
+
+    #[test]
+    fn names_refuse_invisible_and_direction_characters() {
+        for bad in [
+            "Ada\u{200B}",
+            "Ada\u{202E}ecalevoL",
+            "\u{2066}Ada",
+            "Ada\u{FEFF} Lovelace",
+            "Ada\u{200F}",
+            "Ada\nLovelace",
+        ] {
+            let err = parse_name(bad).unwrap_err();
+            assert!(
+                err.contains("invisible or control characters"),
+                "{bad:?}: {err}"
+            );
+        }
+        assert_eq!(parse_name("Zoe\u{308}"), Ok("Zo\u{eb}".to_string()));
+        assert_eq!(parse_name("\u{200D}"), Err("must not be empty".to_string()));
     }
 
     #[test]

@@ -136,9 +136,10 @@ async fn assert_refused(
         "{error_field}: {error:?} should say {message:?}"
     );
     assert!(page.text_of(".form-error").contains("Nothing was saved"));
+    // An HTML parser (a browser's too) reads a NUL as U+FFFD.
     assert_eq!(
         page.attr("#title", "value").unwrap_or_default(),
-        fields.title
+        fields.title.replace('\0', "\u{FFFD}")
     );
     assert_eq!(page.text_of("#description"), fields.description.trim());
     assert_eq!(
@@ -545,4 +546,195 @@ async fn the_live_preview_draws_the_badge_and_warns_about_contrast() {
         Some("#000000")
     );
     assert!(app.badges().is_empty(), "a preview saves nothing");
+}
+
+#[tokio::test]
+async fn titles_with_control_or_invisible_characters_are_refused_where_typed() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let base = BadgeFields::titled("Fine");
+    for title in [
+        "Founding Member\u{200B}",
+        "Founding\u{0}Member",
+        "Founding \u{202E}rebmeM",
+    ] {
+        assert_refused(
+            &app,
+            BadgeFields {
+                title: title.into(),
+                ..base.clone()
+            },
+            "title",
+            "must not contain invisible or control characters",
+        )
+        .await;
+    }
+    assert_refused(
+        &app,
+        BadgeFields {
+            description: "Given \u{2067}to founders".into(),
+            ..base.clone()
+        },
+        "description",
+        "must not contain invisible or control characters",
+    )
+    .await;
+    assert!(app.badges().is_empty());
+}
+
+#[tokio::test]
+async fn titles_that_read_the_same_are_duplicates() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    app.create_badge("Founding Member").await;
+    app.create_badge("Caf\u{e9} Regular").await;
+    let base = BadgeFields::titled("Fine");
+    for twin in [
+        "founding member\u{200D}",
+        "Founding\u{AD} Member",
+        "FOUNDING\u{A0}MEMBER",
+        "Founding  Member",
+        "Cafe\u{301} Regular",
+    ] {
+        assert_refused(
+            &app,
+            BadgeFields {
+                title: twin.into(),
+                ..base.clone()
+            },
+            "title",
+            "already used",
+        )
+        .await;
+    }
+    assert_eq!(app.badge_titles(), ["Founding Member", "Caf\u{e9} Regular"]);
+}
+
+#[tokio::test]
+async fn titles_are_stored_composed() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let res = app
+        .submit_badge(
+            "/dashboard/badges/new",
+            "/dashboard/badges/new",
+            &BadgeFields::titled("Cafe\u{301} Regular"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.badge_titles(), ["Caf\u{e9} Regular"]);
+}
+
+#[tokio::test]
+async fn the_api_refuses_invisible_characters_in_titles_as_a_field_violation() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let key = app.create_api_key("tests").await;
+    for title in ["Gold\u{200B}", "Gold\u{0}", "\u{202E}dloG"] {
+        let reply = app
+            .api(
+                reqwest::Method::POST,
+                "/members/v3/badges",
+                Some(&key),
+                Some(serde_json::json!({ "badge": { "title": title } })),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{title:?}");
+        assert_eq!(reply.violated_fields(), ["badge.title"], "{title:?}");
+        let violation = &reply.body["details"]["validationError"]["fieldViolations"][0];
+        assert_eq!(violation["violatedRule"], "FORMAT", "{title:?}");
+        assert!(
+            violation["description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("invisible or control characters"),
+            "{title:?}: {violation}"
+        );
+    }
+    // A title differing only in Unicode form is a duplicate.
+    app.create_badge("Caf\u{e9}").await;
+    let reply = app
+        .api(
+            reqwest::Method::POST,
+            "/members/v3/badges",
+            Some(&key),
+            Some(serde_json::json!({ "badge": { "title": "CAFE\u{301}" } })),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_eq!(reply.code(), "BADGE_TITLE_ALREADY_EXISTS");
+    assert_eq!(app.badge_titles(), ["Caf\u{e9}"]);
+}
+
+#[tokio::test]
+async fn title_keys_stored_under_the_old_rule_are_recomputed_when_the_database_opens() {
+    use diesel::prelude::*;
+    use insignia::db::schema::badges;
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for title in ["Founding Member", "Gold", "Silver"] {
+        app.create_badge(title).await;
+    }
+    // What the old rule (the lowercased title) stored, and titles it let in.
+    let mut conn = app.db();
+    for (title, old_key) in [
+        ("Founding Member\u{200B}", "founding member\u{200b}"),
+        ("\u{FF27}OLD", "\u{FF47}old"),
+    ] {
+        diesel::sql_query(
+            "INSERT INTO badges (id, title, title_key, slug, background_color, text_color, \
+             position, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, '#000000', '#FFFFFF', 99, '2099-01-01T00:00:00.000Z', '')",
+        )
+        .bind::<diesel::sql_types::Text, _>(format!("legacy-{old_key}"))
+        .bind::<diesel::sql_types::Text, _>(title)
+        .bind::<diesel::sql_types::Text, _>(old_key)
+        .bind::<diesel::sql_types::Text, _>(format!("legacy-{}", title.len()))
+        .execute(&mut conn)
+        .expect("legacy row");
+    }
+    diesel::update(badges::table.filter(badges::title.eq("Silver")))
+        .set(badges::title_key.eq("SILVER (old rule)"))
+        .execute(&mut conn)
+        .expect("old key");
+
+    insignia::db::open(&app.db_path).expect("reopens");
+    let keys: Vec<(String, String)> = badges::table
+        .select((badges::title, badges::title_key))
+        .order(badges::created_at)
+        .load(&mut conn)
+        .expect("keys");
+    let key_of = |title: &str| {
+        keys.iter()
+            .find(|(t, _)| t == title)
+            .map(|(_, k)| k.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(key_of("Founding Member"), "founding member");
+    assert_eq!(key_of("Silver"), "silver");
+    assert_eq!(key_of("Gold"), "gold");
+    // The legacy twins clash with the older badges: they keep a key of their own that no
+    // title can have, so nothing new can be added beside them either.
+    for twin in ["Founding Member\u{200B}", "\u{FF27}OLD"] {
+        let key = key_of(twin);
+        assert!(key.contains('\u{FEFF}'), "{twin:?}: {key:?}");
+    }
+    assert_refused(
+        &app,
+        BadgeFields {
+            title: "SILVER".into(),
+            ..BadgeFields::titled("x")
+        },
+        "title",
+        "already used",
+    )
+    .await;
+    // Opening again changes nothing more.
+    insignia::db::open(&app.db_path).expect("reopens");
+    let again: Vec<(String, String)> = badges::table
+        .select((badges::title, badges::title_key))
+        .order(badges::created_at)
+        .load(&mut conn)
+        .expect("keys");
+    assert_eq!(again, keys);
 }

@@ -296,7 +296,7 @@ async fn the_bulk_box_reports_each_line_and_a_dry_run_writes_nothing() {
     )
     .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text_of("#bulk-error").contains("at most 50000"));
+    assert!(refused.text_of("#bulk-error").contains("at most 50,000"));
     assert_eq!(app.assignments().len(), 2);
 }
 
@@ -436,4 +436,42 @@ async fn what_was_typed_survives_the_password_prompt() {
     )
     .await;
     assert_eq!(app.page(&page).await.text_of("#bulk"), "x@example.com");
+}
+
+#[tokio::test]
+async fn names_with_control_or_invisible_characters_are_refused_where_typed() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for name in ["Ada\u{200B}", "Ada\u{0}Lovelace", "Ada \u{202E}ecalevoL"] {
+        let res = app
+            .submit(
+                "/dashboard/members/new",
+                "/dashboard/members/new",
+                &[("name", name), ("email", "ada@example.com")],
+            )
+            .await;
+        let page = to_page(res).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        assert!(
+            page.text_of("#name-error")
+                .contains("must not contain invisible or control characters"),
+            "{name:?}: {}",
+            page.text_of("#name-error")
+        );
+        // An HTML parser (a browser's too) reads a NUL as U+FFFD.
+        assert_eq!(
+            page.attr("#name", "value").unwrap_or_default(),
+            name.replace('\0', "\u{FFFD}")
+        );
+        assert_eq!(
+            page.attr("#email", "value").unwrap_or_default(),
+            "ada@example.com"
+        );
+        assert_eq!(app.member_count(), 0, "nothing saved for {name:?}");
+    }
+    // Names are stored composed.
+    let id = app
+        .create_member("Zoe\u{308} Quux", "zoe@example.com")
+        .await;
+    assert_eq!(app.member(&id).expect("stored").name, "Zo\u{eb} Quux");
 }
