@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that checks Insignia: installs what the tests need when it is missing
-# (Chromium and its WebDriver for the browser tests, the npm packages of the Wix client test),
-# then format, lints and every test.
+# (Chromium and its WebDriver for the browser tests, the npm packages of the Wix client test,
+# schemathesis for the API document test), then format, lints and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,22 @@ if [ -z "$node_major" ] || [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 (cd compat && npm ci --no-audit --no-fund --loglevel=error)
+
+# Schemathesis, for the test that fuzzes the JSON API against its OpenAPI document: Python 3.11+
+# and the packages pinned in scripts/schemathesis-requirements.txt, in a virtualenv under
+# target/ (reinstalled when the pins change).
+venv="target/schemathesis-venv"
+if ! cmp -s scripts/schemathesis-requirements.txt "$venv/installed-requirements.txt"; then
+  echo "test.sh: installing schemathesis into $venv"
+  rm -rf "$venv"
+  if ! python3 -m venv "$venv"; then
+    echo "test.sh: Python 3.11 or newer with the venv module is needed for the schemathesis test" >&2
+    exit 1
+  fi
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/schemathesis-requirements.txt
+  cp scripts/schemathesis-requirements.txt "$venv/installed-requirements.txt"
+fi
+export INSIGNIA_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -78,30 +78,32 @@ pub fn is_blank(text: &str) -> bool {
         .all(|c| c.is_whitespace() || is_default_ignorable(c))
 }
 
-/// A one-line text (a title, a name): trimmed, in NFC. Refuses every control character
-/// (Unicode Cc, line breaks and tabs included), the line and paragraph separators,
-/// bidirectional formatting characters and the invisible characters of [`is_invisible`].
-pub fn clean_line(input: &str) -> Result<String, String> {
-    let text = input.trim();
-    match text.chars().find(|&c| {
-        c.is_control()
-            || matches!(c, '\u{2028}' | '\u{2029}')
-            || is_bidi_control(c)
-            || is_invisible(c)
-    }) {
-        Some(c) => Err(refused(c)),
-        None => Ok(composed(text)),
-    }
+/// Characters a one-line text refuses: every control character (Unicode Cc, line breaks and
+/// tabs included), the line and paragraph separators, bidirectional formatting characters and
+/// the invisible characters of [`is_invisible`].
+pub fn refused_in_line(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c) || is_invisible(c)
 }
 
-/// A multi-line text (a description): trimmed, in NFC. Line breaks and tabs may stay; other
-/// control characters and bidirectional formatting characters are refused.
+/// Characters a multi-line text refuses: control characters other than line breaks and tabs,
+/// and bidirectional formatting characters.
+pub fn refused_in_lines(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi_control(c)
+}
+
+/// A one-line text (a title, a name): trimmed, in NFC, with no [`refused_in_line`] character.
+pub fn clean_line(input: &str) -> Result<String, String> {
+    clean(input, refused_in_line)
+}
+
+/// A multi-line text (a description): trimmed, in NFC, with no [`refused_in_lines`] character.
 pub fn clean_lines(input: &str) -> Result<String, String> {
+    clean(input, refused_in_lines)
+}
+
+fn clean(input: &str, is_refused: fn(char) -> bool) -> Result<String, String> {
     let text = input.trim();
-    match text
-        .chars()
-        .find(|&c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi_control(c))
-    {
+    match text.chars().find(|&c| is_refused(c)) {
         Some(c) => Err(refused(c)),
         None => Ok(composed(text)),
     }

@@ -209,9 +209,10 @@ pub fn parse_sort(value: &Value, at: &str) -> Result<Vec<Sort>, QueryError> {
                     ));
                 }
             };
-            let descending = match entry.get("order").and_then(Value::as_str) {
-                None | Some("ASC") => false,
-                Some("DESC") => true,
+            let descending = match entry.get("order") {
+                None | Some(Value::Null) => false,
+                Some(Value::String(order)) if order == "ASC" => false,
+                Some(Value::String(order)) if order == "DESC" => true,
                 Some(_) => return Err(error(&format!("{here}.order"), "must be ASC or DESC")),
             };
             Ok(Sort { field, descending })
@@ -325,6 +326,8 @@ mod tests {
         assert!(parse_filter(&json!({"title": 5}), "filter").is_err());
         assert!(parse_sort(&json!([{"fieldName": "icon"}]), "sort").is_err());
         assert!(parse_sort(&json!([{"fieldName": "title", "order": "UP"}]), "sort").is_err());
+        assert!(parse_sort(&json!([{"fieldName": "title", "order": 1}]), "sort").is_err());
+        assert!(parse_sort(&json!([{"fieldName": "title", "order": null}]), "sort").is_ok());
     }
 
     #[test]

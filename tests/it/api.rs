@@ -1025,3 +1025,37 @@ async fn other_origins_may_call_the_api_but_not_with_the_dashboard_session() {
         .expect("request");
     assert!(!page.headers().contains_key("access-control-allow-origin"));
 }
+
+#[tokio::test]
+async fn a_change_against_the_stored_access_flags_conflicts() {
+    let (app, key) = app_with_key().await;
+    let made = create(
+        &app,
+        &key,
+        json!({"title": "Gate", "permissionsEnabled": true}),
+    )
+    .await;
+    let id = made.body["badge"]["id"].as_str().expect("id").to_string();
+    let path = format!("/members/v3/badges/{id}");
+    let patch = |badge: Value| {
+        app.api(
+            Method::PATCH,
+            &path,
+            Some(&key),
+            Some(json!({ "badge": badge })),
+        )
+    };
+    // A fine request on its own, refused by what the badge already is.
+    let conflict = patch(json!({"selfAssignable": true})).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.body);
+    assert_eq!(conflict.code(), "CONFLICT");
+    // Asking for both at once is a broken rule of the request itself.
+    let both = patch(json!({"permissionsEnabled": true, "selfAssignable": true})).await;
+    assert_eq!(both.status, StatusCode::BAD_REQUEST);
+    assert_eq!(both.violated_fields(), strings(&["badge.selfAssignable"]));
+    assert!(app.badges()[0].permissions_enabled && !app.badges()[0].self_assignable);
+    // Changing both together is how to swap them.
+    let swapped = patch(json!({"permissionsEnabled": false, "selfAssignable": true})).await;
+    assert_eq!(swapped.status, StatusCode::OK, "{}", swapped.body);
+    assert_eq!(swapped.body["badge"]["selfAssignable"], true);
+}

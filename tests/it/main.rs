@@ -20,5 +20,6 @@ mod openapi;
 mod pages;
 mod profiles;
 mod query_plans;
+mod schemathesis;
 mod security;
 mod wix_client;

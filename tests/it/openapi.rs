@@ -170,3 +170,63 @@ async fn every_documented_operation_is_served_and_answers_as_documented() {
         .await;
     assert_eq!(mismatch(&doc, schema, &invalid.body, "400"), None);
 }
+
+#[tokio::test]
+async fn a_wrong_method_is_answered_405_with_the_methods_the_path_serves() {
+    let app = spawn_app().await;
+    let doc = app
+        .api(Method::GET, "/members/v3/openapi.json", None, None)
+        .await
+        .body;
+    let mut paths: Vec<(String, Vec<String>)> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .map(|(path, methods)| {
+            let mut documented: Vec<String> = methods
+                .as_object()
+                .expect("methods")
+                .keys()
+                .map(|m| m.to_uppercase())
+                .collect();
+            documented.sort();
+            (
+                path.replace("{id}", &uuid::Uuid::new_v4().to_string()),
+                documented,
+            )
+        })
+        .collect();
+    paths.push(("/members/v3/openapi.json".into(), vec!["GET".into()]));
+    for (path, documented) in paths {
+        for method in ["TRACE", "PUT"] {
+            let res = app
+                .client
+                .request(
+                    Method::from_bytes(method.as_bytes()).expect("method"),
+                    app.url(&path),
+                )
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(
+                res.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            let allow = res
+                .headers()
+                .get("allow")
+                .unwrap_or_else(|| panic!("{method} {path}: 405 without Allow"))
+                .to_str()
+                .expect("ascii");
+            let mut listed: Vec<String> = allow.split(',').map(|m| m.trim().to_string()).collect();
+            listed.sort();
+            assert_eq!(listed, documented, "Allow of {path}");
+            let body: Value = res.json().await.expect("json error body");
+            assert_eq!(
+                body["details"]["applicationError"]["code"],
+                "METHOD_NOT_ALLOWED"
+            );
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! Who is calling the API, and whether they may change things (API.md, "Who may call what").
+//! Who is calling the API, and whether they may change things (docs/api.md, "Who may call what").
 //!
 //! - `Authorization: <key>` or `Bearer <key>`: an API key; a wrong or revoked one is 401,
 //!   never a fallback to visitor.

@@ -1,5 +1,5 @@
 //! The JSON API under `/members/v3/badges`, wire-compatible with the Wix Members Badges v3
-//! REST API (`API.md`). Handlers read input, check the caller, and call the same domain
+//! REST API (`docs/api.md`). Handlers read input, check the caller, and call the same domain
 //! functions as the dashboard; every rule lives in the domain modules.
 
 pub mod caller;
@@ -16,6 +16,7 @@ use self::error::ApiError;
 use self::input::{Json, Paging};
 use self::wire::*;
 use crate::badges::query::{self, QueryError};
+use crate::badges::rules::check_access_flags;
 use crate::badges::{Rule, store};
 use crate::members::assignments;
 use crate::web::AppState;
@@ -49,7 +50,8 @@ pub fn operations() -> Vec<Operation> {
             || web::post().to(create_badge),
         )
         .restricted()
-        .takes::<BadgeRequest>()
+        .takes::<NewBadgeRequest>()
+        .body_required()
         .responds::<BadgeResponse>(),
         Operation::new(
             Method::POST,
@@ -69,6 +71,7 @@ pub fn operations() -> Vec<Operation> {
         )
         .restricted()
         .takes::<OrderRequest>()
+        .body_required()
         .responds::<BadgesResponse>(),
         Operation::new(
             Method::POST,
@@ -78,6 +81,7 @@ pub fn operations() -> Vec<Operation> {
             || web::post().to(list_badges_per_member),
         )
         .takes::<MemberIdsRequest>()
+        .body_required()
         .responds::<MemberBadgeIdsResponse>(),
         Operation::new(
             Method::GET,
@@ -100,6 +104,7 @@ pub fn operations() -> Vec<Operation> {
         )
         .restricted()
         .takes::<BadgeRequest>()
+        .body_required()
         .responds::<BadgeResponse>(),
         Operation::new(
             Method::DELETE,
@@ -128,6 +133,7 @@ pub fn operations() -> Vec<Operation> {
         )
         .restricted()
         .takes::<AssignRequest>()
+        .body_required()
         .responds::<MemberIdsResponse>(),
         Operation::new(
             Method::DELETE,
@@ -138,15 +144,15 @@ pub fn operations() -> Vec<Operation> {
         )
         .restricted()
         .listing_members()
-        .takes::<MemberIdsRequest>()
         .responds::<Empty>(),
     ]
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    use actix_web::http::Method;
     let mut scope = web::scope(BASE)
         .wrap(cross_origin())
-        .service(resource("/openapi.json").get(openapi::document));
+        .service(resource("/openapi.json", &[Method::GET]).get(openapi::document));
     let operations = operations();
     let mut paths: Vec<&str> = Vec::new();
     for op in &operations {
@@ -155,8 +161,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }
     }
     for path in paths {
-        let mut routes = resource(path);
-        for op in operations.iter().filter(|op| op.path == path) {
+        let served: Vec<&Operation> = operations.iter().filter(|op| op.path == path).collect();
+        let methods: Vec<Method> = served.iter().map(|op| op.method.clone()).collect();
+        let mut routes = resource(path, &methods);
+        for op in served {
             routes = routes.route((op.route)());
         }
         scope = scope.service(routes);
@@ -179,9 +187,23 @@ fn cross_origin() -> actix_cors::Cors {
         .max_age(3600)
 }
 
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async {
-        Err::<HttpResponse, _>(ApiError::method_not_allowed())
+/// A path of the API. Any method it does not serve is answered 405 with `Allow` naming the
+/// ones it does, as HTTP requires, so a client can tell a wrong method from a wrong path.
+fn resource(path: &str, methods: &[actix_web::http::Method]) -> actix_web::Resource {
+    use actix_web::ResponseError;
+    let allow = methods
+        .iter()
+        .map(actix_web::http::Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    web::resource(path).default_service(web::to(move || {
+        let mut response = ApiError::method_not_allowed().error_response();
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, value);
+        }
+        async move { response }
     }))
 }
 
@@ -211,17 +233,18 @@ fn badges_out(badges: Vec<crate::badges::Badge>) -> Vec<BadgeOut> {
 fn required_badge(request: BadgeRequest) -> Result<BadgeIn, ApiError> {
     request
         .badge
+        .map(|input::Object(badge)| badge)
         .ok_or_else(|| ApiError::violation("badge", Rule::Required, "is required"))
 }
 
-/// createBadge (API.md #1)
+/// createBadge (docs/api.md, operation #1)
 async fn create_badge(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Json<BadgeRequest>,
+    body: Json<NewBadgeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.authorize_change(&state).await?;
-    let valid = required_badge(body.0)?.into_new().parse()?;
+    let valid = required_badge(body.0.into())?.into_new().parse()?;
     let badge = db(&state, move |conn| {
         Ok(store::create(conn, &actor, &valid, None)?)
     })
@@ -231,7 +254,7 @@ async fn create_badge(
     })
 }
 
-/// updateBadge (API.md #2): only the fields sent change.
+/// updateBadge (docs/api.md, operation #2): only the fields sent change.
 async fn update_badge(
     state: web::Data<AppState>,
     caller: Caller,
@@ -251,7 +274,22 @@ async fn update_badge(
     let badge = db(&state, move |conn| {
         crate::db::write(conn, |conn| {
             let current = store::find(conn, &id)?;
-            let valid = changes.over(current.as_input()).parse()?;
+            // Asking for both flags at once breaks a rule of the request (400). Asking for
+            // one on a badge that has the other is a fine request that the badge's state
+            // refuses, so it conflicts (409), as a taken title does.
+            let asks_both =
+                changes.permissions_enabled == Some(true) && changes.self_assignable == Some(true);
+            let merged = changes.over(current.as_input());
+            if !asks_both
+                && check_access_flags(merged.permissions_enabled, merged.self_assignable).is_err()
+            {
+                return Err(ApiError::from(crate::error::AppError::Conflict(
+                    "A badge that grants page permissions cannot also be self-assignable; \
+                     change both in one request"
+                        .into(),
+                )));
+            }
+            let valid = merged.parse()?;
             Ok(store::update(conn, &actor, &id, &valid, None)?)
         })
     })
@@ -261,7 +299,7 @@ async fn update_badge(
     })
 }
 
-/// getBadge (API.md #3)
+/// getBadge (docs/api.md, operation #3)
 async fn get_badge(
     state: web::Data<AppState>,
     _caller: Caller,
@@ -274,7 +312,7 @@ async fn get_badge(
     })
 }
 
-/// listBadges (API.md #4), in display order.
+/// listBadges (docs/api.md, operation #4), in display order.
 async fn list_badges(
     state: web::Data<AppState>,
     _caller: Caller,
@@ -292,18 +330,10 @@ fn query_violation(e: QueryError) -> ApiError {
     ApiError::violation(&e.field, Rule::Other, e.message)
 }
 
-/// queryBadges (API.md #5): filter, sort, page; display order unless sorted.
-async fn query_badges(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    body: Json<QueryRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let request = match body.0 {
-        QueryRequest {
-            query: Some(inner), ..
-        } => *inner,
-        top_level => top_level,
-    };
+/// A query's filter, sorts and page, each checked.
+fn read_query(
+    request: Query,
+) -> Result<(Option<query::Filter>, Vec<query::Sort>, Paging), ApiError> {
     let filter = match &request.filter {
         None | Some(serde_json::Value::Null) => None,
         Some(f) => Some(query::parse_filter(f, "filter").map_err(query_violation)?),
@@ -312,8 +342,23 @@ async fn query_badges(
         None | Some(serde_json::Value::Null) => Vec::new(),
         Some(s) => query::parse_sort(s, "sort").map_err(query_violation)?,
     };
-    let paging = request.paging.unwrap_or_default();
-    let paging = Paging::new(paging.limit, paging.offset)?;
+    let paging = request.paging.unwrap_or_default().0;
+    Ok((filter, sorts, Paging::new(paging.limit, paging.offset)?))
+}
+
+/// queryBadges (docs/api.md, operation #5): filter, sort, page; display order unless sorted.
+async fn query_badges(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    body: Json<QueryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    // Both levels are checked, so that a wrapped query never hides a broken outer one.
+    let (top_level, wrapped) = body.0.into_parts();
+    let top_level = read_query(top_level)?;
+    let (filter, sorts, paging) = match wrapped {
+        Some(inner) => read_query(inner)?,
+        None => top_level,
+    };
     let all = db(&state, |conn| Ok(store::list_in_order(conn)?)).await?;
     let found = query::run(all, filter.as_ref(), &sorts);
     let total = found.len() as i64;
@@ -325,7 +370,7 @@ async fn query_badges(
     ok(BadgesPage::new(page, paging.offset, total))
 }
 
-/// deleteBadge (API.md #6): its assignments and page permissions go with it.
+/// deleteBadge (docs/api.md, operation #6): its assignments and page permissions go with it.
 async fn delete_badge(
     state: web::Data<AppState>,
     caller: Caller,
@@ -337,7 +382,7 @@ async fn delete_badge(
     ok(Empty {})
 }
 
-/// assignBadge (API.md #7): all or nothing; answers with every requested member, now all holders.
+/// assignBadge (docs/api.md, operation #7): all or nothing; answers with every requested member, now all holders.
 async fn assign_badge(
     state: web::Data<AppState>,
     caller: Caller,
@@ -357,7 +402,7 @@ async fn assign_badge(
     })
 }
 
-/// unassignBadge (API.md #8): ids in the query string (`memberIds=a&memberIds=b`) or a JSON body.
+/// unassignBadge (docs/api.md, operation #8): ids in the query string (`memberIds=a&memberIds=b`) or a JSON body.
 async fn unassign_badge(
     state: web::Data<AppState>,
     caller: Caller,
@@ -381,7 +426,7 @@ async fn unassign_badge(
     ok(Empty {})
 }
 
-/// listMembersByBadge (API.md #9), oldest assignment first.
+/// listMembersByBadge (docs/api.md, operation #9), oldest assignment first.
 async fn list_members_by_badge(
     state: web::Data<AppState>,
     _caller: Caller,
@@ -409,7 +454,7 @@ async fn list_members_by_badge(
     })
 }
 
-/// listBadgesPerMember (API.md #10): one entry per requested member, badges in display order.
+/// listBadgesPerMember (docs/api.md, operation #10): one entry per requested member, badges in display order.
 async fn list_badges_per_member(
     state: web::Data<AppState>,
     _caller: Caller,
@@ -437,7 +482,7 @@ async fn list_badges_per_member(
     })
 }
 
-/// getMemberCountsPerBadge (API.md #11): every badge, zero counts included, display order. The
+/// getMemberCountsPerBadge (docs/api.md, operation #11): every badge, zero counts included, display order. The
 /// counts are the stored ones, kept exact by every assignment change.
 async fn member_counts(
     state: web::Data<AppState>,
@@ -455,7 +500,7 @@ async fn member_counts(
     })
 }
 
-/// updateBadgesDisplayOrder (API.md #12): listed badges first, the rest keep their order after them.
+/// updateBadgesDisplayOrder (docs/api.md, operation #12): listed badges first, the rest keep their order after them.
 async fn update_display_order(
     state: web::Data<AppState>,
     caller: Caller,

@@ -30,6 +30,8 @@ pub struct Operation {
     /// Takes `memberIds` in the query string.
     pub members_in_query: bool,
     pub request: Option<SchemaFn>,
+    /// The body must be sent: without one the server finds its required fields missing.
+    pub body_required: bool,
     pub response: SchemaFn,
     pub route: fn() -> Route,
 }
@@ -51,6 +53,7 @@ impl Operation {
             paged: false,
             members_in_query: false,
             request: None,
+            body_required: false,
             response: schema_of::<super::wire::Empty>,
             route,
         }
@@ -76,6 +79,11 @@ impl Operation {
         self
     }
 
+    pub fn body_required(mut self) -> Self {
+        self.body_required = true;
+        self
+    }
+
     pub fn responds<T: JsonSchema>(mut self) -> Self {
         self.response = schema_of::<T>;
         self
@@ -85,7 +93,7 @@ impl Operation {
         let mut parameters = Vec::new();
         if self.path.contains("{id}") {
             parameters.push(json!({"name": "id", "in": "path", "required": true,
-                "description": "Badge id (UUID)", "schema": {"type": "string"}}));
+                "description": "Badge id", "schema": {"type": "string", "format": "uuid"}}));
         }
         if self.paged {
             for (name, text) in [
@@ -95,17 +103,25 @@ impl Operation {
                 ),
                 ("paging.offset", "Items to skip: default 0"),
             ] {
+                // Any i64 the server can read; each may be given once.
                 parameters.push(json!({"name": name, "in": "query", "required": false,
-                    "description": text, "schema": {"type": "integer", "minimum": 0}}));
+                    "description": text, "schema": {"type": "integer", "format": "int64",
+                    "minimum": 0, "maximum": i64::MAX}}));
             }
         }
         if self.members_in_query {
-            parameters.push(
-                json!({"name": "memberIds", "in": "query", "required": false,
-                "description": "Member ids, repeated; at most 1,000",
-                "schema": {"type": "array", "items": {"type": "string"}},
-                "style": "form", "explode": true}),
+            // The server also reads a JSON body `{"memberIds": [...]}` and joins it to these.
+            // The body is left out of the document: a DELETE body has no meaning in HTTP, and
+            // no schema can say "required unless the body has them".
+            let max = super::input::MEMBER_IDS_MAX;
+            let text = format!(
+                "Member ids, the parameter repeated; 1 to {max} \
+                 (a JSON body {{\"memberIds\": [...]}} is read too, joined to these)"
             );
+            parameters.push(json!({"name": "memberIds", "in": "query", "required": true,
+                "description": text, "style": "form", "explode": true,
+                "schema": {"type": "array", "minItems": 1, "maxItems": max,
+                    "items": {"type": "string", "format": "uuid"}}}));
         }
         let error_response = |text: &str| {
             json!({"description": text,
@@ -136,10 +152,16 @@ impl Operation {
                 "Unknown badge (BADGE_NOT_FOUND) or member (MEMBER_NOT_FOUND)",
             ));
         }
-        if self.id == "createBadge" || self.id == "updateBadge" {
+        if self.id == "createBadge" {
             errors.push((
                 "409",
                 "Another badge has this title (BADGE_TITLE_ALREADY_EXISTS)",
+            ));
+        }
+        if self.id == "updateBadge" {
+            errors.push((
+                "409",
+                "Another badge has this title (BADGE_TITLE_ALREADY_EXISTS), or the change would make a badge both grant page permissions and be self-assignable (CONFLICT)",
             ));
         }
         if self.request.is_some() {
@@ -167,7 +189,7 @@ impl Operation {
             },
         });
         if let Some(request) = self.request {
-            operation["requestBody"] = json!({"required": false, "content":
+            operation["requestBody"] = json!({"required": self.body_required, "content":
                 {"application/json": {"schema": request(generator)}}});
         }
         operation

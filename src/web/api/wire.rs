@@ -1,10 +1,15 @@
 //! The JSON shapes of the API, exactly as the Wix Members Badges v3 wire format has them
-//! (`API.md`). Requests are lenient (unknown fields ignored, every field optional so that a
+//! (`docs/api.md`). Requests are lenient (unknown fields ignored, every field optional so that a
 //! missing one is reported as a rule, not a parse error); responses are exact.
 
-use schemars::JsonSchema;
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
+use super::input::{MEMBER_IDS_MAX, Object, whole_number};
+use crate::badges::icon::{self, URL_MAX};
+use crate::badges::rules::{DESCRIPTION_MAX, TITLE_MAX};
 use crate::badges::{Badge, BadgeInput};
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -46,17 +51,40 @@ impl From<Badge> for BadgeOut {
     }
 }
 
-/// Badge fields a caller may send. Read-only fields (`slug`, dates) are ignored.
+/// Badge fields a caller may send. Read-only fields (`slug`, dates) are ignored. Text is
+/// trimmed before it is checked; a field left out (or `null`) keeps its current value, or
+/// takes its default on a new badge.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(transform = not_both_access_flags)]
 pub struct BadgeIn {
+    /// The id is the one in the path; another one is refused.
+    #[schemars(extend("readOnly" = true, "format" = "uuid"))]
     pub id: Option<String>,
+    /// Trimmed, in NFC, 1 to 100 characters, something visible, no control or invisible
+    /// characters. Unique ignoring case, invisible characters, Unicode form and spacing.
+    #[serde(default)]
+    #[schemars(schema_with = "title_text")]
     pub title: Option<String>,
+    /// Trimmed, in NFC, at most 1,500 characters; line breaks and tabs but no other control
+    /// character and no bidirectional formatting character.
+    #[serde(default)]
+    #[schemars(schema_with = "description_text")]
     pub description: Option<String>,
+    /// `#RRGGBB` in any letter case (stored uppercase); empty for the default `#796EFF`.
+    #[schemars(regex(pattern = *COLOR))]
     pub background_color: Option<String>,
+    /// `#RRGGBB` in any letter case (stored uppercase); empty for the default `#FFFFFF`.
+    #[schemars(regex(pattern = *COLOR))]
     pub text_color: Option<String>,
+    /// A built-in icon (`star` or `/static/icons/star.svg`), an uploaded one
+    /// (`/icons/<uuid>.svg`), an http(s) URL of at most 2,048 characters, or empty.
+    #[schemars(regex(pattern = *ICON))]
     pub icon: Option<String>,
     pub permissions_enabled: Option<bool>,
+    /// Not together with `permissionsEnabled`: a badge that unlocks pages cannot be one that
+    /// members give themselves. Changing one of the two on a badge that has the other is
+    /// refused too.
     pub self_assignable: Option<bool>,
 }
 
@@ -82,9 +110,50 @@ impl BadgeIn {
     }
 }
 
+/// The body of `updateBadge`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct BadgeRequest {
-    pub badge: Option<BadgeIn>,
+    #[schemars(required)]
+    pub badge: Option<Object<BadgeIn>>,
+}
+
+/// The body of `createBadge`: as for an update, and the title is required.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct NewBadgeRequest {
+    #[schemars(required, with = "NewBadgeIn")]
+    pub badge: Option<Object<BadgeIn>>,
+}
+
+impl From<NewBadgeRequest> for BadgeRequest {
+    fn from(request: NewBadgeRequest) -> Self {
+        BadgeRequest {
+            badge: request.badge,
+        }
+    }
+}
+
+/// [`BadgeIn`] as a new badge needs it: with a title. Only described, never read: a new
+/// badge is read as a [`BadgeIn`].
+pub struct NewBadgeIn;
+
+impl JsonSchema for NewBadgeIn {
+    fn schema_name() -> Cow<'static, str> {
+        "NewBadgeIn".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = BadgeIn::json_schema(generator);
+        schema.insert("description".into(), "The fields of a new badge.".into());
+        schema.insert("required".into(), serde_json::json!(["title"]));
+        if let Some(title) = schema
+            .get_mut("properties")
+            .and_then(|p| p.get_mut("title"))
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            title.insert("type".into(), "string".into());
+        }
+        schema
+    }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -122,19 +191,58 @@ impl BadgesPage {
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct PagingIn {
+    /// Items per page: default 100, at most 1,000 (more is clamped).
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schemars(range(min = 0, max = i64::MAX))]
     pub limit: Option<i64>,
+    /// Items to skip: default 0.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schemars(range(min = 0, max = i64::MAX))]
     pub offset: Option<i64>,
 }
 
-/// The body of `queryBadges`: the query itself, or wrapped in `query` as some clients send it.
+/// A badge query: filter, sort and page.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct Query {
+    /// Wix query filter over `id`, `title` and `slug`.
+    #[serde(default)]
+    #[schemars(schema_with = "nullable_filter")]
+    pub filter: Option<serde_json::Value>,
+    /// `[{"fieldName": "title", "order": "ASC"}]`.
+    #[serde(default)]
+    #[schemars(schema_with = "sort_list")]
+    pub sort: Option<serde_json::Value>,
+    pub paging: Option<Object<PagingIn>>,
+}
+
+/// The body of `queryBadges`: the query itself, or wrapped in `query` as some clients send it
+/// (then the wrapped one is run; the outer fields must still be valid).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct QueryRequest {
     /// Wix query filter over `id`, `title` and `slug`.
+    #[serde(default)]
+    #[schemars(schema_with = "nullable_filter")]
     pub filter: Option<serde_json::Value>,
     /// `[{"fieldName": "title", "order": "ASC"}]`.
+    #[serde(default)]
+    #[schemars(schema_with = "sort_list")]
     pub sort: Option<serde_json::Value>,
-    pub paging: Option<PagingIn>,
-    pub query: Option<Box<QueryRequest>>,
+    pub paging: Option<Object<PagingIn>>,
+    pub query: Option<Object<Query>>,
+}
+
+impl QueryRequest {
+    /// The query written at the top level, and the wrapped one if any.
+    pub fn into_parts(self) -> (Query, Option<Query>) {
+        (
+            Query {
+                filter: self.filter,
+                sort: self.sort,
+                paging: self.paging,
+            },
+            self.query.map(|Object(query)| query),
+        )
+    }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -143,14 +251,16 @@ pub struct Empty {}
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignRequest {
-    /// The badge id again (the Wix client repeats it); the path decides.
+    /// The badge id again (the Wix client repeats it); the path decides, this is not read.
     pub id: Option<String>,
+    #[schemars(schema_with = "member_id_list")]
     pub member_ids: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberIdsRequest {
+    #[schemars(schema_with = "member_id_list")]
     pub member_ids: Option<Vec<String>>,
 }
 
@@ -197,12 +307,258 @@ pub struct BadgeMemberCountsResponse {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderRequest {
+    /// Badges to put first, each once.
+    #[schemars(schema_with = "badge_id_list")]
     pub badge_ids: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct BadgesResponse {
     pub badges: Vec<BadgeOut>,
+}
+
+// ------------------------------------------------------------------ request schemas
+//
+// What the schemas of request fields state is what the server checks (in `input.rs` and in
+// `crate::badges`), so that a request the document allows is one the server accepts.
+
+/// White space as Rust's `str::trim` sees it (Unicode `White_Space`), in a regular-expression
+/// class; both the ECMAScript and the Python dialects read these escapes alike.
+const SPACE: &str = r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/// Patterns for badge text, built from the same character rules that titles and descriptions
+/// are checked with (`crate::text`), so that they follow those rules when they change.
+struct TextPatterns {
+    /// No refused character, at most [`TITLE_MAX`] once trimmed.
+    title: String,
+    /// Some character that shows.
+    visible: String,
+    description: String,
+}
+
+static TEXT: std::sync::LazyLock<TextPatterns> = std::sync::LazyLock::new(|| {
+    use crate::text::{is_default_ignorable, refused_in_line, refused_in_lines};
+    let mut space = Vec::new();
+    let mut not_in_title = Vec::new();
+    let mut invisible = Vec::new();
+    let mut not_in_description = Vec::new();
+    for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+        let is_space = c.is_whitespace();
+        let refused = refused_in_line(c);
+        // A title needs a character that is neither refused, nor space, nor ignorable.
+        let hidden = refused || is_space || is_default_ignorable(c);
+        for (yes, list) in [
+            (is_space, &mut space),
+            (refused, &mut not_in_title),
+            (hidden, &mut invisible),
+            (refused_in_lines(c), &mut not_in_description),
+        ] {
+            if yes {
+                list.push(c);
+            }
+        }
+    }
+    let (space, not_in_title, invisible, not_in_description) = (
+        class(&space),
+        class(&not_in_title),
+        class(&invisible),
+        class(&not_in_description),
+    );
+    // Trimmed text runs from a character that is not space to another one (or is one
+    // character), so its length can be bounded between the two.
+    let trimmed = |refused: &str, max: usize| {
+        format!(
+            "^[{space}]*([^{refused}{space}]([^{refused}]{{0,{}}}[^{refused}{space}])?)?[{space}]*$",
+            max - 2
+        )
+    };
+    TextPatterns {
+        title: trimmed(&not_in_title, TITLE_MAX),
+        visible: format!("[^{invisible}]"),
+        description: trimmed(&not_in_description, DESCRIPTION_MAX),
+    }
+});
+
+fn title_text(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": ["string", "null"],
+        "pattern": TEXT.title,
+        "allOf": [{"pattern": TEXT.visible}],
+    })
+}
+
+fn description_text(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": ["string", "null"], "pattern": TEXT.description})
+}
+
+/// The body of a regular-expression class holding exactly `chars` (in ascending order), as
+/// ranges. Written so that ECMAScript and Python read it alike: ASCII letters and digits as
+/// themselves, other characters of the Basic Multilingual Plane as `\uXXXX`, the others as
+/// themselves (the two dialects spell their escapes differently).
+fn class(chars: &[char]) -> String {
+    fn one(c: char) -> String {
+        if c.is_ascii_alphanumeric() {
+            c.to_string()
+        } else if u32::from(c) <= 0xFFFF {
+            format!("\\u{:04x}", u32::from(c))
+        } else {
+            c.to_string()
+        }
+    }
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let start = chars[i];
+        let mut end = start;
+        while i + 1 < chars.len() && u32::from(chars[i + 1]) == u32::from(end) + 1 {
+            i += 1;
+            end = chars[i];
+        }
+        out.push_str(&one(start));
+        if end != start {
+            out.push('-');
+            out.push_str(&one(end));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Empty, or `#RRGGBB`, with white space around.
+static COLOR: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("^[{SPACE}]*(#[0-9A-Fa-f]{{6}})?[{SPACE}]*$"));
+
+/// What `Icon::parse` accepts: empty, a built-in name bare or as its path, an upload path
+/// with a UUID in any form the uuid crate reads, or an http(s) URL with a host, of at most
+/// `URL_MAX` characters, without white space, control characters, quotes, `<`, `>`, `\` or
+/// a backquote.
+static ICON: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let names = icon::builtin_names()
+        .map(|name| {
+            name.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c.to_string()
+                    } else {
+                        format!("\\{c}")
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("|");
+    let hex = "[0-9A-Fa-f]";
+    let dashed = format!("{hex}{{8}}-{hex}{{4}}-{hex}{{4}}-{hex}{{4}}-{hex}{{12}}");
+    let uuid = format!("{dashed}|{hex}{{32}}|\\{{{dashed}\\}}|urn:uuid:{dashed}");
+    let url_char = format!("[^\\u0000-\\u001f\\u007f-\\u009f{SPACE}\"'<>\\\\`]");
+    let host_char = format!("[^\\u0000-\\u001f\\u007f-\\u009f{SPACE}\"'<>\\\\`/?#]");
+    let http = format!(
+        "[hH][tT][tT][pP]://{host_char}{url_char}{{0,{}}}",
+        URL_MAX - "http://".len() - 1
+    );
+    let https = format!(
+        "[hH][tT][tT][pP][sS]://{host_char}{url_char}{{0,{}}}",
+        URL_MAX - "https://".len() - 1
+    );
+    format!(
+        "^[{SPACE}]*({names}|/static/icons/({names})\\.svg|/icons/({uuid})\\.svg|{http}|{https})?[{SPACE}]*$"
+    )
+});
+
+/// A badge cannot both unlock pages and be self-assignable.
+fn not_both_access_flags(schema: &mut Schema) {
+    schema.insert(
+        "not".into(),
+        serde_json::json!({
+            "required": ["permissionsEnabled", "selfAssignable"],
+            "properties": {
+                "permissionsEnabled": {"const": true},
+                "selfAssignable": {"const": true},
+            },
+        }),
+    );
+}
+
+/// Member ids in a request: 1 to `MEMBER_IDS_MAX` (counted as sent; repeats then count once).
+pub fn member_id_list(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MEMBER_IDS_MAX,
+        "items": {"type": "string", "format": "uuid"},
+    })
+}
+
+/// Badge ids, each at most once.
+fn badge_id_list(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "uniqueItems": true,
+        "items": {"type": "string", "format": "uuid"},
+    })
+}
+
+/// A filter, or `null` for none.
+fn nullable_filter(generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({"anyOf": [generator.subschema_for::<QueryFilter>(), {"type": "null"}]})
+}
+
+/// The filter language `crate::badges::query` reads.
+pub struct QueryFilter;
+
+impl JsonSchema for QueryFilter {
+    fn schema_name() -> Cow<'static, str> {
+        "QueryFilter".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let itself = generator.subschema_for::<QueryFilter>();
+        let condition = serde_json::json!({
+            "anyOf": [
+                {"type": "string", "description": "Equal to this"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "$eq": {"type": "string"},
+                        "$ne": {"type": "string"},
+                        "$startsWith": {"type": "string", "description": "Ignoring case"},
+                        "$in": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "additionalProperties": false,
+                },
+            ],
+        });
+        json_schema!({
+            "type": "object",
+            "description": "Conditions on `id` (or `_id`), `title` and `slug`, all of which must hold; `$and` and `$or` combine filters.",
+            "properties": {
+                "id": condition,
+                "_id": condition,
+                "title": condition,
+                "slug": condition,
+                "$and": {"type": "array", "items": itself},
+                "$or": {"type": "array", "items": itself},
+            },
+            "additionalProperties": false,
+        })
+    }
+}
+
+/// Sorts, first one first, or `null` for display order.
+fn sort_list(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": ["array", "null"],
+        "items": {
+            "type": "object",
+            "properties": {
+                "fieldName": {"enum": [
+                    "title", "slug", "createdDate", "_createdDate", "updatedDate", "_updatedDate",
+                ]},
+                "order": {"enum": ["ASC", "DESC", null]},
+            },
+            "required": ["fieldName"],
+        },
+    })
 }
 
 // ------------------------------------------------------------------ errors
