@@ -10,6 +10,7 @@ use diesel::sqlite::SqliteConnection;
 use crate::audit::Actor;
 use crate::auth::{admins, password, sessions::random_token};
 use crate::badges::{BadgeError, BadgeInput, store};
+use crate::db::keys::BadgeKey;
 use crate::db::schema::members;
 use crate::error::AppError;
 
@@ -312,7 +313,7 @@ fn load(
 }
 
 /// The demo badges (created once), with their weights.
-fn demo_badges(conn: &mut SqliteConnection) -> Result<Vec<(String, u32)>, AppError> {
+fn demo_badges(conn: &mut SqliteConnection) -> Result<Vec<(BadgeKey, u32)>, AppError> {
     let actor = Actor::system();
     for (title, description, background, text, icon, _) in BADGES {
         let input = BadgeInput {
@@ -339,7 +340,7 @@ fn demo_badges(conn: &mut SqliteConnection) -> Result<Vec<(String, u32)>, AppErr
             stored
                 .iter()
                 .find(|b| b.title == *title)
-                .map(|b| (b.id.clone(), *weight))
+                .map(|b| (b.key, *weight))
         })
         .collect())
 }
@@ -441,19 +442,20 @@ fn julian_day(t: time::OffsetDateTime) -> f64 {
 /// SQLite generates the rows itself; stored counts are recomputed once at the end.
 fn load_assignments(
     conn: &mut SqliteConnection,
-    badges: &[(String, u32)],
+    badges: &[(BadgeKey, u32)],
     (first, last): (i64, i64),
     total: usize,
 ) -> Result<usize, AppError> {
-    use diesel::sql_types::{BigInt, Text};
+    use diesel::sql_types::BigInt;
     let n = usize::try_from(last - first + 1).unwrap_or(0);
     if n == 0 || badges.is_empty() || total == 0 {
         return Ok(0);
     }
     let holders_per_badge = spread(badges, total, n);
     let mut rng = Rng(0x00BA_D6E5);
-    // Assignment times fall in the past year, counted in Julian days from now.
-    let now_julian = julian_day(time::OffsetDateTime::now_utc());
+    // Assignment times fall in the past year, in Unix milliseconds.
+    const YEAR_MS: f64 = 365.0 * 86_400_000.0;
+    let now_ms = crate::db::now_millis();
     let mut assigned = 0;
     crate::db::write(conn, |conn| {
         without(
@@ -462,7 +464,7 @@ fn load_assignments(
             // costs appends, where building it afterwards would sort five million rows.
             &["member_badges_member"],
             |conn| {
-                for ((badge_id, _), holders) in badges.iter().zip(holders_per_badge) {
+                for ((badge_key, _), holders) in badges.iter().zip(holders_per_badge) {
                     // Distinct members: x -> (x * stride + start) mod n is a bijection when the
                     // stride shares no factor with n, so exactly `holders` rows pass the filter.
                     // Rows come in rowid order, which for demo members is id order (see
@@ -474,14 +476,14 @@ fn load_assignments(
                     }
                     let start = rng.below(n);
                     assigned += diesel::sql_query(
-                        "INSERT INTO member_badges (badge_id, member_id, assigned_at, assigned_by) \
-                     SELECT ?, id, strftime('%Y-%m-%dT%H:%M:%fZ', ? + (rowid - ?) * ?), 'system' \
-                     FROM members WHERE rowid BETWEEN ? AND ? AND ((rowid - ?) * ? + ?) % ? < ?",
+                        "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) \
+                         SELECT ?, key, ? + CAST((key - ?) * ? AS INTEGER), 'system' \
+                         FROM members WHERE key BETWEEN ? AND ? AND ((key - ?) * ? + ?) % ? < ?",
                     )
-                    .bind::<Text, _>(badge_id)
-                    .bind::<diesel::sql_types::Double, _>(now_julian - 365.0)
+                    .bind::<BigInt, _>(*badge_key)
+                    .bind::<BigInt, _>(now_ms - YEAR_MS as i64)
                     .bind::<BigInt, _>(first)
-                    .bind::<diesel::sql_types::Double, _>(365.0 / n as f64)
+                    .bind::<diesel::sql_types::Double, _>(YEAR_MS / n as f64)
                     .bind::<BigInt, _>(first)
                     .bind::<BigInt, _>(last)
                     .bind::<BigInt, _>(first)
@@ -496,10 +498,10 @@ fn load_assignments(
         )?;
         // A bulk load sets the stored counts once, from the rows themselves.
         conn.batch_execute(
-            "UPDATE badges SET member_count = (SELECT count(*) FROM member_badges WHERE badge_id = badges.id);
+            "UPDATE badges SET member_count = (SELECT count(*) FROM member_badges WHERE badge_key = badges.key);
              UPDATE members SET badge_count = held.n \
-               FROM (SELECT member_id, count(*) AS n FROM member_badges GROUP BY member_id) AS held \
-              WHERE members.id = held.member_id;",
+               FROM (SELECT member_key, count(*) AS n FROM member_badges GROUP BY member_key) AS held \
+              WHERE members.key = held.member_key;",
         )?;
         Ok::<_, AppError>(())
     })?;
@@ -543,7 +545,7 @@ fn without<T>(
 
 /// Holders per badge: `total` shared by weight, no badge above `members`; what a full badge
 /// cannot take goes to the others.
-fn spread(badges: &[(String, u32)], total: usize, members: usize) -> Vec<usize> {
+fn spread<K>(badges: &[(K, u32)], total: usize, members: usize) -> Vec<usize> {
     let mut counts = vec![0usize; badges.len()];
     let mut left = total.min(members * badges.len());
     while left > 0 {

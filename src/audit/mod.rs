@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
-use crate::db::schema::audit_log;
+use crate::db::schema::{audit_log, audit_members};
 use crate::error::AppError;
 
 /// Who made a change, as the log shows it.
@@ -59,8 +59,8 @@ pub fn record(
     conn: &mut SqliteConnection,
     actor: &Actor,
     change: Change<'_>,
-) -> Result<(), AppError> {
-    diesel::insert_into(audit_log::table)
+) -> Result<i64, AppError> {
+    let entry: i64 = diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(crate::db::now()),
             audit_log::actor.eq(actor.label()),
@@ -70,7 +70,31 @@ pub fn record(
             audit_log::target.eq(change.target),
             audit_log::details.eq(change.details),
         ))
-        .execute(conn)?;
+        .returning(audit_log::id)
+        .get_result(conn)?;
+    if let Some(member) = change.member_id {
+        diesel::insert_into(audit_members::table)
+            .values((
+                audit_members::member_id.eq(member),
+                audit_members::entry.eq(entry),
+            ))
+            .execute(conn)?;
+    }
+    Ok(entry)
+}
+
+/// Puts entry `entry` into the history of every member in `rows`, a query yielding their
+/// public ids: one statement however many members a bulk change touched.
+pub fn touched_members(
+    conn: &mut SqliteConnection,
+    entry: i64,
+    member_ids_sql: &str,
+) -> Result<(), AppError> {
+    diesel::sql_query(format!(
+        "INSERT OR IGNORE INTO audit_members (member_id, entry) SELECT id, ? FROM ({member_ids_sql})"
+    ))
+    .bind::<diesel::sql_types::BigInt, _>(entry)
+    .execute(conn)?;
     Ok(())
 }
 
@@ -89,6 +113,23 @@ pub fn page(
     filter: &Filter,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, AppError> {
+    let before = filter.before.unwrap_or(i64::MAX);
+    if let Some(member) = &filter.member {
+        // A member's history is read from their own index: entries that touched them, alone
+        // or in a bulk change, newest first.
+        let mut query = audit_members::table
+            .inner_join(audit_log::table.on(audit_log::id.eq(audit_members::entry)))
+            .filter(audit_members::member_id.eq(member.clone()))
+            .filter(audit_members::entry.lt(before))
+            .order(audit_members::entry.desc())
+            .select(AuditEntry::as_select())
+            .limit(limit)
+            .into_boxed();
+        if let Some(badge) = &filter.badge {
+            query = query.filter(audit_log::badge_id.eq(badge.clone()));
+        }
+        return Ok(query.load(conn)?);
+    }
     let mut query = audit_log::table
         .select(AuditEntry::as_select())
         .order(audit_log::id.desc())
@@ -97,10 +138,7 @@ pub fn page(
     if let Some(badge) = &filter.badge {
         query = query.filter(audit_log::badge_id.eq(badge.clone()));
     }
-    if let Some(member) = &filter.member {
-        query = query.filter(audit_log::member_id.eq(member.clone()));
-    }
     // Always bounded, so the newest page is a seek too rather than a walk from the end.
-    query = query.filter(audit_log::id.lt(filter.before.unwrap_or(i64::MAX)));
+    query = query.filter(audit_log::id.lt(before));
     Ok(query.load(conn)?)
 }

@@ -257,6 +257,7 @@ mod tests {
 
     fn badge(id: &str, title: &str, position: i32) -> Badge {
         Badge {
+            key: crate::db::keys::BadgeKey(i64::from(position)),
             id: id.into(),
             title: title.into(),
             slug: title.to_lowercase(),

@@ -8,12 +8,14 @@ use super::color::{self, Color};
 use super::icon::Icon;
 use super::rules::{Field, FieldError, Rule, ValidBadge};
 use crate::audit::{self, Actor, Change};
-use crate::db::schema::{badges, icon_uploads, member_badges, members};
+use crate::db::schema::{badges, icon_uploads};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = badges)]
 pub struct Badge {
+    /// Inside the database only; `id` is the public one.
+    pub key: crate::db::keys::BadgeKey,
     pub id: String,
     pub title: String,
     pub slug: String,
@@ -430,13 +432,9 @@ pub fn update(
 pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Badge, BadgeError> {
     crate::db::write(conn, |conn| {
         let old = find(conn, id)?;
-        // Its holders each hold one badge fewer; the assignments go with the badge (cascade).
-        let holders = member_badges::table
-            .filter(member_badges::badge_id.eq(id))
-            .select(member_badges::member_id);
-        diesel::update(members::table.filter(members::id.eq_any(holders)))
-            .set(members::badge_count.eq(members::badge_count - 1))
-            .execute(conn)?;
+        // Taken from its holders the one way every assignment is (stored counts included).
+        crate::members::assignments::stage_holders(conn, old.key)?;
+        crate::members::assignments::take_staged(conn, old.key)?;
         diesel::delete(badges::table.find(id)).execute(conn)?;
         drop_upload_unless_kept(conn, &old.icon(), &Icon::None)?;
         audit::record(

@@ -1,6 +1,7 @@
 //! The SQLite pool, its per-connection settings, the embedded migrations, and `run`, which
 //! moves a blocking diesel call off the async executor.
 
+pub mod keys;
 pub mod schema;
 
 use diesel::connection::SimpleConnection;
@@ -44,12 +45,42 @@ pub fn open(path: &str) -> Result<DbPool, AppError> {
         .connection_customizer(Box::new(Pragmas))
         .build(manager)
         .map_err(|e| AppError::internal(format!("cannot open database {path}: {e}")))?;
+    migrate(path)?;
     let mut conn = pool.get().map_err(AppError::internal)?;
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| AppError::internal(format!("migrations failed: {e}")))?;
     // Title keys stored under an older comparison rule are brought up to the current one.
     crate::badges::store::refresh_title_keys(&mut conn)?;
     Ok(pool)
+}
+
+/// Applies pending migrations on a connection of their own with foreign keys off, as SQLite
+/// requires for rebuilding a table (dropping the old one must not cascade), then checks every
+/// foreign key: a migration that broke a reference fails the start instead of losing data.
+fn migrate(path: &str) -> Result<(), AppError> {
+    use diesel::{Connection, RunQueryDsl};
+    let failed = |e: &dyn std::fmt::Display| AppError::internal(format!("migrations failed: {e}"));
+    let mut conn = SqliteConnection::establish(path).map_err(|e| failed(&e))?;
+    conn.batch_execute(&format!(
+        "PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = {};",
+        WRITE_WAIT.as_millis()
+    ))?;
+    conn.run_pending_migrations(MIGRATIONS)
+        .map_err(|e| failed(&e))?;
+    #[derive(diesel::QueryableByName)]
+    struct Violation {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table: String,
+    }
+    let broken: Vec<Violation> =
+        diesel::sql_query("SELECT \"table\" FROM pragma_foreign_key_check")
+            .load::<Violation>(&mut conn)?;
+    if let Some(v) = broken.first() {
+        return Err(failed(&format!(
+            "{} rows of {} point at rows that do not exist",
+            broken.len(),
+            v.table
+        )));
+    }
+    Ok(())
 }
 
 /// Runs a blocking database closure on the blocking thread pool.
@@ -70,6 +101,18 @@ where
 /// The current time as stored and returned everywhere: RFC 3339, UTC, milliseconds.
 pub fn now() -> String {
     format_time(time::OffsetDateTime::now_utc())
+}
+
+/// The current time as a stored instant: Unix milliseconds (assignment times).
+pub fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A stored instant in the text form shown and returned everywhere.
+pub fn format_millis(millis: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format_time(t)
 }
 
 pub fn format_time(t: time::OffsetDateTime) -> String {

@@ -46,7 +46,10 @@ diesel::table! {
 }
 
 diesel::table! {
+    // The declared primary keys of badges, members and pages are their public UUIDs (so
+    // `find(id)` takes one); rows point at each other by the integer `key`, joined explicitly.
     badges (id) {
+        key -> BigInt,
         id -> Text,
         title -> Text,
         title_key -> Text,
@@ -79,6 +82,7 @@ diesel::table! {
 
 diesel::table! {
     members (id) {
+        key -> BigInt,
         id -> Text,
         name -> Text,
         name_key -> Text,
@@ -91,10 +95,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    member_badges (badge_id, member_id) {
-        badge_id -> Text,
-        member_id -> Text,
-        assigned_at -> Text,
+    member_badges (badge_key, member_key) {
+        badge_key -> BigInt,
+        member_key -> BigInt,
+        /// Unix time in milliseconds.
+        assigned_at -> BigInt,
         assigned_by -> Text,
     }
 }
@@ -117,13 +122,12 @@ diesel::table! {
 }
 
 diesel::joinable!(admin_sessions -> admins (admin_id));
-diesel::joinable!(member_badges -> badges (badge_id));
-diesel::joinable!(member_badges -> members (member_id));
 diesel::joinable!(password_links -> members (member_id));
 diesel::joinable!(member_sessions -> members (member_id));
 
 diesel::table! {
     pages (id) {
+        key -> BigInt,
         id -> Text,
         title -> Text,
         slug -> Text,
@@ -135,9 +139,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    badge_pages (badge_id, page_id) {
-        badge_id -> Text,
-        page_id -> Text,
+    badge_pages (badge_key, page_key) {
+        badge_key -> BigInt,
+        page_key -> BigInt,
     }
 }
 
@@ -154,8 +158,12 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(badge_pages -> badges (badge_id));
-diesel::joinable!(badge_pages -> pages (page_id));
+diesel::table! {
+    audit_members (member_id, entry) {
+        member_id -> Text,
+        entry -> BigInt,
+    }
+}
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -172,4 +180,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     pages,
     badge_pages,
     api_keys,
+    audit_members,
 );

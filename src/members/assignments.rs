@@ -1,15 +1,20 @@
-//! Giving badges to members and taking them back. Every change keeps both stored counts
-//! (`badges.member_count`, `members.badge_count`) exact in the same transaction, and writes
-//! one audit entry.
+//! Giving badges to members and taking them back, set-based: the members a change concerns
+//! are staged in temporary tables (see [`staging`]), and a handful of statements change the
+//! assignments, both stored counts (`badges.member_count`, `members.badge_count`), and the
+//! audit with every member's history, in one transaction, however many members it names.
+//! [`give_staged`] and [`take_staged`] are the only code that writes assignments and keeps
+//! the counts exact.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::SqliteConnection;
 
 use super::Member;
 use crate::audit::{self, Actor, Change};
 use crate::badges::{Badge, store as badge_store};
+use crate::db::keys::{BadgeKey, MemberKey};
 use crate::db::schema::{badges, member_badges, members};
 use crate::error::AppError;
 
@@ -73,20 +78,235 @@ fn badge(conn: &mut SqliteConnection, badge_id: &str) -> Result<Badge, AssignErr
     })
 }
 
-/// Which of `ids` exist as members.
-fn existing_members(
-    conn: &mut SqliteConnection,
-    ids: &[String],
-) -> Result<HashSet<String>, AppError> {
-    let mut found = HashSet::new();
-    for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<String> = members::table
-            .filter(members::id.eq_any(chunk))
-            .select(members::id)
-            .load(conn)?;
-        found.extend(rows);
+/// The temporary tables a change is staged in. They belong to one connection, live as long as
+/// it does, and are emptied at the start of every change. Joins from them to members are
+/// written `CROSS JOIN`, which makes SQLite read the staged rows first: the planner has no
+/// statistics for them and could otherwise walk every member.
+pub mod staging {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    use diesel::sqlite::SqliteConnection;
+
+    use crate::error::AppError;
+
+    /// Members as a request named them: by public id or by e-mail, at a position (a line
+    /// number, or the index in a list), with the key each resolves to.
+    pub const LINES: &str = "temp.staged_lines";
+    /// The members to change, by key.
+    pub const MEMBERS: &str = "temp.staged_members";
+    /// Those of them a change actually changed.
+    pub const CHANGED: &str = "temp.staged_changed";
+
+    /// Empties the staging tables (making them first on a new connection).
+    pub fn reset(conn: &mut SqliteConnection) -> Result<(), AppError> {
+        conn.batch_execute(
+            "CREATE TEMP TABLE IF NOT EXISTS staged_lines \
+                 (pos INTEGER PRIMARY KEY, id TEXT, email TEXT, key INTEGER);
+             CREATE TEMP TABLE IF NOT EXISTS staged_members (key INTEGER PRIMARY KEY);
+             CREATE TEMP TABLE IF NOT EXISTS staged_changed (key INTEGER PRIMARY KEY);
+             DELETE FROM temp.staged_lines; DELETE FROM temp.staged_members;
+             DELETE FROM temp.staged_changed;",
+        )?;
+        Ok(())
     }
-    Ok(found)
+
+    /// A reference to a member as given: a public id or an e-mail address (lowercased).
+    pub enum Reference<'a> {
+        Id(&'a str),
+        Email(&'a str),
+    }
+
+    /// Stages `refs` (position, reference) and resolves each to a member's key, in a few
+    /// statements whatever their number.
+    pub fn lines(
+        conn: &mut SqliteConnection,
+        refs: &[(i64, Reference<'_>)],
+    ) -> Result<(), AppError> {
+        const ROWS: usize = 300; // three parameters a row
+        for chunk in refs.chunks(ROWS) {
+            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+            let mut insert = diesel::sql_query(format!(
+                "INSERT INTO {LINES} (pos, id, email) VALUES {values}"
+            ))
+            .into_boxed();
+            for (pos, reference) in chunk {
+                let (id, email) = match reference {
+                    Reference::Id(id) => (Some(*id), None),
+                    Reference::Email(email) => (None, Some(*email)),
+                };
+                insert = insert
+                    .bind::<BigInt, _>(*pos)
+                    .bind::<Nullable<Text>, _>(id.map(str::to_string))
+                    .bind::<Nullable<Text>, _>(email.map(str::to_string));
+            }
+            insert.execute(conn)?;
+        }
+        diesel::sql_query(format!(
+            "UPDATE {LINES} SET key = coalesce( \
+                 (SELECT key FROM members WHERE members.id = staged_lines.id), \
+                 (SELECT key FROM members WHERE members.email = staged_lines.email))"
+        ))
+        .execute(conn)?;
+        Ok(())
+    }
+
+    /// The members of the staged lines that resolved, each once.
+    pub fn members_from_lines(conn: &mut SqliteConnection) -> Result<(), AppError> {
+        diesel::sql_query(format!(
+            "INSERT OR IGNORE INTO {MEMBERS} (key) SELECT key FROM {LINES} WHERE key IS NOT NULL"
+        ))
+        .execute(conn)?;
+        Ok(())
+    }
+
+    /// The staged ids that are no member's, in the order given.
+    pub fn unknown_ids(conn: &mut SqliteConnection) -> Result<Vec<String>, AppError> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            id: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query(format!(
+            "SELECT id FROM {LINES} WHERE key IS NULL AND id IS NOT NULL ORDER BY pos"
+        ))
+        .load(conn)?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// The public ids of the changed members, in the order the request named them.
+    pub fn changed_ids(conn: &mut SqliteConnection) -> Result<Vec<String>, AppError> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            id: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query(format!(
+            "SELECT m.id FROM {LINES} l CROSS JOIN {CHANGED} c ON c.key = l.key \
+             CROSS JOIN members m ON m.key = l.key GROUP BY l.key ORDER BY min(l.pos)"
+        ))
+        .load(conn)?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// The public ids of the changed members, as a query for the audit's member history.
+    pub const CHANGED_IDS_SQL: &str =
+        "SELECT m.id FROM temp.staged_changed c CROSS JOIN members m ON m.key = c.key";
+
+    /// The names of the first `n` changed members, for an audit entry.
+    pub fn changed_names(conn: &mut SqliteConnection, n: i64) -> Result<Vec<String>, AppError> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            name: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query(format!(
+            "SELECT m.name FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key ORDER BY c.key LIMIT ?"
+        ))
+        .bind::<BigInt, _>(n)
+        .load(conn)?;
+        Ok(rows.into_iter().map(|r| r.name).collect())
+    }
+}
+
+/// Gives the badge to every staged member who does not hold it yet, and counts them in both
+/// stored counts. Returns how many got it.
+pub fn give_staged(
+    conn: &mut SqliteConnection,
+    badge: BadgeKey,
+    actor: &Actor,
+) -> Result<i64, AppError> {
+    use staging::{CHANGED, MEMBERS};
+    diesel::sql_query(format!("DELETE FROM {CHANGED}")).execute(conn)?;
+    let added = diesel::sql_query(format!(
+        "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE NOT EXISTS \
+         (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"
+    ))
+    .bind::<BigInt, _>(badge)
+    .execute(conn)? as i64;
+    if added == 0 {
+        return Ok(0);
+    }
+    diesel::sql_query(format!(
+        "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) \
+         SELECT ?, key, ?, ? FROM {CHANGED}"
+    ))
+    .bind::<BigInt, _>(badge)
+    .bind::<BigInt, _>(crate::db::now_millis())
+    .bind::<Text, _>(actor.label())
+    .execute(conn)?;
+    count_changed(conn, badge, 1, added)?;
+    Ok(added)
+}
+
+/// Takes the badge from every staged member who holds it, and counts them out of both stored
+/// counts. Returns how many lost it.
+pub fn take_staged(conn: &mut SqliteConnection, badge: BadgeKey) -> Result<i64, AppError> {
+    use staging::{CHANGED, MEMBERS};
+    diesel::sql_query(format!("DELETE FROM {CHANGED}")).execute(conn)?;
+    let removed = diesel::sql_query(format!(
+        "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE EXISTS \
+         (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"
+    ))
+    .bind::<BigInt, _>(badge)
+    .execute(conn)? as i64;
+    if removed == 0 {
+        return Ok(0);
+    }
+    diesel::sql_query(format!(
+        "DELETE FROM member_badges WHERE badge_key = ? AND member_key IN (SELECT key FROM {CHANGED})"
+    ))
+    .bind::<BigInt, _>(badge)
+    .execute(conn)?;
+    count_changed(conn, badge, -1, removed)?;
+    Ok(removed)
+}
+
+/// Both stored counts follow a change of `n` changed members by `step` (+1 or -1) each.
+fn count_changed(
+    conn: &mut SqliteConnection,
+    badge: BadgeKey,
+    step: i64,
+    n: i64,
+) -> Result<(), AppError> {
+    diesel::sql_query(format!(
+        "UPDATE members SET badge_count = badge_count + ? WHERE key IN (SELECT key FROM {})",
+        staging::CHANGED
+    ))
+    .bind::<BigInt, _>(step)
+    .execute(conn)?;
+    diesel::update(badges::table.filter(badges::key.eq(badge)))
+        .set(badges::member_count.eq(badges::member_count + step * n))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stages every holder of a badge (before it is deleted).
+pub fn stage_holders(conn: &mut SqliteConnection, badge: BadgeKey) -> Result<(), AppError> {
+    staging::reset(conn)?;
+    diesel::sql_query(format!(
+        "INSERT INTO {} (key) SELECT member_key FROM member_badges WHERE badge_key = ?",
+        staging::MEMBERS
+    ))
+    .bind::<BigInt, _>(badge)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Takes every badge from one member (before the member is deleted).
+pub fn take_all_from(conn: &mut SqliteConnection, member: MemberKey) -> Result<(), AppError> {
+    let held: Vec<BadgeKey> = member_badges::table
+        .filter(member_badges::member_key.eq(member))
+        .select(member_badges::badge_key)
+        .load(conn)?;
+    for badge in held {
+        staging::reset(conn)?;
+        diesel::sql_query(format!("INSERT INTO {} (key) VALUES (?)", staging::MEMBERS))
+            .bind::<BigInt, _>(member)
+            .execute(conn)?;
+        take_staged(conn, badge)?;
+    }
+    Ok(())
 }
 
 /// Which of `ids` already hold the badge.
@@ -98,9 +318,11 @@ pub fn holding_any(
     let mut found = HashSet::new();
     for chunk in ids.chunks(CHUNK) {
         let rows: Vec<String> = member_badges::table
-            .filter(member_badges::badge_id.eq(badge_id))
-            .filter(member_badges::member_id.eq_any(chunk))
-            .select(member_badges::member_id)
+            .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
+            .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
+            .filter(badges::id.eq(badge_id))
+            .filter(members::id.eq_any(chunk))
+            .select(members::id)
             .load(conn)?;
         found.extend(rows);
     }
@@ -111,7 +333,7 @@ pub fn holding_any(
 const SHOWN: usize = 5;
 
 /// The first names of `total` members, and how many more there are: `names` is at most
-/// [`SHOWN`] of them (see [`names_of`]), `total` the real count.
+/// [`SHOWN`] of them, `total` the real count.
 fn listed(names: &[String], total: usize) -> String {
     let shown = &names[..names.len().min(SHOWN)];
     let mut text = shown.join(", ");
@@ -120,6 +342,52 @@ fn listed(names: &[String], total: usize) -> String {
         text.push_str(&format!(" and {more} more"));
     }
     text
+}
+
+/// The audit entry of a change to the staged members, in the history of each of them.
+fn record_change(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    badge: &Badge,
+    give: bool,
+    changed: i64,
+    single: Option<&str>,
+) -> Result<(), AppError> {
+    let names = staging::changed_names(conn, SHOWN as i64)?;
+    let (action, verb) = if give {
+        ("badge.assign", "gave it to")
+    } else {
+        ("badge.unassign", "took it from")
+    };
+    let entry = audit::record(
+        conn,
+        actor,
+        Change {
+            action,
+            badge_id: Some(&badge.id),
+            member_id: single,
+            target: &badge.title,
+            details: format!(
+                "{verb} {changed} member(s): {}",
+                listed(&names, changed as usize)
+            ),
+        },
+    )?;
+    if single.is_none() {
+        audit::touched_members(conn, entry, staging::CHANGED_IDS_SQL)?;
+    }
+    Ok(())
+}
+
+/// Stages a list of public member ids (duplicates once).
+fn stage_ids(conn: &mut SqliteConnection, ids: &[String]) -> Result<(), AppError> {
+    staging::reset(conn)?;
+    let refs: Vec<(i64, staging::Reference<'_>)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (i as i64, staging::Reference::Id(id)))
+        .collect();
+    staging::lines(conn, &refs)
 }
 
 /// Gives a badge to members, all or nothing: if any id is not a member, nothing is assigned.
@@ -136,56 +404,24 @@ pub fn assign(
     }
     crate::db::write(conn, |conn| {
         let badge = badge(conn, badge_id)?;
-        let known = existing_members(conn, &ids)?;
-        let missing: Vec<String> = ids
-            .iter()
-            .filter(|id| !known.contains(*id))
-            .cloned()
-            .collect();
+        stage_ids(conn, &ids)?;
+        let missing = staging::unknown_ids(conn)?;
         if !missing.is_empty() {
             return Err(AssignError::MembersNotFound(missing));
         }
-        let now = crate::db::now();
+        staging::members_from_lines(conn)?;
+        let added = give_staged(conn, badge.key, actor)?;
         let mut outcome = Assigned::default();
-        for id in &ids {
-            let inserted = diesel::insert_or_ignore_into(member_badges::table)
-                .values((
-                    member_badges::badge_id.eq(badge_id),
-                    member_badges::member_id.eq(id),
-                    member_badges::assigned_at.eq(&now),
-                    member_badges::assigned_by.eq(actor.label()),
-                ))
-                .execute(conn)?;
-            if inserted == 1 {
-                diesel::update(members::table.find(id))
-                    .set(members::badge_count.eq(members::badge_count + 1))
-                    .execute(conn)?;
-                outcome.added.push(id.clone());
-            } else {
-                outcome.already.push(id.clone());
-            }
+        if added > 0 {
+            outcome.added = staging::changed_ids(conn)?;
+            record_change(conn, actor, &badge, true, added, single(&outcome.added))?;
         }
-        if !outcome.added.is_empty() {
-            diesel::update(badges::table.find(badge_id))
-                .set(badges::member_count.eq(badges::member_count + outcome.added.len() as i64))
-                .execute(conn)?;
-            let names = names_of(conn, &outcome.added)?;
-            audit::record(
-                conn,
-                actor,
-                Change {
-                    action: "badge.assign",
-                    badge_id: Some(badge_id),
-                    member_id: single(&outcome.added),
-                    target: &badge.title,
-                    details: format!(
-                        "gave it to {} member(s): {}",
-                        outcome.added.len(),
-                        listed(&names, outcome.added.len())
-                    ),
-                },
-            )?;
-        }
+        let added: HashSet<&String> = outcome.added.iter().collect();
+        outcome.already = ids
+            .iter()
+            .filter(|id| !added.contains(id))
+            .cloned()
+            .collect();
         Ok(outcome)
     })
 }
@@ -203,38 +439,14 @@ pub fn unassign(
     }
     crate::db::write(conn, |conn| {
         let badge = badge(conn, badge_id)?;
-        let mut removed = Vec::new();
-        for id in &ids {
-            let deleted =
-                diesel::delete(member_badges::table.find((badge_id, id))).execute(conn)?;
-            if deleted == 1 {
-                diesel::update(members::table.find(id))
-                    .set(members::badge_count.eq(members::badge_count - 1))
-                    .execute(conn)?;
-                removed.push(id.clone());
-            }
+        stage_ids(conn, &ids)?;
+        staging::members_from_lines(conn)?;
+        let removed_count = take_staged(conn, badge.key)?;
+        if removed_count == 0 {
+            return Ok(Vec::new());
         }
-        if !removed.is_empty() {
-            diesel::update(badges::table.find(badge_id))
-                .set(badges::member_count.eq(badges::member_count - removed.len() as i64))
-                .execute(conn)?;
-            let names = names_of(conn, &removed)?;
-            audit::record(
-                conn,
-                actor,
-                Change {
-                    action: "badge.unassign",
-                    badge_id: Some(badge_id),
-                    member_id: single(&removed),
-                    target: &badge.title,
-                    details: format!(
-                        "took it from {} member(s): {}",
-                        removed.len(),
-                        listed(&names, removed.len())
-                    ),
-                },
-            )?;
-        }
+        let removed = staging::changed_ids(conn)?;
+        record_change(conn, actor, &badge, false, removed_count, single(&removed))?;
         Ok(removed)
     })
 }
@@ -289,21 +501,32 @@ pub fn set_own_badge(
     })
 }
 
-/// Badges held by each of `member_ids`, in display order (one indexed query for a page).
+/// Badges held by each of `member_ids`, in display order: one indexed query for the pairs,
+/// the badges themselves (a few dozen) read once.
 pub fn badges_of_many(
     conn: &mut SqliteConnection,
     member_ids: &[String],
-) -> Result<std::collections::HashMap<String, Vec<Badge>>, AppError> {
-    let rows: Vec<(String, Badge)> = member_badges::table
-        .inner_join(badges::table)
-        .filter(member_badges::member_id.eq_any(member_ids))
-        .order(badge_store::display_order())
-        .select((member_badges::member_id, Badge::as_select()))
+) -> Result<HashMap<String, Vec<Badge>>, AppError> {
+    let pairs: Vec<(String, BadgeKey)> = members::table
+        .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
+        .filter(members::id.eq_any(member_ids))
+        .select((members::id, member_badges::badge_key))
         .load(conn)?;
-    let mut by_member: std::collections::HashMap<String, Vec<Badge>> =
-        std::collections::HashMap::new();
-    for (member_id, badge) in rows {
-        by_member.entry(member_id).or_default().push(badge);
+    let mut by_member: HashMap<String, Vec<Badge>> = HashMap::new();
+    if pairs.is_empty() {
+        return Ok(by_member);
+    }
+    let all = badge_store::list_in_order(conn)?;
+    let rank: HashMap<BadgeKey, usize> = all.iter().enumerate().map(|(i, b)| (b.key, i)).collect();
+    let mut ranked: HashMap<String, Vec<usize>> = HashMap::new();
+    for (member, badge) in pairs {
+        if let Some(&i) = rank.get(&badge) {
+            ranked.entry(member).or_default().push(i);
+        }
+    }
+    for (member, mut ranks) in ranked {
+        ranks.sort_unstable();
+        by_member.insert(member, ranks.into_iter().map(|i| all[i].clone()).collect());
     }
     Ok(by_member)
 }
@@ -313,15 +536,6 @@ fn single(ids: &[String]) -> Option<&str> {
         [one] => Some(one.as_str()),
         _ => None,
     }
-}
-
-/// The names of the first few of `ids`, enough for [`listed`]: never all of a bulk change.
-fn names_of(conn: &mut SqliteConnection, ids: &[String]) -> Result<Vec<String>, AppError> {
-    let shown: Vec<String> = ids.iter().take(SHOWN).cloned().collect();
-    Ok(members::table
-        .filter(members::id.eq_any(&shown))
-        .select(members::name)
-        .load(conn)?)
 }
 
 /// One page of a badge's holders, oldest assignment first, and how many hold it in all
@@ -334,12 +548,13 @@ pub fn holders_oldest_first(
 ) -> Result<(Vec<String>, i64), AssignError> {
     let badge = badge(conn, badge_id)?;
     let ids = member_badges::table
-        .filter(member_badges::badge_id.eq(badge_id))
+        .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
+        .filter(member_badges::badge_key.eq(badge.key))
         .order((
             member_badges::assigned_at.asc(),
-            member_badges::member_id.asc(),
+            member_badges::member_key.asc(),
         ))
-        .select(member_badges::member_id)
+        .select(members::id)
         .offset(offset)
         .limit(limit)
         .load(conn)?;
@@ -348,9 +563,10 @@ pub fn holders_oldest_first(
 
 /// A member's badges in display order (one indexed join).
 pub fn badges_of(conn: &mut SqliteConnection, member_id: &str) -> Result<Vec<Badge>, AppError> {
-    Ok(member_badges::table
-        .inner_join(badges::table)
-        .filter(member_badges::member_id.eq(member_id))
+    Ok(members::table
+        .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
+        .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
+        .filter(members::id.eq(member_id))
         .order(badge_store::display_order())
         .select(Badge::as_select())
         .load(conn)?)
@@ -367,6 +583,13 @@ pub enum LineStatus {
     Invalid(String),
 }
 
+impl LineStatus {
+    /// Whether the line needs the admin's attention (the report lists these).
+    pub fn is_problem(&self) -> bool {
+        matches!(self, LineStatus::NotFound | LineStatus::Invalid(_))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct BulkLine {
     pub number: usize,
@@ -375,23 +598,35 @@ pub struct BulkLine {
     pub member: Option<Member>,
 }
 
-/// A reference to a member as pasted: an id or an e-mail.
-enum Reference {
+/// A pasted line: an id or an e-mail.
+enum Pasted {
     Id(String),
     Email(String),
 }
 
-fn parse_line(line: &str) -> Result<Reference, String> {
+fn parse_line(line: &str) -> Result<Pasted, String> {
     if let Ok(id) = uuid::Uuid::parse_str(line) {
-        return Ok(Reference::Id(id.hyphenated().to_string()));
+        return Ok(Pasted::Id(id.hyphenated().to_string()));
     }
     if line.contains('@') {
-        return crate::email::parse(line).map(Reference::Email);
+        return crate::email::parse(line).map(Pasted::Email);
     }
     Err("is neither an e-mail address nor a member id".to_string())
 }
 
-/// Works out, line by line, what pasting these e-mails or ids would do. Writes nothing.
+/// A staged line that named a member, with whether they hold the badge.
+#[derive(QueryableByName)]
+struct Resolved {
+    #[diesel(sql_type = BigInt)]
+    pos: i64,
+    #[diesel(embed)]
+    member: Member,
+    #[diesel(sql_type = Bool)]
+    held: bool,
+}
+
+/// Works out, line by line, what pasting these e-mails or ids would do, with every line
+/// resolved in a few statements. Writes nothing but the staging tables.
 pub fn plan_bulk(
     conn: &mut SqliteConnection,
     badge_id: &str,
@@ -406,41 +641,55 @@ pub fn plan_bulk(
     if lines.len() > BULK_MAX {
         return Err(AssignError::TooMany);
     }
-    badge(conn, badge_id)?;
-    let mut report = Vec::with_capacity(lines.len());
+    let badge = badge(conn, badge_id)?;
+    let parsed: Vec<(usize, &str, Result<Pasted, String>)> = lines
+        .into_iter()
+        .map(|(number, line)| (number, line, parse_line(line)))
+        .collect();
+    staging::reset(conn)?;
+    let refs: Vec<(i64, staging::Reference<'_>)> = parsed
+        .iter()
+        .filter_map(|(number, _, p)| match p {
+            Ok(Pasted::Id(id)) => Some((*number as i64, staging::Reference::Id(id))),
+            Ok(Pasted::Email(email)) => Some((*number as i64, staging::Reference::Email(email))),
+            Err(_) => None,
+        })
+        .collect();
+    staging::lines(conn, &refs)?;
+    let resolved: Vec<Resolved> = diesel::sql_query(format!(
+        "SELECT l.pos, m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, \
+                EXISTS (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = l.key) AS held \
+         FROM {} l CROSS JOIN members m ON m.key = l.key",
+        staging::LINES
+    ))
+    .bind::<BigInt, _>(badge.key)
+    .load(conn)?;
+    let mut found: HashMap<usize, (Member, bool)> = resolved
+        .into_iter()
+        .map(|r| (r.pos as usize, (r.member, r.held)))
+        .collect();
     let mut seen = HashSet::new();
-    for (number, line) in lines {
-        let member = match parse_line(line) {
-            Err(reason) => Err(LineStatus::Invalid(reason)),
-            Ok(Reference::Id(id)) => super::find(conn, &id).map_err(|_| LineStatus::NotFound),
-            Ok(Reference::Email(email)) => {
-                super::find_by_email(conn, &email)?.ok_or(LineStatus::NotFound)
+    Ok(parsed
+        .into_iter()
+        .map(|(number, line, parsed)| {
+            let (status, member) = match (parsed, found.remove(&number)) {
+                (Err(reason), _) => (LineStatus::Invalid(reason), None),
+                (Ok(_), None) => (LineStatus::NotFound, None),
+                (Ok(_), Some((m, _))) if !seen.insert(m.id.clone()) => (
+                    LineStatus::Invalid("repeats an earlier line".into()),
+                    Some(m),
+                ),
+                (Ok(_), Some((m, true))) => (LineStatus::AlreadyHeld, Some(m)),
+                (Ok(_), Some((m, false))) => (LineStatus::Assigned, Some(m)),
+            };
+            BulkLine {
+                number,
+                text: line.to_string(),
+                status,
+                member,
             }
-        };
-        let (status, member) = match member {
-            Err(status) => (status, None),
-            Ok(m) if !seen.insert(m.id.clone()) => (
-                LineStatus::Invalid("repeats an earlier line".into()),
-                Some(m),
-            ),
-            Ok(m) => {
-                let held = holding_any(conn, badge_id, std::slice::from_ref(&m.id))?;
-                let status = if held.is_empty() {
-                    LineStatus::Assigned
-                } else {
-                    LineStatus::AlreadyHeld
-                };
-                (status, Some(m))
-            }
-        };
-        report.push(BulkLine {
-            number,
-            text: line.to_string(),
-            status,
-            member,
-        });
-    }
-    Ok(report)
+        })
+        .collect())
 }
 
 /// Plans and assigns in one transaction; the report says what happened to each line.
@@ -452,12 +701,17 @@ pub fn apply_bulk(
 ) -> Result<Vec<BulkLine>, AssignError> {
     crate::db::write(conn, |conn| {
         let report = plan_bulk(conn, badge_id, text)?;
-        let ids: Vec<String> = report
-            .iter()
-            .filter(|l| l.status == LineStatus::Assigned)
-            .filter_map(|l| l.member.as_ref().map(|m| m.id.clone()))
-            .collect();
-        assign(conn, actor, badge_id, &ids)?;
+        let badge = badge(conn, badge_id)?;
+        staging::members_from_lines(conn)?;
+        let added = give_staged(conn, badge.key, actor)?;
+        if added > 0 {
+            let first = report
+                .iter()
+                .find(|l| l.status == LineStatus::Assigned)
+                .and_then(|l| l.member.as_ref().map(|m| m.id.clone()));
+            let single = if added == 1 { first } else { None };
+            record_change(conn, actor, &badge, true, added, single.as_deref())?;
+        }
         Ok(report)
     })
 }

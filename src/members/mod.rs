@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use crate::audit::{self, Actor, Change};
-use crate::db::schema::{badges, member_badges, members};
+use crate::db::schema::members;
 use crate::error::AppError;
 
 pub const NAME_MAX: usize = 80;
@@ -190,12 +190,11 @@ pub fn create(
 pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Member, MemberError> {
     crate::db::write(conn, |conn| {
         let member = find(conn, id)?;
-        let held = member_badges::table
-            .filter(member_badges::member_id.eq(id))
-            .select(member_badges::badge_id);
-        diesel::update(badges::table.filter(badges::id.eq_any(held)))
-            .set(badges::member_count.eq(badges::member_count - 1))
-            .execute(conn)?;
+        let key = members::table
+            .find(id)
+            .select(members::key)
+            .first::<crate::db::keys::MemberKey>(conn)?;
+        assignments::take_all_from(conn, key)?;
         diesel::delete(members::table.find(id)).execute(conn)?;
         audit::record(
             conn,

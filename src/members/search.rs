@@ -188,17 +188,21 @@ fn find(
 pub struct Holder {
     #[diesel(embed)]
     pub member: Member,
-    #[diesel(sql_type = Text)]
-    pub assigned_at: String,
+    /// When they got it, Unix milliseconds.
+    #[diesel(sql_type = BigInt)]
+    pub at_millis: i64,
+    /// With `at_millis`, where the next page starts.
+    #[diesel(sql_type = BigInt)]
+    pub member_key: i64,
 }
 
 /// Holders of a badge whose name or e-mail address matches `q`, newest assignment first,
-/// after the cursor `(assigned_at, member_id)` of the last holder already shown.
+/// after the cursor `(assigned_at, member_key)` of the last holder already shown.
 pub fn holders(
     conn: &mut SqliteConnection,
     badge_id: &str,
     q: &str,
-    after: Option<(String, String)>,
+    after: Option<(i64, i64)>,
     limit: i64,
 ) -> Result<Vec<Holder>, AppError> {
     let term = Term::parse(q);
@@ -206,19 +210,21 @@ pub fn holders(
         return Ok(Vec::new());
     }
     let (condition, params) = term.condition(Fields::NamesAndEmails);
-    // The row-value bound lets SQLite seek in the (badge_id, assigned_at, member_id) index.
+    // The row-value bound lets SQLite seek in the (badge_key, assigned_at, member_key) index.
     let sql = format!(
-        "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, mb.assigned_at \
-         FROM member_badges mb JOIN members m ON m.id = mb.member_id \
-         WHERE mb.badge_id = ? AND (mb.assigned_at, mb.member_id) < (?, ?) AND {condition} \
-         ORDER BY mb.assigned_at DESC, mb.member_id DESC LIMIT ?"
+        "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, \
+                mb.assigned_at AS at_millis, mb.member_key \
+         FROM member_badges mb JOIN members m ON m.key = mb.member_key \
+         WHERE mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
+           AND (mb.assigned_at, mb.member_key) < (?, ?) AND {condition} \
+         ORDER BY mb.assigned_at DESC, mb.member_key DESC LIMIT ?"
     );
-    let (at, id) = after.unwrap_or_else(|| ("\u{10FFFF}".to_string(), String::new()));
+    let (at, key) = after.unwrap_or((i64::MAX, i64::MAX));
     let mut query = diesel::sql_query(sql)
         .into_boxed()
         .bind::<Text, _>(badge_id.to_string())
-        .bind::<Text, _>(at)
-        .bind::<Text, _>(id);
+        .bind::<BigInt, _>(at)
+        .bind::<BigInt, _>(key);
     for p in params {
         query = query.bind::<Text, _>(p);
     }

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use super::{Access, Page};
-use crate::db::schema::{badge_pages, badges, member_badges};
+use crate::db::schema::{badge_pages, badges, member_badges, members, pages};
 use crate::error::AppError;
 use crate::members::Member;
 
@@ -32,8 +32,9 @@ pub fn decide(
                 Ok(Decision::Allowed)
             } else {
                 let titles = badge_pages::table
-                    .inner_join(badges::table)
-                    .filter(badge_pages::page_id.eq(&page.id))
+                    .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
+                    .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
+                    .filter(pages::id.eq(&page.id))
                     .filter(badges::permissions_enabled.eq(true))
                     .order(crate::badges::store::display_order())
                     .select(badges::title)
@@ -50,10 +51,12 @@ fn holds_unlocking_badge(
     member_id: &str,
 ) -> Result<bool, AppError> {
     let found: Option<String> = badge_pages::table
-        .inner_join(badges::table)
-        .inner_join(member_badges::table.on(member_badges::badge_id.eq(badge_pages::badge_id)))
-        .filter(badge_pages::page_id.eq(page_id))
-        .filter(member_badges::member_id.eq(member_id))
+        .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
+        .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
+        .inner_join(member_badges::table.on(member_badges::badge_key.eq(badge_pages::badge_key)))
+        .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
+        .filter(pages::id.eq(page_id))
+        .filter(members::id.eq(member_id))
         .filter(badges::permissions_enabled.eq(true))
         .select(badges::id)
         .first(conn)
@@ -66,19 +69,20 @@ pub fn open_restricted_pages(
     conn: &mut SqliteConnection,
     member_id: &str,
 ) -> Result<Vec<Page>, AppError> {
-    use crate::db::schema::pages;
     Ok(pages::table
         .filter(pages::access.eq(Access::Badges.as_str()))
         .filter(
-            pages::id.eq_any(
+            pages::key.eq_any(
                 badge_pages::table
-                    .inner_join(badges::table)
+                    .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
                     .inner_join(
-                        member_badges::table.on(member_badges::badge_id.eq(badge_pages::badge_id)),
+                        member_badges::table
+                            .on(member_badges::badge_key.eq(badge_pages::badge_key)),
                     )
-                    .filter(member_badges::member_id.eq(member_id))
+                    .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
+                    .filter(members::id.eq(member_id))
                     .filter(badges::permissions_enabled.eq(true))
-                    .select(badge_pages::page_id),
+                    .select(badge_pages::page_key),
             ),
         )
         .order(pages::title.asc())
@@ -104,12 +108,11 @@ pub fn explain(
                 return Ok("No badge unlocks this page yet, so no member can open it. Link a badge on its Permissions tab.".to_string());
             }
             let held: Vec<String> = member_badges::table
-                .filter(member_badges::member_id.eq(&member.id))
-                .filter(
-                    member_badges::badge_id
-                        .eq_any(linked.iter().map(|b| b.id.clone()).collect::<Vec<_>>()),
-                )
-                .select(member_badges::badge_id)
+                .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
+                .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
+                .filter(members::id.eq(&member.id))
+                .filter(badges::id.eq_any(linked.iter().map(|b| b.id.clone()).collect::<Vec<_>>()))
+                .select(badges::id)
                 .load(conn)?;
             if let Some(granting) = linked
                 .iter()

@@ -325,8 +325,10 @@ pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Pa
 /// The pages a badge unlocks.
 pub fn unlocked_by(conn: &mut SqliteConnection, badge_id: &str) -> Result<Vec<String>, AppError> {
     Ok(badge_pages::table
-        .filter(badge_pages::badge_id.eq(badge_id))
-        .select(badge_pages::page_id)
+        .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
+        .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
+        .filter(badges::id.eq(badge_id))
+        .select(pages::id)
         .load(conn)?)
 }
 
@@ -336,8 +338,9 @@ pub fn unlocking_badges(
     page_id: &str,
 ) -> Result<Vec<Badge>, AppError> {
     Ok(badge_pages::table
-        .inner_join(badges::table)
-        .filter(badge_pages::page_id.eq(page_id))
+        .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
+        .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
+        .filter(pages::id.eq(page_id))
         .order(crate::badges::store::display_order())
         .select(Badge::as_select())
         .load(conn)?)
@@ -387,16 +390,16 @@ pub fn set_permissions(
                 badges::updated_at.eq(crate::db::now()),
             ))
             .execute(conn)?;
-        diesel::delete(badge_pages::table.filter(badge_pages::badge_id.eq(badge_id)))
+        diesel::delete(badge_pages::table.filter(badge_pages::badge_key.eq(badge.key)))
             .execute(conn)?;
-        for page_id in &restricted {
-            diesel::insert_into(badge_pages::table)
-                .values((
-                    badge_pages::badge_id.eq(badge_id),
-                    badge_pages::page_id.eq(page_id),
-                ))
-                .execute(conn)?;
-        }
+        let unlocked = pages::table.filter(pages::id.eq_any(&restricted)).select((
+            badge.key.into_sql::<diesel::sql_types::BigInt>(),
+            pages::key,
+        ));
+        diesel::insert_into(badge_pages::table)
+            .values(unlocked)
+            .into_columns((badge_pages::badge_key, badge_pages::page_key))
+            .execute(conn)?;
         audit::record(
             conn,
             actor,

@@ -401,10 +401,12 @@ impl TestApp {
     /// (badge, member) pairs actually stored.
     pub fn assignments(&self) -> Vec<(String, String)> {
         use diesel::prelude::*;
-        use insignia::db::schema::member_badges::dsl::*;
-        member_badges
-            .select((badge_id, member_id))
-            .order((badge_id, member_id))
+        use insignia::db::schema::{badges, member_badges, members};
+        member_badges::table
+            .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
+            .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
+            .select((badges::id, members::id))
+            .order((badges::id, members::id))
             .load(&mut self.db())
             .expect("assignments")
     }

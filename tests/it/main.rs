@@ -22,4 +22,5 @@ mod profiles;
 mod query_plans;
 mod schemathesis;
 mod security;
+mod upgrade;
 mod wix_client;

@@ -32,8 +32,18 @@ const SMALL_TABLES: &[&str] = &[
     "settings",
 ];
 
-/// Names of subquery results in the search queries (see members::search).
-const SUBQUERY_RESULTS: &[&str] = &["hit"];
+/// Names of subquery results in the search queries (see members::search), and the temporary
+/// tables a change stages its members in (members::assignments::staging): their size is the
+/// request's, never the site's.
+const SUBQUERY_RESULTS: &[&str] = &[
+    "hit",
+    "temp.staged_lines",
+    "temp.staged_members",
+    "temp.staged_changed",
+    "l",
+    "c",
+    "s",
+];
 
 fn is_full_scan(detail: &str) -> bool {
     let Some(rest) = detail.strip_prefix("SCAN ") else {
@@ -130,8 +140,7 @@ fn hot_queries_use_indexes() {
     search::members_by_name(c, "pe", None, 31).expect("public prefix");
     search::members_by_name(c, "son 1", Some(100), 31).expect("public substring");
     search::holders(c, &badge.id, "", None, 51).expect("holders");
-    search::holders(c, &badge.id, "", Some(("2026".into(), first.clone())), 51)
-        .expect("holders page");
+    search::holders(c, &badge.id, "", Some((1_800_000_000_000, 1)), 51).expect("holders page");
     search::holders(c, &badge.id, "person", None, 51).expect("holders search");
     search::holders(c, &badge.id, "p", None, 51).expect("holders prefix");
     assignments::badges_of(c, first).expect("member badges");
@@ -201,9 +210,14 @@ fn hot_queries_use_indexes() {
     let mut checked = 0;
     let mut scans = Vec::new();
     let mut plain = SqliteConnection::establish(&path).expect("plain connection");
+    // The staging tables exist on each connection that changes assignments.
+    assignments::staging::reset(&mut plain).expect("staging tables");
     for sql in recorded.iter().filter(|s| {
         let head = s.trim_start().to_uppercase();
-        head.starts_with("SELECT") || head.starts_with("UPDATE") || head.starts_with("DELETE")
+        head.starts_with("SELECT")
+            || head.starts_with("UPDATE")
+            || head.starts_with("DELETE")
+            || (head.starts_with("INSERT") && head.contains(" SELECT "))
     }) {
         let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
             .load(&mut plain)

@@ -28,7 +28,7 @@ pub struct BadgePageQuery {
     /// Holder search.
     #[serde(default)]
     q: String,
-    /// Cursor of the last holder shown: `assigned_at|member_id`.
+    /// Cursor of the last holder shown: `<assigned at, Unix ms>|<member key>`.
     after: Option<String>,
     /// Picker search (the no-JavaScript way to find members to add).
     #[serde(default)]
@@ -126,9 +126,9 @@ struct BadgePage {
     bulk_max: String,
 }
 
-fn parse_cursor(after: Option<&str>) -> Option<(String, String)> {
-    let (at, id) = after?.split_once('|')?;
-    Some((at.to_string(), id.to_string()))
+fn parse_cursor(after: Option<&str>) -> Option<(i64, i64)> {
+    let (at, key) = after?.split_once('|')?;
+    Some((at.parse().ok()?, key.parse().ok()?))
 }
 
 async fn picker(state: &AppState, badge_id: &str, find: &str) -> Result<PickerResults, AppError> {
@@ -180,7 +180,7 @@ async fn badge_page(
     let older_link = if holders.len() as i64 > PAGE_SIZE {
         holders.truncate(PAGE_SIZE as usize);
         holders.last().map(|h| {
-            let cursor = format!("{}|{}", h.assigned_at, h.member.id);
+            let cursor = format!("{}|{}", h.at_millis, h.member_key);
             format!(
                 "/dashboard/badges/{id}?q={}&after={}#holders",
                 url_encode(&query.q),
@@ -205,7 +205,7 @@ async fn badge_page(
         holders: holders
             .into_iter()
             .map(|h| HolderRow {
-                since: short_time(&h.assigned_at),
+                since: short_time(&db::format_millis(h.at_millis)),
                 holder: h,
             })
             .collect(),
