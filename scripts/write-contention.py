@@ -212,7 +212,7 @@ def run(args, base, db):
             started = time.monotonic()
             status, html = importer.submit_multipart("/dashboard/members/import", "/dashboard/members/import",
                                                   {"csv_text": "name,email\n" + rows, "action": "import"})
-            if status == 200 and f"{BULK_LINES} created" not in html:
+            if status == 200 and f"{BULK_LINES:,} created" not in html:
                 status = 0  # answered, but nothing was imported: counted as a failure
             count("import 50,000", status)
             long_writes["import"] += 1

@@ -14,6 +14,7 @@ pub mod email;
 pub mod error;
 pub mod members;
 pub mod pages;
+pub mod reports;
 pub mod slug;
 pub mod text;
 pub mod web;

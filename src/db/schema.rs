@@ -165,6 +165,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        admin_id -> Text,
+        kind -> Text,
+        subject -> Text,
+        input -> Text,
+        csv -> Text,
+        created_at -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
     admins,
@@ -181,4 +193,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     badge_pages,
     api_keys,
     audit_members,
+    reports,
 );

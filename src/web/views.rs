@@ -52,9 +52,9 @@ impl From<&Badge> for BadgeView {
     }
 }
 
-/// A count as people write it: 50000 → "50,000".
-pub fn grouped(n: usize) -> String {
-    let digits = n.to_string();
+/// A count as people write it: 50000 → "50,000". (Takes `&usize` too, as templates pass.)
+pub fn grouped(n: impl std::borrow::Borrow<usize>) -> String {
+    let digits = n.borrow().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, d) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {

@@ -60,9 +60,12 @@ async fn a_dry_run_reports_each_row_and_confirming_imports_in_one_go() {
     assert!(rows[2].contains("invalid: email"));
     assert_eq!(app.member_count(), 1, "a dry run writes nothing");
 
-    // The confirm button carries the same rows.
-    let confirm = dry.attr("#import-report textarea[name=csv_text]", "name");
-    assert!(confirm.is_some());
+    // The confirm button carries the checked rows, kept on the server.
+    assert!(
+        dry.attr("#import-report input[name=plan]", "value")
+            .is_some()
+    );
+    assert!(dry.attr("#import-report a[download]", "href").is_some());
     let done = import(&app, csv, "import", false).await;
     assert!(
         done.text_of("#import-report .summary")

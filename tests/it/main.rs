@@ -22,5 +22,6 @@ mod profiles;
 mod query_plans;
 mod schemathesis;
 mod security;
+mod storage;
 mod upgrade;
 mod wix_client;

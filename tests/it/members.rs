@@ -224,6 +224,23 @@ async fn the_picker_finds_members_and_assigns_the_ticked_ones() {
     app.assert_counts_exact();
 }
 
+/// The rows of the full report a bulk page links to.
+async fn download(app: &crate::helpers::TestApp, page: &crate::helpers::Page) -> Vec<String> {
+    let href = page
+        .attr("#bulk-report a[download]", "href")
+        .expect("download link");
+    let res = app.get(&href).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    let body = res.text().await.expect("body");
+    body.lines().map(str::to_string).collect()
+}
+
 #[tokio::test]
 async fn the_bulk_box_reports_each_line_and_a_dry_run_writes_nothing() {
     let app = spawn_app().await;
@@ -253,33 +270,61 @@ async fn the_bulk_box_reports_each_line_and_a_dry_run_writes_nothing() {
     )
     .await;
     assert_eq!(dry.status, StatusCode::OK);
+    // The page lists the lines that need attention; the download has every line.
     let lines = report(&dry);
-    assert_eq!(lines.len(), 6, "{lines:?}");
-    assert!(lines[0].contains("will be assigned"));
-    assert!(lines[1].contains("already holds it"));
-    assert!(lines[2].contains("no such member") && lines[3].contains("no such member"));
-    assert!(lines[4].contains("invalid"));
-    assert!(lines[5].starts_with("7|") && lines[5].contains("repeats an earlier line"));
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[0].starts_with("3|") && lines[0].contains("no such member"));
+    assert!(lines[1].contains("no such member"));
+    assert!(lines[2].contains("invalid"));
+    assert!(lines[3].starts_with("7|") && lines[3].contains("repeats an earlier line"));
+    let words = |page: &crate::helpers::Page| {
+        page.text_of("#bulk-report")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(words(&dry).contains("1 to assign, 1 already held, 2 not found, 2 invalid"));
     assert!(dry.text_of("#bulk-report").contains("nothing was written"));
+    let full = download(&app, &dry).await;
+    assert_eq!(full.len(), 7, "a header and six lines: {full:?}");
+    assert!(full[1].starts_with("1,ADA@example.com,will be assigned,") && full[1].contains(&ada));
+    assert!(full[2].contains("already holds it"));
     assert_eq!(
         dry.text_of("#bulk").trim(),
         pasted.trim(),
         "the pasted text is kept"
     );
     assert_eq!(app.assignments().len(), 1, "a dry run writes nothing");
+    // Another admin session cannot download it.
+    let stranger = app.new_visitor();
+    let href = dry.attr("#bulk-report a[download]", "href").expect("link");
+    assert_ne!(stranger.get(&href).await.status(), StatusCode::OK);
 
+    // The report's button assigns the list that was checked, kept on the server.
+    let plan = dry
+        .attr("#bulk-report input[name=plan]", "value")
+        .expect("plan");
     let done = to_page(
         app.submit(
             &page,
             &format!("{page}/members"),
-            &[("bulk", &pasted), ("action", "assign")],
+            &[("plan", &plan), ("action", "assign")],
         )
         .await,
     )
     .await;
-    assert!(report(&done)[0].contains("|assigned"));
+    assert!(
+        words(&done).contains("Done. 1 assigned"),
+        "{}",
+        words(&done)
+    );
+    assert!(download(&app, &done).await[1].contains(",assigned,"));
     assert_eq!(app.assignments().len(), 2);
     assert!(app.assignments().contains(&(badge.clone(), ada.clone())));
+    assert!(
+        done.text_of("#bulk").is_empty(),
+        "the box is emptied once assigned"
+    );
     app.assert_counts_exact();
 
     let too_many = (0..50_001)

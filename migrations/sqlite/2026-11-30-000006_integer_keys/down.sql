@@ -1,4 +1,5 @@
 -- Back to UUID references and text times (run with foreign keys off, as the server does).
+DROP TABLE reports;
 DROP TABLE audit_members;
 CREATE TABLE member_badges_v5 (
     badge_id TEXT NOT NULL REFERENCES badges(id) ON DELETE CASCADE,

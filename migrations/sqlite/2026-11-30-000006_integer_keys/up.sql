@@ -127,3 +127,16 @@ CREATE TABLE audit_members (
 ) WITHOUT ROWID;
 INSERT INTO audit_members (member_id, entry)
     SELECT member_id, id FROM audit_log WHERE member_id IS NOT NULL;
+
+-- Reports of bulk work (bulk box, CSV import), kept for a day: the full per-line report for
+-- download, and what was pasted, so a checked list can be applied without sending it again.
+CREATE TABLE reports (
+    id TEXT PRIMARY KEY NOT NULL, -- random and unguessable: it is in the download address
+    admin_id TEXT NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL, -- 'bulk' or 'import'
+    subject TEXT NOT NULL DEFAULT '', -- the badge of a bulk change
+    input TEXT NOT NULL,
+    csv TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX reports_created ON reports(created_at);

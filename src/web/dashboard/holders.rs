@@ -11,6 +11,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::members::assignments::{self, AssignError, BulkLine, LineStatus};
 use crate::members::search::{self, Hit, Holder};
+use crate::reports;
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms;
 use crate::web::layout::Layout;
@@ -51,12 +52,19 @@ pub struct BulkSummary {
 
 pub struct BulkReport {
     pub dry_run: bool,
-    pub lines: Vec<BulkLine>,
     pub summary: BulkSummary,
+    /// The first lines that need attention (not found, invalid, repeated).
+    pub problems: Vec<BulkLine>,
+    /// Lines needing attention beyond those shown.
+    pub more_problems: usize,
+    /// The whole per-line report as CSV.
+    pub download: String,
+    /// A dry run's list, kept on the server: the report's button applies it.
+    pub plan: Option<String>,
 }
 
 impl BulkReport {
-    fn new(dry_run: bool, lines: Vec<BulkLine>) -> BulkReport {
+    fn new(dry_run: bool, lines: Vec<BulkLine>, report_id: &str) -> BulkReport {
         let mut summary = BulkSummary::default();
         for line in &lines {
             match line.status {
@@ -66,13 +74,47 @@ impl BulkReport {
                 LineStatus::Invalid(_) => summary.invalid += 1,
             }
         }
+        let mut problems: Vec<BulkLine> = lines
+            .into_iter()
+            .filter(|l| l.status.is_problem())
+            .collect();
+        let more_problems = problems.len().saturating_sub(reports::SHOWN_ON_PAGE);
+        problems.truncate(reports::SHOWN_ON_PAGE);
         BulkReport {
             dry_run,
-            lines,
             summary,
+            problems,
+            more_problems,
+            download: format!("/dashboard/reports/{report_id}"),
+            plan: dry_run.then(|| report_id.to_string()),
         }
     }
 }
+
+/// The whole report of a bulk run, one CSV row per pasted line.
+fn bulk_csv(lines: &[BulkLine], dry_run: bool) -> Result<String, AppError> {
+    reports::csv_of(
+        &["line", "text", "result", "member_id", "name"],
+        lines.iter().map(|l| {
+            let (id, name) = l
+                .member
+                .as_ref()
+                .map(|m| (m.id.clone(), m.name.clone()))
+                .unwrap_or_default();
+            vec![
+                l.number.to_string(),
+                l.text.clone(),
+                status_text(&l.status, &dry_run),
+                id,
+                name,
+            ]
+        }),
+    )
+}
+
+/// Pasted text longer than this is not sent back into the box: a dry run keeps it on the
+/// server instead, so a page stays small at 50,000 lines.
+const ECHO_MAX: usize = 64 * 1024;
 
 /// Words for a line's outcome; a dry run says what would happen. (Templates pass references.)
 pub fn status_text(status: &LineStatus, dry_run: &bool) -> String {
@@ -275,26 +317,59 @@ pub async fn assign(
     let id = path.into_inner();
     let page_path = format!("/dashboard/badges/{id}");
     // A pasted list is kept across the password prompt; ticked members are easy to tick again.
-    let kept = form.iter().filter(|(k, _)| k == "bulk").cloned().collect();
+    let kept = form
+        .iter()
+        .filter(|(k, _)| k == "bulk" || k == "plan")
+        .cloned()
+        .collect();
     admin
         .require_elevation_keeping(&state.pool, &page_path, kept)
         .await?;
     let who = Actor::admin(&admin.0.email);
-    if form.iter().any(|(k, _)| k == "bulk") {
-        let text = forms::value(&form, "bulk");
+    let plan = forms::value(&form, "plan");
+    if form.iter().any(|(k, _)| k == "bulk") || !plan.is_empty() {
         let dry_run = forms::value(&form, "action") == "dry_run";
-        let (badge_id, lines) = (id.clone(), text.clone());
+        let (badge_id, admin_id, typed) = (
+            id.clone(),
+            admin.0.admin_id.clone(),
+            forms::value(&form, "bulk"),
+        );
         let outcome = db::run(&state.pool, move |conn| {
-            Ok(if dry_run {
-                assignments::plan_bulk(conn, &badge_id, &lines)
+            // A checked list applied from its report is read back from the server.
+            let text = if plan.is_empty() {
+                typed
             } else {
-                assignments::apply_bulk(conn, &who, &badge_id, &lines)
-            })
+                match reports::find(conn, &admin_id, reports::Kind::Bulk, &plan)? {
+                    Some(kept) if kept.subject == badge_id => kept.input,
+                    _ => return Ok((String::new(), Err(None))),
+                }
+            };
+            let lines = if dry_run {
+                assignments::plan_bulk(conn, &badge_id, &text)
+            } else {
+                assignments::apply_bulk(conn, &who, &badge_id, &text)
+            };
+            let report = match lines {
+                Ok(lines) => {
+                    let csv = bulk_csv(&lines, dry_run)?;
+                    let kept =
+                        reports::keep(conn, &admin_id, reports::Kind::Bulk, &badge_id, &text, csv)?;
+                    Ok(BulkReport::new(dry_run, lines, &kept))
+                }
+                Err(e) => Err(Some(e)),
+            };
+            Ok((text, report))
         })
         .await?;
-        let (status, report, error) = match outcome {
-            Ok(lines) => (StatusCode::OK, Some(BulkReport::new(dry_run, lines)), None),
-            Err(AssignError::TooMany) => (
+        let (text, report) = outcome;
+        let (status, report, error) = match report {
+            Ok(report) => (StatusCode::OK, Some(report), None),
+            Err(None) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some("That checked list is no longer kept (lists are kept for a day). Paste it again.".to_string()),
+            ),
+            Err(Some(AssignError::TooMany)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
                 Some(format!(
@@ -302,7 +377,14 @@ pub async fn assign(
                     crate::web::views::grouped(assignments::BULK_MAX)
                 )),
             ),
-            Err(e) => return Err(e.into()),
+            Err(Some(e)) => return Err(e.into()),
+        };
+        // After a change the box is emptied; a long list is kept with its report, not echoed.
+        let applied = report.as_ref().is_some_and(|r| !r.dry_run);
+        let text = if applied || (report.is_some() && text.len() > ECHO_MAX) {
+            String::new()
+        } else {
+            text
         };
         let page = badge_page(
             &state,

@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::members::{
     self, Member, MemberError, NewMember, assignments, import, passwords, search,
 };
+use crate::reports;
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms::{self, Errors};
 use crate::web::layout::Layout;
@@ -375,37 +376,59 @@ pub async fn password_link(
 
 // ---------------------------------------------------------------- CSV import
 
-/// Problem rows shown at most; the summary counts them all.
-const REPORT_ROWS: usize = 500;
-
 pub struct ImportReport {
     pub dry_run: bool,
     pub created: usize,
     pub existing: usize,
     pub invalid: usize,
-    /// Rows that are not simply "created", up to `REPORT_ROWS`.
+    /// Rows that are not simply "created", the first of them.
     pub notable: Vec<import::ImportRow>,
     pub hidden: usize,
+    /// The whole per-row report as CSV.
+    pub download: String,
+    /// A dry run's rows, kept on the server: the report's button imports them.
+    pub plan: Option<String>,
 }
 
 impl ImportReport {
-    fn new(dry_run: bool, rows: Vec<import::ImportRow>) -> ImportReport {
+    fn new(dry_run: bool, rows: Vec<import::ImportRow>, report_id: &str) -> ImportReport {
         let (created, existing, invalid) = import::summary(&rows);
         let notable: Vec<import::ImportRow> = rows
             .into_iter()
             .filter(|r| r.status != import::RowStatus::Created)
             .collect();
-        let hidden = notable.len().saturating_sub(REPORT_ROWS);
+        let hidden = notable.len().saturating_sub(reports::SHOWN_ON_PAGE);
         ImportReport {
             dry_run,
             created,
             existing,
             invalid,
-            notable: notable.into_iter().take(REPORT_ROWS).collect(),
+            notable: notable.into_iter().take(reports::SHOWN_ON_PAGE).collect(),
             hidden,
+            download: format!("/dashboard/reports/{report_id}"),
+            plan: dry_run.then(|| report_id.to_string()),
         }
     }
 }
+
+/// The whole report of an import, one CSV row per data row.
+fn import_csv(rows: &[import::ImportRow]) -> Result<String, AppError> {
+    reports::csv_of(
+        &["line", "name", "email", "result"],
+        rows.iter().map(|r| {
+            vec![
+                r.line.to_string(),
+                r.name.clone(),
+                r.email.clone(),
+                row_status(&r.status),
+            ]
+        }),
+    )
+}
+
+/// Pasted rows longer than this are not sent back into the page after a dry run; they are
+/// kept on the server with the report instead.
+const ECHO_MAX: usize = 64 * 1024;
 
 pub fn row_status(status: &import::RowStatus) -> String {
     match status {
@@ -454,6 +477,7 @@ pub async fn import(
     if !dry_run {
         admin.require_elevation(req.path())?;
     }
+    let plan = forms::value(&data.fields, "plan");
     let text = match data.files.get("csv_file") {
         Some(file) if file.too_large => Err("The file is too large (at most 8 MB).".to_string()),
         Some(file) => String::from_utf8(file.bytes.clone())
@@ -467,29 +491,53 @@ pub async fn import(
             Some(message),
             None,
         ),
-        Ok(text) => {
-            let (who, body) = (actor(&admin), text.clone());
+        Ok(typed) => {
+            let (who, admin_id) = (actor(&admin), admin.0.admin_id.clone());
             let outcome = db::run(&state.pool, move |conn| {
-                if dry_run {
-                    import::plan(conn, &body)
+                // Checked rows imported from their report are read back from the server.
+                let text = if plan.is_empty() {
+                    typed
                 } else {
-                    import::apply(conn, &who, &body)
-                }
+                    match reports::find(conn, &admin_id, reports::Kind::Import, &plan)? {
+                        Some(kept) => kept.input,
+                        None => {
+                            return Ok((
+                                String::new(),
+                                Err("Those checked rows are no longer kept (rows are kept for a day). Paste or choose the file again.".to_string()),
+                            ));
+                        }
+                    }
+                };
+                let rows = if dry_run {
+                    import::plan(conn, &text)?
+                } else {
+                    import::apply(conn, &who, &text)?
+                };
+                let report = match rows {
+                    Ok(rows) => {
+                        let csv = import_csv(&rows)?;
+                        let kept =
+                            reports::keep(conn, &admin_id, reports::Kind::Import, "", &text, csv)?;
+                        Ok(ImportReport::new(dry_run, rows, &kept))
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                Ok((text, report))
             })
             .await?;
             match outcome {
-                Ok(rows) => (
-                    StatusCode::OK,
-                    text,
-                    None,
-                    Some(ImportReport::new(dry_run, rows)),
-                ),
-                Err(e) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    text,
-                    Some(e.to_string()),
-                    None,
-                ),
+                (text, Ok(report)) => {
+                    // After an import the box is emptied; long rows stay with their report.
+                    let text = if !report.dry_run || text.len() > ECHO_MAX {
+                        String::new()
+                    } else {
+                        text
+                    };
+                    (StatusCode::OK, text, None, Some(report))
+                }
+                (text, Err(message)) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, text, Some(message), None)
+                }
             }
         }
     };

@@ -7,6 +7,7 @@ pub mod badges;
 pub mod holders;
 pub mod members;
 pub mod pages;
+pub mod reports;
 
 use actix_web::web;
 
@@ -119,6 +120,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(api_keys::create),
             )
             .route("/api-keys/{id}/revoke", web::post().to(api_keys::revoke))
-            .route("/audit", web::get().to(audit::list)),
+            .route("/audit", web::get().to(audit::list))
+            .route("/reports/{id}", web::get().to(reports::download)),
     );
 }

@@ -1,0 +1,157 @@
+//! Reports of bulk work (the bulk box, CSV import), kept for a day. A page shows a report's
+//! counts and the lines that need attention; the whole per-line report downloads as CSV from
+//! here. What was pasted is kept with it, so a dry run of 50,000 lines can be applied without
+//! sending the list back through the page.
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+use crate::db::schema::reports;
+use crate::error::AppError;
+
+/// How long a report can be downloaded (or its dry run applied).
+const KEPT_HOURS: i64 = 24;
+
+/// Most lines needing attention that a report page lists; the download has them all.
+pub const SHOWN_ON_PAGE: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Bulk,
+    Import,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Bulk => "bulk",
+            Kind::Import => "import",
+        }
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = reports)]
+pub struct Report {
+    pub id: String,
+    pub kind: String,
+    pub subject: String,
+    pub input: String,
+    pub csv: String,
+    pub created_at: String,
+}
+
+impl Report {
+    /// The file name a download is saved under.
+    pub fn file_name(&self) -> String {
+        let day = self.created_at.get(..10).unwrap_or("report");
+        format!("insignia-{}-report-{day}.csv", self.kind)
+    }
+}
+
+/// Keeps a report for its admin; returns its id. Older reports are swept on the way.
+pub fn keep(
+    conn: &mut SqliteConnection,
+    admin_id: &str,
+    kind: Kind,
+    subject: &str,
+    input: &str,
+    csv: String,
+) -> Result<String, AppError> {
+    let cutoff =
+        crate::db::format_time(time::OffsetDateTime::now_utc() - time::Duration::hours(KEPT_HOURS));
+    diesel::delete(reports::table.filter(reports::created_at.lt(&cutoff))).execute(conn)?;
+    let id = crate::auth::sessions::random_token();
+    diesel::insert_into(reports::table)
+        .values((
+            reports::id.eq(&id),
+            reports::admin_id.eq(admin_id),
+            reports::kind.eq(kind.as_str()),
+            reports::subject.eq(subject),
+            reports::input.eq(input),
+            reports::csv.eq(csv),
+            reports::created_at.eq(crate::db::now()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// A report of `kind` this admin made within the last day.
+pub fn find(
+    conn: &mut SqliteConnection,
+    admin_id: &str,
+    kind: Kind,
+    id: &str,
+) -> Result<Option<Report>, AppError> {
+    let cutoff =
+        crate::db::format_time(time::OffsetDateTime::now_utc() - time::Duration::hours(KEPT_HOURS));
+    Ok(reports::table
+        .filter(reports::id.eq(id))
+        .filter(reports::admin_id.eq(admin_id))
+        .filter(reports::kind.eq(kind.as_str()))
+        .filter(reports::created_at.ge(cutoff))
+        .select(Report::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Any report this admin made within the last day (for the download route).
+pub fn find_any(
+    conn: &mut SqliteConnection,
+    admin_id: &str,
+    id: &str,
+) -> Result<Option<Report>, AppError> {
+    for kind in [Kind::Bulk, Kind::Import] {
+        if let Some(report) = find(conn, admin_id, kind, id)? {
+            return Ok(Some(report));
+        }
+    }
+    Ok(None)
+}
+
+/// Writes rows as CSV. A cell that a spreadsheet would read as a formula (starting with `=`,
+/// `+`, `-` or `@`) gets a leading `'`, so pasted text can never run as one.
+pub fn csv_of(
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<String, AppError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(header).map_err(AppError::internal)?;
+    for row in rows {
+        out.write_record(row.iter().map(|cell| safe_cell(cell).into_owned()))
+            .map_err(AppError::internal)?;
+    }
+    let bytes = out.into_inner().map_err(AppError::internal)?;
+    String::from_utf8(bytes).map_err(AppError::internal)
+}
+
+fn safe_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised_and_quotes_escaped() {
+        let csv = csv_of(
+            &["line", "text"],
+            [
+                vec!["1".to_string(), "=HYPERLINK(\"x\")".to_string()],
+                vec!["2".to_string(), "ada@example.com".to_string()],
+                vec!["3".to_string(), "@SUM(A1)".to_string()],
+            ]
+            .into_iter(),
+        )
+        .expect("csv");
+        assert_eq!(
+            csv,
+            "line,text\n1,\"'=HYPERLINK(\"\"x\"\")\"\n2,ada@example.com\n3,'@SUM(A1)\n"
+        );
+    }
+}
