@@ -155,6 +155,9 @@ fn find(
     if matches!(term, Term::Nothing) {
         return Ok(Vec::new());
     }
+    if let Term::Prefix { low, .. } = &term {
+        return by_prefix(conn, low, fields, before, limit);
+    }
     let (sql, params) = match term.matching_rowids(fields) {
         // A plain rowid bound (not "? IS NULL OR …") so SQLite can seek to the page.
         None => (
@@ -178,6 +181,38 @@ fn find(
         query = query.bind::<Text, _>(p);
     }
     Ok(query
+        .bind::<BigInt, _>(before.unwrap_or(i64::MAX))
+        .bind::<BigInt, _>(limit)
+        .load(conn)?)
+}
+
+/// Members whose name (or e-mail address) starts with `prefix` (one or two characters),
+/// newest first: a seek in the first-characters indexes, however common the prefix.
+fn by_prefix(
+    conn: &mut SqliteConnection,
+    prefix: &str,
+    fields: Fields,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Hit>, AppError> {
+    // Only 1 or 2 reach here (see `Term::parse`): each has its own index.
+    let n = prefix.chars().count().clamp(1, 2);
+    let newest = |column: &str| {
+        format!(
+            "SELECT key FROM (SELECT key FROM members WHERE substr({column}, 1, {n}) = ?1 \
+             AND key < ?2 ORDER BY key DESC LIMIT ?3)"
+        )
+    };
+    let keys = match fields {
+        Fields::Names => newest("name_key"),
+        Fields::NamesAndEmails => format!("{} UNION {}", newest("name_key"), newest("email")),
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM ({keys}) AS hit CROSS JOIN members m ON m.key = hit.key \
+         ORDER BY m.key DESC LIMIT ?3"
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Text, _>(prefix)
         .bind::<BigInt, _>(before.unwrap_or(i64::MAX))
         .bind::<BigInt, _>(limit)
         .load(conn)?)

@@ -21,7 +21,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(healthz))
         .route("/pages/{slug}", web::get().to(content_page))
         .route("/icons/{file}", web::get().to(uploaded_icon))
+        .route("/static/sprite-{version}.svg", web::get().to(icon_sprite))
         .route("/static/{path:.*}", web::get().to(static_file));
+}
+
+/// The built-in icons as one sprite; its name changes with its content, so it is cached long.
+async fn icon_sprite() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(31_536_000),
+        ]))
+        .body(crate::badges::icon::SPRITE.body.clone())
 }
 
 #[derive(Template)]

@@ -10,7 +10,7 @@ pub struct BadgeView {
     /// Validated `#RRGGBB`, safe inside CSS.
     pub background: String,
     pub text: String,
-    /// Trusted inline markup of a built-in icon.
+    /// Trusted markup of a built-in icon: a reference into the icon sprite.
     pub icon_svg: Option<&'static str>,
     /// Address of an uploaded or external icon, drawn with `<img>`.
     pub icon_src: Option<String>,
@@ -26,7 +26,7 @@ impl BadgeView {
     ) -> Self {
         let (icon_svg, icon_src) = match icon {
             Icon::None => (None, None),
-            Icon::Builtin(name) => (icon::builtin_svg(name), None),
+            Icon::Builtin(name) => (icon::builtin_use(name), None),
             Icon::Upload(_) | Icon::Url(_) => (None, Some(icon.canonical())),
         };
         BadgeView {

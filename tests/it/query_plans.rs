@@ -55,6 +55,7 @@ fn is_full_scan(detail: &str) -> bool {
     !(rest.contains("VIRTUAL TABLE INDEX")
         || SMALL_TABLES.contains(&table)
         || SUBQUERY_RESULTS.contains(&table)
+        || table.starts_with("(subquery-")
         || table == "CONSTANT")
 }
 

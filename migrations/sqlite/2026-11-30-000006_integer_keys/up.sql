@@ -140,3 +140,12 @@ CREATE TABLE reports (
     created_at TEXT NOT NULL
 );
 CREATE INDEX reports_created ON reports(created_at);
+
+-- Searches of one or two characters find names (and, in the dashboard, e-mail addresses)
+-- starting with them, newest first: these indexes hold each member under their first one and
+-- first two characters in key order, so a page of a common prefix is a seek, not a sort of
+-- every match.
+CREATE INDEX members_name_first1 ON members(substr(name_key, 1, 1));
+CREATE INDEX members_name_first2 ON members(substr(name_key, 1, 2));
+CREATE INDEX members_email_first1 ON members(substr(email, 1, 1));
+CREATE INDEX members_email_first2 ON members(substr(email, 1, 2));
