@@ -83,9 +83,13 @@ fn main() {
             .max_by_key(|b| b.member_count)
             .expect("a badge")
             .clone();
-        let (holders, _) =
-            insignia::members::assignments::holders_oldest_first(&mut conn, &popular.id, 0, 100)
-                .expect("holders");
+        let (holders, _) = insignia::members::assignments::holders_oldest_first(
+            &mut conn,
+            &insignia::ids::BadgeId::new(popular.id.clone()),
+            0,
+            100,
+        )
+        .expect("holders");
         let member = insignia::members::find(&mut conn, &holders[0]).expect("member");
         let (_, key) = insignia::auth::api_keys::create(
             &mut conn,

@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod email;
 pub mod error;
+pub mod ids;
 pub mod members;
 pub mod pages;
 pub mod reports;

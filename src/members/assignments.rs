@@ -17,6 +17,7 @@ use crate::badges::{Badge, store as badge_store};
 use crate::db::keys::{BadgeKey, MemberKey};
 use crate::db::schema::{badges, member_badges, members};
 use crate::error::AppError;
+use crate::ids::{BadgeId, MemberId};
 
 /// Most members one bulk request may name.
 pub const BULK_MAX: usize = 50_000;
@@ -63,16 +64,17 @@ pub struct Assigned {
     pub already: Vec<String>,
 }
 
-fn unique(ids: &[String]) -> Vec<String> {
+fn unique(ids: &[MemberId]) -> Vec<String> {
     let mut seen = HashSet::new();
     ids.iter()
-        .filter(|id| seen.insert(id.as_str()))
-        .cloned()
+        .map(MemberId::as_str)
+        .filter(|id| seen.insert(*id))
+        .map(str::to_string)
         .collect()
 }
 
-fn badge(conn: &mut SqliteConnection, badge_id: &str) -> Result<Badge, AssignError> {
-    badge_store::find(conn, badge_id).map_err(|e| match e {
+fn badge(conn: &mut SqliteConnection, badge_id: &BadgeId) -> Result<Badge, AssignError> {
+    badge_store::find(conn, badge_id.as_str()).map_err(|e| match e {
         crate::badges::BadgeError::NotFound => AssignError::BadgeNotFound,
         other => AssignError::App(other.into()),
     })
@@ -312,15 +314,16 @@ pub fn take_all_from(conn: &mut SqliteConnection, member: MemberKey) -> Result<(
 /// Which of `ids` already hold the badge.
 pub fn holding_any(
     conn: &mut SqliteConnection,
-    badge_id: &str,
-    ids: &[String],
+    badge_id: &BadgeId,
+    ids: &[MemberId],
 ) -> Result<HashSet<String>, AppError> {
     let mut found = HashSet::new();
+    let ids: Vec<&str> = ids.iter().map(MemberId::as_str).collect();
     for chunk in ids.chunks(CHUNK) {
         let rows: Vec<String> = member_badges::table
             .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
             .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
-            .filter(badges::id.eq(badge_id))
+            .filter(badges::id.eq(badge_id.as_str()))
             .filter(members::id.eq_any(chunk))
             .select(members::id)
             .load(conn)?;
@@ -395,8 +398,8 @@ fn stage_ids(conn: &mut SqliteConnection, ids: &[String]) -> Result<(), AppError
 pub fn assign(
     conn: &mut SqliteConnection,
     actor: &Actor,
-    badge_id: &str,
-    member_ids: &[String],
+    badge_id: &BadgeId,
+    member_ids: &[MemberId],
 ) -> Result<Assigned, AssignError> {
     let ids = unique(member_ids);
     if ids.len() > BULK_MAX {
@@ -430,8 +433,8 @@ pub fn assign(
 pub fn unassign(
     conn: &mut SqliteConnection,
     actor: &Actor,
-    badge_id: &str,
-    member_ids: &[String],
+    badge_id: &BadgeId,
+    member_ids: &[MemberId],
 ) -> Result<Vec<String>, AssignError> {
     let ids = unique(member_ids);
     if ids.len() > BULK_MAX {
@@ -456,13 +459,13 @@ pub fn unassign(
 pub fn change_member_badges(
     conn: &mut SqliteConnection,
     actor: &Actor,
-    member_id: &str,
-    badge_ids: &[String],
+    member_id: &MemberId,
+    badge_ids: &[BadgeId],
     give: bool,
 ) -> Result<usize, AssignError> {
     crate::db::write(conn, |conn| {
-        super::find(conn, member_id).map_err(|_| AssignError::App(AppError::NotFound))?;
-        let member = [member_id.to_string()];
+        super::find(conn, member_id.as_str()).map_err(|_| AssignError::App(AppError::NotFound))?;
+        let member = [member_id.clone()];
         let mut changed = 0;
         for badge_id in badge_ids {
             changed += if give {
@@ -480,7 +483,7 @@ pub fn change_member_badges(
 pub fn set_own_badge(
     conn: &mut SqliteConnection,
     member: &Member,
-    badge_id: &str,
+    badge_id: &BadgeId,
     wanted: bool,
 ) -> Result<bool, AssignError> {
     crate::db::write(conn, |conn| {
@@ -492,7 +495,7 @@ pub fn set_own_badge(
             ))));
         }
         let actor = Actor::member(&member.email);
-        let ids = [member.id.clone()];
+        let ids = [MemberId::new(member.id.clone())];
         Ok(if wanted {
             !assign(conn, &actor, badge_id, &ids)?.added.is_empty()
         } else {
@@ -505,11 +508,12 @@ pub fn set_own_badge(
 /// the badges themselves (a few dozen) read once.
 pub fn badges_of_many(
     conn: &mut SqliteConnection,
-    member_ids: &[String],
+    member_ids: &[MemberId],
 ) -> Result<HashMap<String, Vec<Badge>>, AppError> {
+    let ids: Vec<&str> = member_ids.iter().map(MemberId::as_str).collect();
     let pairs: Vec<(String, BadgeKey)> = members::table
         .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
-        .filter(members::id.eq_any(member_ids))
+        .filter(members::id.eq_any(ids))
         .select((members::id, member_badges::badge_key))
         .load(conn)?;
     let mut by_member: HashMap<String, Vec<Badge>> = HashMap::new();
@@ -542,7 +546,7 @@ fn single(ids: &[String]) -> Option<&str> {
 /// (the stored count, so no scan).
 pub fn holders_oldest_first(
     conn: &mut SqliteConnection,
-    badge_id: &str,
+    badge_id: &BadgeId,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<String>, i64), AssignError> {
@@ -562,11 +566,14 @@ pub fn holders_oldest_first(
 }
 
 /// A member's badges in display order (one indexed join).
-pub fn badges_of(conn: &mut SqliteConnection, member_id: &str) -> Result<Vec<Badge>, AppError> {
+pub fn badges_of(
+    conn: &mut SqliteConnection,
+    member_id: &MemberId,
+) -> Result<Vec<Badge>, AppError> {
     Ok(members::table
         .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
         .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
-        .filter(members::id.eq(member_id))
+        .filter(members::id.eq(member_id.as_str()))
         .order(badge_store::display_order())
         .select(Badge::as_select())
         .load(conn)?)
@@ -629,7 +636,7 @@ struct Resolved {
 /// resolved in a few statements. Writes nothing but the staging tables.
 pub fn plan_bulk(
     conn: &mut SqliteConnection,
-    badge_id: &str,
+    badge_id: &BadgeId,
     text: &str,
 ) -> Result<Vec<BulkLine>, AssignError> {
     let lines: Vec<(usize, &str)> = text
@@ -696,7 +703,7 @@ pub fn plan_bulk(
 pub fn apply_bulk(
     conn: &mut SqliteConnection,
     actor: &Actor,
-    badge_id: &str,
+    badge_id: &BadgeId,
     text: &str,
 ) -> Result<Vec<BulkLine>, AssignError> {
     crate::db::write(conn, |conn| {

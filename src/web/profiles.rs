@@ -14,6 +14,7 @@ use super::{AppState, render, see_other, url_encode};
 use crate::badges::store as badge_store;
 use crate::db;
 use crate::error::AppError;
+use crate::ids::{BadgeId, MemberId};
 use crate::members::{self, Member, assignments, search};
 
 const PAGE_SIZE: i64 = 30;
@@ -60,7 +61,10 @@ async fn directory(
         // Names only: a visitor must not find members by their e-mail address.
         let hits = search::members_by_name(conn, &term, before, PAGE_SIZE + 1)?;
         let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
-        Ok((hits, assignments::badges_of_many(conn, &ids)?))
+        Ok((
+            hits,
+            assignments::badges_of_many(conn, &MemberId::all(&ids))?,
+        ))
     })
     .await?;
     let older_link = if hits.len() as i64 > PAGE_SIZE {
@@ -116,7 +120,7 @@ async fn profile(
     let slug = path.into_inner();
     let (member, badges) = db::run(&state.pool, move |conn| {
         let member = members::find_by_slug(conn, &slug)?;
-        let badges = assignments::badges_of(conn, &member.id)?;
+        let badges = assignments::badges_of(conn, &MemberId::new(member.id.clone()))?;
         Ok((member, badges))
     })
     .await?;
@@ -163,7 +167,7 @@ async fn own_badges(
     member_id: String,
 ) -> Result<OwnBadges, AppError> {
     let (badges, choices) = db::run(&state.pool, move |conn| {
-        let held = assignments::badges_of(conn, &member_id)?;
+        let held = assignments::badges_of(conn, &MemberId::new(member_id.clone()))?;
         let choices = badge_store::list_in_order(conn)?
             .into_iter()
             .filter(|b| b.self_assignable)
@@ -232,7 +236,12 @@ async fn set_own_badge(
     };
     let who = member.clone();
     db::run(&state.pool, move |conn| {
-        Ok(assignments::set_own_badge(conn, &who, &badge_id, wanted)?)
+        Ok(assignments::set_own_badge(
+            conn,
+            &who,
+            &BadgeId::new(badge_id),
+            wanted,
+        )?)
     })
     .await?;
     if req.headers().contains_key("hx-request") {

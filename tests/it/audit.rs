@@ -111,8 +111,8 @@ async fn a_bulk_assignment_counts_every_member_in_its_audit_entry() {
     insignia::members::assignments::unassign(
         &mut app.db(),
         &insignia::audit::Actor::system(),
-        &badge,
-        &ids[..7],
+        &insignia::ids::BadgeId::new(badge.clone()),
+        &insignia::ids::MemberId::all(&ids[..7]),
     )
     .expect("unassign");
     let entries = insignia::audit::page(&mut app.db(), &Default::default(), 1).expect("audit");

@@ -10,6 +10,7 @@ use diesel::sql_types::{Integer, Text};
 use diesel::sqlite::SqliteConnection;
 use insignia::audit::{self, Actor};
 use insignia::badges::{BadgeInput, store};
+use insignia::ids::{BadgeId, MemberId};
 use insignia::members::{self, NewMember, accounts, assignments, passwords, search};
 
 #[derive(QueryableByName)]
@@ -86,7 +87,9 @@ fn hot_queries_use_indexes() {
             NewMember::parse(&format!("Person {i}"), &format!("p{i}@example.com")).expect("valid");
         ids.push(members::create(&mut conn, &actor, &new).expect("member").id);
     }
-    assignments::assign(&mut conn, &actor, &badge.id, &ids[..100]).expect("assign");
+    let badge_id = BadgeId::new(badge.id.clone());
+    let member_ids = MemberId::all(&ids);
+    assignments::assign(&mut conn, &actor, &badge_id, &member_ids[..100]).expect("assign");
     let vip = insignia::pages::create(
         &mut conn,
         &actor,
@@ -144,11 +147,11 @@ fn hot_queries_use_indexes() {
     search::holders(c, &badge.id, "", Some((1_800_000_000_000, 1)), 51).expect("holders page");
     search::holders(c, &badge.id, "person", None, 51).expect("holders search");
     search::holders(c, &badge.id, "p", None, 51).expect("holders prefix");
-    assignments::badges_of(c, first).expect("member badges");
-    assignments::holding_any(c, &badge.id, &ids[..50]).expect("holding");
-    assignments::assign(c, &actor, &badge.id, &ids[100..110]).expect("assign");
-    assignments::unassign(c, &actor, &badge.id, &ids[100..105]).expect("unassign");
-    assignments::plan_bulk(c, &badge.id, "p3@example.com\np4@example.com").expect("bulk");
+    assignments::badges_of(c, &member_ids[0]).expect("member badges");
+    assignments::holding_any(c, &badge_id, &member_ids[..50]).expect("holding");
+    assignments::assign(c, &actor, &badge_id, &member_ids[100..110]).expect("assign");
+    assignments::unassign(c, &actor, &badge_id, &member_ids[100..105]).expect("unassign");
+    assignments::plan_bulk(c, &badge_id, "p3@example.com\np4@example.com").expect("bulk");
     members::find(c, first).expect("find");
     members::find_by_email(c, "p7@example.com").expect("by email");
     members::find_by_slug(c, "person-7").expect("by slug");
@@ -165,12 +168,12 @@ fn hot_queries_use_indexes() {
     store::list_in_order(c).expect("badges with counts");
     // The JSON API's own reads: badge pages, holders oldest first, key lookup.
     store::page_in_order(c, 0, 100).expect("badge page");
-    assignments::holders_oldest_first(c, &badge.id, 20, 50)
+    assignments::holders_oldest_first(c, &badge_id, 20, 50)
         .map_err(|e| e.to_string())
         .expect("holders oldest first");
     let (_, secret) = insignia::auth::api_keys::create(c, &actor, "plans").expect("api key");
     insignia::auth::api_keys::authenticate(c, &secret).expect("key lookup");
-    assignments::badges_of_many(c, &ids[..30]).expect("directory badges");
+    assignments::badges_of_many(c, &member_ids[..30]).expect("directory badges");
     let ada = members::find(c, first).expect("member");
     insignia::pages::access::decide(c, &vip, Some(&ada)).expect("page access");
     let outsider = members::find(c, &ids[199]).expect("member");

@@ -18,6 +18,7 @@ use self::wire::*;
 use crate::badges::query::{self, QueryError};
 use crate::badges::rules::check_access_flags;
 use crate::badges::{Rule, store};
+use crate::ids::{BadgeId, MemberId};
 use crate::members::assignments;
 use crate::web::AppState;
 
@@ -394,7 +395,12 @@ async fn assign_badge(
     let ids = input::member_ids(body.0.member_ids)?;
     let requested = ids.clone();
     db(&state, move |conn| {
-        Ok(assignments::assign(conn, &actor, &id, &ids)?)
+        Ok(assignments::assign(
+            conn,
+            &actor,
+            &BadgeId::new(id),
+            &MemberId::all(&ids),
+        )?)
     })
     .await?;
     ok(MemberIdsResponse {
@@ -420,7 +426,12 @@ async fn unassign_badge(
     listed.extend(body.0.member_ids.unwrap_or_default());
     let ids = input::member_ids(Some(listed))?;
     db(&state, move |conn| {
-        Ok(assignments::unassign(conn, &actor, &id, &ids)?)
+        Ok(assignments::unassign(
+            conn,
+            &actor,
+            &BadgeId::new(id),
+            &MemberId::all(&ids),
+        )?)
     })
     .await?;
     ok(Empty {})
@@ -438,7 +449,7 @@ async fn list_members_by_badge(
     let (member_ids, total) = db(&state, move |conn| {
         Ok(assignments::holders_oldest_first(
             conn,
-            &id,
+            &BadgeId::new(id),
             paging.offset,
             paging.limit,
         )?)
@@ -463,7 +474,7 @@ async fn list_badges_per_member(
     let ids = input::member_ids(body.0.member_ids)?;
     let lookup = ids.clone();
     let mut held = db(&state, move |conn| {
-        Ok(assignments::badges_of_many(conn, &lookup)?)
+        Ok(assignments::badges_of_many(conn, &MemberId::all(&lookup))?)
     })
     .await?;
     ok(MemberBadgeIdsResponse {

@@ -9,6 +9,7 @@ use crate::audit::Actor;
 use crate::badges::{Badge, store as badge_store};
 use crate::db;
 use crate::error::AppError;
+use crate::ids::{BadgeId, MemberId};
 use crate::members::assignments::{self, AssignError, BulkLine, LineStatus};
 use crate::members::search::{self, Hit, Holder};
 use crate::reports;
@@ -178,7 +179,8 @@ async fn picker(state: &AppState, badge_id: &str, find: &str) -> Result<PickerRe
     let (hits, holders) = db::run(&state.pool, move |conn| {
         let hits = search::members(conn, &term, None, PICKER_SIZE)?;
         let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
-        let holders = assignments::holding_any(conn, &badge_id, &ids)?;
+        let holders =
+            assignments::holding_any(conn, &BadgeId::new(badge_id), &MemberId::all(&ids))?;
         Ok((hits, holders))
     })
     .await?;
@@ -345,9 +347,9 @@ pub async fn assign(
                 }
             };
             let lines = if dry_run {
-                assignments::plan_bulk(conn, &badge_id, &text)
+                assignments::plan_bulk(conn, &BadgeId::new(badge_id.clone()), &text)
             } else {
-                assignments::apply_bulk(conn, &who, &badge_id, &text)
+                assignments::apply_bulk(conn, &who, &BadgeId::new(badge_id.clone()), &text)
             };
             let report = match lines {
                 Ok(lines) => {
@@ -413,7 +415,12 @@ pub async fn assign(
     }
     let badge_id = id.clone();
     let outcome = db::run(&state.pool, move |conn| {
-        Ok(assignments::assign(conn, &who, &badge_id, &member_ids))
+        Ok(assignments::assign(
+            conn,
+            &who,
+            &BadgeId::new(badge_id),
+            &MemberId::all(&member_ids),
+        ))
     })
     .await?;
     match outcome {
@@ -451,7 +458,12 @@ pub async fn unassign(
     let member_ids = forms::values(&form, "member_id");
     let (who, badge_id) = (Actor::admin(&admin.0.email), id.clone());
     let removed = db::run(&state.pool, move |conn| {
-        Ok(assignments::unassign(conn, &who, &badge_id, &member_ids)?)
+        Ok(assignments::unassign(
+            conn,
+            &who,
+            &BadgeId::new(badge_id),
+            &MemberId::all(&member_ids),
+        )?)
     })
     .await?;
     let text = match removed.len() {

@@ -10,6 +10,7 @@ use crate::audit::Actor;
 use crate::badges::store as badge_store;
 use crate::db;
 use crate::error::AppError;
+use crate::ids::{BadgeId, MemberId};
 use crate::members::{
     self, Member, MemberError, NewMember, assignments, import, passwords, search,
 };
@@ -204,7 +205,7 @@ async fn member_page(
 ) -> Result<HttpResponse, AppError> {
     let (member, held, all) = db::run(&state.pool, move |conn| {
         let member = members::find(conn, &id)?;
-        let held = assignments::badges_of(conn, &id)?;
+        let held = assignments::badges_of(conn, &MemberId::new(id.clone()))?;
         let all = badge_store::list_in_order(conn)?;
         Ok((member, held, all))
     })
@@ -292,7 +293,11 @@ async fn change_badges(
     let who = actor(&admin);
     let changed = db::run(&state.pool, move |conn| {
         Ok(assignments::change_member_badges(
-            conn, &who, &id, &badge_ids, add,
+            conn,
+            &who,
+            &MemberId::new(id),
+            &BadgeId::all(&badge_ids),
+            add,
         )?)
     })
     .await?;
