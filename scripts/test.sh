@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # The one command that checks Insignia: installs what the tests need when it is missing
-# (Chromium and its WebDriver for the browser tests, the npm packages of the Wix client test,
-# schemathesis for the API document test), then format, lints and every test.
+# (Chromium and its WebDriver for the browser tests, wrk for the load benchmark's smoke run,
+# the npm packages of the Wix client test, schemathesis for the API document test), then
+# format, lints and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-  echo "test.sh: installing chromium and chromium-driver (Debian packages)"
+# Chromium and its WebDriver for the browser tests, wrk for the load benchmark's smoke run.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+  || ! command -v wrk >/dev/null 2>&1; then
+  echo "test.sh: installing chromium, chromium-driver and wrk (Debian packages)"
   SUDO=""
   if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver wrk >/dev/null
 fi
 
 # The published Wix client (compat/), for the API compatibility test: Node.js 20+ and the

@@ -386,7 +386,14 @@ fn load_members(
         let now = time::OffsetDateTime::now_utc();
         without(
             conn,
-            &["members_name_key", "members_search_insert"],
+            &[
+                "members_name_key",
+                "members_name_first1",
+                "members_name_first2",
+                "members_email_first1",
+                "members_email_first2",
+                "members_search_insert",
+            ],
             |conn| {
                 // Row n picks its names by the high bits of two multiplicative hashes of n
                 // (every pair of names occurs; the same site for the same size) and joined at a

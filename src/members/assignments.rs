@@ -504,35 +504,54 @@ pub fn set_own_badge(
     })
 }
 
-/// Badges held by each of `member_ids`, in display order: one indexed query for the pairs,
+/// Which badges some members hold: every badge once, in display order, and for each member
+/// the positions of theirs in that list (so a page of members draws each badge once).
+#[derive(Debug, Default)]
+pub struct Holdings {
+    pub badges: Vec<Badge>,
+    by_member: HashMap<String, Vec<usize>>,
+}
+
+impl Holdings {
+    /// Positions in [`Holdings::badges`] of the badges `member_id` holds, in display order.
+    pub fn positions(&self, member_id: &str) -> &[usize] {
+        self.by_member.get(member_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The badges `member_id` holds, in display order.
+    pub fn of<'a>(&'a self, member_id: &str) -> impl Iterator<Item = &'a Badge> + 'a {
+        self.positions(member_id).iter().map(|&i| &self.badges[i])
+    }
+}
+
+/// Badges held by each of `member_ids`: one indexed query for the (member, badge) pairs, and
 /// the badges themselves (a few dozen) read once.
 pub fn badges_of_many(
     conn: &mut SqliteConnection,
     member_ids: &[MemberId],
-) -> Result<HashMap<String, Vec<Badge>>, AppError> {
+) -> Result<Holdings, AppError> {
     let ids: Vec<&str> = member_ids.iter().map(MemberId::as_str).collect();
     let pairs: Vec<(String, BadgeKey)> = members::table
         .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
         .filter(members::id.eq_any(ids))
         .select((members::id, member_badges::badge_key))
         .load(conn)?;
-    let mut by_member: HashMap<String, Vec<Badge>> = HashMap::new();
     if pairs.is_empty() {
-        return Ok(by_member);
+        return Ok(Holdings::default());
     }
-    let all = badge_store::list_in_order(conn)?;
-    let rank: HashMap<BadgeKey, usize> = all.iter().enumerate().map(|(i, b)| (b.key, i)).collect();
-    let mut ranked: HashMap<String, Vec<usize>> = HashMap::new();
+    let badges = badge_store::list_in_order(conn)?;
+    let rank: HashMap<BadgeKey, usize> =
+        badges.iter().enumerate().map(|(i, b)| (b.key, i)).collect();
+    let mut by_member: HashMap<String, Vec<usize>> = HashMap::new();
     for (member, badge) in pairs {
         if let Some(&i) = rank.get(&badge) {
-            ranked.entry(member).or_default().push(i);
+            by_member.entry(member).or_default().push(i);
         }
     }
-    for (member, mut ranks) in ranked {
-        ranks.sort_unstable();
-        by_member.insert(member, ranks.into_iter().map(|i| all[i].clone()).collect());
+    for positions in by_member.values_mut() {
+        positions.sort_unstable();
     }
-    Ok(by_member)
+    Ok(Holdings { badges, by_member })
 }
 
 fn single(ids: &[String]) -> Option<&str> {

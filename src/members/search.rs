@@ -11,6 +11,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::SqliteConnection;
 
 use super::Member;
+use crate::db::schema::members;
 use crate::error::AppError;
 
 /// A member with the row number that orders results (newest first) and pages them.
@@ -158,24 +159,29 @@ fn find(
     if let Term::Prefix { low, .. } = &term {
         return by_prefix(conn, low, fields, before, limit);
     }
-    let (sql, params) = match term.matching_rowids(fields) {
-        // A plain rowid bound (not "? IS NULL OR …") so SQLite can seek to the page.
-        None => (
-            format!(
-                "SELECT {COLUMNS} FROM members m WHERE m.rowid < ? ORDER BY m.rowid DESC LIMIT ?"
-            ),
-            vec![],
-        ),
-        // The matches drive the query (CROSS JOIN keeps that order): a rare term must not
-        // turn into a walk over every member looking for it.
-        Some((rowids, params)) => (
-            format!(
-                "SELECT {COLUMNS} FROM ({rowids}) AS hit CROSS JOIN members m ON m.rowid = hit.rid \
-                 WHERE hit.rid < ? ORDER BY hit.rid DESC LIMIT ?"
-            ),
-            params,
-        ),
+    if matches!(term, Term::All) {
+        // Built with diesel's DSL so that the statement is prepared once per connection and
+        // reused (raw SQL is prepared anew every time): this is the directory's first page.
+        let rows: Vec<(i64, Member)> = members::table
+            .filter(members::key.lt(before.unwrap_or(i64::MAX)))
+            .order(members::key.desc())
+            .limit(limit)
+            .select((members::key, Member::as_select()))
+            .load(conn)?;
+        return Ok(rows
+            .into_iter()
+            .map(|(rowid, member)| Hit { rowid, member })
+            .collect());
+    }
+    let Some((rowids, params)) = term.matching_rowids(fields) else {
+        return Ok(Vec::new());
     };
+    // The matches drive the query (CROSS JOIN keeps that order): a rare term must not turn
+    // into a walk over every member looking for it.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM ({rowids}) AS hit CROSS JOIN members m ON m.rowid = hit.rid \
+         WHERE hit.rid < ? ORDER BY hit.rid DESC LIMIT ?"
+    );
     let mut query = diesel::sql_query(sql).into_boxed();
     for p in params {
         query = query.bind::<Text, _>(p);

@@ -1,5 +1,7 @@
 //! What members and visitors see: the member directory, public profiles, and `/me`.
 
+use std::rc::Rc;
+
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -28,7 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 pub struct DirectoryEntry {
     pub member: Member,
-    pub badges: Vec<BadgeView>,
+    /// Shared: each badge on the page is made ready to draw once.
+    pub badges: Vec<Rc<BadgeView>>,
 }
 
 #[derive(Template)]
@@ -57,7 +60,7 @@ async fn directory(
 ) -> Result<HttpResponse, AppError> {
     let DirectoryQuery { q, before } = query.into_inner();
     let term = q.clone();
-    let (mut hits, mut badges) = db::run(&state.pool, move |conn| {
+    let (mut hits, held) = db::run(&state.pool, move |conn| {
         // Names only: a visitor must not find members by their e-mail address.
         let hits = search::members_by_name(conn, &term, before, PAGE_SIZE + 1)?;
         let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
@@ -74,14 +77,18 @@ async fn directory(
     } else {
         None
     };
+    let views: Vec<Rc<BadgeView>> = held
+        .badges
+        .iter()
+        .map(|b| Rc::new(BadgeView::from(b)))
+        .collect();
     let entries = hits
         .into_iter()
         .map(|h| DirectoryEntry {
-            badges: badges
-                .remove(&h.member.id)
-                .unwrap_or_default()
+            badges: held
+                .positions(&h.member.id)
                 .iter()
-                .map(BadgeView::from)
+                .map(|&i| Rc::clone(&views[i]))
                 .collect(),
             member: h.member,
         })

@@ -473,7 +473,7 @@ async fn list_badges_per_member(
 ) -> Result<HttpResponse, ApiError> {
     let ids = input::member_ids(body.0.member_ids)?;
     let lookup = ids.clone();
-    let mut held = db(&state, move |conn| {
+    let held = db(&state, move |conn| {
         Ok(assignments::badges_of_many(conn, &MemberId::all(&lookup))?)
     })
     .await?;
@@ -481,12 +481,7 @@ async fn list_badges_per_member(
         member_badge_ids: ids
             .into_iter()
             .map(|member_id| MemberBadgeIds {
-                badge_ids: held
-                    .remove(&member_id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|b| b.id)
-                    .collect(),
+                badge_ids: held.of(&member_id).map(|b| b.id.clone()).collect(),
                 member_id,
             })
             .collect(),

@@ -1,0 +1,765 @@
+#!/usr/bin/env python3
+"""Load benchmark in one command: builds (or reuses) a demo database, serves it, measures the
+read pages with wrk and one bulk change through the dashboard, and compares the demo build
+and the bulk change with the same work done in plain SQL.
+
+    cargo build --release
+    python3 scripts/load-bench.py target/release/insignia \\
+        [--members N] [--assignments M] [--db FILE] [--seconds S] [--bulk K]
+
+Defaults: N and M from INSIGNIA_BENCH_MEMBERS / INSIGNIA_BENCH_ASSIGNMENTS, else 1,000,000 and
+5,000,000; --db (or INSIGNIA_BENCH_DB) reuses a database made by `insignia demo` when the file
+exists and builds it there when it does not (else a temporary folder is used); --seconds per
+wrk scenario (10); --bulk lines pasted into the dashboard bulk box (50,000). The plain-SQL
+baseline of the build (--baseline-build) is on when the script builds the demo.
+
+Prints a Markdown table (req/s, p99, ratio of req/s to /healthz, response bytes per page) and
+the build times, database sizes, bulk-change times and the server's peak RSS. Exits non-zero
+when any step fails or any wrk scenario got a non-2xx/3xx answer. Everything it starts is
+stopped when it ends.
+
+Python 3.11 standard library only, plus wrk (installed with apt-get when missing). Sends
+traffic to 127.0.0.1 only.
+"""
+
+import argparse
+import datetime
+import http.cookiejar
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+ADMIN_EMAIL = "bench@example.com"
+ADMIN_PASSWORD = "bench admin password 1"
+WRK_THREADS = 2
+WRK_CONNECTIONS = 32
+PROFILE_SLUGS = 1000
+ID_BODIES = 8
+IDS_PER_BODY = 100
+YEAR_MS = 365 * 86_400_000
+
+# The demo's badge weights (src/demo.rs): popular badges are held by many.
+DEMO_WEIGHTS = {
+    "Founding Member": 4, "Top Contributor": 2, "Verified Expert": 3, "Rising Star": 8,
+    "Bug Hunter": 5, "Mentor": 4, "Event Host": 3, "Photographer": 6, "Green Thumb": 5,
+    "Night Owl": 12, "Coffee Club": 15, "Open Source Hero": 4, "Supporter": 30,
+}
+FIRST_NAMES = [
+    "Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Edsger", "Donald",
+    "Frances", "Radia", "Hedy", "Katherine", "Dennis", "Guido", "Bjarne", "Anita", "Shafi",
+    "Tim", "Vint", "Sophie", "Yuki", "Amara", "Mateo", "Priya", "Oluwaseun", "Ingrid", "Tomás",
+    "Leila", "Chen", "Noor", "Kwame", "Elena", "Rafael", "Aiko", "Zanele", "Lars", "Fatima",
+    "Diego", "Mei",
+]
+LAST_NAMES = [
+    "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Dijkstra",
+    "Knuth", "Allen", "Perlman", "Lamarr", "Johnson", "Ritchie", "van Rossum", "Stroustrup",
+    "Borg", "Goldwasser", "Berners-Lee", "Cerf", "Wilson", "Tanaka", "Okafor", "García",
+    "Sharma", "Adeyemi", "Lindqvist", "Fernández", "Haddad", "Wei", "Rahman", "Mensah",
+    "Petrova", "Costa", "Sato", "Dlamini", "Nilsen", "El-Amin", "Morales", "Zhang",
+]
+
+SCENARIOS = [
+    ("healthz", "GET /healthz"),
+    ("profile", "profile page GET /members/{slug}"),
+    ("per_member", "listBadgesPerMember POST /members/v3/badges/members"),
+    ("directory", "public directory GET /members"),
+    ("search", "directory prefix search GET /members?q=an"),
+]
+
+
+class BenchError(Exception):
+    """A step failed: the message says which."""
+
+
+def log(message):
+    print(f"load-bench: {message}", file=sys.stderr, flush=True)
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    return int(value.replace(",", "").replace("_", "")) if value else default
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("binary", help="the insignia binary (target/release/insignia)")
+    parser.add_argument("--members", type=int,
+                        default=env_int("INSIGNIA_BENCH_MEMBERS", 1_000_000))
+    parser.add_argument("--assignments", type=int,
+                        default=env_int("INSIGNIA_BENCH_ASSIGNMENTS", 5_000_000))
+    parser.add_argument("--db", default=os.environ.get("INSIGNIA_BENCH_DB") or None,
+                        help="reuse this demo database when it exists, else build it there")
+    parser.add_argument("--seconds", type=int, default=10, help="per wrk scenario")
+    parser.add_argument("--bulk", type=int, default=50_000,
+                        help="e-mails pasted into the dashboard bulk box")
+    parser.add_argument("--baseline-build", action=argparse.BooleanOptionalAction, default=None,
+                        help="also build the same rows in plain SQL (default: when building)")
+    args = parser.parse_args()
+    if args.members < 0 or args.assignments < 0 or args.seconds < 1 or args.bulk < 1:
+        parser.error("sizes must be positive")
+    return args
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes and HTTP
+
+
+def run(cmd, **kwargs):
+    """Runs a command, raising BenchError with its output when it fails."""
+    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        raise BenchError(
+            f"{' '.join(map(str, cmd))} exited {done.returncode}:\n{done.stdout}{done.stderr}"
+        )
+    return done
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    log("wrk is missing: installing it with apt-get")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    def apt_get(*words):
+        try:
+            return subprocess.run(sudo + ["apt-get", *words], env=env,
+                                  stdout=subprocess.DEVNULL).returncode == 0
+        except OSError as e:  # no apt-get, or no sudo
+            log(f"apt-get {' '.join(words)}: {e}")
+            return False
+
+    if not apt_get("install", "-y", "-qq", "wrk"):
+        apt_get("update", "-qq")
+        apt_get("install", "-y", "-qq", "wrk")
+    if not shutil.which("wrk"):
+        raise BenchError("wrk is missing and could not be installed (apt-get install wrk)")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Browser:
+    """A cookie-keeping client that submits forms with their CSRF token, as a browser does."""
+
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def request(self, method, path, data=None, headers=None):
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers=headers or {})
+        try:
+            with self.opener.open(req, timeout=900) as res:
+                return res.status, res.geturl(), res.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.geturl(), e.read().decode("utf-8", "replace")
+
+    def token(self, page):
+        status, _, html = self.request("GET", page)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        if status != 200 or not match:
+            raise BenchError(f"GET {page}: {status}, no CSRF token on the page")
+        return match.group(1)
+
+    def post_form(self, action, fields):
+        body = urllib.parse.urlencode(fields).encode()
+        return self.request("POST", action, body,
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def post_multipart(self, action, fields):
+        boundary = "insignia-bench-%016x" % random.getrandbits(64)
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            for name, value in fields.items()
+        ]
+        body = ("".join(parts) + f"--{boundary}--\r\n").encode()
+        return self.request("POST", action, body,
+                            {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def fetch_size(base, method, path, body=None, headers=None):
+    """Bytes of one answer's body (as curl would count them); the answer must be 200."""
+    req = urllib.request.Request(base + path, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as res:
+            return len(res.read())
+    except urllib.error.HTTPError as e:
+        raise BenchError(f"{method} {path}: {e.code}: {e.read()[:300]!r}") from e
+
+
+class Server:
+    def __init__(self, binary, db, folder):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(folder, "server.log")
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [binary, "serve", "--database", db, "--bind", f"127.0.0.1:{self.port}"],
+            stdout=self.log_file, stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"the server exited ({self.proc.returncode}):\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as res:
+                    if res.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise BenchError(f"the server did not answer /healthz in {timeout} s:\n{self.tail()}")
+
+    def peak_rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        raise BenchError("no VmHWM in /proc/PID/status")
+
+    def tail(self, lines=30):
+        self.log_file.flush()
+        with open(self.log_path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Building: the demo, and the same rows in plain SQL
+
+
+def checkpoint_size_mb(db):
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        conn.close()
+    return os.path.getsize(db) / 1e6
+
+
+def slugify(text):
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "member"
+
+
+def spread(weights, total, members):
+    """Holders per badge: `total` shared by weight, at most `members` each (as the demo does)."""
+    counts = [0] * len(weights)
+    left = min(total, members * len(weights))
+    while left > 0:
+        open_ = [i for i in range(len(weights)) if counts[i] < members]
+        weight = sum(weights[i] for i in open_) or 1
+        given = 0
+        for i in open_:
+            share = -(-left * weights[i] // weight)
+            take = min(share, members - counts[i], left - given)
+            counts[i] += take
+            given += take
+        if given == 0:
+            break
+        left -= given
+    return counts
+
+
+def plain_sql_build(conn, members, assignments):
+    """Inserts `members` members and `assignments` assignments in one transaction, set-based,
+    with the secondary indexes and the search trigger dropped and created again afterwards."""
+    conn.executescript(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA journal_mode = DELETE;"
+        "PRAGMA cache_size = -1000000; PRAGMA temp_store = MEMORY; PRAGMA threads = 2;"
+    )
+    started = time.monotonic()
+    conn.execute("BEGIN IMMEDIATE")
+    # Secondary indexes (not the UNIQUE/PRIMARY KEY constraints) and the search triggers of the
+    # two tables being loaded, as the schema has them now.
+    dropped = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master "
+        "WHERE tbl_name IN ('members', 'member_badges') AND sql IS NOT NULL "
+        "AND (type = 'index' OR (type = 'trigger' AND name LIKE 'members_search_insert%'))"
+    ).fetchall()
+    for kind, name, _ in dropped:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
+
+    conn.execute("CREATE TEMP TABLE bench_first (i INTEGER PRIMARY KEY, name, name_key, slug)")
+    conn.execute("CREATE TEMP TABLE bench_last (i INTEGER PRIMARY KEY, name, name_key, slug)")
+    for table, names in (("bench_first", FIRST_NAMES), ("bench_last", LAST_NAMES)):
+        conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
+                         [(i, n, n.lower(), slugify(n)) for i, n in enumerate(names)])
+    first_key = conn.execute("SELECT coalesce(max(key), 0) + 1 FROM members").fetchone()[0]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    julian_now = now.timestamp() / 86400.0 + 2440587.5
+    if members > 0:
+        conn.execute(
+            """
+            WITH RECURSIVE seq(n) AS (SELECT :first UNION ALL SELECT n + 1 FROM seq WHERE n < :last),
+            picked AS (SELECT n, ((n * 2654435761) % 4294967296 >> 16) % :nf AS f,
+                              ((n * 2246822519 + 3266489917) % 4294967296 >> 16) % :nl AS l
+                       FROM seq)
+            INSERT INTO members (key, id, name, name_key, email, slug, password_hash,
+                                 badge_count, created_at)
+            SELECT n,
+                   printf('%08x-%04x-4%03x-%x%03x-%012x',
+                          ((n * 4294967) >> 16) & 4294967295, (n * 4294967) & 65535,
+                          abs(random()) % 4096, 8 + abs(random()) % 4, abs(random()) % 4096,
+                          abs(random()) % 281474976710656),
+                   f.name || ' ' || l.name, f.name_key || ' ' || l.name_key,
+                   f.slug || '.' || l.slug || '.' || n || '@example.com',
+                   f.slug || '-' || l.slug || '-' || n,
+                   NULL, 0,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', :jd - ((n * 7919) % 525600) / 1440.0)
+            FROM picked JOIN bench_first f ON f.i = picked.f JOIN bench_last l ON l.i = picked.l
+            ORDER BY n
+            """,
+            {"first": first_key, "last": first_key + members - 1, "nf": len(FIRST_NAMES),
+             "nl": len(LAST_NAMES), "jd": julian_now},
+        )
+    badges = conn.execute("SELECT key, title FROM badges ORDER BY position").fetchall()
+    holders = spread([DEMO_WEIGHTS.get(t, 1) for _, t in badges], assignments, members)
+    rng = random.Random(0x00BAD6E5)
+    # Badge b is held by the members whose index m satisfies (m - off) mod N < h: every
+    # badge's holders are distinct, and they are enumerated in ascending m (w of them wrap
+    # round to the start), so rows arrive in primary-key order.
+    conn.execute("CREATE TEMP TABLE bench_ranges (badge_key INTEGER PRIMARY KEY, h, off, w)")
+    rows = []
+    for (key, _), h in zip(badges, holders):
+        if h > 0:
+            off = rng.randrange(members)
+            rows.append((key, h, off, max(0, off + h - members)))
+    conn.executemany("INSERT INTO bench_ranges VALUES (?, ?, ?, ?)", rows)
+    if rows:
+        now_ms = int(now.timestamp() * 1000)
+        conn.execute(
+            """
+            WITH RECURSIVE seq(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM seq WHERE j < :top),
+            held AS (SELECT r.badge_key AS b,
+                            CASE WHEN seq.j < r.w THEN seq.j ELSE r.off + seq.j - r.w END AS m
+                     FROM bench_ranges r CROSS JOIN seq WHERE seq.j < r.h)
+            INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by)
+            SELECT b, :first + m, :start + CAST(m * :step AS INTEGER), 'system' FROM held
+            """,
+            {"top": max(h for _, h, _, _ in rows) - 1, "first": first_key,
+             "start": now_ms - YEAR_MS, "step": YEAR_MS / members},
+        )
+    conn.execute(
+        "UPDATE badges SET member_count = "
+        "(SELECT count(*) FROM member_badges WHERE badge_key = badges.key)"
+    )
+    conn.execute(
+        "UPDATE members SET badge_count = held.n "
+        "FROM (SELECT member_key, count(*) AS n FROM member_badges GROUP BY member_key) AS held "
+        "WHERE members.key = held.member_key"
+    )
+    for _, _, sql in dropped:
+        conn.execute(sql)
+    conn.execute("INSERT INTO members_search(members_search) VALUES ('rebuild')")
+    conn.execute("DROP TABLE temp.bench_first")
+    conn.execute("DROP TABLE temp.bench_last")
+    conn.execute("DROP TABLE temp.bench_ranges")
+    conn.execute("COMMIT")
+    took = time.monotonic() - started
+    conn.execute("PRAGMA journal_mode = WAL").fetchall()
+    got = conn.execute(
+        "SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM member_badges)"
+    ).fetchone()
+    return took, got
+
+
+def build_baseline(binary, folder, members, assignments):
+    db = os.path.join(folder, "plain-sql.db")
+    started = time.monotonic()
+    run([binary, "demo", "--database", db, "--members", "0", "--assignments", "0"])
+    schema_took = time.monotonic() - started
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        took, got = plain_sql_build(conn, members, assignments)
+    finally:
+        conn.close()
+    return db, schema_took, took, got
+
+
+# ---------------------------------------------------------------------------------------------
+# wrk
+
+
+def lua_string(s):
+    if "]==]" in s:
+        raise BenchError("cannot quote for Lua: " + s[:80])
+    return "[==[" + s + "]==]"
+
+
+ROTATE_LUA = """
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("offset", counter * 7919)
+end
+local i = 0
+function init(args)
+  i = (offset or 0) %% #items
+end
+function request()
+  i = i %% #items + 1
+  return %s
+end
+"""
+
+
+def write_rotation_script(folder, name, items, request_expr, prelude=""):
+    path = os.path.join(folder, name)
+    with open(path, "w") as f:
+        f.write(prelude)
+        f.write("items = {\n" + ",\n".join(lua_string(s) for s in items) + "\n}\n")
+        f.write(ROTATE_LUA % request_expr)
+    return path
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def run_wrk(base, path, seconds, script=None):
+    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(base + path)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
+    out = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise BenchError(f"wrk exited {done.returncode}:\n{out}")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s|m|h)\s*$", out, re.M)
+    total = re.search(r"(\d+) requests in", out)
+    if not rps or not p99 or not total:
+        raise BenchError(f"cannot read wrk's output:\n{out}")
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors:.*", out)
+    return {
+        "rps": float(rps.group(1)),
+        "p99": float(p99.group(1)) * UNITS[p99.group(2)],
+        "requests": int(total.group(1)),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": socket_errors.group(0) if socket_errors else "",
+        "output": out,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def machine_line():
+    cores = len(os.sched_getaffinity(0))
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"machine: {cores} cores, {model}"
+
+
+def sample_members(db):
+    """About PROFILE_SLUGS member slugs, and ID_BODIES bodies of IDS_PER_BODY member ids."""
+    conn = sqlite3.connect(db)
+    try:
+        low, high = conn.execute("SELECT min(key), max(key) FROM members").fetchone()
+        if low is None:
+            raise BenchError("the database has no members")
+        rng = random.Random(20261130)
+        wanted = min(high - low + 1, max(PROFILE_SLUGS, ID_BODIES * IDS_PER_BODY) * 2)
+        keys = rng.sample(range(low, high + 1), wanted)
+        rows = conn.execute(
+            "SELECT slug, id FROM members WHERE key IN (SELECT value FROM json_each(?))",
+            (json.dumps(keys),),
+        ).fetchall()
+    finally:
+        conn.close()
+    rng.shuffle(rows)
+    slugs = [slug for slug, _ in rows[:PROFILE_SLUGS]]
+    ids = [i for _, i in rows]
+    bodies = []
+    for b in range(ID_BODIES):
+        chunk = ids[b * IDS_PER_BODY:(b + 1) * IDS_PER_BODY] or ids[:IDS_PER_BODY]
+        bodies.append(json.dumps({"memberIds": chunk}, separators=(",", ":")))
+    return slugs, bodies
+
+
+def measure(server, folder, seconds, db):
+    slugs, bodies = sample_members(db)
+    base = server.base
+    profile_lua = write_rotation_script(
+        folder, "profile.lua", ["/members/" + urllib.parse.quote(s) for s in slugs],
+        'wrk.format("GET", items[i])')
+    per_member_lua = write_rotation_script(
+        folder, "per-member.lua", bodies,
+        'wrk.format("POST", "/members/v3/badges/members", nil, items[i])',
+        prelude='wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
+    json_headers = {"Content-Type": "application/json"}
+    plan = {
+        "healthz": ("/healthz", None, ("GET", "/healthz", None, None)),
+        "profile": ("/members/" + slugs[0], profile_lua,
+                    ("GET", "/members/" + urllib.parse.quote(slugs[0]), None, None)),
+        "per_member": ("/members/v3/badges/members", per_member_lua,
+                       ("POST", "/members/v3/badges/members", bodies[0].encode(), json_headers)),
+        "directory": ("/members", None, ("GET", "/members", None, None)),
+        "search": ("/members?q=an", None, ("GET", "/members?q=an", None, None)),
+    }
+    results = {}
+    for key, label in SCENARIOS:
+        url_path, script, (method, path, body, headers) = plan[key]
+        size = fetch_size(base, method, path, body, headers)
+        log(f"wrk {seconds} s: {label}")
+        result = run_wrk(base, url_path, seconds, script)
+        result["bytes"] = size
+        results[key] = result
+    return results
+
+
+def bulk_change(server, db, bulk):
+    """Signs in through the dashboard, creates a badge there and pastes `bulk` e-mails into its
+    bulk box. Returns (seconds, badge title, the e-mails)."""
+    browser = Browser(server.base)
+    status, url, html = browser.post_form("/dashboard/login", {
+        "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
+        "csrf_token": browser.token("/dashboard/login"),
+    })
+    if status != 200 or urllib.parse.urlparse(url).path.startswith("/dashboard/login"):
+        raise BenchError(f"sign-in as {ADMIN_EMAIL} failed: {status} at {url}")
+    title = f"Bench {datetime.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
+    status, url, html = browser.post_multipart("/dashboard/badges/new", {
+        "title": title, "description": "", "background_color": "#112233",
+        "text_color": "#FFFFFF", "icon": "",
+        "csrf_token": browser.token("/dashboard/badges/new"),
+    })
+    conn = sqlite3.connect(db)
+    try:
+        found = conn.execute("SELECT id, key FROM badges WHERE title = ?", (title,)).fetchone()
+        if not found:
+            raise BenchError(f"creating badge {title!r} failed: {status} at {url}")
+        badge_id, badge_key = found
+        emails = [row[0] for row in conn.execute(
+            "SELECT email FROM members m WHERE NOT EXISTS "
+            "(SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = m.key) "
+            "ORDER BY (m.key * 2654435761) % 4294967296 LIMIT ?",
+            (badge_key, bulk),
+        )]
+    finally:
+        conn.close()
+    if len(emails) < bulk:
+        raise BenchError(f"only {len(emails)} members do not hold the badge; --bulk is {bulk}")
+    page = f"/dashboard/badges/{badge_id}"
+    fields = {"bulk": "\n".join(emails), "action": "assign",
+              "csrf_token": browser.token(page)}
+    log(f"bulk box: assigning {bulk:,} members")
+    started = time.monotonic()
+    status, url, html = browser.post_form(f"{page}/members", fields)
+    took = time.monotonic() - started
+    if status != 200 or f"{bulk:,} assigned" not in html:
+        summary = re.search(r'id="bulk-report".*?</p>', html, re.S)
+        raise BenchError(
+            f"the bulk change did not report {bulk:,} assigned: {status} at {url}: "
+            + (re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", summary.group(0))) if summary
+               else html[:500])
+        )
+    return took, title, emails
+
+
+def plain_sql_bulk(db, title, emails):
+    """The same change in plain SQL, on a badge of its own copied from the bench badge."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.executescript("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+        now = datetime.datetime.now(datetime.timezone.utc)
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        sql_title = title + " SQL"
+        conn.execute(
+            "INSERT INTO badges (id, title, title_key, slug, description, background_color, "
+            "text_color, icon, permissions_enabled, self_assignable, position, member_count, "
+            "created_at, updated_at) "
+            "SELECT ?, ?, ?, ?, description, background_color, text_color, icon, "
+            "permissions_enabled, self_assignable, (SELECT max(position) + 1 FROM badges), 0, ?, ? "
+            "FROM badges WHERE title = ?",
+            (str(uuid.uuid4()), sql_title, sql_title.lower(), slugify(sql_title), stamp, stamp,
+             title),
+        )
+        badge_key = conn.execute("SELECT key FROM badges WHERE title = ?",
+                                 (sql_title,)).fetchone()[0]
+        started = time.monotonic()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("CREATE TEMP TABLE bench_bulk (email TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.executemany("INSERT OR IGNORE INTO bench_bulk VALUES (?)", ((e,) for e in emails))
+        inserted = conn.execute(
+            "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) "
+            "SELECT ?, m.key, ?, ? FROM bench_bulk b JOIN members m ON m.email = b.email "
+            "ORDER BY m.key",
+            (badge_key, int(now.timestamp() * 1000), f"admin {ADMIN_EMAIL}"),
+        ).rowcount
+        conn.execute(
+            "UPDATE members SET badge_count = badge_count + 1 WHERE key IN "
+            "(SELECT m.key FROM bench_bulk b JOIN members m ON m.email = b.email)"
+        )
+        conn.execute(
+            "UPDATE badges SET member_count = member_count + ? WHERE key = ?",
+            (inserted, badge_key),
+        )
+        conn.execute("DROP TABLE temp.bench_bulk")
+        conn.execute("COMMIT")
+        took = time.monotonic() - started
+    finally:
+        conn.close()
+    if inserted != len(emails):
+        raise BenchError(f"plain SQL assigned {inserted}, not {len(emails)}")
+    return took
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if b else "n/a"
+
+
+def main():
+    args = parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
+    binary = os.path.abspath(args.binary)
+    if not os.access(binary, os.X_OK):
+        raise BenchError(f"{args.binary} is not an executable")
+    ensure_wrk()
+    print(machine_line())
+    print(f"date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')}")
+    print(f"binary: {args.binary}")
+    print()
+    facts = []
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="insignia-bench-") as folder:
+        db = os.path.abspath(args.db) if args.db else os.path.join(folder, "demo.db")
+        reuse = os.path.exists(db)
+        baseline = args.baseline_build if args.baseline_build is not None else not reuse
+        members, assignments = args.members, args.assignments
+        demo_took = None
+        if reuse:
+            log(f"reusing {db}")
+            conn = sqlite3.connect(db)
+            members, assignments = conn.execute(
+                "SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM member_badges)"
+            ).fetchone()
+            conn.close()
+            facts.append(f"demo database: reused {db} ({members:,} members, "
+                         f"{assignments:,} assignments; build not timed)")
+        else:
+            log(f"insignia demo: {members:,} members, {assignments:,} assignments")
+            started = time.monotonic()
+            run([binary, "demo", "--database", db, "--members", str(members),
+                 "--assignments", str(assignments)])
+            demo_took = time.monotonic() - started
+            facts.append(f"demo build (`insignia demo`, {members:,} members, "
+                         f"{assignments:,} assignments): {demo_took:.1f} s")
+        demo_mb = checkpoint_size_mb(db)
+        if baseline:
+            log("plain-SQL build of the same rows")
+            base_db, schema_took, sql_took, got = build_baseline(binary, folder, members,
+                                                                 assignments)
+            if got != (members, assignments):
+                raise BenchError(f"plain SQL made {got[0]:,} members and {got[1]:,} "
+                                 f"assignments, not {members:,} and {assignments:,}")
+            facts.append(f"plain-SQL build of the same rows: {sql_took:.1f} s (plus "
+                         f"{schema_took:.1f} s for the schema and 13 badges by "
+                         f"`insignia demo --members 0`)")
+            if demo_took is not None:
+                facts.append(f"build ratio demo ÷ plain SQL: {ratio(demo_took, sql_took)} "
+                             f"(demo ÷ schema and plain SQL together: "
+                             f"{ratio(demo_took, schema_took + sql_took)})")
+            facts.append(f"database size: demo {demo_mb:.1f} MB, plain SQL "
+                         f"{checkpoint_size_mb(base_db):.1f} MB")
+        else:
+            facts.append(f"database size: demo {demo_mb:.1f} MB")
+
+        created = subprocess.run(
+            [binary, "admin", "create", "--database", db, "--email", ADMIN_EMAIL],
+            input=ADMIN_PASSWORD + "\n", capture_output=True, text=True,
+        )
+        if created.returncode != 0 and "already" not in created.stdout + created.stderr:
+            raise BenchError(f"admin create failed:\n{created.stdout}{created.stderr}")
+
+        server = Server(binary, db, folder)
+        try:
+            server.wait_ready()
+            results = measure(server, folder, args.seconds, db)
+            bulk_took, title, emails = bulk_change(server, db, args.bulk)
+            peak_kb = server.peak_rss_kb()
+        finally:
+            server.stop()
+        log("plain-SQL bulk change")
+        sql_bulk_took = plain_sql_bulk(db, title, emails)
+
+        healthz = results["healthz"]["rps"]
+        print(f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{args.seconds}s --latency; "
+              f"ratio = req/s ÷ req/s of /healthz")
+        print()
+        print("| scenario | req/s | p99 ms | ratio to /healthz | bytes |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for key, label in SCENARIOS:
+            r = results[key]
+            note = f" ({r['non2xx']:,} non-2xx)" if r["non2xx"] else ""
+            print(f"| {label}{note} | {r['rps']:,.0f} | {r['p99']:.2f} | "
+                  f"{ratio(r['rps'], healthz)} | {r['bytes']:,} |")
+            if r["non2xx"]:
+                failed.append(f"{label}: {r['non2xx']} non-2xx answers of {r['requests']}")
+            if r["socket_errors"]:
+                facts.append(f"{label}: {r['socket_errors']}")
+        print()
+        for line in facts:
+            print(f"- {line}")
+        print(f"- bulk change (dashboard bulk box, {args.bulk:,} e-mails, one POST): "
+              f"{bulk_took:.2f} s")
+        print(f"- bulk change in plain SQL (temp table, INSERT … SELECT, two UPDATEs, one "
+              f"transaction): {sql_bulk_took:.2f} s")
+        print(f"- bulk ratio dashboard ÷ plain SQL: {ratio(bulk_took, sql_bulk_took)}")
+        print(f"- server peak RSS (VmHWM): {peak_kb / 1024:.1f} MiB")
+        if args.db and not reuse:
+            print(f"- demo database kept at {db}")
+    if failed:
+        for line in failed:
+            print(f"load-bench: FAILED: {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        print(f"load-bench: FAILED: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
