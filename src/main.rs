@@ -103,12 +103,25 @@ enum AdminCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    limit_malloc_arenas();
     match run(Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("insignia: {message}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// glibc gives each thread that allocates under contention an arena of its own (up to eight
+/// per core), and memory freed in one is not reused by another: a server whose request
+/// threads take turns on bursts of work ends up holding several copies of its peak. Two
+/// arenas keep the resident size near what is in use, at no cost measurable here.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator settings; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 

@@ -621,7 +621,16 @@ pub struct BulkLine {
     pub number: usize,
     pub text: String,
     pub status: LineStatus,
-    pub member: Option<Member>,
+    pub member: Option<BulkMember>,
+}
+
+/// The member a pasted line named: what its report shows (50,000 of them at a time).
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct BulkMember {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
 }
 
 /// A pasted line: an id or an e-mail.
@@ -646,7 +655,7 @@ struct Resolved {
     #[diesel(sql_type = BigInt)]
     pos: i64,
     #[diesel(embed)]
-    member: Member,
+    member: BulkMember,
     #[diesel(sql_type = Bool)]
     held: bool,
 }
@@ -683,14 +692,14 @@ pub fn plan_bulk(
         .collect();
     staging::lines(conn, &refs)?;
     let resolved: Vec<Resolved> = diesel::sql_query(format!(
-        "SELECT l.pos, m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, \
+        "SELECT l.pos, m.id, m.name, \
                 EXISTS (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = l.key) AS held \
          FROM {} l CROSS JOIN members m ON m.key = l.key",
         staging::LINES
     ))
     .bind::<BigInt, _>(badge.key)
     .load(conn)?;
-    let mut found: HashMap<usize, (Member, bool)> = resolved
+    let mut found: HashMap<usize, (BulkMember, bool)> = resolved
         .into_iter()
         .map(|r| (r.pos as usize, (r.member, r.held)))
         .collect();
