@@ -505,22 +505,48 @@ pub fn set_own_badge(
 }
 
 /// Which badges some members hold: every badge once, in display order, and for each member
-/// the positions of theirs in that list (so a page of members draws each badge once).
-#[derive(Debug, Default)]
-pub struct Holdings {
+/// (by public id or by key) the positions of theirs in that list, so a page of members draws
+/// each badge once.
+#[derive(Debug)]
+pub struct Holdings<M> {
     pub badges: Vec<Badge>,
-    by_member: HashMap<String, Vec<usize>>,
+    by_member: HashMap<M, Vec<usize>>,
 }
 
-impl Holdings {
-    /// Positions in [`Holdings::badges`] of the badges `member_id` holds, in display order.
-    pub fn positions(&self, member_id: &str) -> &[usize] {
-        self.by_member.get(member_id).map_or(&[], Vec::as_slice)
+impl<M: std::hash::Hash + Eq> Holdings<M> {
+    /// Positions in [`Holdings::badges`] of the badges `member` holds, in display order.
+    pub fn positions(&self, member: &M) -> &[usize] {
+        self.by_member.get(member).map_or(&[], Vec::as_slice)
     }
 
-    /// The badges `member_id` holds, in display order.
-    pub fn of<'a>(&'a self, member_id: &str) -> impl Iterator<Item = &'a Badge> + 'a {
-        self.positions(member_id).iter().map(|&i| &self.badges[i])
+    /// The badges `member` holds, in display order.
+    pub fn of<'a>(&'a self, member: &M) -> impl Iterator<Item = &'a Badge> + 'a {
+        self.positions(member).iter().map(|&i| &self.badges[i])
+    }
+
+    fn from_pairs(
+        conn: &mut SqliteConnection,
+        pairs: Vec<(M, BadgeKey)>,
+    ) -> Result<Holdings<M>, AppError> {
+        if pairs.is_empty() {
+            return Ok(Holdings {
+                badges: Vec::new(),
+                by_member: HashMap::new(),
+            });
+        }
+        let badges = badge_store::list_in_order(conn)?;
+        let rank: HashMap<BadgeKey, usize> =
+            badges.iter().enumerate().map(|(i, b)| (b.key, i)).collect();
+        let mut by_member: HashMap<M, Vec<usize>> = HashMap::new();
+        for (member, badge) in pairs {
+            if let Some(&i) = rank.get(&badge) {
+                by_member.entry(member).or_default().push(i);
+            }
+        }
+        for positions in by_member.values_mut() {
+            positions.sort_unstable();
+        }
+        Ok(Holdings { badges, by_member })
     }
 }
 
@@ -529,29 +555,27 @@ impl Holdings {
 pub fn badges_of_many(
     conn: &mut SqliteConnection,
     member_ids: &[MemberId],
-) -> Result<Holdings, AppError> {
+) -> Result<Holdings<String>, AppError> {
     let ids: Vec<&str> = member_ids.iter().map(MemberId::as_str).collect();
     let pairs: Vec<(String, BadgeKey)> = members::table
         .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
         .filter(members::id.eq_any(ids))
         .select((members::id, member_badges::badge_key))
         .load(conn)?;
-    if pairs.is_empty() {
-        return Ok(Holdings::default());
-    }
-    let badges = badge_store::list_in_order(conn)?;
-    let rank: HashMap<BadgeKey, usize> =
-        badges.iter().enumerate().map(|(i, b)| (b.key, i)).collect();
-    let mut by_member: HashMap<String, Vec<usize>> = HashMap::new();
-    for (member, badge) in pairs {
-        if let Some(&i) = rank.get(&badge) {
-            by_member.entry(member).or_default().push(i);
-        }
-    }
-    for positions in by_member.values_mut() {
-        positions.sort_unstable();
-    }
-    Ok(Holdings { badges, by_member })
+    Holdings::from_pairs(conn, pairs)
+}
+
+/// The same for members whose keys a search already found (the directory): the assignment
+/// index alone answers, with no lookup of public ids.
+pub fn badges_of_keys(
+    conn: &mut SqliteConnection,
+    keys: &[MemberKey],
+) -> Result<Holdings<MemberKey>, AppError> {
+    let pairs: Vec<(MemberKey, BadgeKey)> = member_badges::table
+        .filter(member_badges::member_key.eq_any(keys))
+        .select((member_badges::member_key, member_badges::badge_key))
+        .load(conn)?;
+    Holdings::from_pairs(conn, pairs)
 }
 
 fn single(ids: &[String]) -> Option<&str> {

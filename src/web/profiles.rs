@@ -15,6 +15,7 @@ use super::views::BadgeView;
 use super::{AppState, render, see_other, url_encode};
 use crate::badges::store as badge_store;
 use crate::db;
+use crate::db::keys::MemberKey;
 use crate::error::AppError;
 use crate::ids::{BadgeId, MemberId};
 use crate::members::{self, Member, assignments, search};
@@ -63,11 +64,8 @@ async fn directory(
     let (mut hits, held) = db::run(&state.pool, move |conn| {
         // Names only: a visitor must not find members by their e-mail address.
         let hits = search::members_by_name(conn, &term, before, PAGE_SIZE + 1)?;
-        let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
-        Ok((
-            hits,
-            assignments::badges_of_many(conn, &MemberId::all(&ids))?,
-        ))
+        let keys: Vec<MemberKey> = hits.iter().map(|h| MemberKey(h.rowid)).collect();
+        Ok((hits, assignments::badges_of_keys(conn, &keys)?))
     })
     .await?;
     let older_link = if hits.len() as i64 > PAGE_SIZE {
@@ -86,7 +84,7 @@ async fn directory(
         .into_iter()
         .map(|h| DirectoryEntry {
             badges: held
-                .positions(&h.member.id)
+                .positions(&MemberKey(h.rowid))
                 .iter()
                 .map(|&i| Rc::clone(&views[i]))
                 .collect(),
