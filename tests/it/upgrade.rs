@@ -92,7 +92,11 @@ fn snapshot(
 
 #[tokio::test]
 async fn a_database_of_the_previous_release_is_upgraded_losing_nothing() {
-    let mut old = SqliteConnection::establish(FIXTURE).expect("fixture");
+    // Read from a copy: the committed file stays as the old release left it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir.path().join("before.db");
+    std::fs::copy(FIXTURE, &copy).expect("copy the fixture");
+    let mut old = SqliteConnection::establish(&copy.to_string_lossy()).expect("fixture");
     let before = snapshot(
         &mut old,
         "SELECT badge_id || '|' || member_id AS a, assigned_at AS b, assigned_by AS c \
