@@ -49,13 +49,14 @@ impl Report {
     }
 }
 
-/// Keeps a report for its admin; returns its id. Older reports are swept on the way.
+/// Keeps a report for its admin; returns its id. What was pasted is kept only for a dry run,
+/// the one kind of report that is applied later. Older reports are swept on the way.
 pub fn keep(
     conn: &mut SqliteConnection,
     admin_id: &str,
     kind: Kind,
     subject: &str,
-    input: &str,
+    dry_run_input: Option<&str>,
     csv: String,
 ) -> Result<String, AppError> {
     let cutoff =
@@ -68,7 +69,7 @@ pub fn keep(
             reports::admin_id.eq(admin_id),
             reports::kind.eq(kind.as_str()),
             reports::subject.eq(subject),
-            reports::input.eq(input),
+            reports::input.eq(dry_run_input.unwrap_or_default()),
             reports::csv.eq(csv),
             reports::created_at.eq(crate::db::now()),
         ))
@@ -76,23 +77,14 @@ pub fn keep(
     Ok(id)
 }
 
-/// A report of `kind` this admin made within the last day.
+/// A report of `kind` this admin made within the last day (a dry run to apply).
 pub fn find(
     conn: &mut SqliteConnection,
     admin_id: &str,
     kind: Kind,
     id: &str,
 ) -> Result<Option<Report>, AppError> {
-    let cutoff =
-        crate::db::format_time(time::OffsetDateTime::now_utc() - time::Duration::hours(KEPT_HOURS));
-    Ok(reports::table
-        .filter(reports::id.eq(id))
-        .filter(reports::admin_id.eq(admin_id))
-        .filter(reports::kind.eq(kind.as_str()))
-        .filter(reports::created_at.ge(cutoff))
-        .select(Report::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(find_any(conn, admin_id, id)?.filter(|r| r.kind == kind.as_str()))
 }
 
 /// Any report this admin made within the last day (for the download route).
@@ -101,12 +93,29 @@ pub fn find_any(
     admin_id: &str,
     id: &str,
 ) -> Result<Option<Report>, AppError> {
-    for kind in [Kind::Bulk, Kind::Import] {
-        if let Some(report) = find(conn, admin_id, kind, id)? {
-            return Ok(Some(report));
-        }
+    let cutoff =
+        crate::db::format_time(time::OffsetDateTime::now_utc() - time::Duration::hours(KEPT_HOURS));
+    Ok(reports::table
+        .filter(reports::id.eq(id))
+        .filter(reports::admin_id.eq(admin_id))
+        .filter(reports::created_at.ge(cutoff))
+        .select(Report::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Pasted text longer than this is not sent back into the page with its report: a dry run
+/// keeps it on the server instead, so a page stays small at 50,000 lines.
+const ECHO_MAX: usize = 64 * 1024;
+
+/// What a form shows in its text box beside a report: nothing once the change is made, and
+/// nothing for a long dry run (the report's button applies the kept text).
+pub fn text_to_show(text: String, dry_run: bool) -> String {
+    if !dry_run || text.len() > ECHO_MAX {
+        String::new()
+    } else {
+        text
     }
-    Ok(None)
 }
 
 /// Writes rows as CSV. A cell that a spreadsheet would read as a formula (starting with `=`,

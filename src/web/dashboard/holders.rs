@@ -113,10 +113,6 @@ fn bulk_csv(lines: &[BulkLine], dry_run: bool) -> Result<String, AppError> {
     )
 }
 
-/// Pasted text longer than this is not sent back into the box: a dry run keeps it on the
-/// server instead, so a page stays small at 50,000 lines.
-const ECHO_MAX: usize = 64 * 1024;
-
 /// Words for a line's outcome; a dry run says what would happen. (Templates pass references.)
 pub fn status_text(status: &LineStatus, dry_run: &bool) -> String {
     match (status, *dry_run) {
@@ -354,8 +350,9 @@ pub async fn assign(
             let report = match lines {
                 Ok(lines) => {
                     let csv = bulk_csv(&lines, dry_run)?;
+                    let input = dry_run.then_some(text.as_str());
                     let kept =
-                        reports::keep(conn, &admin_id, reports::Kind::Bulk, &badge_id, &text, csv)?;
+                        reports::keep(conn, &admin_id, reports::Kind::Bulk, &badge_id, input, csv)?;
                     Ok(BulkReport::new(dry_run, lines, &kept))
                 }
                 Err(e) => Err(Some(e)),
@@ -381,12 +378,10 @@ pub async fn assign(
             ),
             Err(Some(e)) => return Err(e.into()),
         };
-        // After a change the box is emptied; a long list is kept with its report, not echoed.
-        let applied = report.as_ref().is_some_and(|r| !r.dry_run);
-        let text = if applied || (report.is_some() && text.len() > ECHO_MAX) {
-            String::new()
-        } else {
-            text
+        // A refused list stays in the box to be fixed; beside a report, see `text_to_show`.
+        let text = match &report {
+            Some(report) => reports::text_to_show(text, report.dry_run),
+            None => text,
         };
         let page = badge_page(
             &state,

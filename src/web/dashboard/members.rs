@@ -431,10 +431,6 @@ fn import_csv(rows: &[import::ImportRow]) -> Result<String, AppError> {
     )
 }
 
-/// Pasted rows longer than this are not sent back into the page after a dry run; they are
-/// kept on the server with the report instead.
-const ECHO_MAX: usize = 64 * 1024;
-
 pub fn row_status(status: &import::RowStatus) -> String {
     match status {
         import::RowStatus::Created => "new member".to_string(),
@@ -521,8 +517,9 @@ pub async fn import(
                 let report = match rows {
                     Ok(rows) => {
                         let csv = import_csv(&rows)?;
+                        let input = dry_run.then_some(text.as_str());
                         let kept =
-                            reports::keep(conn, &admin_id, reports::Kind::Import, "", &text, csv)?;
+                            reports::keep(conn, &admin_id, reports::Kind::Import, "", input, csv)?;
                         Ok(ImportReport::new(dry_run, rows, &kept))
                     }
                     Err(e) => Err(e.to_string()),
@@ -532,12 +529,7 @@ pub async fn import(
             .await?;
             match outcome {
                 (text, Ok(report)) => {
-                    // After an import the box is emptied; long rows stay with their report.
-                    let text = if !report.dry_run || text.len() > ECHO_MAX {
-                        String::new()
-                    } else {
-                        text
-                    };
+                    let text = reports::text_to_show(text, report.dry_run);
                     (StatusCode::OK, text, None, Some(report))
                 }
                 (text, Err(message)) => {
