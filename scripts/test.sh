@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command that checks Insignia: installs what the tests need when it is missing
 # (Chromium and its WebDriver for the browser tests, wrk for the load benchmark's smoke run,
-# the npm packages of the Wix client test, schemathesis for the API document test), then
-# format, lints and every test.
+# the npm packages of the Wix client test, schemathesis for the API document test, libpq and
+# the PostgreSQL 15 server), then format, lints and every test — the integration tests twice,
+# on SQLite and on a throwaway PostgreSQL cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,15 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver wrk >/dev/null
+fi
+
+# libpq (the PostgreSQL client library Insignia links) and the server the second pass runs on.
+if ! dpkg -s libpq-dev >/dev/null 2>&1 || [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  echo "test.sh: installing libpq-dev and postgresql-15 (Debian packages)"
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libpq-dev postgresql-15 >/dev/null
 fi
 
 # The published Wix client (compat/), for the API compatibility test: Node.js 20+ and the
@@ -45,3 +55,10 @@ cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 # Two cores: run test binaries with two threads; browser tests serialise themselves.
 cargo test --all-targets -- --test-threads=2
+
+# The integration tests again, each test app on a database of its own in a throwaway
+# PostgreSQL cluster, which is stopped and removed however the tests end.
+eval "$(bash scripts/pg-cluster.sh start)"
+trap 'bash scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR"' EXIT
+echo "test.sh: the integration tests on PostgreSQL"
+cargo test --test it -- --test-threads=2

@@ -4,8 +4,8 @@
 pub struct Settings {
     /// Address to listen on, e.g. `127.0.0.1:8080`; port 0 picks a free port.
     pub bind: String,
-    /// Path of the SQLite file, created when missing.
-    pub database: String,
+    /// A SQLite file (created when missing) or a PostgreSQL URL.
+    pub database: crate::db::Location,
     /// How long a password confirmation unlocks restricted operations.
     pub elevation_minutes: i64,
     /// Mark the session cookie `Secure` (when served over https).
@@ -23,7 +23,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn new(bind: impl Into<String>, database: impl Into<String>) -> Self {
+    pub fn new(bind: impl Into<String>, database: impl Into<crate::db::Location>) -> Self {
         Settings {
             bind: bind.into(),
             database: database.into(),

@@ -17,9 +17,10 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct DatabaseArg {
-    /// SQLite database file (created when missing).
-    #[arg(long, env = "INSIGNIA_DATABASE", default_value = "insignia.db")]
-    database: String,
+    /// SQLite database file (created when missing), or a PostgreSQL URL
+    /// (`postgres://user:password@host:port/dbname`).
+    #[arg(long, env = "INSIGNIA_DATABASE", default_value = "insignia.db", value_parser = parse_location)]
+    database: db::Location,
 }
 
 #[derive(Subcommand)]
@@ -211,7 +212,15 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn import_members(file: &std::path::Path, dry_run: bool, database: &str) -> Result<(), String> {
+fn parse_location(value: &str) -> Result<db::Location, String> {
+    Ok(db::Location::parse(value))
+}
+
+fn import_members(
+    file: &std::path::Path,
+    dry_run: bool,
+    database: &db::Location,
+) -> Result<(), String> {
     use insignia::members::import::{self, RowStatus};
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;

@@ -3,8 +3,8 @@
 //! here. What was pasted is kept with it, so a dry run of 50,000 lines can be applied without
 //! sending the list back through the page.
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use crate::db::schema::reports;
 use crate::error::AppError;
@@ -52,7 +52,7 @@ impl Report {
 /// Keeps a report for its admin; returns its id. What was pasted is kept only for a dry run,
 /// the one kind of report that is applied later. Older reports are swept on the way.
 pub fn keep(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     admin_id: &str,
     kind: Kind,
     subject: &str,
@@ -79,7 +79,7 @@ pub fn keep(
 
 /// A report of `kind` this admin made within the last day (a dry run to apply).
 pub fn find(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     admin_id: &str,
     kind: Kind,
     id: &str,
@@ -89,7 +89,7 @@ pub fn find(
 
 /// Any report this admin made within the last day (for the download route).
 pub fn find_any(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     admin_id: &str,
     id: &str,
 ) -> Result<Option<Report>, AppError> {

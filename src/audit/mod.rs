@@ -1,7 +1,7 @@
 //! The audit log: who changed what, written in the same transaction as the change.
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use crate::db::schema::{audit_log, audit_members};
 use crate::error::AppError;
@@ -55,11 +55,7 @@ pub struct Change<'a> {
     pub details: String,
 }
 
-pub fn record(
-    conn: &mut SqliteConnection,
-    actor: &Actor,
-    change: Change<'_>,
-) -> Result<i64, AppError> {
+pub fn record(conn: &mut DbConnection, actor: &Actor, change: Change<'_>) -> Result<i64, AppError> {
     let entry: i64 = diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(crate::db::now()),
@@ -86,13 +82,14 @@ pub fn record(
 /// Puts entry `entry` into the history of every member in `rows`, a query yielding their
 /// public ids: one statement however many members a bulk change touched.
 pub fn touched_members(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     entry: i64,
     member_ids_sql: &str,
 ) -> Result<(), AppError> {
-    diesel::sql_query(format!(
-        "INSERT OR IGNORE INTO audit_members (member_id, entry) SELECT id, ? FROM ({member_ids_sql})"
-    ))
+    diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO audit_members (member_id, entry) SELECT id, ? FROM ({member_ids_sql}) AS t \
+         WHERE true ON CONFLICT DO NOTHING"
+    )))
     .bind::<diesel::sql_types::BigInt, _>(entry)
     .execute(conn)?;
     Ok(())
@@ -109,7 +106,7 @@ pub struct Filter {
 
 /// One page of the log, newest first.
 pub fn page(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     filter: &Filter,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, AppError> {

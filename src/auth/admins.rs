@@ -1,7 +1,7 @@
 //! Admin accounts.
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use super::password;
 use crate::db::schema::{admin_sessions, admins};
@@ -16,11 +16,11 @@ pub struct Admin {
     pub created_at: String,
 }
 
-pub fn count(conn: &mut SqliteConnection) -> Result<i64, AppError> {
+pub fn count(conn: &mut DbConnection) -> Result<i64, AppError> {
     Ok(admins::table.count().get_result(conn)?)
 }
 
-pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> Result<Option<Admin>, AppError> {
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Admin>, AppError> {
     Ok(admins::table
         .filter(admins::email.eq(email.trim().to_lowercase()))
         .select(Admin::as_select())
@@ -28,7 +28,7 @@ pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> Result<Option<
         .optional()?)
 }
 
-pub fn find(conn: &mut SqliteConnection, id: &str) -> Result<Admin, AppError> {
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Admin, AppError> {
     Ok(admins::table
         .find(id)
         .select(Admin::as_select())
@@ -47,7 +47,7 @@ pub enum CreateError {
 /// Creates an admin. With `only_if_first`, refuses when any admin exists (the setup page),
 /// checked in the same transaction as the insert.
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     email: &str,
     password_text: &str,
     only_if_first: bool,
@@ -82,7 +82,7 @@ pub fn create(
 
 /// Changes a password and ends every session of that admin.
 pub fn change_password(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     admin_id: &str,
     new_password: &str,
 ) -> Result<Result<(), String>, AppError> {

@@ -2,8 +2,8 @@
 //! creation; only its SHA-256 is stored. A revoked key stays listed (with its dates) but
 //! no longer authenticates.
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Actor, Change};
@@ -56,7 +56,7 @@ fn hash(secret: &str) -> String {
 
 /// Creates a key; returns it with its secret, which is never available again.
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     name: &str,
 ) -> Result<(ApiKey, String), AppError> {
@@ -93,7 +93,7 @@ pub fn create(
 }
 
 /// Live keys first, newest first; then revoked ones.
-pub fn list(conn: &mut SqliteConnection) -> Result<Vec<ApiKey>, AppError> {
+pub fn list(conn: &mut DbConnection) -> Result<Vec<ApiKey>, AppError> {
     Ok(api_keys::table
         .select(ApiKey::as_select())
         .order((
@@ -103,7 +103,7 @@ pub fn list(conn: &mut SqliteConnection) -> Result<Vec<ApiKey>, AppError> {
         .load(conn)?)
 }
 
-pub fn revoke(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<ApiKey, AppError> {
+pub fn revoke(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<ApiKey, AppError> {
     crate::db::write(conn, |conn| {
         let key: ApiKey = api_keys::table
             .find(id)
@@ -130,7 +130,7 @@ pub fn revoke(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Ap
 }
 
 /// The live key with this secret, if any. Records when it was last used.
-pub fn authenticate(conn: &mut SqliteConnection, secret: &str) -> Result<Option<ApiKey>, AppError> {
+pub fn authenticate(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiKey>, AppError> {
     let Some(key) = api_keys::table
         .filter(api_keys::key_hash.eq(hash(secret.trim())))
         .filter(api_keys::revoked_at.is_null())

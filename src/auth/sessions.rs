@@ -1,8 +1,8 @@
 //! Server-side admin sessions. The cookie holds a random token; the database holds its
 //! SHA-256. Deleting the row ends the session for every copy of the cookie.
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -112,7 +112,7 @@ fn elevated_until(minutes: i64) -> String {
 /// Starts a session for an admin who just proved their password; it starts elevated.
 /// Returns the token for the cookie.
 pub fn start(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     admin_id: &str,
     elevation_minutes: i64,
 ) -> Result<String, AppError> {
@@ -138,7 +138,7 @@ pub fn start(
 }
 
 /// The live session a token names. An expired one is deleted and treated as absent.
-pub fn lookup(conn: &mut SqliteConnection, token: &str) -> Result<Option<AdminSession>, AppError> {
+pub fn lookup(conn: &mut DbConnection, token: &str) -> Result<Option<AdminSession>, AppError> {
     type Row = (String, String, String, Option<String>, String, String);
     let row: Option<Row> = admin_sessions::table
         .inner_join(admins::table)
@@ -177,13 +177,13 @@ pub fn lookup(conn: &mut SqliteConnection, token: &str) -> Result<Option<AdminSe
     }))
 }
 
-pub fn end(conn: &mut SqliteConnection, session: &AdminSession) -> Result<(), AppError> {
+pub fn end(conn: &mut DbConnection, session: &AdminSession) -> Result<(), AppError> {
     diesel::delete(admin_sessions::table.find(&session.token_hash)).execute(conn)?;
     Ok(())
 }
 
 pub fn elevate(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     session: &AdminSession,
     minutes: i64,
 ) -> Result<(), AppError> {
@@ -193,7 +193,7 @@ pub fn elevate(
     Ok(())
 }
 
-pub fn end_elevation(conn: &mut SqliteConnection, session: &AdminSession) -> Result<(), AppError> {
+pub fn end_elevation(conn: &mut DbConnection, session: &AdminSession) -> Result<(), AppError> {
     diesel::update(admin_sessions::table.find(&session.token_hash))
         .set(admin_sessions::elevated_until.eq(None::<String>))
         .execute(conn)?;
@@ -201,7 +201,7 @@ pub fn end_elevation(conn: &mut SqliteConnection, session: &AdminSession) -> Res
 }
 
 pub fn save_draft(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     session: &AdminSession,
     draft: &Draft,
 ) -> Result<(), AppError> {
@@ -217,7 +217,7 @@ pub fn save_draft(
 
 /// Whether a draft is kept for `path` (the elevation page says so).
 pub fn has_draft(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     session: &AdminSession,
     path: &str,
 ) -> Result<bool, AppError> {
@@ -230,7 +230,7 @@ pub fn has_draft(
 
 /// Takes the draft kept for `path`, if any; it is handed out once.
 pub fn take_draft(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     session: &AdminSession,
     path: &str,
 ) -> Result<Option<Draft>, AppError> {

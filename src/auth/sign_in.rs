@@ -1,8 +1,8 @@
 //! Checking a password, for admins and members alike: throttled per account and client
 //! (`throttle`), with the same time spent whether or not the e-mail exists.
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use super::throttle::{self, Attempt};
 use super::{admins, password};
@@ -77,7 +77,7 @@ pub async fn member(
 
 /// An admin and their password hash, by e-mail.
 pub fn find_admin(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     email: &str,
 ) -> Result<Option<(admins::Admin, Option<String>)>, AppError> {
     Ok(admins::find_by_email(conn, email)?.map(|a| {
@@ -88,7 +88,7 @@ pub fn find_admin(
 
 /// A member and their password hash (if they have set one), by e-mail.
 pub fn find_member(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     email: &str,
 ) -> Result<Option<(Member, Option<String>)>, AppError> {
     Ok(members::table
@@ -98,7 +98,7 @@ pub fn find_member(
         .optional()?)
 }
 
-type Lookup<T> = fn(&mut SqliteConnection, &str) -> Result<Option<(T, Option<String>)>, AppError>;
+type Lookup<T> = fn(&mut DbConnection, &str) -> Result<Option<(T, Option<String>)>, AppError>;
 
 async fn check<T: Send + 'static>(
     pool: &DbPool,

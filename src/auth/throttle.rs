@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use crate::db::schema::login_failures;
 use crate::error::AppError;
@@ -59,11 +59,7 @@ pub fn account_delay(failures: i64) -> Duration {
 /// Decides whether `client` may try a password for `account` now and, if so, records the
 /// attempt as a failure until it proves otherwise. One write transaction, so concurrent
 /// attempts are counted one after the other.
-pub fn reserve(
-    conn: &mut SqliteConnection,
-    account: &str,
-    client: &str,
-) -> Result<Attempt, AppError> {
+pub fn reserve(conn: &mut DbConnection, account: &str, client: &str) -> Result<Attempt, AppError> {
     crate::db::write(conn, |conn| {
         let since = window_start();
         diesel::delete(
@@ -104,7 +100,7 @@ pub fn reserve(
 }
 
 /// The password was right: this client's failures for the account are forgiven.
-pub fn succeeded(conn: &mut SqliteConnection, reservation: &Reservation) -> Result<(), AppError> {
+pub fn succeeded(conn: &mut DbConnection, reservation: &Reservation) -> Result<(), AppError> {
     diesel::delete(
         login_failures::table
             .filter(login_failures::account.eq(&reservation.account))

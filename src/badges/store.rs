@@ -1,7 +1,7 @@
 //! Reading and writing badges. Every write runs in one transaction with its audit entry.
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 use sha2::{Digest, Sha256};
 
 use super::color::{self, Color};
@@ -122,7 +122,7 @@ pub fn display_order() -> (
 }
 
 /// All badges in display order. There are at most a few thousand; the position index serves it.
-pub fn list_in_order(conn: &mut SqliteConnection) -> Result<Vec<Badge>, AppError> {
+pub fn list_in_order(conn: &mut DbConnection) -> Result<Vec<Badge>, AppError> {
     Ok(badges::table
         .select(Badge::as_select())
         .order(display_order())
@@ -131,7 +131,7 @@ pub fn list_in_order(conn: &mut SqliteConnection) -> Result<Vec<Badge>, AppError
 
 /// One page of badges in display order, and how many there are in all.
 pub fn page_in_order(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Badge>, i64), AppError> {
@@ -145,14 +145,14 @@ pub fn page_in_order(
     Ok((page, total))
 }
 
-pub fn find(conn: &mut SqliteConnection, id: &str) -> Result<Badge, BadgeError> {
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Badge, BadgeError> {
     Ok(badges::table
         .find(id)
         .select(Badge::as_select())
         .first(conn)?)
 }
 
-pub fn uploaded_svg(conn: &mut SqliteConnection, id: &str) -> Result<String, AppError> {
+pub fn uploaded_svg(conn: &mut DbConnection, id: &str) -> Result<String, AppError> {
     Ok(icon_uploads::table
         .find(id)
         .select(icon_uploads::svg)
@@ -169,7 +169,7 @@ pub fn order_version<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
     hex::encode(&hash.finalize()[..8])
 }
 
-fn current_order(conn: &mut SqliteConnection) -> Result<Vec<String>, AppError> {
+fn current_order(conn: &mut DbConnection) -> Result<Vec<String>, AppError> {
     Ok(badges::table
         .select(badges::id)
         .order(display_order())
@@ -177,7 +177,7 @@ fn current_order(conn: &mut SqliteConnection) -> Result<Vec<String>, AppError> {
 }
 
 fn ensure_title_free(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     valid: &ValidBadge,
     except_id: Option<&str>,
 ) -> Result<(), BadgeError> {
@@ -198,10 +198,10 @@ fn ensure_title_free(
 /// gets the key followed by U+FEFF and its id, which no title can have (the key drops
 /// U+FEFF), so renaming it is the only way out of the clash. Only rows whose key changes
 /// are written; run when the database is opened. Returns how many keys changed.
-pub fn refresh_title_keys(conn: &mut SqliteConnection) -> Result<usize, AppError> {
+pub fn refresh_title_keys(conn: &mut DbConnection) -> Result<usize, AppError> {
     type Plan = (Vec<(String, String)>, Vec<(String, String)>);
     /// The keys to change, and the clashing titles (oldest first).
-    fn plan(conn: &mut SqliteConnection) -> Result<Plan, AppError> {
+    fn plan(conn: &mut DbConnection) -> Result<Plan, AppError> {
         let rows: Vec<(String, String, String)> = badges::table
             .select((badges::id, badges::title, badges::title_key))
             .order((badges::created_at, badges::id))
@@ -231,10 +231,11 @@ pub fn refresh_title_keys(conn: &mut SqliteConnection) -> Result<usize, AppError
     }
     crate::db::write(conn, |conn| {
         let (changes, _) = plan(conn)?;
-        // Two passes, so that no key is written while another row still holds it.
+        // Two passes, so that no key is written while another row still holds it. The interim
+        // key starts with U+FEFF, which comparison keys never do (it is default-ignorable).
         for (id, _) in &changes {
             diesel::update(badges::table.find(id))
-                .set(badges::title_key.eq(format!("\u{0}{id}")))
+                .set(badges::title_key.eq(format!("\u{FEFF}{id}")))
                 .execute(conn)?;
         }
         for (id, key) in &changes {
@@ -247,7 +248,7 @@ pub fn refresh_title_keys(conn: &mut SqliteConnection) -> Result<usize, AppError
 }
 
 fn free_slug(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     valid: &ValidBadge,
     except_id: Option<&str>,
 ) -> Result<String, AppError> {
@@ -266,7 +267,7 @@ fn free_slug(
 
 /// Resolves the icon to store: a fresh upload wins; a referenced upload must exist.
 fn resolve_icon(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     valid: &ValidBadge,
     new_upload_svg: Option<&str>,
 ) -> Result<Icon, BadgeError> {
@@ -298,7 +299,7 @@ fn resolve_icon(
 }
 
 fn drop_upload_unless_kept(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     old: &Icon,
     kept: &Icon,
 ) -> Result<(), AppError> {
@@ -332,7 +333,7 @@ fn summary(valid: &ValidBadge, icon: &Icon) -> String {
 /// Creates a badge at the end of the display order.
 /// `new_upload_svg` is an already sanitised SVG (see [`super::icon::sanitize_svg`]).
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     valid: &ValidBadge,
     new_upload_svg: Option<&str>,
@@ -379,7 +380,7 @@ pub fn create(
 }
 
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
     valid: &ValidBadge,
@@ -429,7 +430,7 @@ pub fn update(
     })
 }
 
-pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Badge, BadgeError> {
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Badge, BadgeError> {
     crate::db::write(conn, |conn| {
         let old = find(conn, id)?;
         // Taken from its holders the one way every assignment is (stored counts included).
@@ -455,7 +456,7 @@ pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Ba
 /// Puts the listed badges first, in the given order; the rest keep their relative order
 /// after them. With `expected_version`, refuses when the stored order has changed since.
 pub fn reorder(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     requested: &[String],
     expected_version: Option<&str>,
@@ -481,7 +482,7 @@ pub enum Direction {
 
 /// Moves one badge a place up or down, against the order the admin was looking at.
 pub fn move_one(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
     direction: Direction,
@@ -533,7 +534,7 @@ fn merged_order(current: &[String], requested: &[String]) -> Result<Vec<String>,
 }
 
 fn write_order(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     current: &[String],
     new_order: &[String],

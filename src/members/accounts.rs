@@ -1,8 +1,8 @@
 //! Member accounts: sign-up and server-side sessions (passwords are checked by
 //! `auth::sign_in`, the same service as for admins).
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use super::{Member, MemberError, NewMember};
 use crate::audit::{self, Actor, Change};
@@ -19,7 +19,7 @@ pub const MEMBER_EXPIRY: Expiry = Expiry {
 
 /// Signs a new member up. Field errors are keyed by form field name.
 pub fn sign_up(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     name: &str,
     email: &str,
     password_text: &str,
@@ -54,7 +54,7 @@ pub fn sign_up(
 }
 
 /// Starts a session; returns the token for the cookie.
-pub fn start_session(conn: &mut SqliteConnection, member_id: &str) -> Result<String, AppError> {
+pub fn start_session(conn: &mut DbConnection, member_id: &str) -> Result<String, AppError> {
     diesel::delete(
         member_sessions::table
             .filter(member_sessions::last_seen_at.lt(MEMBER_EXPIRY.idle_cutoff())),
@@ -73,10 +73,7 @@ pub fn start_session(conn: &mut SqliteConnection, member_id: &str) -> Result<Str
 }
 
 /// The member a live session token names. An expired session is deleted and treated as absent.
-pub fn session_member(
-    conn: &mut SqliteConnection,
-    token: &str,
-) -> Result<Option<Member>, AppError> {
+pub fn session_member(conn: &mut DbConnection, token: &str) -> Result<Option<Member>, AppError> {
     let token_hash = hash_token(token);
     let row: Option<(Member, String, String)> = member_sessions::table
         .inner_join(members::table)
@@ -107,7 +104,7 @@ pub fn session_member(
     Ok(Some(member))
 }
 
-pub fn end_session(conn: &mut SqliteConnection, token: &str) -> Result<(), AppError> {
+pub fn end_session(conn: &mut DbConnection, token: &str) -> Result<(), AppError> {
     diesel::delete(member_sessions::table.find(hash_token(token))).execute(conn)?;
     Ok(())
 }

@@ -7,9 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
-use diesel::sqlite::SqliteConnection;
 
 use super::Member;
 use crate::audit::{self, Actor, Change};
@@ -73,7 +73,7 @@ fn unique(ids: &[MemberId]) -> Vec<String> {
         .collect()
 }
 
-fn badge(conn: &mut SqliteConnection, badge_id: &BadgeId) -> Result<Badge, AssignError> {
+fn badge(conn: &mut DbConnection, badge_id: &BadgeId) -> Result<Badge, AssignError> {
     badge_store::find(conn, badge_id.as_str()).map_err(|e| match e {
         crate::badges::BadgeError::NotFound => AssignError::BadgeNotFound,
         other => AssignError::App(other.into()),
@@ -83,33 +83,43 @@ fn badge(conn: &mut SqliteConnection, badge_id: &BadgeId) -> Result<Badge, Assig
 /// The temporary tables a change is staged in. They belong to one connection, live as long as
 /// it does, and are emptied at the start of every change. Joins from them to members are
 /// written `CROSS JOIN`, which makes SQLite read the staged rows first: the planner has no
-/// statistics for them and could otherwise walk every member.
+/// statistics for them and could otherwise walk every member. (PostgreSQL, which gets a plain
+/// join, estimates their size from their pages.)
 pub mod staging {
+    use crate::db::{BackendKind, DbConnection};
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
     use diesel::sql_types::{BigInt, Nullable, Text};
-    use diesel::sqlite::SqliteConnection;
 
     use crate::error::AppError;
 
     /// Members as a request named them: by public id or by e-mail, at a position (a line
     /// number, or the index in a list), with the key each resolves to.
-    pub const LINES: &str = "temp.staged_lines";
+    pub const LINES: &str = "staged_lines";
     /// The members to change, by key.
-    pub const MEMBERS: &str = "temp.staged_members";
+    pub const MEMBERS: &str = "staged_members";
     /// Those of them a change actually changed.
-    pub const CHANGED: &str = "temp.staged_changed";
+    pub const CHANGED: &str = "staged_changed";
 
     /// Empties the staging tables (making them first on a new connection).
-    pub fn reset(conn: &mut SqliteConnection) -> Result<(), AppError> {
-        conn.batch_execute(
-            "CREATE TEMP TABLE IF NOT EXISTS staged_lines \
-                 (pos INTEGER PRIMARY KEY, id TEXT, email TEXT, key INTEGER);
-             CREATE TEMP TABLE IF NOT EXISTS staged_members (key INTEGER PRIMARY KEY);
-             CREATE TEMP TABLE IF NOT EXISTS staged_changed (key INTEGER PRIMARY KEY);
-             DELETE FROM temp.staged_lines; DELETE FROM temp.staged_members;
-             DELETE FROM temp.staged_changed;",
-        )?;
+    pub fn reset(conn: &mut DbConnection) -> Result<(), AppError> {
+        conn.batch_execute(match conn.backend() {
+            BackendKind::Sqlite => {
+                "CREATE TEMP TABLE IF NOT EXISTS staged_lines \
+                     (pos INTEGER PRIMARY KEY, id TEXT, email TEXT, key INTEGER);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_members (key INTEGER PRIMARY KEY);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_changed (key INTEGER PRIMARY KEY);
+                 DELETE FROM staged_lines; DELETE FROM staged_members; DELETE FROM staged_changed;"
+            }
+            // Emptied by TRUNCATE: nothing vacuums temporary tables, deleted rows would pile up.
+            BackendKind::Postgres => {
+                "CREATE TEMP TABLE IF NOT EXISTS staged_lines \
+                     (pos BIGINT PRIMARY KEY, id TEXT COLLATE \"C\", email TEXT COLLATE \"C\", key BIGINT);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_members (key BIGINT PRIMARY KEY);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_changed (key BIGINT PRIMARY KEY);
+                 TRUNCATE staged_lines, staged_members, staged_changed;"
+            }
+        })?;
         Ok(())
     }
 
@@ -121,16 +131,13 @@ pub mod staging {
 
     /// Stages `refs` (position, reference) and resolves each to a member's key, in a few
     /// statements whatever their number.
-    pub fn lines(
-        conn: &mut SqliteConnection,
-        refs: &[(i64, Reference<'_>)],
-    ) -> Result<(), AppError> {
+    pub fn lines(conn: &mut DbConnection, refs: &[(i64, Reference<'_>)]) -> Result<(), AppError> {
         const ROWS: usize = 300; // three parameters a row
         for chunk in refs.chunks(ROWS) {
             let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
-            let mut insert = diesel::sql_query(format!(
+            let mut insert = diesel::sql_query(conn.sql(&format!(
                 "INSERT INTO {LINES} (pos, id, email) VALUES {values}"
-            ))
+            )))
             .into_boxed();
             for (pos, reference) in chunk {
                 let (id, email) = match reference {
@@ -144,67 +151,68 @@ pub mod staging {
             }
             insert.execute(conn)?;
         }
-        diesel::sql_query(format!(
+        diesel::sql_query(conn.sql(&format!(
             "UPDATE {LINES} SET key = coalesce( \
                  (SELECT key FROM members WHERE members.id = staged_lines.id), \
                  (SELECT key FROM members WHERE members.email = staged_lines.email))"
-        ))
+        )))
         .execute(conn)?;
         Ok(())
     }
 
     /// The members of the staged lines that resolved, each once.
-    pub fn members_from_lines(conn: &mut SqliteConnection) -> Result<(), AppError> {
-        diesel::sql_query(format!(
-            "INSERT OR IGNORE INTO {MEMBERS} (key) SELECT key FROM {LINES} WHERE key IS NOT NULL"
-        ))
+    pub fn members_from_lines(conn: &mut DbConnection) -> Result<(), AppError> {
+        diesel::sql_query(conn.sql(&format!(
+            "INSERT INTO {MEMBERS} (key) SELECT key FROM {LINES} WHERE key IS NOT NULL \
+             ON CONFLICT DO NOTHING"
+        )))
         .execute(conn)?;
         Ok(())
     }
 
     /// The staged ids that are no member's, in the order given.
-    pub fn unknown_ids(conn: &mut SqliteConnection) -> Result<Vec<String>, AppError> {
+    pub fn unknown_ids(conn: &mut DbConnection) -> Result<Vec<String>, AppError> {
         #[derive(QueryableByName)]
         struct Row {
             #[diesel(sql_type = Text)]
             id: String,
         }
-        let rows: Vec<Row> = diesel::sql_query(format!(
+        let rows: Vec<Row> = diesel::sql_query(conn.sql(&format!(
             "SELECT id FROM {LINES} WHERE key IS NULL AND id IS NOT NULL ORDER BY pos"
-        ))
+        )))
         .load(conn)?;
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
     /// The public ids of the changed members, in the order the request named them.
-    pub fn changed_ids(conn: &mut SqliteConnection) -> Result<Vec<String>, AppError> {
+    pub fn changed_ids(conn: &mut DbConnection) -> Result<Vec<String>, AppError> {
         #[derive(QueryableByName)]
         struct Row {
             #[diesel(sql_type = Text)]
             id: String,
         }
-        let rows: Vec<Row> = diesel::sql_query(format!(
+        let rows: Vec<Row> = diesel::sql_query(conn.sql(&format!(
             "SELECT m.id FROM {LINES} l CROSS JOIN {CHANGED} c ON c.key = l.key \
-             CROSS JOIN members m ON m.key = l.key GROUP BY l.key ORDER BY min(l.pos)"
-        ))
+             CROSS JOIN members m ON m.key = l.key GROUP BY m.key ORDER BY min(l.pos)"
+        )))
         .load(conn)?;
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
     /// The public ids of the changed members, as a query for the audit's member history.
     pub const CHANGED_IDS_SQL: &str =
-        "SELECT m.id FROM temp.staged_changed c CROSS JOIN members m ON m.key = c.key";
+        "SELECT m.id FROM staged_changed c CROSS JOIN members m ON m.key = c.key";
 
     /// The names of the first `n` changed members, for an audit entry.
-    pub fn changed_names(conn: &mut SqliteConnection, n: i64) -> Result<Vec<String>, AppError> {
+    pub fn changed_names(conn: &mut DbConnection, n: i64) -> Result<Vec<String>, AppError> {
         #[derive(QueryableByName)]
         struct Row {
             #[diesel(sql_type = Text)]
             name: String,
         }
-        let rows: Vec<Row> = diesel::sql_query(format!(
+        let rows: Vec<Row> = diesel::sql_query(conn.sql(&format!(
             "SELECT m.name FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key ORDER BY c.key LIMIT ?"
-        ))
+        )))
         .bind::<BigInt, _>(n)
         .load(conn)?;
         Ok(rows.into_iter().map(|r| r.name).collect())
@@ -214,25 +222,25 @@ pub mod staging {
 /// Gives the badge to every staged member who does not hold it yet, and counts them in both
 /// stored counts. Returns how many got it.
 pub fn give_staged(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     badge: BadgeKey,
     actor: &Actor,
 ) -> Result<i64, AppError> {
     use staging::{CHANGED, MEMBERS};
-    diesel::sql_query(format!("DELETE FROM {CHANGED}")).execute(conn)?;
-    let added = diesel::sql_query(format!(
+    diesel::sql_query(conn.sql(&format!("DELETE FROM {CHANGED}"))).execute(conn)?;
+    let added = diesel::sql_query(conn.sql(&format!(
         "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE NOT EXISTS \
          (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"
-    ))
+    )))
     .bind::<BigInt, _>(badge)
     .execute(conn)? as i64;
     if added == 0 {
         return Ok(0);
     }
-    diesel::sql_query(format!(
+    diesel::sql_query(conn.sql(&format!(
         "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) \
          SELECT ?, key, ?, ? FROM {CHANGED}"
-    ))
+    )))
     .bind::<BigInt, _>(badge)
     .bind::<BigInt, _>(crate::db::now_millis())
     .bind::<Text, _>(actor.label())
@@ -243,21 +251,21 @@ pub fn give_staged(
 
 /// Takes the badge from every staged member who holds it, and counts them out of both stored
 /// counts. Returns how many lost it.
-pub fn take_staged(conn: &mut SqliteConnection, badge: BadgeKey) -> Result<i64, AppError> {
+pub fn take_staged(conn: &mut DbConnection, badge: BadgeKey) -> Result<i64, AppError> {
     use staging::{CHANGED, MEMBERS};
-    diesel::sql_query(format!("DELETE FROM {CHANGED}")).execute(conn)?;
-    let removed = diesel::sql_query(format!(
+    diesel::sql_query(conn.sql(&format!("DELETE FROM {CHANGED}"))).execute(conn)?;
+    let removed = diesel::sql_query(conn.sql(&format!(
         "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE EXISTS \
          (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"
-    ))
+    )))
     .bind::<BigInt, _>(badge)
     .execute(conn)? as i64;
     if removed == 0 {
         return Ok(0);
     }
-    diesel::sql_query(format!(
+    diesel::sql_query(conn.sql(&format!(
         "DELETE FROM member_badges WHERE badge_key = ? AND member_key IN (SELECT key FROM {CHANGED})"
-    ))
+    )))
     .bind::<BigInt, _>(badge)
     .execute(conn)?;
     count_changed(conn, badge, -1, removed)?;
@@ -266,15 +274,15 @@ pub fn take_staged(conn: &mut SqliteConnection, badge: BadgeKey) -> Result<i64, 
 
 /// Both stored counts follow a change of `n` changed members by `step` (+1 or -1) each.
 fn count_changed(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     badge: BadgeKey,
     step: i64,
     n: i64,
 ) -> Result<(), AppError> {
-    diesel::sql_query(format!(
+    diesel::sql_query(conn.sql(&format!(
         "UPDATE members SET badge_count = badge_count + ? WHERE key IN (SELECT key FROM {})",
         staging::CHANGED
-    ))
+    )))
     .bind::<BigInt, _>(step)
     .execute(conn)?;
     diesel::update(badges::table.filter(badges::key.eq(badge)))
@@ -284,28 +292,31 @@ fn count_changed(
 }
 
 /// Stages every holder of a badge (before it is deleted).
-pub fn stage_holders(conn: &mut SqliteConnection, badge: BadgeKey) -> Result<(), AppError> {
+pub fn stage_holders(conn: &mut DbConnection, badge: BadgeKey) -> Result<(), AppError> {
     staging::reset(conn)?;
-    diesel::sql_query(format!(
+    diesel::sql_query(conn.sql(&format!(
         "INSERT INTO {} (key) SELECT member_key FROM member_badges WHERE badge_key = ?",
         staging::MEMBERS
-    ))
+    )))
     .bind::<BigInt, _>(badge)
     .execute(conn)?;
     Ok(())
 }
 
 /// Takes every badge from one member (before the member is deleted).
-pub fn take_all_from(conn: &mut SqliteConnection, member: MemberKey) -> Result<(), AppError> {
+pub fn take_all_from(conn: &mut DbConnection, member: MemberKey) -> Result<(), AppError> {
     let held: Vec<BadgeKey> = member_badges::table
         .filter(member_badges::member_key.eq(member))
         .select(member_badges::badge_key)
         .load(conn)?;
     for badge in held {
         staging::reset(conn)?;
-        diesel::sql_query(format!("INSERT INTO {} (key) VALUES (?)", staging::MEMBERS))
-            .bind::<BigInt, _>(member)
-            .execute(conn)?;
+        diesel::sql_query(conn.sql(&format!(
+            "INSERT INTO {} (key) VALUES (?)",
+            staging::MEMBERS
+        )))
+        .bind::<BigInt, _>(member)
+        .execute(conn)?;
         take_staged(conn, badge)?;
     }
     Ok(())
@@ -313,7 +324,7 @@ pub fn take_all_from(conn: &mut SqliteConnection, member: MemberKey) -> Result<(
 
 /// Which of `ids` already hold the badge.
 pub fn holding_any(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     badge_id: &BadgeId,
     ids: &[MemberId],
 ) -> Result<HashSet<String>, AppError> {
@@ -349,7 +360,7 @@ fn listed(names: &[String], total: usize) -> String {
 
 /// The audit entry of a change to the staged members, in the history of each of them.
 fn record_change(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     badge: &Badge,
     give: bool,
@@ -383,7 +394,7 @@ fn record_change(
 }
 
 /// Stages a list of public member ids (duplicates once).
-fn stage_ids(conn: &mut SqliteConnection, ids: &[String]) -> Result<(), AppError> {
+fn stage_ids(conn: &mut DbConnection, ids: &[String]) -> Result<(), AppError> {
     staging::reset(conn)?;
     let refs: Vec<(i64, staging::Reference<'_>)> = ids
         .iter()
@@ -396,7 +407,7 @@ fn stage_ids(conn: &mut SqliteConnection, ids: &[String]) -> Result<(), AppError
 /// Gives a badge to members, all or nothing: if any id is not a member, nothing is assigned.
 /// Members who already hold it are left as they are.
 pub fn assign(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     badge_id: &BadgeId,
     member_ids: &[MemberId],
@@ -431,7 +442,7 @@ pub fn assign(
 
 /// Takes a badge back from members; ids that do not hold it are ignored. Returns who lost it.
 pub fn unassign(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     badge_id: &BadgeId,
     member_ids: &[MemberId],
@@ -457,7 +468,7 @@ pub fn unassign(
 /// Gives one member several badges (`give`), or takes them back, in one transaction.
 /// Returns how many actually changed.
 pub fn change_member_badges(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     member_id: &MemberId,
     badge_ids: &[BadgeId],
@@ -481,7 +492,7 @@ pub fn change_member_badges(
 /// A member adds or removes a self-assignable badge on their own profile. Any other badge
 /// is refused, whatever the request says.
 pub fn set_own_badge(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     member: &Member,
     badge_id: &BadgeId,
     wanted: bool,
@@ -525,7 +536,7 @@ impl<M: std::hash::Hash + Eq> Holdings<M> {
     }
 
     fn from_pairs(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         pairs: Vec<(M, BadgeKey)>,
     ) -> Result<Holdings<M>, AppError> {
         if pairs.is_empty() {
@@ -553,7 +564,7 @@ impl<M: std::hash::Hash + Eq> Holdings<M> {
 /// Badges held by each of `member_ids`: one indexed query for the (member, badge) pairs, and
 /// the badges themselves (a few dozen) read once.
 pub fn badges_of_many(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     member_ids: &[MemberId],
 ) -> Result<Holdings<String>, AppError> {
     let ids: Vec<&str> = member_ids.iter().map(MemberId::as_str).collect();
@@ -568,7 +579,7 @@ pub fn badges_of_many(
 /// The same for members whose keys a search already found (the directory): the assignment
 /// index alone answers, with no lookup of public ids.
 pub fn badges_of_keys(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     keys: &[MemberKey],
 ) -> Result<Holdings<MemberKey>, AppError> {
     let pairs: Vec<(MemberKey, BadgeKey)> = member_badges::table
@@ -588,7 +599,7 @@ fn single(ids: &[String]) -> Option<&str> {
 /// One page of a badge's holders, oldest assignment first, and how many hold it in all
 /// (the stored count, so no scan).
 pub fn holders_oldest_first(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     badge_id: &BadgeId,
     offset: i64,
     limit: i64,
@@ -609,10 +620,7 @@ pub fn holders_oldest_first(
 }
 
 /// A member's badges in display order (one indexed join).
-pub fn badges_of(
-    conn: &mut SqliteConnection,
-    member_id: &MemberId,
-) -> Result<Vec<Badge>, AppError> {
+pub fn badges_of(conn: &mut DbConnection, member_id: &MemberId) -> Result<Vec<Badge>, AppError> {
     Ok(members::table
         .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
         .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
@@ -687,7 +695,7 @@ struct Resolved {
 /// Works out, line by line, what pasting these e-mails or ids would do, with every line
 /// resolved in a few statements. Writes nothing but the staging tables.
 pub fn plan_bulk(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     badge_id: &BadgeId,
     text: &str,
 ) -> Result<Vec<BulkLine>, AssignError> {
@@ -715,12 +723,12 @@ pub fn plan_bulk(
         })
         .collect();
     staging::lines(conn, &refs)?;
-    let resolved: Vec<Resolved> = diesel::sql_query(format!(
+    let resolved: Vec<Resolved> = diesel::sql_query(conn.sql(&format!(
         "SELECT l.pos, m.id, m.name, \
                 EXISTS (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = l.key) AS held \
          FROM {} l CROSS JOIN members m ON m.key = l.key",
         staging::LINES
-    ))
+    )))
     .bind::<BigInt, _>(badge.key)
     .load(conn)?;
     let mut found: HashMap<usize, (BulkMember, bool)> = resolved
@@ -753,7 +761,7 @@ pub fn plan_bulk(
 
 /// Plans and assigns in one transaction; the report says what happened to each line.
 pub fn apply_bulk(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     badge_id: &BadgeId,
     text: &str,

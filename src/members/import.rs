@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use diesel::sqlite::SqliteConnection;
+use crate::db::DbConnection;
 
 use super::{MemberError, NewMember};
 use crate::audit::{self, Actor, Change};
@@ -111,7 +111,7 @@ fn read(text: &str) -> Result<Vec<ImportRow>, FileError> {
 
 /// What importing `text` would do, row by row. Writes nothing.
 pub fn plan(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     text: &str,
 ) -> Result<Result<Vec<ImportRow>, FileError>, AppError> {
     let mut rows = match read(text) {
@@ -128,7 +128,7 @@ pub fn plan(
 
 /// Imports every valid new row in one transaction, with one audit entry.
 pub fn apply(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     text: &str,
 ) -> Result<Result<Vec<ImportRow>, FileError>, AppError> {

@@ -7,8 +7,8 @@ pub mod import;
 pub mod passwords;
 pub mod search;
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use crate::audit::{self, Actor, Change};
 use crate::db::schema::members;
@@ -103,14 +103,14 @@ impl From<MemberError> for AppError {
     }
 }
 
-pub fn find(conn: &mut SqliteConnection, id: &str) -> Result<Member, MemberError> {
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Member, MemberError> {
     Ok(members::table
         .find(id)
         .select(Member::as_select())
         .first(conn)?)
 }
 
-pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> Result<Option<Member>, AppError> {
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Member>, AppError> {
     Ok(members::table
         .filter(members::email.eq(email.trim().to_lowercase()))
         .select(Member::as_select())
@@ -118,7 +118,7 @@ pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> Result<Option<
         .optional()?)
 }
 
-pub fn find_by_slug(conn: &mut SqliteConnection, slug: &str) -> Result<Member, MemberError> {
+pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Member, MemberError> {
     Ok(members::table
         .filter(members::slug.eq(slug))
         .select(Member::as_select())
@@ -126,7 +126,7 @@ pub fn find_by_slug(conn: &mut SqliteConnection, slug: &str) -> Result<Member, M
 }
 
 /// A free profile slug for a name; looks only at slugs sharing the stem (index range).
-pub fn free_slug(conn: &mut SqliteConnection, name: &str) -> Result<String, AppError> {
+pub fn free_slug(conn: &mut DbConnection, name: &str) -> Result<String, AppError> {
     let base = crate::slug::slugify(name, "member");
     let taken: Vec<String> = members::table
         .filter(
@@ -141,7 +141,7 @@ pub fn free_slug(conn: &mut SqliteConnection, name: &str) -> Result<String, AppE
 
 /// Inserts a member (no audit, no transaction: callers wrap it). Returns the new id.
 pub(crate) fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     new: &NewMember,
     password_hash: Option<&str>,
 ) -> Result<String, MemberError> {
@@ -165,7 +165,7 @@ pub(crate) fn insert(
 
 /// Creates a member on an admin's behalf.
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     new: &NewMember,
 ) -> Result<Member, MemberError> {
@@ -187,7 +187,7 @@ pub fn create(
 }
 
 /// Deletes a member with their assignments; every badge they held loses one holder.
-pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Member, MemberError> {
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Member, MemberError> {
     crate::db::write(conn, |conn| {
         let member = find(conn, id)?;
         let key = members::table

@@ -1,8 +1,8 @@
 //! One-time set-password links (Insignia sends no e-mail: an admin hands the link over).
 //! Only the token's hash is stored; a link works once and for seven days.
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use super::{Member, MemberError};
 use crate::audit::{self, Actor, Change};
@@ -15,7 +15,7 @@ pub const VALID_DAYS: i64 = 7;
 
 /// Creates a link for a member, replacing any earlier one. Returns the token.
 pub fn create_link(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     member_id: &str,
 ) -> Result<String, MemberError> {
@@ -48,7 +48,7 @@ pub fn create_link(
 }
 
 /// The member a link is for, if it is still valid.
-pub fn member_for(conn: &mut SqliteConnection, token: &str) -> Result<Option<Member>, AppError> {
+pub fn member_for(conn: &mut DbConnection, token: &str) -> Result<Option<Member>, AppError> {
     let link: Option<(String, String)> = password_links::table
         .find(hash(token))
         .select((password_links::member_id, password_links::expires_at))
@@ -64,7 +64,7 @@ pub fn member_for(conn: &mut SqliteConnection, token: &str) -> Result<Option<Mem
 
 /// Sets the password through a link, which is used up; the member's other sessions end.
 pub fn use_link(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     token: &str,
     new_password: &str,
 ) -> Result<Result<Member, String>, AppError> {

@@ -1,14 +1,16 @@
-//! Finding members by name or e-mail at a million rows: a trigram full-text index for
-//! substrings of three characters or more, index ranges for shorter prefixes.
+//! Finding members by name or e-mail at a million rows: a trigram index for substrings of
+//! three characters or more (an FTS5 trigram table on SQLite, `pg_trgm` on PostgreSQL),
+//! index seeks on the first characters for shorter prefixes.
 //!
 //! What was typed is always data, never query syntax: control characters (NUL among them,
-//! which FTS5 cannot take) are dropped, and the rest goes into the MATCH expression as one
-//! quoted FTS5 string, so `"`, `*`, `^`, `:`, `(`, `NEAR`, `AND` or `-` are searched for
-//! like any other character.
+//! which FTS5 cannot take) are dropped; on SQLite the rest goes into the MATCH expression as
+//! one quoted FTS5 string, so `"`, `*`, `^`, `:`, `(`, `NEAR`, `AND` or `-` are searched for
+//! like any other character, and on PostgreSQL into a LIKE pattern with `%`, `_` and `\`
+//! escaped.
 
+use crate::db::{BackendKind, DbConnection};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use diesel::sqlite::SqliteConnection;
 
 use super::Member;
 use crate::db::schema::members;
@@ -23,8 +25,7 @@ pub struct Hit {
     pub member: Member,
 }
 
-const COLUMNS: &str =
-    "m.rowid AS rowid, m.id, m.name, m.email, m.slug, m.badge_count, m.created_at";
+const COLUMNS: &str = "m.key AS rowid, m.id, m.name, m.email, m.slug, m.badge_count, m.created_at";
 
 /// Search text longer than this cannot be part of any name or e-mail address (lowercasing
 /// makes a character at most three), so it matches nobody without asking the index.
@@ -52,7 +53,7 @@ pub enum Term {
         low: String,
         high: String,
     },
-    /// Three or more: names (or e-mails) containing it, as an FTS5 string (a trigram phrase).
+    /// Three or more: names (or e-mails) containing it.
     Substring(String),
     /// Longer than any name or e-mail address: nobody matches.
     Nothing,
@@ -73,6 +74,19 @@ fn fts5_string(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// A LIKE pattern matching values that contain `text` (with `ESCAPE '\'`).
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 impl Term {
     pub fn parse(q: &str) -> Term {
         let q = clean(q);
@@ -83,41 +97,54 @@ impl Term {
                 low: q,
             },
             n if n > TERM_MAX => Term::Nothing,
-            _ => Term::Substring(fts5_string(&q)),
+            _ => Term::Substring(q),
         }
     }
 
-    /// A subquery listing the row numbers (`rid`) of matching members, from the indexes;
-    /// `None` when everyone matches. Not for `Term::Nothing`.
-    fn matching_rowids(&self, fields: Fields) -> Option<(&'static str, Vec<String>)> {
-        match (self, fields) {
-            (Term::All | Term::Nothing, _) => None,
-            (Term::Prefix { low, high }, Fields::Names) => Some((
-                "SELECT rowid AS rid FROM members WHERE name_key >= ? AND name_key < ?",
+    /// A subquery listing the keys (`rid`) of matching members, from the indexes; `None`
+    /// when everyone matches. Not for `Term::Nothing`.
+    fn matching_rowids(
+        &self,
+        fields: Fields,
+        backend: BackendKind,
+    ) -> Option<(&'static str, Vec<String>)> {
+        match (self, fields, backend) {
+            (Term::All | Term::Nothing, ..) => None,
+            (Term::Prefix { low, high }, Fields::Names, _) => Some((
+                "SELECT key AS rid FROM members WHERE name_key >= ? AND name_key < ?",
                 vec![low.clone(), high.clone()],
             )),
-            (Term::Prefix { low, high }, Fields::NamesAndEmails) => Some((
-                "SELECT rowid AS rid FROM members WHERE name_key >= ? AND name_key < ? \
-                 UNION SELECT rowid FROM members WHERE email >= ? AND email < ?",
+            (Term::Prefix { low, high }, Fields::NamesAndEmails, _) => Some((
+                "SELECT key AS rid FROM members WHERE name_key >= ? AND name_key < ? \
+                 UNION SELECT key FROM members WHERE email >= ? AND email < ?",
                 vec![low.clone(), high.clone(), low.clone(), high.clone()],
             )),
             // A column filter: the e-mail column of the index is never searched.
-            (Term::Substring(phrase), Fields::Names) => Some((
+            (Term::Substring(text), Fields::Names, BackendKind::Sqlite) => Some((
                 "SELECT rowid AS rid FROM members_search WHERE members_search MATCH ?",
-                vec![format!("{{name}} : {phrase}")],
+                vec![format!("{{name}} : {}", fts5_string(text))],
             )),
-            (Term::Substring(phrase), Fields::NamesAndEmails) => Some((
+            (Term::Substring(text), Fields::NamesAndEmails, BackendKind::Sqlite) => Some((
                 "SELECT rowid AS rid FROM members_search WHERE members_search MATCH ?",
-                vec![phrase.clone()],
+                vec![fts5_string(text)],
+            )),
+            (Term::Substring(text), Fields::Names, BackendKind::Postgres) => Some((
+                "SELECT key AS rid FROM members WHERE name_key LIKE ? ESCAPE '\\'",
+                vec![contains_pattern(text)],
+            )),
+            (Term::Substring(text), Fields::NamesAndEmails, BackendKind::Postgres) => Some((
+                "SELECT key AS rid FROM members \
+                 WHERE name_key LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\'",
+                vec![contains_pattern(text), contains_pattern(text)],
             )),
         }
     }
 
     /// The same, as a condition on `m` (members) when another index drives the query.
-    fn condition(&self, fields: Fields) -> (String, Vec<String>) {
-        match self.matching_rowids(fields) {
-            None => ("1".to_string(), vec![]),
-            Some((rowids, params)) => (format!("m.rowid IN ({rowids})"), params),
+    fn condition(&self, fields: Fields, backend: BackendKind) -> (String, Vec<String>) {
+        match self.matching_rowids(fields, backend) {
+            None => ("true".to_string(), vec![]),
+            Some((rowids, params)) => (format!("m.key IN ({rowids})"), params),
         }
     }
 }
@@ -126,7 +153,7 @@ impl Term {
 /// the row `before` if given. For the dashboard; the public directory uses
 /// [`members_by_name`].
 pub fn members(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     q: &str,
     before: Option<i64>,
     limit: i64,
@@ -137,7 +164,7 @@ pub fn members(
 /// Members whose name matches `q` (e-mail addresses are never searched), newest first:
 /// the public directory.
 pub fn members_by_name(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     q: &str,
     before: Option<i64>,
     limit: i64,
@@ -146,7 +173,7 @@ pub fn members_by_name(
 }
 
 fn find(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     q: &str,
     fields: Fields,
     before: Option<i64>,
@@ -173,15 +200,15 @@ fn find(
             .map(|(rowid, member)| Hit { rowid, member })
             .collect());
     }
-    let Some((rowids, params)) = term.matching_rowids(fields) else {
+    let Some((rowids, params)) = term.matching_rowids(fields, conn.backend()) else {
         return Ok(Vec::new());
     };
     // The matches drive the query (CROSS JOIN keeps that order): a rare term must not turn
     // into a walk over every member looking for it.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM ({rowids}) AS hit CROSS JOIN members m ON m.rowid = hit.rid \
+    let sql = conn.sql(&format!(
+        "SELECT {COLUMNS} FROM ({rowids}) AS hit CROSS JOIN members m ON m.key = hit.rid \
          WHERE hit.rid < ? ORDER BY hit.rid DESC LIMIT ?"
-    );
+    ));
     let mut query = diesel::sql_query(sql).into_boxed();
     for p in params {
         query = query.bind::<Text, _>(p);
@@ -195,7 +222,7 @@ fn find(
 /// Members whose name (or e-mail address) starts with `prefix` (one or two characters),
 /// newest first: a seek in the first-characters indexes, however common the prefix.
 fn by_prefix(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     prefix: &str,
     fields: Fields,
     before: Option<i64>,
@@ -206,17 +233,17 @@ fn by_prefix(
     let newest = |column: &str| {
         format!(
             "SELECT key FROM (SELECT key FROM members WHERE substr({column}, 1, {n}) = ?1 \
-             AND key < ?2 ORDER BY key DESC LIMIT ?3)"
+             AND key < ?2 ORDER BY key DESC LIMIT ?3) AS newest"
         )
     };
     let keys = match fields {
         Fields::Names => newest("name_key"),
         Fields::NamesAndEmails => format!("{} UNION {}", newest("name_key"), newest("email")),
     };
-    let sql = format!(
+    let sql = conn.sql(&format!(
         "SELECT {COLUMNS} FROM ({keys}) AS hit CROSS JOIN members m ON m.key = hit.key \
          ORDER BY m.key DESC LIMIT ?3"
-    );
+    ));
     Ok(diesel::sql_query(sql)
         .bind::<Text, _>(prefix)
         .bind::<BigInt, _>(before.unwrap_or(i64::MAX))
@@ -240,7 +267,7 @@ pub struct Holder {
 /// Holders of a badge whose name or e-mail address matches `q`, newest assignment first,
 /// after the cursor `(assigned_at, member_key)` of the last holder already shown.
 pub fn holders(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     badge_id: &str,
     q: &str,
     after: Option<(i64, i64)>,
@@ -250,16 +277,16 @@ pub fn holders(
     if matches!(term, Term::Nothing) {
         return Ok(Vec::new());
     }
-    let (condition, params) = term.condition(Fields::NamesAndEmails);
+    let (condition, params) = term.condition(Fields::NamesAndEmails, conn.backend());
     // The row-value bound lets SQLite seek in the (badge_key, assigned_at, member_key) index.
-    let sql = format!(
+    let sql = conn.sql(&format!(
         "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, \
                 mb.assigned_at AS at_millis, mb.member_key \
          FROM member_badges mb JOIN members m ON m.key = mb.member_key \
          WHERE mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
            AND (mb.assigned_at, mb.member_key) < (?, ?) AND {condition} \
          ORDER BY mb.assigned_at DESC, mb.member_key DESC LIMIT ?"
-    );
+    ));
     let (at, key) = after.unwrap_or((i64::MAX, i64::MAX));
     let mut query = diesel::sql_query(sql)
         .into_boxed()
@@ -282,7 +309,7 @@ mod tests {
         assert!(matches!(Term::parse("Ad"), Term::Prefix { ref low, .. } if low == "ad"));
         assert_eq!(
             Term::parse("Love\"lace"),
-            Term::Substring("\"love\"\"lace\"".to_string())
+            Term::Substring("love\"lace".to_string())
         );
     }
 
@@ -305,11 +332,10 @@ mod tests {
             if typed.chars().count() < 3 {
                 continue;
             }
-            assert_eq!(
-                Term::parse(typed),
-                Term::Substring(string.to_string()),
-                "{typed:?}"
-            );
+            let Term::Substring(text) = Term::parse(typed) else {
+                panic!("{typed:?} is a substring search");
+            };
+            assert_eq!(fts5_string(&text), string, "{typed:?}");
         }
         assert_eq!(fts5_string("\""), "\"\"\"\"");
         assert_eq!(fts5_string("a\"\"b"), "\"a\"\"\"\"b\"");
@@ -317,21 +343,18 @@ mod tests {
 
     #[test]
     fn control_characters_are_dropped_from_the_search_text() {
-        assert_eq!(
-            Term::parse("a\0b\0c"),
-            Term::Substring("\"abc\"".to_string())
-        );
+        assert_eq!(Term::parse("a\0b\0c"), Term::Substring("abc".to_string()));
         assert_eq!(Term::parse("\0\0\0"), Term::All);
         assert_eq!(Term::parse(" \t\r\n\u{1}\u{7f}\u{9b} "), Term::All);
         assert!(matches!(Term::parse("a\0"), Term::Prefix { ref low, .. } if low == "a"));
         assert_eq!(
             Term::parse("lo\u{1b}ve\n"),
-            Term::Substring("\"love\"".to_string())
+            Term::Substring("love".to_string())
         );
         // Other characters are text: emoji, combining marks, format characters.
         assert_eq!(
             Term::parse("🦀e\u{301}\u{200d}"),
-            Term::Substring("\"🦀e\u{301}\u{200d}\"".to_string())
+            Term::Substring("🦀e\u{301}\u{200d}".to_string())
         );
     }
 
@@ -350,11 +373,11 @@ mod tests {
     #[test]
     fn public_searches_filter_to_the_name_column() {
         let (_, params) = Term::parse("example.org")
-            .matching_rowids(Fields::Names)
+            .matching_rowids(Fields::Names, BackendKind::Sqlite)
             .expect("a substring");
         assert_eq!(params, ["{name} : \"example.org\""]);
         let (sql, params) = Term::parse("ex")
-            .matching_rowids(Fields::Names)
+            .matching_rowids(Fields::Names, BackendKind::Sqlite)
             .expect("a prefix");
         assert!(!sql.contains("email"), "{sql}");
         assert_eq!(params.len(), 2);
@@ -366,7 +389,7 @@ mod tests {
     fn hostile_search_text_runs_as_a_literal_search() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("search.db").to_string_lossy().to_string();
-        let pool = crate::db::open(&path).expect("db");
+        let pool = crate::db::open(&path.clone().into()).expect("db");
         let mut conn = pool.get().expect("conn");
         let actor = crate::audit::Actor::system();
         for (name, email) in [

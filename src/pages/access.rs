@@ -1,7 +1,7 @@
 //! Who may open a page, and why (docs/product.md §5). One indexed query decides a restricted page.
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use super::{Access, Page};
 use crate::db::schema::{badge_pages, badges, member_badges, members, pages};
@@ -19,7 +19,7 @@ pub enum Decision {
 
 /// Whether `viewer` may open `page`. Admins preview everything (checked by the caller).
 pub fn decide(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     page: &Page,
     viewer: Option<&Member>,
 ) -> Result<Decision, AppError> {
@@ -46,7 +46,7 @@ pub fn decide(
 }
 
 fn holds_unlocking_badge(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     page_id: &str,
     member_id: &str,
 ) -> Result<bool, AppError> {
@@ -66,7 +66,7 @@ fn holds_unlocking_badge(
 
 /// The restricted pages a member can open (for the home page's navigation).
 pub fn open_restricted_pages(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     member_id: &str,
 ) -> Result<Vec<Page>, AppError> {
     Ok(pages::table
@@ -91,11 +91,7 @@ pub fn open_restricted_pages(
 }
 
 /// The dashboard's answer to "why can (or can't) this member open this page?".
-pub fn explain(
-    conn: &mut SqliteConnection,
-    page: &Page,
-    member: &Member,
-) -> Result<String, AppError> {
+pub fn explain(conn: &mut DbConnection, page: &Page, member: &Member) -> Result<String, AppError> {
     Ok(match page.access() {
         Access::Public => "The page is public: everyone can open it.".to_string(),
         Access::Members => format!(

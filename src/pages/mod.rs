@@ -4,8 +4,8 @@
 
 pub mod access;
 
+use crate::db::DbConnection;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use crate::audit::{self, Actor, Change};
 use crate::badges::Badge;
@@ -178,21 +178,21 @@ impl From<PageError> for AppError {
     }
 }
 
-pub fn list(conn: &mut SqliteConnection) -> Result<Vec<Page>, AppError> {
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Page>, AppError> {
     Ok(pages::table
         .select(Page::as_select())
         .order(pages::title.asc())
         .load(conn)?)
 }
 
-pub fn find(conn: &mut SqliteConnection, id: &str) -> Result<Page, PageError> {
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Page, PageError> {
     Ok(pages::table
         .find(id)
         .select(Page::as_select())
         .first(conn)?)
 }
 
-pub fn find_by_slug(conn: &mut SqliteConnection, slug: &str) -> Result<Page, PageError> {
+pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Page, PageError> {
     Ok(pages::table
         .filter(pages::slug.eq(slug))
         .select(Page::as_select())
@@ -201,11 +201,11 @@ pub fn find_by_slug(conn: &mut SqliteConnection, slug: &str) -> Result<Page, Pag
 
 /// The chosen slug must be free; a derived one gets `-2`, `-3`, … when taken.
 fn slug_for(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     valid: &ValidPage,
     except: Option<&str>,
 ) -> Result<String, PageError> {
-    let owner_of = |conn: &mut SqliteConnection, slug: &str| -> Result<Option<String>, PageError> {
+    let owner_of = |conn: &mut DbConnection, slug: &str| -> Result<Option<String>, PageError> {
         Ok(pages::table
             .filter(pages::slug.eq(slug))
             .select(pages::id)
@@ -236,7 +236,7 @@ fn slug_for(
 }
 
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     valid: &ValidPage,
 ) -> Result<Page, PageError> {
@@ -270,7 +270,7 @@ pub fn create(
 }
 
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
     valid: &ValidPage,
@@ -304,7 +304,7 @@ pub fn update(
     })
 }
 
-pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Page, PageError> {
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Page, PageError> {
     crate::db::write(conn, |conn| {
         let old = find(conn, id)?;
         diesel::delete(pages::table.find(id)).execute(conn)?;
@@ -323,7 +323,7 @@ pub fn delete(conn: &mut SqliteConnection, actor: &Actor, id: &str) -> Result<Pa
 }
 
 /// The pages a badge unlocks.
-pub fn unlocked_by(conn: &mut SqliteConnection, badge_id: &str) -> Result<Vec<String>, AppError> {
+pub fn unlocked_by(conn: &mut DbConnection, badge_id: &str) -> Result<Vec<String>, AppError> {
     Ok(badge_pages::table
         .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
         .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
@@ -333,10 +333,7 @@ pub fn unlocked_by(conn: &mut SqliteConnection, badge_id: &str) -> Result<Vec<St
 }
 
 /// The badges linked to a page, in display order.
-pub fn unlocking_badges(
-    conn: &mut SqliteConnection,
-    page_id: &str,
-) -> Result<Vec<Badge>, AppError> {
+pub fn unlocking_badges(conn: &mut DbConnection, page_id: &str) -> Result<Vec<Badge>, AppError> {
     Ok(badge_pages::table
         .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
         .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
@@ -349,7 +346,7 @@ pub fn unlocking_badges(
 /// Sets a badge's Permissions tab: the switch and the restricted pages it unlocks.
 /// A self-assignable badge cannot grant permissions (anyone could open the pages).
 pub fn set_permissions(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     badge_id: &str,
     enabled: bool,

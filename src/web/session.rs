@@ -24,12 +24,11 @@ pub fn signing_key(pool: &DbPool, configured: Option<&str>) -> Result<Key, AppEr
         Some(s) => s.to_string(),
         None => {
             let mut conn = pool.get().map_err(AppError::internal)?;
-            diesel::insert_or_ignore_into(settings::table)
-                .values((
-                    settings::key.eq("session_key"),
-                    settings::value.eq(random_token()),
-                ))
-                .execute(&mut conn)?;
+            let token = random_token();
+            crate::db::on_backend!(&mut *conn, |c| diesel::insert_into(settings::table)
+                .values((settings::key.eq("session_key"), settings::value.eq(&token)))
+                .on_conflict_do_nothing()
+                .execute(c))?;
             settings::table
                 .find("session_key")
                 .select(settings::value)

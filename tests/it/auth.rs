@@ -304,7 +304,7 @@ async fn admin_create_command_reads_the_password_from_stdin() {
             "--email",
             "cli@example.com",
             "--database",
-            &app.db_path,
+            &app.database,
         ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

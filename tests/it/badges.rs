@@ -681,11 +681,11 @@ async fn title_keys_stored_under_the_old_rule_are_recomputed_when_the_database_o
         ("Founding Member\u{200B}", "founding member\u{200b}"),
         ("\u{FF27}OLD", "\u{FF47}old"),
     ] {
-        diesel::sql_query(
+        diesel::sql_query(conn.sql(
             "INSERT INTO badges (id, title, title_key, slug, background_color, text_color, \
              position, created_at, updated_at) \
              VALUES (?, ?, ?, ?, '#000000', '#FFFFFF', 99, '2099-01-01T00:00:00.000Z', '')",
-        )
+        ))
         .bind::<diesel::sql_types::Text, _>(format!("legacy-{old_key}"))
         .bind::<diesel::sql_types::Text, _>(title)
         .bind::<diesel::sql_types::Text, _>(old_key)
@@ -698,7 +698,7 @@ async fn title_keys_stored_under_the_old_rule_are_recomputed_when_the_database_o
         .execute(&mut conn)
         .expect("old key");
 
-    insignia::db::open(&app.db_path).expect("reopens");
+    insignia::db::open(&app.database.as_str().into()).expect("reopens");
     let keys: Vec<(String, String)> = badges::table
         .select((badges::title, badges::title_key))
         .order(badges::created_at)
@@ -730,7 +730,7 @@ async fn title_keys_stored_under_the_old_rule_are_recomputed_when_the_database_o
     )
     .await;
     // Opening again changes nothing more.
-    insignia::db::open(&app.db_path).expect("reopens");
+    insignia::db::open(&app.database.as_str().into()).expect("reopens");
     let again: Vec<(String, String)> = badges::table
         .select((badges::title, badges::title_key))
         .order(badges::created_at)

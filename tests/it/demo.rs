@@ -13,7 +13,7 @@ async fn the_demo_loads_members_and_assignments_with_exact_counts() {
             "--assignments",
             "1800",
             "--database",
-            &app.db_path,
+            &app.database,
         ])
         .output()
         .expect("run demo");

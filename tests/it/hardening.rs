@@ -2,7 +2,10 @@
 //! owner, links that request headers cannot bend, sessions that end, caches kept away from
 //! private pages, and bodies that are refused clearly instead of damaged.
 
+use std::time::Duration;
+
 use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
 use reqwest::StatusCode;
 
 use crate::helpers::{
@@ -222,30 +225,40 @@ async fn without_a_public_url_links_point_at_the_listening_address() {
     );
 }
 
-fn set_session_times(app: &TestApp, table: &str, created_ago: &str, seen_ago: &str) {
-    diesel::sql_query(format!(
-        "UPDATE {table} SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '{created_ago}'), \
-         last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '{seen_ago}')"
-    ))
-    .execute(&mut app.db())
+/// Moves every session of `table` back in time: made `created_ago`, last seen `seen_ago`.
+fn set_session_times(app: &TestApp, table: &str, created_ago: Duration, seen_ago: Duration) {
+    let ago = |d: Duration| {
+        insignia::db::format_millis(insignia::db::now_millis() - d.as_millis() as i64)
+    };
+    let mut conn = app.db();
+    diesel::sql_query(conn.sql(&format!(
+        "UPDATE {table} SET created_at = ?, last_seen_at = ?"
+    )))
+    .bind::<diesel::sql_types::Text, _>(ago(created_ago))
+    .bind::<diesel::sql_types::Text, _>(ago(seen_ago))
+    .execute(&mut conn)
     .unwrap();
 }
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
 
 #[tokio::test]
 async fn admin_sessions_end_after_twelve_idle_hours_or_seven_days() {
     let app = spawn_app().await;
     app.setup_admin().await;
-    set_session_times(&app, "admin_sessions", "-2 days", "-11 hours");
+    set_session_times(&app, "admin_sessions", 2 * DAY, 11 * HOUR);
     assert_eq!(app.get("/dashboard/badges").await.status(), StatusCode::OK);
     // That visit counted as activity: the idle clock starts again.
-    set_session_times(&app, "admin_sessions", "-2 days", "-13 hours");
+    set_session_times(&app, "admin_sessions", 2 * DAY, 13 * HOUR);
     let res = app.get("/dashboard/badges").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(&res).starts_with("/dashboard/login"));
 
     let app = spawn_app().await;
     app.setup_admin().await;
-    set_session_times(&app, "admin_sessions", "-8 days", "-1 minutes");
+    set_session_times(&app, "admin_sessions", 8 * DAY, MINUTE);
     let res = app.get("/dashboard/badges").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let left: i64 = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
@@ -260,9 +273,9 @@ async fn admin_sessions_end_after_twelve_idle_hours_or_seven_days() {
 async fn member_sessions_end_after_thirty_idle_days() {
     let app = spawn_app().await;
     with_member(&app, "Ada Lovelace", "ada@example.com").await;
-    set_session_times(&app, "member_sessions", "-60 days", "-29 days");
+    set_session_times(&app, "member_sessions", 60 * DAY, 29 * DAY);
     assert_eq!(app.get("/me").await.status(), StatusCode::OK);
-    set_session_times(&app, "member_sessions", "-60 days", "-31 days");
+    set_session_times(&app, "member_sessions", 60 * DAY, 31 * DAY);
     let res = app.get("/me").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(&res).starts_with("/login"));
@@ -402,15 +415,18 @@ async fn a_long_write_makes_other_writers_wait_instead_of_failing() {
     app.setup_admin().await;
     let token = app.page("/dashboard/badges/new").await.csrf_token();
     // Another writer holds the database for longer than writers used to wait (5 s).
-    let path = app.db_path.clone();
+    let mut conn = app.db();
     let holder = std::thread::spawn(move || {
-        use diesel::Connection;
-        let mut conn = diesel::sqlite::SqliteConnection::establish(&path).unwrap();
-        diesel::sql_query("BEGIN IMMEDIATE")
-            .execute(&mut conn)
-            .unwrap();
+        let begin = match conn.backend() {
+            insignia::db::BackendKind::Sqlite => "BEGIN IMMEDIATE".to_string(),
+            insignia::db::BackendKind::Postgres => format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({})",
+                insignia::db::WRITE_LOCK
+            ),
+        };
+        conn.batch_execute(&begin).unwrap();
         std::thread::sleep(std::time::Duration::from_secs(7));
-        diesel::sql_query("COMMIT").execute(&mut conn).unwrap();
+        conn.batch_execute("COMMIT").unwrap();
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let res = app

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use diesel::sqlite::SqliteConnection;
 use insignia::Application;
 use insignia::config::Settings;
+use insignia::db::DbConnection;
 use reqwest::StatusCode;
 use reqwest::cookie::{CookieStore, Jar};
 use scraper::{Html, Selector};
@@ -14,10 +14,78 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub address: String,
-    pub db_path: String,
+    /// The app's database: a SQLite file, or a PostgreSQL URL (see [`fresh_database`]).
+    pub database: String,
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
-    _dir: Arc<tempfile::TempDir>,
+    _dir: Arc<Scratch>,
+}
+
+/// What a test app leaves behind: its folder, and its PostgreSQL database if it has one.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        use diesel::{Connection, RunQueryDsl};
+        if let Some((server, name)) = &self.postgres {
+            // The app's server may still hold connections: FORCE ends them.
+            if let Ok(mut conn) = diesel::pg::PgConnection::establish(server) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// Whether the tests run on PostgreSQL: `INSIGNIA_TEST_POSTGRES` names a server (the test
+/// script starts a throwaway one), and every test app gets a database of its own there.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("INSIGNIA_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A new, empty database for one test app: a SQLite file in `dir`, or a database of its own
+/// on the PostgreSQL server of `INSIGNIA_TEST_POSTGRES`.
+pub fn fresh_database() -> Scratch {
+    use diesel::{Connection, RunQueryDsl};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let postgres = postgres_server().map(|server| {
+        let name = format!(
+            "insignia_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut conn = diesel::pg::PgConnection::establish(&server).expect("postgres server");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .expect("create database");
+        (server, name)
+    });
+    Scratch { dir, postgres }
+}
+
+impl Scratch {
+    /// The database's location, as `--database` takes it.
+    pub fn database(&self) -> String {
+        match &self.postgres {
+            Some((server, name)) => {
+                let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+                format!("{base}/{name}")
+            }
+            None => self
+                .dir
+                .path()
+                .join("insignia.db")
+                .to_string_lossy()
+                .to_string(),
+        }
+    }
 }
 
 pub struct Page {
@@ -71,9 +139,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("insignia.db").to_string_lossy().to_string();
-    let mut settings = Settings::new("127.0.0.1:0", db_path.clone());
+    let scratch = fresh_database();
+    let database = scratch.database();
+    let mut settings = Settings::new("127.0.0.1:0", database.clone());
     settings.workers = Some(1);
     configure(&mut settings);
     let app = Application::build(settings).expect("app builds");
@@ -84,8 +152,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         client: client_with(jar.clone()),
         jar,
         address,
-        db_path,
-        _dir: Arc::new(dir),
+        database,
+        _dir: Arc::new(scratch),
     }
 }
 
@@ -107,7 +175,7 @@ impl TestApp {
         let jar = Arc::new(Jar::default());
         TestApp {
             address: self.address.clone(),
-            db_path: self.db_path.clone(),
+            database: self.database.clone(),
             client: client_with(jar.clone()),
             jar,
             _dir: self._dir.clone(),
@@ -126,7 +194,7 @@ impl TestApp {
             .expect("client");
         TestApp {
             address: self.address.clone(),
-            db_path: self.db_path.clone(),
+            database: self.database.clone(),
             client,
             jar,
             _dir: self._dir.clone(),
@@ -142,9 +210,17 @@ impl TestApp {
             .unwrap_or_default()
     }
 
-    pub fn db(&self) -> SqliteConnection {
+    pub fn db(&self) -> DbConnection {
         use diesel::Connection;
-        SqliteConnection::establish(&self.db_path).expect("db")
+        use insignia::db::Location;
+        match Location::parse(&self.database) {
+            Location::Postgres(url) => {
+                DbConnection::Postgres(diesel::pg::PgConnection::establish(&url).expect("db"))
+            }
+            Location::Sqlite(path) => DbConnection::Sqlite(
+                diesel::sqlite::SqliteConnection::establish(&path).expect("db"),
+            ),
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -438,7 +514,7 @@ impl TestApp {
     pub fn clone_client(&self) -> TestApp {
         TestApp {
             address: self.address.clone(),
-            db_path: self.db_path.clone(),
+            database: self.database.clone(),
             client: self.client.clone(),
             jar: self.jar.clone(),
             _dir: self._dir.clone(),

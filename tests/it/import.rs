@@ -155,7 +155,7 @@ async fn the_command_line_imports_a_file() {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_insignia"));
         cmd.args(["members", "import"])
             .arg(&file)
-            .args(["--database", &app.db_path]);
+            .args(["--database", &app.database]);
         if dry {
             cmd.arg("--dry-run");
         }

@@ -38,9 +38,10 @@ const SMALL_TABLES: &[&str] = &[
 /// request's, never the site's.
 const SUBQUERY_RESULTS: &[&str] = &[
     "hit",
-    "temp.staged_lines",
-    "temp.staged_members",
-    "temp.staged_changed",
+    "newest",
+    "staged_lines",
+    "staged_members",
+    "staged_changed",
     "l",
     "c",
     "s",
@@ -64,7 +65,7 @@ fn is_full_scan(detail: &str) -> bool {
 fn hot_queries_use_indexes() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("plans.db").to_string_lossy().to_string();
-    let pool = insignia::db::open(&path).expect("db");
+    let pool = insignia::db::open(&path.as_str().into()).expect("db");
     let mut conn = pool.get().expect("conn");
 
     // Enough data that SQLite's planner has something to choose between.
@@ -213,7 +214,9 @@ fn hot_queries_use_indexes() {
     let recorded = statements.lock().expect("log").clone();
     let mut checked = 0;
     let mut scans = Vec::new();
-    let mut plain = SqliteConnection::establish(&path).expect("plain connection");
+    let mut plain = insignia::db::DbConnection::Sqlite(
+        SqliteConnection::establish(&path).expect("plain connection"),
+    );
     // The staging tables exist on each connection that changes assignments.
     assignments::staging::reset(&mut plain).expect("staging tables");
     for sql in recorded.iter().filter(|s| {

@@ -19,7 +19,7 @@ async fn a_fifty_thousand_line_change_is_summarised_small_and_lands_in_each_memb
     let app = spawn_app().await;
     app.setup_admin().await;
     insignia::demo::fill(
-        &app.db_path,
+        &app.database.as_str().into(),
         insignia::demo::DemoSize {
             members: 5_000,
             assignments: 0,

@@ -8,8 +8,8 @@ pub mod input;
 pub mod openapi;
 pub mod wire;
 
+use crate::db::DbConnection;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::sqlite::SqliteConnection;
 
 use self::caller::Caller;
 use self::error::ApiError;
@@ -212,7 +212,7 @@ fn resource(path: &str, methods: &[actix_web::http::Method]) -> actix_web::Resou
 async fn db<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut SqliteConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
 {
     let pool = state.pool.clone();
     web::block(move || {
