@@ -3,6 +3,7 @@
 pub mod admins;
 pub mod api_keys;
 pub mod password;
+pub mod rate_limit;
 pub mod sessions;
 pub mod sign_in;
 pub mod throttle;

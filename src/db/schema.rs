@@ -177,6 +177,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limits (bucket) {
+        bucket -> Text,
+        /// Unix time in milliseconds.
+        tat -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
     admins,
@@ -194,4 +202,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_members,
     reports,
+    rate_limits,
 );

@@ -510,6 +510,14 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The same browser (cookies and all) talking to another server on the same database.
+    pub fn on(&self, address: &str) -> TestApp {
+        TestApp {
+            address: address.to_string(),
+            ..self.clone_client()
+        }
+    }
+
     /// The same browser (cookies and all), as an owned value for async closures.
     pub fn clone_client(&self) -> TestApp {
         TestApp {

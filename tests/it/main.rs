@@ -15,6 +15,7 @@ mod demo;
 mod hardening;
 mod helpers;
 mod import;
+mod instances;
 mod load_bench;
 mod members;
 mod openapi;

@@ -8,17 +8,15 @@
 
 use std::future::Future;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::pin::Pin;
 
 use actix_session::SessionExt;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::error::ApiError;
 use crate::audit::Actor;
 use crate::auth::api_keys::{self, ApiKey};
+use crate::auth::rate_limit;
 use crate::web::{AppState, csrf};
 
 /// The caller of an API operation. Extracting it checks a presented API key (a wrong or
@@ -29,41 +27,44 @@ pub struct Caller {
     req: HttpRequest,
 }
 
-/// Changes per minute allowed to one API key and to one client address.
+/// Changes per minute allowed to one API key and to one client address, counted in the
+/// database so that several servers on one database share the budgets.
 pub struct WriteLimiter {
-    per_key: DefaultKeyedRateLimiter<String>,
-    per_address: DefaultKeyedRateLimiter<IpAddr>,
+    per_minute: u32,
 }
 
 impl WriteLimiter {
     pub fn per_minute(changes: u32) -> WriteLimiter {
-        let quota = Quota::per_minute(NonZeroU32::new(changes).unwrap_or(NonZeroU32::MIN));
         WriteLimiter {
-            per_key: RateLimiter::keyed(quota),
-            per_address: RateLimiter::keyed(quota),
+            per_minute: changes.max(1),
         }
     }
 
     /// `Err(seconds to wait)` when either budget is spent.
-    fn check(&self, key: Option<&str>, address: Option<IpAddr>) -> Result<(), u64> {
-        let wait = |not_until: governor::NotUntil<_>| {
-            not_until
-                .wait_time_from(DefaultClock::default().now())
-                .as_secs()
-                .max(1)
-        };
+    async fn check(
+        &self,
+        state: &AppState,
+        key: Option<&str>,
+        address: Option<IpAddr>,
+    ) -> Result<Result<(), u64>, ApiError> {
+        let mut buckets = Vec::new();
         if let Some(address) = address {
-            self.per_address.check_key(&address).map_err(wait)?;
+            buckets.push(format!("address:{address}"));
         }
         if let Some(key) = key {
-            self.per_key.check_key(&key.to_string()).map_err(wait)?;
+            buckets.push(format!("key:{key}"));
         }
-        // Forget idle callers now and then, so the maps do not grow without end.
-        if self.per_address.len() > 10_000 {
-            self.per_address.retain_recent();
-            self.per_key.retain_recent();
-        }
-        Ok(())
+        let per_minute = self.per_minute;
+        super::db(state, move |conn| {
+            let now = crate::db::now_millis();
+            for bucket in &buckets {
+                if let Err(wait) = rate_limit::spend(conn, bucket, per_minute, now)? {
+                    return Ok(Err(wait));
+                }
+            }
+            Ok(Ok(()))
+        })
+        .await
     }
 }
 
@@ -97,7 +98,8 @@ impl Caller {
         let address = self.req.peer_addr().map(|a| a.ip());
         state
             .api_limiter
-            .check(key_id, address)
+            .check(state, key_id, address)
+            .await?
             .map_err(ApiError::rate_limited)?;
         Ok(actor)
     }

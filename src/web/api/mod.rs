@@ -209,7 +209,7 @@ fn resource(path: &str, methods: &[actix_web::http::Method]) -> actix_web::Resou
 }
 
 /// Runs a blocking domain call on the database pool.
-async fn db<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+pub(super) async fn db<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,

@@ -1,0 +1,230 @@
+//! Two Insignia servers on one PostgreSQL database serve one site: a second `insignia serve`
+//! process beside the test's own server, and a browser (or a program) that talks to both.
+//! These run only on PostgreSQL (`INSIGNIA_TEST_POSTGRES`); SQLite is one process's file.
+
+use std::time::{Duration, Instant};
+
+use rand::seq::IndexedRandom;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, location, postgres_server, spawn_app_with, to_page,
+};
+
+/// A second server: the real binary, as an operator starts it, on the test app's database.
+struct SecondServer {
+    address: String,
+    _process: tokio::process::Child,
+}
+
+async fn second_server(app: &TestApp, writes_per_minute: u32) -> SecondServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let process = tokio::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+        .args([
+            "serve",
+            "--database",
+            &app.database,
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--api-writes-per-minute",
+            &writes_per_minute.to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start a second server");
+    let address = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{address}/healthz")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the second server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    SecondServer {
+        address,
+        _process: process,
+    }
+}
+
+#[tokio::test]
+async fn sessions_limits_and_the_badge_order_are_one_sites_on_two_servers() {
+    if postgres_server().is_none() {
+        return;
+    }
+    let a = spawn_app_with(|s| s.api_writes_per_minute = 3).await;
+    let second = second_server(&a, 3).await;
+    a.setup_admin().await;
+    let b = a.on(&second.address);
+
+    // Signed in (and elevated) on A: the same cookie is the same session on B, CSRF included.
+    let dashboard = b.page("/dashboard/badges").await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(dashboard.text.contains(ADMIN_EMAIL), "signed in on B too");
+    b.create_badge("Made on B").await;
+    assert_eq!(a.badge_titles(), ["Made on B"]);
+
+    // A reorder on B makes A's list stale.
+    a.create_badge("Second").await;
+    let list_on_a = a.page("/dashboard/badges").await;
+    let stale = list_on_a
+        .attr("#badge-list", "data-order-version")
+        .expect("version");
+    let ids: Vec<String> = a.badges().into_iter().map(|badge| badge.id).collect();
+    let current = b
+        .page("/dashboard/badges")
+        .await
+        .attr("#badge-list", "data-order-version")
+        .expect("version");
+    assert_eq!(current, stale, "both servers show the same order");
+    let moved = b
+        .submit(
+            "/dashboard/badges",
+            &format!("/dashboard/badges/{}/move", ids[1]),
+            &[("direction", "up"), ("order_version", &current)],
+        )
+        .await;
+    assert!(location(&moved).starts_with("/dashboard/badges"));
+    let reordered = a.badge_titles();
+    assert_eq!(reordered, ["Second", "Made on B"]);
+    let refused = a
+        .client
+        .post(a.url("/dashboard/badges/order"))
+        .header("hx-request", "true")
+        .header("x-csrf-token", list_on_a.csrf_token())
+        .form(&[
+            ("badge_id", ids[0].as_str()),
+            ("badge_id", ids[1].as_str()),
+            ("order_version", stale.as_str()),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        a.badge_titles(),
+        reordered,
+        "the stale order changed nothing"
+    );
+
+    // The JSON API's write budget (3 a minute here) is one budget across both servers.
+    let key = a.create_api_key("two servers").await;
+    let create = |server: &TestApp, title: &str| {
+        let server = server.clone_client();
+        let key = key.clone();
+        let title = title.to_string();
+        async move {
+            server
+                .api(
+                    Method::POST,
+                    "/members/v3/badges",
+                    Some(&key),
+                    Some(json!({"badge": {"title": title}})),
+                )
+                .await
+                .status
+        }
+    };
+    assert_eq!(create(&a, "Api 1").await, StatusCode::OK);
+    assert_eq!(create(&b, "Api 2").await, StatusCode::OK);
+    assert_eq!(create(&a, "Api 3").await, StatusCode::OK);
+    assert_eq!(create(&b, "Api 4").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(create(&a, "Api 5").await, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        !a.badge_titles()
+            .iter()
+            .any(|t| t == "Api 4" || t == "Api 5")
+    );
+
+    // Signing out on B ends the session on A as well.
+    let signed_out = b
+        .submit("/dashboard/badges", "/dashboard/logout", &[])
+        .await;
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    let after = a.get("/dashboard/badges").await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert!(location(&after).starts_with("/dashboard/login"));
+
+    // Failed sign-ins count across servers: five on A, and B refuses the sixth attempt.
+    for _ in 0..5 {
+        a.sign_in(ADMIN_EMAIL, "wrong password!").await;
+    }
+    let refused = to_page(b.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn concurrent_bulk_changes_on_two_servers_keep_every_count_exact() {
+    if postgres_server().is_none() {
+        return;
+    }
+    let a = spawn_app_with(|s| s.api_writes_per_minute = 1_000_000).await;
+    let second = second_server(&a, 1_000_000).await;
+    a.setup_admin().await;
+    let key = a.create_api_key("racer").await;
+    let badges = vec![a.create_badge("Red").await, a.create_badge("Blue").await];
+    let members = a.insert_members(300, "Racer");
+    let b = a.on(&second.address);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut workers = Vec::new();
+    for (n, server) in [&a, &b, &a, &b, &a, &b].into_iter().enumerate() {
+        let (server, key, badges, members) = (
+            server.clone_client(),
+            key.clone(),
+            badges.clone(),
+            members.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut problems = Vec::new();
+            let mut changes = 0;
+            while Instant::now() < deadline {
+                let (badge, chosen, method) = {
+                    let mut rng = rand::rng();
+                    let chosen: Vec<&String> = members.choose_multiple(&mut rng, 120).collect();
+                    let method = if rand::random_bool(0.5) {
+                        Method::POST
+                    } else {
+                        Method::DELETE
+                    };
+                    (
+                        badges.choose(&mut rng).unwrap().clone(),
+                        chosen.into_iter().cloned().collect::<Vec<_>>(),
+                        method,
+                    )
+                };
+                let reply = server
+                    .api(
+                        method.clone(),
+                        &format!("/members/v3/badges/{badge}/members"),
+                        Some(&key),
+                        Some(json!({"memberIds": chosen})),
+                    )
+                    .await;
+                changes += 1;
+                if reply.status != StatusCode::OK {
+                    problems.push(format!(
+                        "worker {n}: {method} {}: {}",
+                        reply.status, reply.body
+                    ));
+                }
+            }
+            (changes, problems)
+        }));
+    }
+    let mut total = 0;
+    for worker in workers {
+        let (changes, problems) = worker.await.expect("worker");
+        assert!(problems.is_empty(), "{problems:#?}");
+        total += changes;
+    }
+    assert!(total > 60, "only {total} changes were made in 30 s");
+    a.assert_counts_exact();
+}
