@@ -34,6 +34,15 @@ impl AppError {
     pub fn internal(e: impl std::fmt::Display) -> Self {
         AppError::Internal(e.to_string())
     }
+
+    /// The whole message, internal details included: for the command line and the log,
+    /// never for a page.
+    pub fn detail(&self) -> String {
+        match self {
+            AppError::Internal(detail) => detail.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl From<diesel::result::Error> for AppError {

@@ -14,6 +14,7 @@ pub mod email;
 pub mod error;
 pub mod ids;
 pub mod members;
+pub mod migrate;
 pub mod pages;
 pub mod reports;
 pub mod slug;

@@ -66,6 +66,17 @@ enum Command {
         command: AdminCommand,
     },
     /// Manage members.
+    /// Copy a whole site from its SQLite file to an empty PostgreSQL database, then verify
+    /// the copy (row counts and a checksum of every table).
+    Migrate {
+        /// The SQLite file the site is in now.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database to move it to (postgres://user:password@host:port/dbname);
+        /// it must be empty.
+        #[arg(long, value_parser = parse_location)]
+        to: db::Location,
+    },
     Members {
         #[command(subcommand)]
         command: MembersCommand,
@@ -184,6 +195,20 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Migrate { from, to } => {
+            let started = std::time::Instant::now();
+            let progress = ProgressBars::default();
+            let moved = insignia::migrate::run(&from, &to, &progress).map_err(|e| e.detail())?;
+            progress.finish();
+            for (table, rows) in &moved.tables {
+                println!("{table:>16}  {rows:>10} rows");
+            }
+            println!(
+                "Moved {from} to {to} in {:.1} s; every table verified (row count and SHA-256).",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Members {
             command: MembersCommand::Import { file, dry_run, db },
         } => import_members(&file, dry_run, &db.database),
@@ -209,6 +234,51 @@ fn run(cli: Cli) -> Result<(), String> {
                 Err(admins::CreateError::NotFirst) => Err("an admin already exists".to_string()),
             }
         }
+    }
+}
+
+/// A progress bar per table on standard error.
+#[derive(Default)]
+struct ProgressBars {
+    current: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl ProgressBars {
+    fn replace(&self, next: Option<indicatif::ProgressBar>) {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = current.take() {
+            done.finish();
+        }
+        *current = next;
+    }
+
+    fn finish(&self) {
+        self.replace(None);
+    }
+}
+
+impl insignia::migrate::Progress for ProgressBars {
+    fn table(&self, name: &str, rows: u64) {
+        let bar = indicatif::ProgressBar::new(rows).with_message(format!("copying {name}"));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:>28} [{bar:30}] {pos}/{len} rows ({eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        self.replace(Some(bar));
+    }
+
+    fn rows(&self, done: u64) {
+        if let Some(bar) = &*self.current.lock().unwrap_or_else(|e| e.into_inner()) {
+            bar.set_position(done);
+        }
+    }
+
+    fn verifying(&self, name: &str) {
+        let spinner = indicatif::ProgressBar::new_spinner();
+        spinner.set_message(format!("verifying {name}"));
+        self.replace(Some(spinner));
     }
 }
 

@@ -70,6 +70,14 @@ pub fn fresh_database() -> Scratch {
     Scratch { dir, postgres }
 }
 
+/// A new SQLite file, also when the tests run on PostgreSQL (for moving a site from it).
+pub fn sqlite_database() -> Scratch {
+    Scratch {
+        dir: tempfile::tempdir().expect("temp dir"),
+        postgres: None,
+    }
+}
+
 impl Scratch {
     /// The database's location, as `--database` takes it.
     pub fn database(&self) -> String {
@@ -139,7 +147,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let scratch = fresh_database();
+    spawn_app_on(fresh_database(), configure).await
+}
+
+/// A server on the given database (see [`fresh_database`], [`sqlite_database`]).
+pub async fn spawn_app_on(scratch: Scratch, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = scratch.database();
     let mut settings = Settings::new("127.0.0.1:0", database.clone());
     settings.workers = Some(1);

@@ -1,0 +1,446 @@
+//! `insignia migrate --from FILE --to postgres://…`: moves a whole site from its SQLite file to
+//! an empty PostgreSQL database, then proves the copy.
+//!
+//! Both databases are first brought to the current schema by their own migrations. Each table
+//! then streams out of SQLite, already formatted by SQLite as lines of PostgreSQL's COPY text
+//! format, into one COPY per table, all in one PostgreSQL transaction: a failed move leaves the
+//! target as empty as it was. Ids and keys are copied as they are (identity counters are moved
+//! past them), so every URL, API id and stored count stays what it was. Afterwards every table
+//! is read back from both sides in primary-key order and compared by row count and a SHA-256
+//! of its rows.
+
+use std::cell::RefCell;
+use std::io::Write;
+
+use diesel::connection::{DefaultLoadingMode, SimpleConnection};
+use diesel::pg::{CopyFormat, PgConnection};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel::sqlite::SqliteConnection;
+use sha2::{Digest, Sha256};
+
+use crate::db::{Location, redact_password, schema};
+use crate::error::AppError;
+
+/// Every table, parents before children.
+const TABLES: &[&str] = &[
+    "settings",
+    "admins",
+    "admin_sessions",
+    "login_failures",
+    "icon_uploads",
+    "badges",
+    "members",
+    "pages",
+    "member_badges",
+    "badge_pages",
+    "password_links",
+    "member_sessions",
+    "api_keys",
+    "audit_log",
+    "audit_members",
+    "reports",
+    "rate_limits",
+];
+
+/// Tables whose integer key PostgreSQL generates: their counters must start after the copy.
+const IDENTITIES: &[(&str, &str)] = &[
+    ("login_failures", "id"),
+    ("badges", "key"),
+    ("members", "key"),
+    ("pages", "key"),
+    ("audit_log", "id"),
+];
+
+/// What was moved: per table, its name and row count.
+#[derive(Debug)]
+pub struct Moved {
+    pub tables: Vec<(String, i64)>,
+}
+
+/// Something that shows how far the move is. The CLI draws a progress bar; tests pass
+/// [`Quiet`].
+pub trait Progress {
+    fn table(&self, name: &str, rows: u64);
+    fn rows(&self, done: u64);
+    fn verifying(&self, name: &str);
+}
+
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn table(&self, _: &str, _: u64) {}
+    fn rows(&self, _: u64) {}
+    fn verifying(&self, _: &str) {}
+}
+
+pub fn run(from: &str, to: &Location, progress: &dyn Progress) -> Result<Moved, AppError> {
+    let Location::Postgres(url) = to else {
+        return Err(AppError::internal(
+            "--to must be a PostgreSQL URL (postgres://user:password@host:port/dbname)",
+        ));
+    };
+    if !std::path::Path::new(from).is_file() {
+        return Err(AppError::internal(format!("{from} is not a SQLite file")));
+    }
+    // Both schemas up to date (an older site is upgraded first), then connections of our own.
+    drop(crate::db::open(&Location::Sqlite(from.to_string()))?);
+    drop(crate::db::open(to)?);
+    let source = SqliteConnection::establish(from).map_err(AppError::internal)?;
+    let mut target = PgConnection::establish(url)
+        .map_err(|e| AppError::internal(redact_password(&e.to_string())))?;
+
+    let source = RefCell::new(source);
+    let mut plans = Vec::new();
+    for table in target_tables(&mut target)? {
+        if !TABLES.contains(&table.as_str()) {
+            return Err(AppError::internal(format!(
+                "the target has a table `{table}` that migrate does not know"
+            )));
+        }
+    }
+    for table in TABLES {
+        plans.push(Plan::new(&mut target, table)?);
+    }
+    let nonempty: Vec<&str> = plans
+        .iter()
+        .filter(|plan| plan.has_rows(&mut target).unwrap_or(true))
+        .map(|plan| plan.table)
+        .collect();
+    if !nonempty.is_empty() {
+        return Err(AppError::internal(format!(
+            "the target database already has data (in {}); migrate copies into an empty database only",
+            nonempty.join(", ")
+        )));
+    }
+
+    let mut counted = Vec::new();
+    target.batch_execute("BEGIN")?;
+    let copied = (|| -> Result<(), AppError> {
+        for plan in &plans {
+            let rows = plan.count(&mut source.borrow_mut())?;
+            progress.table(plan.table, rows as u64);
+            plan.copy(&source, &mut target, progress)?;
+            counted.push((plan.table.to_string(), rows));
+        }
+        for (table, column) in IDENTITIES {
+            target.batch_execute(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), \
+                 coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"
+            ))?;
+        }
+        Ok(())
+    })();
+    match copied {
+        Ok(()) => target.batch_execute("COMMIT")?,
+        Err(e) => {
+            let _ = target.batch_execute("ROLLBACK");
+            return Err(e);
+        }
+    }
+    target.batch_execute("ANALYZE")?;
+
+    for plan in &plans {
+        progress.verifying(plan.table);
+        let (source_rows, source_sum) = plan.checksum(&mut source.borrow_mut(), Side::Sqlite)?;
+        let (target_rows, target_sum) = plan.checksum_pg(&mut target)?;
+        if (source_rows, &source_sum) != (target_rows, &target_sum) {
+            return Err(AppError::internal(format!(
+                "the copy of {} differs: {source_rows} rows (sha256 {source_sum}) in SQLite, \
+                 {target_rows} rows (sha256 {target_sum}) in PostgreSQL",
+                plan.table
+            )));
+        }
+    }
+    Ok(Moved { tables: counted })
+}
+
+fn target_tables(target: &mut PgConnection) -> Result<Vec<String>, AppError> {
+    Ok(diesel::sql_query(
+        "SELECT table_name AS value FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+           AND table_name <> '__diesel_schema_migrations'",
+    )
+    .load::<Value>(target)?
+    .into_iter()
+    .map(|v| v.value)
+    .collect())
+}
+
+#[derive(QueryableByName)]
+struct Value {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Sqlite,
+    Postgres,
+}
+
+/// How one table is moved: its columns in the order diesel's COPY names them, which of them
+/// are flags, and its primary key (the order rows are compared in).
+struct Plan {
+    table: &'static str,
+    columns: Vec<String>,
+    flags: Vec<bool>,
+    key: Vec<String>,
+}
+
+impl Plan {
+    fn new(target: &mut PgConnection, table: &'static str) -> Result<Plan, AppError> {
+        let columns = copy_columns(table)?;
+        #[derive(QueryableByName)]
+        struct Column {
+            #[diesel(sql_type = Text)]
+            column_name: String,
+            #[diesel(sql_type = Text)]
+            data_type: String,
+        }
+        let described: Vec<Column> = diesel::sql_query(
+            "SELECT column_name::text AS column_name, data_type::text AS data_type \
+             FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1",
+        )
+        .bind::<Text, _>(table)
+        .load(target)?;
+        let mut in_target: Vec<&str> = described.iter().map(|c| c.column_name.as_str()).collect();
+        let mut in_copy: Vec<&str> = columns.iter().map(String::as_str).collect();
+        in_target.sort_unstable();
+        in_copy.sort_unstable();
+        if in_target != in_copy {
+            return Err(AppError::internal(format!(
+                "the columns of {table} differ: {in_target:?} in PostgreSQL, {in_copy:?} in the code"
+            )));
+        }
+        let flags = columns
+            .iter()
+            .map(|name| {
+                described
+                    .iter()
+                    .any(|c| &c.column_name == name && c.data_type == "boolean")
+            })
+            .collect();
+        let key = diesel::sql_query(
+            "SELECT k.column_name::text AS value FROM information_schema.table_constraints t \
+             JOIN information_schema.key_column_usage k \
+               ON k.constraint_name = t.constraint_name AND k.table_schema = t.table_schema \
+             WHERE t.table_schema = current_schema() AND t.table_name = $1 \
+               AND t.constraint_type = 'PRIMARY KEY' ORDER BY k.ordinal_position",
+        )
+        .bind::<Text, _>(table)
+        .load::<Value>(target)?
+        .into_iter()
+        .map(|v| v.value)
+        .collect();
+        Ok(Plan {
+            table,
+            columns,
+            flags,
+            key,
+        })
+    }
+
+    fn has_rows(&self, target: &mut PgConnection) -> Result<bool, AppError> {
+        let found: Count = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM {} LIMIT 1) AS t",
+            self.table
+        ))
+        .get_result(target)?;
+        Ok(found.n > 0)
+    }
+
+    fn count(&self, source: &mut SqliteConnection) -> Result<i64, AppError> {
+        Ok(
+            diesel::sql_query(format!("SELECT count(*) AS n FROM {}", self.table))
+                .get_result::<Count>(source)?
+                .n,
+        )
+    }
+
+    /// One row as a line of COPY's text format (tab-separated, `\N` for NULL, backslash
+    /// escapes), written by either database the same way: flags as 0 or 1.
+    fn line(&self, side: Side) -> String {
+        let cells: Vec<String> = self
+            .columns
+            .iter()
+            .zip(&self.flags)
+            .map(|(column, &flag)| {
+                let text = match (side, flag) {
+                    (Side::Sqlite, _) => format!("CAST({column} AS TEXT)"),
+                    (Side::Postgres, true) => format!("({column})::int::text"),
+                    (Side::Postgres, false) => format!("({column})::text"),
+                };
+                let (tab, newline, ret) = match side {
+                    Side::Sqlite => ("char(9)", "char(10)", "char(13)"),
+                    Side::Postgres => ("chr(9)", "chr(10)", "chr(13)"),
+                };
+                format!(
+                    "coalesce(replace(replace(replace(replace({text}, '\\', '\\\\'), \
+                     {tab}, '\\t'), {newline}, '\\n'), {ret}, '\\r'), '\\N')"
+                )
+            })
+            .collect();
+        let separator = match side {
+            Side::Sqlite => " || char(9) || ",
+            Side::Postgres => " || chr(9) || ",
+        };
+        format!(
+            "SELECT {} AS value FROM {} ORDER BY {}",
+            cells.join(separator),
+            self.table,
+            self.key.join(", ")
+        )
+    }
+
+    fn copy(
+        &self,
+        source: &RefCell<SqliteConnection>,
+        target: &mut PgConnection,
+        progress: &dyn Progress,
+    ) -> Result<(), AppError> {
+        let query = self.line(Side::Sqlite);
+        let stream = |out: &mut dyn Write| -> Result<(), CopyError> {
+            let mut source = source.borrow_mut();
+            let rows =
+                diesel::sql_query(&query).load_iter::<Value, DefaultLoadingMode>(&mut *source)?;
+            for (done, row) in rows.enumerate() {
+                out.write_all(row?.value.as_bytes())?;
+                out.write_all(b"\n")?;
+                if done % 10_000 == 0 {
+                    progress.rows(done as u64);
+                }
+            }
+            Ok(())
+        };
+        copy_into(target, self.table, stream)
+            .map_err(|e| AppError::internal(format!("copying {} failed: {e}", self.table)))?;
+        Ok(())
+    }
+
+    fn checksum(
+        &self,
+        source: &mut SqliteConnection,
+        side: Side,
+    ) -> Result<(i64, String), AppError> {
+        let query = self.line(side);
+        let mut hash = Sha256::new();
+        let mut rows = 0;
+        for row in diesel::sql_query(query).load_iter::<Value, DefaultLoadingMode>(source)? {
+            hash.update(row?.value.as_bytes());
+            hash.update(b"\n");
+            rows += 1;
+        }
+        Ok((rows, hex(&hash.finalize())))
+    }
+
+    fn checksum_pg(&self, target: &mut PgConnection) -> Result<(i64, String), AppError> {
+        let query = self.line(Side::Postgres);
+        let mut hash = Sha256::new();
+        let mut rows = 0;
+        for row in diesel::sql_query(query).load_iter::<Value, DefaultLoadingMode>(target)? {
+            hash.update(row?.value.as_bytes());
+            hash.update(b"\n");
+            rows += 1;
+        }
+        Ok((rows, hex(&hash.finalize())))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why streaming one table failed: reading SQLite, or writing to PostgreSQL.
+#[derive(Debug, thiserror::Error)]
+enum CopyError {
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs `$body` with `$table` bound to the schema module of the table named `$name`.
+macro_rules! with_table {
+    ($name:expr, |$table:ident| $body:expr, [$($known:ident),* $(,)?]) => {
+        match $name {
+            $(stringify!($known) => {
+                use schema::$known as $table;
+                $body
+            })*
+            other => Err(AppError::internal(format!("no table {other} in the schema"))),
+        }
+    };
+}
+
+macro_rules! for_each_table {
+    ($name:expr, |$table:ident| $body:expr) => {
+        with_table!(
+            $name,
+            |$table| $body,
+            [
+                settings,
+                admins,
+                admin_sessions,
+                login_failures,
+                icon_uploads,
+                badges,
+                members,
+                pages,
+                member_badges,
+                badge_pages,
+                password_links,
+                member_sessions,
+                api_keys,
+                audit_log,
+                audit_members,
+                reports,
+                rate_limits,
+            ]
+        )
+    };
+}
+
+/// The table's columns in the order diesel's `COPY` lists them (its declaration order).
+fn copy_columns(table: &str) -> Result<Vec<String>, AppError> {
+    for_each_table!(table, |t| {
+        let select =
+            diesel::debug_query::<diesel::pg::Pg, _>(&t::table.select(t::all_columns)).to_string();
+        let list = select
+            .strip_prefix("SELECT ")
+            .and_then(|rest| rest.split(" FROM ").next())
+            .unwrap_or_default();
+        Ok(list
+            .split(", ")
+            .map(|qualified| {
+                qualified
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(qualified)
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .collect())
+    })
+}
+
+fn copy_into(
+    target: &mut PgConnection,
+    table: &str,
+    stream: impl Fn(&mut dyn Write) -> Result<(), CopyError>,
+) -> Result<usize, AppError> {
+    for_each_table!(table, |t| {
+        diesel::copy_from(t::table)
+            .from_raw_data(t::table, &stream)
+            .with_format(CopyFormat::Text)
+            .execute(target)
+            .map_err(|e| AppError::internal(e.to_string()))
+    })
+}

@@ -1,0 +1,178 @@
+//! The two schemas, SQLite's and PostgreSQL's, are kept in step by hand (a migration for each):
+//! this checks they have the same tables, columns (kind and nullability), keys, unique columns,
+//! foreign keys and indexes. Runs in the PostgreSQL pass (`INSIGNIA_TEST_POSTGRES`).
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use insignia::db::DbConnection;
+
+use crate::helpers::{fresh_database, postgres_server, sqlite_database};
+
+/// What each database has that the other does without: SQLite's full-text tables and their
+/// triggers' bookkeeping, PostgreSQL's trigram indexes doing the same job.
+const SQLITE_ONLY: &[&str] = &[
+    "table members_search",
+    "table members_search_config",
+    "table members_search_content",
+    "table members_search_data",
+    "table members_search_docsize",
+    "table members_search_idx",
+    "table sqlite_sequence",
+];
+const POSTGRES_ONLY: &[&str] = &[
+    "index members.members_name_trigrams name_key",
+    "index members.members_email_trigrams email",
+];
+
+#[derive(QueryableByName)]
+struct Fact {
+    #[diesel(sql_type = Text)]
+    fact: String,
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+fn facts(conn: &mut DbConnection, sql: &str) -> Vec<String> {
+    diesel::sql_query(sql)
+        .load::<Fact>(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .into_iter()
+        .map(|f| f.fact)
+        .collect()
+}
+
+fn sqlite_schema(conn: &mut DbConnection) -> BTreeSet<String> {
+    let tables: Vec<String> = diesel::sql_query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> '__diesel_schema_migrations'",
+    )
+    .load::<Name>(conn)
+    .unwrap()
+    .into_iter()
+    .map(|n| n.name)
+    .collect();
+    let mut all = BTreeSet::new();
+    for t in &tables {
+        all.insert(format!("table {t}"));
+        if t.starts_with("members_search") || t == "sqlite_sequence" {
+            continue;
+        }
+        let sql = format!(
+            "SELECT 'column {t}.' || name || ' ' || \
+                    CASE WHEN upper(type) IN ('INTEGER', 'BIGINT') THEN 'integer' \
+                         WHEN upper(type) = 'BOOLEAN' THEN 'boolean' ELSE lower(type) END || \
+                    CASE WHEN \"notnull\" OR pk > 0 THEN ' not null' ELSE '' END AS fact \
+             FROM pragma_table_info('{t}') \
+             UNION ALL SELECT 'key {t} ' || group_concat(name, ',') AS fact \
+               FROM (SELECT name FROM pragma_table_info('{t}') WHERE pk > 0 ORDER BY pk) \
+             UNION ALL SELECT 'foreign {t}.' || \"from\" || ' -> ' || \"table\" || '.' || \"to\" || \
+                    ' on delete ' || lower(on_delete) AS fact FROM pragma_foreign_key_list('{t}')"
+        );
+        all.extend(facts(conn, &sql));
+        // Unique columns (from UNIQUE constraints) and named indexes with their columns.
+        let sql = format!(
+            "SELECT CASE WHEN l.origin = 'u' THEN 'unique {t} ' ELSE 'index {t}.' || l.name || ' ' END || \
+                    (SELECT group_concat(coalesce(i.name, 'expr'), ',') FROM pragma_index_xinfo(l.name) i \
+                      WHERE i.key) AS fact \
+             FROM pragma_index_list('{t}') l WHERE l.origin IN ('u', 'c')"
+        );
+        all.extend(facts(conn, &sql));
+    }
+    all
+}
+
+fn postgres_schema(conn: &mut DbConnection) -> BTreeSet<String> {
+    let mut all = BTreeSet::new();
+    all.extend(facts(
+        conn,
+        "SELECT 'table ' || table_name AS fact FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations'",
+    ));
+    all.extend(facts(
+        conn,
+        "SELECT 'column ' || table_name || '.' || column_name || ' ' || \
+                CASE WHEN data_type IN ('integer', 'bigint') THEN 'integer' ELSE data_type END || \
+                CASE WHEN is_nullable = 'NO' THEN ' not null' ELSE '' END AS fact \
+         FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations'",
+    ));
+    all.extend(facts(
+        conn,
+        "SELECT CASE c.contype WHEN 'p' THEN 'key ' ELSE 'unique ' END || t.relname || ' ' || \
+                string_agg(a.attname, ',' ORDER BY k.n) AS fact \
+         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+         CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n) \
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+         WHERE c.contype IN ('p', 'u') AND t.relnamespace = current_schema()::regnamespace \
+           AND t.relname <> '__diesel_schema_migrations' \
+         GROUP BY c.oid, c.contype, t.relname",
+    ));
+    all.extend(facts(
+        conn,
+        "SELECT 'foreign ' || t.relname || '.' || a.attname || ' -> ' || r.relname || '.' || ra.attname || \
+                ' on delete ' || CASE c.confdeltype WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' \
+                ELSE 'no action' END AS fact \
+         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid \
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = c.conkey[1] \
+         JOIN pg_attribute ra ON ra.attrelid = r.oid AND ra.attnum = c.confkey[1] \
+         WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace",
+    ));
+    // Named indexes (not those backing a key or a unique constraint), by their columns; an
+    // expression counts as `expr`. PostgreSQL's first-character indexes list the key after
+    // the expression, which SQLite's rowid carries implicitly.
+    all.extend(facts(
+        conn,
+        "SELECT 'index ' || t.relname || '.' || i.relname || ' ' || \
+                string_agg(coalesce(a.attname, 'expr'), ',' ORDER BY k.n) AS fact \
+         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+         CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) \
+         LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0 \
+         WHERE t.relnamespace = current_schema()::regnamespace \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) \
+         GROUP BY i.relname, t.relname",
+    ));
+    all
+}
+
+#[test]
+fn both_databases_have_the_same_schema() {
+    if postgres_server().is_none() {
+        return;
+    }
+    let sqlite = sqlite_database();
+    let postgres = fresh_database();
+    let mut schemas = Vec::new();
+    for location in [sqlite.database(), postgres.database()] {
+        let pool = insignia::db::open(&location.as_str().into()).expect("migrates");
+        let mut conn = pool.get().expect("connection");
+        schemas.push(match conn.backend() {
+            insignia::db::BackendKind::Sqlite => sqlite_schema(&mut conn),
+            insignia::db::BackendKind::Postgres => postgres_schema(&mut conn),
+        });
+    }
+    let normalise = |facts: &BTreeSet<String>, only: &[&str]| -> BTreeSet<String> {
+        facts
+            .iter()
+            .filter(|f| !only.contains(&f.as_str()))
+            // SQLite's first-character indexes end at the expression (the rowid follows).
+            .map(|f| {
+                f.strip_suffix("expr,key")
+                    .map_or(f.clone(), |s| format!("{s}expr"))
+            })
+            .collect()
+    };
+    let sqlite = normalise(&schemas[0], SQLITE_ONLY);
+    let postgres = normalise(&schemas[1], POSTGRES_ONLY);
+    let missing: Vec<_> = sqlite.difference(&postgres).collect();
+    let extra: Vec<_> = postgres.difference(&sqlite).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "only in SQLite: {missing:#?}\nonly in PostgreSQL: {extra:#?}"
+    );
+    assert!(sqlite.len() > 100, "{} facts compared", sqlite.len());
+}
