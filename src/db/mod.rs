@@ -331,3 +331,36 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_never_shown() {
+        for (url, shown) in [
+            (
+                "postgres://insignia:s3cret@db.example:5432/insignia",
+                "postgres://insignia:***@db.example:5432/insignia",
+            ),
+            (
+                "postgresql://me:p%40ss:word@host/db?sslmode=require",
+                "postgresql://me:***@host/db?sslmode=require",
+            ),
+            (
+                "postgres://host/db?user=me&password=s3cret",
+                "postgres://host/db?user=me&password=***",
+            ),
+            ("postgres://me@host/db", "postgres://me@host/db"),
+        ] {
+            let location = Location::parse(url);
+            assert_eq!(location.backend(), BackendKind::Postgres);
+            assert_eq!(location.to_string(), shown);
+            assert_eq!(format!("{location:?}"), shown);
+        }
+        assert_eq!(
+            Location::parse("sites/insignia.db"),
+            Location::Sqlite("sites/insignia.db".into())
+        );
+    }
+}

@@ -518,3 +518,30 @@ async fn secrets_in_requests_never_reach_the_log() {
     // Every secret sent above contains this.
     assert!(!log.contains("5ecret"), "a secret reached the log:\n{log}");
 }
+
+#[tokio::test]
+async fn a_database_password_never_reaches_the_log_or_an_error() {
+    // Nothing listens on port 1: the server cannot start, and says why.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+        .args([
+            "serve",
+            "--database",
+            "postgres://insignia:hunter2secret@127.0.0.1:1/insignia",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("postgres://insignia:***@127.0.0.1:1/insignia"),
+        "{said}"
+    );
+    assert!(!said.contains("hunter2secret"), "{said}");
+}
