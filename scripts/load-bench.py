@@ -6,6 +6,8 @@ and the bulk change with the same work done in plain SQL.
     cargo build --release
     python3 scripts/load-bench.py target/release/insignia \\
         [--members N] [--assignments M] [--db FILE] [--seconds S] [--bulk K]
+    python3 scripts/load-bench.py target/release/insignia \\
+        --postgres postgres://user:password@host:port/postgres [--db NAME] ...
 
 Defaults: N and M from INSIGNIA_BENCH_MEMBERS / INSIGNIA_BENCH_ASSIGNMENTS, else 1,000,000 and
 5,000,000; --db (or INSIGNIA_BENCH_DB) reuses a database made by `insignia demo` when the file
@@ -13,13 +15,18 @@ exists and builds it there when it does not (else a temporary folder is used); -
 wrk scenario (10); --bulk lines pasted into the dashboard bulk box (50,000). The plain-SQL
 baseline of the build (--baseline-build) is on when the script builds the demo.
 
+With --postgres SERVER_URL (or INSIGNIA_BENCH_POSTGRES) the benchmark runs on PostgreSQL: --db
+names a database on that server (insignia_bench when not given), which is created when missing,
+reused when it holds members, and kept afterwards. The script reaches PostgreSQL through psql.
+The plain-SQL baseline of the build is SQLite's only; the plain-SQL bulk change runs on both.
+
 Prints a Markdown table (req/s, p99, ratio of req/s to /healthz, response bytes per page) and
 the build times, database sizes, bulk-change times and the server's peak RSS. Exits non-zero
 when any step fails or any wrk scenario got a non-2xx/3xx answer. Everything it starts is
 stopped when it ends.
 
-Python 3.11 standard library only, plus wrk (installed with apt-get when missing). Sends
-traffic to 127.0.0.1 only.
+Python 3.11 standard library only, plus wrk (installed with apt-get when missing) and, for
+PostgreSQL, psql. Sends traffic to 127.0.0.1 only (and to the PostgreSQL server when given).
 """
 
 import argparse
@@ -102,7 +109,11 @@ def parse_args():
     parser.add_argument("--assignments", type=int,
                         default=env_int("INSIGNIA_BENCH_ASSIGNMENTS", 5_000_000))
     parser.add_argument("--db", default=os.environ.get("INSIGNIA_BENCH_DB") or None,
-                        help="reuse this demo database when it exists, else build it there")
+                        help="reuse this demo database when it exists, else build it there "
+                             "(with --postgres: a database name, default insignia_bench)")
+    parser.add_argument("--postgres", metavar="SERVER_URL",
+                        default=os.environ.get("INSIGNIA_BENCH_POSTGRES") or None,
+                        help="run on this PostgreSQL server instead of SQLite")
     parser.add_argument("--seconds", type=int, default=10, help="per wrk scenario")
     parser.add_argument("--bulk", type=int, default=50_000,
                         help="e-mails pasted into the dashboard bulk box")
@@ -111,6 +122,15 @@ def parse_args():
     args = parser.parse_args()
     if args.members < 0 or args.assignments < 0 or args.seconds < 1 or args.bulk < 1:
         parser.error("sizes must be positive")
+    if args.postgres:
+        args.db = args.db or "insignia_bench"
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db):
+            parser.error(f"--db {args.db!r}: with --postgres, a database name of lower-case "
+                         f"letters, digits and underscores")
+        if args.baseline_build:
+            parser.error("--baseline-build: the plain-SQL build baseline is SQLite only")
+        if not urllib.parse.urlsplit(args.postgres).scheme.startswith("postgres"):
+            parser.error(f"--postgres {args.postgres!r}: not a postgres:// URL")
     return args
 
 
@@ -252,6 +272,217 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self.log_file.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases: the few things the script does differently on SQLite and PostgreSQL
+
+
+# The plain-SQL bulk change works on a badge of its own, copied from the bench badge.
+COPY_BADGE_SQL = (
+    "INSERT INTO badges (id, title, title_key, slug, description, background_color, "
+    "text_color, icon, permissions_enabled, self_assignable, position, member_count, "
+    "created_at, updated_at) "
+    "SELECT ?, ?, ?, ?, description, background_color, text_color, icon, "
+    "permissions_enabled, self_assignable, (SELECT max(position) + 1 FROM badges), 0, ?, ? "
+    "FROM badges WHERE title = ?"
+)
+
+
+def copy_badge_params(title, now):
+    """Parameters of COPY_BADGE_SQL, and the copy's title."""
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    sql_title = title + " SQL"
+    return (str(uuid.uuid4()), sql_title, sql_title.lower(), slugify(sql_title), stamp, stamp,
+            title), sql_title
+
+
+class SqliteDatabase:
+    """A demo database in a SQLite file."""
+
+    label = "SQLite"
+    has_build_baseline = True
+
+    def __init__(self, path, keep):
+        self.path = path
+        self.url = path  # as `insignia --database` takes it
+        self.keep = keep
+
+    def where(self):
+        return self.path
+
+    def describe(self):
+        return f"SQLite, file {self.path}"
+
+    def prepare(self):
+        """Whether there is a database to reuse: the file exists."""
+        return os.path.exists(self.path)
+
+    def rows(self, sql, params=()):
+        conn = sqlite3.connect(self.path)
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def size_mb(self):
+        return checkpoint_size_mb(self.path)
+
+    def plain_sql_bulk(self, title, emails):
+        """The bulk change in plain SQL on a copy of the bench badge. Returns the seconds of
+        the transaction."""
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            conn.executescript("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            now = datetime.datetime.now(datetime.timezone.utc)
+            params, sql_title = copy_badge_params(title, now)
+            conn.execute(COPY_BADGE_SQL, params)
+            badge_key = conn.execute("SELECT key FROM badges WHERE title = ?",
+                                     (sql_title,)).fetchone()[0]
+            started = time.monotonic()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("CREATE TEMP TABLE bench_bulk (email TEXT PRIMARY KEY) WITHOUT ROWID")
+            conn.executemany("INSERT OR IGNORE INTO bench_bulk VALUES (?)",
+                             ((e,) for e in emails))
+            inserted = conn.execute(
+                "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) "
+                "SELECT ?, m.key, ?, ? FROM bench_bulk b JOIN members m ON m.email = b.email "
+                "ORDER BY m.key",
+                (badge_key, int(now.timestamp() * 1000), f"admin {ADMIN_EMAIL}"),
+            ).rowcount
+            conn.execute(
+                "UPDATE members SET badge_count = badge_count + 1 WHERE key IN "
+                "(SELECT m.key FROM bench_bulk b JOIN members m ON m.email = b.email)"
+            )
+            conn.execute(
+                "UPDATE badges SET member_count = member_count + ? WHERE key = ?",
+                (inserted, badge_key),
+            )
+            conn.execute("DROP TABLE temp.bench_bulk")
+            conn.execute("COMMIT")
+            took = time.monotonic() - started
+        finally:
+            conn.close()
+        if inserted != len(emails):
+            raise BenchError(f"plain SQL assigned {inserted}, not {len(emails)}")
+        return took
+
+
+PSQL_FIELD_SEPARATOR = "\x1f"
+PSQL_NULL = "\x1e"
+
+
+def pg_literal(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def pg_bind(sql, params):
+    """`sql` with each `?` replaced by the next parameter as a literal (the script's SQL has
+    no `?` of its own)."""
+    if sql.count("?") != len(params):
+        raise BenchError(f"{len(params)} parameters for {sql.count('?')} placeholders: {sql!r}")
+    values = iter(params)
+    return re.sub(r"\?", lambda _: pg_literal(next(values)), sql)
+
+
+def redact(url):
+    """The URL without its password."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+class PostgresDatabase:
+    """A demo database on a PostgreSQL server, reached through psql."""
+
+    label = "PostgreSQL"
+    has_build_baseline = False
+
+    def __init__(self, server, name):
+        if not shutil.which("psql"):
+            raise BenchError("psql is missing (apt-get install postgresql-client)")
+        self.server = server
+        self.name = name
+        parts = urllib.parse.urlsplit(server)
+        self.url = urllib.parse.urlunsplit(parts._replace(path="/" + name))
+        self.keep = True
+
+    def where(self):
+        return redact(self.url)
+
+    def describe(self):
+        version = self.rows("SELECT current_setting('server_version')")[0][0]
+        return f"PostgreSQL {version}, {self.where()}"
+
+    def psql(self, script, url=None):
+        """Runs a psql script (SQL and psql commands) and returns the rows it printed."""
+        done = run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                    "-F", PSQL_FIELD_SEPARATOR, "-P", f"null={PSQL_NULL}", "-d", url or self.url],
+                   input=script)
+        lines = done.stdout.split("\n")[:-1]  # not splitlines(): it splits at PSQL_NULL too
+        return [tuple(None if v == PSQL_NULL else v for v in line.split(PSQL_FIELD_SEPARATOR))
+                for line in lines]
+
+    def rows(self, sql, params=(), url=None):
+        """Rows of one query, every value as text (None for NULL)."""
+        return self.psql(pg_bind(sql, params) + ";\n", url)
+
+    def prepare(self):
+        """Creates the database when it is missing. Whether there is a database to reuse: it
+        holds members."""
+        if not self.rows("SELECT 1 FROM pg_database WHERE datname = ?", (self.name,),
+                         url=self.server):
+            log(f"creating database {self.name}")
+            self.psql(f"CREATE DATABASE {self.name};\n", url=self.server)
+            return False
+        if self.rows("SELECT to_regclass('members')")[0][0] is None:
+            return False
+        return bool(self.rows("SELECT 1 FROM members LIMIT 1"))
+
+    def size_mb(self):
+        return int(self.rows("SELECT pg_database_size(current_database())")[0][0]) / 1e6
+
+    def plain_sql_bulk(self, title, emails):
+        """The bulk change in plain SQL on a copy of the bench badge, in one psql script.
+        Returns the seconds of the transaction, by the server's clock."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        params, sql_title = copy_badge_params(title, now)
+        copied = "".join(e.replace("\\", "\\\\") + "\n" for e in emails)
+        script = f"""
+{pg_bind(COPY_BADGE_SQL, params)};
+{pg_bind("SELECT key AS badge_key FROM badges WHERE title = ?", (sql_title,))} \\gset
+SELECT clock_timestamp() AS started \\gset
+BEGIN;
+CREATE TEMP TABLE bench_bulk (email TEXT COLLATE "C" PRIMARY KEY) ON COMMIT DROP;
+COPY bench_bulk FROM STDIN;
+{copied}\\.
+WITH added AS (
+    INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by)
+    SELECT :badge_key, m.key, {int(now.timestamp() * 1000)}, {pg_literal(f"admin {ADMIN_EMAIL}")}
+    FROM bench_bulk b JOIN members m ON m.email = b.email ORDER BY m.key
+    ON CONFLICT DO NOTHING
+    RETURNING member_key
+), counted AS (
+    UPDATE members SET badge_count = badge_count + 1
+    WHERE key IN (SELECT member_key FROM added)
+)
+SELECT count(*) AS inserted FROM added \\gset
+UPDATE badges SET member_count = member_count + :inserted WHERE key = :badge_key;
+COMMIT;
+SELECT extract(epoch FROM clock_timestamp() - :'started'::timestamptz), :inserted;
+"""
+        took, inserted = self.psql(script)[-1]
+        if int(inserted) != len(emails):
+            raise BenchError(f"plain SQL assigned {inserted}, not {len(emails)}")
+        return float(took)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,20 +723,15 @@ def machine_line():
 
 def sample_members(db):
     """About PROFILE_SLUGS member slugs, and ID_BODIES bodies of IDS_PER_BODY member ids."""
-    conn = sqlite3.connect(db)
-    try:
-        low, high = conn.execute("SELECT min(key), max(key) FROM members").fetchone()
-        if low is None:
-            raise BenchError("the database has no members")
-        rng = random.Random(20261130)
-        wanted = min(high - low + 1, max(PROFILE_SLUGS, ID_BODIES * IDS_PER_BODY) * 2)
-        keys = rng.sample(range(low, high + 1), wanted)
-        rows = conn.execute(
-            "SELECT slug, id FROM members WHERE key IN (SELECT value FROM json_each(?))",
-            (json.dumps(keys),),
-        ).fetchall()
-    finally:
-        conn.close()
+    low, high = db.rows("SELECT min(key), max(key) FROM members")[0]
+    if low is None:
+        raise BenchError("the database has no members")
+    low, high = int(low), int(high)
+    rng = random.Random(20261130)
+    wanted = min(high - low + 1, max(PROFILE_SLUGS, ID_BODIES * IDS_PER_BODY) * 2)
+    keys = rng.sample(range(low, high + 1), wanted)
+    rows = db.rows(f"SELECT slug, id FROM members WHERE key IN ({','.join(map(str, keys))}) "
+                   f"ORDER BY key")
     rng.shuffle(rows)
     slugs = [slug for slug, _ in rows[:PROFILE_SLUGS]]
     ids = [i for _, i in rows]
@@ -563,20 +789,16 @@ def bulk_change(server, db, bulk):
         "text_color": "#FFFFFF", "icon": "",
         "csrf_token": browser.token("/dashboard/badges/new"),
     })
-    conn = sqlite3.connect(db)
-    try:
-        found = conn.execute("SELECT id, key FROM badges WHERE title = ?", (title,)).fetchone()
-        if not found:
-            raise BenchError(f"creating badge {title!r} failed: {status} at {url}")
-        badge_id, badge_key = found
-        emails = [row[0] for row in conn.execute(
-            "SELECT email FROM members m WHERE NOT EXISTS "
-            "(SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = m.key) "
-            "ORDER BY (m.key * 2654435761) % 4294967296 LIMIT ?",
-            (badge_key, bulk),
-        )]
-    finally:
-        conn.close()
+    found = db.rows("SELECT id, key FROM badges WHERE title = ?", (title,))
+    if not found:
+        raise BenchError(f"creating badge {title!r} failed: {status} at {url}")
+    badge_id, badge_key = found[0]
+    emails = [row[0] for row in db.rows(
+        "SELECT email FROM members m WHERE NOT EXISTS "
+        "(SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = m.key) "
+        "ORDER BY (m.key * 2654435761) % 4294967296 LIMIT ?",
+        (int(badge_key), bulk),
+    )]
     if len(emails) < bulk:
         raise BenchError(f"only {len(emails)} members do not hold the badge; --bulk is {bulk}")
     page = f"/dashboard/badges/{badge_id}"
@@ -596,54 +818,6 @@ def bulk_change(server, db, bulk):
     return took, title, emails
 
 
-def plain_sql_bulk(db, title, emails):
-    """The same change in plain SQL, on a badge of its own copied from the bench badge."""
-    conn = sqlite3.connect(db, isolation_level=None)
-    try:
-        conn.executescript("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-        now = datetime.datetime.now(datetime.timezone.utc)
-        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        sql_title = title + " SQL"
-        conn.execute(
-            "INSERT INTO badges (id, title, title_key, slug, description, background_color, "
-            "text_color, icon, permissions_enabled, self_assignable, position, member_count, "
-            "created_at, updated_at) "
-            "SELECT ?, ?, ?, ?, description, background_color, text_color, icon, "
-            "permissions_enabled, self_assignable, (SELECT max(position) + 1 FROM badges), 0, ?, ? "
-            "FROM badges WHERE title = ?",
-            (str(uuid.uuid4()), sql_title, sql_title.lower(), slugify(sql_title), stamp, stamp,
-             title),
-        )
-        badge_key = conn.execute("SELECT key FROM badges WHERE title = ?",
-                                 (sql_title,)).fetchone()[0]
-        started = time.monotonic()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("CREATE TEMP TABLE bench_bulk (email TEXT PRIMARY KEY) WITHOUT ROWID")
-        conn.executemany("INSERT OR IGNORE INTO bench_bulk VALUES (?)", ((e,) for e in emails))
-        inserted = conn.execute(
-            "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) "
-            "SELECT ?, m.key, ?, ? FROM bench_bulk b JOIN members m ON m.email = b.email "
-            "ORDER BY m.key",
-            (badge_key, int(now.timestamp() * 1000), f"admin {ADMIN_EMAIL}"),
-        ).rowcount
-        conn.execute(
-            "UPDATE members SET badge_count = badge_count + 1 WHERE key IN "
-            "(SELECT m.key FROM bench_bulk b JOIN members m ON m.email = b.email)"
-        )
-        conn.execute(
-            "UPDATE badges SET member_count = member_count + ? WHERE key = ?",
-            (inserted, badge_key),
-        )
-        conn.execute("DROP TABLE temp.bench_bulk")
-        conn.execute("COMMIT")
-        took = time.monotonic() - started
-    finally:
-        conn.close()
-    if inserted != len(emails):
-        raise BenchError(f"plain SQL assigned {inserted}, not {len(emails)}")
-    return took
-
-
 def ratio(a, b):
     return f"{a / b:.2f}" if b else "n/a"
 
@@ -655,36 +829,45 @@ def main():
     if not os.access(binary, os.X_OK):
         raise BenchError(f"{args.binary} is not an executable")
     ensure_wrk()
-    print(machine_line())
-    print(f"date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')}")
-    print(f"binary: {args.binary}")
-    print()
     facts = []
     failed = []
     with tempfile.TemporaryDirectory(prefix="insignia-bench-") as folder:
-        db = os.path.abspath(args.db) if args.db else os.path.join(folder, "demo.db")
-        reuse = os.path.exists(db)
-        baseline = args.baseline_build if args.baseline_build is not None else not reuse
+        if args.postgres:
+            db = PostgresDatabase(args.postgres, args.db)
+        elif args.db:
+            db = SqliteDatabase(os.path.abspath(args.db), keep=True)
+        else:
+            db = SqliteDatabase(os.path.join(folder, "demo.db"), keep=False)
+        reuse = db.prepare()
+        print(machine_line())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        print(f"date: {now.strftime('%Y-%m-%d %H:%M:%S UTC')}")
+        print(f"binary: {args.binary}")
+        print(f"database: {db.describe()}")
+        print()
+        baseline = db.has_build_baseline and (
+            args.baseline_build if args.baseline_build is not None else not reuse)
         members, assignments = args.members, args.assignments
         demo_took = None
         if reuse:
-            log(f"reusing {db}")
-            conn = sqlite3.connect(db)
-            members, assignments = conn.execute(
+            log(f"reusing {db.where()}")
+            members, assignments = map(int, db.rows(
                 "SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM member_badges)"
-            ).fetchone()
-            conn.close()
-            facts.append(f"demo database: reused {db} ({members:,} members, "
+            )[0])
+            facts.append(f"demo database: reused {db.where()} ({members:,} members, "
                          f"{assignments:,} assignments; build not timed)")
         else:
             log(f"insignia demo: {members:,} members, {assignments:,} assignments")
             started = time.monotonic()
-            run([binary, "demo", "--database", db, "--members", str(members),
+            run([binary, "demo", "--database", db.url, "--members", str(members),
                  "--assignments", str(assignments)])
             demo_took = time.monotonic() - started
             facts.append(f"demo build (`insignia demo`, {members:,} members, "
                          f"{assignments:,} assignments): {demo_took:.1f} s")
-        demo_mb = checkpoint_size_mb(db)
+        demo_mb = db.size_mb()
+        if not db.has_build_baseline:
+            facts.append(f"plain-SQL build of the same rows: n/a (that baseline is SQLite's "
+                         f"only)")
         if baseline:
             log("plain-SQL build of the same rows")
             base_db, schema_took, sql_took, got = build_baseline(binary, folder, members,
@@ -705,13 +888,13 @@ def main():
             facts.append(f"database size: demo {demo_mb:.1f} MB")
 
         created = subprocess.run(
-            [binary, "admin", "create", "--database", db, "--email", ADMIN_EMAIL],
+            [binary, "admin", "create", "--database", db.url, "--email", ADMIN_EMAIL],
             input=ADMIN_PASSWORD + "\n", capture_output=True, text=True,
         )
         if created.returncode != 0 and "already" not in created.stdout + created.stderr:
             raise BenchError(f"admin create failed:\n{created.stdout}{created.stderr}")
 
-        server = Server(binary, db, folder)
+        server = Server(binary, db.url, folder)
         try:
             server.wait_ready()
             results = measure(server, folder, args.seconds, db)
@@ -720,7 +903,7 @@ def main():
         finally:
             server.stop()
         log("plain-SQL bulk change")
-        sql_bulk_took = plain_sql_bulk(db, title, emails)
+        sql_bulk_took = db.plain_sql_bulk(title, emails)
 
         healthz = results["healthz"]["rps"]
         print(f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{args.seconds}s --latency; "
@@ -746,8 +929,8 @@ def main():
               f"transaction): {sql_bulk_took:.2f} s")
         print(f"- bulk ratio dashboard ÷ plain SQL: {ratio(bulk_took, sql_bulk_took)}")
         print(f"- server peak RSS (VmHWM): {peak_kb / 1024:.1f} MiB")
-        if args.db and not reuse:
-            print(f"- demo database kept at {db}")
+        if db.keep and not reuse:
+            print(f"- demo database kept at {db.where()}")
     if failed:
         for line in failed:
             print(f"load-bench: FAILED: {line}", file=sys.stderr)

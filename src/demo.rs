@@ -13,7 +13,7 @@ use crate::audit::Actor;
 use crate::auth::{admins, password, sessions::random_token};
 use crate::badges::{BadgeError, BadgeInput, store};
 use crate::db::keys::BadgeKey;
-use crate::db::schema::members;
+use crate::db::schema::{badges, members};
 use crate::error::AppError;
 
 const DEMO_ADMIN: &str = "admin@example.com";
@@ -300,9 +300,18 @@ fn load(
     }
     let badge_ids = demo_badges(conn)?;
     let existing: i64 = members::table.count().get_result(conn)?;
-    let new_rows = load_members(conn, size.members, existing as usize)?;
-    let members_took = started.elapsed();
-    let assigned = load_assignments(conn, &badge_ids, new_rows, size.assignments)?;
+    let (new_rows, assigned, members_took) = crate::db::write(conn, |conn| {
+        // The members' secondary indexes (and SQLite's full-text trigger) are dropped for the
+        // whole load and built once at the end. Which new members get which badges is decided
+        // first, so each member row is written once, with its badge count.
+        without(conn, MEMBER_INDEXES, |conn| {
+            let shares = shares(&badge_ids, size.assignments, size.members);
+            let new_rows = load_members(conn, size.members, existing as usize, &shares)?;
+            let members_took = started.elapsed();
+            let assigned = load_assignments(conn, &shares, new_rows)?;
+            Ok((new_rows, assigned, members_took))
+        })
+    })?;
     report.push(format!(
         "Members loaded in {:.1} s, assignments in {:.1} s.",
         members_took.as_secs_f64(),
@@ -329,6 +338,18 @@ fn load(
     );
     Ok(report.join("\n"))
 }
+
+/// What a bulk load of members does without until it is done.
+const MEMBER_INDEXES: &[&str] = &[
+    "members_name_key",
+    "members_name_first1",
+    "members_name_first2",
+    "members_email_first1",
+    "members_email_first2",
+    "members_search_insert",
+    "members_name_trigrams",
+    "members_email_trigrams",
+];
 
 /// The demo badges (created once), with their weights.
 fn demo_badges(conn: &mut DbConnection) -> Result<Vec<(BadgeKey, u32)>, AppError> {
@@ -371,6 +392,7 @@ fn load_members(
     conn: &mut DbConnection,
     count: usize,
     offset: usize,
+    shares: &[Share],
 ) -> Result<(i64, i64), AppError> {
     use diesel::sql_types::{BigInt, Nullable, Text};
     let member_password = password::hash(DEMO_MEMBER_PASSWORD)?;
@@ -386,8 +408,16 @@ fn load_members(
     crate::db::write(conn, |conn| {
         conn.batch_execute(
             "CREATE TEMP TABLE demo_first (i BIGINT PRIMARY KEY, name TEXT, name_key TEXT, slug TEXT);
-             CREATE TEMP TABLE demo_last (i BIGINT PRIMARY KEY, name TEXT, name_key TEXT, slug TEXT);",
+             CREATE TEMP TABLE demo_last (i BIGINT PRIMARY KEY, name TEXT, name_key TEXT, slug TEXT);
+             CREATE TEMP TABLE demo_shares (stride BIGINT, start BIGINT, holders BIGINT);",
         )?;
+        for share in shares {
+            diesel::sql_query(conn.sql("INSERT INTO demo_shares VALUES (?, ?, ?)"))
+                .bind::<BigInt, _>(share.stride)
+                .bind::<BigInt, _>(share.start)
+                .bind::<BigInt, _>(share.holders)
+                .execute(conn)?;
+        }
         for (table, names) in [("demo_first", FIRST_NAMES), ("demo_last", LAST_NAMES)] {
             for (i, name) in names.iter().enumerate() {
                 diesel::sql_query(conn.sql(&format!("INSERT INTO {table} VALUES (?, ?, ?, ?)")))
@@ -403,155 +433,170 @@ fn load_members(
         let first = last_rowid(conn)? + 1;
         let now = time::OffsetDateTime::now_utc();
         let backend = conn.backend();
-        without(
-            conn,
-            &[
-                "members_name_key",
-                "members_name_first1",
-                "members_name_first2",
-                "members_email_first1",
-                "members_email_first2",
-                "members_search_insert",
-                "members_name_trigrams",
-                "members_email_trigrams",
-            ],
-            |conn| {
-                // Row n picks its names by the high bits of two multiplicative hashes of n
-                // (every pair of names occurs; the same site for the same size) and joined at a
-                // hashed minute of the past year. Its id is a UUID in version-4 format whose
-                // leading digits count up with n, so ids sort in insertion order and every
-                // id-keyed b-tree grows by appends. The first member can sign in.
-                let insert = match backend {
-                    BackendKind::Sqlite => diesel::sql_query(
-                        "WITH RECURSIVE seq(n) AS (SELECT ?1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?2), \
-                         picked AS (SELECT n, ((n * 2654435761) % 4294967296 >> 16) % ?3 AS f, \
-                                           ((n * 2246822519 + 3266489917) % 4294967296 >> 16) % ?4 AS l \
-                                    FROM seq) \
-                         INSERT INTO members (id, name, name_key, email, slug, password_hash, created_at) \
-                         SELECT printf('%08x-%04x-4%03x-%x%03x-%012x', \
-                                       ((n * 4294967) >> 16) & 4294967295, (n * 4294967) & 65535, \
-                                       abs(random()) % 4096, 8 + abs(random()) % 4, abs(random()) % 4096, \
-                                       abs(random()) % 281474976710656), \
-                                f.name || ' ' || l.name, f.name_key || ' ' || l.name_key, \
-                                f.slug || '.' || l.slug || '.' || n || '@example.com', \
-                                f.slug || '-' || l.slug || '-' || n, \
-                                CASE WHEN n = ?1 THEN ?5 END, \
-                                strftime('%Y-%m-%dT%H:%M:%fZ', julianday(?6) - ((n * 7919) % 525600) / 1440.0) \
-                         FROM picked JOIN demo_first f ON f.i = picked.f JOIN demo_last l ON l.i = picked.l \
-                         ORDER BY n",
-                    ),
-                    BackendKind::Postgres => diesel::sql_query(
-                        "INSERT INTO members (id, name, name_key, email, slug, password_hash, created_at) \
-                         SELECT lpad(to_hex(((n * 4294967) >> 16) & 4294967295), 8, '0') || '-' || \
-                                lpad(to_hex((n * 4294967) & 65535), 4, '0') || '-4' || \
-                                lpad(to_hex(floor(random() * 4096)::int), 3, '0') || '-' || \
-                                to_hex(8 + floor(random() * 4)::int) || \
-                                lpad(to_hex(floor(random() * 4096)::int), 3, '0') || '-' || \
-                                lpad(to_hex(floor(random() * 281474976710656)::bigint), 12, '0'), \
-                                f.name || ' ' || l.name, f.name_key || ' ' || l.name_key, \
-                                f.slug || '.' || l.slug || '.' || n || '@example.com', \
-                                f.slug || '-' || l.slug || '-' || n, \
-                                CASE WHEN n = $1 THEN $5 END, \
-                                to_char($6::timestamp - ((n * 7919) % 525600) * interval '1 minute', \
-                                        'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') \
-                         FROM generate_series($1::bigint, $2::bigint) AS n \
-                         JOIN demo_first f ON f.i = ((n * 2654435761) % 4294967296 >> 16) % $3 \
-                         JOIN demo_last l ON l.i = ((n * 2246822519 + 3266489917) % 4294967296 >> 16) % $4 \
-                         ORDER BY n",
-                    ),
-                };
-                insert
-                    .bind::<BigInt, _>(offset as i64)
-                    .bind::<BigInt, _>((offset + count - 1) as i64)
-                    .bind::<BigInt, _>(FIRST_NAMES.len() as i64)
-                    .bind::<BigInt, _>(LAST_NAMES.len() as i64)
-                    .bind::<Nullable<Text>, _>(Some(member_password.as_str()))
-                    .bind::<Text, _>(
-                        crate::db::format_time(now)
-                            .trim_end_matches('Z')
-                            .to_string(),
-                    )
-                    .execute(conn)?;
-                if backend == BackendKind::Sqlite {
-                    conn.batch_execute(
-                        "INSERT INTO members_search(members_search) VALUES ('rebuild');",
-                    )?;
-                }
-                conn.batch_execute("DROP TABLE demo_first; DROP TABLE demo_last;")?;
-                Ok(())
-            },
-        )?;
+        // Row n picks its names by the high bits of two multiplicative hashes of n
+        // (every pair of names occurs; the same site for the same size) and joined at a
+        // hashed minute of the past year. Its id is a UUID in version-4 format whose
+        // leading digits count up with n, so ids sort in insertion order and every
+        // id-keyed b-tree grows by appends. The first member can sign in.
+        let insert = match backend {
+            BackendKind::Sqlite => diesel::sql_query(
+                "WITH RECURSIVE seq(n) AS (SELECT ?1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?2), \
+                 picked AS (SELECT n, ((n * 2654435761) % 4294967296 >> 16) % ?3 AS f, \
+                                   ((n * 2246822519 + 3266489917) % 4294967296 >> 16) % ?4 AS l \
+                            FROM seq) \
+                 INSERT INTO members (key, id, name, name_key, email, slug, password_hash, \
+                                      badge_count, created_at) \
+                 SELECT ?7 + n - ?1, printf('%08x-%04x-4%03x-%x%03x-%012x', \
+                               ((n * 4294967) >> 16) & 4294967295, (n * 4294967) & 65535, \
+                               abs(random()) % 4096, 8 + abs(random()) % 4, abs(random()) % 4096, \
+                               abs(random()) % 281474976710656), \
+                        f.name || ' ' || l.name, f.name_key || ' ' || l.name_key, \
+                        f.slug || '.' || l.slug || '.' || n || '@example.com', \
+                        f.slug || '-' || l.slug || '-' || n, \
+                        CASE WHEN n = ?1 THEN ?5 END, \
+                        (SELECT count(*) FROM demo_shares s \
+                          WHERE ((n - ?1) * s.stride + s.start) % ?8 < s.holders), \
+                        strftime('%Y-%m-%dT%H:%M:%fZ', julianday(?6) - ((n * 7919) % 525600) / 1440.0) \
+                 FROM picked JOIN demo_first f ON f.i = picked.f JOIN demo_last l ON l.i = picked.l \
+                 ORDER BY n",
+            ),
+            BackendKind::Postgres => diesel::sql_query(
+                "INSERT INTO members (key, id, name, name_key, email, slug, password_hash, \
+                                      badge_count, created_at) \
+                 SELECT $7 + n - $1, lpad(to_hex(((n * 4294967) >> 16) & 4294967295), 8, '0') || '-' || \
+                        lpad(to_hex((n * 4294967) & 65535), 4, '0') || '-4' || \
+                        lpad(to_hex(floor(random() * 4096)::int), 3, '0') || '-' || \
+                        to_hex(8 + floor(random() * 4)::int) || \
+                        lpad(to_hex(floor(random() * 4096)::int), 3, '0') || '-' || \
+                        lpad(to_hex(floor(random() * 281474976710656)::bigint), 12, '0'), \
+                        f.name || ' ' || l.name, f.name_key || ' ' || l.name_key, \
+                        f.slug || '.' || l.slug || '.' || n || '@example.com', \
+                        f.slug || '-' || l.slug || '-' || n, \
+                        CASE WHEN n = $1 THEN $5 END, \
+                        (SELECT count(*) FROM demo_shares s \
+                          WHERE ((n - $1) * s.stride + s.start) % $8 < s.holders), \
+                        to_char($6::timestamp - ((n * 7919) % 525600) * interval '1 minute', \
+                                'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') \
+                 FROM generate_series($1::bigint, $2::bigint) AS n \
+                 JOIN demo_first f ON f.i = ((n * 2654435761) % 4294967296 >> 16) % $3 \
+                 JOIN demo_last l ON l.i = ((n * 2246822519 + 3266489917) % 4294967296 >> 16) % $4 \
+                 ORDER BY n",
+            ),
+        };
+        insert
+            .bind::<BigInt, _>(offset as i64)
+            .bind::<BigInt, _>((offset + count - 1) as i64)
+            .bind::<BigInt, _>(FIRST_NAMES.len() as i64)
+            .bind::<BigInt, _>(LAST_NAMES.len() as i64)
+            .bind::<Nullable<Text>, _>(Some(member_password.as_str()))
+            .bind::<Text, _>(
+                crate::db::format_time(now)
+                    .trim_end_matches('Z')
+                    .to_string(),
+            )
+            .bind::<BigInt, _>(first)
+            .bind::<BigInt, _>(count as i64)
+            .execute(conn)?;
+        if backend == BackendKind::Postgres {
+            // The keys were given explicitly: the identity counter moves past them.
+            conn.batch_execute(
+                "SELECT setval(pg_get_serial_sequence('members', 'key'), (SELECT max(key) FROM members));",
+            )?;
+        }
+        if backend == BackendKind::Sqlite {
+            conn.batch_execute("INSERT INTO members_search(members_search) VALUES ('rebuild');")?;
+        }
+        conn.batch_execute("DROP TABLE demo_first; DROP TABLE demo_last; DROP TABLE demo_shares;")?;
         Ok((first, last_rowid(conn)?))
     })
 }
 
+/// Which of the new members get one badge: the `i`-th new member (counting from 0) holds it
+/// when `(i * stride + start) mod n < holders`. `x -> (x * stride + start) mod n` is a
+/// bijection when the stride shares no factor with `n`, so exactly `holders` members do.
+struct Share {
+    badge: BadgeKey,
+    stride: i64,
+    start: i64,
+    holders: i64,
+}
+
 /// Spreads `total` assignments over the badges by weight (popular badges are held by many),
-/// each badge to distinct members among the rows `first..=last` of the members table.
-/// SQLite generates the rows itself; stored counts are recomputed once at the end.
+/// each badge to distinct members among `n` new ones.
+fn shares(badges: &[(BadgeKey, u32)], total: usize, n: usize) -> Vec<Share> {
+    if n == 0 || badges.is_empty() || total == 0 {
+        return Vec::new();
+    }
+    let mut rng = Rng(0x00BA_D6E5);
+    badges
+        .iter()
+        .zip(spread(badges, total, n))
+        .map(|((badge, _), holders)| {
+            let mut stride = 1 + rng.below(n);
+            while gcd(stride, n) != 1 {
+                stride += 1;
+            }
+            Share {
+                badge: *badge,
+                stride: stride as i64,
+                start: rng.below(n) as i64,
+                holders: holders as i64,
+            }
+        })
+        .collect()
+}
+
+/// Gives each badge to its share of the new members, the rows `first..=last` (whose badge
+/// counts `load_members` already set).
 fn load_assignments(
     conn: &mut DbConnection,
-    badges: &[(BadgeKey, u32)],
+    shares: &[Share],
     (first, last): (i64, i64),
-    total: usize,
 ) -> Result<usize, AppError> {
     use diesel::sql_types::BigInt;
-    let n = usize::try_from(last - first + 1).unwrap_or(0);
-    if n == 0 || badges.is_empty() || total == 0 {
+    let n = last - first + 1;
+    if n <= 0 || shares.is_empty() {
         return Ok(0);
     }
-    let holders_per_badge = spread(badges, total, n);
-    let mut rng = Rng(0x00BA_D6E5);
     // Assignment times fall in the past year, in Unix milliseconds.
     const YEAR_MS: f64 = 365.0 * 86_400_000.0;
     let now_ms = crate::db::now_millis();
     let mut assigned = 0;
-    crate::db::write(conn, |conn| {
-        without(
-            conn,
-            // The time index stays: rows arrive in its order (see below), so keeping it up
-            // costs appends, where building it afterwards would sort five million rows.
-            &["member_badges_member"],
-            |conn| {
-                for ((badge_key, _), holders) in badges.iter().zip(holders_per_badge) {
-                    // Distinct members: x -> (x * stride + start) mod n is a bijection when the
-                    // stride shares no factor with n, so exactly `holders` rows pass the filter.
-                    // Rows come in rowid order, which for demo members is id order (see
-                    // `load_members`), and their times step through the past year in that order:
-                    // the table and its time index both grow by appends.
-                    let mut stride = 1 + rng.below(n);
-                    while gcd(stride, n) != 1 {
-                        stride += 1;
-                    }
-                    let start = rng.below(n);
-                    assigned += diesel::sql_query(conn.sql(
-                        "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) \
-                         SELECT ?, key, ? + CAST((key - ?) * ? AS BIGINT), 'system' \
-                         FROM members WHERE key BETWEEN ? AND ? AND ((key - ?) * ? + ?) % ? < ?",
-                    ))
-                    .bind::<BigInt, _>(*badge_key)
-                    .bind::<BigInt, _>(now_ms - YEAR_MS as i64)
-                    .bind::<BigInt, _>(first)
-                    .bind::<diesel::sql_types::Double, _>(YEAR_MS / n as f64)
-                    .bind::<BigInt, _>(first)
-                    .bind::<BigInt, _>(last)
-                    .bind::<BigInt, _>(first)
-                    .bind::<BigInt, _>(stride as i64)
-                    .bind::<BigInt, _>(start as i64)
-                    .bind::<BigInt, _>(n as i64)
-                    .bind::<BigInt, _>(holders as i64)
-                    .execute(conn)?;
-                }
-                Ok(())
-            },
-        )?;
-        // A bulk load sets the stored counts once, from the rows themselves.
-        conn.batch_execute(
-            "UPDATE badges SET member_count = (SELECT count(*) FROM member_badges WHERE badge_key = badges.key);
-             UPDATE members SET badge_count = held.n \
-               FROM (SELECT member_key, count(*) AS n FROM member_badges GROUP BY member_key) AS held \
-              WHERE members.key = held.member_key;",
-        )?;
-        Ok::<_, AppError>(())
+    // PostgreSQL checks each row's foreign keys one by one; checked once for all rows when
+    // the constraints come back, the load is several times faster. (SQLite's names are
+    // different, so it keeps its checks, which cost little there.)
+    let dropped = [
+        "member_badges_member",
+        "member_badges_badge_key_fkey",
+        "member_badges_member_key_fkey",
+    ];
+    without(conn, &dropped, |conn| {
+        for share in shares {
+            // Rows come in key order, which for demo members is id order (see
+            // `load_members`), and their times step through the past year in that order: the
+            // table and its time index both grow by appends.
+            assigned += diesel::sql_query(conn.sql(
+                "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) \
+                 SELECT ?, key, ? + CAST((key - ?) * ? AS BIGINT), 'system' \
+                 FROM members WHERE key BETWEEN ? AND ? AND ((key - ?) * ? + ?) % ? < ?",
+            ))
+            .bind::<BigInt, _>(share.badge)
+            .bind::<BigInt, _>(now_ms - YEAR_MS as i64)
+            .bind::<BigInt, _>(first)
+            .bind::<diesel::sql_types::Double, _>(YEAR_MS / n as f64)
+            .bind::<BigInt, _>(first)
+            .bind::<BigInt, _>(last)
+            .bind::<BigInt, _>(first)
+            .bind::<BigInt, _>(share.stride)
+            .bind::<BigInt, _>(share.start)
+            .bind::<BigInt, _>(n)
+            .bind::<BigInt, _>(share.holders)
+            .execute(conn)?;
+            diesel::update(badges::table.filter(badges::key.eq(share.badge)))
+                .set(badges::member_count.eq(badges::member_count + share.holders))
+                .execute(conn)?;
+        }
+        Ok(())
     })?;
     Ok(assigned)
 }
@@ -571,13 +616,21 @@ fn without<T>(
         sql: String,
         #[diesel(sql_type = diesel::sql_types::Text, column_name = "type")]
         kind: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        owner: String,
     }
     let mut definitions = Vec::new();
     let lookup = match conn.backend() {
-        BackendKind::Sqlite => "SELECT sql, type FROM sqlite_master WHERE name = ?",
+        BackendKind::Sqlite => {
+            "SELECT sql, type, tbl_name AS owner FROM sqlite_master WHERE name = ?"
+        }
         BackendKind::Postgres => {
-            "SELECT indexdef AS sql, 'index' AS type FROM pg_indexes \
-             WHERE schemaname = current_schema() AND indexname = $1"
+            "SELECT indexdef AS sql, 'index' AS type, tablename::text AS owner FROM pg_indexes \
+             WHERE schemaname = current_schema() AND indexname = $1 \
+             UNION ALL \
+             SELECT 'ALTER TABLE ' || conrelid::regclass || ' ADD CONSTRAINT ' || conname || ' ' || \
+                    pg_get_constraintdef(oid), 'constraint', conrelid::regclass::text \
+             FROM pg_constraint WHERE conname = $1 AND connamespace = current_schema()::regnamespace"
         }
     };
     for name in names {
@@ -587,7 +640,10 @@ fn without<T>(
         let Some(definition) = found.into_iter().next() else {
             continue;
         };
-        conn.batch_execute(&format!("DROP {} {name};", definition.kind.to_uppercase()))?;
+        conn.batch_execute(&match definition.kind.as_str() {
+            "constraint" => format!("ALTER TABLE {} DROP CONSTRAINT {name};", definition.owner),
+            kind => format!("DROP {} {name};", kind.to_uppercase()),
+        })?;
         definitions.push(definition.sql);
     }
     let out = load(conn)?;

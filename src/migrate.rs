@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::io::Write;
 
 use diesel::connection::{DefaultLoadingMode, SimpleConnection};
-use diesel::pg::{CopyFormat, PgConnection};
+use diesel::pg::{CopyFormat, PgConnection, PgRowByRowLoadingMode};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::SqliteConnection;
@@ -345,7 +345,8 @@ impl Plan {
         let query = self.line(Side::Postgres);
         let mut hash = Sha256::new();
         let mut rows = 0;
-        for row in diesel::sql_query(query).load_iter::<Value, DefaultLoadingMode>(target)? {
+        // Row by row: the default mode would hold the whole result in memory.
+        for row in diesel::sql_query(query).load_iter::<Value, PgRowByRowLoadingMode>(target)? {
             hash.update(row?.value.as_bytes());
             hash.update(b"\n");
             rows += 1;

@@ -29,14 +29,19 @@ pub struct Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        use diesel::{Connection, RunQueryDsl};
         if let Some((server, name)) = &self.postgres {
-            // The app's server may still hold connections: FORCE ends them.
-            if let Ok(mut conn) = diesel::pg::PgConnection::establish(server) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn);
-            }
+            drop_postgres_database(server, name);
         }
+    }
+}
+
+/// Drops a test's database on the PostgreSQL `server`, best effort. A server the test started
+/// may still hold connections: FORCE ends them.
+pub fn drop_postgres_database(server: &str, name: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    if let Ok(mut conn) = diesel::pg::PgConnection::establish(server) {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn);
     }
 }
 
