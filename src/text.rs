@@ -59,7 +59,7 @@ pub fn is_default_ignorable(c: char) -> bool {
     )
 }
 
-fn refused(c: char) -> String {
+pub fn refused(c: char) -> String {
     format!("{INVISIBLE_OR_CONTROL} (found U+{:04X})", u32::from(c))
 }
 

@@ -40,14 +40,14 @@ impl ApiKey {
 }
 
 pub fn parse_name(input: &str) -> Result<String, String> {
-    let name = input.trim();
-    if name.is_empty() {
+    let name = crate::text::clean_line(input).map_err(|reason| format!("The name {reason}."))?;
+    if crate::text::is_blank(&name) {
         return Err("Give the key a name, so you know later which program uses it.".into());
     }
     if name.chars().count() > NAME_MAX {
         return Err(format!("The name must be at most {NAME_MAX} characters."));
     }
-    Ok(name.to_string())
+    Ok(name)
 }
 
 fn hash(secret: &str) -> String {

@@ -30,6 +30,18 @@ impl Client {
     }
 }
 
+/// The account an attempt counts against: the typed e-mail, lowercased. Control characters
+/// (which no account's e-mail has, and NUL, which PostgreSQL cannot store) are kept as U+FFFD.
+fn account_key(kind: &str, email: &str) -> String {
+    let email: String = email
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
+    format!("{kind}:{email}")
+}
+
 /// The part of an address one client controls: an IPv6 user is usually handed a whole /64,
 /// so counting single addresses there would give a guesser endless fresh counters.
 fn network_of(address: &str) -> String {
@@ -60,7 +72,7 @@ pub async fn admin(
     email: &str,
     password_text: String,
 ) -> Result<Outcome<admins::Admin>, AppError> {
-    let account = format!("admin:{}", email.trim().to_lowercase());
+    let account = account_key("admin", email);
     check(pool, account, client, email, password_text, find_admin).await
 }
 
@@ -71,7 +83,7 @@ pub async fn member(
     email: &str,
     password_text: String,
 ) -> Result<Outcome<Member>, AppError> {
-    let account = format!("member:{}", email.trim().to_lowercase());
+    let account = account_key("member", email);
     check(pool, account, client, email, password_text, find_member).await
 }
 
@@ -117,8 +129,15 @@ async fn check<T: Send + 'static>(
     if !reservation.delay.is_zero() {
         actix_web::rt::time::sleep(reservation.delay).await;
     }
-    let email = email.to_string();
-    let found = db::run(pool, move |conn| lookup(conn, &email)).await?;
+    // No account's e-mail holds a control character, and PostgreSQL cannot even be asked
+    // about text with NUL in it: such an e-mail is nobody's (the password is still "checked",
+    // so the answer takes as long).
+    let found = if email.chars().any(char::is_control) {
+        None
+    } else {
+        let email = email.to_string();
+        db::run(pool, move |conn| lookup(conn, &email)).await?
+    };
     // argon2 is slow on purpose: verify without holding a database connection.
     let verified = actix_web::web::block(move || match found {
         Some((who, Some(hash))) => password::verify(&password_text, &hash).then_some(who),

@@ -32,6 +32,9 @@ pub enum AssignError {
     MembersNotFound(Vec<String>),
     #[error("too many members in one request (at most {BULK_MAX})")]
     TooMany,
+    /// Pasted text with a NUL character (on this line), which is no text at all.
+    #[error("line {0} holds a NUL character")]
+    NotText(usize),
     #[error(transparent)]
     App(#[from] AppError),
 }
@@ -49,7 +52,7 @@ impl From<AssignError> for AppError {
             AssignError::MembersNotFound(ids) => {
                 AppError::BadRequest(format!("Unknown members: {}", ids.join(", ")))
             }
-            AssignError::TooMany => AppError::BadRequest(e.to_string()),
+            AssignError::TooMany | AssignError::NotText(_) => AppError::BadRequest(e.to_string()),
             AssignError::App(app) => app,
         }
     }
@@ -699,6 +702,11 @@ pub fn plan_bulk(
     badge_id: &BadgeId,
     text: &str,
 ) -> Result<Vec<BulkLine>, AssignError> {
+    // Other control characters make a line invalid and are reported with it; NUL cannot even
+    // be kept to show back (PostgreSQL stores no NUL in text), so the paste is refused whole.
+    if let Some(line) = text.lines().position(|l| l.contains('\0')) {
+        return Err(AssignError::NotText(line + 1));
+    }
     let lines: Vec<(usize, &str)> = text
         .lines()
         .enumerate()

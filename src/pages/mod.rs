@@ -105,8 +105,11 @@ impl PageInput {
     /// Every broken rule, keyed by form field name.
     pub fn parse(&self) -> Result<ValidPage, Vec<(&'static str, String)>> {
         let mut errors = Vec::new();
-        let title = self.title.trim();
-        if title.is_empty() {
+        let title = crate::text::clean_line(&self.title).unwrap_or_else(|reason| {
+            errors.push(("title", reason));
+            String::new()
+        });
+        if errors.is_empty() && crate::text::is_blank(&title) {
             errors.push(("title", "must not be empty".to_string()));
         } else if title.chars().count() > TITLE_MAX {
             errors.push(("title", format!("must be at most {TITLE_MAX} characters")));
@@ -125,7 +128,15 @@ impl PageInput {
                 "may use only a–z, 0–9 and dashes (not at the ends), up to 80".to_string(),
             ));
         }
-        if self.body.chars().count() > BODY_MAX {
+        // Control characters (NUL among them, which PostgreSQL cannot store) have no place in
+        // Markdown; the body keeps its own spacing, so it is checked, not cleaned.
+        if let Some(c) = self
+            .body
+            .chars()
+            .find(|&c| crate::text::refused_in_lines(c))
+        {
+            errors.push(("body", crate::text::refused(c)));
+        } else if self.body.chars().count() > BODY_MAX {
             errors.push(("body", format!("must be at most {BODY_MAX} characters")));
         }
         let access = Access::parse(&self.access);
@@ -134,7 +145,7 @@ impl PageInput {
         }
         match access {
             Some(access) if errors.is_empty() => Ok(ValidPage {
-                title: title.to_string(),
+                title,
                 slug: (!slug.is_empty()).then(|| slug.to_string()),
                 body: self.body.clone(),
                 access,

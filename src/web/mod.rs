@@ -80,6 +80,7 @@ pub fn server(
             .wrap(from_fn(csrf::guard))
             .wrap(sessions)
             .wrap(from_fn(security::headers))
+            .wrap(from_fn(security::no_nul_in_path))
             .wrap(from_fn(security::head_as_get))
             .wrap(TracingLogger::<logging::RouteOnlySpan>::new())
             .configure(api::configure)

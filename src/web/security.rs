@@ -20,6 +20,28 @@ fn is_private(path: &str) -> bool {
     })
 }
 
+/// Refuses an address whose path holds a NUL character (`%00`): no page, slug, id or token
+/// has one, and PostgreSQL cannot even be asked about such text. (Search boxes take NUL in the
+/// query and drop it, see `members::search`.) The JSON API answers in its own error shape.
+pub async fn no_nul_in_path(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    if !req.uri().path().to_ascii_lowercase().contains("%00") {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let api = req
+        .path()
+        .strip_prefix(super::api::BASE)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    let response = if api {
+        actix_web::ResponseError::error_response(&super::api::error::ApiError::route_not_found())
+    } else {
+        actix_web::ResponseError::error_response(&crate::error::AppError::NotFound)
+    };
+    Ok(req.into_response(response).map_into_right_body())
+}
+
 /// Answers HEAD like GET: routes are declared for GET, and the server leaves out the body of
 /// any answer to a HEAD request by itself.
 pub async fn head_as_get(

@@ -608,3 +608,138 @@ async fn hostile_text_in_every_search_box_is_a_literal_search_never_a_server_err
         1
     );
 }
+
+/// NUL and other control characters typed into any form are refused or kept as text, never a
+/// server error, on both databases (PostgreSQL cannot store NUL in text at all).
+#[tokio::test]
+async fn nul_characters_in_any_form_field_never_cause_a_server_error() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Gold").await;
+    app.create_member("Ada Lovelace", "ada@example.com").await;
+    let nul = "a\u{0}b";
+    let mut refused = Vec::new();
+    let mut check = |what: &str, status: StatusCode| {
+        if status.is_server_error() {
+            refused.push(format!("{what}: {status}"));
+        }
+    };
+
+    let stranger = app.new_visitor();
+    let res = stranger
+        .submit(
+            "/dashboard/login",
+            "/dashboard/login",
+            &[("email", "own\u{0}er@example.com"), ("password", nul)],
+        )
+        .await;
+    check("admin sign-in", res.status());
+    let res = stranger
+        .submit("/login", "/login", &[("email", nul), ("password", nul)])
+        .await;
+    check("member sign-in", res.status());
+    let res = stranger
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("name", nul),
+                ("email", "n\u{0}ul@example.com"),
+                ("password", "pass\u{0}word 12345"),
+            ],
+        )
+        .await;
+    check("sign-up", res.status());
+
+    let mut fields = BadgeFields::titled("Nul\u{0}title");
+    fields.description = "line\u{0}one".to_string();
+    let token = app.page("/dashboard/badges/new").await.csrf_token();
+    let res = app
+        .post_badge("/dashboard/badges/new", &fields, Some(&token))
+        .await;
+    check("badge form", res.status());
+    let res = app
+        .submit(
+            "/dashboard/pages/new",
+            "/dashboard/pages/new",
+            &[
+                ("title", nul),
+                ("slug", ""),
+                ("access", "public"),
+                ("body", "body\u{0}text"),
+            ],
+        )
+        .await;
+    check("page form", res.status());
+    let res = app
+        .submit(
+            "/dashboard/api-keys",
+            "/dashboard/api-keys",
+            &[("name", nul)],
+        )
+        .await;
+    check("API key form", res.status());
+    let page = format!("/dashboard/badges/{badge}");
+    for action in ["dry_run", "assign"] {
+        let res = app
+            .submit(
+                &page,
+                &format!("{page}/members"),
+                &[
+                    ("bulk", "ada@example.com\n\u{0}\nx\u{0}y@example.com"),
+                    ("action", action),
+                ],
+            )
+            .await;
+        check("bulk box", res.status());
+    }
+    for action in ["dry_run", "import"] {
+        let res = app
+            .submit(
+                "/dashboard/members/import",
+                "/dashboard/members/import",
+                &[
+                    ("csv_text", "name,email\nNul\u{0}Name,nul@example.com\n"),
+                    ("action", action),
+                ],
+            )
+            .await;
+        check("CSV import", res.status());
+    }
+    // A form kept across the password prompt (the session is not elevated).
+    app.end_elevation().await;
+    let res = app
+        .post_badge("/dashboard/badges/new", &fields, Some(&token))
+        .await;
+    check("kept draft", res.status());
+    let res = app.get("/dashboard/elevate").await;
+    check("elevation prompt with the draft", res.status());
+
+    // Addresses: ids, slugs, tokens and filters with a NUL in them.
+    for path in [
+        "/members/a%00b".to_string(),
+        "/pages/a%00b".to_string(),
+        "/icons/a%00b.svg".to_string(),
+        "/set-password/a%00b".to_string(),
+        "/dashboard/badges/a%00b".to_string(),
+        "/dashboard/members/a%00b".to_string(),
+        "/dashboard/reports/a%00b".to_string(),
+        "/dashboard/audit?member=a%00b".to_string(),
+        "/dashboard/audit?badge=a%00b".to_string(),
+        "/members/v3/badges/a%00b".to_string(),
+        "/members/v3/badges/a%00b/members".to_string(),
+    ] {
+        let res = app.get(&path).await;
+        let status = res.status();
+        check(&path, status);
+        assert!(!status.is_server_error(), "{path}: {status}");
+        if path.starts_with("/members/v3") {
+            let body: serde_json::Value = res.json().await.expect("the API's error shape");
+            assert!(
+                body["message"].is_string() || body["details"].is_object(),
+                "{body}"
+            );
+        }
+    }
+    assert!(refused.is_empty(), "{refused:#?}");
+}

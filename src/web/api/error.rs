@@ -247,6 +247,8 @@ impl From<AssignError> for ApiError {
             AssignError::TooMany => {
                 ApiError::violation("memberIds", Rule::MaxLength, e.to_string())
             }
+            // Only pasted text (the dashboard's bulk box) can hold it.
+            AssignError::NotText(_) => AppError::BadRequest(e.to_string()).into(),
             AssignError::App(app) => app.into(),
         }
     }

@@ -50,8 +50,11 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let badge = query.badge.filter(|b| !b.is_empty());
-    let member_id = query.member.filter(|m| !m.is_empty());
+    // An id with a control character is nobody's; kept as U+FFFD it matches no entry (and
+    // PostgreSQL could not be asked about NUL).
+    let as_id = |value: String| value.replace(char::is_control, "\u{FFFD}");
+    let badge = query.badge.filter(|b| !b.is_empty()).map(as_id);
+    let member_id = query.member.filter(|m| !m.is_empty()).map(as_id);
     let filter = audit::Filter {
         badge: badge.clone(),
         member: member_id.clone(),

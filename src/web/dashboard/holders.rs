@@ -376,6 +376,13 @@ pub async fn assign(
                     crate::web::views::grouped(assignments::BULK_MAX)
                 )),
             ),
+            Err(Some(AssignError::NotText(line))) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(format!(
+                    "Line {line} holds a NUL character, which cannot be an e-mail or an id. Remove it and try again. Nothing was assigned."
+                )),
+            ),
             Err(Some(e)) => return Err(e.into()),
         };
         // A refused list stays in the box to be fixed; beside a report, see `text_to_show`.
