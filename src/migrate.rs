@@ -320,8 +320,14 @@ impl Plan {
             }
             Ok(())
         };
+        // The rows arrive without the table's foreign keys and secondary indexes, which come
+        // back afterwards: one check and one sort each instead of one per row.
+        let detached = detach(target, self.table)?;
         copy_into(target, self.table, stream)
             .map_err(|e| AppError::internal(format!("copying {} failed: {e}", self.table)))?;
+        for definition in detached {
+            target.batch_execute(&definition)?;
+        }
         Ok(())
     }
 
@@ -353,6 +359,37 @@ impl Plan {
         }
         Ok((rows, hex(&hash.finalize())))
     }
+}
+
+/// Drops `table`'s foreign keys and the indexes that back no constraint, returning the
+/// statements that make them again (primary keys and unique constraints stay: other tables'
+/// foreign keys lean on them).
+fn detach(target: &mut PgConnection, table: &str) -> Result<Vec<String>, AppError> {
+    #[derive(QueryableByName)]
+    struct Detached {
+        #[diesel(sql_type = Text)]
+        drop_sql: String,
+        #[diesel(sql_type = Text)]
+        create_sql: String,
+    }
+    let found: Vec<Detached> = diesel::sql_query(
+        "SELECT 'DROP INDEX ' || quote_ident(i.indexname) AS drop_sql, i.indexdef AS create_sql \
+         FROM pg_indexes i \
+         WHERE i.schemaname = current_schema() AND i.tablename = $1 \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+                           WHERE c.conrelid = $1::regclass AND c.conname = i.indexname) \
+         UNION ALL \
+         SELECT 'ALTER TABLE ' || quote_ident($1) || ' DROP CONSTRAINT ' || quote_ident(conname), \
+                'ALTER TABLE ' || quote_ident($1) || ' ADD CONSTRAINT ' || quote_ident(conname) || \
+                ' ' || pg_get_constraintdef(oid) \
+         FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'",
+    )
+    .bind::<Text, _>(table)
+    .load(target)?;
+    for detached in &found {
+        target.batch_execute(&detached.drop_sql)?;
+    }
+    Ok(found.into_iter().map(|d| d.create_sql).collect())
 }
 
 fn hex(bytes: &[u8]) -> String {
