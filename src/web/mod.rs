@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api;
 pub mod csrf;
 pub mod dashboard;
+mod error_pages;
 pub mod extract;
 pub mod forms;
 pub mod layout;
