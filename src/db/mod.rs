@@ -7,7 +7,7 @@ pub mod keys;
 pub mod schema;
 
 pub(crate) use connection::on_backend;
-pub use connection::{BackendKind, DbConnection, MultiBackend};
+pub use connection::{BackendKind, DbConnection};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
