@@ -3,9 +3,9 @@
 //! here. What was pasted is kept with it, so a dry run of 50,000 lines can be applied without
 //! sending the list back through the page.
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 
+use crate::db::DbConnection;
 use crate::db::schema::reports;
 use crate::error::AppError;
 

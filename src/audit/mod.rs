@@ -1,8 +1,8 @@
 //! The audit log: who changed what, written in the same transaction as the change.
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 
+use crate::db::DbConnection;
 use crate::db::schema::{audit_log, audit_members};
 use crate::error::AppError;
 

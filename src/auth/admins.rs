@@ -1,9 +1,9 @@
 //! Admin accounts.
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 
 use super::password;
+use crate::db::DbConnection;
 use crate::db::schema::{admin_sessions, admins};
 use crate::error::AppError;
 

@@ -2,11 +2,11 @@
 //! creation; only its SHA-256 is stored. A revoked key stays listed (with its dates) but
 //! no longer authenticates.
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Actor, Change};
+use crate::db::DbConnection;
 use crate::db::schema::api_keys;
 use crate::error::AppError;
 

@@ -1,11 +1,11 @@
 //! Server-side admin sessions. The cookie holds a random token; the database holds its
 //! SHA-256. Deleting the row ends the session for every copy of the cookie.
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::db::DbConnection;
 use crate::db::schema::{admin_sessions, admins};
 use crate::error::AppError;
 

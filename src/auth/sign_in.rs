@@ -1,11 +1,11 @@
 //! Checking a password, for admins and members alike: throttled per account and client
 //! (`throttle`), with the same time spent whether or not the e-mail exists.
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 
 use super::throttle::{self, Attempt};
 use super::{admins, password};
+use crate::db::DbConnection;
 use crate::db::schema::members;
 use crate::db::{self, DbPool};
 use crate::error::AppError;

@@ -11,9 +11,9 @@
 
 use std::time::Duration;
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 
+use crate::db::DbConnection;
 use crate::db::schema::login_failures;
 use crate::error::AppError;
 

@@ -1,6 +1,5 @@
 //! Reading and writing badges. Every write runs in one transaction with its audit entry.
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -8,6 +7,7 @@ use super::color::{self, Color};
 use super::icon::Icon;
 use super::rules::{Field, FieldError, Rule, ValidBadge};
 use crate::audit::{self, Actor, Change};
+use crate::db::DbConnection;
 use crate::db::schema::{badges, icon_uploads};
 use crate::error::AppError;
 

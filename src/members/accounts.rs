@@ -1,13 +1,13 @@
 //! Member accounts: sign-up and server-side sessions (passwords are checked by
 //! `auth::sign_in`, the same service as for admins).
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 
 use super::{Member, MemberError, NewMember};
 use crate::audit::{self, Actor, Change};
 use crate::auth::password;
 use crate::auth::sessions::{Expiry, Freshness, hash_token, random_token};
+use crate::db::DbConnection;
 use crate::db::schema::{member_sessions, members};
 use crate::error::AppError;
 

@@ -7,13 +7,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::Member;
 use crate::audit::{self, Actor, Change};
 use crate::badges::{Badge, store as badge_store};
+use crate::db::DbConnection;
 use crate::db::keys::{BadgeKey, MemberKey};
 use crate::db::schema::{badges, member_badges, members};
 use crate::error::AppError;

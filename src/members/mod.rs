@@ -7,10 +7,10 @@ pub mod import;
 pub mod passwords;
 pub mod search;
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor, Change};
+use crate::db::DbConnection;
 use crate::db::schema::members;
 use crate::error::AppError;
 

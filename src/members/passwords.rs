@@ -1,13 +1,13 @@
 //! One-time set-password links (Insignia sends no e-mail: an admin hands the link over).
 //! Only the token's hash is stored; a link works once and for seven days.
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 
 use super::{Member, MemberError};
 use crate::audit::{self, Actor, Change};
 use crate::auth::password;
 use crate::auth::sessions::hash_token as hash;
+use crate::db::DbConnection;
 use crate::db::schema::{member_sessions, members, password_links};
 use crate::error::AppError;
 

@@ -1,9 +1,9 @@
 //! Who may open a page, and why (docs/product.md §5). One indexed query decides a restricted page.
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 
 use super::{Access, Page};
+use crate::db::DbConnection;
 use crate::db::schema::{badge_pages, badges, member_badges, members, pages};
 use crate::error::AppError;
 use crate::members::Member;

@@ -4,11 +4,11 @@
 
 pub mod access;
 
-use crate::db::DbConnection;
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor, Change};
 use crate::badges::Badge;
+use crate::db::DbConnection;
 use crate::db::schema::{badge_pages, badges, pages};
 use crate::error::AppError;
 

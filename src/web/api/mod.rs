@@ -8,7 +8,6 @@ pub mod input;
 pub mod openapi;
 pub mod wire;
 
-use crate::db::DbConnection;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use self::caller::Caller;
@@ -18,6 +17,7 @@ use self::wire::*;
 use crate::badges::query::{self, QueryError};
 use crate::badges::rules::check_access_flags;
 use crate::badges::{Rule, store};
+use crate::db::DbConnection;
 use crate::ids::{BadgeId, MemberId};
 use crate::members::assignments;
 use crate::web::AppState;
