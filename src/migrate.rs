@@ -142,7 +142,7 @@ pub fn run(from: &str, to: &Location, progress: &dyn Progress) -> Result<Moved, 
 
     for plan in &plans {
         progress.verifying(plan.table);
-        let (source_rows, source_sum) = plan.checksum(&mut source.borrow_mut(), Side::Sqlite)?;
+        let (source_rows, source_sum) = plan.checksum(&mut source.borrow_mut())?;
         let (target_rows, target_sum) = plan.checksum_pg(&mut target)?;
         if (source_rows, &source_sum) != (target_rows, &target_sum) {
             return Err(AppError::internal(format!(
@@ -331,34 +331,32 @@ impl Plan {
         Ok(())
     }
 
-    fn checksum(
-        &self,
-        source: &mut SqliteConnection,
-        side: Side,
-    ) -> Result<(i64, String), AppError> {
-        let query = self.line(side);
-        let mut hash = Sha256::new();
-        let mut rows = 0;
-        for row in diesel::sql_query(query).load_iter::<Value, DefaultLoadingMode>(source)? {
-            hash.update(row?.value.as_bytes());
-            hash.update(b"\n");
-            rows += 1;
-        }
-        Ok((rows, hex(&hash.finalize())))
+    /// Row count and SHA-256 of the table in SQLite.
+    fn checksum(&self, source: &mut SqliteConnection) -> Result<(i64, String), AppError> {
+        let query = self.line(Side::Sqlite);
+        digest(diesel::sql_query(query).load_iter::<Value, DefaultLoadingMode>(source)?)
     }
 
+    /// The same in PostgreSQL, read row by row (the default mode would hold the whole result
+    /// in memory).
     fn checksum_pg(&self, target: &mut PgConnection) -> Result<(i64, String), AppError> {
         let query = self.line(Side::Postgres);
-        let mut hash = Sha256::new();
-        let mut rows = 0;
-        // Row by row: the default mode would hold the whole result in memory.
-        for row in diesel::sql_query(query).load_iter::<Value, PgRowByRowLoadingMode>(target)? {
-            hash.update(row?.value.as_bytes());
-            hash.update(b"\n");
-            rows += 1;
-        }
-        Ok((rows, hex(&hash.finalize())))
+        digest(diesel::sql_query(query).load_iter::<Value, PgRowByRowLoadingMode>(target)?)
     }
+}
+
+/// How many lines, and the SHA-256 of them each followed by a newline.
+fn digest(
+    lines: impl Iterator<Item = diesel::QueryResult<Value>>,
+) -> Result<(i64, String), AppError> {
+    let mut hash = Sha256::new();
+    let mut count = 0;
+    for line in lines {
+        hash.update(line?.value.as_bytes());
+        hash.update(b"\n");
+        count += 1;
+    }
+    Ok((count, hex(&hash.finalize())))
 }
 
 /// Drops `table`'s foreign keys and the indexes that back no constraint, returning the
