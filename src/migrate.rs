@@ -22,26 +22,26 @@ use sha2::{Digest, Sha256};
 use crate::db::{Location, redact_password, schema};
 use crate::error::AppError;
 
-/// Every table, parents before children.
-const TABLES: &[&str] = &[
-    "settings",
-    "admins",
-    "admin_sessions",
-    "login_failures",
-    "icon_uploads",
-    "badges",
-    "members",
-    "pages",
-    "member_badges",
-    "badge_pages",
-    "password_links",
-    "member_sessions",
-    "api_keys",
-    "audit_log",
-    "audit_members",
-    "reports",
-    "rate_limits",
-];
+/// Every table, parents before children: the one list `TABLES` and [`for_each_table!`] are
+/// made from. (The schema test keeps the two databases' tables in step, and `run` refuses a
+/// target with a table this list lacks.)
+macro_rules! schema_tables {
+    ($then:ident ! ($($args:tt)*)) => {
+        $then!($($args)* [
+            settings, admins, admin_sessions, login_failures, icon_uploads, badges, members,
+            pages, member_badges, badge_pages, password_links, member_sessions, api_keys,
+            audit_log, audit_members, reports, rate_limits,
+        ])
+    };
+}
+
+macro_rules! names {
+    ([$($table:ident),* $(,)?]) => {
+        &[$(stringify!($table)),*]
+    };
+}
+
+const TABLES: &[&str] = schema_tables!(names!());
 
 /// Tables whose integer key PostgreSQL generates: their counters must start after the copy.
 const IDENTITIES: &[(&str, &str)] = &[
@@ -418,29 +418,7 @@ macro_rules! with_table {
 
 macro_rules! for_each_table {
     ($name:expr, |$table:ident| $body:expr) => {
-        with_table!(
-            $name,
-            |$table| $body,
-            [
-                settings,
-                admins,
-                admin_sessions,
-                login_failures,
-                icon_uploads,
-                badges,
-                members,
-                pages,
-                member_badges,
-                badge_pages,
-                password_links,
-                member_sessions,
-                api_keys,
-                audit_log,
-                audit_members,
-                reports,
-                rate_limits,
-            ]
-        )
+        schema_tables!(with_table!($name, |$table| $body,))
     };
 }
 

@@ -111,18 +111,26 @@ pub mod staging {
                 "CREATE TEMP TABLE IF NOT EXISTS staged_lines \
                      (pos INTEGER PRIMARY KEY, id TEXT, email TEXT, key INTEGER);
                  CREATE TEMP TABLE IF NOT EXISTS staged_members (key INTEGER PRIMARY KEY);
-                 CREATE TEMP TABLE IF NOT EXISTS staged_changed (key INTEGER PRIMARY KEY);
-                 DELETE FROM staged_lines; DELETE FROM staged_members; DELETE FROM staged_changed;"
+                 CREATE TEMP TABLE IF NOT EXISTS staged_changed (key INTEGER PRIMARY KEY);"
             }
-            // Emptied by TRUNCATE: nothing vacuums temporary tables, deleted rows would pile up.
             BackendKind::Postgres => {
                 "CREATE TEMP TABLE IF NOT EXISTS staged_lines \
                      (pos BIGINT PRIMARY KEY, id TEXT COLLATE \"C\", email TEXT COLLATE \"C\", key BIGINT);
                  CREATE TEMP TABLE IF NOT EXISTS staged_members (key BIGINT PRIMARY KEY);
-                 CREATE TEMP TABLE IF NOT EXISTS staged_changed (key BIGINT PRIMARY KEY);
-                 TRUNCATE staged_lines, staged_members, staged_changed;"
+                 CREATE TEMP TABLE IF NOT EXISTS staged_changed (key BIGINT PRIMARY KEY);"
             }
         })?;
+        clear(conn, &[LINES, MEMBERS, CHANGED])
+    }
+
+    /// Empties staging tables: DELETE on SQLite; TRUNCATE on PostgreSQL, where nothing
+    /// vacuums temporary tables and deleted rows would stay behind.
+    pub fn clear(conn: &mut DbConnection, tables: &[&str]) -> Result<(), AppError> {
+        let sql = match conn.backend() {
+            BackendKind::Sqlite => tables.iter().map(|t| format!("DELETE FROM {t};")).collect(),
+            BackendKind::Postgres => format!("TRUNCATE {};", tables.join(", ")),
+        };
+        conn.batch_execute(&sql)?;
         Ok(())
     }
 
@@ -230,7 +238,7 @@ pub fn give_staged(
     actor: &Actor,
 ) -> Result<i64, AppError> {
     use staging::{CHANGED, MEMBERS};
-    diesel::sql_query(conn.sql(&format!("DELETE FROM {CHANGED}"))).execute(conn)?;
+    staging::clear(conn, &[CHANGED])?;
     let added = diesel::sql_query(conn.sql(&format!(
         "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE NOT EXISTS \
          (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"
@@ -256,7 +264,7 @@ pub fn give_staged(
 /// counts. Returns how many lost it.
 pub fn take_staged(conn: &mut DbConnection, badge: BadgeKey) -> Result<i64, AppError> {
     use staging::{CHANGED, MEMBERS};
-    diesel::sql_query(conn.sql(&format!("DELETE FROM {CHANGED}"))).execute(conn)?;
+    staging::clear(conn, &[CHANGED])?;
     let removed = diesel::sql_query(conn.sql(&format!(
         "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE EXISTS \
          (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"

@@ -609,10 +609,10 @@ async fn hostile_text_in_every_search_box_is_a_literal_search_never_a_server_err
     );
 }
 
-/// NUL and other control characters typed into any form are refused or kept as text, never a
-/// server error, on both databases (PostgreSQL cannot store NUL in text at all).
+/// NUL typed into any form or address is refused, never a server error and never stored, on
+/// both databases (PostgreSQL cannot store NUL in text at all).
 #[tokio::test]
-async fn nul_characters_in_any_form_field_never_cause_a_server_error() {
+async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
     let app = spawn_app().await;
     app.setup_admin().await;
     let badge = app.create_badge("Gold").await;
@@ -742,4 +742,16 @@ async fn nul_characters_in_any_form_field_never_cause_a_server_error() {
         }
     }
     assert!(refused.is_empty(), "{refused:#?}");
+    // Nothing with a NUL in it was kept: no new badge, page, key or member; the pasted list
+    // gave Ada nothing.
+    let mut conn = app.db();
+    assert_eq!(app.badge_titles(), ["Gold"]);
+    assert!(insignia::pages::list(&mut conn).expect("pages").is_empty());
+    assert!(
+        insignia::auth::api_keys::list(&mut conn)
+            .expect("keys")
+            .is_empty()
+    );
+    assert_eq!(app.member_count(), 1);
+    assert!(app.assignments().is_empty());
 }
