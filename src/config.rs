@@ -20,6 +20,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// The address people reach the site at; `None` means the address it listens on.
     pub public_url: Option<PublicUrl>,
+    /// Webhooks: delivery settings.
+    pub webhooks: crate::webhooks::worker::Options,
 }
 
 impl Settings {
@@ -34,6 +36,7 @@ impl Settings {
             api_writes_per_minute: 600,
             workers: None,
             public_url: None,
+            webhooks: crate::webhooks::worker::Options::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod email;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod members;
 pub mod migrate;
@@ -20,6 +21,7 @@ pub mod reports;
 pub mod slug;
 pub mod text;
 pub mod web;
+pub mod webhooks;
 
 use std::net::TcpListener;
 
@@ -32,6 +34,8 @@ use crate::error::AppError;
 pub struct Application {
     port: u16,
     server: Server,
+    /// Tells the webhook worker to stop when the server does.
+    stop_webhooks: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Application {
@@ -46,9 +50,19 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| config::PublicUrl::from_listener(local));
+        let stop_webhooks = std::sync::Arc::default();
+        webhooks::worker::start(
+            pool.clone(),
+            settings.webhooks.clone(),
+            std::sync::Arc::clone(&stop_webhooks),
+        )?;
         let server = web::server(listener, pool, settings, public_url, key)?;
         let port = local.port();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            stop_webhooks,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -56,6 +70,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.stop_webhooks
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        result
     }
 }

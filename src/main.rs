@@ -48,6 +48,16 @@ enum Command {
         /// Insignia writes out; default: the address it listens on.
         #[arg(long, env = "INSIGNIA_PUBLIC_URL")]
         public_url: Option<insignia::config::PublicUrl>,
+        /// Let webhooks go to loopback and private-network addresses (refused by default).
+        #[arg(long, env = "INSIGNIA_WEBHOOKS_ALLOW_PRIVATE", default_value_t = false)]
+        webhooks_allow_private: bool,
+        /// Milliseconds of the first webhook retry; later ones are multiples (5 min, 30 min,
+        /// … at the default). For tests.
+        #[arg(long, env = "INSIGNIA_WEBHOOKS_RETRY_UNIT_MS", default_value_t = 5000, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+        webhooks_retry_unit_ms: u64,
+        /// Milliseconds one webhook request may take. For tests.
+        #[arg(long, env = "INSIGNIA_WEBHOOKS_TIMEOUT_MS", default_value_t = 10_000, hide = true, value_parser = clap::value_parser!(u64).range(100..))]
+        webhooks_timeout_ms: u64,
     },
     /// Fill a database with a demo site: badges, members and assignments.
     Demo {
@@ -147,6 +157,9 @@ fn run(cli: Cli) -> Result<(), String> {
             signups,
             api_writes_per_minute,
             public_url,
+            webhooks_allow_private,
+            webhooks_retry_unit_ms,
+            webhooks_timeout_ms,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -162,6 +175,9 @@ fn run(cli: Cli) -> Result<(), String> {
             settings.signups_open = signups == Signups::Open;
             settings.api_writes_per_minute = api_writes_per_minute;
             settings.public_url = public_url;
+            settings.webhooks.allow_private = webhooks_allow_private;
+            settings.webhooks.retry_unit = std::time::Duration::from_millis(webhooks_retry_unit_ms);
+            settings.webhooks.timeout = std::time::Duration::from_millis(webhooks_timeout_ms);
             settings.secret_key = std::env::var("INSIGNIA_SECRET_KEY").ok();
             actix_web::rt::System::new().block_on(async move {
                 let app =

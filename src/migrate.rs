@@ -30,7 +30,8 @@ macro_rules! schema_tables {
         $then!($($args)* [
             settings, admins, admin_sessions, login_failures, icon_uploads, badges, members,
             pages, member_badges, badge_pages, password_links, member_sessions, api_keys,
-            audit_log, audit_members, reports, rate_limits,
+            audit_log, audit_members, reports, rate_limits, events, webhook_endpoints,
+            webhook_deliveries, webhook_lanes, webhook_attempts,
         ])
     };
 }
@@ -50,6 +51,10 @@ const IDENTITIES: &[(&str, &str)] = &[
     ("members", "key"),
     ("pages", "key"),
     ("audit_log", "id"),
+    ("events", "key"),
+    ("webhook_endpoints", "key"),
+    ("webhook_deliveries", "key"),
+    ("webhook_attempts", "key"),
 ];
 
 /// What was moved: per table, its name and row count.

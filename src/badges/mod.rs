@@ -6,6 +6,7 @@ pub mod icon;
 pub mod query;
 pub mod rules;
 pub mod store;
+pub mod wire;
 
 pub use color::Color;
 pub use icon::Icon;

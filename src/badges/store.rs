@@ -10,6 +10,7 @@ use crate::audit::{self, Actor, Change};
 use crate::db::DbConnection;
 use crate::db::schema::{badges, icon_uploads};
 use crate::error::AppError;
+use crate::events;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = badges)]
@@ -375,7 +376,9 @@ pub fn create(
                 ..Default::default()
             },
         )?;
-        find(conn, &id)
+        let badge = find(conn, &id)?;
+        events::badge_changed(conn, actor, events::Kind::BadgeCreated, &badge)?;
+        Ok(badge)
     })
 }
 
@@ -426,7 +429,9 @@ pub fn update(
                 ..Default::default()
             },
         )?;
-        find(conn, id)
+        let badge = find(conn, id)?;
+        events::badge_changed(conn, actor, events::Kind::BadgeUpdated, &badge)?;
+        Ok(badge)
     })
 }
 
@@ -435,7 +440,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Badge,
         let old = find(conn, id)?;
         // Taken from its holders the one way every assignment is (stored counts included).
         crate::members::assignments::stage_holders(conn, old.key)?;
-        crate::members::assignments::take_staged(conn, old.key)?;
+        crate::members::assignments::take_staged(conn, old.key, None)?;
         diesel::delete(badges::table.find(id)).execute(conn)?;
         drop_upload_unless_kept(conn, &old.icon(), &Icon::None)?;
         audit::record(
@@ -449,6 +454,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Badge,
                 ..Default::default()
             },
         )?;
+        events::badge_changed(conn, actor, events::Kind::BadgeDeleted, &old)?;
         Ok(old)
     })
 }

@@ -185,6 +185,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The outbox: one row per event, written with the change it describes.
+    events (key) {
+        key -> BigInt,
+        kind -> Text,
+        badge_id -> Text,
+        member_id -> Nullable<Text>,
+        entity -> Nullable<Text>,
+        actor -> Text,
+        /// Unix time in milliseconds.
+        occurred_at -> BigInt,
+        endpoint_key -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (key) {
+        key -> BigInt,
+        id -> Text,
+        url -> Text,
+        format -> Text,
+        kinds -> Text,
+        enabled -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<BigInt>,
+        events_after -> BigInt,
+        failing_since -> Nullable<BigInt>,
+        disabled_reason -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (key) {
+        key -> BigInt,
+        endpoint_key -> BigInt,
+        event_key -> BigInt,
+        lane -> Text,
+        state -> Integer,
+        attempts -> Integer,
+    }
+}
+
+diesel::table! {
+    webhook_lanes (endpoint_key, lane) {
+        endpoint_key -> BigInt,
+        lane -> Text,
+        next_attempt_at -> BigInt,
+        lease_until -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (key) {
+        key -> BigInt,
+        delivery_key -> BigInt,
+        endpoint_key -> BigInt,
+        at -> BigInt,
+        status -> Nullable<Integer>,
+        latency_ms -> Integer,
+        response -> Text,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> events (event_key));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_key));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_key));
+
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
     admins,
@@ -203,4 +272,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_members,
     reports,
     rate_limits,
+    events,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_lanes,
+    webhook_attempts,
 );

@@ -257,12 +257,18 @@ pub fn give_staged(
     .bind::<Text, _>(actor.label())
     .execute(conn)?;
     count_changed(conn, badge, 1, added)?;
+    crate::events::staged_assignments(conn, actor, crate::events::Kind::BadgeAssigned, badge)?;
     Ok(added)
 }
 
 /// Takes the badge from every staged member who holds it, and counts them out of both stored
-/// counts. Returns how many lost it.
-pub fn take_staged(conn: &mut DbConnection, badge: BadgeKey) -> Result<i64, AppError> {
+/// counts. Returns how many lost it. With an actor, each of them gets an event; without, the
+/// badge itself is going (its deletion is the one event).
+pub fn take_staged(
+    conn: &mut DbConnection,
+    badge: BadgeKey,
+    actor: Option<&Actor>,
+) -> Result<i64, AppError> {
     use staging::{CHANGED, MEMBERS};
     staging::clear(conn, &[CHANGED])?;
     let removed = diesel::sql_query(conn.sql(&format!(
@@ -280,6 +286,14 @@ pub fn take_staged(conn: &mut DbConnection, badge: BadgeKey) -> Result<i64, AppE
     .bind::<BigInt, _>(badge)
     .execute(conn)?;
     count_changed(conn, badge, -1, removed)?;
+    if let Some(actor) = actor {
+        crate::events::staged_assignments(
+            conn,
+            actor,
+            crate::events::Kind::BadgeUnassigned,
+            badge,
+        )?;
+    }
     Ok(removed)
 }
 
@@ -315,7 +329,11 @@ pub fn stage_holders(conn: &mut DbConnection, badge: BadgeKey) -> Result<(), App
 }
 
 /// Takes every badge from one member (before the member is deleted).
-pub fn take_all_from(conn: &mut DbConnection, member: MemberKey) -> Result<(), AppError> {
+pub fn take_all_from(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member: MemberKey,
+) -> Result<(), AppError> {
     let held: Vec<BadgeKey> = member_badges::table
         .filter(member_badges::member_key.eq(member))
         .select(member_badges::badge_key)
@@ -328,7 +346,7 @@ pub fn take_all_from(conn: &mut DbConnection, member: MemberKey) -> Result<(), A
         )))
         .bind::<BigInt, _>(member)
         .execute(conn)?;
-        take_staged(conn, badge)?;
+        take_staged(conn, badge, Some(actor))?;
     }
     Ok(())
 }
@@ -466,7 +484,7 @@ pub fn unassign(
         let badge = badge(conn, badge_id)?;
         stage_ids(conn, &ids)?;
         staging::members_from_lines(conn)?;
-        let removed_count = take_staged(conn, badge.key)?;
+        let removed_count = take_staged(conn, badge.key, Some(actor))?;
         if removed_count == 0 {
             return Ok(Vec::new());
         }

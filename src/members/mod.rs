@@ -194,7 +194,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Member
             .find(id)
             .select(members::key)
             .first::<crate::db::keys::MemberKey>(conn)?;
-        assignments::take_all_from(conn, key)?;
+        assignments::take_all_from(conn, actor, key)?;
         diesel::delete(members::table.find(id)).execute(conn)?;
         audit::record(
             conn,

@@ -423,6 +423,10 @@ pub fn set_permissions(
                 ..Default::default()
             },
         )?;
+        if badge.permissions_enabled != enabled {
+            let now = crate::badges::store::find(conn, badge_id).map_err(AppError::from)?;
+            crate::events::badge_changed(conn, actor, crate::events::Kind::BadgeUpdated, &now)?;
+        }
         Ok(())
     })
 }

@@ -28,4 +28,5 @@ mod schemathesis;
 mod security;
 mod storage;
 mod upgrade;
+mod webhooks;
 mod wix_client;

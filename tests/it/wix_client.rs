@@ -12,10 +12,11 @@ fn compat_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/compat"))
 }
 
-fn install_client() {
+pub(crate) fn install_client() {
     if compat_dir()
         .join("node_modules/@wix/members_badges")
         .exists()
+        && compat_dir().join("node_modules/standardwebhooks").exists()
     {
         return;
     }

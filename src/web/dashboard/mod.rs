@@ -8,6 +8,7 @@ pub mod holders;
 pub mod members;
 pub mod pages;
 pub mod reports;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -120,6 +121,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(api_keys::create),
             )
             .route("/api-keys/{id}/revoke", web::post().to(api_keys::revoke))
+            .service(
+                web::resource("/webhooks")
+                    .get(webhooks::list)
+                    .post(webhooks::create),
+            )
+            .service(
+                web::resource("/webhooks/{id}")
+                    .get(webhooks::show)
+                    .post(webhooks::update),
+            )
+            .route("/webhooks/{id}/delete", web::post().to(webhooks::delete))
+            .route("/webhooks/{id}/rotate", web::post().to(webhooks::rotate))
+            .route("/webhooks/{id}/test", web::post().to(webhooks::test))
+            .route(
+                "/webhooks/{id}/redeliver",
+                web::post().to(webhooks::redeliver),
+            )
             .route("/audit", web::get().to(audit::list))
             .route("/reports/{id}", web::get().to(reports::download)),
     );

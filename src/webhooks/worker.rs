@@ -1,0 +1,646 @@
+//! The delivery worker, one in every server process.
+//!
+//! 1. *Queue*: for each enabled endpoint, events after its cursor (`events_after`) that it
+//!    wants become deliveries, set-based, and their lanes open.
+//! 2. *Claim*: a lane is one endpoint and one badge, the unit of ordering. A server claims a
+//!    lane that is due by writing a lease on it inside a write transaction (writers take turns,
+//!    across servers too), so each lane is worked by one server at a time.
+//! 3. *Deliver*: the lane's waiting deliveries go out one after another, oldest event first;
+//!    a failure stops the lane until its retry time, so a badge's events never overtake each
+//!    other. A 2xx answer is success; anything else is retried with exponential backoff and
+//!    jitter for about a day, then given up; an endpoint failing for a whole day is turned off.
+//!
+//! A crash loses nothing: events and deliveries are rows; a lease runs out and another pass
+//! (or another server) takes the lane again, so delivery is at least once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use tokio::task::JoinSet;
+
+use super::address::{self, PublicResolver};
+use super::signing::{self, WixSigner};
+use super::{Endpoint, Format};
+use crate::db::schema::{
+    events, webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_lanes,
+};
+use crate::db::{DbConnection, DbPool};
+use crate::error::AppError;
+use crate::events::{Event, Kind};
+
+/// Delivery states.
+pub const WAITING: i32 = 0;
+pub const DELIVERED: i32 = 1;
+pub const GAVE_UP: i32 = 2;
+
+/// Retry delays in retry units (5 s by default): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h,
+/// about 27.5 hours in all, as Svix and Stripe do; then the delivery is given up.
+const RETRY_STEPS: [i64; 7] = [1, 60, 360, 1440, 3600, 7200, 7200];
+/// An endpoint with no success for this long is turned off.
+const FAILING_LIMIT_MILLIS: i64 = 24 * 60 * 60 * 1000;
+/// Deliveries read per lane claim.
+const BATCH: i64 = 200;
+/// Events queued per endpoint per pass.
+const QUEUE_STEP: i64 = 10_000;
+/// Events are kept this long after every endpoint has had them (for the delivery log).
+const KEEP_MILLIS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// The first bytes of an answer kept in the log.
+const RESPONSE_KEPT: usize = 1024;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Deliver to loopback and private addresses too (tests, intranets).
+    pub allow_private: bool,
+    /// The unit of the retry schedule (5 s in production; tests shorten it).
+    pub retry_unit: Duration,
+    /// Lanes delivered at once by this server.
+    pub concurrency: usize,
+    /// How long one request may take.
+    pub timeout: Duration,
+}
+
+impl Options {
+    /// How long a server works on a claimed lane before letting others have it.
+    fn lane_work(&self) -> Duration {
+        self.timeout * 3
+    }
+
+    /// A claimed lane is this server's until then (if it dies, another takes it after that);
+    /// work on it stops well before.
+    fn lease_millis(&self) -> i64 {
+        (self.timeout * 6).as_millis() as i64
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            allow_private: false,
+            retry_unit: Duration::from_secs(5),
+            concurrency: 8,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Starts the worker on its own thread; it stops soon after `stop` is set.
+pub fn start(pool: DbPool, options: Options, stop: Arc<AtomicBool>) -> Result<(), AppError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("webhooks")
+        .enable_all()
+        .build()
+        .map_err(AppError::internal)?;
+    std::thread::Builder::new()
+        .name("webhooks".to_string())
+        .spawn(move || runtime.block_on(run(pool, options, stop)))
+        .map_err(AppError::internal)?;
+    Ok(())
+}
+
+struct Context {
+    pool: DbPool,
+    options: Options,
+    client: reqwest::Client,
+    wix: tokio::sync::OnceCell<Arc<WixSigner>>,
+    instance_id: tokio::sync::OnceCell<String>,
+}
+
+async fn run(pool: DbPool, options: Options, stop: Arc<AtomicBool>) {
+    let client = match reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(options.timeout)
+        .connect_timeout(options.timeout.min(Duration::from_secs(5)))
+        .user_agent(concat!("Insignia-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(Arc::new(PublicResolver {
+            allow_private: options.allow_private,
+        }))
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!("webhooks: cannot make an HTTP client: {e}");
+            return;
+        }
+    };
+    let context = Arc::new(Context {
+        pool,
+        options,
+        client,
+        wix: tokio::sync::OnceCell::new(),
+        instance_id: tokio::sync::OnceCell::new(),
+    });
+    let mut lanes: JoinSet<()> = JoinSet::new();
+    let mut last_prune = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        while lanes.try_join_next().is_some() {}
+        let free = context.options.concurrency.saturating_sub(lanes.len());
+        let lease = context.options.lease_millis();
+        let pass = crate::db::run(&context.pool, move |conn| {
+            queue(conn)?;
+            if free == 0 {
+                return Ok(Vec::new());
+            }
+            claim(conn, free, crate::db::now_millis(), lease)
+        })
+        .await;
+        let claimed = match pass {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!("webhooks: {}", e.detail());
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        let idle = claimed.is_empty();
+        for lane in claimed {
+            lanes.spawn(deliver_lane(context.clone(), lane));
+        }
+        if last_prune.elapsed() > Duration::from_secs(600) {
+            last_prune = Instant::now();
+            if let Err(e) = crate::db::run(&context.pool, prune).await {
+                tracing::warn!("webhooks: pruning old events: {}", e.detail());
+            }
+        }
+        if idle {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                _ = lanes.join_next(), if !lanes.is_empty() => {}
+            }
+        }
+    }
+}
+
+/// Turns new events into deliveries for every enabled endpoint that wants them.
+fn queue(conn: &mut DbConnection) -> Result<(), AppError> {
+    let last = crate::events::last_key(conn)?;
+    let behind: Vec<Endpoint> = webhook_endpoints::table
+        .filter(webhook_endpoints::enabled.eq(true))
+        .filter(webhook_endpoints::events_after.lt(last))
+        .select(Endpoint::as_select())
+        .load(conn)?;
+    if behind.is_empty() {
+        return Ok(());
+    }
+    crate::db::write(conn, |conn| {
+        let now = crate::db::now_millis();
+        for endpoint in behind {
+            // Read again inside the transaction: another server may have queued them.
+            let after: i64 = webhook_endpoints::table
+                .filter(webhook_endpoints::key.eq(endpoint.key))
+                .select(webhook_endpoints::events_after)
+                .first(conn)?;
+            let upto = last.min(after + QUEUE_STEP);
+            if upto <= after {
+                continue;
+            }
+            let kinds: Vec<&str> = endpoint.kinds().iter().map(|k| k.name()).collect();
+            let kinds_sql = vec!["?"; kinds.len().max(1)].join(", ");
+            let wanted = format!(
+                "FROM events WHERE key > ? AND key <= ? AND \
+                 (endpoint_key = ? OR (endpoint_key IS NULL AND kind IN ({kinds_sql})))"
+            );
+            for sql in [
+                format!(
+                    "INSERT INTO webhook_deliveries (endpoint_key, event_key, lane, state, attempts) \
+                     SELECT ?, key, badge_id, {WAITING}, 0 {wanted} ORDER BY key"
+                ),
+                format!(
+                    "INSERT INTO webhook_lanes (endpoint_key, lane, next_attempt_at, lease_until) \
+                     SELECT DISTINCT ?, badge_id, {now}, 0 {wanted} ON CONFLICT DO NOTHING"
+                ),
+            ] {
+                let mut query = diesel::sql_query(conn.sql(&sql))
+                    .into_boxed()
+                    .bind::<BigInt, _>(endpoint.key)
+                    .bind::<BigInt, _>(after)
+                    .bind::<BigInt, _>(upto)
+                    .bind::<BigInt, _>(endpoint.key);
+                for kind in &kinds {
+                    query = query.bind::<Text, _>(*kind);
+                }
+                if kinds.is_empty() {
+                    query = query.bind::<Text, _>("");
+                }
+                query.execute(conn)?;
+            }
+            diesel::update(
+                webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint.key)),
+            )
+            .set(webhook_endpoints::events_after.eq(upto))
+            .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Opens a lane (or leaves an open one as it is), due at `at`.
+pub fn open_lane(
+    conn: &mut DbConnection,
+    endpoint: i64,
+    lane: &str,
+    at: i64,
+) -> Result<(), AppError> {
+    crate::db::on_backend!(conn, |c| diesel::insert_into(webhook_lanes::table)
+        .values((
+            webhook_lanes::endpoint_key.eq(endpoint),
+            webhook_lanes::lane.eq(lane),
+            webhook_lanes::next_attempt_at.eq(at),
+            webhook_lanes::lease_until.eq(0),
+        ))
+        .on_conflict((webhook_lanes::endpoint_key, webhook_lanes::lane))
+        .do_update()
+        .set(webhook_lanes::next_attempt_at.eq(at))
+        .execute(c))?;
+    Ok(())
+}
+
+/// A lane this server holds.
+#[derive(Debug, Clone)]
+struct Lane {
+    endpoint: i64,
+    lane: String,
+}
+
+/// Takes up to `n` due lanes of enabled endpoints, leasing them to this server.
+fn claim(conn: &mut DbConnection, n: usize, now: i64, lease: i64) -> Result<Vec<Lane>, AppError> {
+    let due = || {
+        webhook_lanes::table
+            .inner_join(
+                webhook_endpoints::table.on(webhook_endpoints::key.eq(webhook_lanes::endpoint_key)),
+            )
+            .filter(webhook_endpoints::enabled.eq(true))
+            .filter(webhook_lanes::next_attempt_at.le(now))
+            .filter(webhook_lanes::lease_until.le(now))
+    };
+    // A read first: most passes find nothing and need no write transaction.
+    let any: bool = diesel::select(diesel::dsl::exists(due())).get_result(conn)?;
+    if !any {
+        return Ok(Vec::new());
+    }
+    crate::db::write(conn, |conn| {
+        let lanes: Vec<(i64, String)> = due()
+            .order(webhook_lanes::next_attempt_at)
+            .limit(n as i64)
+            .select((webhook_lanes::endpoint_key, webhook_lanes::lane))
+            .load(conn)?;
+        for (endpoint, lane) in &lanes {
+            diesel::update(
+                webhook_lanes::table
+                    .filter(webhook_lanes::endpoint_key.eq(endpoint))
+                    .filter(webhook_lanes::lane.eq(lane)),
+            )
+            .set(webhook_lanes::lease_until.eq(now + lease))
+            .execute(conn)?;
+        }
+        Ok(lanes
+            .into_iter()
+            .map(|(endpoint, lane)| Lane { endpoint, lane })
+            .collect())
+    })
+}
+
+/// Delivers a lane's waiting deliveries in order until one fails, the batch ends or the
+/// lane's time is up; then lets go of the lane.
+async fn deliver_lane(context: Arc<Context>, lane: Lane) {
+    let started = Instant::now();
+    let (endpoint_key, name) = (lane.endpoint, lane.lane.clone());
+    let loaded = crate::db::run(&context.pool, move |conn| {
+        let endpoint: Endpoint = webhook_endpoints::table
+            .filter(webhook_endpoints::key.eq(endpoint_key))
+            .select(Endpoint::as_select())
+            .first(conn)?;
+        let batch: Vec<(i64, i32, Event)> = webhook_deliveries::table
+            .inner_join(events::table)
+            .filter(webhook_deliveries::endpoint_key.eq(endpoint_key))
+            .filter(webhook_deliveries::lane.eq(&name))
+            .filter(webhook_deliveries::state.eq(WAITING))
+            .order(webhook_deliveries::event_key)
+            .limit(BATCH)
+            .select((
+                webhook_deliveries::key,
+                webhook_deliveries::attempts,
+                Event::as_select(),
+            ))
+            .load(conn)?;
+        Ok((endpoint, batch))
+    })
+    .await;
+    if let Ok((endpoint, batch)) = loaded {
+        for (delivery, attempts, event) in batch {
+            if started.elapsed() > context.options.lane_work() {
+                break;
+            }
+            let outcome = send(&context, &endpoint, &event).await;
+            let retry_unit = context.options.retry_unit;
+            let (endpoint_key, lane_name) = (endpoint.key, lane.lane.clone());
+            let is_test = event.kind == Kind::Test.name();
+            let recorded = crate::db::run(&context.pool, move |conn| {
+                record(
+                    conn,
+                    endpoint_key,
+                    &lane_name,
+                    delivery,
+                    attempts,
+                    is_test,
+                    &outcome,
+                    retry_unit,
+                )
+            })
+            .await;
+            match recorded {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!("webhooks: recording a delivery: {}", e.detail());
+                    break;
+                }
+            }
+        }
+    }
+    let (endpoint_key, name) = (lane.endpoint, lane.lane);
+    if let Err(e) = crate::db::run(&context.pool, move |conn| {
+        release(conn, endpoint_key, &name)
+    })
+    .await
+    {
+        tracing::warn!("webhooks: releasing a lane: {}", e.detail());
+    }
+}
+
+/// What one attempt got.
+#[derive(Debug)]
+struct Outcome {
+    at: i64,
+    status: Option<u16>,
+    latency_ms: i64,
+    response: String,
+}
+
+impl Outcome {
+    fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+async fn send(context: &Context, endpoint: &Endpoint, event: &Event) -> Outcome {
+    let at = crate::db::now_millis();
+    let started = Instant::now();
+    let failed = |why: String| Outcome {
+        at,
+        status: None,
+        latency_ms: 0,
+        response: why,
+    };
+    let url = match address::check_url(&endpoint.url, true) {
+        Ok(url) => url,
+        Err(why) => return failed(why),
+    };
+    if !address::literal_allowed(&url, context.options.allow_private) {
+        return failed(address::PRIVATE_REFUSED.to_string());
+    }
+    let request = match endpoint.format() {
+        Format::Wix => match wix_signer(context).await {
+            Ok(signer) => match signer.body(event) {
+                Ok(body) => context
+                    .client
+                    .post(url)
+                    .header("content-type", "text/plain; charset=utf-8")
+                    .body(body),
+                Err(e) => return failed(e.detail()),
+            },
+            Err(e) => return failed(e.detail()),
+        },
+        Format::Standard => {
+            let instance_id = match instance_id(context).await {
+                Ok(id) => id,
+                Err(e) => return failed(e.detail()),
+            };
+            let secrets = endpoint.signing_secrets(at);
+            match signing::standard_message(&instance_id, event, &secrets) {
+                Ok(message) => context
+                    .client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header("webhook-id", message.id)
+                    .header("webhook-timestamp", message.timestamp.to_string())
+                    .header("webhook-signature", message.signature)
+                    .body(message.body),
+                Err(e) => return failed(e.detail()),
+            }
+        }
+    };
+    match request.send().await {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let mut kept = Vec::new();
+            while kept.len() < RESPONSE_KEPT {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+            kept.truncate(RESPONSE_KEPT);
+            Outcome {
+                at,
+                status: Some(status),
+                latency_ms: started.elapsed().as_millis() as i64,
+                response: String::from_utf8_lossy(&kept).into_owned(),
+            }
+        }
+        Err(e) => {
+            let mut why = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(inner) = source {
+                why = format!("{why}: {inner}");
+                source = inner.source();
+            }
+            Outcome {
+                latency_ms: started.elapsed().as_millis() as i64,
+                ..failed(why)
+            }
+        }
+    }
+}
+
+async fn wix_signer(context: &Context) -> Result<Arc<WixSigner>, AppError> {
+    context
+        .wix
+        .get_or_try_init(|| async {
+            let keys = crate::db::run(&context.pool, signing::site_keys).await?;
+            Ok(Arc::new(WixSigner::new(&keys)?))
+        })
+        .await
+        .cloned()
+}
+
+async fn instance_id(context: &Context) -> Result<String, AppError> {
+    context
+        .instance_id
+        .get_or_try_init(|| async {
+            let keys = crate::db::run(&context.pool, signing::site_keys).await?;
+            Ok(keys.instance_id)
+        })
+        .await
+        .cloned()
+}
+
+/// Writes down an attempt. Returns whether the lane may go on to its next delivery.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    conn: &mut DbConnection,
+    endpoint: i64,
+    lane: &str,
+    delivery: i64,
+    attempts: i32,
+    is_test: bool,
+    outcome: &Outcome,
+    retry_unit: Duration,
+) -> Result<bool, AppError> {
+    crate::db::write(conn, |conn| {
+        diesel::insert_into(webhook_attempts::table)
+            .values((
+                webhook_attempts::delivery_key.eq(delivery),
+                webhook_attempts::endpoint_key.eq(endpoint),
+                webhook_attempts::at.eq(outcome.at),
+                webhook_attempts::status.eq(outcome.status.map(i32::from)),
+                webhook_attempts::latency_ms.eq(outcome.latency_ms.min(i32::MAX as i64) as i32),
+                webhook_attempts::response.eq(&outcome.response),
+            ))
+            .execute(conn)?;
+        let this = webhook_deliveries::table.filter(webhook_deliveries::key.eq(delivery));
+        let endpoint_row = webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint));
+        if outcome.succeeded() {
+            diesel::update(this)
+                .set(webhook_deliveries::state.eq(DELIVERED))
+                .execute(conn)?;
+            diesel::update(endpoint_row.filter(webhook_endpoints::failing_since.is_not_null()))
+                .set(webhook_endpoints::failing_since.eq(None::<i64>))
+                .execute(conn)?;
+            return Ok(true);
+        }
+        let failures = attempts + 1;
+        let give_up = is_test || failures as usize > RETRY_STEPS.len();
+        diesel::update(this)
+            .set((
+                webhook_deliveries::attempts.eq(failures),
+                webhook_deliveries::state.eq(if give_up { GAVE_UP } else { WAITING }),
+            ))
+            .execute(conn)?;
+        if is_test {
+            return Ok(true);
+        }
+        let failing_since: Option<i64> = endpoint_row
+            .select(webhook_endpoints::failing_since)
+            .first(conn)?;
+        let since = failing_since.unwrap_or(outcome.at);
+        if outcome.at - since >= FAILING_LIMIT_MILLIS {
+            diesel::update(endpoint_row)
+                .set((
+                    webhook_endpoints::enabled.eq(false),
+                    webhook_endpoints::disabled_reason.eq(format!(
+                        "Turned off on {}: no delivery succeeded for 24 hours (last answer: {}).",
+                        crate::db::format_millis(outcome.at),
+                        outcome
+                            .status
+                            .map_or("none".to_string(), |s| format!("HTTP {s}"))
+                    )),
+                ))
+                .execute(conn)?;
+        } else if failing_since.is_none() {
+            diesel::update(endpoint_row)
+                .set(webhook_endpoints::failing_since.eq(Some(since)))
+                .execute(conn)?;
+        }
+        if give_up {
+            return Ok(true);
+        }
+        let delay = retry_delay(retry_unit, failures as usize);
+        diesel::update(
+            webhook_lanes::table
+                .filter(webhook_lanes::endpoint_key.eq(endpoint))
+                .filter(webhook_lanes::lane.eq(lane)),
+        )
+        .set(webhook_lanes::next_attempt_at.eq(outcome.at + delay))
+        .execute(conn)?;
+        Ok(false)
+    })
+}
+
+/// The wait before retry `n` (1-based): the schedule's step with ±20 % jitter, so that many
+/// failed deliveries do not all come back at the same moment.
+fn retry_delay(unit: Duration, n: usize) -> i64 {
+    let step = RETRY_STEPS[(n - 1).min(RETRY_STEPS.len() - 1)];
+    let base = unit.as_millis() as i64 * step;
+    let jitter = rand::random_range(0.8..1.2);
+    (base as f64 * jitter) as i64
+}
+
+/// Lets go of a lane; closes it when nothing waits in it any more.
+fn release(conn: &mut DbConnection, endpoint: i64, lane: &str) -> Result<(), AppError> {
+    crate::db::write(conn, |conn| {
+        let this = || {
+            webhook_lanes::table
+                .filter(webhook_lanes::endpoint_key.eq(endpoint))
+                .filter(webhook_lanes::lane.eq(lane))
+        };
+        let waiting: bool = diesel::select(diesel::dsl::exists(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::endpoint_key.eq(endpoint))
+                .filter(webhook_deliveries::lane.eq(lane))
+                .filter(webhook_deliveries::state.eq(WAITING)),
+        ))
+        .get_result(conn)?;
+        if waiting {
+            diesel::update(this())
+                .set(webhook_lanes::lease_until.eq(0))
+                .execute(conn)?;
+        } else {
+            diesel::delete(this()).execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Deletes events older than a week that every endpoint has queued, a few thousand at a time
+/// (their deliveries and attempts go with them).
+fn prune(conn: &mut DbConnection) -> Result<(), AppError> {
+    let queued_by_all: Option<i64> = webhook_endpoints::table
+        .select(diesel::dsl::min(webhook_endpoints::events_after))
+        .first(conn)?;
+    let upto = queued_by_all.unwrap_or(i64::MAX);
+    let before = crate::db::now_millis() - KEEP_MILLIS;
+    loop {
+        let deleted = crate::db::write(conn, |conn| {
+            diesel::sql_query(conn.sql(
+                "DELETE FROM events WHERE key IN (SELECT key FROM events \
+                 WHERE occurred_at < ? AND key <= ? ORDER BY key LIMIT 5000)",
+            ))
+            .bind::<BigInt, _>(before)
+            .bind::<BigInt, _>(upto)
+            .execute(conn)
+            .map_err(AppError::from)
+        })?;
+        if deleted < 5000 {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_over_about_a_day() {
+        let unit = Duration::from_secs(5);
+        let total: i64 = (1..=RETRY_STEPS.len()).map(|n| retry_delay(unit, n)).sum();
+        let hours = total as f64 / 3_600_000.0;
+        assert!((20.0..34.0).contains(&hours), "{hours} hours");
+        assert!(retry_delay(unit, 1) < retry_delay(unit, 2));
+    }
+}

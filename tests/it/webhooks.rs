@@ -1,0 +1,629 @@
+//! Events and webhooks, received by code no one here wrote: `compat/webhook-receiver.mjs` runs
+//! the published `@wix/sdk` (`AppStrategy` + `client.webhooks.process`) for the Wix format and
+//! the official `standardwebhooks` package for the other.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::io::AsyncBufReadExt;
+
+use crate::helpers::{TestApp, fresh_database, spawn_app_on, spawn_app_with, to_page};
+
+/// The real binary, as an operator starts it, on a test's database; killed (SIGKILL) when
+/// dropped.
+async fn serve_binary(database: &str, extra: &[&str]) -> tokio::process::Child {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let process = tokio::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+        .args(["serve", "--database", database, "--bind", &bind])
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the server");
+    let started = Instant::now();
+    while reqwest::get(format!("http://{bind}/healthz"))
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    process
+}
+
+/// The receiver, a Node process on a free port.
+struct Receiver {
+    url: String,
+    client: reqwest::Client,
+    _process: tokio::process::Child,
+}
+
+impl Receiver {
+    async fn start() -> Receiver {
+        crate::wix_client::install_client();
+        let mut process = tokio::process::Command::new("node")
+            .arg("webhook-receiver.mjs")
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/compat"))
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node must be installed (Node.js 20+)");
+        let stdout = process.stdout.take().expect("stdout");
+        let mut line = String::new();
+        tokio::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .await
+            .expect("the receiver prints its port");
+        let port = serde_json::from_str::<Value>(&line).expect("JSON")["port"].clone();
+        Receiver {
+            url: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            _process: process,
+        }
+    }
+
+    async fn configure(&self, config: Value) {
+        let res = self
+            .client
+            .post(format!("{}/configure", self.url))
+            .json(&config)
+            .send()
+            .await
+            .expect("configure");
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
+    async fn received(&self) -> Value {
+        self.client
+            .get(format!("{}/received", self.url))
+            .send()
+            .await
+            .expect("received")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
+    /// What the handlers got, once at least `n` deliveries were handled (or 30 s passed).
+    async fn handled(&self, n: usize) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let got = self.received().await["handled"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if got.len() >= n || started.elapsed() > Duration::from_secs(30) {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Adds an endpoint through the dashboard; returns the page the answer shows.
+async fn add_endpoint(app: &TestApp, url: &str, format: &str) -> crate::helpers::Page {
+    let mut fields = vec![("url", url), ("format", format), ("enabled", "on")];
+    for kind in [
+        "badge.created",
+        "badge.updated",
+        "badge.deleted",
+        "badge.assigned",
+        "badge.unassigned",
+    ] {
+        fields.push(("kinds", kind));
+    }
+    let res = app
+        .submit("/dashboard/webhooks", "/dashboard/webhooks", &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "the endpoint is created");
+    to_page(res).await
+}
+
+async fn app_with_key(
+    configure: impl FnOnce(&mut insignia::config::Settings),
+) -> (TestApp, String) {
+    let app = spawn_app_with(|s| {
+        s.webhooks.allow_private = true;
+        s.webhooks.retry_unit = Duration::from_millis(100);
+        configure(s);
+    })
+    .await;
+    app.setup_admin().await;
+    let key = app.create_api_key("Webhooks").await;
+    (app, key)
+}
+
+async fn api_badge(app: &TestApp, key: &str, title: &str) -> String {
+    let reply = app
+        .api(
+            Method::POST,
+            "/members/v3/badges",
+            Some(key),
+            Some(json!({"badge": {"title": title}})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    reply.body["badge"]["id"].as_str().expect("id").to_string()
+}
+
+fn handled_by<'a>(handled: &'a [Value], handler: &str) -> Vec<&'a Value> {
+    handled.iter().filter(|h| h["handler"] == handler).collect()
+}
+
+#[tokio::test]
+async fn wix_receivers_built_with_the_published_client_get_each_event_once() {
+    let receiver = Receiver::start().await;
+    let (app, key) = app_with_key(|_| {}).await;
+    let page = app.page("/dashboard/webhooks").await;
+    let public_key = page.text_of("#public-key");
+    assert!(
+        public_key.starts_with("-----BEGIN PUBLIC KEY-----"),
+        "{public_key}"
+    );
+    let instance_id = page.text_of("#instance-id");
+    receiver
+        .configure(json!({"format": "wix", "publicKey": public_key}))
+        .await;
+    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "wix").await;
+    assert!(
+        !created.has("#secret"),
+        "a Wix endpoint has no secret to show"
+    );
+    let members = app.insert_members(2, "Hook");
+
+    // Through the dashboard: create; through the API: update, assign two, unassign one,
+    // and delete; a refused change (a duplicate title) sends nothing.
+    let badge = app.create_badge("Mentor").await;
+    let other = api_badge(&app, &key, "Helper").await;
+    let refused = app
+        .api(
+            Method::POST,
+            "/members/v3/badges",
+            Some(&key),
+            Some(json!({"badge": {"title": "mentor"}})),
+        )
+        .await;
+    assert_ne!(refused.status, StatusCode::OK);
+    let path = format!("/members/v3/badges/{badge}");
+    let updated = app
+        .api(
+            Method::PATCH,
+            &path,
+            Some(&key),
+            Some(json!({"badge": {"id": badge, "title": "Senior mentor"}})),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
+    let assigned = app
+        .api(
+            Method::POST,
+            &format!("{path}/members"),
+            Some(&key),
+            Some(json!({"memberIds": members})),
+        )
+        .await;
+    assert_eq!(assigned.status, StatusCode::OK);
+    let unassigned = app
+        .api(
+            Method::DELETE,
+            &format!("{path}/members?memberIds={}", members[0]),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(unassigned.status, StatusCode::OK);
+    let deleted = app.api(Method::DELETE, &path, Some(&key), None).await;
+    assert_eq!(deleted.status, StatusCode::OK);
+
+    let handled = receiver.handled(7).await;
+    // Give a duplicate or stray delivery a moment to show up.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let handled = {
+        let again = receiver.received().await["handled"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if again.len() > handled.len() {
+            again
+        } else {
+            handled
+        }
+    };
+    assert_eq!(
+        receiver.received().await["rejected"],
+        json!([]),
+        "every delivery verified"
+    );
+    let created = handled_by(&handled, "onBadgeCreated");
+    assert_eq!(created.len(), 2, "{handled:#?}");
+    let created_ids: HashSet<&str> = created
+        .iter()
+        .filter_map(|h| h["entity"]["_id"].as_str())
+        .collect();
+    assert_eq!(created_ids, HashSet::from([badge.as_str(), other.as_str()]));
+    let mentor = created
+        .iter()
+        .find(|h| h["entity"]["_id"] == badge.as_str())
+        .expect("created");
+    assert_eq!(mentor["entity"]["title"], "Mentor");
+    assert_eq!(mentor["metadata"]["entityId"], badge.as_str());
+    assert_eq!(mentor["metadata"]["instanceId"], instance_id.as_str());
+    assert_eq!(mentor["metadata"]["identity"]["identityType"], "WIX_USER");
+
+    let updated = handled_by(&handled, "onBadgeUpdated");
+    assert_eq!(updated.len(), 1, "{handled:#?}");
+    assert_eq!(updated[0]["entity"]["title"], "Senior mentor");
+    assert_eq!(updated[0]["entity"]["_id"], badge.as_str());
+    assert_eq!(updated[0]["metadata"]["identity"]["identityType"], "APP");
+
+    let given = handled_by(&handled, "onBadgeAssigned");
+    let given_to: HashSet<&str> = given
+        .iter()
+        .filter_map(|h| h["data"]["memberId"].as_str())
+        .collect();
+    assert_eq!(given.len(), 2, "one event per member: {handled:#?}");
+    assert_eq!(given_to, members.iter().map(String::as_str).collect());
+    assert!(
+        given
+            .iter()
+            .all(|h| h["metadata"]["entityId"] == badge.as_str())
+    );
+
+    let taken = handled_by(&handled, "onBadgeUnassigned");
+    assert_eq!(taken.len(), 1, "{handled:#?}");
+    assert_eq!(taken[0]["data"]["memberId"], members[0].as_str());
+
+    let gone = handled_by(&handled, "onBadgeDeleted");
+    assert_eq!(gone.len(), 1, "{handled:#?}");
+    assert_eq!(gone[0]["metadata"]["entityId"], badge.as_str());
+    assert_eq!(
+        handled.len(),
+        7,
+        "nothing else, nothing twice: {handled:#?}"
+    );
+
+    // One badge's events arrive in the order they happened, with growing sequence numbers.
+    let sequence: Vec<i64> = handled
+        .iter()
+        .filter(|h| h["metadata"]["entityId"] == badge.as_str())
+        .map(|h| {
+            h["metadata"]["entityEventSequence"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("a sequence number")
+        })
+        .collect();
+    assert_eq!(sequence.len(), 6);
+    assert!(sequence.windows(2).all(|w| w[0] < w[1]), "{sequence:?}");
+}
+
+#[tokio::test]
+async fn standard_webhooks_deliveries_verify_with_the_official_library() {
+    let receiver = Receiver::start().await;
+    let (app, key) = app_with_key(|_| {}).await;
+    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
+    let secret = created
+        .attr("#secret", "value")
+        .expect("the secret is shown once");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let endpoint_page = created
+        .attr("form[action$='/test']", "action")
+        .expect("a test button")
+        .trim_end_matches("/test")
+        .to_string();
+    receiver
+        .configure(json!({"format": "standard", "secret": secret}))
+        .await;
+
+    let badge = api_badge(&app, &key, "Reviewer").await;
+    let members = app.insert_members(3, "Std");
+    let path = format!("/members/v3/badges/{badge}/members");
+    let reply = app
+        .api(
+            Method::POST,
+            &path,
+            Some(&key),
+            Some(json!({"memberIds": members})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let handled = receiver.handled(4).await;
+    assert_eq!(receiver.received().await["rejected"], json!([]));
+    assert_eq!(handled.len(), 4, "{handled:#?}");
+    assert_eq!(handled[0]["payload"]["type"], "badge.created");
+    assert_eq!(handled[0]["payload"]["data"]["id"], badge.as_str());
+    assert_eq!(handled[0]["payload"]["data"]["title"], "Reviewer");
+    let given: HashSet<&str> = handled[1..]
+        .iter()
+        .inspect(|h| {
+            assert_eq!(h["payload"]["type"], "badge.assigned");
+            assert_eq!(h["payload"]["data"]["badgeId"], badge.as_str());
+        })
+        .filter_map(|h| h["payload"]["data"]["memberId"].as_str())
+        .collect();
+    assert_eq!(given, members.iter().map(String::as_str).collect());
+    let ids: HashSet<&str> = handled.iter().filter_map(|h| h["id"].as_str()).collect();
+    assert_eq!(ids.len(), 4, "every event has its own id");
+
+    // A delivery whose body was changed on the way is refused by the library.
+    let genuine = &handled[0];
+    let tampered = genuine["body"]
+        .as_str()
+        .expect("body")
+        .replace("Reviewer", "Reviewer!");
+    let mut request = receiver
+        .client
+        .post(format!("{}/webhook", receiver.url))
+        .body(tampered);
+    for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+        request = request.header(name, genuine["headers"][name].as_str().expect("header"));
+    }
+    assert_eq!(
+        request.send().await.expect("sent").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        receiver.received().await["rejected"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+
+    // The secret is shown once: not on the endpoint's page, the list, or the audit log.
+    for page in [
+        endpoint_page.as_str(),
+        "/dashboard/webhooks",
+        "/dashboard/audit",
+    ] {
+        let text = app.get(page).await.text().await.expect("page");
+        assert!(!text.contains(&secret), "{page} shows the secret");
+    }
+    assert!(app.audit_actions().contains(&"webhook.create".to_string()));
+
+    // A new secret: deliveries carry a signature by each for a day; the receiver that still
+    // has the old one keeps verifying them.
+    let rotated = app
+        .submit(&endpoint_page, &format!("{endpoint_page}/rotate"), &[])
+        .await;
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let new_secret = to_page(rotated)
+        .await
+        .attr("#secret", "value")
+        .expect("new secret");
+    assert_ne!(new_secret, secret);
+    api_badge(&app, &key, "Rotated").await;
+    let handled = receiver.handled(5).await;
+    assert_eq!(handled.len(), 5);
+    let signature = handled[4]["headers"]["webhook-signature"]
+        .as_str()
+        .unwrap_or("");
+    assert_eq!(signature.split(' ').count(), 2, "{signature}");
+    assert_eq!(
+        receiver.received().await["rejected"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn a_failing_receiver_is_retried_until_it_answers_and_the_log_shows_each_attempt() {
+    let receiver = Receiver::start().await;
+    let (app, key) = app_with_key(|_| {}).await;
+    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
+    let secret = created.attr("#secret", "value").expect("secret");
+    let endpoint_page = created
+        .attr("form[action$='/test']", "action")
+        .expect("test button")
+        .trim_end_matches("/test")
+        .to_string();
+    receiver
+        .configure(json!({"format": "standard", "secret": secret, "failFirst": 2}))
+        .await;
+    let badge = api_badge(&app, &key, "Persistent").await;
+    let handled = receiver.handled(1).await;
+    assert_eq!(handled.len(), 1, "delivered in the end");
+    assert_eq!(handled[0]["payload"]["data"]["id"], badge.as_str());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let received = receiver.received().await;
+    assert_eq!(
+        received["requests"], 3,
+        "two failures, one success: {received}"
+    );
+    assert_eq!(
+        received["handled"].as_array().map(Vec::len),
+        Some(1),
+        "delivered once"
+    );
+
+    let log = app.page(&endpoint_page).await;
+    let answers: Vec<String> = log
+        .select("table.deliveries tbody tr td:nth-child(3)")
+        .iter()
+        .map(|td| td.text().collect::<String>())
+        .collect();
+    assert_eq!(
+        answers,
+        ["HTTP 200", "HTTP 500", "HTTP 500"],
+        "newest first"
+    );
+    assert!(
+        log.text_of("table.deliveries")
+            .contains("failing on purpose")
+    );
+}
+
+#[tokio::test]
+async fn internal_addresses_are_refused_unless_allowed() {
+    let app = spawn_app_with(|s| s.webhooks.retry_unit = Duration::from_millis(100)).await;
+    app.setup_admin().await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost:9/hook",
+        "http://[::1]/hook",
+        "http://10.0.0.8/hook",
+        "http://169.254.169.254/latest/meta-data",
+    ] {
+        let res = app
+            .submit(
+                "/dashboard/webhooks",
+                "/dashboard/webhooks",
+                &[
+                    ("url", url),
+                    ("format", "standard"),
+                    ("kinds", "badge.created"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        let page = to_page(res).await;
+        assert!(
+            page.text_of("#url-error").contains("private network"),
+            "{url}"
+        );
+        assert_eq!(
+            page.attr("#url", "value").as_deref(),
+            Some(url),
+            "what was typed stays"
+        );
+    }
+    for bad in [
+        "ftp://example.com/x",
+        "example.com/hook",
+        "javascript:alert(1)",
+    ] {
+        let res = app
+            .submit(
+                "/dashboard/webhooks",
+                "/dashboard/webhooks",
+                &[
+                    ("url", bad),
+                    ("format", "standard"),
+                    ("kinds", "badge.created"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let page = app.page("/dashboard/webhooks").await;
+    assert!(page.has("p.empty"), "no endpoint was saved");
+
+    // An endpoint saved while internal addresses were allowed (another server, started with
+    // the flag) is still checked when this one sends.
+    let receiver = Receiver::start().await;
+    receiver
+        .configure(
+            json!({"format": "standard", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
+        )
+        .await;
+    let input = insignia::webhooks::EndpointInput {
+        url: format!("{}/webhook", receiver.url),
+        format: insignia::webhooks::Format::Standard,
+        kinds: vec![insignia::events::Kind::BadgeCreated],
+        enabled: true,
+    };
+    insignia::webhooks::create(&mut app.db(), &insignia::audit::Actor::system(), &input)
+        .expect("stored");
+    app.create_badge("Never sent").await;
+    let started = Instant::now();
+    let endpoint = loop {
+        let list = app.page("/dashboard/webhooks").await;
+        let link = list.attr("table.webhooks a", "href").expect("the endpoint");
+        let page = app.page(&link).await;
+        if page.has("table.deliveries") || started.elapsed() > Duration::from_secs(20) {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        endpoint
+            .text_of("table.deliveries")
+            .contains("private network"),
+        "{}",
+        endpoint.text_of("main")
+    );
+    assert_eq!(
+        receiver.received().await["requests"],
+        0,
+        "nothing reached it"
+    );
+}
+
+#[tokio::test]
+async fn events_waiting_when_the_server_is_killed_arrive_after_a_restart() {
+    let receiver = Receiver::start().await;
+    let scratch = fresh_database();
+    // This process serves the dashboard and API but sends nothing (its worker only queues);
+    // the real binary started below does the sending and is killed midway.
+    let app = spawn_app_on(scratch, |s| {
+        s.webhooks.allow_private = true;
+        s.webhooks.concurrency = 0;
+    })
+    .await;
+    app.setup_admin().await;
+    let key = app.create_api_key("Kill").await;
+    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
+    let secret = created.attr("#secret", "value").expect("secret");
+    // Failing for now: every event stays waiting.
+    receiver
+        .configure(json!({"format": "standard", "secret": secret, "failFirst": 1_000_000}))
+        .await;
+    let mut sender = serve_binary(
+        &app.database,
+        &[
+            "--webhooks-allow-private",
+            "--webhooks-retry-unit-ms",
+            "200",
+            "--webhooks-timeout-ms",
+            "1000",
+        ],
+    )
+    .await;
+    let mut badges = Vec::new();
+    for n in 0..5 {
+        badges.push(api_badge(&app, &key, &format!("Queued {n}")).await);
+    }
+    let started = Instant::now();
+    while receiver.received().await["requests"].as_i64() < Some(2) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sender tried"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sender.kill().await.expect("kill -9");
+    receiver
+        .configure(json!({"format": "standard", "secret": secret}))
+        .await;
+    let _restarted = serve_binary(
+        &app.database,
+        &[
+            "--webhooks-allow-private",
+            "--webhooks-retry-unit-ms",
+            "200",
+            "--webhooks-timeout-ms",
+            "1000",
+        ],
+    )
+    .await;
+    let handled = receiver.handled(5).await;
+    let arrived: HashSet<&str> = handled
+        .iter()
+        .filter_map(|h| h["payload"]["data"]["id"].as_str())
+        .collect();
+    assert_eq!(
+        arrived,
+        badges.iter().map(String::as_str).collect(),
+        "every event arrived after the restart"
+    );
+}
