@@ -69,10 +69,16 @@ impl Application {
         self.port
     }
 
+    /// Serves until stopped; the webhook worker stops with it, also when this future is
+    /// dropped unfinished (a test's runtime ending).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
-        self.stop_webhooks
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        result
+        struct StopOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for StopOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let _stop = StopOnDrop(self.stop_webhooks);
+        self.server.await
     }
 }

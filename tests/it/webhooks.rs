@@ -627,3 +627,47 @@ async fn events_waiting_when_the_server_is_killed_arrive_after_a_restart() {
         "every event arrived after the restart"
     );
 }
+
+#[tokio::test]
+async fn an_endpoint_failing_for_a_day_is_turned_off_and_its_page_says_why() {
+    use diesel::prelude::*;
+    use insignia::db::schema::webhook_endpoints;
+    let receiver = Receiver::start().await;
+    let (app, key) = app_with_key(|_| {}).await;
+    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
+    let endpoint_page = created
+        .attr("form[action$='/test']", "action")
+        .expect("test button")
+        .trim_end_matches("/test")
+        .to_string();
+    receiver
+        .configure(json!({"format": "standard", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "failFirst": 1_000}))
+        .await;
+    // As if its first failure since the last success was 25 hours ago.
+    let day_ago = insignia::db::now_millis() - 25 * 60 * 60 * 1000;
+    diesel::update(webhook_endpoints::table)
+        .set(webhook_endpoints::failing_since.eq(Some(day_ago)))
+        .execute(&mut app.db())
+        .expect("stored");
+    api_badge(&app, &key, "Unlucky").await;
+    let started = Instant::now();
+    let page = loop {
+        let page = app.page(&endpoint_page).await;
+        if page.has("#endpoint-state[role=alert]") || started.elapsed() > Duration::from_secs(20) {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        page.text_of("#endpoint-state")
+            .contains("no delivery succeeded for 24 hours"),
+        "{}",
+        page.text_of("main")
+    );
+    assert!(page.text_of(".page-head").contains("off"));
+    // Off means off: nothing more is sent.
+    let tried = receiver.received().await["requests"].clone();
+    api_badge(&app, &key, "Unsent").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(receiver.received().await["requests"], tried);
+}
