@@ -10,9 +10,7 @@ use diesel::prelude::*;
 
 use crate::audit::{self, Actor, Change};
 use crate::db::DbConnection;
-use crate::db::schema::{
-    events, webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_lanes,
-};
+use crate::db::schema::{events, webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::error::AppError;
 use crate::events::Kind;
 
@@ -77,10 +75,6 @@ impl Endpoint {
 
     pub fn kinds(&self) -> Vec<Kind> {
         self.kinds.split(' ').filter_map(Kind::parse).collect()
-    }
-
-    pub fn wants(&self, kind: Kind) -> bool {
-        self.kinds().contains(&kind)
     }
 
     /// The secrets that sign a delivery now: the current one, and a rotated-out one for a day.
@@ -443,12 +437,4 @@ pub fn waiting(conn: &mut DbConnection, endpoint: i64) -> Result<i64, AppError> 
         .filter(webhook_deliveries::state.eq(worker::WAITING))
         .count()
         .get_result(conn)?)
-}
-
-/// Whether any lane is open for an endpoint (used by tests and the dashboard's "sending…").
-pub fn busy(conn: &mut DbConnection, endpoint: i64) -> Result<bool, AppError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        webhook_lanes::table.filter(webhook_lanes::endpoint_key.eq(endpoint)),
-    ))
-    .get_result(conn)?)
 }

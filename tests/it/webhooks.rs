@@ -41,6 +41,16 @@ async fn serve_binary(database: &str, extra: &[&str]) -> tokio::process::Child {
     process
 }
 
+/// How the sending server of the kill test runs: internal addresses allowed (the receiver is
+/// on loopback), quick retries.
+const SENDER_FLAGS: &[&str] = &[
+    "--webhooks-allow-private",
+    "--webhooks-retry-unit-ms",
+    "200",
+    "--webhooks-timeout-ms",
+    "1000",
+];
+
 /// The receiver, a Node process on a free port.
 struct Receiver {
     url: String,
@@ -127,6 +137,14 @@ async fn add_endpoint(app: &TestApp, url: &str, format: &str) -> crate::helpers:
         .await;
     assert_eq!(res.status(), StatusCode::OK, "the endpoint is created");
     to_page(res).await
+}
+
+/// The address of the endpoint page a dashboard answer is about (from its test button).
+fn endpoint_path(page: &crate::helpers::Page) -> String {
+    page.attr("form[action$='/test']", "action")
+        .expect("the endpoint's test button")
+        .trim_end_matches("/test")
+        .to_string()
 }
 
 async fn app_with_key(
@@ -316,11 +334,7 @@ async fn standard_webhooks_deliveries_verify_with_the_official_library() {
         .attr("#secret", "value")
         .expect("the secret is shown once");
     assert!(secret.starts_with("whsec_"), "{secret}");
-    let endpoint_page = created
-        .attr("form[action$='/test']", "action")
-        .expect("a test button")
-        .trim_end_matches("/test")
-        .to_string();
+    let endpoint_page = endpoint_path(&created);
     receiver
         .configure(json!({"format": "standard", "secret": secret}))
         .await;
@@ -422,11 +436,7 @@ async fn a_failing_receiver_is_retried_until_it_answers_and_the_log_shows_each_a
     let (app, key) = app_with_key(|_| {}).await;
     let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
     let secret = created.attr("#secret", "value").expect("secret");
-    let endpoint_page = created
-        .attr("form[action$='/test']", "action")
-        .expect("test button")
-        .trim_end_matches("/test")
-        .to_string();
+    let endpoint_page = endpoint_path(&created);
     receiver
         .configure(json!({"format": "standard", "secret": secret, "failFirst": 2}))
         .await;
@@ -578,17 +588,7 @@ async fn events_waiting_when_the_server_is_killed_arrive_after_a_restart() {
     receiver
         .configure(json!({"format": "standard", "secret": secret, "failFirst": 1_000_000}))
         .await;
-    let mut sender = serve_binary(
-        &app.database,
-        &[
-            "--webhooks-allow-private",
-            "--webhooks-retry-unit-ms",
-            "200",
-            "--webhooks-timeout-ms",
-            "1000",
-        ],
-    )
-    .await;
+    let mut sender = serve_binary(&app.database, SENDER_FLAGS).await;
     let mut badges = Vec::new();
     for n in 0..5 {
         badges.push(api_badge(&app, &key, &format!("Queued {n}")).await);
@@ -605,17 +605,7 @@ async fn events_waiting_when_the_server_is_killed_arrive_after_a_restart() {
     receiver
         .configure(json!({"format": "standard", "secret": secret}))
         .await;
-    let _restarted = serve_binary(
-        &app.database,
-        &[
-            "--webhooks-allow-private",
-            "--webhooks-retry-unit-ms",
-            "200",
-            "--webhooks-timeout-ms",
-            "1000",
-        ],
-    )
-    .await;
+    let _restarted = serve_binary(&app.database, SENDER_FLAGS).await;
     let handled = receiver.handled(5).await;
     let arrived: HashSet<&str> = handled
         .iter()
@@ -635,11 +625,7 @@ async fn an_endpoint_failing_for_a_day_is_turned_off_and_its_page_says_why() {
     let receiver = Receiver::start().await;
     let (app, key) = app_with_key(|_| {}).await;
     let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
-    let endpoint_page = created
-        .attr("form[action$='/test']", "action")
-        .expect("test button")
-        .trim_end_matches("/test")
-        .to_string();
+    let endpoint_page = endpoint_path(&created);
     receiver
         .configure(json!({"format": "standard", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "failFirst": 1_000}))
         .await;

@@ -348,11 +348,20 @@ pub async fn update(
         }
     };
     let actor = Actor::admin(&admin.0.email);
-    db::run(&state.pool, move |conn| {
-        webhooks::update(conn, &actor, &id, &input)
+    let (before, after) = db::run(&state.pool, move |conn| {
+        let before = webhooks::find(conn, &id)?.format();
+        Ok((
+            before,
+            webhooks::update(conn, &actor, &id, &input)?.format(),
+        ))
     })
     .await?;
-    cookie::flash(&session, FlashKind::Success, "Endpoint saved.");
+    let message = if before == Format::Wix && after == Format::Standard {
+        "Endpoint saved. Its receiver now needs a signing secret: press “New signing secret” to see one."
+    } else {
+        "Endpoint saved."
+    };
+    cookie::flash(&session, FlashKind::Success, message);
     Ok(see_other(&here))
 }
 
