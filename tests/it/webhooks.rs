@@ -657,3 +657,115 @@ async fn an_endpoint_failing_for_a_day_is_turned_off_and_its_page_says_why() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(receiver.received().await["requests"], tried);
 }
+
+#[tokio::test]
+async fn events_are_written_with_their_change_and_only_when_it_commits() {
+    use diesel::prelude::*;
+    use insignia::db::schema::events;
+    let (app, key) = app_with_key(|s| s.webhooks.concurrency = 0).await;
+    let badge = api_badge(&app, &key, "Counted").await;
+    let members = app.insert_members(300, "Ev");
+    let count = |kind: &str| -> i64 {
+        events::table
+            .filter(events::kind.eq(kind))
+            .filter(events::badge_id.eq(&badge))
+            .count()
+            .get_result(&mut app.db())
+            .expect("count")
+    };
+    // All or nothing: one unknown id refuses the whole assignment, and no event is written.
+    let mut with_unknown = members.clone();
+    with_unknown.push(uuid::Uuid::new_v4().to_string());
+    let path = format!("/members/v3/badges/{badge}/members");
+    let refused = app
+        .api(
+            Method::POST,
+            &path,
+            Some(&key),
+            Some(json!({"memberIds": with_unknown})),
+        )
+        .await;
+    assert_ne!(refused.status, StatusCode::OK);
+    assert_eq!(count("badge.assigned"), 0);
+    // One event per member given the badge, none for those who already held it.
+    let given = app
+        .api(
+            Method::POST,
+            &path,
+            Some(&key),
+            Some(json!({"memberIds": members[..100]})),
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::OK);
+    let again = app
+        .api(
+            Method::POST,
+            &path,
+            Some(&key),
+            Some(json!({"memberIds": members[50..150]})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(count("badge.assigned"), 150);
+    let member_ids: std::collections::BTreeSet<String> = events::table
+        .filter(events::kind.eq("badge.assigned"))
+        .select(events::member_id)
+        .load::<Option<String>>(&mut app.db())
+        .expect("events")
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(member_ids, members[..150].iter().cloned().collect());
+    // Deleting a member takes their badges: one "unassigned" event each.
+    let gone = app
+        .submit(
+            &format!("/dashboard/members/{}", members[0]),
+            &format!("/dashboard/members/{}/delete", members[0]),
+            &[],
+        )
+        .await;
+    assert!(gone.status().is_redirection(), "{}", gone.status());
+    assert_eq!(count("badge.unassigned"), 1);
+    assert_eq!(count("badge.created"), 1);
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_deliver_each_event_once() {
+    let receiver = Receiver::start().await;
+    let (app, key) = app_with_key(|_| {}).await;
+    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
+    let secret = created.attr("#secret", "value").expect("secret");
+    receiver
+        .configure(json!({"format": "standard", "secret": secret}))
+        .await;
+    let _second = serve_binary(&app.database, SENDER_FLAGS).await;
+    let mut badges = Vec::new();
+    for n in 0..6 {
+        badges.push(api_badge(&app, &key, &format!("Shared {n}")).await);
+    }
+    let members = app.insert_members(40, "Two");
+    for badge in &badges {
+        let path = format!("/members/v3/badges/{badge}/members");
+        let reply = app
+            .api(
+                Method::POST,
+                &path,
+                Some(&key),
+                Some(json!({"memberIds": members})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    let expected = badges.len() * (1 + members.len());
+    let handled = receiver.handled(expected).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let received = receiver.received().await;
+    assert_eq!(received["rejected"], json!([]));
+    let ids: HashSet<&str> = handled.iter().filter_map(|h| h["id"].as_str()).collect();
+    assert_eq!(ids.len(), expected, "every event arrived");
+    assert_eq!(
+        received["handled"].as_array().map(Vec::len),
+        Some(expected),
+        "and none twice"
+    );
+}
