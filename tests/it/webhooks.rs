@@ -428,6 +428,15 @@ async fn standard_webhooks_deliveries_verify_with_the_official_library() {
             .map(Vec::len),
         Some(1)
     );
+
+    // "Send test event" sends one, signed like the rest.
+    let queued = app
+        .submit(&endpoint_page, &format!("{endpoint_page}/test"), &[])
+        .await;
+    assert!(queued.status().is_redirection());
+    let handled = receiver.handled(6).await;
+    assert_eq!(handled.len(), 6);
+    assert_eq!(handled[5]["payload"]["type"], "webhook.test");
 }
 
 #[tokio::test]
@@ -470,6 +479,27 @@ async fn a_failing_receiver_is_retried_until_it_answers_and_the_log_shows_each_a
     assert!(
         log.text_of("table.deliveries")
             .contains("failing on purpose")
+    );
+
+    // "Send again" on the delivered event: it arrives a second time, with the same id.
+    let again = app
+        .submit(
+            &endpoint_page,
+            &format!("{endpoint_page}/redeliver"),
+            &[(
+                "delivery",
+                &log.attr("input[name=delivery]", "value")
+                    .expect("a delivery"),
+            )],
+        )
+        .await;
+    assert!(again.status().is_redirection());
+    let handled = receiver.handled(2).await;
+    assert_eq!(handled.len(), 2);
+    assert_eq!(handled[1]["id"], handled[0]["id"]);
+    assert!(
+        app.audit_actions()
+            .contains(&"webhook.redeliver".to_string())
     );
 }
 
