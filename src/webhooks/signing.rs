@@ -11,9 +11,13 @@
 //!   `id.timestamp.body` under the endpoint's `whsec_` secret; several when rotating).
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BASE64URL};
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::sign::Signer;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -95,23 +99,20 @@ fn stored_keys(conn: &mut DbConnection) -> Result<Option<SiteKeys>, AppError> {
 /// A 2048-bit RSA key pair as PEM: PKCS#8 private, SPKI public (`-----BEGIN PUBLIC KEY-----`,
 /// what `AppStrategy({ publicKey })` takes).
 fn generate_pair() -> Result<(String, String), AppError> {
-    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-    use rsa::{Generate, PrivateKey};
-    let private = PrivateKey::generate();
-    let private_pem = private
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(AppError::internal)?
-        .to_string();
-    let public_pem = private
-        .to_public_key()
-        .to_public_key_pem(LineEnding::LF)
+    let key = PKey::from_rsa(Rsa::generate(2048).map_err(AppError::internal)?)
         .map_err(AppError::internal)?;
-    Ok((private_pem, public_pem))
+    let pem = |bytes: Result<Vec<u8>, openssl::error::ErrorStack>| {
+        String::from_utf8(bytes.map_err(AppError::internal)?).map_err(AppError::internal)
+    };
+    Ok((
+        pem(key.private_key_to_pem_pkcs8())?,
+        pem(key.public_key_to_pem())?,
+    ))
 }
 
 /// Signs Wix-format bodies with the site's private key.
 pub struct WixSigner {
-    key: jsonwebtoken::EncodingKey,
+    key: PKey<Private>,
     instance_id: String,
     namespace: uuid::Uuid,
 }
@@ -119,7 +120,7 @@ pub struct WixSigner {
 impl WixSigner {
     pub fn new(keys: &SiteKeys) -> Result<WixSigner, AppError> {
         Ok(WixSigner {
-            key: jsonwebtoken::EncodingKey::from_rsa_pem(keys.private_pem.as_bytes())
+            key: PKey::private_key_from_pem(keys.private_pem.as_bytes())
                 .map_err(AppError::internal)?,
             namespace: event_namespace(&keys.instance_id),
             instance_id: keys.instance_id.clone(),
@@ -179,12 +180,20 @@ impl WixSigner {
         });
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = json!({ "data": envelope.to_string(), "iat": now, "exp": now + 3600 });
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
-            &claims,
-            &self.key,
-        )
-        .map_err(AppError::internal)
+        self.jwt(&claims)
+    }
+
+    /// A compact JWS (RFC 7515) signed with RS256: `header.claims.signature`, base64url.
+    fn jwt(&self, claims: &Value) -> Result<String, AppError> {
+        let header = BASE64URL.encode(r#"{"alg":"RS256","typ":"JWT"}"#);
+        let input = format!("{header}.{}", BASE64URL.encode(claims.to_string()));
+        let mut signer =
+            Signer::new(MessageDigest::sha256(), &self.key).map_err(AppError::internal)?;
+        signer
+            .update(input.as_bytes())
+            .map_err(AppError::internal)?;
+        let signature = signer.sign_to_vec().map_err(AppError::internal)?;
+        Ok(format!("{input}.{}", BASE64URL.encode(signature)))
     }
 }
 
@@ -284,6 +293,44 @@ fn sign_standard(secret: &str, id: &str, timestamp: i64, body: &str) -> Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wix_bodies_are_rs256_tokens_the_public_key_verifies() {
+        let (private_pem, public_pem) = generate_pair().unwrap();
+        let keys = SiteKeys {
+            public_pem: public_pem.clone(),
+            instance_id: uuid::Uuid::new_v4().to_string(),
+            private_pem,
+        };
+        let event = Event {
+            key: 7,
+            kind: "badge.assigned".to_string(),
+            badge_id: "b".to_string(),
+            member_id: Some("m".to_string()),
+            entity: None,
+            actor: "admin a@example.com".to_string(),
+            occurred_at: 0,
+        };
+        let token = WixSigner::new(&keys).unwrap().body(&event).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let public = PKey::public_key_from_pem(public_pem.as_bytes()).unwrap();
+        let mut verifier = openssl::sign::Verifier::new(MessageDigest::sha256(), &public).unwrap();
+        verifier
+            .update(format!("{}.{}", parts[0], parts[1]).as_bytes())
+            .unwrap();
+        assert!(
+            verifier
+                .verify(&BASE64URL.decode(parts[2]).unwrap())
+                .unwrap()
+        );
+        let claims: Value = serde_json::from_slice(&BASE64URL.decode(parts[1]).unwrap()).unwrap();
+        let envelope: Value = serde_json::from_str(claims["data"].as_str().unwrap()).unwrap();
+        assert_eq!(envelope["eventType"], "wix.badges.v3.badge_badge_assigned");
+        let domain: Value = serde_json::from_str(envelope["data"].as_str().unwrap()).unwrap();
+        assert_eq!(domain["actionEvent"]["body"]["memberId"], "m");
+        assert_eq!(domain["entityEventSequence"], "7");
+    }
 
     /// The example of the Standard Webhooks specification's reference libraries.
     #[test]
