@@ -104,16 +104,21 @@ pub fn staged_assignments(
     kind: Kind,
     badge: BadgeKey,
 ) -> Result<(), AppError> {
+    use crate::db::schema::badges;
     use crate::members::assignments::staging::CHANGED;
+    let badge_id: String = badges::table
+        .filter(badges::key.eq(badge))
+        .select(badges::id)
+        .first(conn)?;
     diesel::sql_query(conn.sql(&format!(
         "INSERT INTO events (kind, badge_id, member_id, actor, occurred_at) \
-         SELECT ?, b.id, m.id, ?, ? FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key \
-         CROSS JOIN badges b ON b.key = ? ORDER BY c.key"
+         SELECT ?, ?, m.id, ?, ? FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key \
+         ORDER BY c.key"
     )))
     .bind::<Text, _>(kind.name())
+    .bind::<Text, _>(badge_id)
     .bind::<Text, _>(actor.label())
     .bind::<BigInt, _>(crate::db::now_millis())
-    .bind::<BigInt, _>(badge)
     .execute(conn)?;
     Ok(())
 }

@@ -14,7 +14,6 @@ CREATE TABLE events (
     occurred_at INTEGER NOT NULL, -- Unix milliseconds
     endpoint_key INTEGER -- a test event is for this endpoint only
 );
-CREATE INDEX events_occurred ON events(occurred_at);
 
 CREATE TABLE webhook_endpoints (
     key INTEGER PRIMARY KEY NOT NULL,
