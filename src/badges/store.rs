@@ -8,7 +8,7 @@ use super::icon::Icon;
 use super::rules::{Field, FieldError, Rule, ValidBadge};
 use crate::audit::{self, Actor, Change};
 use crate::db::DbConnection;
-use crate::db::schema::{badges, icon_uploads};
+use crate::db::schema::{badge_slugs, badges, icon_uploads};
 use crate::error::AppError;
 use crate::events;
 
@@ -266,6 +266,45 @@ fn free_slug(
     Ok(crate::slug::first_free(&base, &taken))
 }
 
+/// Keeps a badge's former slug, so its old address redirects to the new one.
+fn remember_slug(
+    conn: &mut DbConnection,
+    slug: &str,
+    badge: crate::db::keys::BadgeKey,
+) -> Result<(), AppError> {
+    diesel::delete(badge_slugs::table.filter(badge_slugs::slug.eq(slug))).execute(conn)?;
+    diesel::insert_into(badge_slugs::table)
+        .values((badge_slugs::slug.eq(slug), badge_slugs::badge_key.eq(badge)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Where a badge's address leads: the badge that has the slug now, else the slug the badge
+/// renamed from it has now (for a redirect).
+pub enum BySlug {
+    Found(Box<Badge>),
+    MovedTo(String),
+}
+
+pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> Result<BySlug, AppError> {
+    if let Some(badge) = badges::table
+        .filter(badges::slug.eq(slug))
+        .select(Badge::as_select())
+        .first(conn)
+        .optional()?
+    {
+        return Ok(BySlug::Found(Box::new(badge)));
+    }
+    badge_slugs::table
+        .inner_join(badges::table.on(badges::key.eq(badge_slugs::badge_key)))
+        .filter(badge_slugs::slug.eq(slug))
+        .select(badges::slug)
+        .first(conn)
+        .optional()?
+        .map(BySlug::MovedTo)
+        .ok_or(AppError::NotFound)
+}
+
 /// Resolves the icon to store: a fresh upload wins; a referenced upload must exist.
 fn resolve_icon(
     conn: &mut DbConnection,
@@ -399,6 +438,9 @@ pub fn update(
         } else {
             free_slug(conn, valid, Some(id))?
         };
+        if slug != old.slug {
+            remember_slug(conn, &old.slug, old.key)?;
+        }
         diesel::update(badges::table.find(id))
             .set((
                 badges::title.eq(valid.title.as_str()),

@@ -250,6 +250,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Slugs badges had before a rename.
+    badge_slugs (slug) {
+        slug -> Text,
+        badge_key -> BigInt,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> events (event_key));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_key));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_key));
@@ -277,4 +285,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_lanes,
     webhook_attempts,
+    badge_slugs,
 );

@@ -354,6 +354,19 @@ pub fn unlocking_badges(conn: &mut DbConnection, page_id: &str) -> Result<Vec<Ba
         .load(conn)?)
 }
 
+/// The pages a badge unlocks (when its permissions are on), by title, for its public page.
+pub fn titles_unlocked_by(
+    conn: &mut DbConnection,
+    badge: crate::db::keys::BadgeKey,
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(badge_pages::table
+        .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
+        .filter(badge_pages::badge_key.eq(badge))
+        .order(pages::title)
+        .select((pages::title, pages::slug))
+        .load(conn)?)
+}
+
 /// Sets a badge's Permissions tab: the switch and the restricted pages it unlocks.
 /// A self-assignable badge cannot grant permissions (anyone could open the pages).
 pub fn set_permissions(

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod badge_pages;
 pub mod csrf;
 pub mod dashboard;
 mod error_pages;
@@ -88,6 +89,7 @@ pub fn server(
             .configure(site::configure)
             .configure(accounts::configure)
             .configure(profiles::configure)
+            .configure(badge_pages::configure)
             .configure(dashboard::configure)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound)

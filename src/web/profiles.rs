@@ -261,5 +261,10 @@ async fn set_own_badge(
             "Badge removed from your profile."
         },
     );
-    Ok(see_other("/me"))
+    // Back to the badge's page when the button was there; only ever to a local badge page.
+    let back = forms::value(&form, "back");
+    let back_to_badge = back.strip_prefix("/badges/").is_some_and(|slug| {
+        !slug.is_empty() && slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    Ok(see_other(if back_to_badge { &back } else { "/me" }))
 }

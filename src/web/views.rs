@@ -6,6 +6,8 @@ use crate::badges::{Badge, Icon, color, icon};
 #[derive(Debug, Clone)]
 pub struct BadgeView {
     pub title: String,
+    /// Its public page is `/badges/{slug}`.
+    pub slug: String,
     pub description: String,
     /// Validated `#RRGGBB`, safe inside CSS.
     pub background: String,
@@ -31,6 +33,7 @@ impl BadgeView {
         };
         BadgeView {
             title: title.to_string(),
+            slug: String::new(),
             description: description.to_string(),
             background: background.hex(),
             text: text.hex(),
@@ -42,13 +45,16 @@ impl BadgeView {
 
 impl From<&Badge> for BadgeView {
     fn from(b: &Badge) -> Self {
-        BadgeView::new(
-            &b.title,
-            &b.description,
-            b.background(),
-            b.text(),
-            &b.icon(),
-        )
+        BadgeView {
+            slug: b.slug.clone(),
+            ..BadgeView::new(
+                &b.title,
+                &b.description,
+                b.background(),
+                b.text(),
+                &b.icon(),
+            )
+        }
     }
 }
 

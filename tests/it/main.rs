@@ -9,6 +9,7 @@ mod api;
 mod api_keys;
 mod audit;
 mod auth;
+mod badge_pages;
 mod badges;
 mod browser;
 mod demo;

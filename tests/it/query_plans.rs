@@ -148,6 +148,10 @@ fn hot_queries_use_indexes() {
     search::holders(c, &badge.id, "", Some((1_800_000_000_000, 1)), 51).expect("holders page");
     search::holders(c, &badge.id, "person", None, 51).expect("holders search");
     search::holders(c, &badge.id, "p", None, 51).expect("holders prefix");
+    // The public badge page: the badge by its slug (or a former one), the pages it unlocks.
+    insignia::badges::store::find_by_slug(c, &badge.slug).expect("badge by slug");
+    let _ = insignia::badges::store::find_by_slug(c, "no-such-badge");
+    insignia::pages::titles_unlocked_by(c, badge.key).expect("unlocked pages");
     assignments::badges_of(c, &member_ids[0]).expect("member badges");
     assignments::holding_any(c, &badge_id, &member_ids[..50]).expect("holding");
     assignments::assign(c, &actor, &badge_id, &member_ids[100..110]).expect("assign");
