@@ -1192,3 +1192,59 @@ async fn a_key_made_in_the_dashboard_lets_a_program_add_a_badge_that_the_list_sh
     browser.until_present("#secret", false).await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_visitor_follows_a_badge_from_a_profile_to_its_page_and_holders() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let mut mentor = BadgeFields::titled("Mentor");
+    mentor.description = "Helped three newcomers through their first month.".to_string();
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &mentor)
+        .await;
+    assert!(res.status().is_redirection());
+    let badge = badge_id(&app, "Mentor");
+    let key = app.create_api_key("Browser").await;
+    let members = app.insert_members(60, "Holder");
+    let reply = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/members/v3/badges/{badge}/members"),
+            Some(&key),
+            Some(json!({ "memberIds": members })),
+        )
+        .await;
+    assert_eq!(reply.status, reqwest::StatusCode::OK);
+    let profile = format!("/members/{}", app.member(&members[0]).expect("member").slug);
+
+    let browser = Browser::open(&app).await; // a visitor: not signed in
+    browser.goto(&profile).await;
+    browser.until_at(&profile).await;
+    browser.click("a.badge-link").await;
+    let slug = app.badges()[0].slug.clone();
+    browser.until_at(&format!("/badges/{slug}")).await;
+    browser.until_text("h1", "Mentor").await;
+    let text = browser.text_of(".badge-page").await;
+    assert!(
+        text.as_str()
+            .unwrap_or("")
+            .contains("Helped three newcomers"),
+        "{text}"
+    );
+    browser.until_text("#held-by", "Held by 60 members").await;
+    let first_page = browser
+        .js("return document.querySelectorAll('.holders-list li').length;")
+        .await;
+    assert_eq!(first_page, json!(50));
+    browser.click("a[rel=next]").await;
+    browser
+        .until_js(
+            "the older holders",
+            "return location.search.startsWith('?before=') && \
+             document.querySelectorAll('.holders-list li').length;",
+            json!(10),
+        )
+        .await;
+    browser.screenshot("badge-page-older-holders").await;
+    browser.close().await;
+}
