@@ -238,9 +238,15 @@ impl TestApp {
             Location::Postgres(url) => {
                 DbConnection::Postgres(diesel::pg::PgConnection::establish(&url).expect("db"))
             }
-            Location::Sqlite(path) => DbConnection::Sqlite(
-                diesel::sqlite::SqliteConnection::establish(&path).expect("db"),
-            ),
+            Location::Sqlite(path) => {
+                use diesel::connection::SimpleConnection;
+                let mut conn = diesel::sqlite::SqliteConnection::establish(&path).expect("db");
+                // Wait for a server's write (another process, a webhook worker) like the
+                // server's own connections do, instead of failing with "database is locked".
+                conn.batch_execute("PRAGMA busy_timeout = 60000;")
+                    .expect("pragmas");
+                DbConnection::Sqlite(conn)
+            }
         }
     }
 

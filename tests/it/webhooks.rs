@@ -768,12 +768,12 @@ async fn two_servers_on_one_database_deliver_each_event_once() {
     receiver
         .configure(json!({"format": "standard", "secret": secret}))
         .await;
+    let members = app.insert_members(40, "Two");
     let _second = serve_binary(&app.database, SENDER_FLAGS).await;
     let mut badges = Vec::new();
     for n in 0..6 {
         badges.push(api_badge(&app, &key, &format!("Shared {n}")).await);
     }
-    let members = app.insert_members(40, "Two");
     for badge in &badges {
         let path = format!("/members/v3/badges/{badge}/members");
         let reply = app
