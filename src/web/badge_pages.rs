@@ -154,13 +154,13 @@ async fn show(
         } else {
             Vec::new()
         };
-        let holds = match &viewer_id {
-            Some(id) => crate::members::assignments::badges_of(
+        let holds = match viewer_id {
+            Some(id) => !crate::members::assignments::holding_any(
                 conn,
-                &crate::ids::MemberId::new(id.clone()),
+                &crate::ids::BadgeId::new(badge.id.clone()),
+                &[crate::ids::MemberId::new(id)],
             )?
-            .iter()
-            .any(|b| b.key == badge.key),
+            .is_empty(),
             None => false,
         };
         Ok(Ok((badge, holders, unlocks, holds)))

@@ -430,11 +430,19 @@ pub fn attempts(
         .collect())
 }
 
-/// How many deliveries wait for an endpoint.
-pub fn waiting(conn: &mut DbConnection, endpoint: i64) -> Result<i64, AppError> {
+/// How many deliveries wait for each endpoint (or only the given one) that has any, in one
+/// grouped query.
+pub fn waiting(
+    conn: &mut DbConnection,
+    only: Option<i64>,
+) -> Result<std::collections::HashMap<i64, i64>, AppError> {
+    let (low, high) = only.map_or((i64::MIN, i64::MAX), |endpoint| (endpoint, endpoint));
     Ok(webhook_deliveries::table
-        .filter(webhook_deliveries::endpoint_key.eq(endpoint))
         .filter(webhook_deliveries::state.eq(worker::WAITING))
-        .count()
-        .get_result(conn)?)
+        .filter(webhook_deliveries::endpoint_key.between(low, high))
+        .group_by(webhook_deliveries::endpoint_key)
+        .select((webhook_deliveries::endpoint_key, diesel::dsl::count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect())
 }

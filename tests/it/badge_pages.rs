@@ -26,7 +26,9 @@ async fn the_catalogue_and_a_badge_page_tell_what_it_means_and_who_holds_it() {
         .expect("mentor");
     let members = app.insert_members(120, "Holder");
     let path = format!("/members/v3/badges/{}/members", badge.id);
-    for chunk in [&members[..60], &members[60..]] {
+    // The earlier-made members get the badge last: newest first must put them first, which
+    // the member order alone would not.
+    for chunk in [&members[60..], &members[..60]] {
         let reply = app
             .api(
                 Method::POST,
@@ -36,6 +38,7 @@ async fn the_catalogue_and_a_badge_page_tell_what_it_means_and_who_holds_it() {
             )
             .await;
         assert_eq!(reply.status, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 
     // The catalogue: every badge in display order, with its meaning and holder count.
@@ -85,9 +88,12 @@ async fn the_catalogue_and_a_badge_page_tell_what_it_means_and_who_holds_it() {
     assert_eq!(seen.len(), 120, "each holder once");
     let unique: std::collections::HashSet<&String> = seen.iter().collect();
     assert_eq!(unique.len(), 120);
-    // The second batch was given later: its members come first.
-    let first_page_member = app.member(&members[119]).expect("member").name;
-    assert!(seen[..60].contains(&first_page_member));
+    let newest: std::collections::HashSet<String> = members[..60]
+        .iter()
+        .map(|id| app.member(id).expect("member").name)
+        .collect();
+    let first_sixty: std::collections::HashSet<String> = seen[..60].iter().cloned().collect();
+    assert_eq!(first_sixty, newest, "the batch given last comes first");
 
     // A profile's badges lead here.
     let holder = app.member(&members[0]).expect("holder");

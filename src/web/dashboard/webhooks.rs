@@ -123,11 +123,14 @@ async fn list_page(
 ) -> Result<HttpResponse, AppError> {
     let (endpoints, keys) = db::run(&state.pool, |conn| {
         let keys = signing::site_keys(conn)?;
-        let mut listed = Vec::new();
-        for endpoint in webhooks::list(conn)? {
-            let waiting = webhooks::waiting(conn, endpoint.key)?;
-            listed.push(Listed { endpoint, waiting });
-        }
+        let waiting = webhooks::waiting(conn, None)?;
+        let listed = webhooks::list(conn)?
+            .into_iter()
+            .map(|endpoint| Listed {
+                waiting: waiting.get(&endpoint.key).copied().unwrap_or(0),
+                endpoint,
+            })
+            .collect();
         Ok((listed, keys))
     })
     .await?;
@@ -255,7 +258,10 @@ async fn show_page(
     let (endpoint, attempts, waiting, keys) = db::run(&state.pool, move |conn| {
         let endpoint = webhooks::find(conn, &id)?;
         let attempts = webhooks::attempts(conn, endpoint.key, before, LOG_PAGE + 1)?;
-        let waiting = webhooks::waiting(conn, endpoint.key)?;
+        let waiting = webhooks::waiting(conn, Some(endpoint.key))?
+            .get(&endpoint.key)
+            .copied()
+            .unwrap_or(0);
         Ok((endpoint, attempts, waiting, signing::site_keys(conn)?))
     })
     .await?;
