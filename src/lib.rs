@@ -13,6 +13,7 @@ pub mod demo;
 pub mod email;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod ids;
 pub mod members;
 pub mod migrate;

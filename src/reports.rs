@@ -124,14 +124,34 @@ pub fn csv_of(
     header: &[&str],
     rows: impl Iterator<Item = Vec<String>>,
 ) -> Result<String, AppError> {
+    let bytes = csv_bytes(Some(header), rows)?;
+    String::from_utf8(bytes).map_err(AppError::internal)
+}
+
+/// The same as bytes, with or without the header line: a streamed export writes its rows a
+/// page at a time.
+pub fn csv_bytes(
+    header: Option<&[&str]>,
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<Vec<u8>, AppError> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(header).map_err(AppError::internal)?;
+    if let Some(header) = header {
+        out.write_record(header).map_err(AppError::internal)?;
+    }
     for row in rows {
         out.write_record(row.iter().map(|cell| safe_cell(cell).into_owned()))
             .map_err(AppError::internal)?;
     }
-    let bytes = out.into_inner().map_err(AppError::internal)?;
-    String::from_utf8(bytes).map_err(AppError::internal)
+    out.into_inner().map_err(AppError::internal)
+}
+
+/// What [`csv_of`] wrote back as it was typed: the `'` in front of a would-be formula goes
+/// (for the import reading an export).
+pub fn original_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => cell,
+    }
 }
 
 fn safe_cell(cell: &str) -> std::borrow::Cow<'_, str> {

@@ -1,5 +1,7 @@
-//! CSV import of members (`name,email` header). A dry run reports what each row would do and
-//! writes nothing; an import writes every valid row in one transaction.
+//! CSV import of members: a header naming `name` and `email` columns, in any order, and
+//! perhaps others, which are not read (so a members export, `name,email,member_id,badges`,
+//! imports as it is). A dry run reports what each row would do and writes nothing; an import
+//! writes every valid row in one transaction.
 
 use std::collections::HashMap;
 
@@ -33,7 +35,7 @@ pub struct ImportRow {
 pub enum FileError {
     #[error("The file is empty.")]
     Empty,
-    #[error("The first line must be the header name,email (found: {0}).")]
+    #[error("The first line must name the columns, with name and email among them (found: {0}).")]
     Header(String),
     #[error("Line {line}: {reason}")]
     Malformed { line: u64, reason: String },
@@ -60,18 +62,21 @@ fn read(text: &str) -> Result<Vec<ImportRow>, FileError> {
         .iter()
         .map(str::to_lowercase)
         .collect::<Vec<_>>();
-    if header != ["name", "email"] {
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(name_at), Some(email_at)) = (column("name"), column("email")) else {
         return Err(FileError::Header(header.join(",")));
-    }
+    };
     let mut rows = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| FileError::Malformed {
             line: e.position().map_or(0, |p| p.line()),
             reason: match e.kind() {
-                csv::ErrorKind::UnequalLengths { len, .. } => {
-                    format!("expected 2 fields (name,email), found {len}")
-                }
+                csv::ErrorKind::UnequalLengths { len, .. } => format!(
+                    "expected {} fields ({}), found {len}",
+                    header.len(),
+                    header.join(",")
+                ),
                 _ => e.to_string(),
             },
         })?;
@@ -79,10 +84,10 @@ fn read(text: &str) -> Result<Vec<ImportRow>, FileError> {
             return Err(FileError::TooManyRows);
         }
         let line = record.position().map_or(0, |p| p.line());
-        let (name, email) = (
-            record.get(0).unwrap_or("").to_string(),
-            record.get(1).unwrap_or("").to_string(),
-        );
+        // An export guards would-be formulas with a `'`; the import takes it off again.
+        let cell =
+            |at: usize| crate::reports::original_cell(record.get(at).unwrap_or("")).to_string();
+        let (name, email) = (cell(name_at), cell(email_at));
         let status = match NewMember::parse(&name, &email) {
             Err(errors) => RowStatus::Invalid(
                 errors
@@ -194,10 +199,25 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_members_export_whatever_the_column_order() {
+        let rows = read(
+            "name,email,member_id,badges\n'=HYPERLINK(\"x\"),ada@example.com,m-1,Mentor; Helper\n",
+        )
+        .expect("readable");
+        assert_eq!(rows[0].name, "=HYPERLINK(\"x\")");
+        assert_eq!(rows[0].status, RowStatus::Created);
+        let rows = read("email,name\nalan@example.com,Alan\n").expect("readable");
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].email.as_str()),
+            ("Alan", "alan@example.com")
+        );
+    }
+
+    #[test]
     fn refuses_files_that_are_not_name_email_csv() {
         assert_eq!(read(""), Err(FileError::Empty));
         assert!(matches!(
-            read("email,name\nx,y\n"),
+            read("full name,mail\nx,y\n"),
             Err(FileError::Header(_))
         ));
         assert!(matches!(

@@ -262,6 +262,9 @@ pub struct Holder {
     /// With `at_millis`, where the next page starts.
     #[diesel(sql_type = BigInt)]
     pub member_key: i64,
+    /// Who gave it, as the audit log names them.
+    #[diesel(sql_type = Text)]
+    pub assigned_by: String,
 }
 
 /// Holders of a badge whose name or e-mail address matches `q`, newest assignment first,
@@ -281,7 +284,7 @@ pub fn holders(
     // The row-value bound lets SQLite seek in the (badge_key, assigned_at, member_key) index.
     let sql = conn.sql(&format!(
         "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, \
-                mb.assigned_at AS at_millis, mb.member_key \
+                mb.assigned_at AS at_millis, mb.member_key, mb.assigned_by \
          FROM member_badges mb JOIN members m ON m.key = mb.member_key \
          WHERE mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
            AND (mb.assigned_at, mb.member_key) < (?, ?) AND {condition} \

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::{Page, TestApp, spawn_app, to_page};
 
-async fn import(app: &TestApp, csv: &str, action: &str, as_file: bool) -> Page {
+pub async fn import(app: &TestApp, csv: &str, action: &str, as_file: bool) -> Page {
     let token = app.page("/dashboard/members/import").await.csrf_token();
     let mut form = reqwest::multipart::Form::new()
         .text("csrf_token", token)
@@ -88,7 +88,10 @@ async fn malformed_or_oversized_files_are_refused_whole() {
     let app = spawn_app().await;
     app.setup_admin().await;
     for (csv, message) in [
-        ("email,name\nada@example.com,Ada\n", "header name,email"),
+        (
+            "mail,full name\nada@example.com,Ada\n",
+            "with name and email among them",
+        ),
         (
             "name,email\nAda,ada@example.com\nAlan,alan@example.com,extra\n",
             "Line 3",

@@ -13,6 +13,7 @@ mod badge_pages;
 mod badges;
 mod browser;
 mod demo;
+mod exports;
 mod hardening;
 mod helpers;
 mod import;

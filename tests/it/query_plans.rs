@@ -208,6 +208,19 @@ fn hot_queries_use_indexes() {
         51,
     )
     .expect("audit by member");
+    // Exports: each page a seek from where the last one ended.
+    let badge_row = store::find(c, &badge.id).expect("badge");
+    for kind in [
+        insignia::exports::Kind::Members,
+        insignia::exports::Kind::Holders(Box::new(badge_row)),
+        insignia::exports::Kind::Audit(audit::Filter {
+            member: Some(first.clone()),
+            ..Default::default()
+        }),
+    ] {
+        let mut export = insignia::exports::Export::new(c, kind).expect("export");
+        export.next_page(c).expect("first export page");
+    }
     members::delete(c, &actor, &ids[150])
         .map_err(|e| e.to_string())
         .expect("delete member");

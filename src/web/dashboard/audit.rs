@@ -40,6 +40,17 @@ struct AuditPage {
     member: Option<(String, String)>,
     older_link: Option<String>,
     newest_link: Option<String>,
+    /// The whole log under the same filters, as CSV.
+    export_link: String,
+}
+
+/// A badge or member filter from the address: empty means none. An id with a control
+/// character is nobody's; kept as U+FFFD it matches no entry (and PostgreSQL could not be
+/// asked about NUL).
+pub(super) fn id_filter(value: Option<String>) -> Option<String> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| v.replace(char::is_control, "\u{FFFD}"))
 }
 
 pub async fn list(
@@ -50,11 +61,8 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    // An id with a control character is nobody's; kept as U+FFFD it matches no entry (and
-    // PostgreSQL could not be asked about NUL).
-    let as_id = |value: String| value.replace(char::is_control, "\u{FFFD}");
-    let badge = query.badge.filter(|b| !b.is_empty()).map(as_id);
-    let member_id = query.member.filter(|m| !m.is_empty()).map(as_id);
+    let badge = id_filter(query.badge);
+    let member_id = id_filter(query.member);
     let filter = audit::Filter {
         badge: badge.clone(),
         member: member_id.clone(),
@@ -107,6 +115,10 @@ pub async fn list(
         badge: badge.unwrap_or_default(),
         member,
         older_link,
+        export_link: format!(
+            "/dashboard/audit/export.csv?{}",
+            badge_param.trim_end_matches('&')
+        ),
         newest_link,
     })
 }

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod badges;
+pub mod exports;
 pub mod holders;
 pub mod members;
 pub mod pages;
@@ -48,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/badges/order", web::post().to(badges::reorder))
             .route("/badges/preview", web::post().to(badges::preview))
             .route("/badges/{id}", web::get().to(holders::show))
+            .route("/badges/{id}/holders.csv", web::get().to(exports::holders))
             .route("/badges/{id}/members", web::post().to(holders::assign))
             .route(
                 "/badges/{id}/members/search",
@@ -69,6 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/badges/{id}/move", web::post().to(badges::move_one))
             .route("/members", web::get().to(members::directory))
+            .route("/members/export.csv", web::get().to(exports::members))
             .service(
                 web::resource("/members/new")
                     .get(members::new_form)
@@ -139,6 +142,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(webhooks::redeliver),
             )
             .route("/audit", web::get().to(audit::list))
+            .route("/audit/export.csv", web::get().to(exports::audit))
             .route("/reports/{id}", web::get().to(reports::download)),
     );
 }
