@@ -15,6 +15,7 @@ use crate::db::keys::{BadgeKey, MemberKey};
 use crate::db::schema::{member_badges, members};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::members::profile::Audience;
 use crate::members::search;
 
 /// Rows read per page: big enough that a page costs a few milliseconds, small enough that a
@@ -204,7 +205,7 @@ fn holders_before(
     badge: &Badge,
     after: Option<(i64, i64)>,
 ) -> Result<(Vec<Vec<String>>, Cursor), AppError> {
-    let page = search::holders(conn, &badge.id, "", after, PAGE)?;
+    let page = search::holders(conn, Audience::Everyone, &badge.id, "", after, PAGE)?;
     let next = next_or_done(&page, |h| {
         Cursor::BeforeAssignment(h.at_millis, h.member_key)
     });

@@ -101,6 +101,10 @@ diesel::table! {
         /// Unix time in milliseconds.
         assigned_at -> BigInt,
         assigned_by -> Text,
+        /// Left off the member's public profile, the directory and public holder lists.
+        hidden -> Bool,
+        /// When the member pinned it to the front of their profile, Unix ms.
+        pinned_at -> Nullable<BigInt>,
     }
 }
 

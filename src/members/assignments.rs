@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::Member;
+use super::profile::profile_order;
 use crate::audit::{self, Actor, Change};
 use crate::badges::{Badge, store as badge_store};
 use crate::db::DbConnection;
@@ -545,8 +546,8 @@ pub fn set_own_badge(
 }
 
 /// Which badges some members hold: every badge once, in display order, and for each member
-/// (by public id or by key) the positions of theirs in that list, so a page of members draws
-/// each badge once.
+/// (by public id or by key) the positions of theirs in that list, in their profile's order,
+/// so a page of members draws each badge once.
 #[derive(Debug)]
 pub struct Holdings<M> {
     pub badges: Vec<Badge>,
@@ -554,7 +555,8 @@ pub struct Holdings<M> {
 }
 
 impl<M: std::hash::Hash + Eq> Holdings<M> {
-    /// Positions in [`Holdings::badges`] of the badges `member` holds, in display order.
+    /// Positions in [`Holdings::badges`] of the badges `member` holds: pinned first, then in
+    /// display order.
     pub fn positions(&self, member: &M) -> &[usize] {
         self.by_member.get(member).map_or(&[], Vec::as_slice)
     }
@@ -564,11 +566,12 @@ impl<M: std::hash::Hash + Eq> Holdings<M> {
         self.positions(member).iter().map(|&i| &self.badges[i])
     }
 
-    fn from_pairs(
+    /// From (member, badge, when pinned) rows.
+    fn from_rows(
         conn: &mut DbConnection,
-        pairs: Vec<(M, BadgeKey)>,
+        rows: Vec<(M, BadgeKey, Option<i64>)>,
     ) -> Result<Holdings<M>, AppError> {
-        if pairs.is_empty() {
+        if rows.is_empty() {
             return Ok(Holdings {
                 badges: Vec::new(),
                 by_member: HashMap::new(),
@@ -577,21 +580,26 @@ impl<M: std::hash::Hash + Eq> Holdings<M> {
         let badges = badge_store::list_in_order(conn)?;
         let rank: HashMap<BadgeKey, usize> =
             badges.iter().enumerate().map(|(i, b)| (b.key, i)).collect();
-        let mut by_member: HashMap<M, Vec<usize>> = HashMap::new();
-        for (member, badge) in pairs {
+        let mut placed: HashMap<M, Vec<(Option<i64>, usize)>> = HashMap::new();
+        for (member, badge, pinned_at) in rows {
             if let Some(&i) = rank.get(&badge) {
-                by_member.entry(member).or_default().push(i);
+                placed.entry(member).or_default().push((pinned_at, i));
             }
         }
-        for positions in by_member.values_mut() {
-            positions.sort_unstable();
-        }
+        let by_member = placed
+            .into_iter()
+            .map(|(member, mut held)| {
+                held.sort_unstable_by_key(|&(pinned_at, i)| profile_order(pinned_at, i));
+                (member, held.into_iter().map(|(_, i)| i).collect())
+            })
+            .collect();
         Ok(Holdings { badges, by_member })
     }
 }
 
-/// Badges held by each of `member_ids`: one indexed query for the (member, badge) pairs, and
-/// the badges themselves (a few dozen) read once.
+/// Every badge held by each of `member_ids`, in display order (the JSON API, which shows
+/// hidden badges too): one indexed query for the (member, badge) pairs, and the badges
+/// themselves (a few dozen) read once.
 pub fn badges_of_many(
     conn: &mut DbConnection,
     member_ids: &[MemberId],
@@ -602,20 +610,27 @@ pub fn badges_of_many(
         .filter(members::id.eq_any(ids))
         .select((members::id, member_badges::badge_key))
         .load(conn)?;
-    Holdings::from_pairs(conn, pairs)
+    let rows = pairs.into_iter().map(|(m, b)| (m, b, None)).collect();
+    Holdings::from_rows(conn, rows)
 }
 
-/// The same for members whose keys a search already found (the directory): the assignment
-/// index alone answers, with no lookup of public ids.
-pub fn badges_of_keys(
+/// The badges the public sees on members whose keys a search already found (the directory):
+/// without hidden ones, pinned first. The assignment index answers, with no lookup of public
+/// ids.
+pub fn public_badges_of_keys(
     conn: &mut DbConnection,
     keys: &[MemberKey],
 ) -> Result<Holdings<MemberKey>, AppError> {
-    let pairs: Vec<(MemberKey, BadgeKey)> = member_badges::table
+    let rows: Vec<(MemberKey, BadgeKey, Option<i64>)> = member_badges::table
         .filter(member_badges::member_key.eq_any(keys))
-        .select((member_badges::member_key, member_badges::badge_key))
+        .filter(member_badges::hidden.eq(false))
+        .select((
+            member_badges::member_key,
+            member_badges::badge_key,
+            member_badges::pinned_at,
+        ))
         .load(conn)?;
-    Holdings::from_pairs(conn, pairs)
+    Holdings::from_rows(conn, rows)
 }
 
 fn single(ids: &[String]) -> Option<&str> {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod assignments;
 pub mod import;
 pub mod passwords;
+pub mod profile;
 pub mod search;
 
 use diesel::prelude::*;

@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use super::Member;
+use super::profile::Audience;
 use crate::db::schema::members;
 use crate::error::AppError;
 
@@ -268,9 +269,11 @@ pub struct Holder {
 }
 
 /// Holders of a badge whose name or e-mail address matches `q`, newest assignment first,
-/// after the cursor `(assigned_at, member_key)` of the last holder already shown.
+/// after the cursor `(assigned_at, member_key)` of the last holder already shown. The public
+/// list leaves out those who hid the badge from their profile.
 pub fn holders(
     conn: &mut DbConnection,
+    audience: Audience,
     badge_id: &str,
     q: &str,
     after: Option<(i64, i64)>,
@@ -281,13 +284,17 @@ pub fn holders(
         return Ok(Vec::new());
     }
     let (condition, params) = term.condition(Fields::NamesAndEmails, conn.backend());
+    let shown = match audience {
+        Audience::Public => "mb.hidden = false",
+        Audience::Everyone => "true",
+    };
     // The row-value bound lets SQLite seek in the (badge_key, assigned_at, member_key) index.
     let sql = conn.sql(&format!(
         "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, \
                 mb.assigned_at AS at_millis, mb.member_key, mb.assigned_by \
          FROM member_badges mb JOIN members m ON m.key = mb.member_key \
          WHERE mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
-           AND (mb.assigned_at, mb.member_key) < (?, ?) AND {condition} \
+           AND (mb.assigned_at, mb.member_key) < (?, ?) AND {condition} AND {shown} \
          ORDER BY mb.assigned_at DESC, mb.member_key DESC LIMIT ?"
     ));
     let (at, key) = after.unwrap_or((i64::MAX, i64::MAX));
@@ -447,7 +454,7 @@ mod tests {
         for q in &odd {
             members(&mut conn, q, None, 10).unwrap_or_else(|e| panic!("{q:?}: {e:?}"));
             members_by_name(&mut conn, q, None, 10).unwrap_or_else(|e| panic!("{q:?}: {e:?}"));
-            holders(&mut conn, "no-such-badge", q, None, 10)
+            holders(&mut conn, Audience::Everyone, "no-such-badge", q, None, 10)
                 .unwrap_or_else(|e| panic!("{q:?}: {e:?}"));
         }
         let names =

@@ -14,6 +14,7 @@ use crate::badges::Badge;
 use crate::badges::store::{self as badge_store, BySlug};
 use crate::db;
 use crate::error::AppError;
+use crate::members::profile::Audience;
 use crate::members::search;
 
 /// Holders shown per page.
@@ -148,7 +149,14 @@ async fn show(
             BySlug::Found(badge) => *badge,
             BySlug::MovedTo(slug) => return Ok(Err(slug)),
         };
-        let holders = search::holders(conn, &badge.id, "", after, HOLDERS_PAGE + 1)?;
+        let holders = search::holders(
+            conn,
+            Audience::Public,
+            &badge.id,
+            "",
+            after,
+            HOLDERS_PAGE + 1,
+        )?;
         let unlocks = if badge.permissions_enabled {
             crate::pages::titles_unlocked_by(conn, badge.key)?
         } else {

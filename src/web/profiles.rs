@@ -17,7 +17,8 @@ use crate::badges::store as badge_store;
 use crate::db;
 use crate::db::keys::MemberKey;
 use crate::error::AppError;
-use crate::ids::{BadgeId, MemberId};
+use crate::ids::BadgeId;
+use crate::members::profile::{self, ArrangeError, Arrangement, Audience};
 use crate::members::{self, Member, assignments, search};
 
 const PAGE_SIZE: i64 = 30;
@@ -26,7 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/members", web::get().to(directory))
         .route("/members/{slug}", web::get().to(profile))
         .route("/me", web::get().to(me))
-        .route("/me/badges", web::post().to(set_own_badge));
+        .route("/me/badges", web::post().to(set_own_badge))
+        .route("/me/badges/arrange", web::post().to(arrange));
 }
 
 pub struct DirectoryEntry {
@@ -65,7 +67,7 @@ async fn directory(
         // Names only: a visitor must not find members by their e-mail address.
         let hits = search::members_by_name(conn, &term, before, PAGE_SIZE + 1)?;
         let keys: Vec<MemberKey> = hits.iter().map(|h| MemberKey(h.rowid)).collect();
-        Ok((hits, assignments::badges_of_keys(conn, &keys)?))
+        Ok((hits, assignments::public_badges_of_keys(conn, &keys)?))
     })
     .await?;
     let older_link = if hits.len() as i64 > PAGE_SIZE {
@@ -114,7 +116,7 @@ struct ProfilePage {
     is_me: bool,
 }
 
-/// A public profile: two indexed queries (the member by slug, their badges).
+/// A public profile: two indexed queries (the member by slug, the badges they show).
 async fn profile(
     state: web::Data<AppState>,
     session: Session,
@@ -125,7 +127,7 @@ async fn profile(
     let slug = path.into_inner();
     let (member, badges) = db::run(&state.pool, move |conn| {
         let member = members::find_by_slug(conn, &slug)?;
-        let badges = assignments::badges_of(conn, &MemberId::new(member.id.clone()))?;
+        let badges = profile::badges_of(conn, &member.id, Audience::Public)?;
         Ok((member, badges))
     })
     .await?;
@@ -138,7 +140,7 @@ async fn profile(
             req.path(),
         ),
         is_me: viewer.0.as_ref().is_some_and(|v| v.id == member.id),
-        badges: badges.iter().map(BadgeView::from).collect(),
+        badges: badges.iter().map(|b| BadgeView::from(&b.badge)).collect(),
         member,
     })
 }
@@ -157,13 +159,26 @@ struct MePage {
     own: OwnBadges,
 }
 
-/// The member's badges and the self-assignable ones to toggle; the htmx answer to a toggle.
+/// One of the member's badges on `/me`, with how their public profile shows it.
+pub struct OwnHeld {
+    pub id: String,
+    pub view: BadgeView,
+    pub hidden: bool,
+    pub pinned: bool,
+}
+
+/// The member's badges (to hide, show, pin) and the self-assignable ones to toggle; the htmx
+/// answer to either.
 #[derive(Template)]
 #[template(path = "site/own_badges.html")]
 struct OwnBadges {
     csrf_token: String,
-    badges: Vec<BadgeView>,
+    badges: Vec<OwnHeld>,
+    /// Whether another badge may be pinned.
+    can_pin: bool,
     choices: Vec<OwnChoice>,
+    /// What the last htmx change did, or why it was refused: (kind, text).
+    notice: Option<(&'static str, String)>,
 }
 
 async fn own_badges(
@@ -172,23 +187,34 @@ async fn own_badges(
     member_id: String,
 ) -> Result<OwnBadges, AppError> {
     let (badges, choices) = db::run(&state.pool, move |conn| {
-        let held = assignments::badges_of(conn, &MemberId::new(member_id.clone()))?;
+        let held = profile::badges_of(conn, &member_id, Audience::Everyone)?;
         let choices = badge_store::list_in_order(conn)?
             .into_iter()
             .filter(|b| b.self_assignable)
             .map(|b| OwnChoice {
-                held: held.iter().any(|h| h.id == b.id),
+                held: held.iter().any(|h| h.badge.id == b.id),
                 view: BadgeView::from(&b),
                 id: b.id,
             })
             .collect::<Vec<_>>();
-        Ok((held.iter().map(BadgeView::from).collect(), choices))
+        let held: Vec<OwnHeld> = held
+            .into_iter()
+            .map(|p| OwnHeld {
+                view: BadgeView::from(&p.badge),
+                id: p.badge.id,
+                hidden: p.hidden,
+                pinned: p.pinned,
+            })
+            .collect();
+        Ok((held, choices))
     })
     .await?;
     Ok(OwnBadges {
         csrf_token: cookie::csrf_token(session),
+        can_pin: badges.iter().filter(|b| b.pinned).count() < profile::MAX_PINNED,
         badges,
         choices,
+        notice: None,
     })
 }
 
@@ -267,4 +293,50 @@ async fn set_own_badge(
         !slug.is_empty() && slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     });
     Ok(see_other(if back_to_badge { &back } else { "/me" }))
+}
+
+/// Hides, shows, pins or unpins one of the member's own badges on their public profile.
+async fn arrange(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    let Some(how) = Arrangement::parse(&forms::value(&form, "action")) else {
+        return Err(AppError::BadRequest(
+            "Choose to hide, show, pin or unpin the badge.".to_string(),
+        ));
+    };
+    let badge_id = BadgeId::new(forms::value(&form, "badge_id"));
+    let who = member.clone();
+    let outcome = db::run(&state.pool, move |conn| {
+        match profile::arrange(conn, &who, &badge_id, how) {
+            Ok(()) => Ok(Ok(())),
+            Err(ArrangeError::App(e)) => Err(e),
+            Err(refused) => Ok(Err(refused.to_string())),
+        }
+    })
+    .await?;
+    let (kind, message) = match outcome {
+        Ok(()) => (
+            FlashKind::Success,
+            match how {
+                Arrangement::Hide => "Hidden from your public profile.",
+                Arrangement::Show => "Shown on your public profile again.",
+                Arrangement::Pin => "Pinned to the front of your profile.",
+                Arrangement::Unpin => "Unpinned; it is back in the site's order.",
+            }
+            .to_string(),
+        ),
+        Err(refused) => (FlashKind::Error, refused),
+    };
+    if req.headers().contains_key("hx-request") {
+        let mut own = own_badges(&state, &session, member.id.clone()).await?;
+        own.notice = Some((kind.css(), message));
+        return render(&own);
+    }
+    cookie::flash(&session, kind, message);
+    Ok(see_other("/me"))
 }

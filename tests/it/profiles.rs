@@ -235,3 +235,192 @@ async fn the_public_directory_searches_names_only_never_e_mail_addresses() {
         assert_eq!(rows, ["Ada Lovelace"], "dashboard by e-mail: {q:?}");
     }
 }
+
+/// The badge titles a profile page shows, in order.
+async fn shown_on_profile(visitor: &TestApp, slug: &str) -> Vec<String> {
+    visitor
+        .page(&format!("/members/{slug}"))
+        .await
+        .select(".profile .badge-title")
+        .iter()
+        .map(|e| e.text().collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_member_hides_and_pins_badges_and_only_the_public_view_changes() {
+    let app = spawn_app().await;
+    let (ada, gold, _silver, bronze) = site(&app).await;
+    let key = app.create_api_key("Reader").await;
+    let (copper, iron, tin) = (
+        app.create_badge("Copper").await,
+        app.create_badge("Iron").await,
+        app.create_badge("Tin").await,
+    );
+    let ada_id = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+        .expect("db")
+        .expect("ada")
+        .id;
+    for badge in [&bronze, &copper, &iron, &tin] {
+        let page = format!("/dashboard/badges/{badge}");
+        app.submit(&page, &format!("{page}/members"), &[("member_id", &ada_id)])
+            .await;
+    }
+    let visitor = app.new_visitor();
+    assert_eq!(
+        shown_on_profile(&visitor, "ada-lovelace").await,
+        ["Gold", "Bronze", "Copper", "Iron", "Tin"]
+    );
+    let arrange = |badge: &str, action: &str| {
+        let (badge, action) = (badge.to_string(), action.to_string());
+        let ada = &ada;
+        async move {
+            ada.submit(
+                "/me",
+                "/me/badges/arrange",
+                &[("badge_id", &badge), ("action", &action)],
+            )
+            .await
+        }
+    };
+
+    // Hidden without JavaScript: back on /me, saying so.
+    let res = arrange(&bronze, "hide").await;
+    assert_eq!(location(&res), "/me");
+    let me = ada.page("/me").await;
+    assert!(me.text.contains("Hidden from your public profile."));
+    assert!(me.has(&format!(".own-held li.is-hidden input[value='{bronze}']")));
+    assert_eq!(
+        shown_on_profile(&visitor, "ada-lovelace").await,
+        ["Gold", "Copper", "Iron", "Tin"]
+    );
+    let directory = visitor.page("/members?q=ada").await;
+    let titles: Vec<String> = directory
+        .select(".member-card .badge-title")
+        .iter()
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(titles, ["Gold", "Copper", "Iron", "Tin"]);
+    let bronze_slug = app
+        .badges()
+        .into_iter()
+        .find(|b| b.id == bronze)
+        .expect("bronze")
+        .slug;
+    let badge_page = visitor.page(&format!("/badges/{bronze_slug}")).await;
+    assert_eq!(badge_page.status, StatusCode::OK);
+    assert!(badge_page.select(".holders-list li").is_empty());
+    assert!(badge_page.text_of("#held-by").contains("Held by 1 member"));
+
+    // It is still hers: the API, the dashboard and the count all still have it.
+    let reply = app
+        .api(
+            reqwest::Method::POST,
+            "/members/v3/badges/members",
+            Some(&key),
+            Some(serde_json::json!({ "memberIds": [ada_id] })),
+        )
+        .await;
+    let held = reply.body["memberBadgeIds"][0]["badgeIds"].clone();
+    assert!(
+        held.as_array()
+            .expect("ids")
+            .contains(&serde_json::json!(bronze)),
+        "{held}"
+    );
+    let dashboard = app.page(&format!("/dashboard/members/{ada_id}")).await;
+    assert!(dashboard.text.contains("Bronze"));
+
+    // Pinned badges come first, in the order pinned; a fourth pin is refused.
+    arrange(&tin, "pin").await;
+    arrange(&iron, "pin").await;
+    // Pinning a hidden badge shows it again.
+    arrange(&bronze, "pin").await;
+    assert_eq!(
+        shown_on_profile(&visitor, "ada-lovelace").await,
+        ["Tin", "Iron", "Bronze", "Gold", "Copper"]
+    );
+    let audit_before = app.audit_actions();
+    let refused = arrange(&gold, "pin").await;
+    assert_eq!(location(&refused), "/me");
+    assert!(
+        ada.page("/me")
+            .await
+            .text
+            .contains("You can pin up to three badges")
+    );
+    assert_eq!(
+        shown_on_profile(&visitor, "ada-lovelace").await,
+        ["Tin", "Iron", "Bronze", "Gold", "Copper"]
+    );
+    assert_eq!(app.audit_actions(), audit_before, "a refusal logs nothing");
+
+    // With htmx the list comes back in place, with what happened.
+    let token = ada.page("/me").await.csrf_token();
+    let res = ada
+        .client
+        .post(ada.url("/me/badges/arrange"))
+        .header("HX-Request", "true")
+        .form(&[
+            ("badge_id", iron.as_str()),
+            ("action", "unpin"),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .expect("request");
+    let fragment = to_page(res).await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    assert!(fragment.has("#own-badges"));
+    assert!(!fragment.has("header"), "a fragment, not a page");
+    assert!(fragment.text_of("[role=status]").contains("Unpinned"));
+    assert_eq!(
+        shown_on_profile(&visitor, "ada-lovelace").await,
+        ["Tin", "Bronze", "Gold", "Copper", "Iron"]
+    );
+
+    // Each change is in the log with Ada as the one who made it.
+    let entries = insignia::audit::page(&mut app.db(), &Default::default(), 10).expect("audit");
+    let mine: Vec<(&str, &str)> = entries
+        .iter()
+        .filter(|e| e.action.starts_with("profile."))
+        .map(|e| (e.action.as_str(), e.target.as_str()))
+        .collect();
+    assert_eq!(
+        mine,
+        [
+            ("profile.unpin", "Iron"),
+            ("profile.pin", "Bronze"),
+            ("profile.pin", "Iron"),
+            ("profile.pin", "Tin"),
+            ("profile.hide", "Bronze"),
+        ]
+    );
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e.action.starts_with("profile."))
+            .all(|e| e.actor == "member ada@example.com")
+    );
+
+    // Only her own badges, and only when signed in.
+    let audit_before = app.audit_actions();
+    let someone_elses = app.create_badge("Not Hers").await;
+    let audit_before_refusal = app.audit_actions();
+    assert_eq!(audit_before_refusal.len(), audit_before.len() + 1);
+    arrange(&someone_elses, "hide").await;
+    assert!(ada.page("/me").await.text.contains("not on your profile"));
+    let res = app
+        .new_visitor()
+        .post_form(
+            "/me/badges/arrange",
+            &[("badge_id", &gold), ("action", "hide")],
+        )
+        .await;
+    assert_ne!(res.status(), StatusCode::OK);
+    assert_eq!(app.audit_actions(), audit_before_refusal);
+    assert_eq!(
+        shown_on_profile(&visitor, "ada-lovelace").await,
+        ["Tin", "Bronze", "Gold", "Copper", "Iron"]
+    );
+}

@@ -11,6 +11,7 @@ use diesel::sqlite::SqliteConnection;
 use insignia::audit::{self, Actor};
 use insignia::badges::{BadgeInput, store};
 use insignia::ids::{BadgeId, MemberId};
+use insignia::members::profile::{self, Audience};
 use insignia::members::{self, NewMember, accounts, assignments, passwords, search};
 
 #[derive(QueryableByName)]
@@ -144,10 +145,19 @@ fn hot_queries_use_indexes() {
     search::members(c, "son 1", Some(100), 21).expect("substring");
     search::members_by_name(c, "pe", None, 31).expect("public prefix");
     search::members_by_name(c, "son 1", Some(100), 31).expect("public substring");
-    search::holders(c, &badge.id, "", None, 51).expect("holders");
-    search::holders(c, &badge.id, "", Some((1_800_000_000_000, 1)), 51).expect("holders page");
-    search::holders(c, &badge.id, "person", None, 51).expect("holders search");
-    search::holders(c, &badge.id, "p", None, 51).expect("holders prefix");
+    search::holders(c, Audience::Everyone, &badge.id, "", None, 51).expect("holders");
+    search::holders(c, Audience::Public, &badge.id, "", None, 51).expect("public holders");
+    search::holders(
+        c,
+        Audience::Everyone,
+        &badge.id,
+        "",
+        Some((1_800_000_000_000, 1)),
+        51,
+    )
+    .expect("holders page");
+    search::holders(c, Audience::Everyone, &badge.id, "person", None, 51).expect("holders search");
+    search::holders(c, Audience::Everyone, &badge.id, "p", None, 51).expect("holders prefix");
     // The public badge page: the badge by its slug (or a former one), the pages it unlocks.
     insignia::badges::store::find_by_slug(c, &badge.slug).expect("badge by slug");
     let _ = insignia::badges::store::find_by_slug(c, "no-such-badge");
@@ -178,7 +188,16 @@ fn hot_queries_use_indexes() {
         .expect("holders oldest first");
     let (_, secret) = insignia::auth::api_keys::create(c, &actor, "plans").expect("api key");
     insignia::auth::api_keys::authenticate(c, &secret).expect("key lookup");
-    assignments::badges_of_many(c, &member_ids[..30]).expect("directory badges");
+    assignments::badges_of_many(c, &member_ids[..30]).expect("API badges");
+    assignments::public_badges_of_keys(c, &[insignia::db::keys::MemberKey(1)])
+        .expect("directory badges");
+    profile::badges_of(c, first, Audience::Public).expect("public profile");
+    let holder = members::find(c, first).expect("holder");
+    for how in [profile::Arrangement::Pin, profile::Arrangement::Hide] {
+        profile::arrange(c, &holder, &badge_id, how)
+            .map_err(|e| e.to_string())
+            .expect("arrange");
+    }
     let ada = members::find(c, first).expect("member");
     insignia::pages::access::decide(c, &vip, Some(&ada)).expect("page access");
     let outsider = members::find(c, &ids[199]).expect("member");

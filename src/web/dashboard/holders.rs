@@ -11,6 +11,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::ids::{BadgeId, MemberId};
 use crate::members::assignments::{self, AssignError, BulkLine, LineStatus};
+use crate::members::profile::Audience;
 use crate::members::search::{self, Hit, Holder};
 use crate::reports;
 use crate::web::extract::CurrentAdmin;
@@ -213,7 +214,7 @@ async fn badge_page(
     let lookup = id.clone();
     let (badge, mut holders) = db::run(&state.pool, move |conn| {
         let badge = badge_store::find(conn, &lookup)?;
-        let holders = search::holders(conn, &lookup, &q, after, PAGE_SIZE + 1)?;
+        let holders = search::holders(conn, Audience::Everyone, &lookup, &q, after, PAGE_SIZE + 1)?;
         Ok((badge, holders))
     })
     .await?;

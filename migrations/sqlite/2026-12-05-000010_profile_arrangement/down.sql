@@ -1,0 +1,2 @@
+ALTER TABLE member_badges DROP COLUMN pinned_at;
+ALTER TABLE member_badges DROP COLUMN hidden;
