@@ -523,7 +523,7 @@ return Array.from(document.querySelectorAll('.profile .badge')).map(b => {
 const ME_STATE: &str = r#"
 const texts = css => Array.from(document.querySelectorAll(css)).map(e => e.textContent.trim());
 return {
-  mine: texts('#own-badges .badge-cloud .badge-title'),
+  mine: texts('#own-badges .own-held .badge-title'),
   choices: Array.from(document.querySelectorAll('#own-badges .own-choices li')).map(li => [
     (li.querySelector('.badge-title') || {}).textContent?.trim() ?? null,
     (li.querySelector('form button[type=submit]') || {}).value ?? null,
