@@ -1151,6 +1151,37 @@ async fn profile_shows_badges_and_me_toggles_a_self_assignable_badge() {
     expected.sort();
     assert_eq!(app.assignments(), expected, "Ada keeps the admin's three");
     app.assert_counts_exact();
+
+    // Hide: Gold Star stays hers but leaves her public profile and the directory.
+    let gold = badge_id(&app, "Gold Star");
+    browser
+        .click(&format!(
+            "#own-badges .own-held input[name=badge_id][value='{gold}'] ~ button[value=hide]"
+        ))
+        .await;
+    browser
+        .until_present(
+            &format!("#own-badges .own-held li.is-hidden input[value='{gold}']"),
+            true,
+        )
+        .await;
+    browser.goto("/members/ada-lovelace").await;
+    browser
+        .until_js(
+            "her profile without Gold Star",
+            "return [...document.querySelectorAll('.profile .badge-title')].map(e => e.textContent.trim());",
+            json!(["Code Crafter", "Rocket Scientist"]),
+        )
+        .await;
+    browser.goto("/members").await;
+    browser
+        .until_js(
+            "the directory without Gold Star",
+            "return [...document.querySelectorAll('.member-card .badge-title')].map(e => e.textContent.trim());",
+            json!(["Code Crafter", "Rocket Scientist"]),
+        )
+        .await;
+    assert_eq!(app.assignments(), expected, "hidden, not taken away");
     browser.close().await;
 }
 
