@@ -663,17 +663,6 @@ pub fn holders_oldest_first(
     Ok((ids, badge.member_count))
 }
 
-/// A member's badges in display order (one indexed join).
-pub fn badges_of(conn: &mut DbConnection, member_id: &MemberId) -> Result<Vec<Badge>, AppError> {
-    Ok(members::table
-        .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
-        .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
-        .filter(members::id.eq(member_id.as_str()))
-        .order(badge_store::display_order())
-        .select(Badge::as_select())
-        .load(conn)?)
-}
-
 // ---------------------------------------------------------------- bulk box
 
 /// What one pasted line would do (or did).

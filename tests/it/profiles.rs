@@ -329,7 +329,12 @@ async fn a_member_hides_and_pins_badges_and_only_the_public_view_changes() {
         "{held}"
     );
     let dashboard = app.page(&format!("/dashboard/members/{ada_id}")).await;
-    assert!(dashboard.text.contains("Bronze"));
+    assert!(dashboard.text_of(".held-badges").contains("Bronze"));
+    assert!(
+        dashboard
+            .text_of(".held-badges")
+            .contains("Hidden by the member")
+    );
 
     // Pinned badges come first, in the order pinned; a fourth pin is refused.
     arrange(&tin, "pin").await;

@@ -145,10 +145,13 @@ async fn a_database_of_the_previous_release_is_upgraded_losing_nothing() {
     app.assert_counts_exact();
     // The assignment times read back as the same text the API showed before.
     let (badge, member) = before[2][0].a.split_once('|').expect("pair");
-    let shown =
-        insignia::members::assignments::badges_of(&mut conn, &insignia::ids::MemberId::new(member))
-            .expect("badges");
-    assert!(shown.iter().any(|b| b.id == badge));
+    let shown = insignia::members::profile::badges_of(
+        &mut conn,
+        member,
+        insignia::members::profile::Audience::Everyone,
+    )
+    .expect("badges");
+    assert!(shown.iter().any(|p| p.badge.id == badge));
 
     // The name search index still points at the right members.
     let name = before[1][0].b.clone().expect("name");

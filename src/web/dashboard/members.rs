@@ -11,6 +11,7 @@ use crate::badges::store as badge_store;
 use crate::db;
 use crate::error::AppError;
 use crate::ids::{BadgeId, MemberId};
+use crate::members::profile::{self, Audience};
 use crate::members::{
     self, Member, MemberError, NewMember, assignments, import, passwords, search,
 };
@@ -176,6 +177,9 @@ pub async fn create(
 pub struct HeldBadge {
     pub id: String,
     pub view: BadgeView,
+    /// How the member arranged it on their public profile.
+    pub hidden: bool,
+    pub pinned: bool,
 }
 
 pub struct BadgeChoice {
@@ -205,12 +209,13 @@ async fn member_page(
 ) -> Result<HttpResponse, AppError> {
     let (member, held, all) = db::run(&state.pool, move |conn| {
         let member = members::find(conn, &id)?;
-        let held = assignments::badges_of(conn, &MemberId::new(id.clone()))?;
+        let held = profile::badges_of(conn, &id, Audience::Everyone)?;
         let all = badge_store::list_in_order(conn)?;
         Ok((member, held, all))
     })
     .await?;
-    let held_ids: std::collections::HashSet<&str> = held.iter().map(|b| b.id.as_str()).collect();
+    let held_ids: std::collections::HashSet<&str> =
+        held.iter().map(|p| p.badge.id.as_str()).collect();
     let addable = all
         .iter()
         .filter(|b| !held_ids.contains(b.id.as_str()))
@@ -224,9 +229,11 @@ async fn member_page(
         joined: short_time(&member.created_at),
         held: held
             .iter()
-            .map(|b| HeldBadge {
-                id: b.id.clone(),
-                view: BadgeView::from(b),
+            .map(|p| HeldBadge {
+                id: p.badge.id.clone(),
+                view: BadgeView::from(&p.badge),
+                hidden: p.hidden,
+                pinned: p.pinned,
             })
             .collect(),
         addable,
