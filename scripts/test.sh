@@ -27,13 +27,15 @@ if ! dpkg -s libpq-dev >/dev/null 2>&1 || [ ! -x /usr/lib/postgresql/15/bin/init
 fi
 
 # The published Wix client (compat/), for the API compatibility test: Node.js 20+ and the
-# packages pinned in compat/package-lock.json.
+# packages pinned in compat/package-lock.json; axe-core for the browser tests likewise.
 node_major="$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)"
 if [ -z "$node_major" ] || [ "$node_major" -lt 20 ]; then
   echo "test.sh: Node.js 20 or newer is needed for the Wix client test (found: ${node_major:-none})" >&2
   exit 1
 fi
 (cd compat && npm ci --no-audit --no-fund --loglevel=error)
+# axe-core, which the browser tests inject into every page they visit (tests/axe).
+(cd tests/axe && npm ci --no-audit --no-fund --loglevel=error)
 
 # Schemathesis, for the test that fuzzes the JSON API against its OpenAPI document: Python 3.11+
 # and the packages pinned in scripts/schemathesis-requirements.txt, in a virtualenv under

@@ -103,12 +103,17 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<ApiKey>, AppError> {
         .load(conn)?)
 }
 
+/// One key by id (`NotFound` when there is none).
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<ApiKey, AppError> {
+    Ok(api_keys::table
+        .find(id)
+        .select(ApiKey::as_select())
+        .first(conn)?)
+}
+
 pub fn revoke(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<ApiKey, AppError> {
     crate::db::write(conn, |conn| {
-        let key: ApiKey = api_keys::table
-            .find(id)
-            .select(ApiKey::as_select())
-            .first(conn)?;
+        let key = find(conn, id)?;
         if key.is_revoked() {
             return Ok(key);
         }

@@ -412,7 +412,8 @@ fn record_change(
             member_id: single,
             target: &badge.title,
             details: format!(
-                "{verb} {changed} member(s): {}",
+                "{verb} {}: {}",
+                crate::text::count_of(changed as usize, "member", "members"),
                 listed(&names, changed as usize)
             ),
         },

@@ -187,6 +187,54 @@ pub fn create(
     })
 }
 
+/// Changes a member's name and e-mail address (the same rules as for a new member; the
+/// address must stay unique). The profile address (slug) stays as it was, so links to the
+/// profile keep working. Audited when something changed; an unchanged form changes nothing.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    name: &str,
+    email: &str,
+) -> Result<Member, MemberError> {
+    let new = NewMember::parse(name, email).map_err(MemberError::Invalid)?;
+    crate::db::write(conn, |conn| {
+        let old = find(conn, id)?;
+        if old.name == new.name && old.email == new.email {
+            return Ok(old);
+        }
+        if old.email != new.email && find_by_email(conn, &new.email)?.is_some() {
+            return Err(MemberError::EmailTaken);
+        }
+        diesel::update(members::table.find(id))
+            .set((
+                members::name.eq(&new.name),
+                members::name_key.eq(new.name.to_lowercase()),
+                members::email.eq(&new.email),
+            ))
+            .execute(conn)?;
+        let mut changes = Vec::new();
+        if old.name != new.name {
+            changes.push(format!("name was {:?}", old.name));
+        }
+        if old.email != new.email {
+            changes.push(format!("e-mail was {}", old.email));
+        }
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "member.update",
+                member_id: Some(id),
+                target: &new.name,
+                details: changes.join("; "),
+                ..Default::default()
+            },
+        )?;
+        find(conn, id)
+    })
+}
+
 /// Deletes a member with their assignments; every badge they held loses one holder.
 pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Member, MemberError> {
     crate::db::write(conn, |conn| {

@@ -268,6 +268,16 @@ pub struct Holder {
     pub assigned_by: String,
 }
 
+/// Which page of a badge's holders to read, by the cursor `(assigned_at, member_key)` of a
+/// holder already shown.
+#[derive(Debug, Clone, Copy)]
+pub enum HolderPage {
+    /// The newest holders, or those just older than the cursor (the next page).
+    Older(Option<(i64, i64)>),
+    /// Those just newer than the cursor (the page before).
+    Newer((i64, i64)),
+}
+
 /// Holders of a badge whose name or e-mail address matches `q`, newest assignment first,
 /// after the cursor `(assigned_at, member_key)` of the last holder already shown. The public
 /// list leaves out those who hid the badge from their profile.
@@ -279,6 +289,18 @@ pub fn holders(
     after: Option<(i64, i64)>,
     limit: i64,
 ) -> Result<Vec<Holder>, AppError> {
+    holders_page(conn, audience, badge_id, q, HolderPage::Older(after), limit)
+}
+
+/// Up to `limit` holders on the given side of a cursor, always listed newest first.
+pub fn holders_page(
+    conn: &mut DbConnection,
+    audience: Audience,
+    badge_id: &str,
+    q: &str,
+    page: HolderPage,
+    limit: i64,
+) -> Result<Vec<Holder>, AppError> {
     let term = Term::parse(q);
     if matches!(term, Term::Nothing) {
         return Ok(Vec::new());
@@ -288,16 +310,21 @@ pub fn holders(
         Audience::Public => "mb.hidden = false",
         Audience::Everyone => "true",
     };
-    // The row-value bound lets SQLite seek in the (badge_key, assigned_at, member_key) index.
+    // Newer pages are read upwards from the cursor and turned round, so that both directions
+    // seek in the (badge_key, assigned_at, member_key) index; the row-value bound lets SQLite
+    // use it.
+    let ((at, key), side, order) = match page {
+        HolderPage::Older(after) => (after.unwrap_or((i64::MAX, i64::MAX)), "<", "DESC"),
+        HolderPage::Newer(before) => (before, ">", "ASC"),
+    };
     let sql = conn.sql(&format!(
         "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, \
                 mb.assigned_at AS at_millis, mb.member_key, mb.assigned_by \
          FROM member_badges mb JOIN members m ON m.key = mb.member_key \
          WHERE mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
-           AND (mb.assigned_at, mb.member_key) < (?, ?) AND {condition} AND {shown} \
-         ORDER BY mb.assigned_at DESC, mb.member_key DESC LIMIT ?"
+           AND (mb.assigned_at, mb.member_key) {side} (?, ?) AND {condition} AND {shown} \
+         ORDER BY mb.assigned_at {order}, mb.member_key {order} LIMIT ?"
     ));
-    let (at, key) = after.unwrap_or((i64::MAX, i64::MAX));
     let mut query = diesel::sql_query(sql)
         .into_boxed()
         .bind::<Text, _>(badge_id.to_string())
@@ -306,7 +333,11 @@ pub fn holders(
     for p in params {
         query = query.bind::<Text, _>(p);
     }
-    Ok(query.bind::<BigInt, _>(limit).load(conn)?)
+    let mut rows: Vec<Holder> = query.bind::<BigInt, _>(limit).load(conn)?;
+    if matches!(page, HolderPage::Newer(_)) {
+        rows.reverse();
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]

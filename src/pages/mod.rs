@@ -429,9 +429,9 @@ pub fn set_permissions(
                 badge_id: Some(badge_id),
                 target: &badge.title,
                 details: format!(
-                    "permissions {}, unlocks {} page(s)",
+                    "permissions {}, unlocks {}",
                     if enabled { "on" } else { "off" },
-                    restricted.len()
+                    crate::text::count_of(restricted.len(), "page", "pages")
                 ),
                 ..Default::default()
             },

@@ -104,9 +104,9 @@ async fn signup(
             cookie::flash(
                 &session,
                 FlashKind::Success,
-                "Welcome! Your account is ready.",
+                "Welcome! Your account is ready. Badges you are given show here.",
             );
-            return Ok(see_other("/"));
+            return Ok(see_other("/me"));
         }
         Err(MemberError::Invalid(list)) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
         Err(MemberError::EmailTaken) => {

@@ -12,14 +12,16 @@ use super::forms;
 use super::layout::Layout;
 use super::session::{self as cookie, FlashKind};
 use super::views::BadgeView;
-use super::{AppState, render, see_other, url_encode};
+use super::{AppState, render, render_with, see_other, url_encode};
 use crate::badges::store as badge_store;
 use crate::db;
 use crate::db::keys::MemberKey;
 use crate::error::AppError;
 use crate::ids::BadgeId;
+use crate::members::accounts::PasswordChangeError;
 use crate::members::profile::{self, ArrangeError, Arrangement, Audience};
 use crate::members::{self, Member, assignments, search};
+use actix_web::http::StatusCode;
 
 const PAGE_SIZE: i64 = 30;
 
@@ -27,6 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/members", web::get().to(directory))
         .route("/members/{slug}", web::get().to(profile))
         .route("/me", web::get().to(me))
+        .route("/me/name", web::post().to(change_name))
+        .route("/me/password", web::post().to(change_password))
         .route("/me/badges", web::post().to(set_own_badge))
         .route("/me/badges/arrange", web::post().to(arrange));
 }
@@ -145,10 +149,10 @@ async fn profile(
     })
 }
 
+/// A self-assignable badge the member does not hold yet.
 pub struct OwnChoice {
     pub id: String,
     pub view: BadgeView,
-    pub held: bool,
 }
 
 #[derive(Template)]
@@ -157,6 +161,17 @@ struct MePage {
     layout: Layout,
     member: Member,
     own: OwnBadges,
+    account: AccountForms,
+}
+
+/// The account forms on `/me` as they should appear: the name as typed, and each field's
+/// error after a refused change. Passwords are never sent back.
+#[derive(Default)]
+struct AccountForms {
+    name: String,
+    name_error: Option<String>,
+    current_password_error: Option<String>,
+    new_password_error: Option<String>,
 }
 
 /// One of the member's badges on `/me`, with how their public profile shows it.
@@ -165,6 +180,8 @@ pub struct OwnHeld {
     pub view: BadgeView,
     pub hidden: bool,
     pub pinned: bool,
+    /// Self-assignable: the member may give it up here.
+    pub removable: bool,
 }
 
 /// The member's badges (to hide, show, pin) and the self-assignable ones to toggle; the htmx
@@ -188,11 +205,11 @@ async fn own_badges(
 ) -> Result<OwnBadges, AppError> {
     let (badges, choices) = db::run(&state.pool, move |conn| {
         let held = profile::badges_of(conn, &member_id, Audience::Everyone)?;
+        // A self-assignable badge the member holds is listed once, among their badges.
         let choices = badge_store::list_in_order(conn)?
             .into_iter()
-            .filter(|b| b.self_assignable)
+            .filter(|b| b.self_assignable && !held.iter().any(|h| h.badge.id == b.id))
             .map(|b| OwnChoice {
-                held: held.iter().any(|h| h.badge.id == b.id),
                 view: BadgeView::from(&b),
                 id: b.id,
             })
@@ -204,6 +221,7 @@ async fn own_badges(
                 id: p.badge.id,
                 hidden: p.hidden,
                 pinned: p.pinned,
+                removable: p.badge.self_assignable,
             })
             .collect();
         Ok((held, choices))
@@ -232,18 +250,146 @@ async fn me(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let member = signed_in(member, "/me")?;
-    let own = own_badges(&state, &session, member.id.clone()).await?;
-    render(&MePage {
-        layout: Layout::site(
-            &session,
-            &state.settings,
-            Some(&member),
-            "Your profile",
-            req.path(),
-        ),
-        own,
+    let account = AccountForms {
+        name: member.name.clone(),
+        ..AccountForms::default()
+    };
+    me_page(
+        &state,
+        &session,
         member,
+        account,
+        StatusCode::OK,
+        req.path(),
+    )
+    .await
+}
+
+async fn me_page(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    account: AccountForms,
+    status: StatusCode,
+    path: &str,
+) -> Result<HttpResponse, AppError> {
+    let own = own_badges(state, session, member.id.clone()).await?;
+    render_with(
+        status,
+        &MePage {
+            layout: Layout::site(
+                session,
+                &state.settings,
+                Some(&member),
+                "Your profile",
+                path,
+            ),
+            own,
+            member,
+            account,
+        },
+    )
+}
+
+/// A member renames themselves (`name`). Their profile address stays the same.
+async fn change_name(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    let typed = forms::value(&form, "name");
+    let (id, email, name) = (member.id.clone(), member.email.clone(), typed.clone());
+    let who = crate::audit::Actor::member(&member.email);
+    let outcome = db::run(&state.pool, move |conn| {
+        match members::update(conn, &who, &id, &name, &email) {
+            Ok(updated) => Ok(Ok(updated)),
+            Err(members::MemberError::Invalid(errors)) => Ok(Err(errors
+                .into_iter()
+                .map(|(_, m)| format!("The name {m}."))
+                .collect::<Vec<_>>()
+                .join(" "))),
+            Err(e) => Err(e.into()),
+        }
     })
+    .await?;
+    match outcome {
+        Ok(_) => {
+            cookie::flash(&session, FlashKind::Success, "Your name is saved.");
+            Ok(see_other("/me"))
+        }
+        Err(error) => {
+            let account = AccountForms {
+                name: typed,
+                name_error: Some(error),
+                ..AccountForms::default()
+            };
+            me_page(
+                &state,
+                &session,
+                member,
+                account,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/me",
+            )
+            .await
+        }
+    }
+}
+
+/// A member changes their password (`current_password`, `new_password`); their other
+/// sessions end, this one stays.
+async fn change_password(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    let token = cookie::member_token(&session).unwrap_or_default();
+    let (id, current, new) = (
+        member.id.clone(),
+        forms::value(&form, "current_password"),
+        forms::value(&form, "new_password"),
+    );
+    let outcome = db::run(&state.pool, move |conn| {
+        members::accounts::change_password(conn, &id, &current, &new, &token)
+    })
+    .await?;
+    let account = match outcome {
+        Ok(()) => {
+            cookie::flash(
+                &session,
+                FlashKind::Success,
+                "Your password is changed. You stay signed in here; other devices are signed out.",
+            );
+            return Ok(see_other("/me"));
+        }
+        Err(PasswordChangeError::WrongCurrent) => AccountForms {
+            current_password_error: Some(
+                "That is not your current password. Nothing was changed.".to_string(),
+            ),
+            ..AccountForms::default()
+        },
+        Err(PasswordChangeError::WeakNew(m)) => AccountForms {
+            new_password_error: Some(format!("The new password {m}. Nothing was changed.")),
+            ..AccountForms::default()
+        },
+    };
+    let account = AccountForms {
+        name: member.name.clone(),
+        ..account
+    };
+    me_page(
+        &state,
+        &session,
+        member,
+        account,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "/me",
+    )
+    .await
 }
 
 /// Adds (`action=add`) or removes (`action=remove`) one self-assignable badge.

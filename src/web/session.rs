@@ -94,6 +94,17 @@ pub fn sign_out_member(session: &Session) {
 pub struct Flash {
     pub kind: FlashKind,
     pub text: String,
+    /// A way back from what was just done, offered beside the message.
+    #[serde(default)]
+    pub undo: Option<Undo>,
+}
+
+/// The form an "Undo" button beside a flash message posts: `fields` go as hidden inputs with
+/// the CSRF token. Kept small, since it travels in the cookie.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Undo {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -119,6 +130,19 @@ pub fn flash(session: &Session, kind: FlashKind, text: impl Into<String>) {
         Flash {
             kind,
             text: text.into(),
+            undo: None,
+        },
+    );
+}
+
+/// A success message with an "Undo" button beside it.
+pub fn flash_with_undo(session: &Session, text: impl Into<String>, undo: Undo) {
+    let _ = session.insert(
+        FLASH,
+        Flash {
+            kind: FlashKind::Success,
+            text: text.into(),
+            undo: Some(undo),
         },
     );
 }

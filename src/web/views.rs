@@ -58,18 +58,7 @@ impl From<&Badge> for BadgeView {
     }
 }
 
-/// A count as people write it: 50000 → "50,000". (Takes `&usize` too, as templates pass.)
-pub fn grouped(n: impl std::borrow::Borrow<usize>) -> String {
-    let digits = n.borrow().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
+pub use crate::text::{count_of, grouped};
 
 /// "2026-11-28 09:15 UTC" from a stored timestamp.
 pub fn short_time(stored: &str) -> String {
@@ -90,5 +79,8 @@ mod tests {
         assert_eq!(grouped(1000), "1,000");
         assert_eq!(grouped(50_000), "50,000");
         assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(count_of(1, "member", "members"), "1 member");
+        assert_eq!(count_of(0, "member", "members"), "0 members");
+        assert_eq!(count_of(2500, "badge", "badges"), "2,500 badges");
     }
 }

@@ -153,12 +153,83 @@
     }, 1000);
   }
 
+  // On a phone the header folds into a "Menu" button (without JavaScript it stays open).
+  function bindMenu() {
+    var toggle = document.querySelector(".menu-toggle");
+    var menu = document.getElementById("topbar-menu");
+    if (!toggle || !menu) return;
+    toggle.hidden = false;
+    menu.classList.add("folds");
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("open", open);
+    });
+  }
+
+  // "Tick all on this page": a header box that ticks every row's box of the same name.
+  function bindTickAll(root) {
+    root.querySelectorAll("input[data-tick-all]").forEach(function (all) {
+      if (all.dataset.bound) return;
+      all.dataset.bound = "1";
+      all.hidden = false;
+      var boxes = function () {
+        return all.form.querySelectorAll('input[type="checkbox"][name="' + all.dataset.tickAll + '"]');
+      };
+      all.addEventListener("change", function () {
+        boxes().forEach(function (box) { box.checked = all.checked; });
+      });
+      all.form.addEventListener("change", function (event) {
+        if (event.target === all) return;
+        var list = Array.prototype.slice.call(boxes());
+        var ticked = list.filter(function (box) { return box.checked; }).length;
+        all.checked = ticked === list.length;
+        all.indeterminate = ticked > 0 && ticked < list.length;
+      });
+    });
+  }
+
+  // Times are written in UTC by the server; the reader sees them in their own time zone,
+  // recent ones as "3 days ago", with the exact time on hover.
+  var relative = typeof Intl !== "undefined" && Intl.RelativeTimeFormat
+    ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  var exact = typeof Intl !== "undefined"
+    ? new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }) : null;
+  function localTimes(root) {
+    if (!exact) return;
+    var now = Date.now();
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      if (el.dataset.local) return;
+      var at = new Date(el.getAttribute("datetime"));
+      if (isNaN(at.getTime())) return;
+      el.dataset.local = "1";
+      var full = exact.format(at);
+      el.title = full;
+      var seconds = Math.round((at.getTime() - now) / 1000);
+      var ago = Math.abs(seconds);
+      var units = [[60, "second", 1], [3600, "minute", 60], [86400, "hour", 3600], [86400 * 7, "day", 86400]];
+      var text = full;
+      if (relative) {
+        for (var i = 0; i < units.length; i++) {
+          if (ago < units[i][0]) {
+            text = ago < 45 ? relative.format(0, "second") : relative.format(Math.round(seconds / units[i][2]), units[i][1]);
+            break;
+          }
+        }
+      }
+      el.textContent = text;
+    });
+  }
+
   function init(root) {
     syncPickers(root);
     bindSortable(root);
+    bindTickAll(root);
+    localTimes(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    bindMenu();
     init(document);
     tickElevation();
   });

@@ -31,8 +31,12 @@ async fn member_login(app: &TestApp, email: &str, password: &str) -> reqwest::Re
 async fn a_visitor_signs_up_and_is_signed_in() {
     let app = spawn_app().await;
     let res = sign_up(&app, "Ada Lovelace", "ada@example.com", MEMBER_PASSWORD).await;
-    assert_eq!(location(&res), "/");
-    let home = app.page("/").await;
+    assert_eq!(location(&res), "/me", "sign-up lands on her own page");
+    let home = app.page("/me").await;
+    assert!(
+        home.text_of(".flash-success")
+            .contains("Your account is ready")
+    );
     assert!(home.text_of(".session .who").contains("Ada Lovelace"));
     assert_eq!(app.member_count(), 1);
 
@@ -216,5 +220,183 @@ async fn a_set_password_link_works_once() {
             .await
             .status,
         StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_member_renames_herself_and_changes_her_password() {
+    let app = spawn_app().await;
+    sign_up(&app, "Ada Lovelace", "ada@example.com", MEMBER_PASSWORD).await;
+    let other_device = app.new_visitor();
+    member_login(&other_device, "ada@example.com", MEMBER_PASSWORD).await;
+    assert_eq!(other_device.page("/me").await.status, StatusCode::OK);
+    let stored = |app: &TestApp| {
+        insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+            .expect("db")
+            .expect("Ada")
+    };
+    let before = stored(&app);
+
+    // A name that breaks the rules is refused beside the field, kept as typed, not saved.
+    let long = "A".repeat(81);
+    let res = app.submit("/me", "/me/name", &[("name", &long)]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = to_page(res).await;
+    assert!(page.text_of("#name-error").contains("at most 80"));
+    assert_eq!(page.attr("#name", "value").as_deref(), Some(long.as_str()));
+    assert_eq!(stored(&app).name, "Ada Lovelace");
+
+    // A good one is saved; the profile keeps its address.
+    let res = app.submit("/me", "/me/name", &[("name", "Ada King")]).await;
+    assert_eq!(location(&res), "/me");
+    let after = stored(&app);
+    assert_eq!(
+        (after.name.as_str(), &after.slug),
+        ("Ada King", &before.slug)
+    );
+    let me = app.page("/me").await;
+    assert_eq!(me.text_of("h1"), "Ada King");
+    assert!(me.text_of(".flash-success").contains("Your name is saved"));
+    let hits = insignia::members::search::members(&mut app.db(), "king", None, 5).expect("search");
+    assert_eq!(hits.len(), 1, "search finds the new name");
+
+    // The password: the current one must be right, the new one must follow the rules.
+    let res = app
+        .submit(
+            "/me",
+            "/me/password",
+            &[
+                ("current_password", "wrong guess 123"),
+                ("new_password", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = to_page(res).await;
+    assert!(
+        page.text_of("#current_password-error")
+            .contains("not your current password")
+    );
+    assert_eq!(
+        page.attr("#current_password", "value"),
+        None,
+        "passwords are not sent back"
+    );
+    let res = app
+        .submit(
+            "/me",
+            "/me/password",
+            &[
+                ("current_password", MEMBER_PASSWORD),
+                ("new_password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        to_page(res)
+            .await
+            .text_of("#new_password-error")
+            .contains("at least")
+    );
+    assert_eq!(
+        other_device.page("/me").await.status,
+        StatusCode::OK,
+        "nothing changed yet"
+    );
+
+    let res = app
+        .submit(
+            "/me",
+            "/me/password",
+            &[
+                ("current_password", MEMBER_PASSWORD),
+                ("new_password", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/me");
+    assert_eq!(
+        app.page("/me").await.status,
+        StatusCode::OK,
+        "still signed in here"
+    );
+    assert_eq!(
+        location(&other_device.get("/me").await),
+        "/login?next=%2Fme",
+        "the other device is signed out"
+    );
+    let fresh = app.new_visitor();
+    let old = member_login(&fresh, "ada@example.com", MEMBER_PASSWORD).await;
+    assert_eq!(
+        old.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old password no longer works"
+    );
+    let new = member_login(&fresh, "ada@example.com", "a new long password").await;
+    assert_eq!(new.status(), StatusCode::SEE_OTHER);
+    let log = insignia::audit::page(&mut app.db(), &Default::default(), 5).expect("audit");
+    assert_eq!(log[0].action, "member.password");
+    assert_eq!(log[1].action, "member.update");
+    assert_eq!(log[1].actor, "member ada@example.com");
+}
+
+#[tokio::test]
+async fn an_admin_edits_a_members_name_and_email() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    app.create_member("Alan Turing", "alan@example.com").await;
+    let edit = format!("/dashboard/members/{ada}/edit");
+    let form = app.page(&edit).await;
+    assert_eq!(form.attr("#name", "value").as_deref(), Some("Ada Lovelace"));
+    assert_eq!(
+        form.attr("#email", "value").as_deref(),
+        Some("ada@example.com")
+    );
+
+    // Another member's address is refused; what was typed stays; nothing is saved.
+    let res = app
+        .submit(
+            &edit,
+            &edit,
+            &[("name", "Ada King"), ("email", "ALAN@example.com")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = to_page(res).await;
+    assert!(page.text_of("#email-error").contains("another member"));
+    assert_eq!(page.attr("#name", "value").as_deref(), Some("Ada King"));
+    assert_eq!(app.member(&ada).expect("Ada").name, "Ada Lovelace");
+
+    let res = app
+        .submit(
+            &edit,
+            &edit,
+            &[("name", "Ada King"), ("email", "Ada.King@Example.com")],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/dashboard/members/{ada}"));
+    let saved = app.member(&ada).expect("Ada");
+    assert_eq!(
+        (saved.name.as_str(), saved.email.as_str()),
+        ("Ada King", "ada.king@example.com")
+    );
+    let shown = app.page(&format!("/dashboard/members/{ada}")).await;
+    assert_eq!(shown.text_of("h1"), "Ada King");
+    assert_eq!(app.audit_actions()[0], "member.update");
+    // Saving again unchanged writes nothing.
+    app.submit(
+        &edit,
+        &edit,
+        &[("name", "Ada King"), ("email", "ada.king@example.com")],
+    )
+    .await;
+    assert_eq!(
+        app.audit_actions()
+            .iter()
+            .filter(|a| *a == "member.update")
+            .count(),
+        1
     );
 }

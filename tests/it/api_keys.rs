@@ -36,6 +36,16 @@ async fn a_revoked_key_stops_working_and_stays_listed() {
     let app = spawn_app().await;
     app.setup_admin().await;
     let secret = app.create_api_key("Old script").await;
+    // Revoke asks first; asking changes nothing.
+    let key = &insignia::auth::api_keys::list(&mut app.db()).expect("keys")[0];
+    let asked = app
+        .page(&format!("/dashboard/api-keys/{}/revoke", key.id))
+        .await;
+    assert_eq!(asked.text_of("h1"), "Revoke “Old script”?");
+    assert!(
+        !insignia::auth::api_keys::list(&mut app.db()).expect("keys")[0].is_revoked(),
+        "opening the question revokes nothing"
+    );
     let res = app.revoke_api_key("Old script").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let reply = app

@@ -34,8 +34,10 @@ async fn badge_changes_are_audited_newest_first_and_filterable() {
         .map(|r| r.text().collect::<String>())
         .collect();
     assert_eq!(rows.len(), 4);
-    assert!(rows[0].contains("badge.delete") && rows[0].contains("Silver"));
-    assert!(rows[1].contains("badge.update") && rows[1].contains("renamed from \"Gold\""));
+    // Actions read as words, not as their stored names.
+    assert!(rows[0].contains("deleted a badge") && rows[0].contains("Silver"));
+    assert!(rows[1].contains("changed a badge") && rows[1].contains("renamed from \"Gold\""));
+    assert!(rows.iter().all(|r| !r.contains("badge.")), "{rows:?}");
     assert!(rows.iter().all(|r| r.contains(ADMIN_EMAIL)));
 
     let filtered = app.page(&format!("/dashboard/audit?badge={gold}")).await;
@@ -88,7 +90,7 @@ async fn a_bulk_assignment_counts_every_member_in_its_audit_entry() {
         .find(|e| e.action == "badge.assign")
         .expect("an assign entry");
     assert!(
-        assign.details.starts_with("gave it to 1000 member(s): "),
+        assign.details.starts_with("gave it to 1,000 members: "),
         "{}",
         assign.details
     );
@@ -117,7 +119,7 @@ async fn a_bulk_assignment_counts_every_member_in_its_audit_entry() {
     .expect("unassign");
     let entries = insignia::audit::page(&mut app.db(), &Default::default(), 1).expect("audit");
     assert!(
-        entries[0].details.starts_with("took it from 7 member(s): ")
+        entries[0].details.starts_with("took it from 7 members: ")
             && entries[0].details.ends_with(" and 2 more"),
         "{}",
         entries[0].details

@@ -603,16 +603,18 @@ impl TestApp {
         page.attr("#secret", "value").expect("secret shown")
     }
 
-    /// Revokes the API key with this name in the dashboard, as the Revoke button does.
+    /// Revokes the API key with this name in the dashboard, as a person does: the list's
+    /// Revoke link, then the button on the page that asks first.
     pub async fn revoke_api_key(&self, name: &str) -> reqwest::Response {
         let keys = insignia::auth::api_keys::list(&mut self.db()).expect("keys");
         let key = keys.iter().find(|k| k.name == name).expect("key exists");
-        self.submit(
-            "/dashboard/api-keys",
-            &format!("/dashboard/api-keys/{}/revoke", key.id),
-            &[],
-        )
-        .await
+        let confirm = format!("/dashboard/api-keys/{}/revoke", key.id);
+        let list = self.page("/dashboard/api-keys").await;
+        assert!(
+            list.has(&format!("a[href='{confirm}']")),
+            "the list links to revoking {name}"
+        );
+        self.submit(&confirm, &confirm, &[]).await
     }
 
     /// Sends an API call; `key` goes in the Authorization header.

@@ -175,7 +175,11 @@ async fn the_picker_finds_members_and_assigns_the_ticked_ones() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let shown = app.page(&page).await;
-    assert!(shown.text_of(".flash-success").contains("2 member(s)"));
+    assert!(
+        shown
+            .text_of(".flash-success")
+            .contains("Badge given to 2 members.")
+    );
     let holders: Vec<String> = shown
         .select(".holder a")
         .iter()
@@ -186,7 +190,8 @@ async fn the_picker_finds_members_and_assigns_the_ticked_ones() {
         holders.contains(&"Ada Lovelace".to_string())
             && holders.contains(&"Alan Turing".to_string())
     );
-    assert_eq!(shown.text_of("#holders-heading .count-pill"), "2");
+    assert_eq!(shown.text_of(".page-head p"), "Held by 2 members");
+    assert_eq!(shown.text_of("#holders-range"), "1–2 of 2");
     // Holders are marked in the picker and assigning again changes nothing.
     let again = app.page(&format!("{page}?find=lovelace")).await;
     assert!(again.has("#picker-results input[disabled]"));
@@ -206,7 +211,47 @@ async fn the_picker_finds_members_and_assigns_the_ticked_ones() {
     );
     assert_eq!(app.assignments().len(), 2);
 
-    // Unassign one holder, then the ticked rest.
+    // A row's own Remove button takes the badge from that holder only, even with another
+    // holder ticked, and the message offers to undo it.
+    app.submit(
+        &page,
+        &format!("{page}/members/remove"),
+        &[("member_id", &alan), ("remove", &ada)],
+    )
+    .await;
+    assert_eq!(app.assignments(), [(badge.clone(), alan.clone())]);
+    let removed = app.page(&page).await;
+    assert!(
+        removed
+            .text_of(".flash-success")
+            .starts_with("Removed the badge from Ada Lovelace."),
+        "{}",
+        removed.text_of(".flash-success")
+    );
+    let undo = removed.select(".flash form.undo input[type=hidden]");
+    let fields: Vec<(String, String)> = undo
+        .iter()
+        .map(|i| {
+            let attr = |n: &str| i.value().attr(n).unwrap_or_default().to_string();
+            (attr("name"), attr("value"))
+        })
+        .collect();
+    let action = removed
+        .attr(".flash form.undo", "action")
+        .expect("undo form");
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let res = app.post_form(&action, &pairs).await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let mut held = app.assignments();
+    held.sort();
+    let mut both = vec![(badge.clone(), ada.clone()), (badge.clone(), alan.clone())];
+    both.sort();
+    assert_eq!(held, both, "Undo gave Ada the badge back");
+    // The message is shown once.
+    assert!(!app.page(&page).await.has(".flash form.undo"));
     app.submit(
         &page,
         &format!("{page}/members/remove"),
@@ -360,12 +405,29 @@ async fn holders_are_paged_newest_first_and_searchable() {
         app.post_form(&format!("{page}/members"), &fields).await;
         tokio::time::sleep(std::time::Duration::from_millis(5)).await; // distinct assignment times
     }
+    let names_on = |p: &crate::helpers::Page| -> Vec<String> {
+        p.select(".holder a")
+            .iter()
+            .map(|e| e.text().collect())
+            .collect()
+    };
     let first = app.page(&page).await;
     assert_eq!(first.select(".holder").len(), 50);
+    assert_eq!(first.text_of("#holders-range"), "1–50 of 60");
+    assert!(!first.has("#holders a[rel=prev]"), "nothing is newer");
     let second = app
         .page(&first.attr("#holders a[rel=next]", "href").expect("older"))
         .await;
     assert_eq!(second.select(".holder").len(), 10);
+    assert_eq!(second.text_of("#holders-range"), "51–60 of 60");
+    assert!(!second.has("#holders a[rel=next]"), "nothing is older");
+    // Newer goes back to exactly the first page.
+    let back = app
+        .page(&second.attr("#holders a[rel=prev]", "href").expect("newer"))
+        .await;
+    assert_eq!(back.text_of("#holders-range"), "1–50 of 60");
+    assert_eq!(names_on(&back), names_on(&first));
+    assert!(!back.has("#holders a[rel=prev]"));
     let found = app.page(&format!("{page}?q=person 42")).await;
     let names: Vec<String> = found
         .select(".holder a")

@@ -114,10 +114,20 @@ async fn a_member_adds_and_removes_only_self_assignable_badges() {
         )
         .await;
     assert_eq!(location(&res), "/me");
-    assert!(
-        ada.page("/me")
-            .await
-            .has(".own-choices button[value=remove]")
+    // Once hers, Silver is listed once: among her badges, with Remove; no longer offered.
+    let after = ada.page("/me").await;
+    assert!(after.has(&format!(
+        ".own-held input[value='{silver}'] ~ button[value=remove]"
+    )));
+    assert_eq!(after.select(".own-choices li").len(), 0);
+    assert_eq!(
+        after
+            .select(".badge-title")
+            .iter()
+            .filter(|t| t.text().collect::<String>() == "Silver")
+            .count(),
+        1,
+        "Silver shows once on /me"
     );
     let actions = insignia::audit::page(&mut app.db(), &Default::default(), 1).expect("audit");
     assert_eq!(actions[0].actor, "member ada@example.com");

@@ -109,5 +109,5 @@ async fn a_fifty_thousand_line_change_is_summarised_small_and_lands_in_each_memb
     )
     .await;
     let text = history.text_of("main");
-    assert!(text.contains("gave it to 5000 member(s)"), "{text}");
+    assert!(text.contains("gave it to 5,000 members"), "{text}");
 }

@@ -57,12 +57,12 @@ async fn the_published_wix_client_works_against_insignia() {
     let audit = app.page("/dashboard/audit").await;
     assert_eq!(audit.status, reqwest::StatusCode::OK);
     for action in [
-        "badge.create",
-        "badge.update",
-        "badge.assign",
-        "badge.unassign",
-        "badge.reorder",
-        "badge.delete",
+        "created a badge",
+        "changed a badge",
+        "gave a badge",
+        "took a badge back",
+        "reordered the badges",
+        "deleted a badge",
     ] {
         assert!(
             audit.text.contains(action),

@@ -120,6 +120,36 @@ pub async fn create(
     Ok(response)
 }
 
+#[derive(Template)]
+#[template(path = "dashboard/api_key_revoke.html")]
+struct RevokePage {
+    layout: Layout,
+    key: ApiKey,
+}
+
+/// Asks before revoking: programs using the key stop working at once, and it cannot be
+/// taken back.
+pub async fn revoke_confirm(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let key = db::run(&state.pool, move |conn| api_keys::find(conn, &id)).await?;
+    if key.is_revoked() {
+        return Ok(see_other(PAGE));
+    }
+    let layout = Layout::new(
+        &session,
+        Some(&admin.0),
+        format!("Revoke {}", key.name),
+        req.path(),
+    );
+    render_with(StatusCode::OK, &RevokePage { layout, key })
+}
+
 pub async fn revoke(
     state: web::Data<AppState>,
     session: Session,

@@ -122,3 +122,41 @@ pub async fn list(
         newest_link,
     })
 }
+
+/// An audit action as a person says it ("badge.assign" → "gave a badge"); an action this
+/// version does not know is shown as stored.
+pub fn action_words(action: &str) -> &str {
+    match action {
+        "badge.create" => "created a badge",
+        "badge.update" => "changed a badge",
+        "badge.delete" => "deleted a badge",
+        "badge.reorder" => "reordered the badges",
+        "badge.assign" => "gave a badge",
+        "badge.unassign" => "took a badge back",
+        "badge.permissions" => "changed which pages a badge opens",
+        "member.create" => "added a member",
+        "member.delete" => "deleted a member",
+        "member.import" => "imported members",
+        "member.sign_up" => "signed up",
+        "member.password_link" => "made a password link",
+        "member.update" => "changed a member's details",
+        "member.password" => "changed their password",
+        "page.create" => "created a page",
+        "page.update" => "changed a page",
+        "page.delete" => "deleted a page",
+        "profile.hide" => "hid a badge from their profile",
+        "profile.show" => "showed a badge on their profile",
+        "profile.pin" => "pinned a badge",
+        "profile.unpin" => "unpinned a badge",
+        "api_key.create" => "created an API key",
+        "api_key.revoke" => "revoked an API key",
+        "webhook.create" => "added a webhook",
+        "webhook.update" => "changed a webhook",
+        "webhook.delete" => "deleted a webhook",
+        "webhook.rotate" => "rotated a webhook's secret",
+        "webhook.test" => "sent a test event",
+        "webhook.redeliver" => "sent an event again",
+        "export.csv" => "exported a CSV file",
+        other => other,
+    }
+}

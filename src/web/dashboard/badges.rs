@@ -239,7 +239,7 @@ impl EditorValues {
 
     fn new_badge() -> Self {
         EditorValues {
-            background_color: color::DEFAULT_BACKGROUND.hex(),
+            background_color: color::EDITOR_BACKGROUND.hex(),
             text_color: color::DEFAULT_TEXT.hex(),
             icon: "award".to_string(),
             ..EditorValues::default()

@@ -6,19 +6,19 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::audit::Actor;
-use crate::badges::{Badge, store as badge_store};
+use crate::badges::{Badge, Icon, store as badge_store};
 use crate::db;
 use crate::error::AppError;
 use crate::ids::{BadgeId, MemberId};
 use crate::members::assignments::{self, AssignError, BulkLine, LineStatus};
 use crate::members::profile::Audience;
-use crate::members::search::{self, Hit, Holder};
+use crate::members::search::{self, Hit, Holder, HolderPage};
 use crate::reports;
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms;
 use crate::web::layout::Layout;
 use crate::web::session::{self as cookie, FlashKind};
-use crate::web::views::{BadgeView, short_time};
+use crate::web::views::{BadgeView, count_of as grouped_count, grouped, short_time};
 use crate::web::{AppState, render, render_with, see_other, url_encode};
 
 use super::members::PAGE_SIZE;
@@ -31,8 +31,12 @@ pub struct BadgePageQuery {
     /// Holder search.
     #[serde(default)]
     q: String,
-    /// Cursor of the last holder shown: `<assigned at, Unix ms>|<member key>`.
+    /// Cursor of the last holder shown: `<assigned at, Unix ms>|<member key>` (Older).
     after: Option<String>,
+    /// Cursor of the first holder shown (Newer).
+    before: Option<String>,
+    /// Where in the list the page starts, counted from 1: only for saying "51–100 of …".
+    from: Option<usize>,
     /// Picker search (the no-JavaScript way to find members to add).
     #[serde(default)]
     find: String,
@@ -40,6 +44,8 @@ pub struct BadgePageQuery {
 
 pub struct HolderRow {
     pub holder: Holder,
+    /// When they got it, as stored (RFC 3339), and as shown.
+    pub at: String,
     pub since: String,
 }
 
@@ -157,13 +163,30 @@ struct BadgePage {
     updated: String,
     q: String,
     holders: Vec<HolderRow>,
+    /// "1–50 of 89,103", or "1–50 matching" while searching.
+    range: String,
+    /// "3 members", "1 member".
+    held_by: String,
+    newer_link: Option<String>,
     older_link: Option<String>,
+    /// The icon in words: its name, "an uploaded image" or its address.
+    icon_words: String,
     picker: Option<PickerResults>,
     bulk_text: String,
     bulk_error: Option<String>,
     report: Option<BulkReport>,
     /// The most lines the bulk box takes, written out ("50,000").
     bulk_max: String,
+}
+
+/// How the details name a badge's icon.
+fn icon_words(badge: &Badge) -> String {
+    match badge.icon() {
+        Icon::None => "None".to_string(),
+        Icon::Builtin(name) => name,
+        Icon::Upload(_) => "An uploaded image".to_string(),
+        Icon::Url(url) => url,
+    }
 }
 
 fn parse_cursor(after: Option<&str>) -> Option<(i64, i64)> {
@@ -210,27 +233,72 @@ async fn badge_page(
     path: &str,
     bulk: BulkBox,
 ) -> Result<BadgePage, AppError> {
-    let (q, after) = (query.q.clone(), parse_cursor(query.after.as_deref()));
-    let lookup = id.clone();
+    let page = match parse_cursor(query.before.as_deref()) {
+        Some(before) => HolderPage::Newer(before),
+        None => HolderPage::Older(parse_cursor(query.after.as_deref())),
+    };
+    let (q, lookup) = (query.q.clone(), id.clone());
     let (badge, mut holders) = db::run(&state.pool, move |conn| {
         let badge = badge_store::find(conn, &lookup)?;
-        let holders = search::holders(conn, Audience::Everyone, &lookup, &q, after, PAGE_SIZE + 1)?;
+        let holders =
+            search::holders_page(conn, Audience::Everyone, &lookup, &q, page, PAGE_SIZE + 1)?;
         Ok((badge, holders))
     })
     .await?;
-    let older_link = if holders.len() as i64 > PAGE_SIZE {
-        holders.truncate(PAGE_SIZE as usize);
-        holders.last().map(|h| {
-            let cursor = format!("{}|{}", h.at_millis, h.member_key);
-            format!(
-                "/dashboard/badges/{id}?q={}&after={}#holders",
-                url_encode(&query.q),
-                url_encode(&cursor)
-            )
-        })
-    } else {
-        None
+    // One row more than a page was read, to know whether the list goes on that way.
+    let more = holders.len() as i64 > PAGE_SIZE;
+    let (has_newer, has_older) = match page {
+        HolderPage::Older(after) => {
+            holders.truncate(PAGE_SIZE as usize);
+            (after.is_some(), more)
+        }
+        HolderPage::Newer(_) => {
+            if more {
+                holders.remove(0);
+            }
+            (more, true)
+        }
     };
+    let shown = holders.len();
+    let total = usize::try_from(badge.member_count).unwrap_or(0);
+    let from = if has_newer {
+        query.from.unwrap_or(1).max(1)
+    } else {
+        1
+    };
+    // `from` comes from the link followed; holders given or taken meanwhile must not make
+    // the range run past the total.
+    let from = if query.q.is_empty() {
+        from.min((total + 1).saturating_sub(shown)).max(1)
+    } else {
+        from
+    };
+    let range = match (shown, query.q.is_empty()) {
+        (0, _) => String::new(),
+        (_, true) => format!(
+            "{}–{} of {}",
+            grouped(from),
+            grouped(from + shown - 1),
+            grouped(total)
+        ),
+        (_, false) => format!("{}–{} matching", grouped(from), grouped(from + shown - 1)),
+    };
+    let link = |side: &str, h: &Holder, at: usize| {
+        let cursor = format!("{}|{}", h.at_millis, h.member_key);
+        format!(
+            "/dashboard/badges/{id}?q={}&{side}={}&from={at}#holders",
+            url_encode(&query.q),
+            url_encode(&cursor)
+        )
+    };
+    let newer_link = holders
+        .first()
+        .filter(|_| has_newer)
+        .map(|h| link("before", h, from.saturating_sub(PAGE_SIZE as usize).max(1)));
+    let older_link = holders
+        .last()
+        .filter(|_| has_older)
+        .map(|h| link("after", h, from + shown));
     let picker = if query.find.trim().is_empty() {
         None
     } else {
@@ -238,6 +306,7 @@ async fn badge_page(
     };
     Ok(BadgePage {
         layout: Layout::new(session, Some(&admin.0), badge.title.clone(), path),
+        icon_words: icon_words(&badge),
         view: BadgeView::from(&badge),
         created: short_time(&badge.created_at),
         updated: short_time(&badge.updated_at),
@@ -245,11 +314,18 @@ async fn badge_page(
         q: query.q,
         holders: holders
             .into_iter()
-            .map(|h| HolderRow {
-                since: short_time(&db::format_millis(h.at_millis)),
-                holder: h,
+            .map(|h| {
+                let at = db::format_millis(h.at_millis);
+                HolderRow {
+                    since: short_time(&at),
+                    at,
+                    holder: h,
+                }
             })
             .collect(),
+        range,
+        held_by: crate::web::views::count_of(total, "member", "members"),
+        newer_link,
         older_link,
         picker,
         bulk_text: bulk.text,
@@ -428,9 +504,15 @@ pub async fn assign(
     .await?;
     match outcome {
         Ok(done) => {
-            let mut text = format!("Badge given to {} member(s).", done.added.len());
+            let mut text = format!(
+                "Badge given to {}.",
+                grouped_count(done.added.len(), "member", "members")
+            );
             if !done.already.is_empty() {
-                text.push_str(&format!(" {} already held it.", done.already.len()));
+                text.push_str(&format!(
+                    " {} already held it.",
+                    grouped_count(done.already.len(), "member", "members")
+                ));
             }
             cookie::flash(&session, FlashKind::Success, text);
         }
@@ -447,7 +529,8 @@ pub async fn assign(
     Ok(see_other(&format!("{page_path}#holders")))
 }
 
-/// Takes the badge from one holder (`member_id` on the row's button) or the ticked ones.
+/// Takes the badge from one holder (`remove`, the row's own button) or the ticked ones
+/// (`member_id`). The message offers an undo, which gives the badge back through a kept list.
 pub async fn unassign(
     state: web::Data<AppState>,
     session: Session,
@@ -458,21 +541,64 @@ pub async fn unassign(
     let id = path.into_inner();
     let page_path = format!("/dashboard/badges/{id}");
     admin.require_elevation(&page_path)?;
-    let member_ids = forms::values(&form, "member_id");
-    let (who, badge_id) = (Actor::admin(&admin.0.email), id.clone());
-    let removed = db::run(&state.pool, move |conn| {
-        Ok(assignments::unassign(
+    let one = forms::value(&form, "remove");
+    let member_ids = if one.is_empty() {
+        forms::values(&form, "member_id")
+    } else {
+        vec![one]
+    };
+    let (who, badge_id, admin_id) = (
+        Actor::admin(&admin.0.email),
+        id.clone(),
+        admin.0.admin_id.clone(),
+    );
+    let outcome = db::run(&state.pool, move |conn| {
+        let removed = assignments::unassign(
             conn,
             &who,
-            &BadgeId::new(badge_id),
+            &BadgeId::new(badge_id.clone()),
             &MemberId::all(&member_ids),
-        )?)
+        )?;
+        if removed.is_empty() {
+            return Ok(None);
+        }
+        let whom = match removed.as_slice() {
+            [only] => crate::members::find(conn, only)
+                .map(|m| m.name)
+                .unwrap_or_else(|_| "1 member".to_string()),
+            many => format!("{} members", crate::web::views::grouped(many.len())),
+        };
+        // Undo applies this list through the bulk box, however many were removed.
+        let list = removed.join("\n");
+        let csv = reports::csv_of(&["member_id"], removed.iter().map(|m| vec![m.clone()]))?;
+        let plan = reports::keep(
+            conn,
+            &admin_id,
+            reports::Kind::Bulk,
+            &badge_id,
+            Some(&list),
+            csv,
+        )?;
+        Ok(Some((whom, plan)))
     })
     .await?;
-    let text = match removed.len() {
-        0 => "Nothing changed: none of them held the badge.".to_string(),
-        n => format!("Badge taken from {n} member(s)."),
-    };
-    cookie::flash(&session, FlashKind::Success, text);
+    match outcome {
+        None => cookie::flash(
+            &session,
+            FlashKind::Info,
+            "Nothing changed: none of them held the badge.",
+        ),
+        Some((whom, plan)) => cookie::flash_with_undo(
+            &session,
+            format!("Removed the badge from {whom}."),
+            cookie::Undo {
+                action: format!("{page_path}/members"),
+                fields: vec![
+                    ("plan".to_string(), plan),
+                    ("action".to_string(), "assign".to_string()),
+                ],
+            },
+        ),
+    }
     Ok(see_other(&format!("{page_path}#holders")))
 }

@@ -88,6 +88,7 @@ pub async fn directory(
     })
 }
 
+/// The member form: a new member, or an existing one's name and e-mail (`editing`).
 #[derive(Template)]
 #[template(path = "dashboard/members/new.html")]
 struct NewMemberPage {
@@ -95,6 +96,8 @@ struct NewMemberPage {
     name: String,
     email: String,
     errors: Errors,
+    /// The member being edited: (id, name as stored).
+    editing: Option<(String, String)>,
 }
 
 pub async fn new_form(
@@ -112,6 +115,7 @@ pub async fn new_form(
         name: forms::value(&kept, "name"),
         email: forms::value(&kept, "email"),
         errors: Errors::default(),
+        editing: None,
     })
 }
 
@@ -170,6 +174,100 @@ pub async fn create(
             name: form.name,
             email: form.email,
             errors,
+            editing: None,
+        },
+    )
+}
+
+/// The form to change a member's name and e-mail address.
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let lookup = id.clone();
+    let member = db::run(&state.pool, move |conn| Ok(members::find(conn, &lookup)?)).await?;
+    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let (name, email) = match kept {
+        Some(kept) => (forms::value(&kept, "name"), forms::value(&kept, "email")),
+        None => (member.name.clone(), member.email.clone()),
+    };
+    render(&NewMemberPage {
+        layout: Layout::new(
+            &session,
+            Some(&admin.0),
+            format!("Edit {}", member.name),
+            req.path(),
+        ),
+        name,
+        email,
+        errors: Errors::default(),
+        editing: Some((id, member.name)),
+    })
+}
+
+/// Saves a member's new name and e-mail address; the profile address stays.
+pub async fn update(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<NewMemberForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let (id, form) = (path.into_inner(), form.into_inner());
+    let typed = vec![
+        ("name".to_string(), form.name.clone()),
+        ("email".to_string(), form.email.clone()),
+    ];
+    admin
+        .require_elevation_keeping(&state.pool, req.path(), typed)
+        .await?;
+    let (who, lookup, name, email) = (
+        actor(&admin),
+        id.clone(),
+        form.name.clone(),
+        form.email.clone(),
+    );
+    let outcome = db::run(&state.pool, move |conn| {
+        let before = members::find(conn, &lookup)?;
+        Ok((
+            before.name.clone(),
+            members::update(conn, &who, &lookup, &name, &email),
+        ))
+    })
+    .await?;
+    let (stored_name, result) = outcome;
+    let mut errors = Errors::default();
+    match result {
+        Ok(member) => {
+            cookie::flash(
+                &session,
+                FlashKind::Success,
+                format!("Saved “{}”.", member.name),
+            );
+            return Ok(see_other(&format!("{DIRECTORY}/{id}")));
+        }
+        Err(MemberError::Invalid(list)) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
+        Err(MemberError::EmailTaken) => errors.add("email", "belongs to another member already"),
+        Err(e) => return Err(e.into()),
+    }
+    render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &NewMemberPage {
+            layout: Layout::new(
+                &session,
+                Some(&admin.0),
+                format!("Edit {stored_name}"),
+                req.path(),
+            ),
+            name: form.name,
+            email: form.email,
+            errors,
+            editing: Some((id, stored_name)),
         },
     )
 }
@@ -298,6 +396,13 @@ async fn change_badges(
         return Ok(see_other(&page));
     }
     let who = actor(&admin);
+    let undo = cookie::Undo {
+        action: format!("{page}/badges"),
+        fields: badge_ids
+            .iter()
+            .map(|b| ("badge_id".to_string(), b.clone()))
+            .collect(),
+    };
     let changed = db::run(&state.pool, move |conn| {
         Ok(assignments::change_member_badges(
             conn,
@@ -308,12 +413,19 @@ async fn change_badges(
         )?)
     })
     .await?;
+    if !add && changed > 0 {
+        let text = match changed {
+            1 => "Badge removed.".to_string(),
+            n => format!("{n} badges removed."),
+        };
+        cookie::flash_with_undo(&session, text, undo);
+        return Ok(see_other(&page));
+    }
     let text = match (add, changed) {
         (_, 0) => "Nothing changed.".to_string(),
         (true, 1) => "Badge added.".to_string(),
         (true, n) => format!("{n} badges added."),
-        (false, 1) => "Badge removed.".to_string(),
-        (false, n) => format!("{n} badges removed."),
+        (false, _) => "Badges removed.".to_string(),
     };
     cookie::flash(&session, FlashKind::Success, text);
     Ok(see_other(&page))

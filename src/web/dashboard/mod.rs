@@ -83,6 +83,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(members::import),
             )
             .route("/members/{id}", web::get().to(members::show))
+            .service(
+                web::resource("/members/{id}/edit")
+                    .get(members::edit_form)
+                    .post(members::update),
+            )
             .route("/members/{id}/badges", web::post().to(members::add_badges))
             .route(
                 "/members/{id}/badges/remove",
@@ -123,7 +128,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .get(api_keys::list)
                     .post(api_keys::create),
             )
-            .route("/api-keys/{id}/revoke", web::post().to(api_keys::revoke))
+            .service(
+                web::resource("/api-keys/{id}/revoke")
+                    .get(api_keys::revoke_confirm)
+                    .post(api_keys::revoke),
+            )
             .service(
                 web::resource("/webhooks")
                     .get(webhooks::list)

@@ -330,6 +330,29 @@ impl Browser {
             .map(|(_, v)| v.into_owned())
     }
 
+    /// The axe-core violations on the page shown, each as its rule, what it is about and the
+    /// first few elements it found. axe-core comes from `tests/axe` (`npm ci` there).
+    async fn axe_violations(&self) -> Value {
+        static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let source = AXE.get_or_init(|| {
+            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/axe/node_modules/axe-core/axe.min.js");
+            std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e}. The browser tests need axe-core: run `npm ci` in tests/axe.",
+                    path.display()
+                )
+            })
+        });
+        if self.js("return typeof window.axe;").await != json!("object") {
+            self.js(source).await;
+        }
+        self.client
+            .execute_async(AXE_RUN, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("axe-core did not run: {e}"))
+    }
+
     async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         save_screenshot(name, &png);
@@ -423,6 +446,19 @@ impl Browser {
 }
 
 /// The style attribute of the first badge in the editor preview.
+/// Runs axe-core on the whole document (WCAG 2.1 A and AA rules and best practices) and
+/// answers its violations, shortened so that a failing test names them readably.
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { resultTypes: ['violations'] })
+  .then(r => done(r.violations.map(v => ({
+    rule: v.id,
+    help: v.help,
+    nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').split('\n').slice(1, 2).join('').trim()),
+  }))))
+  .catch(e => done('axe-core failed: ' + e));
+"#;
+
 const PREVIEW_STYLE: &str = "const b = document.querySelector('#preview .badge'); return b ? b.getAttribute('style') : null;";
 
 /// The badge list as shown: titles, position numbers, whether SortableJS is bound to it, and
@@ -492,7 +528,7 @@ const HOLDERS_STATE: &str = r#"
 const text = css => (document.querySelector(css) || {}).textContent?.trim() ?? null;
 return {
   holders: Array.from(document.querySelectorAll('#holders .holder a')).map(a => a.textContent.trim()).sort(),
-  count: text('#holders-heading .count-pill'),
+  count: text('.page-head p'),
   flash: text('#flash-area .flash'),
 };
 "#;
@@ -865,7 +901,7 @@ async fn picker_assigns_members_ticked_across_two_searches() {
         .until_js(
             "the badge page with no holders",
             HOLDERS_STATE,
-            json!({ "holders": [], "count": "0", "flash": null }),
+            json!({ "holders": [], "count": "Held by 0 members", "flash": null }),
         )
         .await;
     browser
@@ -939,8 +975,8 @@ async fn picker_assigns_members_ticked_across_two_searches() {
             HOLDERS_STATE,
             json!({
                 "holders": ["Ada Lovelace", "Grace Hopper"],
-                "count": "2",
-                "flash": "Badge given to 2 member(s).",
+                "count": "Held by 2 members",
+                "flash": "Badge given to 2 members.",
             }),
         )
         .await;
@@ -1006,7 +1042,7 @@ async fn profile_shows_badges_and_me_toggles_a_self_assignable_badge() {
     browser
         .click("form[action='/signup'] button[type=submit]")
         .await;
-    browser.until_at("/").await;
+    browser.until_at("/me").await;
     browser
         .until_text(".topbar .who", "Signed in as Ada Lovelace")
         .await;
@@ -1072,7 +1108,7 @@ async fn profile_shows_badges_and_me_toggles_a_self_assignable_badge() {
     let me = |mine: &[&str], button: &str| {
         json!({
             "mine": mine,
-            "choices": [["Night Owl", button]],
+            "choices": if button == "add" { json!([["Night Owl", "add"]]) } else { json!([]) },
             "same_page": true,
             "path": "/me",
         })
@@ -1098,8 +1134,13 @@ async fn profile_shows_badges_and_me_toggles_a_self_assignable_badge() {
     // Add: htmx swaps the block in place; Night Owl joins her badges in display order and its
     // button turns into Remove.
     let button = |action: &str| {
+        let list = if action == "add" {
+            "own-choices"
+        } else {
+            "own-held"
+        };
         format!(
-            "#own-badges .own-choices input[name=badge_id][value='{night_owl}'] ~ button[value={action}]"
+            "#own-badges .{list} input[name=badge_id][value='{night_owl}'] ~ button[value={action}]"
         )
     };
     browser.click(&button("add")).await;
@@ -1126,7 +1167,7 @@ async fn profile_shows_badges_and_me_toggles_a_self_assignable_badge() {
                 json!(button("remove"))
             ))
             .await,
-        json!("Remove Night Owl from your profile")
+        json!("Remove Night Owl from your badges")
     );
     browser.screenshot("me.png").await;
 
@@ -1279,3 +1320,5 @@ async fn a_visitor_follows_a_badge_from_a_profile_to_its_page_and_holders() {
     browser.screenshot("badge-page-older-holders").await;
     browser.close().await;
 }
+
+mod walk;
