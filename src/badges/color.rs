@@ -16,6 +16,8 @@ pub const BLACK: Color = Color([0, 0, 0]);
 pub const WHITE: Color = Color([0xFF, 0xFF, 0xFF]);
 /// WCAG AA for normal text.
 pub const MIN_CONTRAST: f64 = 4.5;
+/// Below this (WCAG's minimum for large text) the dashboard asks before saving a badge.
+pub const CONFIRM_BELOW: f64 = 3.0;
 
 impl Color {
     /// Parses `#RRGGBB` in any letter case; an empty value means `default`.

@@ -2,7 +2,11 @@
 //! sign-in or elevation prompt. Internal details are logged, never shown. (The JSON API has
 //! its own error shape: `web::api::error`.)
 
+use actix_session::SessionExt;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, http::header};
 use askama::Template;
 
@@ -14,6 +18,57 @@ struct ErrorPage<'a> {
     status: u16,
     heading: &'a str,
     message: &'a str,
+    /// Who is looking, for where the page offers to go next.
+    viewer: Viewer,
+}
+
+/// Who an error page is for: an admin is offered the dashboard's sections, anyone else the
+/// site's.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Viewer {
+    Admin,
+    Visitor,
+}
+
+const NOT_FOUND_HEADING: &str = "Not found";
+const NOT_FOUND_MESSAGE: &str = "There is nothing at this address.";
+
+/// Gives a "not found" page the navigation of whoever is looking. Errors are rendered without
+/// the request, so the page is drawn again here, where the session can be read. (JSON
+/// answers are left alone.)
+pub async fn fit_not_found_to_viewer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, String>>, actix_web::Error> {
+    let viewer = if crate::web::session::admin_token(&req.get_session()).is_some() {
+        Viewer::Admin
+    } else {
+        Viewer::Visitor
+    };
+    let res = next.call(req).await?;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if res.status() != StatusCode::NOT_FOUND || !html || viewer == Viewer::Visitor {
+        return Ok(res.map_into_left_body());
+    }
+    let page = ErrorPage {
+        status: 404,
+        heading: NOT_FOUND_HEADING,
+        message: NOT_FOUND_MESSAGE,
+        viewer,
+    };
+    let body = page
+        .render()
+        .unwrap_or_else(|_| NOT_FOUND_MESSAGE.to_string());
+    Ok(res
+        .map_body(|head, _| {
+            head.headers.remove(header::CONTENT_LENGTH);
+            body
+        })
+        .map_into_right_body())
 }
 
 impl ResponseError for AppError {
@@ -43,7 +98,7 @@ impl ResponseError for AppError {
             AppError::NeedsSignIn { next } => return redirect("/dashboard/login", next),
             AppError::NeedsMemberSignIn { next } => return redirect("/login", next),
             AppError::NeedsElevation { next } => return redirect("/dashboard/elevate", next),
-            AppError::NotFound => ("Not found", "There is nothing at this address."),
+            AppError::NotFound => (NOT_FOUND_HEADING, NOT_FOUND_MESSAGE),
             AppError::Forbidden(m) => ("Not allowed", m.as_str()),
             AppError::BadRequest(m) => ("That did not work", m.as_str()),
             AppError::Conflict(m) => ("Conflict", m.as_str()),
@@ -62,6 +117,7 @@ impl ResponseError for AppError {
             status: status.as_u16(),
             heading,
             message,
+            viewer: Viewer::Visitor,
         };
         let body = page.render().unwrap_or_else(|_| message.to_string());
         HttpResponse::build(status)

@@ -80,6 +80,7 @@ pub fn server(
             }))
             .app_data(web::PayloadConfig::default().limit(FORM_LIMIT))
             .wrap(from_fn(csrf::guard))
+            .wrap(from_fn(error_pages::fit_not_found_to_viewer))
             .wrap(sessions)
             .wrap(from_fn(security::headers))
             .wrap(from_fn(security::no_nul_in_path))

@@ -221,6 +221,66 @@
     });
   }
 
+  // A refused form: focus goes to the summary at the top, which links to each field.
+  function focusErrorSummary() {
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+  }
+
+  // Two options that cannot both be on: ticking one turns the other off and disables it
+  // (the server refuses the pair either way).
+  function syncExclusive() {
+    document.querySelectorAll("input[type=checkbox][data-excludes]").forEach(function (box) {
+      var other = document.getElementById(box.dataset.excludes);
+      if (other) other.disabled = box.checked;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[data-excludes]")) syncExclusive();
+  });
+
+  // The preview shows a chosen SVG file before it is uploaded (as a data: image, which runs
+  // nothing), and says so when an icon address does not load.
+  var chosenIcon = null;
+  function showChosenIcon() {
+    if (!chosenIcon) return;
+    // The uploaded file replaces any other icon, so a warning about an address is moot.
+    document.querySelectorAll("#preview .icon-warning").forEach(function (w) { w.remove(); });
+    document.querySelectorAll("#preview .badge").forEach(function (badge) {
+      var old = badge.querySelector(".badge-icon");
+      var img = document.createElement("img");
+      img.className = "badge-icon";
+      img.alt = "";
+      img.src = chosenIcon;
+      if (old) old.replaceWith(img); else badge.insertBefore(img, badge.firstChild);
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "icon_file") return;
+    var file = event.target.files && event.target.files[0];
+    chosenIcon = null;
+    if (!file) return;
+    var reader = new FileReader();
+    reader.onload = function () {
+      chosenIcon = reader.result;
+      showChosenIcon();
+    };
+    reader.readAsDataURL(file);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "preview") showChosenIcon();
+  });
+  document.addEventListener("error", function (event) {
+    var img = event.target;
+    if (!img.matches || !img.matches("#preview img.badge-icon") || img.src.indexOf("data:") === 0 || chosenIcon) return;
+    var preview = document.getElementById("preview");
+    if (!preview || preview.querySelector(".icon-warning")) return;
+    var warning = document.createElement("p");
+    warning.className = "field-error icon-warning";
+    warning.textContent = "The icon at this address did not load, so members would see none. Check the address.";
+    preview.appendChild(warning);
+  }, true);
+
   function init(root) {
     syncPickers(root);
     bindSortable(root);
@@ -230,6 +290,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     bindMenu();
+    syncExclusive();
+    focusErrorSummary();
     init(document);
     tickElevation();
   });

@@ -738,3 +738,82 @@ async fn title_keys_stored_under_the_old_rule_are_recomputed_when_the_database_o
         .expect("keys");
     assert_eq!(again, keys);
 }
+
+#[tokio::test]
+async fn hard_to_read_colours_are_saved_only_when_confirmed_and_errors_are_summed_up_on_top() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    // New badges start from colours that read well.
+    let form = app.page("/dashboard/badges/new").await;
+    assert_eq!(
+        form.attr("#background_color", "value").as_deref(),
+        Some("#4F46E5")
+    );
+    assert_eq!(
+        form.attr("#text_color", "value").as_deref(),
+        Some("#FFFFFF")
+    );
+
+    // White on gold (1.4:1): the editor asks first and saves nothing.
+    let gold = BadgeFields {
+        background_color: "#FFD700".into(),
+        text_color: "#FFFFFF".into(),
+        ..BadgeFields::titled("Gold")
+    };
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &gold)
+        .await;
+    let page = to_page(res).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text_of("#low_contrast-error").contains("1.4:1"),
+        "{}",
+        page.text_of("#low_contrast-error")
+    );
+    assert!(page.has("#error-summary a[href='#low_contrast_ok']"));
+    assert!(page.has("input#low_contrast_ok[type=checkbox]:not([checked])"));
+    assert!(app.badges().is_empty(), "nothing saved before the answer");
+
+    // Confirmed, it is saved as chosen; editing it later does not ask again.
+    let confirmed = BadgeFields {
+        low_contrast_ok: true,
+        ..gold.clone()
+    };
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &confirmed)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let saved = &app.badges()[0];
+    assert_eq!(
+        (saved.background_color.as_str(), saved.text_color.as_str()),
+        ("#FFD700", "#FFFFFF")
+    );
+    let edit = app
+        .page(&format!("/dashboard/badges/{}/edit", saved.id))
+        .await;
+    assert!(edit.has("input#low_contrast_ok[checked]"));
+
+    // Several refused fields: the summary on top links to each, in form order.
+    let broken = BadgeFields {
+        title: " ".into(),
+        text_color: "#FFF".into(),
+        ..BadgeFields::titled("x")
+    };
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &broken)
+        .await;
+    let page = to_page(res).await;
+    let links: Vec<String> = page
+        .select("#error-summary li a")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(links, ["#title", "#text_color"]);
+    assert!(
+        page.text_of("#error-summary")
+            .contains("Title: must not be empty"),
+        "{}",
+        page.text_of("#error-summary")
+    );
+    assert_eq!(app.badges().len(), 1);
+}

@@ -318,6 +318,9 @@ impl TestApp {
         if badge.self_assignable {
             form = form.text("self_assignable", "on");
         }
+        if badge.low_contrast_ok {
+            form = form.text("low_contrast_ok", "on");
+        }
         if let Some((name, bytes)) = &badge.file {
             let part = reqwest::multipart::Part::bytes(bytes.clone())
                 .file_name(name.clone())
@@ -434,6 +437,8 @@ pub struct BadgeFields {
     pub icon_url: String,
     pub permissions_enabled: bool,
     pub self_assignable: bool,
+    /// Ticks "Save with these colours anyway" (asked when text and background are under 3:1).
+    pub low_contrast_ok: bool,
     pub file: Option<(String, Vec<u8>)>,
 }
 

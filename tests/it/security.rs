@@ -755,3 +755,41 @@ async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
     assert_eq!(app.member_count(), 1);
     assert!(app.assignments().is_empty());
 }
+
+#[tokio::test]
+async fn a_missing_page_offers_the_way_back_that_fits_who_is_looking() {
+    let app = spawn_app().await;
+    let visitor = app.new_visitor();
+    for path in [
+        "/no-such-page",
+        "/badges/no-such-badge",
+        "/dashboard/no-such-page",
+    ] {
+        let page = visitor.page(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.has("nav[aria-label=Site] a[href='/badges']"), "{path}");
+        assert!(!page.has("nav[aria-label=Dashboard]"), "{path}");
+    }
+    app.setup_admin().await;
+    for path in [
+        "/no-such-page",
+        "/dashboard/badges/not-a-badge",
+        "/dashboard/no-such-page",
+    ] {
+        let page = app.page(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            page.has("nav[aria-label=Dashboard] a[href='/dashboard/members']"),
+            "{path}"
+        );
+        assert_eq!(page.text_of("h1"), "Not found");
+    }
+    // The API's own error shape is left alone.
+    let res = app.get("/members/v3/badges/not-a-badge").await;
+    assert!(
+        res.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("application/json")
+    );
+}

@@ -292,11 +292,15 @@ pub async fn elevate(
                 sessions::elevate(conn, &s, minutes)
             })
             .await?;
-            cookie::flash(
-                &session,
-                FlashKind::Success,
-                format!("Password confirmed. You can make changes for the next {minutes} minutes."),
-            );
+            // One message: the form the admin returns to has nothing of its own to add.
+            let text = if has_draft_for(&state, &admin, &next).await? {
+                format!(
+                    "Password confirmed, and what you typed is back. Check it and save again; you can make changes for the next {minutes} minutes."
+                )
+            } else {
+                format!("Password confirmed. You can make changes for the next {minutes} minutes.")
+            };
+            cookie::flash(&session, FlashKind::Success, text);
             return Ok(see_other(&next));
         }
         Outcome::Wrong => (

@@ -203,6 +203,13 @@ pub async fn move_one(
 
 // ---------------------------------------------------------------- editor
 
+/// The contrast of a stored badge's colours (stored colours are valid `#RRGGBB`).
+fn stored_contrast(b: &Badge) -> f64 {
+    let parse = |field, hex: &str| Color::parse(field, hex, color::BLACK).unwrap_or(color::BLACK);
+    parse(Field::BackgroundColor, &b.background_color)
+        .contrast(&parse(Field::TextColor, &b.text_color))
+}
+
 /// What the editor's fields hold, exactly as typed.
 #[derive(Debug, Clone, Default)]
 struct EditorValues {
@@ -215,6 +222,8 @@ struct EditorValues {
     icon_url: String,
     permissions_enabled: bool,
     self_assignable: bool,
+    /// The admin was told the colours are hard to read and chose to keep them.
+    low_contrast_ok: bool,
 }
 
 impl EditorValues {
@@ -234,6 +243,8 @@ impl EditorValues {
             icon_url,
             permissions_enabled: b.permissions_enabled,
             self_assignable: b.self_assignable,
+            // Colours saved after the question was answered are not asked about again.
+            low_contrast_ok: stored_contrast(b) < color::CONFIRM_BELOW,
         }
     }
 
@@ -258,6 +269,7 @@ impl EditorValues {
             icon_url: text("icon_url"),
             permissions_enabled: flag("permissions_enabled"),
             self_assignable: flag("self_assignable"),
+            low_contrast_ok: flag("low_contrast_ok"),
         }
     }
 
@@ -278,6 +290,9 @@ impl EditorValues {
         }
         if self.self_assignable {
             pairs.push(("self_assignable".to_string(), "on".to_string()));
+        }
+        if self.low_contrast_ok {
+            pairs.push(("low_contrast_ok".to_string(), "on".to_string()));
         }
         pairs
     }
@@ -363,7 +378,6 @@ struct EditorPage {
     icons: Vec<IconChoice>,
     preview: Preview,
     elevated: bool,
-    draft_restored: bool,
     title_max: usize,
     description_max: usize,
 }
@@ -371,6 +385,29 @@ struct EditorPage {
 impl EditorPage {
     fn is_upload_selected(&self) -> bool {
         self.values.icon.starts_with("/icons/")
+    }
+
+    /// The refused fields in form order, for the summary above the form: (the element to
+    /// jump to, the field's name in words, what is wrong).
+    fn error_summary(&self) -> Vec<(&'static str, &'static str, &str)> {
+        [
+            ("title", "title", "Title"),
+            ("description", "description", "Description"),
+            ("background_color", "background_color", "Background colour"),
+            ("text_color", "text_color", "Text colour"),
+            ("low_contrast", "low_contrast_ok", "Colours"),
+            ("icon", "icon-field", "Icon"),
+            ("icon_url", "icon_url", "Icon web address"),
+            ("icon_file", "icon_file", "Uploaded SVG"),
+            ("self_assignable", "self_assignable", "Options"),
+        ]
+        .into_iter()
+        .filter_map(|(field, target, label)| {
+            self.errors
+                .get(field)
+                .map(|message| (target, label, message))
+        })
+        .collect()
     }
 }
 
@@ -386,7 +423,6 @@ fn editor_page(
     badge_id: Option<String>,
     values: EditorValues,
     errors: Errors,
-    draft_restored: bool,
 ) -> EditorPage {
     let action = match &badge_id {
         Some(id) => format!("/dashboard/badges/{id}/edit"),
@@ -401,7 +437,6 @@ fn editor_page(
         errors,
         icons: icon_choices(),
         elevated: admin.0.is_elevated(),
-        draft_restored,
         title_max: crate::badges::rules::TITLE_MAX,
         description_max: crate::badges::rules::DESCRIPTION_MAX,
     }
@@ -424,7 +459,6 @@ pub async fn new_form(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let draft = take_draft(&state, &admin, req.path()).await?;
-    let restored = draft.is_some();
     let layout = Layout::new(&session, Some(&admin.0), "New badge", req.path());
     let values = draft.unwrap_or_else(EditorValues::new_badge);
     render(&editor_page(
@@ -433,7 +467,6 @@ pub async fn new_form(
         None,
         values,
         Errors::default(),
-        restored,
     ))
 }
 
@@ -448,7 +481,6 @@ pub async fn edit_form(
     let lookup = id.clone();
     let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
     let draft = take_draft(&state, &admin, req.path()).await?;
-    let restored = draft.is_some();
     let layout = Layout::new(
         &session,
         Some(&admin.0),
@@ -462,7 +494,6 @@ pub async fn edit_form(
         Some(id),
         values,
         Errors::default(),
-        restored,
     ))
 }
 
@@ -495,7 +526,19 @@ fn parse_editor(
         input.icon = String::new(); // the new upload replaces whatever was picked
     }
     match input.parse() {
-        Ok(valid) if errors.is_empty() => (values, Ok((valid, upload))),
+        Ok(valid) if errors.is_empty() => {
+            let ratio = valid.background_color.contrast(&valid.text_color);
+            if ratio < color::CONFIRM_BELOW && !values.low_contrast_ok {
+                errors.add(
+                    "low_contrast",
+                    format!(
+                        "are hard to tell apart ({ratio:.1}:1; text reads well from 4.5:1). Pick other colours, or tick “Save with these colours anyway”."
+                    ),
+                );
+                return (values, Err(errors));
+            }
+            (values, Ok((valid, upload)))
+        }
         Ok(_) => (values, Err(errors)),
         Err(field_errors) => {
             add_field_errors(&mut errors, field_errors, &values);
@@ -566,7 +609,7 @@ pub async fn create(
     let layout = Layout::new(&session, Some(&admin.0), "New badge", req.path());
     render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &editor_page(layout, &admin, None, values, errors, false),
+        &editor_page(layout, &admin, None, values, errors),
     )
 }
 
@@ -621,7 +664,7 @@ pub async fn update(
     );
     render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &editor_page(layout, &admin, Some(id), values, errors, false),
+        &editor_page(layout, &admin, Some(id), values, errors),
     )
 }
 

@@ -811,8 +811,13 @@ async fn elevation_prompt_returns_to_the_half_filled_form() {
     browser
         .until_value("#description", "Typed before the password prompt")
         .await;
+    // One banner says both that the password is confirmed and that the draft is back.
     browser
-        .until_present("main p.notice[role=status]", true)
+        .until_js(
+            "one banner about the restored draft",
+            "return Array.from(document.querySelectorAll('.flash, main .notice')).map(e => e.textContent.trim().slice(0, 40));",
+            json!(["Password confirmed, and what you typed i"]),
+        )
         .await;
     browser.until_present("form.elevation.elevated", true).await;
     browser
@@ -1321,4 +1326,5 @@ async fn a_visitor_follows_a_badge_from_a_profile_to_its_page_and_holders() {
     browser.close().await;
 }
 
+mod editor;
 mod walk;

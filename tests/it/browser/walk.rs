@@ -172,7 +172,7 @@ impl Browser {
 
     /// What is wrong with the page shown: its axe-core violations and whether it scrolls
     /// sideways. The page is saved as `walk-<width>-<shot>.png`.
-    async fn inspect(&self, shot: &str) -> Vec<String> {
+    pub(super) async fn inspect(&self, shot: &str) -> Vec<String> {
         let width = self.js("return window.innerWidth;").await;
         let png = self.client.screenshot().await.expect("screenshot");
         let name = format!("walk-{width}-{shot}.png");
