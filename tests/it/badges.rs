@@ -508,6 +508,117 @@ async fn drag_and_drop_saves_the_whole_order_at_once() {
     assert_eq!(fragment.list_titles(), ["Three", "One", "Two"]);
     assert_eq!(app.badge_titles(), ["Three", "One", "Two"]);
     assert!(app.audit_actions().contains(&"badge.reorder".to_string()));
+    // The answer also says "Saved" where the page announces order changes.
+    assert!(fragment.has("#order-message[hx-swap-oob] [role=status]"));
+    assert!(fragment.text_of("#order-message").starts_with("Saved."));
+}
+
+#[tokio::test]
+async fn a_drop_before_the_password_prompt_is_kept_and_arrows_give_the_focus_back() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for title in ["One", "Two", "Three"] {
+        app.create_badge(title).await;
+    }
+    let ids: Vec<String> = app.badges().into_iter().map(|b| b.id).collect();
+
+    // An arrow: the list comes back with the focus on the same arrow of the moved badge,
+    // or on the other one when that arrow is now disabled.
+    let list = app.page("/dashboard/badges").await;
+    let version = list
+        .attr("#badge-list", "data-order-version")
+        .expect("version");
+    let res = app
+        .submit(
+            "/dashboard/badges",
+            &format!("/dashboard/badges/{}/move", ids[2]),
+            &[("direction", "up"), ("order_version", &version)],
+        )
+        .await;
+    let back = app.page(&location(&res)).await;
+    assert_eq!(back.list_titles(), ["One", "Three", "Two"]);
+    assert!(back.has(&format!("#badge-{} button[value=up][autofocus]", ids[2])));
+    assert_eq!(back.select("[autofocus]").len(), 1);
+    let version = back
+        .attr("#badge-list", "data-order-version")
+        .expect("version");
+    let res = app
+        .submit(
+            "/dashboard/badges",
+            &format!("/dashboard/badges/{}/move", ids[2]),
+            &[("direction", "up"), ("order_version", &version)],
+        )
+        .await;
+    let top = app.page(&location(&res)).await;
+    assert!(top.has(&format!("#badge-{} button[value=down][autofocus]", ids[2])));
+
+    // A drop while not elevated: the prompt, then the dropped order offered to save.
+    app.end_elevation().await;
+    let list = app.page("/dashboard/badges").await;
+    let version = list
+        .attr("#badge-list", "data-order-version")
+        .expect("version");
+    let res = app
+        .client
+        .post(app.url("/dashboard/badges/order"))
+        .header("x-csrf-token", list.csrf_token())
+        .form(&[
+            ("badge_id", ids[0].as_str()),
+            ("badge_id", ids[1].as_str()),
+            ("badge_id", ids[2].as_str()),
+            ("order_version", version.as_str()),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert!(location(&res).starts_with("/dashboard/elevate"));
+    assert_eq!(
+        app.badge_titles(),
+        ["Three", "One", "Two"],
+        "nothing saved yet"
+    );
+    let res = app
+        .submit(
+            "/dashboard/elevate",
+            "/dashboard/elevate",
+            &[
+                ("password", crate::helpers::ADMIN_PASSWORD),
+                ("next", "/dashboard/badges"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/dashboard/badges");
+    let kept = app.page("/dashboard/badges").await;
+    let offered: Vec<String> = kept
+        .select(".pending-order li")
+        .iter()
+        .map(|li| li.text().collect())
+        .collect();
+    assert_eq!(offered, ["One", "Two", "Three"]);
+    assert_eq!(
+        app.badge_titles(),
+        ["Three", "One", "Two"],
+        "still not saved"
+    );
+    let save: Vec<(String, String)> = kept
+        .select("#pending-heading ~ form input[type=hidden]")
+        .iter()
+        .map(|i| {
+            let v = i.value();
+            (
+                v.attr("name").unwrap_or_default().to_string(),
+                v.attr("value").unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = save.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let res = app.post_form("/dashboard/badges/order", &pairs).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.badge_titles(), ["One", "Two", "Three"]);
+    assert!(
+        !app.page("/dashboard/badges").await.has(".pending-order"),
+        "offered once"
+    );
 }
 
 #[tokio::test]

@@ -48,6 +48,15 @@ struct ListRow {
 struct ListPage {
     layout: Layout,
     list: OrderList,
+    /// An order dropped before the password was confirmed, kept to be saved now.
+    pending: Option<PendingOrder>,
+}
+
+/// A kept drop: the titles in the order dropped, and what the form sends to save it.
+struct PendingOrder {
+    titles: Vec<String>,
+    ids: Vec<String>,
+    order_version: String,
 }
 
 /// The reorderable list; also the htmx answer to a drag.
@@ -57,11 +66,25 @@ struct OrderList {
     rows: Vec<ListRow>,
     order_version: String,
     csrf_token: String,
+    /// Said (to screen readers too) after a drag was saved.
+    saved: Option<String>,
+    /// The arrow button to focus: the one just used, on the badge just moved.
+    focus: Option<(String, &'static str)>,
+}
+
+impl OrderList {
+    fn focused(&self, id: &str, direction: &str) -> bool {
+        self.focus
+            .as_ref()
+            .is_some_and(|(f, d)| f == id && *d == direction)
+    }
 }
 
 fn order_list(badges: &[Badge], csrf_token: String) -> OrderList {
     let last = badges.len().saturating_sub(1);
     OrderList {
+        saved: None,
+        focus: None,
         order_version: store::order_version(badges.iter().map(|b| b.id.as_str())),
         rows: badges
             .iter()
@@ -79,16 +102,58 @@ fn order_list(badges: &[Badge], csrf_token: String) -> OrderList {
     }
 }
 
+#[derive(Deserialize)]
+pub struct ListQuery {
+    /// The badge just moved with an arrow, and which way: its button gets the focus back.
+    moved: Option<String>,
+    direction: Option<String>,
+}
+
 pub async fn list(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
+    query: web::Query<ListQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let badges = db::run(&state.pool, store::list_in_order).await?;
+    let kept = admin.take_draft(&state.pool, LIST).await?;
     let layout = Layout::new(&session, Some(&admin.0), "Badges", req.path());
-    let list = order_list(&badges, layout.csrf_token.clone());
-    render(&ListPage { layout, list })
+    let mut list = order_list(&badges, layout.csrf_token.clone());
+    if let Some(id) = query.moved.clone() {
+        let last = list
+            .rows
+            .iter()
+            .position(|r| r.id == id)
+            .map(|i| i + 1 == list.rows.len());
+        let first = list.rows.first().is_some_and(|r| r.id == id);
+        // At the top (or bottom) that button is disabled: the other one takes the focus.
+        let direction = match (query.direction.as_deref(), first, last) {
+            (Some("up"), true, _) => "down",
+            (Some("up"), false, _) => "up",
+            (_, _, Some(true)) => "up",
+            _ => "down",
+        };
+        list.focus = Some((id, direction));
+    }
+    let pending = kept.map(|form| {
+        let ids = forms::values(&form, "badge_id");
+        let titles = ids
+            .iter()
+            .filter_map(|id| badges.iter().find(|b| &b.id == id))
+            .map(|b| b.title.clone())
+            .collect();
+        PendingOrder {
+            titles,
+            ids,
+            order_version: forms::value(&form, "order_version"),
+        }
+    });
+    render(&ListPage {
+        layout,
+        list,
+        pending,
+    })
 }
 
 const STALE_MESSAGE: &str = "The badge list changed since you loaded it (a badge was added, deleted or moved), \
@@ -108,7 +173,15 @@ pub async fn reorder(
     form: web::Form<Vec<(String, String)>>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    admin.require_elevation(LIST)?;
+    // A drop made before the password was confirmed is kept, like a half-filled form.
+    let kept = form
+        .iter()
+        .filter(|(k, _)| k == "badge_id" || k == "order_version")
+        .cloned()
+        .collect();
+    admin
+        .require_elevation_keeping(&state.pool, LIST, kept)
+        .await?;
     let ids = forms::values(&form, "badge_id");
     let version = forms::value(&form, "order_version");
     let who = actor(&admin);
@@ -117,7 +190,11 @@ pub async fn reorder(
     })
     .await?;
     match outcome {
-        Ok(badges) if is_htmx(&req) => render(&order_list(&badges, cookie::csrf_token(&session))),
+        Ok(badges) if is_htmx(&req) => {
+            let mut list = order_list(&badges, cookie::csrf_token(&session));
+            list.saved = Some("Saved. Members see badges in this order now.".to_string());
+            render(&list)
+        }
         Ok(_) => {
             cookie::flash(&session, FlashKind::Success, "Display order saved.");
             Ok(see_other(LIST))
@@ -194,7 +271,10 @@ pub async fn move_one(
                 FlashKind::Success,
                 format!("Moved “{}” {word}.", badge.title),
             );
-            Ok(see_other(&format!("{LIST}#badge-{}", badge.id)))
+            Ok(see_other(&format!(
+                "{LIST}?moved={}&direction={word}#badge-{}",
+                badge.id, badge.id
+            )))
         }
         Err(BadgeError::StaleOrder) => refuse_stale(&session, &req),
         Err(e) => Err(e.into()),

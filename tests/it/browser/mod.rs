@@ -315,9 +315,18 @@ impl Browser {
     /// Waits until the badge list shows `titles`, numbered from 1, ready to drag, with no
     /// message about the order.
     async fn until_list(&self, titles: &[&str]) {
+        self.until_list_saying(titles, "").await;
+    }
+
+    /// The same, just after a drop: the page says (to screen readers too) that it is saved.
+    async fn until_saved_list(&self, titles: &[&str]) {
+        self.until_list_saying(titles, "Saved. Members see badges in this order now.")
+            .await;
+    }
+
+    async fn until_list_saying(&self, titles: &[&str], message: &str) {
         let positions: Vec<String> = (1..=titles.len()).map(|i| i.to_string()).collect();
-        let expected =
-            json!({ "titles": titles, "positions": positions, "sortable": true, "message": "" });
+        let expected = json!({ "titles": titles, "positions": positions, "sortable": true, "message": message });
         self.until_js(&format!("the list {titles:?}"), LIST_STATE, expected)
             .await;
     }
@@ -651,8 +660,17 @@ async fn dragging_a_badge_saves_the_new_order() {
         app.badge_titles() == ["Charlie", "Alpha", "Bravo"]
     })
     .await;
-    // The server's list replaces the dragged one: numbered anew, draggable again.
-    browser.until_list(&["Charlie", "Alpha", "Bravo"]).await;
+    // The server's list replaces the dragged one: numbered anew, draggable again, and the
+    // page says it is saved.
+    browser
+        .until_saved_list(&["Charlie", "Alpha", "Bravo"])
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.querySelector('#order-message').getAttribute('aria-live');")
+            .await,
+        json!("polite")
+    );
 
     browser.client.refresh().await.expect("reload");
     browser.until_at("/dashboard/badges").await;
@@ -666,13 +684,17 @@ async fn dragging_a_badge_saves_the_new_order() {
         app.badge_titles() == ["Bravo", "Charlie", "Alpha"]
     })
     .await;
-    browser.until_list(&["Bravo", "Charlie", "Alpha"]).await;
+    browser
+        .until_saved_list(&["Bravo", "Charlie", "Alpha"])
+        .await;
     browser.drag_above(&app, "Alpha", "Bravo").await;
     wait_for_db("the order Alpha, Bravo, Charlie to be saved", || {
         app.badge_titles() == ["Alpha", "Bravo", "Charlie"]
     })
     .await;
-    browser.until_list(&["Alpha", "Bravo", "Charlie"]).await;
+    browser
+        .until_saved_list(&["Alpha", "Bravo", "Charlie"])
+        .await;
     browser.close().await;
 }
 
