@@ -354,6 +354,127 @@ pub fn unlocking_badges(conn: &mut DbConnection, page_id: &str) -> Result<Vec<Ba
         .load(conn)?)
 }
 
+/// The ids of pages restricted to badge holders that no badge opens: none is linked with its
+/// permissions on, so nobody can open them.
+pub fn closed_to_everyone(conn: &mut DbConnection) -> Result<Vec<String>, AppError> {
+    let opened = badge_pages::table
+        .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
+        .filter(badges::permissions_enabled.eq(true))
+        .select(badge_pages::page_key);
+    Ok(pages::table
+        .filter(pages::access.eq(Access::Badges.as_str()))
+        .filter(pages::key.ne_all(opened))
+        .select(pages::id)
+        .load(conn)?)
+}
+
+/// From the page editor: exactly the badges in `badge_ids` open the page. Each of them is
+/// linked and gets its page permissions turned on if they were off; a linked badge left out
+/// is unlinked, unless its permissions are off (then it opens nothing anyway and is left as
+/// the badge's own Permissions tab set it). One transaction; audited as one change.
+pub fn set_unlocking_badges(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    page_id: &str,
+    badge_ids: &[String],
+) -> Result<(), PageError> {
+    crate::db::write(conn, |conn| {
+        let page = find(conn, page_id)?;
+        let page_key: i64 = pages::table.find(page_id).select(pages::key).first(conn)?;
+        let wanted: Vec<Badge> = badges::table
+            .filter(badges::id.eq_any(badge_ids))
+            .select(Badge::as_select())
+            .load(conn)?;
+        let distinct: std::collections::HashSet<&String> = badge_ids.iter().collect();
+        if wanted.len() != distinct.len() {
+            return Err(PageError::Invalid(vec![(
+                "unlock_badge_id",
+                "names a badge that no longer exists; reload the page".to_string(),
+            )]));
+        }
+        if !wanted.is_empty() && page.access() != Access::Badges {
+            return Err(PageError::Invalid(vec![(
+                "unlock_badge_id",
+                "only counts when the page is for badge holders; choose “Badge holders” above, or untick the badges".to_string(),
+            )]));
+        }
+        if let Some(open) = wanted.iter().find(|b| b.self_assignable) {
+            return Err(PageError::Invalid(vec![(
+                "unlock_badge_id",
+                format!(
+                    "cannot include “{}”: members add it themselves, so anyone could open the page",
+                    open.title
+                ),
+            )]));
+        }
+        let linked = unlocking_badges(conn, page_id)?;
+        let unlink: Vec<_> = linked
+            .iter()
+            .filter(|b| b.permissions_enabled && !distinct.contains(&b.id))
+            .map(|b| b.key)
+            .collect();
+        diesel::delete(
+            badge_pages::table
+                .filter(badge_pages::page_key.eq(page_key))
+                .filter(badge_pages::badge_key.eq_any(&unlink)),
+        )
+        .execute(conn)?;
+        // A handful of badges at most: one row each (the shared connection type has no
+        // multi-row insert).
+        let link: Vec<&Badge> = wanted
+            .iter()
+            .filter(|b| !linked.iter().any(|l| l.id == b.id))
+            .collect();
+        for badge in &link {
+            diesel::insert_into(badge_pages::table)
+                .values((
+                    badge_pages::badge_key.eq(badge.key),
+                    badge_pages::page_key.eq(page_key),
+                ))
+                .execute(conn)?;
+        }
+        let switched: Vec<&Badge> = wanted.iter().filter(|b| !b.permissions_enabled).collect();
+        for badge in &switched {
+            diesel::update(badges::table.find(&badge.id))
+                .set((
+                    badges::permissions_enabled.eq(true),
+                    badges::updated_at.eq(crate::db::now()),
+                ))
+                .execute(conn)?;
+            let now = crate::badges::store::find(conn, &badge.id).map_err(AppError::from)?;
+            crate::events::badge_changed(conn, actor, crate::events::Kind::BadgeUpdated, &now)?;
+        }
+        if link.is_empty() && unlink.is_empty() && switched.is_empty() {
+            return Ok(());
+        }
+        let mut titles: Vec<&str> = wanted.iter().map(|b| b.title.as_str()).collect();
+        titles.sort_unstable();
+        let mut details = if titles.is_empty() {
+            "no badge opens it".to_string()
+        } else {
+            format!("opened by {}", titles.join(", "))
+        };
+        if !switched.is_empty() {
+            let names: Vec<&str> = switched.iter().map(|b| b.title.as_str()).collect();
+            details.push_str(&format!(
+                "; page permissions turned on for {}",
+                names.join(", ")
+            ));
+        }
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "page.unlocks",
+                target: &page.title,
+                details,
+                ..Default::default()
+            },
+        )?;
+        Ok(())
+    })
+}
+
 /// The pages a badge unlocks (when its permissions are on), by title, for its public page.
 pub fn titles_unlocked_by(
     conn: &mut DbConnection,

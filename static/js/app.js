@@ -221,6 +221,36 @@
     });
   }
 
+  // Long work (a bulk list, an import): once the form is sent its buttons are disabled, so it
+  // cannot be sent twice, and the page says the server is working until the answer comes.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.dataset || !form.dataset.busy || event.defaultPrevented) return;
+    // Disabled after the browser has read the form: a disabled button would not be sent.
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) {
+        b.disabled = true;
+      });
+    }, 0);
+    if (form.querySelector(".busy")) return;
+    var note = document.createElement("p");
+    note.className = "busy";
+    note.setAttribute("role", "status");
+    var bar = document.createElement("progress");
+    bar.setAttribute("aria-label", "Working");
+    note.append(bar, " ", form.dataset.busy);
+    form.appendChild(note);
+  });
+
+  // Coming back to a page kept in the back/forward cache: the form is usable again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-busy]").forEach(function (form) {
+      form.querySelectorAll(".busy").forEach(function (n) { n.remove(); });
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+    });
+  });
+
   // A refused form: focus goes to the summary at the top, which links to each field.
   function focusErrorSummary() {
     var summary = document.getElementById("error-summary");

@@ -435,6 +435,20 @@ async fn holders_are_paged_newest_first_and_searchable() {
         .map(|e| e.text().collect())
         .collect();
     assert_eq!(names, ["Crowd Person 42"]);
+
+    // The picker shows 20 and says when more members match.
+    let many = app.page(&format!("{page}?find=crowd")).await;
+    assert_eq!(
+        many.select("#picker-results input[name=member_id]").len(),
+        20
+    );
+    assert!(
+        many.text_of(".picker-more")
+            .contains("More members match than the 20 shown")
+    );
+    let one = app.page(&format!("{page}?find=person 42")).await;
+    assert_eq!(one.select("#picker-results input[name=member_id]").len(), 1);
+    assert!(!one.has(".picker-more"));
 }
 
 #[tokio::test]

@@ -273,3 +273,124 @@ async fn page_and_permission_rules_are_checked_on_the_server() {
             .contains(&"badge.permissions".to_string())
     );
 }
+
+/// The ids of the pages each badge unlocks, as its Permissions tab reads them.
+fn unlocks(app: &TestApp, badge: &str) -> Vec<String> {
+    insignia::pages::unlocked_by(&mut app.db(), badge).expect("links")
+}
+
+#[tokio::test]
+async fn the_page_editor_chooses_the_badges_that_open_a_page() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let gold = app.create_badge("Gold").await;
+    let silver = app.create_badge("Silver").await;
+    let fields = crate::helpers::BadgeFields {
+        self_assignable: true,
+        ..crate::helpers::BadgeFields::titled("Easy")
+    };
+    app.submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
+        .await;
+    let easy = app
+        .badges()
+        .into_iter()
+        .find(|b| b.title == "Easy")
+        .expect("Easy")
+        .id;
+    let pages_now = |app: &TestApp| insignia::pages::list(&mut app.db()).expect("pages").len();
+
+    // The editor offers every badge; the self-assignable one cannot be ticked.
+    let form = app.page("/dashboard/pages/new").await;
+    assert_eq!(
+        form.select("#unlock-badges input[name=unlock_badge_id]")
+            .len(),
+        3
+    );
+    assert!(form.has(&format!("#unlock-badges input[value='{easy}'][disabled]")));
+
+    // Ticking it anyway is refused and nothing is saved, the page included.
+    fn page_fields<'a>(badges: Vec<&'a str>) -> Vec<(&'static str, &'a str)> {
+        let mut f = vec![
+            ("title", "Backstage"),
+            ("slug", ""),
+            ("access", "badges"),
+            ("body", "Secret"),
+            ("unlock_form", "1"),
+        ];
+        f.extend(badges.into_iter().map(|b| ("unlock_badge_id", b)));
+        f
+    }
+    let res = app
+        .submit(
+            "/dashboard/pages/new",
+            "/dashboard/pages/new",
+            &page_fields(vec![&gold, &easy]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = to_page(res).await;
+    assert!(refused.text_of("#unlock_badge_id-error").contains("Easy"));
+    assert!(refused.has(&format!("#unlock-badges input[value='{gold}'][checked]")));
+    assert_eq!(pages_now(&app), 0);
+    assert!(app.badges().iter().all(|b| !b.permissions_enabled));
+
+    // Gold opens it: linked, and its page permissions (off until now) turned on.
+    let res = app
+        .submit(
+            "/dashboard/pages/new",
+            "/dashboard/pages/new",
+            &page_fields(vec![&gold]),
+        )
+        .await;
+    assert_eq!(location(&res), "/dashboard/pages");
+    let page = insignia::pages::list(&mut app.db()).expect("pages")[0]
+        .id
+        .clone();
+    assert_eq!(unlocks(&app, &gold), [page.clone()]);
+    let stored_gold = app
+        .badges()
+        .into_iter()
+        .find(|b| b.id == gold)
+        .expect("Gold");
+    assert!(stored_gold.permissions_enabled);
+    // The badge's Permissions tab shows the same link.
+    let tab = app
+        .page(&format!("/dashboard/badges/{gold}/permissions"))
+        .await;
+    assert!(tab.has(&format!("input[name=page_id][value='{page}'][checked]")));
+    assert!(app.audit_actions().contains(&"page.unlocks".to_string()));
+
+    // Silver instead of Gold: Gold is unlinked (its permissions stay on), Silver linked.
+    let edit = format!("/dashboard/pages/{page}/edit");
+    let mut fields = page_fields(vec![&silver]);
+    fields.retain(|(k, _)| *k != "slug");
+    fields.push(("slug", "backstage"));
+    let res = app.submit(&edit, &edit, &fields).await;
+    assert_eq!(location(&res), "/dashboard/pages");
+    assert!(unlocks(&app, &gold).is_empty());
+    assert_eq!(unlocks(&app, &silver), [page.clone()]);
+
+    // No badge at all: the page is flagged in the list and the editor.
+    let mut fields = page_fields(vec![]);
+    fields.retain(|(k, _)| *k != "slug");
+    fields.push(("slug", "backstage"));
+    app.submit(&edit, &edit, &fields).await;
+    let list = app.page("/dashboard/pages").await;
+    assert!(
+        list.text_of("table.pages")
+            .contains("nobody: no badge opens it")
+    );
+    assert!(app.page(&edit).await.has("#closed-notice"));
+
+    // Badges only count for a page for badge holders.
+    let mut fields = page_fields(vec![&gold]);
+    fields.retain(|(k, _)| *k != "slug" && *k != "access");
+    fields.extend([("slug", "backstage"), ("access", "members")]);
+    let res = app.submit(&edit, &edit, &fields).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        insignia::pages::list(&mut app.db()).expect("pages")[0].access,
+        "badges",
+        "nothing saved"
+    );
+}

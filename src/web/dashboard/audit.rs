@@ -144,6 +144,7 @@ pub fn action_words(action: &str) -> &str {
         "page.create" => "created a page",
         "page.update" => "changed a page",
         "page.delete" => "deleted a page",
+        "page.unlocks" => "changed which badges open a page",
         "profile.hide" => "hid a badge from their profile",
         "profile.show" => "showed a badge on their profile",
         "profile.pin" => "pinned a badge",

@@ -151,6 +151,8 @@ pub struct PickerHit {
 struct PickerResults {
     find: String,
     hits: Vec<PickerHit>,
+    /// More members match than are shown.
+    more: bool,
 }
 
 #[derive(Template)]
@@ -197,17 +199,20 @@ fn parse_cursor(after: Option<&str>) -> Option<(i64, i64)> {
 async fn picker(state: &AppState, badge_id: &str, find: &str) -> Result<PickerResults, AppError> {
     let (badge_id, term) = (badge_id.to_string(), find.to_string());
     let (hits, holders) = db::run(&state.pool, move |conn| {
-        let hits = search::members(conn, &term, None, PICKER_SIZE)?;
+        let hits = search::members(conn, &term, None, PICKER_SIZE + 1)?;
         let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
         let holders =
             assignments::holding_any(conn, &BadgeId::new(badge_id), &MemberId::all(&ids))?;
         Ok((hits, holders))
     })
     .await?;
+    let more = hits.len() as i64 > PICKER_SIZE;
     Ok(PickerResults {
         find: find.to_string(),
+        more,
         hits: hits
             .into_iter()
+            .take(PICKER_SIZE as usize)
             .map(|h: Hit| PickerHit {
                 holds: holders.contains(&h.member.id),
                 member: h.member,

@@ -28,6 +28,14 @@ fn actor(admin: &CurrentAdmin) -> Actor {
 struct ListPage {
     layout: Layout,
     pages: Vec<Page>,
+    /// Pages for badge holders that no badge opens.
+    closed: Vec<String>,
+}
+
+impl ListPage {
+    fn is_closed(&self, id: &str) -> bool {
+        self.closed.iter().any(|c| c == id)
+    }
 }
 
 pub async fn list(
@@ -36,11 +44,39 @@ pub async fn list(
     admin: CurrentAdmin,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let pages = db::run(&state.pool, pages::list).await?;
+    let (pages, closed) = db::run(&state.pool, |conn| {
+        Ok((pages::list(conn)?, pages::closed_to_everyone(conn)?))
+    })
+    .await?;
     render(&ListPage {
         layout: Layout::new(&session, Some(&admin.0), "Pages", req.path()),
         pages,
+        closed,
     })
+}
+
+/// A badge as the page editor offers it for opening the page.
+pub struct UnlockChoice {
+    pub id: String,
+    pub title: String,
+    pub ticked: bool,
+    pub permissions_enabled: bool,
+    /// Members add it themselves, so it cannot open pages.
+    pub self_assignable: bool,
+}
+
+/// Every badge, ticked where it opens the page (linked with its permissions on), or as the
+/// refused form had it.
+fn unlock_choices(all: &[Badge], ticked: impl Fn(&Badge) -> bool) -> Vec<UnlockChoice> {
+    all.iter()
+        .map(|b| UnlockChoice {
+            id: b.id.clone(),
+            title: b.title.clone(),
+            ticked: ticked(b),
+            permissions_enabled: b.permissions_enabled,
+            self_assignable: b.self_assignable,
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -52,11 +88,19 @@ struct EditorPage {
     input: PageInput,
     errors: Errors,
     unlocking: Vec<Badge>,
+    choices: Vec<UnlockChoice>,
     explain_member: String,
     explanation: Option<String>,
 }
 
 impl EditorPage {
+    /// Stored as for badge holders, with no badge opening it.
+    fn closed(&self) -> bool {
+        self.page_id.is_some()
+            && self.input.access == Access::Badges.as_str()
+            && !self.unlocking.iter().any(|b| b.permissions_enabled)
+    }
+
     fn access_options(&self) -> Vec<(&'static str, &'static str)> {
         [Access::Public, Access::Members, Access::Badges]
             .iter()
@@ -90,6 +134,11 @@ pub async fn new_form(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let all = db::run(&state.pool, badge_store::list_in_order).await?;
+    let ticked = kept
+        .as_ref()
+        .map(|f| forms::values(f, "unlock_badge_id"))
+        .unwrap_or_default();
     let input = kept.map(|f| input_from(&f)).unwrap_or(PageInput {
         access: "members".to_string(),
         ..PageInput::default()
@@ -101,6 +150,7 @@ pub async fn new_form(
         input,
         errors: Errors::default(),
         unlocking: Vec::new(),
+        choices: unlock_choices(&all, |b| ticked.contains(&b.id)),
         explain_member: String::new(),
         explanation: None,
     })
@@ -123,9 +173,10 @@ pub async fn edit_form(
     let id = path.into_inner();
     let explain_member = query.into_inner().explain;
     let (lookup, who) = (id.clone(), explain_member.clone());
-    let (page, unlocking, explanation) = db::run(&state.pool, move |conn| {
+    let (page, unlocking, all, explanation) = db::run(&state.pool, move |conn| {
         let page = pages::find(conn, &lookup)?;
         let unlocking = pages::unlocking_badges(conn, &lookup)?;
+        let all = badge_store::list_in_order(conn)?;
         let explanation = if who.trim().is_empty() {
             None
         } else {
@@ -135,10 +186,19 @@ pub async fn edit_form(
                 None => format!("No member has the e-mail “{}”.", who.trim()),
             })
         };
-        Ok((page, unlocking, explanation))
+        Ok((page, unlocking, all, explanation))
     })
     .await?;
     let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let choices = match &kept {
+        Some(form) => {
+            let ticked = forms::values(form, "unlock_badge_id");
+            unlock_choices(&all, |b| ticked.contains(&b.id))
+        }
+        None => unlock_choices(&all, |b| {
+            b.permissions_enabled && unlocking.iter().any(|u| u.id == b.id)
+        }),
+    };
     render(&EditorPage {
         layout: Layout::new(
             &session,
@@ -153,6 +213,7 @@ pub async fn edit_form(
             .unwrap_or_else(|| input_of(&page)),
         errors: Errors::default(),
         unlocking,
+        choices,
         explain_member,
         explanation,
     })
@@ -170,16 +231,26 @@ async fn save(
         .require_elevation_keeping(&state.pool, req.path(), form.0.clone())
         .await?;
     let input = input_from(&form);
+    // The editor's badge list is applied only when the form had it (`unlock_form`): a form
+    // without it leaves the links as the badges' Permissions tabs set them.
+    let unlock = forms::flag(&form, "unlock_form").then(|| forms::values(&form, "unlock_badge_id"));
     let mut errors = Errors::default();
     match input.parse() {
         Err(list) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
         Ok(valid) => {
-            let (who, target) = (actor(&admin), id.clone());
+            let (who, target, unlock) = (actor(&admin), id.clone(), unlock.clone());
             let outcome = db::run(&state.pool, move |conn| {
-                Ok(match &target {
-                    Some(id) => pages::update(conn, &who, id, &valid),
-                    None => pages::create(conn, &who, &valid),
-                })
+                // The page and who opens it are saved together, or neither is.
+                Ok(crate::db::write(conn, |conn| {
+                    let page = match &target {
+                        Some(id) => pages::update(conn, &who, id, &valid)?,
+                        None => pages::create(conn, &who, &valid)?,
+                    };
+                    if let Some(badge_ids) = &unlock {
+                        pages::set_unlocking_badges(conn, &who, &page.id, badge_ids)?;
+                    }
+                    Ok(page)
+                }))
             })
             .await?;
             match outcome {
@@ -203,6 +274,8 @@ async fn save(
     } else {
         "New page"
     };
+    let all = db::run(&state.pool, badge_store::list_in_order).await?;
+    let ticked = unlock.unwrap_or_default();
     render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
         &EditorPage {
@@ -212,6 +285,7 @@ async fn save(
             input,
             errors,
             unlocking: Vec::new(),
+            choices: unlock_choices(&all, |b| ticked.contains(&b.id)),
             explain_member: String::new(),
             explanation: None,
         },

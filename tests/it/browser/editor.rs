@@ -84,3 +84,60 @@ async fn the_badge_editor_tells_the_truth_before_saving() {
     assert!(app.badges().is_empty(), "nothing was saved");
     browser.close().await;
 }
+
+/// Sends a big list through the bulk box: right after the click the buttons are disabled and
+/// the page says it is working; the report follows.
+#[tokio::test]
+async fn long_work_says_it_is_working_and_cannot_be_sent_twice() {
+    let app = spawn_app().await;
+    let browser = Browser::open(&app).await;
+    browser.set_up_admin().await;
+    browser.create_badge(&app, "Crowd").await;
+    let badge = app.badges()[0].id.clone();
+    browser.goto(&format!("/dashboard/badges/{badge}")).await;
+    browser
+        .until_at(&format!("/dashboard/badges/{badge}"))
+        .await;
+    let lines: Vec<String> = (0..20_000)
+        .map(|i| format!("person{i}@example.com"))
+        .collect();
+    browser
+        .js(&format!(
+            "document.getElementById('bulk').value = {}; return null;",
+            json!(lines.join("\n"))
+        ))
+        .await;
+    let state = browser
+        .client
+        .execute_async(
+            r#"
+const done = arguments[arguments.length - 1];
+document.querySelector('#bulk-form button[value=dry_run]').click();
+setTimeout(() => done({
+  disabled: Array.from(document.querySelectorAll('#bulk-form button')).map(b => b.disabled),
+  busy: (document.querySelector('#bulk-form .busy[role=status]') || {}).textContent || null,
+}), 20);
+"#,
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(state["disabled"], json!([true, true]), "{state}");
+    assert!(
+        state["busy"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Working through the list"),
+        "{state}"
+    );
+    browser.until_present("#bulk-report", true).await;
+    assert!(
+        browser
+            .text_of("#bulk-report")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .contains("20,000 not found")
+    );
+    browser.close().await;
+}
