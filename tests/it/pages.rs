@@ -309,7 +309,7 @@ async fn the_page_editor_chooses_the_badges_that_open_a_page() {
     assert!(form.has(&format!("#unlock-badges input[value='{easy}'][disabled]")));
 
     // Ticking it anyway is refused and nothing is saved, the page included.
-    fn page_fields<'a>(badges: Vec<&'a str>) -> Vec<(&'static str, &'a str)> {
+    fn page_fields(badges: Vec<&str>) -> Vec<(&'static str, &str)> {
         let mut f = vec![
             ("title", "Backstage"),
             ("slug", ""),
@@ -346,7 +346,7 @@ async fn the_page_editor_chooses_the_badges_that_open_a_page() {
     let page = insignia::pages::list(&mut app.db()).expect("pages")[0]
         .id
         .clone();
-    assert_eq!(unlocks(&app, &gold), [page.clone()]);
+    assert_eq!(unlocks(&app, &gold), std::slice::from_ref(&page));
     let stored_gold = app
         .badges()
         .into_iter()
@@ -368,7 +368,7 @@ async fn the_page_editor_chooses_the_badges_that_open_a_page() {
     let res = app.submit(&edit, &edit, &fields).await;
     assert_eq!(location(&res), "/dashboard/pages");
     assert!(unlocks(&app, &gold).is_empty());
-    assert_eq!(unlocks(&app, &silver), [page.clone()]);
+    assert_eq!(unlocks(&app, &silver), std::slice::from_ref(&page));
 
     // No badge at all: the page is flagged in the list and the editor.
     let mut fields = page_fields(vec![]);
