@@ -347,6 +347,8 @@ const MEMBER_INDEXES: &[&str] = &[
     "members_email_first1",
     "members_email_first2",
     "members_search_insert",
+    "members_words_insert",
+    "members_name_words",
     "members_name_trigrams",
     "members_email_trigrams",
 ];
@@ -504,7 +506,10 @@ fn load_members(
             )?;
         }
         if backend == BackendKind::Sqlite {
-            conn.batch_execute("INSERT INTO members_search(members_search) VALUES ('rebuild');")?;
+            conn.batch_execute(
+                "INSERT INTO members_search(members_search) VALUES ('rebuild'); \
+                 INSERT INTO members_words(members_words) VALUES ('rebuild');",
+            )?;
         }
         conn.batch_execute("DROP TABLE demo_first; DROP TABLE demo_last; DROP TABLE demo_shares;")?;
         Ok((first, last_rowid(conn)?))

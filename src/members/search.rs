@@ -75,6 +75,14 @@ fn fts5_string(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// A PostgreSQL prefix query for `text` as one quoted lexeme (`'ho':*`): quotes and
+/// backslashes inside are escaped, so nothing in it is syntax. Text with no letters or digits
+/// makes an empty query, which matches nothing.
+fn tsquery_prefix(text: &str) -> String {
+    let quoted = text.replace('\\', "\\\\").replace('\'', "''");
+    format!("'{quoted}':*")
+}
+
 /// A LIKE pattern matching values that contain `text` (with `ESCAPE '\'`).
 fn contains_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
@@ -220,8 +228,9 @@ fn find(
         .load(conn)?)
 }
 
-/// Members whose name (or e-mail address) starts with `prefix` (one or two characters),
-/// newest first: a seek in the first-characters indexes, however common the prefix.
+/// Members whose name (or e-mail address) starts with `prefix` (one or two characters), or
+/// with a word of the name that does ("ho" finds Grace Hopper), newest first: seeks in the
+/// first-characters indexes and the word index, however common the prefix.
 fn by_prefix(
     conn: &mut DbConnection,
     prefix: &str,
@@ -237,9 +246,26 @@ fn by_prefix(
              AND key < ?2 ORDER BY key DESC LIMIT ?3) AS newest"
         )
     };
+    let (words, word_query) = match conn.backend() {
+        BackendKind::Sqlite => (
+            "SELECT key FROM (SELECT rowid AS key FROM members_words WHERE members_words MATCH ?4 \
+             AND rowid < ?2 ORDER BY rowid DESC LIMIT ?3) AS words",
+            format!("{}*", fts5_string(prefix)),
+        ),
+        BackendKind::Postgres => (
+            "SELECT key FROM (SELECT key FROM members \
+             WHERE to_tsvector('simple', name) @@ to_tsquery('simple', ?4) \
+             AND key < ?2 ORDER BY key DESC LIMIT ?3) AS words",
+            tsquery_prefix(prefix),
+        ),
+    };
     let keys = match fields {
-        Fields::Names => newest("name_key"),
-        Fields::NamesAndEmails => format!("{} UNION {}", newest("name_key"), newest("email")),
+        Fields::Names => format!("{} UNION {words}", newest("name_key")),
+        Fields::NamesAndEmails => format!(
+            "{} UNION {} UNION {words}",
+            newest("name_key"),
+            newest("email")
+        ),
     };
     let sql = conn.sql(&format!(
         "SELECT {COLUMNS} FROM ({keys}) AS hit CROSS JOIN members m ON m.key = hit.key \
@@ -249,6 +275,7 @@ fn by_prefix(
         .bind::<Text, _>(prefix)
         .bind::<BigInt, _>(before.unwrap_or(i64::MAX))
         .bind::<BigInt, _>(limit)
+        .bind::<Text, _>(word_query)
         .load(conn)?)
 }
 

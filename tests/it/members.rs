@@ -596,3 +596,51 @@ async fn names_with_control_or_invisible_characters_are_refused_where_typed() {
         .await;
     assert_eq!(app.member(&id).expect("stored").name, "Zo\u{eb} Quux");
 }
+
+#[tokio::test]
+async fn one_or_two_letters_find_members_by_the_start_of_any_word_of_their_name() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for (name, email) in [
+        ("Grace Hopper", "grace@example.com"),
+        ("Howard Aiken", "aiken@example.com"),
+        ("Ada Lovelace", "ada@example.com"),
+        ("Émile Borel", "borel@example.com"),
+    ] {
+        app.create_member(name, email).await;
+    }
+    let found = |q: &str| {
+        let mut names: Vec<String> = insignia::members::search::members(&mut app.db(), q, None, 20)
+            .unwrap_or_else(|e| panic!("search {q:?}: {e:?}"))
+            .into_iter()
+            .map(|h| h.member.name)
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(found("ho"), ["Grace Hopper", "Howard Aiken"]);
+    assert_eq!(found("lo"), ["Ada Lovelace"]);
+    assert_eq!(found("a"), ["Ada Lovelace", "Howard Aiken"]);
+    assert_eq!(found("ém"), ["Émile Borel"]);
+    for odd in ["@.", "'", "\"", "*", "\\", "o'"] {
+        found(odd);
+    }
+    // The picker and the public directory use the same search.
+    let page = app.page("/dashboard/members?q=ho").await;
+    assert_eq!(page.select("table.members tbody tr").len(), 2);
+    let directory = app.new_visitor().page("/members?q=hop").await;
+    assert!(directory.text.contains("Grace Hopper"));
+    // A renamed member is found under the new name only.
+    let ada = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+        .expect("db")
+        .expect("Ada");
+    let edit = format!("/dashboard/members/{}/edit", ada.id);
+    app.submit(
+        &edit,
+        &edit,
+        &[("name", "Ada King"), ("email", "ada@example.com")],
+    )
+    .await;
+    assert_eq!(found("ki"), ["Ada King"]);
+    assert!(found("lo").is_empty());
+}

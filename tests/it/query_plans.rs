@@ -40,6 +40,7 @@ const SMALL_TABLES: &[&str] = &[
 const SUBQUERY_RESULTS: &[&str] = &[
     "hit",
     "newest",
+    "words",
     "staged_lines",
     "staged_members",
     "staged_changed",

@@ -10,8 +10,9 @@ use insignia::db::DbConnection;
 
 use crate::helpers::{fresh_database, postgres_server, sqlite_database};
 
-/// What each database has that the other does without: SQLite's full-text tables and their
-/// triggers' bookkeeping, PostgreSQL's trigram indexes doing the same job.
+/// What each database has that the other does without: SQLite's full-text tables (trigrams,
+/// name words) and their triggers' bookkeeping, PostgreSQL's trigram and word indexes doing
+/// the same jobs.
 const SQLITE_ONLY: &[&str] = &[
     "table members_search",
     "table members_search_config",
@@ -19,11 +20,17 @@ const SQLITE_ONLY: &[&str] = &[
     "table members_search_data",
     "table members_search_docsize",
     "table members_search_idx",
+    "table members_words",
+    "table members_words_config",
+    "table members_words_data",
+    "table members_words_docsize",
+    "table members_words_idx",
     "table sqlite_sequence",
 ];
 const POSTGRES_ONLY: &[&str] = &[
     "index members.members_name_trigrams name_key",
     "index members.members_email_trigrams email",
+    "index members.members_name_words expr",
 ];
 
 #[derive(QueryableByName)]
@@ -59,7 +66,10 @@ fn sqlite_schema(conn: &mut DbConnection) -> BTreeSet<String> {
     let mut all = BTreeSet::new();
     for t in &tables {
         all.insert(format!("table {t}"));
-        if t.starts_with("members_search") || t == "sqlite_sequence" {
+        if t.starts_with("members_search")
+            || t.starts_with("members_words")
+            || t == "sqlite_sequence"
+        {
             continue;
         }
         let sql = format!(
