@@ -71,17 +71,7 @@ async fn an_admin_creates_edits_reorders_and_deletes_badges() {
     // Reorder with the buttons: Bronze up twice.
     let bronze = app.badges()[2].id.clone();
     for _ in 0..2 {
-        let list = app.page("/dashboard/badges").await;
-        let version = list
-            .attr("#badge-list", "data-order-version")
-            .expect("version");
-        let res = app
-            .submit(
-                "/dashboard/badges",
-                &format!("/dashboard/badges/{bronze}/move"),
-                &[("direction", "up"), ("order_version", &version)],
-            )
-            .await;
+        let res = press_arrow(&app, &bronze, "up").await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
     }
     assert_eq!(app.badge_titles(), ["Bronze", "Golden Star", "Silver"]);
@@ -114,6 +104,24 @@ async fn an_admin_creates_edits_reorders_and_deletes_badges() {
 
 /// Submits a new badge with one bad field; checks the message sits next to that field,
 /// the typed values come back, and nothing is stored.
+/// Presses a badge's ↑ or ↓ button on the list as it is now.
+async fn press_arrow(
+    app: &crate::helpers::TestApp,
+    badge: &str,
+    direction: &str,
+) -> reqwest::Response {
+    let list = app.page("/dashboard/badges").await;
+    let version = list
+        .attr("#badge-list", "data-order-version")
+        .expect("version");
+    app.submit(
+        "/dashboard/badges",
+        &format!("/dashboard/badges/{badge}/move"),
+        &[("direction", direction), ("order_version", &version)],
+    )
+    .await
+}
+
 async fn assert_refused(
     app: &crate::helpers::TestApp,
     fields: BadgeFields,
@@ -524,31 +532,12 @@ async fn a_drop_before_the_password_prompt_is_kept_and_arrows_give_the_focus_bac
 
     // An arrow: the list comes back with the focus on the same arrow of the moved badge,
     // or on the other one when that arrow is now disabled.
-    let list = app.page("/dashboard/badges").await;
-    let version = list
-        .attr("#badge-list", "data-order-version")
-        .expect("version");
-    let res = app
-        .submit(
-            "/dashboard/badges",
-            &format!("/dashboard/badges/{}/move", ids[2]),
-            &[("direction", "up"), ("order_version", &version)],
-        )
-        .await;
+    let res = press_arrow(&app, &ids[2], "up").await;
     let back = app.page(&location(&res)).await;
     assert_eq!(back.list_titles(), ["One", "Three", "Two"]);
     assert!(back.has(&format!("#badge-{} button[value=up][autofocus]", ids[2])));
     assert_eq!(back.select("[autofocus]").len(), 1);
-    let version = back
-        .attr("#badge-list", "data-order-version")
-        .expect("version");
-    let res = app
-        .submit(
-            "/dashboard/badges",
-            &format!("/dashboard/badges/{}/move", ids[2]),
-            &[("direction", "up"), ("order_version", &version)],
-        )
-        .await;
+    let res = press_arrow(&app, &ids[2], "up").await;
     let top = app.page(&location(&res)).await;
     assert!(top.has(&format!("#badge-{} button[value=down][autofocus]", ids[2])));
 

@@ -608,6 +608,29 @@ impl TestApp {
         page.attr("#secret", "value").expect("secret shown")
     }
 
+    /// Presses "Undo" beside the message the page at `path` shows (the message is shown once).
+    /// Returns the message's text and the answer to the undo.
+    pub async fn press_undo(&self, path: &str) -> (String, reqwest::Response) {
+        let page = self.page(path).await;
+        let message = page.text_of(".flash-success");
+        let action = page
+            .attr(".flash form.undo", "action")
+            .expect("an Undo button");
+        let fields: Vec<(String, String)> = page
+            .select(".flash form.undo input[type=hidden]")
+            .iter()
+            .map(|i| {
+                let attr = |n: &str| i.value().attr(n).unwrap_or_default().to_string();
+                (attr("name"), attr("value"))
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        (message, self.post_form(&action, &pairs).await)
+    }
+
     /// Revokes the API key with this name in the dashboard, as a person does: the list's
     /// Revoke link, then the button on the page that asks first.
     pub async fn revoke_api_key(&self, name: &str) -> reqwest::Response {
