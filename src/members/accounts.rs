@@ -104,40 +104,22 @@ pub fn session_member(conn: &mut DbConnection, token: &str) -> Result<Option<Mem
     Ok(Some(member))
 }
 
-/// Why a member's own password change was refused, keyed by form field.
-#[derive(Debug, PartialEq)]
-pub enum PasswordChangeError {
-    /// The current password typed does not match.
-    WrongCurrent,
-    /// The new password breaks the rules (the message says which).
-    WeakNew(String),
-}
-
-/// A member changes their own password: the current one must match. Their other sessions
-/// end (a stolen session does not outlive the change); `keep_token`'s session stays.
-pub fn change_password(
+/// A member's new password, chosen on `/me` after their current one was checked (the caller
+/// does that through the throttled sign-in service). The new one must follow the rules
+/// (`Err` says which). Their other sessions end, so a stolen session does not outlive the
+/// change; `keep_token`'s session stays.
+pub fn set_own_password(
     conn: &mut DbConnection,
     member_id: &str,
-    current: &str,
     new_password: &str,
     keep_token: &str,
-) -> Result<Result<(), PasswordChangeError>, AppError> {
-    let stored: Option<(String, Option<String>)> = members::table
-        .find(member_id)
-        .select((members::email, members::password_hash))
-        .first(conn)
-        .optional()?;
-    let Some((email, Some(hash))) = stored else {
-        return Ok(Err(PasswordChangeError::WrongCurrent));
-    };
-    if !password::verify(current, &hash) {
-        return Ok(Err(PasswordChangeError::WrongCurrent));
-    }
+) -> Result<Result<(), String>, AppError> {
     if let Err(m) = password::check_new(new_password) {
-        return Ok(Err(PasswordChangeError::WeakNew(m)));
+        return Ok(Err(m));
     }
     let hashed = password::hash(new_password)?;
     crate::db::write(conn, |conn| {
+        let member = super::find(conn, member_id).map_err(AppError::from)?;
         diesel::update(members::table.find(member_id))
             .set(members::password_hash.eq(&hashed))
             .execute(conn)?;
@@ -149,12 +131,12 @@ pub fn change_password(
         .execute(conn)?;
         audit::record(
             conn,
-            &Actor::member(&email),
+            &Actor::member(&member.email),
             Change {
                 action: "member.password",
                 member_id: Some(member_id),
-                target: &email,
-                details: "changed their password; other sessions ended".to_string(),
+                target: &member.name,
+                details: "changed their password; their other sessions ended".to_string(),
                 ..Default::default()
             },
         )?;

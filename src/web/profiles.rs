@@ -13,12 +13,15 @@ use super::layout::Layout;
 use super::session::{self as cookie, FlashKind};
 use super::views::BadgeView;
 use super::{AppState, render, render_with, see_other, url_encode};
+use crate::auth::password;
+use crate::auth::sessions::hash_token;
+use crate::auth::sign_in::{self, Client, Outcome};
+use crate::auth::throttle;
 use crate::badges::store as badge_store;
 use crate::db;
 use crate::db::keys::MemberKey;
 use crate::error::AppError;
 use crate::ids::BadgeId;
-use crate::members::accounts::PasswordChangeError;
 use crate::members::profile::{self, ArrangeError, Arrangement, Audience};
 use crate::members::{self, Member, assignments, search};
 use actix_web::http::StatusCode;
@@ -339,7 +342,8 @@ async fn change_name(
 }
 
 /// A member changes their password (`current_password`, `new_password`); their other
-/// sessions end, this one stays.
+/// sessions end, this one stays. The current password is checked like a sign-in, counted
+/// against this session, so a borrowed session cannot guess it at leisure.
 async fn change_password(
     state: web::Data<AppState>,
     session: Session,
@@ -348,38 +352,56 @@ async fn change_password(
 ) -> Result<HttpResponse, AppError> {
     let member = signed_in(member, "/me")?;
     let token = cookie::member_token(&session).unwrap_or_default();
-    let (id, current, new) = (
-        member.id.clone(),
+    let (current, new) = (
         forms::value(&form, "current_password"),
         forms::value(&form, "new_password"),
     );
-    let outcome = db::run(&state.pool, move |conn| {
-        members::accounts::change_password(conn, &id, &current, &new, &token)
-    })
-    .await?;
-    let account = match outcome {
-        Ok(()) => {
-            cookie::flash(
-                &session,
-                FlashKind::Success,
-                "Your password is changed. You stay signed in here; other devices are signed out.",
-            );
-            return Ok(see_other("/me"));
-        }
-        Err(PasswordChangeError::WrongCurrent) => AccountForms {
-            current_password_error: Some(
-                "That is not your current password. Nothing was changed.".to_string(),
-            ),
-            ..AccountForms::default()
-        },
-        Err(PasswordChangeError::WeakNew(m)) => AccountForms {
-            new_password_error: Some(format!("The new password {m}. Nothing was changed.")),
-            ..AccountForms::default()
-        },
-    };
-    let account = AccountForms {
+    let refused = |account: AccountForms| AccountForms {
         name: member.name.clone(),
         ..account
+    };
+    let account = if let Err(m) = password::check_new(&new) {
+        refused(AccountForms {
+            new_password_error: Some(format!("The new password {m}. Nothing was changed.")),
+            ..AccountForms::default()
+        })
+    } else {
+        let client = Client::Session(hash_token(&token));
+        match sign_in::member(&state.pool, client, &member.email, current).await? {
+            Outcome::Wrong => refused(AccountForms {
+                current_password_error: Some(
+                    "That is not your current password. Nothing was changed.".to_string(),
+                ),
+                ..AccountForms::default()
+            }),
+            Outcome::Locked(minutes) => refused(AccountForms {
+                current_password_error: Some(throttle::lockout_message(minutes)),
+                ..AccountForms::default()
+            }),
+            Outcome::Ok(_) => {
+                let id = member.id.clone();
+                let changed = db::run(&state.pool, move |conn| {
+                    members::accounts::set_own_password(conn, &id, &new, &token)
+                })
+                .await?;
+                match changed {
+                    Ok(()) => {
+                        cookie::flash(
+                            &session,
+                            FlashKind::Success,
+                            "Your password is changed. You stay signed in here; other devices are signed out.",
+                        );
+                        return Ok(see_other("/me"));
+                    }
+                    Err(m) => refused(AccountForms {
+                        new_password_error: Some(format!(
+                            "The new password {m}. Nothing was changed."
+                        )),
+                        ..AccountForms::default()
+                    }),
+                }
+            }
+        }
     };
     me_page(
         &state,

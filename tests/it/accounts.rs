@@ -400,3 +400,46 @@ async fn an_admin_edits_a_members_name_and_email() {
         1
     );
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_on_me_is_throttled_like_a_sign_in() {
+    let app = spawn_app().await;
+    sign_up(&app, "Ada Lovelace", "ada@example.com", MEMBER_PASSWORD).await;
+    for _ in 0..5 {
+        let res = app
+            .submit(
+                "/me",
+                "/me/password",
+                &[
+                    ("current_password", "a wrong guess"),
+                    ("new_password", "a new long password"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // Now even the right password is refused from this session, and nothing changes.
+    let res = app
+        .submit(
+            "/me",
+            "/me/password",
+            &[
+                ("current_password", MEMBER_PASSWORD),
+                ("new_password", "a new long password"),
+            ],
+        )
+        .await;
+    let page = to_page(res).await;
+    assert!(
+        page.text_of("#current_password-error").contains("Too many"),
+        "{}",
+        page.text_of("#current_password-error")
+    );
+    let fresh = app.new_visitor();
+    let res = member_login(&fresh, "ada@example.com", MEMBER_PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "the old password still works"
+    );
+}

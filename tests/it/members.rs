@@ -419,6 +419,13 @@ async fn holders_are_paged_newest_first_and_searchable() {
     assert_eq!(back.text_of("#holders-range"), "1–50 of 60");
     assert_eq!(names_on(&back), names_on(&first));
     assert!(!back.has("#holders a[rel=prev]"));
+    // A made-up position in the address cannot make the range say more than there is.
+    let older = first.attr("#holders a[rel=next]", "href").expect("older");
+    assert!(older.contains("from=51"), "{older}");
+    let odd = older.replace("from=51", &format!("from={}", usize::MAX));
+    let shown = app.page(&odd).await;
+    assert_eq!(shown.status, reqwest::StatusCode::OK);
+    assert_eq!(shown.text_of("#holders-range"), "51–60 of 60");
     let found = app.page(&format!("{page}?q=person 42")).await;
     let names: Vec<String> = found
         .select(".holder a")

@@ -271,13 +271,10 @@ async fn badge_page(
     } else {
         1
     };
-    // `from` comes from the link followed; holders given or taken meanwhile must not make
-    // the range run past the total.
-    let from = if query.q.is_empty() {
-        from.min((total + 1).saturating_sub(shown)).max(1)
-    } else {
-        from
-    };
+    // `from` comes from the link followed (or from whoever typed the address); holders given
+    // or taken meanwhile, or a made-up number, must not make the range run past the total.
+    // (A search matches at most every holder, so the total bounds it too.)
+    let from = from.min((total + 1).saturating_sub(shown)).max(1);
     let range = match (shown, query.q.is_empty()) {
         (0, _) => String::new(),
         (_, true) => format!(
@@ -303,7 +300,7 @@ async fn badge_page(
     let older_link = holders
         .last()
         .filter(|_| has_older)
-        .map(|h| link("after", h, from + shown));
+        .map(|h| link("after", h, from.saturating_add(shown)));
     let picker = if query.find.trim().is_empty() {
         None
     } else {
