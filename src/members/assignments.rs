@@ -358,17 +358,30 @@ pub fn holding_any(
     badge_id: &BadgeId,
     ids: &[MemberId],
 ) -> Result<HashSet<String>, AppError> {
+    #[derive(QueryableByName)]
+    struct Holding {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
     let mut found = HashSet::new();
     let ids: Vec<&str> = ids.iter().map(MemberId::as_str).collect();
     for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<String> = member_badges::table
-            .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
-            .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
-            .filter(badges::id.eq(badge_id.as_str()))
-            .filter(members::id.eq_any(chunk))
-            .select(members::id)
-            .load(conn)?;
-        found.extend(rows);
+        // The few members drive the lookup (CROSS JOIN keeps that order): read from the badge's
+        // side, a popular badge would walk all its holders to answer for twenty members.
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = conn.sql(&format!(
+            "SELECT m.id AS id FROM members m CROSS JOIN member_badges mb \
+             ON mb.member_key = m.key AND mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
+             WHERE m.id IN ({marks})"
+        ));
+        let mut query = diesel::sql_query(sql)
+            .into_boxed()
+            .bind::<Text, _>(badge_id.as_str().to_string());
+        for id in chunk {
+            query = query.bind::<Text, _>(id.to_string());
+        }
+        let rows: Vec<Holding> = query.load(conn)?;
+        found.extend(rows.into_iter().map(|r| r.id));
     }
     Ok(found)
 }
