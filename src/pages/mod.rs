@@ -368,7 +368,8 @@ pub fn closed_to_everyone(conn: &mut DbConnection) -> Result<Vec<String>, AppErr
         .load(conn)?)
 }
 
-/// From the page editor: exactly the badges in `badge_ids` open the page. Each of them is
+/// From the page editor: exactly the badges in `badge_ids` open the page (when it is for badge
+/// holders; otherwise nothing changes). Each of them is
 /// linked and gets its page permissions turned on if they were off; a linked badge left out
 /// is unlinked, unless its permissions are off (then it opens nothing anyway and is left as
 /// the badge's own Permissions tab set it). One transaction; audited as one change.
@@ -392,11 +393,10 @@ pub fn set_unlocking_badges(
                 "names a badge that no longer exists; reload the page".to_string(),
             )]));
         }
-        if !wanted.is_empty() && page.access() != Access::Badges {
-            return Err(PageError::Invalid(vec![(
-                "unlock_badge_id",
-                "only counts when the page is for badge holders; choose “Badge holders” above, or untick the badges".to_string(),
-            )]));
+        // Badges only matter for a page for badge holders; for any other page the ticks are
+        // left as they were, ready if the page is restricted again.
+        if page.access() != Access::Badges {
+            return Ok(());
         }
         if let Some(open) = wanted.iter().find(|b| b.self_assignable) {
             return Err(PageError::Invalid(vec![(
