@@ -1349,4 +1349,5 @@ async fn a_visitor_follows_a_badge_from_a_profile_to_its_page_and_holders() {
 }
 
 mod editor;
+mod holders;
 mod walk;

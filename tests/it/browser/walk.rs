@@ -132,7 +132,7 @@ async fn seed(app: &TestApp) -> Site {
 impl Browser {
     /// Signs in to the dashboard and confirms the password, so every form shows as it does
     /// to an owner at work.
-    async fn sign_in_admin(&self) {
+    pub(super) async fn sign_in_admin(&self) {
         self.goto("/dashboard/login").await;
         self.type_into("#email", ADMIN_EMAIL).await;
         self.type_into("#password", ADMIN_PASSWORD).await;
