@@ -271,9 +271,11 @@ pub async fn move_one(
                 FlashKind::Success,
                 format!("Moved “{}” {word}.", badge.title),
             );
+            // No #fragment: a browser skips `autofocus` on a page opened at one, and the
+            // focused button scrolls into view anyway.
             Ok(see_other(&format!(
-                "{LIST}?moved={}&direction={word}#badge-{}",
-                badge.id, badge.id
+                "{LIST}?moved={}&direction={word}",
+                badge.id
             )))
         }
         Err(BadgeError::StaleOrder) => refuse_stale(&session, &req),

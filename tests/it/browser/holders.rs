@@ -107,3 +107,44 @@ async fn the_dashboard_header_folds_into_a_menu_on_a_phone() {
     browser.until_at("/dashboard/members").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn after_an_arrow_the_focus_is_back_on_the_moved_badges_arrow() {
+    let app = spawn_app().await;
+    let browser = Browser::open(&app).await;
+    browser.set_up_admin().await;
+    for title in ["Alpha", "Bravo", "Charlie"] {
+        browser.create_badge(&app, title).await;
+    }
+    browser.goto("/dashboard/badges").await;
+    browser.until_list(&["Alpha", "Bravo", "Charlie"]).await;
+    browser
+        .click("#badge-list .badge-row:nth-child(3) button[value=up]")
+        .await;
+    browser.until_list(&["Alpha", "Charlie", "Bravo"]).await;
+    browser
+        .until_js(
+            "the focus on Charlie's up arrow",
+            "const f = document.activeElement; return f ? f.getAttribute('aria-label') : null;",
+            json!("Move Charlie up"),
+        )
+        .await;
+    // Pressing Enter again moves it once more, without reaching for the mouse.
+    browser
+        .client
+        .active_element()
+        .await
+        .expect("focused")
+        .send_keys("\u{E007}")
+        .await
+        .expect("Enter");
+    browser.until_list(&["Charlie", "Alpha", "Bravo"]).await;
+    browser
+        .until_js(
+            "the focus on Charlie's down arrow (up is disabled at the top)",
+            "const f = document.activeElement; return f ? f.getAttribute('aria-label') : null;",
+            json!("Move Charlie down"),
+        )
+        .await;
+    browser.close().await;
+}
