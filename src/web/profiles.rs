@@ -328,17 +328,27 @@ async fn change_name(
                 name_error: Some(error),
                 ..AccountForms::default()
             };
-            me_page(
-                &state,
-                &session,
-                member,
-                account,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "/me",
-            )
-            .await
+            me_refused(&state, &session, member, account).await
         }
     }
+}
+
+/// `/me` again after a refused account change, with what was wrong beside its field.
+async fn me_refused(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    account: AccountForms,
+) -> Result<HttpResponse, AppError> {
+    me_page(
+        state,
+        session,
+        member,
+        account,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "/me",
+    )
+    .await
 }
 
 /// A member changes their password (`current_password`, `new_password`); their other
@@ -360,11 +370,15 @@ async fn change_password(
         name: member.name.clone(),
         ..account
     };
-    let account = if let Err(m) = password::check_new(&new) {
+    let weak = |m: String| {
         refused(AccountForms {
             new_password_error: Some(format!("The new password {m}. Nothing was changed.")),
             ..AccountForms::default()
         })
+    };
+    // The new password's rules first: a typo there costs no attempt at the current one.
+    let account = if let Err(m) = password::check_new(&new) {
+        weak(m)
     } else {
         let client = Client::Session(hash_token(&token));
         match sign_in::member(&state.pool, client, &member.email, current).await? {
@@ -393,25 +407,12 @@ async fn change_password(
                         );
                         return Ok(see_other("/me"));
                     }
-                    Err(m) => refused(AccountForms {
-                        new_password_error: Some(format!(
-                            "The new password {m}. Nothing was changed."
-                        )),
-                        ..AccountForms::default()
-                    }),
+                    Err(m) => weak(m),
                 }
             }
         }
     };
-    me_page(
-        &state,
-        &session,
-        member,
-        account,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "/me",
-    )
-    .await
+    me_refused(&state, &session, member, account).await
 }
 
 /// Adds (`action=add`) or removes (`action=remove`) one self-assignable badge.
