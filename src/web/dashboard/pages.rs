@@ -89,18 +89,14 @@ struct EditorPage {
     errors: Errors,
     unlocking: Vec<Badge>,
     choices: Vec<UnlockChoice>,
+    /// As stored, the page is for badge holders and no badge opens it: the rule the list
+    /// flags by (`pages::closed_to_everyone`).
+    closed: bool,
     explain_member: String,
     explanation: Option<String>,
 }
 
 impl EditorPage {
-    /// Stored as for badge holders, with no badge opening it.
-    fn closed(&self) -> bool {
-        self.page_id.is_some()
-            && self.input.access == Access::Badges.as_str()
-            && !self.unlocking.iter().any(|b| b.permissions_enabled)
-    }
-
     fn access_options(&self) -> Vec<(&'static str, &'static str)> {
         [Access::Public, Access::Members, Access::Badges]
             .iter()
@@ -151,6 +147,7 @@ pub async fn new_form(
         errors: Errors::default(),
         unlocking: Vec::new(),
         choices: unlock_choices(&all, |b| ticked.contains(&b.id)),
+        closed: false,
         explain_member: String::new(),
         explanation: None,
     })
@@ -173,8 +170,9 @@ pub async fn edit_form(
     let id = path.into_inner();
     let explain_member = query.into_inner().explain;
     let (lookup, who) = (id.clone(), explain_member.clone());
-    let (page, unlocking, all, explanation) = db::run(&state.pool, move |conn| {
+    let (page, unlocking, all, closed, explanation) = db::run(&state.pool, move |conn| {
         let page = pages::find(conn, &lookup)?;
+        let closed = pages::closed_to_everyone(conn)?.contains(&lookup);
         let unlocking = pages::unlocking_badges(conn, &lookup)?;
         let all = badge_store::list_in_order(conn)?;
         let explanation = if who.trim().is_empty() {
@@ -186,7 +184,7 @@ pub async fn edit_form(
                 None => format!("No member has the e-mail “{}”.", who.trim()),
             })
         };
-        Ok((page, unlocking, all, explanation))
+        Ok((page, unlocking, all, closed, explanation))
     })
     .await?;
     let kept = admin.take_draft(&state.pool, req.path()).await?;
@@ -214,6 +212,7 @@ pub async fn edit_form(
         errors: Errors::default(),
         unlocking,
         choices,
+        closed,
         explain_member,
         explanation,
     })
@@ -286,6 +285,7 @@ async fn save(
             errors,
             unlocking: Vec::new(),
             choices: unlock_choices(&all, |b| ticked.contains(&b.id)),
+            closed: false,
             explain_member: String::new(),
             explanation: None,
         },
