@@ -86,6 +86,7 @@ fn main() {
         let (holders, _) = insignia::members::assignments::holders_oldest_first(
             &mut conn,
             &insignia::ids::BadgeId::new(popular.id.clone()),
+            insignia::members::profile::Audience::Everyone,
             0,
             100,
         )

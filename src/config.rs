@@ -16,6 +16,12 @@ pub struct Settings {
     pub signups_open: bool,
     /// Changes per minute the JSON API accepts from one API key, and from one address.
     pub api_writes_per_minute: u32,
+    /// Member sign-ups per hour from one client address.
+    pub signups_per_hour: u32,
+    /// Changes per minute a member may make to their own account and profile.
+    pub member_changes_per_minute: u32,
+    /// Proxies whose forwarding headers name the client (`X-Forwarded-For`, `Forwarded`).
+    pub trusted_proxies: crate::web::client::TrustedProxies,
     /// Worker threads; `None` means one per core.
     pub workers: Option<usize>,
     /// The address people reach the site at; `None` means the address it listens on.
@@ -34,6 +40,9 @@ impl Settings {
             secret_key: None,
             signups_open: true,
             api_writes_per_minute: 600,
+            signups_per_hour: 20,
+            member_changes_per_minute: 60,
+            trusted_proxies: Default::default(),
             workers: None,
             public_url: None,
             webhooks: crate::webhooks::worker::Options::default(),

@@ -12,8 +12,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("{0}")]
-    TooManyRequests(String),
+    /// A budget is spent; the same request may succeed after `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("sign in required")]
@@ -31,6 +32,14 @@ impl AppError {
         AppError::Internal(e.to_string())
     }
 
+    /// A refusal because a budget is spent: `what` happened, then when to try again.
+    pub fn too_many(what: &str, retry_after: u64) -> Self {
+        AppError::TooManyRequests {
+            message: format!("{what} Please try again in {}.", in_words(retry_after)),
+            retry_after,
+        }
+    }
+
     /// The whole message, internal details included: for the command line and the log,
     /// never for a page.
     pub fn detail(&self) -> String {
@@ -38,6 +47,16 @@ impl AppError {
             AppError::Internal(detail) => detail.clone(),
             other => other.to_string(),
         }
+    }
+}
+
+/// "40 seconds", "1 minute", "6 minutes" (rounded up).
+fn in_words(seconds: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if seconds < 60 {
+        plural(seconds.max(1), "second")
+    } else {
+        plural(seconds.div_ceil(60), "minute")
     }
 }
 

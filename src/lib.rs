@@ -51,6 +51,7 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| config::PublicUrl::from_listener(local));
+        announce_setup(&pool, &public_url)?;
         let stop_webhooks = std::sync::Arc::default();
         webhooks::worker::start(
             pool.clone(),
@@ -82,4 +83,17 @@ impl Application {
         let _stop = StopOnDrop(self.stop_webhooks);
         self.server.await
     }
+}
+
+/// Until the site has an admin, the log says where to set it up: the setup page with the
+/// site's setup code, which only someone who can read this server's log has.
+fn announce_setup(pool: &db::DbPool, public_url: &config::PublicUrl) -> Result<(), AppError> {
+    let mut conn = pool.get().map_err(AppError::internal)?;
+    if let Some(code) = auth::setup::code(&mut conn)? {
+        tracing::info!(
+            "This site has no admin yet. Set it up at {}",
+            public_url.join(&format!("/dashboard/setup?code={code}"))
+        );
+    }
+    Ok(())
 }

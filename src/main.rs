@@ -19,7 +19,7 @@ struct Cli {
 struct DatabaseArg {
     /// SQLite database file (created when missing), or a PostgreSQL URL
     /// (`postgres://user:password@host:port/dbname`).
-    #[arg(long, env = "INSIGNIA_DATABASE", default_value = "insignia.db", value_parser = parse_location)]
+    #[arg(long, env = "INSIGNIA_DATABASE", hide_env_values = true, default_value = "insignia.db", value_parser = parse_location)]
     database: db::Location,
 }
 
@@ -44,6 +44,17 @@ enum Command {
         /// Changes per minute the JSON API accepts from one API key, and from one address.
         #[arg(long, env = "INSIGNIA_API_WRITES_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
         api_writes_per_minute: u32,
+        /// Member sign-ups per hour accepted from one client address (an IPv6 /64).
+        #[arg(long, env = "INSIGNIA_SIGNUPS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+        signups_per_hour: u32,
+        /// Changes per minute a member may make to their own account and profile on /me.
+        #[arg(long, env = "INSIGNIA_MEMBER_CHANGES_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+        member_changes_per_minute: u32,
+        /// Reverse proxies in front of Insignia (CIDR,CIDR…, such as 127.0.0.1,10.0.0.0/8).
+        /// Only connections from them may name the client in X-Forwarded-For (or Forwarded);
+        /// default: none, the headers are ignored.
+        #[arg(long, env = "INSIGNIA_TRUSTED_PROXIES", default_value = "")]
+        trusted_proxies: insignia::web::client::TrustedProxies,
         /// The address people reach the site at (https://badges.example.org), for the links
         /// Insignia writes out; default: the address it listens on.
         #[arg(long, env = "INSIGNIA_PUBLIC_URL")]
@@ -75,7 +86,6 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Manage members.
     /// Copy a whole site from its SQLite file to an empty PostgreSQL database, then verify
     /// the copy (row counts and a checksum of every table).
     Migrate {
@@ -83,10 +93,12 @@ enum Command {
         #[arg(long)]
         from: String,
         /// The PostgreSQL database to move it to (postgres://user:password@host:port/dbname);
-        /// it must be empty.
-        #[arg(long, value_parser = parse_location)]
+        /// it must be empty. Set INSIGNIA_MIGRATE_TO instead to keep the password out of the
+        /// process list.
+        #[arg(long, env = "INSIGNIA_MIGRATE_TO", hide_env_values = true, value_parser = parse_location)]
         to: db::Location,
     },
+    /// Manage members: import them from a CSV file.
     Members {
         #[command(subcommand)]
         command: MembersCommand,
@@ -156,6 +168,9 @@ fn run(cli: Cli) -> Result<(), String> {
             secure_cookies,
             signups,
             api_writes_per_minute,
+            signups_per_hour,
+            member_changes_per_minute,
+            trusted_proxies,
             public_url,
             webhooks_allow_private,
             webhooks_retry_unit_ms,
@@ -174,6 +189,9 @@ fn run(cli: Cli) -> Result<(), String> {
             settings.secure_cookies = secure_cookies;
             settings.signups_open = signups == Signups::Open;
             settings.api_writes_per_minute = api_writes_per_minute;
+            settings.signups_per_hour = signups_per_hour;
+            settings.member_changes_per_minute = member_changes_per_minute;
+            settings.trusted_proxies = trusted_proxies;
             settings.public_url = public_url;
             settings.webhooks.allow_private = webhooks_allow_private;
             settings.webhooks.retry_unit = std::time::Duration::from_millis(webhooks_retry_unit_ms);

@@ -76,6 +76,7 @@ pub fn create(
                 admins::created_at.eq(crate::db::now()),
             ))
             .execute(conn)?;
+        super::setup::retire(conn)?;
         Ok(Ok(find(conn, &id)?))
     })
 }

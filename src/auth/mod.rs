@@ -5,5 +5,6 @@ pub mod api_keys;
 pub mod password;
 pub mod rate_limit;
 pub mod sessions;
+pub mod setup;
 pub mod sign_in;
 pub mod throttle;

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::Member;
-use super::profile::profile_order;
+use super::profile::{Audience, profile_order};
 use crate::audit::{self, Actor, Change};
 use crate::badges::{Badge, store as badge_store};
 use crate::db::DbConnection;
@@ -617,14 +617,21 @@ impl<M: std::hash::Hash + Eq> Holdings<M> {
 pub fn badges_of_many(
     conn: &mut DbConnection,
     member_ids: &[MemberId],
+    audience: Audience,
 ) -> Result<Holdings<String>, AppError> {
     let ids: Vec<&str> = member_ids.iter().map(MemberId::as_str).collect();
-    let pairs: Vec<(String, BadgeKey)> = members::table
+    // Hidden ones are dropped here rather than in SQL, where the extra condition leads
+    // SQLite's planner to scan the assignments instead of starting from the members.
+    let held: Vec<(String, BadgeKey, bool)> = members::table
         .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
         .filter(members::id.eq_any(ids))
-        .select((members::id, member_badges::badge_key))
+        .select((members::id, member_badges::badge_key, member_badges::hidden))
         .load(conn)?;
-    let rows = pairs.into_iter().map(|(m, b)| (m, b, None)).collect();
+    let rows = held
+        .into_iter()
+        .filter(|(_, _, hidden)| audience == Audience::Everyone || !hidden)
+        .map(|(m, b, _)| (m, b, None))
+        .collect();
     Holdings::from_rows(conn, rows)
 }
 
@@ -659,11 +666,12 @@ fn single(ids: &[String]) -> Option<&str> {
 pub fn holders_oldest_first(
     conn: &mut DbConnection,
     badge_id: &BadgeId,
+    audience: Audience,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<String>, i64), AssignError> {
     let badge = badge(conn, badge_id)?;
-    let ids = member_badges::table
+    let mut query = member_badges::table
         .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
         .filter(member_badges::badge_key.eq(badge.key))
         .order((
@@ -673,8 +681,20 @@ pub fn holders_oldest_first(
         .select(members::id)
         .offset(offset)
         .limit(limit)
-        .load(conn)?;
-    Ok((ids, badge.member_count))
+        .into_boxed();
+    let mut total = badge.member_count;
+    if audience == Audience::Public {
+        query = query.filter(member_badges::hidden.eq(false));
+        // Hidden assignments are few (a partial index holds just them), so the public total
+        // is the stored count less those, not a count of every holder.
+        let hidden: i64 = member_badges::table
+            .filter(member_badges::badge_key.eq(badge.key))
+            .filter(member_badges::hidden)
+            .count()
+            .get_result(conn)?;
+        total -= hidden;
+    }
+    Ok((query.load(conn)?, total))
 }
 
 // ---------------------------------------------------------------- bulk box

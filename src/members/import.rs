@@ -64,7 +64,7 @@ fn read(text: &str) -> Result<Vec<ImportRow>, FileError> {
         .collect::<Vec<_>>();
     let column = |name: &str| header.iter().position(|h| h == name);
     let (Some(name_at), Some(email_at)) = (column("name"), column("email")) else {
-        return Err(FileError::Header(header.join(",")));
+        return Err(FileError::Header(shown(&header.join(","))));
     };
     let mut rows = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -104,14 +104,22 @@ fn read(text: &str) -> Result<Vec<ImportRow>, FileError> {
                 }
             },
         };
+        // A refused row is reported with what it held; control characters (which no valid row
+        // has, and which PostgreSQL cannot store in the report) are shown as U+FFFD.
         rows.push(ImportRow {
             line,
-            name,
-            email,
+            name: shown(&name),
+            email: shown(&email),
             status,
         });
     }
     Ok(rows)
+}
+
+fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 /// What importing `text` would do, row by row. Writes nothing.
@@ -211,6 +219,17 @@ mod tests {
             (rows[0].name.as_str(), rows[0].email.as_str()),
             ("Alan", "alan@example.com")
         );
+    }
+
+    #[test]
+    fn a_row_with_a_control_character_is_reported_not_the_whole_file() {
+        let rows = read("name,email\nAda,ada@example.com\nNul\u{0}Name,nul@example.com\nBell,be\u{7}ll@example.com\n")
+            .expect("readable");
+        assert_eq!(rows[0].status, RowStatus::Created);
+        assert!(matches!(&rows[1].status, RowStatus::Invalid(m) if m.contains("U+0000")));
+        assert_eq!(rows[1].name, "Nul\u{FFFD}Name");
+        assert!(matches!(&rows[2].status, RowStatus::Invalid(m) if m.contains("e-mail")));
+        assert_eq!(rows[2].email, "be\u{FFFD}ll@example.com");
     }
 
     #[test]

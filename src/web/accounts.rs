@@ -5,7 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::extract::{MaybeMember, client_address};
+use super::client::client_network;
+use super::extract::MaybeMember;
 use super::forms::Errors;
 use super::layout::Layout;
 use super::session::{self as cookie, FlashKind};
@@ -37,14 +38,20 @@ struct SignupPage {
     errors: Errors,
 }
 
-fn signups_open(state: &AppState) -> Result<(), AppError> {
-    if state.settings.signups_open {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
+/// Sign-up is open when the operator allows it and the owner has set the site up.
+async fn signups_open(state: &AppState) -> Result<(), AppError> {
+    if !state.settings.signups_open {
+        return Err(AppError::Forbidden(
             "This site does not take new sign-ups. Ask the site owner for an account.".to_string(),
-        ))
+        ));
     }
+    if db::run(&state.pool, crate::auth::admins::count).await? == 0 {
+        return Err(AppError::Forbidden(
+            "This site is not set up yet. Please come back once its owner has set it up."
+                .to_string(),
+        ));
+    }
+    Ok(())
 }
 
 async fn signup_form(
@@ -53,7 +60,7 @@ async fn signup_form(
     member: MaybeMember,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    signups_open(&state)?;
+    signups_open(&state).await?;
     render_with(
         StatusCode::OK,
         &SignupPage {
@@ -87,7 +94,8 @@ async fn signup(
     form: web::Form<SignupForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    signups_open(&state)?;
+    signups_open(&state).await?;
+    super::budgets::spend_signup(&state, &req).await?;
     let form = form.into_inner();
     let (name, email, pw) = (form.name.clone(), form.email.clone(), form.password.clone());
     let outcome = db::run(&state.pool, move |conn| {
@@ -180,7 +188,7 @@ async fn login(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref(), "/");
-    let client = Client::Address(client_address(&req));
+    let client = Client::Address(client_network(&req));
     let outcome = sign_in::member(&state.pool, client, &form.email, form.password.clone()).await?;
     let (status, error) = match outcome {
         Outcome::Ok(member) => {

@@ -3,8 +3,9 @@
 //! (plain forms, url-encoded or multipart). Anything else is 403 before a handler runs.
 //!
 //! The guard reads form bodies anyway, so it also refuses what no handler should see: a body
-//! over the form limit (413) and url-encoded text that is not UTF-8 (400), in forms and in
-//! query strings; the usual decoders would silently replace the bad bytes.
+//! over the form limit (413), and url-encoded text that is not UTF-8 or holds a control
+//! character (400), in forms and in query strings; the usual decoders would silently replace
+//! bad bytes, and PostgreSQL cannot store NUL.
 
 use actix_session::SessionExt;
 use actix_web::body::{EitherBody, MessageBody};
@@ -45,8 +46,8 @@ pub async fn guard(
             .into_response(error.error_response())
             .map_into_right_body())
     };
-    if !is_valid_utf8_form(req.query_string().as_bytes()) {
-        return refuse(req, not_utf8("This address"));
+    if let Err(problem) = check_form_text(req.query_string().as_bytes()) {
+        return refuse(req, problem.refusal("This address"));
     }
     if is_safe_method(&req) {
         return Ok(next.call(req).await?.map_into_left_body());
@@ -141,20 +142,47 @@ async fn read_form(req: &mut ServiceRequest) -> Result<Option<Bytes>, AppError> 
         body.extend_from_slice(&chunk);
     }
     let body = body.freeze();
-    if matches!(kind, FormKind::UrlEncoded) && !is_valid_utf8_form(&body) {
-        return Err(not_utf8("This form"));
+    if matches!(kind, FormKind::UrlEncoded)
+        && let Err(problem) = check_form_text(&body)
+    {
+        return Err(problem.refusal("This form"));
     }
     req.set_payload(Payload::from(body.clone()));
     Ok(Some(body))
 }
 
-/// Whether every name and value of a url-encoded form (or query string) decodes to UTF-8.
-/// The usual decoders replace bad bytes with U+FFFD, which would save damaged text.
-fn is_valid_utf8_form(encoded: &[u8]) -> bool {
-    encoded.split(|b| *b == b'&').all(|pair| {
+enum TextProblem {
+    NotUtf8,
+    Control(char),
+}
+
+impl TextProblem {
+    fn refusal(&self, what: &str) -> AppError {
+        match self {
+            TextProblem::NotUtf8 => not_utf8(what),
+            TextProblem::Control(c) => super::forms::control_refused(what, *c),
+        }
+    }
+}
+
+/// Whether every name and value of a url-encoded form (or query string) decodes to UTF-8
+/// without control characters. The usual decoders replace bad bytes with U+FFFD, which would
+/// save damaged text.
+fn check_form_text(encoded: &[u8]) -> Result<(), TextProblem> {
+    for pair in encoded.split(|b| *b == b'&') {
         let decoded: Vec<u8> = percent_encoding::percent_decode(pair).collect();
-        std::str::from_utf8(&decoded).is_ok()
-    })
+        let text = std::str::from_utf8(&decoded).map_err(|_| TextProblem::NotUtf8)?;
+        let name = text.split_once('=').map_or(text, |(name, _)| name);
+        let checked = if super::forms::REPORTED_BY_LINE.contains(&name) {
+            name
+        } else {
+            text
+        };
+        if let Some(c) = super::forms::first_control(checked) {
+            return Err(TextProblem::Control(c));
+        }
+    }
+    Ok(())
 }
 
 async fn token_in_body(req: &ServiceRequest, body: Bytes) -> Option<String> {
@@ -200,7 +228,7 @@ pub fn matches_session(session: &actix_session::Session, sent: &str) -> bool {
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 #[cfg(test)]
@@ -208,11 +236,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn forms_must_decode_to_utf8() {
-        assert!(is_valid_utf8_form(b"title=Caf%C3%A9&x=a+b"));
-        assert!(is_valid_utf8_form(b""));
-        assert!(!is_valid_utf8_form(b"title=%FF%FE"));
-        assert!(!is_valid_utf8_form(b"ok=1&title=Caf%C3"));
-        assert!(!is_valid_utf8_form(b"%C3=1"));
+    fn forms_must_decode_to_utf8_without_control_characters() {
+        let ok = |form: &[u8]| check_form_text(form).is_ok();
+        assert!(ok(b"title=Caf%C3%A9&x=a+b"));
+        assert!(ok(b""));
+        assert!(ok(b"bulk=a%0D%0Ab%09c"), "line breaks and tabs are text");
+        assert!(!ok(b"title=%FF%FE"));
+        assert!(!ok(b"ok=1&title=Caf%C3"));
+        assert!(!ok(b"%C3=1"));
+        for bad in [
+            &b"q=a%00b"[..],
+            b"badge_id=%01",
+            b"x%00=1",
+            b"name=%C2%85",
+            b"t=%7F",
+        ] {
+            assert!(
+                matches!(check_form_text(bad), Err(TextProblem::Control(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // A pasted import reports its bad lines itself.
+        assert!(ok(
+            b"csv_text=name%2Cemail%0Aa%00b%2Cx%40y.z&action=dry_run"
+        ));
+        assert!(!ok(b"csv_text=x&action=dry%00run"));
     }
 }

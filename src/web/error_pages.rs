@@ -78,7 +78,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NeedsSignIn { .. }
             | AppError::NeedsMemberSignIn { .. }
@@ -102,7 +102,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(m) => ("Not allowed", m.as_str()),
             AppError::BadRequest(m) => ("That did not work", m.as_str()),
             AppError::Conflict(m) => ("Conflict", m.as_str()),
-            AppError::TooManyRequests(m) => ("Too many attempts", m.as_str()),
+            AppError::TooManyRequests { message, .. } => ("Slow down", message.as_str()),
             AppError::PayloadTooLarge(m) => ("Too large", m.as_str()),
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
@@ -120,8 +120,10 @@ impl ResponseError for AppError {
             viewer: Viewer::Visitor,
         };
         let body = page.render().unwrap_or_else(|_| message.to_string());
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        let mut response = HttpResponse::build(status);
+        if let AppError::TooManyRequests { retry_after, .. } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        response.content_type("text/html; charset=utf-8").body(body)
     }
 }

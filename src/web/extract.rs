@@ -145,11 +145,3 @@ impl FromRequest for MaybeMember {
         })
     }
 }
-
-/// The address a request came from, as the socket saw it. Forwarding headers can be sent by
-/// anyone, so they are not trusted for throttling.
-pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
-}

@@ -7,6 +7,28 @@ use futures_util::StreamExt;
 
 use crate::error::AppError;
 
+/// The first control character in `text` other than line breaks and tabs (which text areas
+/// hold): no field takes one, and PostgreSQL cannot store NUL at all. Requests are checked
+/// for them where they are read (forms and queries in `csrf::guard`, multipart text fields
+/// here, the API's JSON and queries in `api::input`).
+pub fn first_control(text: &str) -> Option<char> {
+    text.chars()
+        .find(|&c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// Fields whose text is read line by line and whose bad lines are reported one by one (a
+/// pasted CSV import), so a control character there is the reader's to report.
+pub const REPORTED_BY_LINE: [&str; 1] = ["csv_text"];
+
+/// The refusal of a request with a control character in `what` ("This form", "This address").
+pub fn control_refused(what: &str, c: char) -> AppError {
+    AppError::BadRequest(format!(
+        "{what} contains a control character (U+{:04X}), which no field takes, so nothing was \
+         changed. Remove it and try again.",
+        u32::from(c)
+    ))
+}
+
 /// Messages by form field name, shown next to each field.
 #[derive(Debug, Default, Clone)]
 pub struct Errors(HashMap<String, String>);
@@ -126,6 +148,14 @@ pub async fn read_multipart(
                 let text = String::from_utf8(bytes).map_err(|_| {
                     AppError::BadRequest(format!("The field {name} is not valid text."))
                 })?;
+                let checked = if REPORTED_BY_LINE.contains(&name.as_str()) {
+                    ""
+                } else {
+                    &text
+                };
+                if let Some(c) = first_control(checked).or_else(|| first_control(&name)) {
+                    return Err(control_refused("This form", c));
+                }
                 data.fields.push((name, text));
             }
         }

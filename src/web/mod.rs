@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod api;
 pub mod badge_pages;
+pub mod budgets;
+pub mod client;
 pub mod csrf;
 pub mod dashboard;
 mod error_pages;
@@ -41,8 +43,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Where the site is reached; every absolute link is built from it.
     pub public_url: PublicUrl,
-    /// Budgets for API changes per key and per address, shared by all workers.
-    pub api_limiter: api::WriteLimiter,
+    /// What one client may repeat (API changes, sign-ups, a member's own changes).
+    pub budgets: budgets::Budgets,
 }
 
 pub fn server(
@@ -54,12 +56,12 @@ pub fn server(
 ) -> Result<Server, AppError> {
     let secure = settings.secure_cookies;
     let workers = settings.workers;
-    let api_limiter = api::WriteLimiter::per_minute(settings.api_writes_per_minute);
+    let budgets = budgets::Budgets::from_settings(&settings);
     let state = web::Data::new(AppState {
         pool,
         settings,
         public_url,
-        api_limiter,
+        budgets,
     });
     let mut server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())

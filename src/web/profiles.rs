@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::budgets;
 use super::extract::MaybeMember;
 use super::forms;
 use super::layout::Layout;
@@ -302,6 +303,7 @@ async fn change_name(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let member = signed_in(member, "/me")?;
+    budgets::spend_member_change(&state, &member).await?;
     let typed = forms::value(&form, "name");
     let (id, email, name) = (member.id.clone(), member.email.clone(), typed.clone());
     let who = crate::audit::Actor::member(&member.email);
@@ -361,6 +363,7 @@ async fn change_password(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let member = signed_in(member, "/me")?;
+    budgets::spend_member_change(&state, &member).await?;
     let token = cookie::member_token(&session).unwrap_or_default();
     let (current, new) = (
         forms::value(&form, "current_password"),
@@ -424,6 +427,7 @@ async fn set_own_badge(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let member = signed_in(member, "/me")?;
+    budgets::spend_member_change(&state, &member).await?;
     let badge_id = forms::value(&form, "badge_id");
     let wanted = match forms::value(&form, "action").as_str() {
         "add" => true,
@@ -473,6 +477,7 @@ async fn arrange(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let member = signed_in(member, "/me")?;
+    budgets::spend_member_change(&state, &member).await?;
     let Some(how) = Arrangement::parse(&forms::value(&form, "action")) else {
         return Err(AppError::BadRequest(
             "Choose to hide, show, pin or unpin the badge.".to_string(),

@@ -100,9 +100,12 @@ struct ContentPage {
 #[template(path = "site/locked.html")]
 struct LockedPage {
     layout: Layout,
-    page: Page,
     unlocking: Vec<String>,
 }
+
+/// What a member who may not open a page sees of it: not its title, which can say more than
+/// the owner means to show outside (the badges that open it are public anyway).
+const LOCKED_TITLE: &str = "A page for badge holders";
 
 /// A content page, shown only to who may open it; admins preview every page.
 async fn content_page(
@@ -121,11 +124,16 @@ async fn content_page(
         Ok((page, decision))
     })
     .await?;
+    let shown = matches!(decision, Decision::Allowed) || admin.0.is_some();
     let layout = Layout::site(
         &session,
         &state.settings,
         member.0.as_ref(),
-        page.title.clone(),
+        if shown {
+            page.title.clone()
+        } else {
+            LOCKED_TITLE.to_string()
+        },
         req.path(),
     );
     match decision {
@@ -144,14 +152,9 @@ async fn content_page(
         Decision::SignIn => Err(AppError::NeedsMemberSignIn {
             next: req.path().to_string(),
         }),
-        Decision::Denied(unlocking) => render_with(
-            StatusCode::FORBIDDEN,
-            &LockedPage {
-                layout,
-                page,
-                unlocking,
-            },
-        ),
+        Decision::Denied(unlocking) => {
+            render_with(StatusCode::FORBIDDEN, &LockedPage { layout, unlocking })
+        }
     }
 }
 

@@ -30,6 +30,7 @@ async fn member_login(app: &TestApp, email: &str, password: &str) -> reqwest::Re
 #[tokio::test]
 async fn a_visitor_signs_up_and_is_signed_in() {
     let app = spawn_app().await;
+    app.set_up_elsewhere().await;
     let res = sign_up(&app, "Ada Lovelace", "ada@example.com", MEMBER_PASSWORD).await;
     assert_eq!(location(&res), "/me", "sign-up lands on her own page");
     let home = app.page("/me").await;
@@ -99,6 +100,7 @@ async fn sign_ups_can_be_closed() {
 #[tokio::test]
 async fn members_sign_in_are_slowed_after_failures_and_sign_out_for_real() {
     let app = spawn_app().await;
+    app.set_up_elsewhere().await;
     sign_up(&app, "Ada", "ada@example.com", MEMBER_PASSWORD).await;
     let copied = app.cookie_header();
     app.submit("/", "/logout", &[]).await;
@@ -226,6 +228,7 @@ async fn a_set_password_link_works_once() {
 #[tokio::test]
 async fn a_member_renames_herself_and_changes_her_password() {
     let app = spawn_app().await;
+    app.set_up_elsewhere().await;
     sign_up(&app, "Ada Lovelace", "ada@example.com", MEMBER_PASSWORD).await;
     let other_device = app.new_visitor();
     member_login(&other_device, "ada@example.com", MEMBER_PASSWORD).await;
@@ -404,6 +407,7 @@ async fn an_admin_edits_a_members_name_and_email() {
 #[tokio::test]
 async fn guessing_the_current_password_on_me_is_throttled_like_a_sign_in() {
     let app = spawn_app().await;
+    app.set_up_elsewhere().await;
     sign_up(&app, "Ada Lovelace", "ada@example.com", MEMBER_PASSWORD).await;
     for _ in 0..5 {
         let res = app

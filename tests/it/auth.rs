@@ -44,14 +44,17 @@ async fn setup_exists_only_until_the_first_admin() {
 #[tokio::test]
 async fn setup_validates_and_keeps_the_email() {
     let app = spawn_app().await;
+    let link = app.setup_link();
+    let code = link.rsplit_once('=').map(|(_, c)| c.to_string()).unwrap();
     let res = app
         .submit(
-            "/dashboard/setup",
+            &link,
             "/dashboard/setup",
             &[
                 ("email", "not-an-email"),
                 ("password", "short"),
                 ("password_confirm", "different"),
+                ("code", &code),
             ],
         )
         .await;

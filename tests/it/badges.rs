@@ -653,11 +653,7 @@ async fn titles_with_control_or_invisible_characters_are_refused_where_typed() {
     let app = spawn_app().await;
     app.setup_admin().await;
     let base = BadgeFields::titled("Fine");
-    for title in [
-        "Founding Member\u{200B}",
-        "Founding\u{0}Member",
-        "Founding \u{202E}rebmeM",
-    ] {
+    for title in ["Founding Member\u{200B}", "Founding \u{202E}rebmeM"] {
         assert_refused(
             &app,
             BadgeFields {
@@ -679,6 +675,22 @@ async fn titles_with_control_or_invisible_characters_are_refused_where_typed() {
         "must not contain invisible or control characters",
     )
     .await;
+    // A control character is refused where the form is read, before any field is looked at.
+    let token = app.page("/dashboard/badges/new").await.csrf_token();
+    let res = app
+        .post_badge(
+            "/dashboard/badges/new",
+            &BadgeFields::titled("Founding\u{0}Member"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("control character (U+0000)")
+    );
     assert!(app.badges().is_empty());
 }
 

@@ -272,6 +272,7 @@ async fn admin_sessions_end_after_twelve_idle_hours_or_seven_days() {
 #[tokio::test]
 async fn member_sessions_end_after_thirty_idle_days() {
     let app = spawn_app().await;
+    app.set_up_elsewhere().await;
     with_member(&app, "Ada Lovelace", "ada@example.com").await;
     set_session_times(&app, "member_sessions", 60 * DAY, 29 * DAY);
     assert_eq!(app.get("/me").await.status(), StatusCode::OK);

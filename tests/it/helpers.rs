@@ -336,16 +336,36 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The setup page's address with the site's setup code, as `insignia serve` logs it.
+    pub fn setup_link(&self) -> String {
+        let code = insignia::auth::setup::code(&mut self.db())
+            .expect("setup code")
+            .expect("the site has no admin yet");
+        format!("/dashboard/setup?code={code}")
+    }
+
+    /// The owner sets the site up in a browser of their own (member sign-up waits for it);
+    /// this client stays a visitor.
+    pub async fn set_up_elsewhere(&self) {
+        self.new_visitor().setup_admin().await;
+    }
+
     /// Creates the first admin through the setup page; the client is then signed in.
     pub async fn setup_admin(&self) {
+        let link = self.setup_link();
+        let code = link
+            .rsplit_once('=')
+            .map(|(_, c)| c.to_string())
+            .unwrap_or_default();
         let res = self
             .submit(
-                "/dashboard/setup",
+                &link,
                 "/dashboard/setup",
                 &[
                     ("email", ADMIN_EMAIL),
                     ("password", ADMIN_PASSWORD),
                     ("password_confirm", ADMIN_PASSWORD),
+                    ("code", &code),
                 ],
             )
             .await;

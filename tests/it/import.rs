@@ -176,3 +176,47 @@ async fn the_command_line_imports_a_file() {
     );
     assert_eq!(app.member_count(), 1);
 }
+
+#[tokio::test]
+async fn a_row_with_a_nul_is_reported_by_its_line_and_the_rest_imports() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let csv = "name,email\nNul\u{0}Name,nul@example.com\nGrace Hopper,grace@example.com\nBell,be\u{7}ll@example.com\n";
+    for as_file in [true, false] {
+        let dry = import(&app, csv, "dry_run", as_file).await;
+        assert_eq!(dry.status, StatusCode::OK, "as file: {as_file}");
+        let rows: Vec<String> = dry
+            .select("#import-report tbody tr")
+            .iter()
+            .map(|r| r.text().collect())
+            .collect();
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with('2') && r.contains("U+0000")),
+            "{rows:?}"
+        );
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with('4') && r.contains("invalid: email")),
+            "{rows:?}"
+        );
+        assert!(
+            dry.text_of("#import-report .summary")
+                .contains("1 would be created")
+        );
+    }
+    assert_eq!(app.member_count(), 0, "a dry run writes nothing");
+    let done = import(&app, csv, "import", true).await;
+    assert!(
+        !done.status.is_server_error(),
+        "{}: {}",
+        done.status,
+        done.text
+    );
+    assert_eq!(app.member_count(), 1, "Grace, and only Grace");
+    assert!(
+        insignia::members::find_by_email(&mut app.db(), "grace@example.com")
+            .unwrap()
+            .is_some()
+    );
+}

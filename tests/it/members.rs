@@ -561,7 +561,7 @@ async fn what_was_typed_survives_the_password_prompt() {
 async fn names_with_control_or_invisible_characters_are_refused_where_typed() {
     let app = spawn_app().await;
     app.setup_admin().await;
-    for name in ["Ada\u{200B}", "Ada\u{0}Lovelace", "Ada \u{202E}ecalevoL"] {
+    for name in ["Ada\u{200B}", "Ada \u{202E}ecalevoL"] {
         let res = app
             .submit(
                 "/dashboard/members/new",
@@ -577,17 +577,23 @@ async fn names_with_control_or_invisible_characters_are_refused_where_typed() {
             "{name:?}: {}",
             page.text_of("#name-error")
         );
-        // An HTML parser (a browser's too) reads a NUL as U+FFFD.
-        assert_eq!(
-            page.attr("#name", "value").unwrap_or_default(),
-            name.replace('\0', "\u{FFFD}")
-        );
+        assert_eq!(page.attr("#name", "value").unwrap_or_default(), name);
         assert_eq!(
             page.attr("#email", "value").unwrap_or_default(),
             "ada@example.com"
         );
         assert_eq!(app.member_count(), 0, "nothing saved for {name:?}");
     }
+    // A control character is refused where the form is read.
+    let res = app
+        .submit(
+            "/dashboard/members/new",
+            "/dashboard/members/new",
+            &[("name", "Ada\u{0}Lovelace"), ("email", "ada@example.com")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.member_count(), 0);
     // Names are stored composed.
     let id = app
         .create_member("Zoe\u{308} Quux", "zoe@example.com")

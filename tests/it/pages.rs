@@ -118,6 +118,11 @@ async fn the_access_matrix_and_revocation() {
         "a badge with permissions off unlocks nothing"
     );
     assert!(!refused.text.contains("Secret"));
+    assert!(
+        !refused.text.contains("VIP Room"),
+        "the page's title is not told to who cannot open it"
+    );
+    assert!(refused.text_of("h1").contains("for badge holders"));
     // The home page lists what the member can open.
     assert!(
         on.page("/")

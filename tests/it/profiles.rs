@@ -439,3 +439,120 @@ async fn a_member_hides_and_pins_badges_and_only_the_public_view_changes() {
         ["Tin", "Bronze", "Gold", "Copper", "Iron"]
     );
 }
+
+#[tokio::test]
+async fn the_public_api_leaves_out_what_members_hid() {
+    let app = spawn_app().await;
+    let (ada, gold, silver, bronze) = site(&app).await;
+    let key = app.create_api_key("Reader").await;
+    let ada_id = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+        .unwrap()
+        .unwrap()
+        .id;
+    // Grace holds Bronze too, after Ada.
+    let grace_id = app.create_member("Grace Hopper", "grace@example.com").await;
+    let page = format!("/dashboard/badges/{bronze}");
+    for member in [&ada_id, &grace_id] {
+        app.submit(&page, &format!("{page}/members"), &[("member_id", member)])
+            .await;
+    }
+    let res = ada
+        .submit(
+            "/me",
+            "/me/badges/arrange",
+            &[("badge_id", &bronze), ("action", "hide")],
+        )
+        .await;
+    assert_eq!(location(&res), "/me");
+
+    let holders = |who: Option<String>| {
+        let (app, path) = (&app, format!("/members/v3/badges/{bronze}/members"));
+        async move {
+            app.api(reqwest::Method::GET, &path, who.as_deref(), None)
+                .await
+                .body
+        }
+    };
+    let badges_of = |who: Option<String>| {
+        let (app, ids) = (&app, vec![ada_id.clone(), grace_id.clone()]);
+        async move {
+            let body = serde_json::json!({ "memberIds": ids });
+            app.api(
+                reqwest::Method::POST,
+                "/members/v3/badges/members",
+                who.as_deref(),
+                Some(body),
+            )
+            .await
+            .body
+        }
+    };
+    let listed = |body: &serde_json::Value, i: usize| -> Vec<String> {
+        body["memberBadgeIds"][i]["badgeIds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // A visitor (no key, no session) sees what the public pages show.
+    let visitor = app.new_visitor();
+    let body = visitor
+        .api(
+            reqwest::Method::GET,
+            &format!("/members/v3/badges/{bronze}/members"),
+            None,
+            None,
+        )
+        .await
+        .body;
+    assert_eq!(body["memberIds"], serde_json::json!([grace_id]));
+    assert_eq!(
+        body["metadata"]["total"], 1,
+        "the total counts what is listed"
+    );
+    let body = visitor
+        .api(
+            reqwest::Method::POST,
+            "/members/v3/badges/members",
+            None,
+            Some(serde_json::json!({ "memberIds": [ada_id, grace_id] })),
+        )
+        .await
+        .body;
+    assert_eq!(
+        listed(&body, 0),
+        [gold.clone()],
+        "Ada's hidden Bronze is left out"
+    );
+    assert_eq!(listed(&body, 1), [bronze.clone()]);
+    // The count stays whole, as the badge page's "Held by 2 members".
+    let counts = visitor
+        .api(
+            reqwest::Method::GET,
+            "/members/v3/badges/members/count",
+            None,
+            None,
+        )
+        .await
+        .body;
+    let bronze_count = counts["badgeMemberCounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["badgeId"] == bronze.as_str())
+        .unwrap()["memberCount"]
+        .clone();
+    assert_eq!(bronze_count, 2);
+
+    // With a key, and from an elevated dashboard session, everything as before.
+    for body in [holders(Some(key.clone())).await, holders(None).await] {
+        assert_eq!(body["memberIds"], serde_json::json!([ada_id, grace_id]));
+        assert_eq!(body["metadata"]["total"], 2);
+    }
+    for body in [badges_of(Some(key.clone())).await, badges_of(None).await] {
+        assert_eq!(listed(&body, 0), [gold.clone(), bronze.clone()]);
+    }
+    let _ = silver;
+}

@@ -183,12 +183,15 @@ fn hot_queries_use_indexes() {
     store::list_in_order(c).expect("badges with counts");
     // The JSON API's own reads: badge pages, holders oldest first, key lookup.
     store::page_in_order(c, 0, 100).expect("badge page");
-    assignments::holders_oldest_first(c, &badge_id, 20, 50)
+    assignments::holders_oldest_first(c, &badge_id, Audience::Public, 20, 50)
+        .map_err(|e| e.to_string())
+        .expect("public API holders");
+    assignments::holders_oldest_first(c, &badge_id, Audience::Everyone, 20, 50)
         .map_err(|e| e.to_string())
         .expect("holders oldest first");
     let (_, secret) = insignia::auth::api_keys::create(c, &actor, "plans").expect("api key");
     insignia::auth::api_keys::authenticate(c, &secret).expect("key lookup");
-    assignments::badges_of_many(c, &member_ids[..30]).expect("API badges");
+    assignments::badges_of_many(c, &member_ids[..30], Audience::Public).expect("API badges");
     assignments::public_badges_of_keys(c, &[insignia::db::keys::MemberKey(1)])
         .expect("directory badges");
     profile::badges_of(c, first, Audience::Public).expect("public profile");

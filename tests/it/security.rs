@@ -567,7 +567,6 @@ async fn hostile_text_in_every_search_box_is_a_literal_search_never_a_server_err
         "^caret:",
         "AND-more",
         "o'hara",
-        "A\0ND-m\0ore",
         "\"st",
     ] {
         assert_eq!(public(q).await, ren, "{q:?}");
@@ -582,7 +581,13 @@ async fn hostile_text_in_every_search_box_is_a_literal_search_never_a_server_err
     ] {
         assert!(public(q).await.is_empty(), "{q:?} must be literal");
     }
-    assert_eq!(public("lo\0ve").await, ["Ada Lovelace"], "NUL is dropped");
+    let refused = visitor
+        .get(&format!(
+            "/members?q={}",
+            insignia::web::url_encode("lo\0ve")
+        ))
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "NUL is refused");
     let dashboard = app
         .page(&format!(
             "/dashboard/members?q={}",
@@ -600,7 +605,7 @@ async fn hostile_text_in_every_search_box_is_a_literal_search_never_a_server_err
     let picker = app
         .page(&format!(
             "{page}?find={}",
-            insignia::web::url_encode("lo\0ve")
+            insignia::web::url_encode("love")
         ))
         .await;
     assert_eq!(
@@ -620,7 +625,7 @@ async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
     let nul = "a\u{0}b";
     let mut refused = Vec::new();
     let mut check = |what: &str, status: StatusCode| {
-        if status.is_server_error() {
+        if status != StatusCode::BAD_REQUEST {
             refused.push(format!("{what}: {status}"));
         }
     };
@@ -693,19 +698,7 @@ async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
             .await;
         check("bulk box", res.status());
     }
-    for action in ["dry_run", "import"] {
-        let res = app
-            .submit(
-                "/dashboard/members/import",
-                "/dashboard/members/import",
-                &[
-                    ("csv_text", "name,email\nNul\u{0}Name,nul@example.com\n"),
-                    ("action", action),
-                ],
-            )
-            .await;
-        check("CSV import", res.status());
-    }
+    // A CSV import reports such a line instead (tests/it/import.rs).
     // A form kept across the password prompt (the session is not elevated).
     app.end_elevation().await;
     let res = app
@@ -713,7 +706,11 @@ async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
         .await;
     check("kept draft", res.status());
     let res = app.get("/dashboard/elevate").await;
-    check("elevation prompt with the draft", res.status());
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the prompt, with no draft kept"
+    );
 
     // Addresses: ids, slugs, tokens and filters with a NUL in them.
     for path in [
@@ -731,8 +728,13 @@ async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
     ] {
         let res = app.get(&path).await;
         let status = res.status();
-        check(&path, status);
-        assert!(!status.is_server_error(), "{path}: {status}");
+        // A NUL in an address's path finds nothing (404); in its query it is refused (400).
+        let expected = if path.contains('?') {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        assert_eq!(status, expected, "{path}");
         if path.starts_with("/members/v3") {
             let body: serde_json::Value = res.json().await.expect("the API's error shape");
             assert!(

@@ -7,7 +7,6 @@
 //! - otherwise a visitor: reads only.
 
 use std::future::Future;
-use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_session::SessionExt;
@@ -16,8 +15,9 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use super::error::ApiError;
 use crate::audit::Actor;
 use crate::auth::api_keys::{self, ApiKey};
-use crate::auth::rate_limit;
-use crate::web::{AppState, csrf};
+use crate::members::profile::Audience;
+use crate::web::client::client_network;
+use crate::web::{AppState, budgets, csrf};
 
 /// The caller of an API operation. Extracting it checks a presented API key (a wrong or
 /// revoked one is 401), so read operations take it for that alone; who may change things is
@@ -27,48 +27,37 @@ pub struct Caller {
     req: HttpRequest,
 }
 
-/// Changes per minute allowed to one API key and to one client address, counted in the
-/// database so that several servers on one database share the budgets.
-pub struct WriteLimiter {
-    per_minute: u32,
-}
-
-impl WriteLimiter {
-    pub fn per_minute(changes: u32) -> WriteLimiter {
-        WriteLimiter {
-            per_minute: changes.max(1),
-        }
+/// Spends one change of the API budgets of the caller's address and key: `Err(seconds to
+/// wait)` when either is spent.
+async fn spend_write(
+    state: &AppState,
+    req: &HttpRequest,
+    key: Option<&str>,
+) -> Result<Result<(), u64>, ApiError> {
+    let per_minute = state.budgets.api_writes;
+    let mut buckets = vec![(format!("address:{}", client_network(req)), per_minute)];
+    if let Some(key) = key {
+        buckets.push((format!("key:{key}"), per_minute));
     }
-
-    /// `Err(seconds to wait)` when either budget is spent.
-    async fn check(
-        &self,
-        state: &AppState,
-        key: Option<&str>,
-        address: Option<IpAddr>,
-    ) -> Result<Result<(), u64>, ApiError> {
-        let mut buckets = Vec::new();
-        if let Some(address) = address {
-            buckets.push(format!("address:{address}"));
-        }
-        if let Some(key) = key {
-            buckets.push(format!("key:{key}"));
-        }
-        let per_minute = self.per_minute;
-        super::db(state, move |conn| {
-            let now = crate::db::now_millis();
-            for bucket in &buckets {
-                if let Err(wait) = rate_limit::spend(conn, bucket, per_minute, now)? {
-                    return Ok(Err(wait));
-                }
-            }
-            Ok(Ok(()))
-        })
-        .await
-    }
+    Ok(budgets::spend(&state.pool, buckets).await?)
 }
 
 impl Caller {
+    /// Whose view of members' badges this caller gets: an API key or an elevated dashboard
+    /// session sees every assignment; anyone else sees what the public pages show, without
+    /// the badges members hid from their profiles.
+    pub async fn audience(&self) -> Result<Audience, ApiError> {
+        if self.key.is_some() {
+            return Ok(Audience::Everyone);
+        }
+        let admin = crate::web::extract::admin_session(&self.req).await?;
+        Ok(if admin.is_some_and(|a| a.is_elevated()) {
+            Audience::Everyone
+        } else {
+            Audience::Public
+        })
+    }
+
     /// The actor for a restricted operation, or why this caller may not perform one.
     pub async fn authorize_change(&self, state: &AppState) -> Result<Actor, ApiError> {
         let (actor, key_id) = match &self.key {
@@ -95,10 +84,7 @@ impl Caller {
                 (Actor::admin(&admin.email), None)
             }
         };
-        let address = self.req.peer_addr().map(|a| a.ip());
-        state
-            .api_limiter
-            .check(state, key_id, address)
+        spend_write(state, &self.req, key_id)
             .await?
             .map_err(ApiError::rate_limited)?;
         Ok(actor)

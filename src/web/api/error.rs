@@ -196,9 +196,15 @@ impl From<AppError> for ApiError {
             AppError::Forbidden(m) => ApiError::forbidden(m),
             AppError::BadRequest(m) => ApiError::violation("", Rule::Other, m),
             AppError::Conflict(m) => Self::application(StatusCode::CONFLICT, "CONFLICT", m),
-            AppError::TooManyRequests(m) => {
-                Self::application(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", m)
-            }
+            AppError::TooManyRequests {
+                message,
+                retry_after,
+            } => ApiError::Application {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "RATE_LIMITED",
+                description: message,
+                retry_after: Some(retry_after),
+            },
             AppError::PayloadTooLarge(m) => {
                 Self::application(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", m)
             }

@@ -74,6 +74,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     } else {
         bytes
     };
+
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de)
         .map(|Object(t)| t)
@@ -92,6 +93,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ApiError::violation(&path, Rule::Format, strip_position(&inner.to_string()))
             }
         })
+}
+
+fn control_refused(path: &str, c: char) -> ApiError {
+    ApiError::violation(
+        if path.is_empty() { "body" } else { path },
+        Rule::Format,
+        crate::text::refused(c),
+    )
 }
 
 /// serde_json appends " at line 1 column 20", which means nothing to an API caller.
@@ -134,8 +143,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// The query string as name/value pairs (names repeat for lists: `memberIds=a&memberIds=b`).
 pub fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_str(req.query_string())
-        .map_err(|e| ApiError::violation("query", Rule::Format, format!("cannot be read: {e}")))
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| ApiError::violation("query", Rule::Format, format!("cannot be read: {e}")))?;
+    for (name, value) in &pairs {
+        if let Some(c) = crate::web::forms::first_control(name)
+            .or_else(|| crate::web::forms::first_control(value))
+        {
+            return Err(control_refused(name, c));
+        }
+    }
+    Ok(pairs)
 }
 
 /// Reads an optional whole number from JSON: `5` and also `5.0`, which JSON Schema and

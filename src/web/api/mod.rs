@@ -22,7 +22,6 @@ use crate::ids::{BadgeId, MemberId};
 use crate::members::assignments;
 use crate::web::AppState;
 
-pub use caller::WriteLimiter;
 pub use openapi::Operation;
 
 /// Where the API lives.
@@ -440,16 +439,18 @@ async fn unassign_badge(
 /// listMembersByBadge (docs/api.md, operation #9), oldest assignment first.
 async fn list_members_by_badge(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let paging = Paging::from_query(&input::query_pairs(&req)?)?;
     let id = path.into_inner();
+    let audience = caller.audience().await?;
     let (member_ids, total) = db(&state, move |conn| {
         Ok(assignments::holders_oldest_first(
             conn,
             &BadgeId::new(id),
+            audience,
             paging.offset,
             paging.limit,
         )?)
@@ -468,13 +469,18 @@ async fn list_members_by_badge(
 /// listBadgesPerMember (docs/api.md, operation #10): one entry per requested member, badges in display order.
 async fn list_badges_per_member(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     body: Json<MemberIdsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = input::member_ids(body.0.member_ids)?;
     let lookup = ids.clone();
+    let audience = caller.audience().await?;
     let held = db(&state, move |conn| {
-        Ok(assignments::badges_of_many(conn, &MemberId::all(&lookup))?)
+        Ok(assignments::badges_of_many(
+            conn,
+            &MemberId::all(&lookup),
+            audience,
+        )?)
     })
     .await?;
     ok(MemberBadgeIdsResponse {
@@ -489,7 +495,8 @@ async fn list_badges_per_member(
 }
 
 /// getMemberCountsPerBadge (docs/api.md, operation #11): every badge, zero counts included, display order. The
-/// counts are the stored ones, kept exact by every assignment change.
+/// counts are the stored ones, kept exact by every assignment change; hidden assignments count,
+/// as in the badge page's "Held by N".
 async fn member_counts(
     state: web::Data<AppState>,
     _caller: Caller,

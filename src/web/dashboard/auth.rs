@@ -7,14 +7,15 @@ use serde::Deserialize;
 
 use crate::auth::admins::{self, CreateError};
 use crate::auth::sign_in::{self, Client, Outcome};
-use crate::auth::{password, sessions, throttle};
+use crate::auth::{password, sessions, setup, throttle};
 use crate::db;
 use crate::error::AppError;
-use crate::web::extract::{CurrentAdmin, MaybeAdmin, client_address};
+use crate::web::client::client_network;
+use crate::web::extract::{CurrentAdmin, MaybeAdmin};
 use crate::web::forms::Errors;
 use crate::web::layout::Layout;
 use crate::web::session::{self as cookie, FlashKind};
-use crate::web::{AppState, render_with, safe_next, see_other};
+use crate::web::{AppState, budgets, render_with, safe_next, see_other};
 
 const HOME: &str = "/dashboard/badges";
 
@@ -35,7 +36,28 @@ pub async fn home(state: web::Data<AppState>, admin: MaybeAdmin) -> Result<HttpR
 struct SetupPage {
     layout: Layout,
     email: String,
+    /// The setup code as the visitor brought it; shown as a field until it is right.
+    code: String,
+    code_is_valid: bool,
     errors: Errors,
+}
+
+impl SetupPage {
+    fn new(session: &Session, email: String, code: String, code_is_valid: bool) -> SetupPage {
+        SetupPage {
+            layout: Layout::new(session, None, "Set up Insignia", "/dashboard/setup"),
+            email,
+            code,
+            code_is_valid,
+            errors: Errors::default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SetupQuery {
+    #[serde(default)]
+    code: String,
 }
 
 #[derive(Deserialize)]
@@ -46,36 +68,60 @@ pub struct SetupForm {
     password: String,
     #[serde(default)]
     password_confirm: String,
+    #[serde(default)]
+    code: String,
 }
 
-async fn ensure_no_admin(state: &AppState) -> Result<(), AppError> {
-    match db::run(&state.pool, admins::count).await? {
-        0 => Ok(()),
-        _ => Err(AppError::NotFound),
+/// Whether the site still needs its first admin and, if so, whether `code` is its setup code.
+/// Once an admin exists, setup is gone (404).
+async fn check_setup_code(state: &AppState, code: String) -> Result<bool, AppError> {
+    let (no_admin, valid) = db::run(&state.pool, move |conn| {
+        Ok((admins::count(conn)? == 0, setup::is_valid(conn, &code)?))
+    })
+    .await?;
+    if no_admin {
+        Ok(valid)
+    } else {
+        Err(AppError::NotFound)
     }
 }
 
 pub async fn setup_form(
     state: web::Data<AppState>,
     session: Session,
+    query: web::Query<SetupQuery>,
 ) -> Result<HttpResponse, AppError> {
-    ensure_no_admin(&state).await?;
-    let page = SetupPage {
-        layout: Layout::new(&session, None, "Set up Insignia", "/dashboard/setup"),
-        email: String::new(),
-        errors: Errors::default(),
-    };
+    let code = query.into_inner().code;
+    let valid = check_setup_code(&state, code.clone()).await?;
+    let mut page = SetupPage::new(&session, String::new(), code, valid);
+    if !valid && !page.code.is_empty() {
+        page.errors.add("code", WRONG_CODE);
+    }
     render_with(StatusCode::OK, &page)
 }
+
+const WRONG_CODE: &str = "is not this site's setup code. Open the link that insignia serve wrote to its log when it started.";
 
 pub async fn setup(
     state: web::Data<AppState>,
     session: Session,
     form: web::Form<SetupForm>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    ensure_no_admin(&state).await?;
     let form = form.into_inner();
-    let mut errors = Errors::default();
+    budgets::spend_setup_try(&state, &req).await?;
+    let code_is_valid = check_setup_code(&state, form.code.clone()).await?;
+    let mut page = SetupPage::new(
+        &session,
+        form.email.clone(),
+        form.code.clone(),
+        code_is_valid,
+    );
+    if !code_is_valid {
+        page.errors.add("code", WRONG_CODE);
+        return render_with(StatusCode::FORBIDDEN, &page);
+    }
+    let errors = &mut page.errors;
     if let Err(m) = crate::email::parse(&form.email) {
         errors.add("email", m);
     }
@@ -111,11 +157,6 @@ pub async fn setup(
             Err(CreateError::NotFirst) => return Err(AppError::NotFound),
         }
     }
-    let page = SetupPage {
-        layout: Layout::new(&session, None, "Set up Insignia", "/dashboard/setup"),
-        email: form.email,
-        errors,
-    };
     render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
@@ -172,7 +213,7 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref(), HOME);
-    let client = Client::Address(client_address(&req));
+    let client = Client::Address(client_network(&req));
     let (status, error) =
         match sign_in::admin(&state.pool, client, &form.email, form.password).await? {
             Outcome::Ok(admin) => {

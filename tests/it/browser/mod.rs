@@ -112,6 +112,8 @@ fn free_port() -> u16 {
 struct Browser {
     client: Client,
     base: String,
+    /// The site under test, for what a browser cannot see (the setup code in the server's log).
+    app: TestApp,
     // Dropped in this order: the driver (and Chromium) first, then the profile, then the lock.
     _driver: Driver,
     _profile: tempfile::TempDir,
@@ -171,6 +173,7 @@ impl Browser {
         Browser {
             client,
             base: app.address.clone(),
+            app: app.new_visitor(),
             _driver: driver,
             _profile: profile,
             _turn: turn,
@@ -372,7 +375,7 @@ impl Browser {
     /// Creates the first admin through `/dashboard/setup`; the browser is then signed in and
     /// elevated, on the badge list.
     async fn set_up_admin(&self) {
-        self.goto("/dashboard/setup").await;
+        self.goto(&self.app.setup_link()).await;
         self.type_into("#email", ADMIN_EMAIL).await;
         self.type_into("#password", ADMIN_PASSWORD).await;
         self.type_into("#password_confirm", ADMIN_PASSWORD).await;

@@ -1,0 +1,1 @@
+DROP INDEX member_badges_hidden_by_badge;
