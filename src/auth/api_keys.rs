@@ -41,8 +41,11 @@ impl ApiKey {
 
 pub fn parse_name(input: &str) -> Result<String, String> {
     let name = crate::text::clean_line(input).map_err(|reason| format!("The name {reason}."))?;
-    if crate::text::is_blank(&name) {
+    if name.is_empty() {
         return Err("Give the key a name, so you know later which program uses it.".into());
+    }
+    if crate::text::is_blank(&name) {
+        return Err(format!("The name {}.", crate::text::NOTHING_VISIBLE));
     }
     if name.chars().count() > NAME_MAX {
         return Err(format!("The name must be at most {NAME_MAX} characters."));
@@ -167,6 +170,11 @@ mod tests {
     fn names_are_required_and_limited() {
         assert_eq!(parse_name("  CRM sync "), Ok("CRM sync".to_string()));
         assert!(parse_name("   ").is_err());
+        assert_eq!(
+            parse_name("\u{2800}"),
+            Err("The name must contain at least one visible character.".to_string())
+        );
+        assert!(parse_name("CRM\u{115F}").is_err());
         assert!(parse_name(&"k".repeat(NAME_MAX + 1)).is_err());
     }
 

@@ -12,6 +12,9 @@ pub const URL_MAX: usize = 2048;
 pub const UPLOAD_MAX_BYTES: usize = 250 * 1024;
 const BUILTIN_PREFIX: &str = "/static/icons/";
 const UPLOAD_PREFIX: &str = "/icons/";
+/// The namespaces an uploaded SVG may declare: SVG's, XLink's and XML's.
+const SVG_NAMESPACE: &str = "http://www.w3.org/2000/svg";
+const XLINK_NAMESPACE: &str = "http://www.w3.org/1999/xlink";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Icon {
@@ -168,7 +171,9 @@ impl Icon {
 }
 
 /// Cleans an uploaded SVG: keeps only drawing elements and presentation attributes, so no
-/// script, event handler, `foreignObject`, style sheet or external reference survives.
+/// script, event handler, `foreignObject`, style sheet or external reference survives, and no
+/// character XML does not allow (control characters), and no namespace but SVG's. What is
+/// left must read as well-formed XML (it is served as `image/svg+xml`), or the file is refused.
 pub fn sanitize_svg(bytes: &[u8]) -> Result<String, FieldError> {
     let bad = |m: &str| FieldError::new(Field::Icon, Rule::Format, m.to_string());
     if bytes.len() > UPLOAD_MAX_BYTES {
@@ -179,6 +184,7 @@ pub fn sanitize_svg(bytes: &[u8]) -> Result<String, FieldError> {
         ));
     }
     let text = std::str::from_utf8(bytes).map_err(|_| bad("uploaded file is not a text SVG"))?;
+    let text: String = text.chars().filter(|&c| is_xml_char(c)).collect();
     if !text.contains("<svg") {
         return Err(bad("uploaded file is not an SVG image"));
     }
@@ -267,18 +273,51 @@ pub fn sanitize_svg(bytes: &[u8]) -> Result<String, FieldError> {
                 .collect(),
         )
         .attribute_filter(|_element, attribute, value| {
-            only_local_references(attribute, value).then_some(value.into())
+            // A character reference (`&#1;`) can still bring a control character in.
+            let value: String = value.chars().filter(|&c| is_xml_char(c)).collect();
+            // Another default namespace would make the drawing something other than SVG.
+            if attribute == "xmlns" && value != SVG_NAMESPACE {
+                return None;
+            }
+            only_local_references(attribute, &value).then_some(value.into())
         })
-        .clean(text)
-        .to_string();
+        .clean(&text)
+        .to_string()
+        .chars()
+        .filter(|&c| is_xml_char(c))
+        .collect::<String>()
+        // The HTML serialiser writes a no-break space as `&nbsp;`, which XML does not know.
+        .replace("&nbsp;", "&#160;");
     let start = clean
         .find("<svg")
         .ok_or_else(|| bad("uploaded file has no <svg> element"))?;
     let mut svg = clean[start..].to_string();
     if !svg.starts_with("<svg xmlns=") && !svg[..svg.find('>').unwrap_or(0)].contains("xmlns=") {
-        svg = svg.replacen("<svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"", 1);
+        svg = svg.replacen("<svg", &format!("<svg xmlns=\"{SVG_NAMESPACE}\""), 1);
+    }
+    if !is_clean_xml(&svg) {
+        return Err(bad("uploaded file is not a well-formed SVG image"));
     }
     Ok(svg)
+}
+
+/// Characters XML 1.0 allows, less the control characters it discourages (DEL and C1):
+/// tabs and line breaks, and no other control character, nor U+FFFE or U+FFFF.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || !(c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+}
+
+/// Whether `svg` reads as one well-formed XML document (no DTD) whose elements are all SVG's
+/// and in which no namespace but SVG's, XLink's and XML's is declared.
+fn is_clean_xml(svg: &str) -> bool {
+    let Ok(document) = roxmltree::Document::parse(svg) else {
+        return false;
+    };
+    let known = [SVG_NAMESPACE, XLINK_NAMESPACE, roxmltree::NS_XML_URI];
+    document.descendants().all(|node| {
+        (!node.is_element() || node.tag_name().namespace() == Some(SVG_NAMESPACE))
+            && node.namespaces().all(|n| known.contains(&n.uri()))
+    })
 }
 
 /// Whether an attribute refers to nothing but this same document. A link (`href`, which
@@ -473,6 +512,57 @@ mod tests {
             sanitize_svg(big.as_bytes()).unwrap_err().rule,
             Rule::MaxLength
         );
+    }
+
+    #[test]
+    fn namespaces_other_than_svgs_are_dropped() {
+        let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://evil.example/ns" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 1 1"><g xmlns="http://www.w3.org/1999/xhtml"><rect x:foo="1" width="1"/></g></svg>"#;
+        let clean = sanitize_svg(svg).unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(
+            clean,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><g><rect width="1"></rect></g></svg>"#
+        );
+        // A foreign default namespace on the root gives way to SVG's.
+        let clean = sanitize_svg(br#"<svg xmlns="http://evil.example/ns"><rect width="1"/></svg>"#)
+            .unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(
+            clean,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><rect width="1"></rect></svg>"#
+        );
+        assert!(is_clean_xml(&clean));
+    }
+
+    #[test]
+    fn control_characters_are_dropped_and_the_result_is_well_formed_xml() {
+        let svg = "<svg><title>a\u{1}b&#2;c&#0;d\u{7F}e&#x85;f\u{FFFE}g&#xFFFF;h\u{A0}i</title><rect class=\"x\u{B}y&#27;z\" width=\"1\"/></svg>";
+        let clean = sanitize_svg(svg.as_bytes()).unwrap_or_else(|e| panic!("{}", e.message));
+        assert!(clean.chars().all(is_xml_char), "{clean:?}");
+        assert!(!clean.contains("&nbsp;"), "{clean:?}");
+        assert!(clean.contains("<title>abc"), "{clean:?}");
+        assert!(clean.contains("h&#160;i</title>"), "{clean:?}");
+        assert!(clean.contains(r#"class="xyz""#), "{clean:?}");
+        assert!(roxmltree::Document::parse(&clean).is_ok(), "{clean:?}");
+    }
+
+    #[test]
+    fn a_reference_spelt_with_a_control_character_is_still_dropped() {
+        assert_dropped("fill", "u&#1;rl(https://evil.example/x)");
+        assert_dropped("fill", "u\u{1}rl(https://evil.example/x)");
+    }
+
+    #[test]
+    fn what_cannot_be_one_svg_document_is_refused() {
+        let err = sanitize_svg(b"<svg><rect width=\"1\"/></svg><svg></svg>").unwrap_err();
+        assert_eq!(err.message, "uploaded file is not a well-formed SVG image");
+        assert!(!is_clean_xml(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://evil.example/ns"/>"#
+        ));
+        assert!(!is_clean_xml(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\">\u{1}</svg>"
+        ));
+        assert!(is_clean_xml(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"/>"#
+        ));
     }
 
     /// Sanitises an SVG whose one `<rect>` carries `attribute="value"`; returns the result.

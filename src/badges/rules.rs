@@ -71,8 +71,8 @@ impl FieldError {
 pub const TITLE_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 1500;
 
-/// A trimmed, non-empty title of at most 100 characters, in NFC, without control or
-/// invisible characters (see [`crate::text::clean_line`]).
+/// A trimmed title of at most 100 characters, in NFC, with something visible and without
+/// control or invisible characters (see [`crate::text::clean_line`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 
@@ -80,11 +80,18 @@ impl Title {
     pub fn parse(input: &str) -> Result<Title, FieldError> {
         let t = text::clean_line(input)
             .map_err(|message| FieldError::new(Field::Title, Rule::Format, message))?;
-        if text::is_blank(&t) {
+        if t.is_empty() {
             return Err(FieldError::new(
                 Field::Title,
                 Rule::Required,
                 "must not be empty",
+            ));
+        }
+        if text::is_blank(&t) {
+            return Err(FieldError::new(
+                Field::Title,
+                Rule::Format,
+                text::NOTHING_VISIBLE,
             ));
         }
         if t.chars().count() > TITLE_MAX {
@@ -260,6 +267,13 @@ mod tests {
             "\u{2066}Gold\u{2069}",
             "Gold\u{200E}",
             "Gold\u{061C}",
+            "\u{115F}",
+            "Gold\u{1160}",
+            "\u{3164}",
+            "Gold\u{180E}Star",
+            "Gold\u{E0041}",
+            "Gold\u{AD}Star",
+            "\u{200D}\u{FE0F}",
         ] {
             let err = Title::parse(bad).unwrap_err();
             assert_eq!(err.rule, Rule::Format, "{bad:?}");
@@ -278,10 +292,11 @@ mod tests {
     fn titles_are_stored_composed_and_invisible_only_is_empty() {
         let title = Title::parse("Cafe\u{301} Regular").map(|t| t.0);
         assert_eq!(title, Ok("Caf\u{e9} Regular".to_string()));
-        assert_eq!(
-            Title::parse("\u{200D}\u{FE0F}").unwrap_err().rule,
-            Rule::Required
-        );
+        for blank in ["\u{2800}", "\u{2800}\u{3000}\u{2800}"] {
+            let err = Title::parse(blank).unwrap_err();
+            assert_eq!(err.rule, Rule::Format, "{blank:?}");
+            assert_eq!(err.message, "must contain at least one visible character");
+        }
     }
 
     #[test]
@@ -289,8 +304,7 @@ mod tests {
         let key = |s: &str| Title::parse(s).map(|t| t.unique_key());
         let plain = key("Founding Member");
         for twin in [
-            "founding member\u{200D}",
-            "Founding\u{AD} Member",
+            "found\u{200C}ing member",
             "Founding Mem\u{FE0F}ber",
             "FOUNDING\u{A0}MEMBER",
             "Founding  Member",

@@ -28,12 +28,12 @@ pub struct Member {
     pub created_at: String,
 }
 
-/// A display name: trimmed, 1–80 characters, in NFC, without control or invisible
-/// characters (see [`crate::text::clean_line`]).
+/// A display name: trimmed, 1–80 characters, in NFC, with something visible and without
+/// control or invisible characters (see [`crate::text::clean_line`]).
 pub fn parse_name(input: &str) -> Result<String, String> {
     let name = crate::text::clean_line(input)?;
-    if crate::text::is_blank(&name) {
-        Err("must not be empty".to_string())
+    if let Some(blank) = crate::text::blank_line(&name) {
+        Err(blank.to_string())
     } else if name.chars().count() > NAME_MAX {
         Err(format!("must be at most {NAME_MAX} characters"))
     } else {
@@ -285,6 +285,12 @@ mod tests {
             "Ada\u{FEFF} Lovelace",
             "Ada\u{200F}",
             "Ada\nLovelace",
+            "\u{115F}",
+            "Ada\u{1160}",
+            "\u{FFA0}Ada",
+            "Ada\u{180E}",
+            "Ada\u{E0020}",
+            "\u{200D}",
         ] {
             let err = parse_name(bad).unwrap_err();
             assert!(
@@ -293,7 +299,10 @@ mod tests {
             );
         }
         assert_eq!(parse_name("Zoe\u{308}"), Ok("Zo\u{eb}".to_string()));
-        assert_eq!(parse_name("\u{200D}"), Err("must not be empty".to_string()));
+        assert_eq!(
+            parse_name("\u{2800}\u{2800}"),
+            Err("must contain at least one visible character".to_string())
+        );
     }
 
     #[test]

@@ -109,8 +109,8 @@ impl PageInput {
             errors.push(("title", reason));
             String::new()
         });
-        if errors.is_empty() && crate::text::is_blank(&title) {
-            errors.push(("title", "must not be empty".to_string()));
+        if let Some(blank) = crate::text::blank_line(&title).filter(|_| errors.is_empty()) {
+            errors.push(("title", blank.to_string()));
         } else if title.chars().count() > TITLE_MAX {
             errors.push(("title", format!("must be at most {TITLE_MAX} characters")));
         }

@@ -72,6 +72,83 @@ async fn a_visitor_signs_up_and_is_signed_in() {
     }
 }
 
+/// Names that show nothing the characters say, each with what the refusal says: the Hangul
+/// fillers, the Mongolian vowel separator, tags, and braille blanks alone.
+const INVISIBLE_NAMES: [(&str, &str); 6] = [
+    ("\u{115F}", "invisible or control characters (found U+115F)"),
+    (
+        "Ada\u{1160}",
+        "invisible or control characters (found U+1160)",
+    ),
+    (
+        "\u{FFA0}Ada",
+        "invisible or control characters (found U+FFA0)",
+    ),
+    (
+        "Ada\u{180E}King",
+        "invisible or control characters (found U+180E)",
+    ),
+    (
+        "Ada\u{E0041}",
+        "invisible or control characters (found U+E0041",
+    ),
+    ("\u{2800}", "must contain at least one visible character"),
+];
+
+#[tokio::test]
+async fn names_of_invisible_characters_are_refused_at_sign_up_on_me_and_in_the_dashboard() {
+    let app = spawn_app().await;
+    let admin = app.new_visitor();
+    admin.setup_admin().await;
+    for (name, message) in INVISIBLE_NAMES {
+        let page = to_page(sign_up(&app, name, "eve@example.com", MEMBER_PASSWORD).await).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        assert!(
+            page.text_of("#name-error").contains(message),
+            "{name:?}: {}",
+            page.text_of("#name-error")
+        );
+        assert_eq!(page.attr("#name", "value").as_deref(), Some(name));
+        assert_eq!(app.member_count(), 0, "nothing saved for {name:?}");
+    }
+
+    sign_up(&app, "Ada Lovelace", "ada@example.com", MEMBER_PASSWORD).await;
+    for (name, message) in INVISIBLE_NAMES {
+        let res = app.submit("/me", "/me/name", &[("name", name)]).await;
+        let page = to_page(res).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        assert!(
+            page.text_of("#name-error").contains(message),
+            "{name:?}: {}",
+            page.text_of("#name-error")
+        );
+    }
+    let ada = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+        .expect("db")
+        .expect("Ada");
+    assert_eq!(ada.name, "Ada Lovelace");
+
+    let edit = format!("/dashboard/members/{}/edit", ada.id);
+    for (name, message) in INVISIBLE_NAMES {
+        let res = admin
+            .submit(
+                &edit,
+                &edit,
+                &[("name", name), ("email", "ada@example.com")],
+            )
+            .await;
+        let page = to_page(res).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        assert!(
+            page.text_of("#name-error").contains(message),
+            "{name:?}: {}",
+            page.text_of("#name-error")
+        );
+    }
+    assert_eq!(admin.member(&ada.id).expect("Ada").name, "Ada Lovelace");
+    assert_eq!(app.member_count(), 1);
+}
+
 #[tokio::test]
 async fn sign_ups_can_be_closed() {
     let app = spawn_app_with(|s| s.signups_open = false).await;

@@ -694,6 +694,115 @@ async fn titles_with_control_or_invisible_characters_are_refused_where_typed() {
     assert!(app.badges().is_empty());
 }
 
+/// Titles that show nothing the characters say, each with what the refusal says: the Hangul
+/// fillers, the Mongolian vowel separator, tags outside a flag, and braille blanks alone.
+const INVISIBLE_TITLES: [(&str, &str); 6] = [
+    ("\u{115F}", "invisible or control characters (found U+115F)"),
+    (
+        "Gold\u{1160}",
+        "invisible or control characters (found U+1160)",
+    ),
+    (
+        "\u{3164}Gold",
+        "invisible or control characters (found U+3164)",
+    ),
+    (
+        "Gold\u{180E}Star",
+        "invisible or control characters (found U+180E)",
+    ),
+    (
+        "Gold\u{E0067}\u{E0062}\u{E007F}",
+        "invisible or control characters (found U+E0067, a tag character",
+    ),
+    (
+        "\u{2800}\u{2800}",
+        "must contain at least one visible character",
+    ),
+];
+
+/// England's and Scotland's flags: the black flag, a subdivision code in tags, a cancel tag.
+const ENGLAND: &str = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}";
+const SCOTLAND: &str = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+
+#[tokio::test]
+async fn titles_of_invisible_characters_are_refused_in_the_dashboard() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for (title, message) in INVISIBLE_TITLES {
+        assert_refused(&app, BadgeFields::titled(title), "title", message).await;
+    }
+    assert!(app.badges().is_empty(), "nothing saved");
+    // Subdivision flags are emoji: both are saved, and they are not the same title.
+    for flag in [ENGLAND, SCOTLAND] {
+        let res = app
+            .submit_badge(
+                "/dashboard/badges/new",
+                "/dashboard/badges/new",
+                &BadgeFields::titled(&format!("Supporter {flag}")),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{flag:?}");
+    }
+    assert_eq!(
+        app.badge_titles(),
+        [
+            format!("Supporter {ENGLAND}"),
+            format!("Supporter {SCOTLAND}")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_api_refuses_titles_of_invisible_characters() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let key = app.create_api_key("tests").await;
+    for (title, message) in INVISIBLE_TITLES {
+        let reply = app
+            .api(
+                reqwest::Method::POST,
+                "/members/v3/badges",
+                Some(&key),
+                Some(serde_json::json!({ "badge": { "title": title } })),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{title:?}");
+        assert_eq!(reply.violated_fields(), ["badge.title"], "{title:?}");
+        let violation = &reply.body["details"]["validationError"]["fieldViolations"][0];
+        assert_eq!(violation["violatedRule"], "FORMAT", "{title:?}");
+        assert!(
+            violation["description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(message),
+            "{title:?}: {violation}"
+        );
+    }
+    assert!(app.badges().is_empty(), "nothing saved");
+    // Renaming a badge to one is refused too, and the title stays.
+    let id = app.create_badge("Gold").await;
+    let reply = app
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/members/v3/badges/{id}"),
+            Some(&key),
+            Some(serde_json::json!({ "badge": { "title": "\u{2800}" } })),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.badge_titles(), ["Gold"]);
+    let reply = app
+        .api(
+            reqwest::Method::POST,
+            "/members/v3/badges",
+            Some(&key),
+            Some(serde_json::json!({ "badge": { "title": format!("Fan {ENGLAND}") } })),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.body["badge"]["title"], format!("Fan {ENGLAND}"));
+}
+
 #[tokio::test]
 async fn titles_that_read_the_same_are_duplicates() {
     let app = spawn_app().await;
@@ -702,8 +811,8 @@ async fn titles_that_read_the_same_are_duplicates() {
     app.create_badge("Caf\u{e9} Regular").await;
     let base = BadgeFields::titled("Fine");
     for twin in [
-        "founding member\u{200D}",
-        "Founding\u{AD} Member",
+        "found\u{200C}ing member",
+        "Founding Mem\u{FE0F}ber",
         "FOUNDING\u{A0}MEMBER",
         "Founding  Member",
         "Cafe\u{301} Regular",

@@ -84,6 +84,45 @@ async fn a_dry_run_reports_each_row_and_confirming_imports_in_one_go() {
 }
 
 #[tokio::test]
+async fn lines_with_invisible_names_are_reported_and_not_imported() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let csv = "name,email\n\u{115F},filler@example.com\nAda\u{180E},mvs@example.com\n\u{2800}\u{2800},braille@example.com\nEve\u{E0065}\u{E007F},tags@example.com\nGrace Hopper,grace@example.com\n";
+    let dry = import(&app, csv, "dry_run", true).await;
+    assert_eq!(dry.status, StatusCode::OK);
+    assert!(dry.text_of("#import-report .summary").contains("4 invalid"));
+    let rows: Vec<String> = dry
+        .select("#import-report tbody tr")
+        .iter()
+        .map(|r| r.text().collect())
+        .collect();
+    for (row, line, found) in [
+        (0, '2', "found U+115F"),
+        (1, '3', "found U+180E"),
+        (2, '4', "must contain at least one visible character"),
+        (3, '5', "found U+E0065"),
+    ] {
+        assert!(
+            rows[row].starts_with(line)
+                && rows[row].contains("invalid: name")
+                && rows[row].contains(found),
+            "{rows:?}"
+        );
+    }
+    let done = import(&app, csv, "import", false).await;
+    assert!(
+        done.text_of("#import-report .summary")
+            .contains("1 created")
+    );
+    assert_eq!(app.member_count(), 1, "only the good line is imported");
+    assert!(
+        insignia::members::find_by_email(&mut app.db(), "grace@example.com")
+            .expect("db")
+            .is_some()
+    );
+}
+
+#[tokio::test]
 async fn malformed_or_oversized_files_are_refused_whole() {
     let app = spawn_app().await;
     app.setup_admin().await;

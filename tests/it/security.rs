@@ -369,6 +369,66 @@ async fn a_scripted_svg_upload_is_served_harmless() {
 }
 
 #[tokio::test]
+async fn an_svg_upload_keeps_only_well_formed_svg() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    // A foreign default namespace, a foreign prefix, control characters (raw and as
+    // references) and a no-break space, which HTML writes as `&nbsp;` and XML does not know.
+    let svg = "<svg xmlns=\"http://evil.example/ns\" xmlns:x=\"http://evil.example/ns\" viewBox=\"0 0 10 10\"><title>Dot\u{1}&#2;\u{A0}!</title><g xmlns=\"http://www.w3.org/1999/xhtml\"><rect x:a=\"1\" width=\"10\u{B}\" height=\"10\" fill=\"#123456\"/></g></svg>";
+    let fields = BadgeFields {
+        file: Some(("odd.svg".into(), svg.as_bytes().to_vec())),
+        ..BadgeFields::titled("Odd")
+    };
+    assert_eq!(
+        app.submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let icon = app.badges()[0].icon.clone();
+    let body = app.get(&icon).await.text().await.unwrap_or_default();
+    let document = roxmltree::Document::parse(&body)
+        .unwrap_or_else(|e| panic!("not well-formed XML ({e}): {body:?}"));
+    for node in document.descendants().filter(|n| n.is_element()) {
+        assert_eq!(
+            node.tag_name().namespace(),
+            Some("http://www.w3.org/2000/svg"),
+            "{body:?}"
+        );
+    }
+    assert!(!body.contains("evil.example"), "{body:?}");
+    assert!(!body.contains("xhtml"), "{body:?}");
+    assert!(
+        !body.chars().any(|c| c.is_control()),
+        "control character served: {body:?}"
+    );
+    assert!(body.contains("<title>Dot&#160;!</title>"), "{body:?}");
+    assert!(body.contains("<rect"), "{body:?}");
+
+    // What cannot be one SVG document is refused beside the field; nothing is saved.
+    let two = BadgeFields {
+        file: Some((
+            "two.svg".into(),
+            b"<svg><rect width=\"1\"/></svg><svg></svg>".to_vec(),
+        )),
+        ..BadgeFields::titled("Two")
+    };
+    let page = to_page(
+        app.submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &two)
+            .await,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text_of("#icon_file-error")
+            .contains("not a well-formed SVG image"),
+        "{}",
+        page.text_of("#icon_file-error")
+    );
+    assert_eq!(app.badge_titles(), ["Odd"]);
+}
+
+#[tokio::test]
 async fn pages_carry_security_headers_and_a_safe_session_cookie() {
     let app = spawn_app_with(|s| s.secure_cookies = true).await;
     let res = app.get("/dashboard/setup").await;

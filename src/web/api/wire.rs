@@ -25,7 +25,9 @@ pub struct BadgeIn {
     #[schemars(extend("readOnly" = true, "format" = "uuid"))]
     pub id: Option<String>,
     /// Trimmed, in NFC, 1 to 100 characters, something visible, no control or invisible
-    /// characters. Unique ignoring case, invisible characters, Unicode form and spacing.
+    /// characters (joiners and variation selectors only beside visible characters, tags only
+    /// in a subdivision flag). Unique ignoring case, invisible characters, Unicode form and
+    /// spacing.
     #[serde(default)]
     #[schemars(schema_with = "title_text")]
     pub title: Option<String>,
@@ -294,37 +296,42 @@ const SPACE: &str = r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u2
 struct TextPatterns {
     /// No refused character, at most [`TITLE_MAX`] once trimmed.
     title: String,
-    /// Some character that shows.
+    /// Some character that draws ink; joiners only between two of them (or after a variation
+    /// selector or a flag), variation selectors only right after one, tags only in a
+    /// subdivision flag (as `crate::text::clean_line` has it).
     visible: String,
     description: String,
 }
 
 static TEXT: std::sync::LazyLock<TextPatterns> = std::sync::LazyLock::new(|| {
-    use crate::text::{is_default_ignorable, refused_in_line, refused_in_lines};
+    use crate::text::{Kind, kind, refused_in_line, refused_in_lines};
     let mut space = Vec::new();
     let mut not_in_title = Vec::new();
-    let mut invisible = Vec::new();
+    let (mut ink, mut joiner, mut selector, mut other) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut not_in_description = Vec::new();
     for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
-        let is_space = c.is_whitespace();
-        let refused = refused_in_line(c);
-        // A title needs a character that is neither refused, nor space, nor ignorable.
-        let hidden = refused || is_space || is_default_ignorable(c);
         for (yes, list) in [
-            (is_space, &mut space),
-            (refused, &mut not_in_title),
-            (hidden, &mut invisible),
+            (c.is_whitespace(), &mut space),
+            (refused_in_line(c), &mut not_in_title),
             (refused_in_lines(c), &mut not_in_description),
         ] {
             if yes {
                 list.push(c);
             }
         }
+        match kind(c) {
+            Kind::Ink => ink.push(c),
+            Kind::Joiner => joiner.push(c),
+            Kind::Selector => selector.push(c),
+            // Tags are only read as part of a flag, below.
+            Kind::FlagTag => {}
+            Kind::Blank | Kind::Refused => other.push(c),
+        }
     }
-    let (space, not_in_title, invisible, not_in_description) = (
+    let (space, not_in_title, not_in_description) = (
         class(&space),
         class(&not_in_title),
-        class(&invisible),
         class(&not_in_description),
     );
     // Trimmed text runs from a character that is not space to another one (or is one
@@ -335,9 +342,18 @@ static TEXT: std::sync::LazyLock<TextPatterns> = std::sync::LazyLock::new(|| {
             max - 2
         )
     };
+    // A unit draws ink: a character with an optional variation selector, or a subdivision
+    // flag (the black flag, two tag letters, one to four tag letters or digits, the cancel
+    // tag). Joiners join units; the other characters go between them; one unit at least.
+    let (ink, joiner, selector, other) =
+        (class(&ink), class(&joiner), class(&selector), class(&other));
+    let tag_letter = class(&('\u{E0061}'..='\u{E007A}').collect::<Vec<_>>());
+    let tag_digit = class(&('\u{E0030}'..='\u{E0039}').collect::<Vec<_>>());
+    let flag = format!("\u{1F3F4}[{tag_letter}]{{2}}[{tag_letter}{tag_digit}]{{1,4}}\u{E007F}");
+    let unit = format!("(?:[{ink}][{selector}]?|{flag})");
     TextPatterns {
         title: trimmed(&not_in_title, TITLE_MAX),
-        visible: format!("[^{invisible}]"),
+        visible: format!("^[{other}]*(?:{unit}(?:[{joiner}]{unit})*[{other}]*)+$"),
         description: trimmed(&not_in_description, DESCRIPTION_MAX),
     }
 });
@@ -562,4 +578,60 @@ pub struct FieldViolation {
     pub description: String,
     /// `REQUIRED_FIELD`, `MAX_LENGTH`, `FORMAT` or `OTHER`.
     pub violated_rule: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TEXT;
+    use crate::badges::rules::Title;
+
+    /// The document's two title patterns together accept exactly the titles the server
+    /// accepts, for every string of up to four pieces drawn from letters, spaces, braille
+    /// blanks, joiners, selectors, flags and tags, and refused characters.
+    #[test]
+    fn the_title_patterns_accept_what_the_server_accepts() {
+        let title = regex::Regex::new(&TEXT.title).expect("title pattern");
+        let visible = regex::Regex::new(&TEXT.visible).expect("visible pattern");
+        let pieces = [
+            "a",
+            " ",
+            "\u{2800}",
+            "\u{200D}",
+            "\u{200C}",
+            "\u{FE0F}",
+            "\u{E0100}",
+            "\u{115F}",
+            "\u{AD}",
+            "\u{1F3F4}",
+            "\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}",
+            "\u{E0067}",
+            "\u{E0031}",
+            "\u{E007F}",
+            "\u{E0041}",
+        ];
+        let mut texts = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            last = last
+                .iter()
+                .flat_map(|text| pieces.iter().map(move |piece| format!("{text}{piece}")))
+                .collect();
+            texts.extend(last.iter().cloned());
+        }
+        let mut accepted = 0;
+        for text in &texts {
+            let server = Title::parse(text).is_ok();
+            let document = title.is_match(text) && visible.is_match(text);
+            assert_eq!(document, server, "{text:?}");
+            accepted += usize::from(server);
+        }
+        // Not a vacuous agreement: both sides accept some and refuse most.
+        assert!(accepted > 500 && accepted < texts.len() / 2, "{accepted}");
+        assert!(
+            Title::parse("\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}").is_ok()
+        );
+        assert!(
+            visible.is_match("\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}")
+        );
+    }
 }
