@@ -143,9 +143,11 @@ impl diesel::r2d2::ManageConnection for Manager {
             .establish()
             .map_err(diesel::r2d2::Error::ConnectionError)?;
         let settings = match conn.backend() {
+            // The busy timeout comes first: the pool opens its connections together, and on a
+            // new file the switch to WAL must wait for the others instead of failing.
             BackendKind::Sqlite => format!(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 WRITE_WAIT.as_millis()
             ),
             BackendKind::Postgres => format!(

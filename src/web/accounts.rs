@@ -9,6 +9,7 @@ use super::client::client_network;
 use super::extract::MaybeMember;
 use super::forms::Errors;
 use super::layout::Layout;
+use super::routes::Routes;
 use super::session::{self as cookie, FlashKind};
 use super::{AppState, render_with, safe_next, see_other};
 use crate::auth::sign_in::{self, Client, Outcome};
@@ -18,15 +19,14 @@ use crate::error::AppError;
 use crate::members::accounts;
 use crate::members::{MemberError, passwords};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/signup").get(signup_form).post(signup))
-        .service(web::resource("/login").get(login_form).post(login))
-        .route("/logout", web::post().to(logout))
-        .service(
-            web::resource("/set-password/{token}")
-                .get(set_password_form)
-                .post(set_password),
-        );
+pub fn configure(routes: &mut Routes) {
+    routes
+        .at("/signup", |p| p.get(signup_form).post(signup))
+        .at("/login", |p| p.get(login_form).post(login))
+        .at("/logout", |p| p.post(logout))
+        .at("/set-password/{token}", |p| {
+            p.get(set_password_form).post(set_password)
+        });
 }
 
 #[derive(Template)]

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::extract::MaybeMember;
 use super::layout::Layout;
+use super::routes::Routes;
 use super::views::{BadgeView, grouped};
 use super::{AppState, render};
 use crate::badges::Badge;
@@ -20,9 +21,10 @@ use crate::members::search;
 /// Holders shown per page.
 const HOLDERS_PAGE: i64 = 50;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/badges", web::get().to(catalogue))
-        .route("/badges/{slug}", web::get().to(show));
+pub fn configure(routes: &mut Routes) {
+    routes
+        .at("/badges", |p| p.get(catalogue))
+        .at("/badges/{slug}", |p| p.get(show));
 }
 
 pub struct CatalogueEntry {

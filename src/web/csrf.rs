@@ -23,11 +23,9 @@ pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "csrf_token";
 
 /// The JSON API authenticates each call itself (API keys, or a session plus the header) and
-/// answers bad bodies in its own error shape.
+/// answers bad bodies in its own error shape. The path is taken as the router matches it.
 fn is_api(req: &ServiceRequest) -> bool {
-    req.path()
-        .strip_prefix(super::api::BASE)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    super::api::serves(req.match_info().as_str())
 }
 
 fn is_safe_method(req: &ServiceRequest) -> bool {

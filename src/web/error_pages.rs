@@ -71,6 +71,24 @@ pub async fn fit_not_found_to_viewer(
         .map_into_right_body())
 }
 
+/// The answer to a method an address does not take (a link followed to a form's address,
+/// say): 405, with `Allow` naming the methods it does take.
+pub fn method_not_allowed(allowed: &[actix_web::http::Method]) -> HttpResponse {
+    let message = "This address does not take this kind of request, so nothing was changed. \
+                   Go back and use the page's links and buttons.";
+    let page = ErrorPage {
+        status: StatusCode::METHOD_NOT_ALLOWED.as_u16(),
+        heading: "Not available this way",
+        message,
+        viewer: Viewer::Visitor,
+    };
+    let body = page.render().unwrap_or_else(|_| message.to_string());
+    HttpResponse::MethodNotAllowed()
+        .insert_header(header::Allow(allowed.to_vec()))
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {

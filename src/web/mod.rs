@@ -14,6 +14,7 @@ pub mod forms;
 pub mod layout;
 pub mod logging;
 pub mod profiles;
+pub mod routes;
 pub mod security;
 pub mod session;
 pub mod site;
@@ -82,6 +83,8 @@ pub fn server(
             }))
             .app_data(web::PayloadConfig::default().limit(FORM_LIMIT))
             .wrap(from_fn(csrf::guard))
+            // Wrong methods and unknown paths are told so before the CSRF guard reads forms.
+            .wrap(from_fn(routes::known_methods_only))
             .wrap(from_fn(error_pages::fit_not_found_to_viewer))
             .wrap(sessions)
             .wrap(from_fn(security::headers))
@@ -89,11 +92,7 @@ pub fn server(
             .wrap(from_fn(security::head_as_get))
             .wrap(TracingLogger::<logging::RouteOnlySpan>::new())
             .configure(api::configure)
-            .configure(site::configure)
-            .configure(accounts::configure)
-            .configure(profiles::configure)
-            .configure(badge_pages::configure)
-            .configure(dashboard::configure)
+            .configure(site_routes)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound)
             }))
@@ -104,6 +103,19 @@ pub fn server(
         server = server.workers(n);
     }
     Ok(server.run())
+}
+
+/// The site's routes after the API's, in routing order, and their table for
+/// [`routes::known_methods_only`].
+fn site_routes(cfg: &mut web::ServiceConfig) {
+    let mut table = routes::Table::default();
+    let mut routes = routes::Routes::new(cfg, &mut table);
+    site::configure(&mut routes);
+    accounts::configure(&mut routes);
+    profiles::configure(&mut routes);
+    badge_pages::configure(&mut routes);
+    dashboard::configure(&mut routes);
+    cfg.app_data(web::Data::new(table));
 }
 
 /// A form the extractor cannot read: too large (413), or malformed (400).

@@ -11,6 +11,7 @@ use super::budgets;
 use super::extract::MaybeMember;
 use super::forms;
 use super::layout::Layout;
+use super::routes::Routes;
 use super::session::{self as cookie, FlashKind};
 use super::views::BadgeView;
 use super::{AppState, render, render_with, see_other, url_encode};
@@ -29,14 +30,15 @@ use actix_web::http::StatusCode;
 
 const PAGE_SIZE: i64 = 30;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/members", web::get().to(directory))
-        .route("/members/{slug}", web::get().to(profile))
-        .route("/me", web::get().to(me))
-        .route("/me/name", web::post().to(change_name))
-        .route("/me/password", web::post().to(change_password))
-        .route("/me/badges", web::post().to(set_own_badge))
-        .route("/me/badges/arrange", web::post().to(arrange));
+pub fn configure(routes: &mut Routes) {
+    routes
+        .at("/members", |p| p.get(directory))
+        .at("/members/{slug}", |p| p.get(profile))
+        .at("/me", |p| p.get(me))
+        .at("/me/name", |p| p.post(change_name))
+        .at("/me/password", |p| p.post(change_password))
+        .at("/me/badges", |p| p.post(set_own_badge))
+        .at("/me/badges/arrange", |p| p.post(arrange));
 }
 
 pub struct DirectoryEntry {

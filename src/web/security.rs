@@ -30,11 +30,7 @@ pub async fn no_nul_in_path(
     if !req.uri().path().to_ascii_lowercase().contains("%00") {
         return Ok(next.call(req).await?.map_into_left_body());
     }
-    let api = req
-        .path()
-        .strip_prefix(super::api::BASE)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    let response = if api {
+    let response = if super::api::serves(req.path()) {
         actix_web::ResponseError::error_response(&super::api::error::ApiError::route_not_found())
     } else {
         actix_web::ResponseError::error_response(&crate::error::AppError::NotFound)

@@ -7,6 +7,7 @@ use askama::Template;
 
 use super::extract::{MaybeAdmin, MaybeMember};
 use super::layout::Layout;
+use super::routes::Routes;
 use super::{AppState, render, render_with};
 use crate::assets::StaticAssets;
 use crate::badges::store;
@@ -16,13 +17,14 @@ use crate::pages::access::Decision;
 use crate::pages::{self, Access, Page};
 use actix_web::http::StatusCode;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/healthz", web::get().to(healthz))
-        .route("/pages/{slug}", web::get().to(content_page))
-        .route("/icons/{file}", web::get().to(uploaded_icon))
-        .route("/static/sprite-{version}.svg", web::get().to(icon_sprite))
-        .route("/static/{path:.*}", web::get().to(static_file));
+pub fn configure(routes: &mut Routes) {
+    routes
+        .at("/", |p| p.get(home))
+        .at("/healthz", |p| p.get(healthz))
+        .at("/pages/{slug}", |p| p.get(content_page))
+        .at("/icons/{file}", |p| p.get(uploaded_icon))
+        .at("/static/sprite-{version}.svg", |p| p.get(icon_sprite))
+        .at("/static/{path:.*}", |p| p.get(static_file));
 }
 
 /// The built-in icons as one sprite; its name changes with its content, so it is cached long.

@@ -9,7 +9,8 @@ use diesel::connection::SimpleConnection;
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, BadgeFields, TestApp, location, spawn_app, spawn_app_with, to_page,
+    ADMIN_EMAIL, ADMIN_PASSWORD, BadgeFields, TestApp, fresh_database, location, spawn_app,
+    spawn_app_with, to_page,
 };
 
 const MEMBER_PASSWORD: &str = "member password 1";
@@ -442,28 +443,28 @@ async fn a_long_write_makes_other_writers_wait_instead_of_failing() {
     assert_eq!(app.badge_titles(), vec!["Gold".to_string()]);
 }
 
-#[tokio::test]
-async fn secrets_in_requests_never_reach_the_log() {
-    // The real binary, as an operator runs it, with its log captured.
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("insignia.db").to_string_lossy().to_string();
-    let log_path = dir.path().join("stderr.log");
+/// The real binary, as an operator starts it, on `database`, its log (stderr) going to
+/// `log_path`. Returns once it answers, with its address.
+async fn serve_with_log(
+    database: &str,
+    log_path: &std::path::Path,
+) -> (tokio::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
         .args([
             "serve",
             "--bind",
             &format!("127.0.0.1:{port}"),
             "--database",
-            &db,
+            database,
         ])
         .env("RUST_LOG", "info")
         .env_remove("INSIGNIA_PUBLIC_URL")
-        .stderr(std::fs::File::create(&log_path).unwrap())
+        .stderr(std::fs::File::create(log_path).unwrap())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -478,6 +479,16 @@ async fn secrets_in_requests_never_reach_the_log() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(up, "server did not start");
+    (server, base)
+}
+
+#[tokio::test]
+async fn secrets_in_requests_never_reach_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("insignia.db").to_string_lossy().to_string();
+    let log_path = dir.path().join("stderr.log");
+    let (mut server, base) = serve_with_log(&db, &log_path).await;
+    let client = reqwest::Client::new();
 
     const TOKEN: &str = "c0ffee5ecret70ken";
     const KEY: &str = "insignia_5ecretapikey";
@@ -545,4 +556,31 @@ async fn a_database_password_never_reaches_the_log_or_an_error() {
         "{said}"
     );
     assert!(!said.contains("hunter2secret"), "{said}");
+}
+
+#[tokio::test]
+async fn a_first_start_and_signed_out_visitors_log_no_error() {
+    // A new database: a new SQLite file, or a new PostgreSQL database when the tests run there.
+    let scratch = fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("stderr.log");
+    let (mut server, base) = serve_with_log(&scratch.database(), &log_path).await;
+    // A visitor opens /me (sent to sign in) and the dashboard (sent to create its admin).
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (path, sign_in) in [("/me", "/login?next="), ("/dashboard", "/dashboard/setup")] {
+        let res = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(location(&res).starts_with(sign_in), "{path}");
+    }
+    server.kill().await.unwrap();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("route=\"/me\"") && log.contains("route=\"/dashboard\""),
+        "the requests are logged:\n{log}"
+    );
+    assert!(!log.contains("ERROR"), "nothing went wrong, yet:\n{log}");
 }

@@ -855,3 +855,275 @@ async fn a_missing_page_offers_the_way_back_that_fits_who_is_looking() {
             .starts_with("application/json")
     );
 }
+
+/// Known addresses asked with a method they do not take, with the methods they do take, in
+/// every area: the site, member accounts, /me, the dashboard and the JSON API.
+fn wrong_methods(
+    id: &str,
+    member: &str,
+    page: &str,
+) -> Vec<(reqwest::Method, String, &'static [&'static str])> {
+    use reqwest::Method;
+    const GET: &[&str] = &["GET"];
+    const POST: &[&str] = &["POST"];
+    const FORM: &[&str] = &["GET", "POST"];
+    let some_id = "00000000-0000-4000-8000-000000000000";
+    let mut list = vec![
+        // The four the issue names.
+        (Method::GET, "/logout".to_string(), POST),
+        (Method::GET, "/dashboard/logout".to_string(), POST),
+        (Method::GET, "/me/badges/arrange".to_string(), POST),
+        (Method::PUT, "/dashboard/badges".to_string(), GET),
+        // The public site and member accounts.
+        (Method::POST, "/".to_string(), GET),
+        (Method::DELETE, "/healthz".to_string(), GET),
+        (Method::POST, "/badges".to_string(), GET),
+        (Method::PATCH, "/badges/gold".to_string(), GET),
+        (Method::PUT, "/pages/welcome".to_string(), GET),
+        (Method::POST, "/members".to_string(), GET),
+        (Method::DELETE, "/members/someone".to_string(), GET),
+        (Method::POST, "/static/css/insignia.css".to_string(), GET),
+        (Method::DELETE, "/icons/x.svg".to_string(), GET),
+        (Method::PUT, "/signup".to_string(), FORM),
+        (Method::DELETE, "/login".to_string(), FORM),
+        (Method::PUT, "/set-password/some-token".to_string(), FORM),
+        (Method::PUT, "/me".to_string(), GET),
+        (Method::GET, "/me/name".to_string(), POST),
+        (Method::GET, "/me/password".to_string(), POST),
+        (Method::GET, "/me/badges".to_string(), POST),
+        // The dashboard.
+        (Method::POST, "/dashboard".to_string(), GET),
+        (Method::DELETE, "/dashboard/".to_string(), GET),
+        (Method::PUT, "/dashboard/setup".to_string(), FORM),
+        (Method::PATCH, "/dashboard/login".to_string(), FORM),
+        (Method::GET, "/dashboard/elevate/end".to_string(), POST),
+        (Method::DELETE, "/dashboard/account".to_string(), FORM),
+        (Method::OPTIONS, "/dashboard/badges".to_string(), GET),
+        (Method::GET, "/dashboard/badges/order".to_string(), POST),
+        (Method::GET, "/dashboard/badges/preview".to_string(), POST),
+        (Method::PUT, "/dashboard/badges/new".to_string(), FORM),
+        (Method::DELETE, format!("/dashboard/badges/{id}"), GET),
+        (Method::PUT, format!("/dashboard/badges/{id}/edit"), FORM),
+        (
+            Method::DELETE,
+            format!("/dashboard/badges/{id}/delete"),
+            FORM,
+        ),
+        (Method::GET, format!("/dashboard/badges/{id}/move"), POST),
+        (Method::GET, format!("/dashboard/badges/{id}/members"), POST),
+        (
+            Method::GET,
+            format!("/dashboard/badges/{id}/members/remove"),
+            POST,
+        ),
+        (
+            Method::POST,
+            format!("/dashboard/badges/{id}/holders.csv"),
+            GET,
+        ),
+        (
+            Method::PUT,
+            format!("/dashboard/badges/{id}/permissions"),
+            FORM,
+        ),
+        (
+            Method::POST,
+            "/dashboard/members/export.csv".to_string(),
+            GET,
+        ),
+        (
+            Method::PATCH,
+            format!("/dashboard/members/{member}/edit"),
+            FORM,
+        ),
+        (
+            Method::GET,
+            format!("/dashboard/members/{member}/password-link"),
+            POST,
+        ),
+        (
+            Method::GET,
+            format!("/dashboard/members/{member}/badges"),
+            POST,
+        ),
+        (Method::PATCH, format!("/dashboard/pages/{page}/edit"), FORM),
+        (Method::PUT, "/dashboard/api-keys".to_string(), FORM),
+        (
+            Method::GET,
+            format!("/dashboard/webhooks/{some_id}/rotate"),
+            POST,
+        ),
+        (Method::PUT, format!("/dashboard/webhooks/{some_id}"), FORM),
+        (Method::POST, "/dashboard/audit".to_string(), GET),
+        (Method::PUT, format!("/dashboard/reports/{some_id}"), GET),
+    ];
+    // The JSON API (its Allow comes from its operation table).
+    list.extend([
+        (Method::PUT, "/members/v3/badges".to_string(), FORM),
+        (Method::GET, "/members/v3/badges/query".to_string(), POST),
+        (
+            Method::GET,
+            "/members/v3/badges/order".to_string(),
+            &["PATCH"][..],
+        ),
+        (Method::GET, "/members/v3/badges/members".to_string(), POST),
+        (
+            Method::POST,
+            format!("/members/v3/badges/{id}"),
+            &["GET", "PATCH", "DELETE"][..],
+        ),
+        (
+            Method::PUT,
+            format!("/members/v3/badges/{id}/members"),
+            &["GET", "POST", "DELETE"][..],
+        ),
+        (Method::POST, "/members/v3/openapi.json".to_string(), GET),
+    ]);
+    list
+}
+
+fn allowed_methods(res: &reqwest::Response) -> std::collections::BTreeSet<String> {
+    res.headers()
+        .get(reqwest::header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_known_address_asked_with_another_method_is_405_with_allow_whoever_asks() {
+    let app = spawn_app().await;
+    let (id, _version, member, page) = two_badges(&app).await;
+    let visitor = app.new_visitor();
+    let member_browser = app.new_visitor();
+    member_browser
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("name", "Mallory"),
+                ("email", "mallory@example.com"),
+                ("password", "member password 1"),
+            ],
+        )
+        .await;
+    let before = snapshot(&app);
+    for (who, client) in [
+        ("visitor", &visitor),
+        ("member", &member_browser),
+        ("admin", &app),
+    ] {
+        let token = client.page("/").await.csrf_token();
+        for (method, path, allow) in wrong_methods(&id, &member, &page) {
+            let expected: std::collections::BTreeSet<String> =
+                allow.iter().map(|m| m.to_string()).collect();
+            // With this session's own token and a form that would change something, and bare.
+            let with_form = client
+                .client
+                .request(method.clone(), client.url(&path))
+                .header("x-csrf-token", &token)
+                .form(&[("csrf_token", token.as_str()), ("title", "Sneaky")])
+                .send()
+                .await
+                .expect("request");
+            let bare = client
+                .client
+                .request(method.clone(), client.url(&path))
+                .send()
+                .await
+                .expect("request");
+            for res in [with_form, bare] {
+                assert_eq!(
+                    res.status(),
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{who} {method} {path}"
+                );
+                assert_eq!(allowed_methods(&res), expected, "{who} {method} {path}");
+                if path.starts_with("/members/v3/") {
+                    let body: serde_json::Value = res.json().await.expect("JSON");
+                    assert_eq!(
+                        body["details"]["applicationError"]["code"], "METHOD_NOT_ALLOWED",
+                        "{who} {method} {path}"
+                    );
+                } else {
+                    let shown = to_page(res).await;
+                    assert_eq!(shown.text_of("h1"), "Not available this way", "{path}");
+                }
+            }
+        }
+    }
+    // HEAD is answered like GET, so at an address that takes only POST it is 405 too.
+    let head = visitor
+        .client
+        .head(visitor.url("/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(allowed_methods(&head), ["POST".to_string()].into());
+
+    assert_eq!(snapshot(&app), before, "nothing changed");
+    // GET /logout and GET /dashboard/logout signed nobody out.
+    assert_eq!(member_browser.get("/me").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/dashboard/badges").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn routed_methods_still_need_the_form_token_and_unknown_addresses_are_404() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let member_browser = app.new_visitor();
+    member_browser
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("name", "Mallory"),
+                ("email", "mallory@example.com"),
+                ("password", "member password 1"),
+            ],
+        )
+        .await;
+    let before = snapshot(&app);
+    for (client, path) in [
+        (&member_browser, "/logout"),
+        (&member_browser, "/me/badges/arrange"),
+        (&member_browser, "/me/name"),
+        (&app, "/dashboard/logout"),
+        (&app, "/dashboard/badges/new"),
+    ] {
+        let res = client.post_form(path, &[("name", "Changed")]).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "POST {path}");
+        assert!(
+            to_page(res)
+                .await
+                .text_of(".error-message")
+                .contains("expired"),
+            "{path}"
+        );
+    }
+    let me = member_browser.page("/me").await;
+    assert_eq!(me.status, StatusCode::OK, "still signed in");
+    assert!(me.text.contains("Mallory") && !me.text.contains("Changed"));
+    assert_eq!(app.get("/dashboard/badges").await.status(), StatusCode::OK);
+    assert_eq!(snapshot(&app), before);
+    // An address nothing serves is 404 whatever the method, token or none.
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+    ] {
+        for path in ["/no/such/page", "/dashboard/no-such-page", "/me/nothing"] {
+            let res = app
+                .client
+                .request(method.clone(), app.url(path))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        }
+    }
+}

@@ -27,6 +27,13 @@ pub use openapi::Operation;
 /// Where the API lives.
 pub const BASE: &str = "/members/v3";
 
+/// Whether `path` is the API's: it answers for itself (authentication, CSRF for sessions,
+/// wrong methods and paths) in its own error shape.
+pub fn serves(path: &str) -> bool {
+    path.strip_prefix(BASE)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// Every operation, in routing order: fixed paths come before `{id}`, so `order`, `query`
 /// and `members` are never taken for badge ids. This one table drives both the router and
 /// the OpenAPI document, so the two cannot drift apart.

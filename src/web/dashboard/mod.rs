@@ -11,147 +11,94 @@ pub mod pages;
 pub mod reports;
 pub mod webhooks;
 
-use actix_web::web;
+use super::routes::Routes;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/dashboard")
-            .route("", web::get().to(auth::home))
-            .route("/", web::get().to(auth::home))
-            .service(
-                web::resource("/setup")
-                    .get(auth::setup_form)
-                    .post(auth::setup),
-            )
-            .service(
-                web::resource("/login")
-                    .get(auth::login_form)
-                    .post(auth::login),
-            )
-            .route("/logout", web::post().to(auth::logout))
-            .service(
-                web::resource("/elevate")
-                    .get(auth::elevate_form)
-                    .post(auth::elevate),
-            )
-            .route("/elevate/end", web::post().to(auth::end_elevation))
-            .service(
-                web::resource("/account")
-                    .get(auth::account)
-                    .post(auth::change_password),
-            )
-            .route("/badges", web::get().to(badges::list))
-            .service(
-                web::resource("/badges/new")
-                    .get(badges::new_form)
-                    .post(badges::create),
-            )
-            .route("/badges/order", web::post().to(badges::reorder))
-            .route("/badges/preview", web::post().to(badges::preview))
-            .route("/badges/{id}", web::get().to(holders::show))
-            .route("/badges/{id}/holders.csv", web::get().to(exports::holders))
-            .route("/badges/{id}/members", web::post().to(holders::assign))
-            .route(
-                "/badges/{id}/members/search",
-                web::get().to(holders::picker_search),
-            )
-            .route(
-                "/badges/{id}/members/remove",
-                web::post().to(holders::unassign),
-            )
-            .service(
-                web::resource("/badges/{id}/edit")
-                    .get(badges::edit_form)
-                    .post(badges::update),
-            )
-            .service(
-                web::resource("/badges/{id}/delete")
-                    .get(badges::delete_confirm)
-                    .post(badges::delete),
-            )
-            .route("/badges/{id}/move", web::post().to(badges::move_one))
-            .route("/members", web::get().to(members::directory))
-            .route("/members/export.csv", web::get().to(exports::members))
-            .service(
-                web::resource("/members/new")
-                    .get(members::new_form)
-                    .post(members::create),
-            )
-            .service(
-                web::resource("/members/import")
-                    .get(members::import_form)
-                    .post(members::import),
-            )
-            .route("/members/{id}", web::get().to(members::show))
-            .service(
-                web::resource("/members/{id}/edit")
-                    .get(members::edit_form)
-                    .post(members::update),
-            )
-            .route("/members/{id}/badges", web::post().to(members::add_badges))
-            .route(
-                "/members/{id}/badges/remove",
-                web::post().to(members::remove_badges),
-            )
-            .service(
-                web::resource("/members/{id}/delete")
-                    .get(members::delete_confirm)
-                    .post(members::delete),
-            )
-            .route(
-                "/members/{id}/password-link",
-                web::post().to(members::password_link),
-            )
-            .service(
-                web::resource("/badges/{id}/permissions")
-                    .get(pages::permissions)
-                    .post(pages::save_permissions),
-            )
-            .route("/pages", web::get().to(pages::list))
-            .service(
-                web::resource("/pages/new")
-                    .get(pages::new_form)
-                    .post(pages::create),
-            )
-            .service(
-                web::resource("/pages/{id}/edit")
-                    .get(pages::edit_form)
-                    .post(pages::update),
-            )
-            .service(
-                web::resource("/pages/{id}/delete")
-                    .get(pages::delete_confirm)
-                    .post(pages::delete),
-            )
-            .service(
-                web::resource("/api-keys")
-                    .get(api_keys::list)
-                    .post(api_keys::create),
-            )
-            .service(
-                web::resource("/api-keys/{id}/revoke")
-                    .get(api_keys::revoke_confirm)
-                    .post(api_keys::revoke),
-            )
-            .service(
-                web::resource("/webhooks")
-                    .get(webhooks::list)
-                    .post(webhooks::create),
-            )
-            .service(
-                web::resource("/webhooks/{id}")
-                    .get(webhooks::show)
-                    .post(webhooks::update),
-            )
-            .route("/webhooks/{id}/delete", web::post().to(webhooks::delete))
-            .route("/webhooks/{id}/rotate", web::post().to(webhooks::rotate))
-            .route("/webhooks/{id}/test", web::post().to(webhooks::test))
-            .route(
-                "/webhooks/{id}/redeliver",
-                web::post().to(webhooks::redeliver),
-            )
-            .route("/audit", web::get().to(audit::list))
-            .route("/audit/export.csv", web::get().to(exports::audit))
-            .route("/reports/{id}", web::get().to(reports::download)),
-    );
+pub fn configure(routes: &mut Routes) {
+    routes.under("/dashboard", |routes| {
+        routes
+            .at("", |p| p.get(auth::home))
+            .at("/", |p| p.get(auth::home))
+            .at("/setup", |p| p.get(auth::setup_form).post(auth::setup))
+            .at("/login", |p| p.get(auth::login_form).post(auth::login))
+            .at("/logout", |p| p.post(auth::logout))
+            .at("/elevate", |p| {
+                p.get(auth::elevate_form).post(auth::elevate)
+            })
+            .at("/elevate/end", |p| p.post(auth::end_elevation))
+            .at("/account", |p| {
+                p.get(auth::account).post(auth::change_password)
+            })
+            .at("/badges", |p| p.get(badges::list))
+            .at("/badges/new", |p| {
+                p.get(badges::new_form).post(badges::create)
+            })
+            .at("/badges/order", |p| p.post(badges::reorder))
+            .at("/badges/preview", |p| p.post(badges::preview))
+            .at("/badges/{id}", |p| p.get(holders::show))
+            .at("/badges/{id}/holders.csv", |p| p.get(exports::holders))
+            .at("/badges/{id}/members", |p| p.post(holders::assign))
+            .at("/badges/{id}/members/search", |p| {
+                p.get(holders::picker_search)
+            })
+            .at("/badges/{id}/members/remove", |p| p.post(holders::unassign))
+            .at("/badges/{id}/edit", |p| {
+                p.get(badges::edit_form).post(badges::update)
+            })
+            .at("/badges/{id}/delete", |p| {
+                p.get(badges::delete_confirm).post(badges::delete)
+            })
+            .at("/badges/{id}/move", |p| p.post(badges::move_one))
+            .at("/members", |p| p.get(members::directory))
+            .at("/members/export.csv", |p| p.get(exports::members))
+            .at("/members/new", |p| {
+                p.get(members::new_form).post(members::create)
+            })
+            .at("/members/import", |p| {
+                p.get(members::import_form).post(members::import)
+            })
+            .at("/members/{id}", |p| p.get(members::show))
+            .at("/members/{id}/edit", |p| {
+                p.get(members::edit_form).post(members::update)
+            })
+            .at("/members/{id}/badges", |p| p.post(members::add_badges))
+            .at("/members/{id}/badges/remove", |p| {
+                p.post(members::remove_badges)
+            })
+            .at("/members/{id}/delete", |p| {
+                p.get(members::delete_confirm).post(members::delete)
+            })
+            .at("/members/{id}/password-link", |p| {
+                p.post(members::password_link)
+            })
+            .at("/badges/{id}/permissions", |p| {
+                p.get(pages::permissions).post(pages::save_permissions)
+            })
+            .at("/pages", |p| p.get(pages::list))
+            .at("/pages/new", |p| p.get(pages::new_form).post(pages::create))
+            .at("/pages/{id}/edit", |p| {
+                p.get(pages::edit_form).post(pages::update)
+            })
+            .at("/pages/{id}/delete", |p| {
+                p.get(pages::delete_confirm).post(pages::delete)
+            })
+            .at("/api-keys", |p| {
+                p.get(api_keys::list).post(api_keys::create)
+            })
+            .at("/api-keys/{id}/revoke", |p| {
+                p.get(api_keys::revoke_confirm).post(api_keys::revoke)
+            })
+            .at("/webhooks", |p| {
+                p.get(webhooks::list).post(webhooks::create)
+            })
+            .at("/webhooks/{id}", |p| {
+                p.get(webhooks::show).post(webhooks::update)
+            })
+            .at("/webhooks/{id}/delete", |p| p.post(webhooks::delete))
+            .at("/webhooks/{id}/rotate", |p| p.post(webhooks::rotate))
+            .at("/webhooks/{id}/test", |p| p.post(webhooks::test))
+            .at("/webhooks/{id}/redeliver", |p| p.post(webhooks::redeliver))
+            .at("/audit", |p| p.get(audit::list))
+            .at("/audit/export.csv", |p| p.get(exports::audit))
+            .at("/reports/{id}", |p| p.get(reports::download));
+    });
 }
