@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Webhook benchmarks: delivery throughput to a local receiver, and the cost of the events
-outbox in a dashboard bulk change.
+"""Webhook benchmarks: delivery throughput to a local receiver, the cost of the events outbox
+in a dashboard bulk change, and how long a healthy endpoint waits beside a hanging one.
 
     cargo build --release
     # events/s delivered to a local receiver (Node http server answering 200 to every POST)
@@ -9,6 +9,9 @@ outbox in a dashboard bulk change.
     # bulk box of 50,000 e-mails with events vs. a binary without them (e.g. built from HEAD~1)
     python3 scripts/webhook-bench.py overhead --with target/release/insignia \\
         --without /tmp/insignia-before-target/release/insignia [--members 200000] [--runs 3]
+    # a healthy endpoint's delay while another endpoint hangs on 1,000 lanes
+    python3 scripts/webhook-bench.py hanging target/release/insignia [--lanes 1000] \\
+        [--samples 12] [--every 3] [--timeout-ms 10000]
 
 throughput: builds a demo database (kept in --workdir and reused), starts `insignia serve
 --webhooks-allow-private`, signs in through the dashboard, creates an API key, starts the
@@ -21,6 +24,15 @@ starts), then alternates the two binaries --runs times each, every run on a fres
 the bulk box as scripts/load-bench.py does. With events, checks the events table got one
 badge.assigned row per member assigned. Prints per-run times and the ratio of the medians.
 
+hanging: a small demo; a receiver that accepts connections and never answers (a hung server)
+gets an endpoint for badge.created and badge.assigned, and --lanes badges' badge.created
+events (one lane each; one badge made through the API, the rest copies of its event written
+to the outbox) queue for it; a healthy Node receiver gets an endpoint for badge.assigned.
+Then, every --every seconds, one member is given the badge through the API and the
+time from the API's answer to the healthy receiver's delivery is measured (each wait at most
+--wait seconds). Prints each delay, their median and maximum, and how many requests reached
+the hanging receiver.
+
 Python 3 standard library only, plus node (for the receiver). Traffic to 127.0.0.1 only.
 """
 
@@ -31,10 +43,12 @@ import json
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -336,6 +350,126 @@ def throughput(args):
 
 
 # ---------------------------------------------------------------------------------------------
+# hanging
+
+
+class HangingReceiver:
+    """Accepts connections and never answers; counts them."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4096)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+        self.held = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def stop(self):
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+def api_post(base, key, path, body):
+    req = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": key, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as res:
+            return json.loads(res.read())
+    except urllib.error.HTTPError as e:
+        raise BenchError(f"POST {path}: {e.code}: {e.read()[:300]!r}") from e
+
+
+def hanging(args):
+    binary = os.path.abspath(args.binary)
+    os.makedirs(args.workdir, exist_ok=True)
+    base_db = os.path.join(args.workdir, "hang-base.db")
+    make_demo(binary, base_db, 2_000, 1_000)
+    db = os.path.join(args.workdir, "hang-run.db")
+    fresh_copy(base_db, db)
+    extra = ["--webhooks-allow-private", "--webhooks-timeout-ms", str(args.timeout_ms)]
+    server = Server(binary, db, args.workdir, extra)
+    receiver = Receiver(args.workdir)
+    stuck = HangingReceiver()
+    try:
+        server.wait_ready()
+        browser = sign_in(server.base)
+        key = create_api_key(browser)
+        create_endpoint(browser, db, stuck.url, "standard",
+                        kinds=("badge.created", "badge.assigned"))
+        create_endpoint(browser, db, receiver.url, "standard")
+        badge = api_post(server.base, key, "/members/v3/badges",
+                         {"badge": {"title": f"Hang {time.time_ns()}"}})["badge"]["id"]
+        # The API limits how fast a key makes changes: the other lanes' events are copies of
+        # this badge's badge.created event, each for a badge id of its own, written straight
+        # into the outbox as a change would.
+        conn = sqlite3.connect(db, timeout=60)
+        kind, entity, actor = conn.execute(
+            "SELECT kind, entity, actor FROM events WHERE badge_id = ? AND kind = 'badge.created'",
+            (badge,)).fetchone()
+        others = [f"{badge[:-12]}{i:012d}" for i in range(1, args.lanes)]
+        with conn:
+            conn.executemany(
+                "INSERT INTO events (kind, badge_id, member_id, entity, actor, occurred_at) "
+                "VALUES (?, ?, NULL, ?, ?, ?)",
+                [(kind, other, entity.replace(badge, other), actor, int(time.time() * 1000))
+                 for other in others])
+        conn.close()
+        badges = [badge] + others
+        deadline = time.monotonic() + 60
+        while not stuck.held and time.monotonic() < deadline:
+            time.sleep(0.05)
+        log(f"{len(badges):,} lanes queued; the hanging receiver has {len(stuck.held)} "
+            f"connections")
+        members = [m for (m,) in sqlite3.connect(db).execute(
+            "SELECT id FROM members ORDER BY key LIMIT ?", (args.samples,))]
+        delays = []
+        for i, member in enumerate(members):
+            before = receiver.stats()["count"]
+            api_post(server.base, key, f"/members/v3/badges/{badge}/members",
+                     {"memberIds": [member]})
+            sent = time.monotonic()
+            while receiver.stats()["count"] <= before and time.monotonic() - sent < args.wait:
+                time.sleep(0.01)
+            delay = time.monotonic() - sent
+            arrived = receiver.stats()["count"] > before
+            delays.append(delay if arrived else None)
+            log(f"sample {i + 1}: {f'{delay:.3f} s' if arrived else f'nothing in {args.wait} s'}"
+                f" (hanging receiver: {len(stuck.held)} connections)")
+            if not arrived:
+                break
+            time.sleep(max(0.0, args.every - delay))
+        got = [d for d in delays if d is not None]
+        conn = sqlite3.connect(db)
+        tried, = conn.execute(
+            "SELECT count(*) FROM webhook_attempts a JOIN webhook_endpoints e "
+            "ON e.key = a.endpoint_key WHERE e.url = ?", (stuck.url,)).fetchone()
+        conn.close()
+        print(f"hanging: {args.lanes:,} lanes on a receiver that never answers, request timeout "
+              f"{args.timeout_ms / 1000:g} s; healthy endpoint's delay per event:")
+        print("  " + ", ".join(f"{d:.3f} s" if d is not None else f"> {args.wait} s"
+                               for d in delays))
+        if got:
+            print(f"  median {statistics.median(got):.3f} s, max {max(got):.3f} s over "
+                  f"{len(got)} of {len(delays)} events")
+        print(f"  the hanging receiver got {len(stuck.held)} connections; "
+              f"{tried} attempts logged for it")
+        return 0 if len(got) == len(delays) else 1
+    finally:
+        server.stop()
+        receiver.stop()
+        stuck.stop()
+
+
+# ---------------------------------------------------------------------------------------------
 # overhead
 
 
@@ -414,9 +548,16 @@ def main():
     oh.add_argument("--assignments", type=int, default=600_000)
     oh.add_argument("--bulk", type=int, default=50_000)
     oh.add_argument("--runs", type=int, default=3)
+    hg = sub.add_parser("hanging")
+    hg.add_argument("binary")
+    hg.add_argument("--lanes", type=int, default=1000)
+    hg.add_argument("--samples", type=int, default=12)
+    hg.add_argument("--every", type=float, default=3.0, help="seconds between samples")
+    hg.add_argument("--timeout-ms", type=int, default=10_000)
+    hg.add_argument("--wait", type=int, default=60, help="longest wait for one event")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
-    return throughput(args) if args.command == "throughput" else overhead(args)
+    return {"throughput": throughput, "overhead": overhead, "hanging": hanging}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -219,6 +219,8 @@ diesel::table! {
         failing_since -> Nullable<BigInt>,
         disabled_reason -> Text,
         created_at -> Text,
+        paused_until -> BigInt,
+        pauses -> Integer,
     }
 }
 

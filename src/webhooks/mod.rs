@@ -66,6 +66,10 @@ pub struct Endpoint {
     pub failing_since: Option<i64>,
     pub disabled_reason: String,
     pub created_at: String,
+    /// Backed off (it did not answer) until then, Unix ms; 0 when not.
+    pub paused_until: i64,
+    /// Back-offs since it last answered; above 0, it is tried one lane at a time.
+    pub pauses: i32,
 }
 
 impl Endpoint {
@@ -265,6 +269,15 @@ pub fn update(
                 ))
                 .execute(conn)?;
         }
+        if resumed || input.url != old.url {
+            // A new address, or turned back on: no reason left to hold its deliveries back.
+            diesel::update(webhook_endpoints::table.filter(webhook_endpoints::key.eq(old.key)))
+                .set((
+                    webhook_endpoints::paused_until.eq(0),
+                    webhook_endpoints::pauses.eq(0),
+                ))
+                .execute(conn)?;
+        }
         let endpoint = find(conn, id)?;
         audit_endpoint(conn, actor, "webhook.update", &endpoint, summary(input))?;
         Ok(endpoint)
@@ -314,6 +327,7 @@ pub fn send_test(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<(),
     crate::db::write(conn, |conn| {
         let endpoint = find(conn, id)?;
         crate::events::test_for(conn, actor, endpoint.key)?;
+        worker::try_now(conn, endpoint.key)?;
         audit_endpoint(conn, actor, "webhook.test", &endpoint, String::new())
     })
 }
@@ -341,6 +355,7 @@ pub fn redeliver(
             ))
             .execute(conn)?;
         worker::open_lane(conn, endpoint.key, &lane, crate::db::now_millis())?;
+        worker::try_now(conn, endpoint.key)?;
         audit_endpoint(
             conn,
             actor,

@@ -4,15 +4,20 @@
 //!    wants become deliveries, set-based, and their lanes open.
 //! 2. *Claim*: a lane is one endpoint and one badge, the unit of ordering. A server claims a
 //!    lane that is due by writing a lease on it inside a write transaction (writers take turns,
-//!    across servers too), so each lane is worked by one server at a time.
+//!    across servers too), so each lane is worked by one server at a time. Each endpoint gets
+//!    its share of the server's slots and no more, so endpoints never wait on each other.
 //! 3. *Deliver*: the lane's waiting deliveries go out one after another, oldest event first;
 //!    a failure stops the lane until its retry time, so a badge's events never overtake each
 //!    other. A 2xx answer is success; anything else is retried with exponential backoff and
 //!    jitter for about a day, then given up; an endpoint failing for a whole day is turned off.
+//!    A request that gets no answer (timed out, no connection) backs the whole endpoint off:
+//!    its other lanes wait instead of each timing out in turn, and one lane tries it when the
+//!    pause ends.
 //!
 //! A crash loses nothing: events and deliveries are rows; a lease runs out and another pass
 //! (or another server) takes the lane again, so delivery is at least once.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -56,7 +61,7 @@ pub struct Options {
     pub allow_private: bool,
     /// The unit of the retry schedule (5 s in production; tests shorten it).
     pub retry_unit: Duration,
-    /// Lanes delivered at once by this server.
+    /// Lanes delivered at once by this server, split evenly among the endpoints with work.
     pub concurrency: usize,
     /// How long one request may take.
     pub timeout: Duration,
@@ -134,18 +139,18 @@ async fn run(pool: DbPool, options: Options, stop: Arc<AtomicBool>) {
         wix: tokio::sync::OnceCell::new(),
         instance_id: tokio::sync::OnceCell::new(),
     });
-    let mut lanes: JoinSet<()> = JoinSet::new();
+    let mut working = Working::default();
     let mut last_prune = Instant::now();
     while !stop.load(Ordering::Relaxed) {
-        while lanes.try_join_next().is_some() {}
-        let free = context.options.concurrency.saturating_sub(lanes.len());
+        while let Some(done) = working.tasks.try_join_next_with_id() {
+            working.finished(task_id(&done));
+        }
+        let held = working.held.clone();
+        let concurrency = context.options.concurrency;
         let lease = context.options.lease_millis();
         let pass = crate::db::run(&context.pool, move |conn| {
             queue(conn)?;
-            if free == 0 {
-                return Ok(Vec::new());
-            }
-            claim(conn, free, crate::db::now_millis(), lease)
+            claim(conn, &held, concurrency, crate::db::now_millis(), lease)
         })
         .await;
         let claimed = match pass {
@@ -158,7 +163,7 @@ async fn run(pool: DbPool, options: Options, stop: Arc<AtomicBool>) {
         };
         let idle = claimed.is_empty();
         for lane in claimed {
-            lanes.spawn(deliver_lane(context.clone(), lane));
+            working.start(&context, lane);
         }
         if last_prune.elapsed() > Duration::from_secs(600) {
             last_prune = Instant::now();
@@ -167,11 +172,50 @@ async fn run(pool: DbPool, options: Options, stop: Arc<AtomicBool>) {
             }
         }
         if idle {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                _ = lanes.join_next(), if !lanes.is_empty() => {}
+            let done = tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(200)) => None,
+                done = working.tasks.join_next_with_id(), if !working.tasks.is_empty() => done,
+            };
+            if let Some(done) = done {
+                working.finished(task_id(&done));
             }
         }
+    }
+}
+
+/// The lanes this server is delivering, and how many of them each endpoint has.
+#[derive(Default)]
+struct Working {
+    tasks: JoinSet<()>,
+    endpoint_of: HashMap<tokio::task::Id, i64>,
+    held: HashMap<i64, usize>,
+}
+
+impl Working {
+    fn start(&mut self, context: &Arc<Context>, lane: Lane) {
+        let endpoint = lane.endpoint;
+        let id = self.tasks.spawn(deliver_lane(context.clone(), lane)).id();
+        self.endpoint_of.insert(id, endpoint);
+        *self.held.entry(endpoint).or_default() += 1;
+    }
+
+    fn finished(&mut self, id: tokio::task::Id) {
+        let Some(endpoint) = self.endpoint_of.remove(&id) else {
+            return;
+        };
+        if let Some(held) = self.held.get_mut(&endpoint) {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                self.held.remove(&endpoint);
+            }
+        }
+    }
+}
+
+fn task_id(done: &Result<(tokio::task::Id, ()), tokio::task::JoinError>) -> tokio::task::Id {
+    match done {
+        Ok((id, ())) => *id,
+        Err(e) => e.id(),
     }
 }
 
@@ -259,6 +303,19 @@ pub fn open_lane(
     Ok(())
 }
 
+/// Ends an endpoint's pause now (an admin sends it something by hand): one lane tries it at
+/// once, and the rest follow if it answers.
+pub fn try_now(conn: &mut DbConnection, endpoint: i64) -> Result<(), AppError> {
+    diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::key.eq(endpoint))
+            .filter(webhook_endpoints::paused_until.gt(0)),
+    )
+    .set(webhook_endpoints::paused_until.eq(0))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// A lane this server holds.
 #[derive(Debug, Clone)]
 struct Lane {
@@ -266,41 +323,90 @@ struct Lane {
     lane: String,
 }
 
-/// Takes up to `n` due lanes of enabled endpoints, leasing them to this server.
-fn claim(conn: &mut DbConnection, n: usize, now: i64, lease: i64) -> Result<Vec<Lane>, AppError> {
-    let due = || {
+/// Takes due lanes of enabled endpoints, leasing them to this server, each endpoint up to its
+/// share of the server's `concurrency`: split evenly among the endpoints with work here (due
+/// lanes, or lanes this server holds), at least one each. An endpoint gets its share at once,
+/// even while another still holds more than its own (claimed when it had fewer to share
+/// with; those lanes end within `lane_work`), so no endpoint waits for another's requests. A
+/// paused endpoint gets none; one whose pause is over gets one lane, to try it with.
+fn claim(
+    conn: &mut DbConnection,
+    held: &HashMap<i64, usize>,
+    concurrency: usize,
+    now: i64,
+    lease: i64,
+) -> Result<Vec<Lane>, AppError> {
+    if concurrency == 0 {
+        return Ok(Vec::new());
+    }
+    let due = |endpoint: i64| {
         webhook_lanes::table
-            .inner_join(
-                webhook_endpoints::table.on(webhook_endpoints::key.eq(webhook_lanes::endpoint_key)),
-            )
-            .filter(webhook_endpoints::enabled.eq(true))
+            .filter(webhook_lanes::endpoint_key.eq(endpoint))
             .filter(webhook_lanes::next_attempt_at.le(now))
             .filter(webhook_lanes::lease_until.le(now))
     };
-    // A read first: most passes find nothing and need no write transaction.
-    let any: bool = diesel::select(diesel::dsl::exists(due())).get_result(conn)?;
-    if !any {
+    let ready = |endpoint: i64| {
+        webhook_endpoints::table
+            .filter(webhook_endpoints::key.eq(endpoint))
+            .filter(webhook_endpoints::enabled.eq(true))
+            .filter(webhook_endpoints::paused_until.le(now))
+    };
+    // A read first (per endpoint, one indexed look for a due lane): most passes find nothing
+    // to take and need no write transaction.
+    let wanting: Vec<(i64, i32)> = webhook_endpoints::table
+        .filter(webhook_endpoints::enabled.eq(true))
+        .filter(webhook_endpoints::paused_until.le(now))
+        .filter(diesel::dsl::exists(
+            webhook_lanes::table
+                .filter(webhook_lanes::endpoint_key.eq(webhook_endpoints::key))
+                .filter(webhook_lanes::next_attempt_at.le(now))
+                .filter(webhook_lanes::lease_until.le(now)),
+        ))
+        .select((webhook_endpoints::key, webhook_endpoints::pauses))
+        .load(conn)?;
+    let with_work: HashSet<i64> = wanting
+        .iter()
+        .map(|(endpoint, _)| *endpoint)
+        .chain(held.keys().copied())
+        .collect();
+    let share = (concurrency / with_work.len().max(1)).max(1);
+    let wanted: Vec<(i64, usize)> = wanting
+        .into_iter()
+        .filter_map(|(endpoint, pauses)| {
+            let limit = if pauses > 0 { 1 } else { share };
+            let n = limit.saturating_sub(held.get(&endpoint).copied().unwrap_or(0));
+            (n > 0).then_some((endpoint, n))
+        })
+        .collect();
+    if wanted.is_empty() {
         return Ok(Vec::new());
     }
     crate::db::write(conn, |conn| {
-        let lanes: Vec<(i64, String)> = due()
-            .order(webhook_lanes::next_attempt_at)
-            .limit(n as i64)
-            .select((webhook_lanes::endpoint_key, webhook_lanes::lane))
-            .load(conn)?;
-        for (endpoint, lane) in &lanes {
-            diesel::update(
-                webhook_lanes::table
-                    .filter(webhook_lanes::endpoint_key.eq(endpoint))
-                    .filter(webhook_lanes::lane.eq(lane)),
-            )
-            .set(webhook_lanes::lease_until.eq(now + lease))
-            .execute(conn)?;
+        let mut claimed = Vec::new();
+        for (endpoint, n) in wanted {
+            // Again inside the transaction: another server may have paused it meanwhile.
+            let still: bool =
+                diesel::select(diesel::dsl::exists(ready(endpoint))).get_result(conn)?;
+            if !still {
+                continue;
+            }
+            let lanes: Vec<String> = due(endpoint)
+                .order(webhook_lanes::next_attempt_at)
+                .limit(n as i64)
+                .select(webhook_lanes::lane)
+                .load(conn)?;
+            for lane in lanes {
+                diesel::update(
+                    webhook_lanes::table
+                        .filter(webhook_lanes::endpoint_key.eq(endpoint))
+                        .filter(webhook_lanes::lane.eq(&lane)),
+                )
+                .set(webhook_lanes::lease_until.eq(now + lease))
+                .execute(conn)?;
+                claimed.push(Lane { endpoint, lane });
+            }
         }
-        Ok(lanes
-            .into_iter()
-            .map(|(endpoint, lane)| Lane { endpoint, lane })
-            .collect())
+        Ok(claimed)
     })
 }
 
@@ -422,6 +528,9 @@ struct Outcome {
     status: Option<u16>,
     latency_ms: i64,
     response: String,
+    /// No answer came: the request timed out or no connection could be made. That is the
+    /// endpoint's state, not this delivery's.
+    unanswered: bool,
 }
 
 impl Outcome {
@@ -482,6 +591,7 @@ async fn send(context: &Context, url: &str, prepared: Result<Prepared, String>) 
         status: None,
         latency_ms: 0,
         response: why,
+        unanswered: false,
     };
     let url = match address::check_url(url, true) {
         Ok(url) => url,
@@ -514,9 +624,11 @@ async fn send(context: &Context, url: &str, prepared: Result<Prepared, String>) 
                 status: Some(status),
                 latency_ms: started.elapsed().as_millis() as i64,
                 response: String::from_utf8_lossy(&kept).into_owned(),
+                unanswered: false,
             }
         }
         Err(e) => {
+            let unanswered = e.is_timeout() || e.is_connect();
             let mut why = e.to_string();
             let mut source = std::error::Error::source(&e);
             while let Some(inner) = source {
@@ -525,6 +637,7 @@ async fn send(context: &Context, url: &str, prepared: Result<Prepared, String>) 
             }
             Outcome {
                 latency_ms: started.elapsed().as_millis() as i64,
+                unanswered,
                 ..failed(why)
             }
         }
@@ -578,6 +691,15 @@ fn record(
             .execute(conn)?;
         let this = webhook_deliveries::table.filter(webhook_deliveries::key.eq(delivery));
         let endpoint_row = webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint));
+        if outcome.status.is_some() {
+            // It answers: whatever it was backed off for is over.
+            diesel::update(endpoint_row.filter(webhook_endpoints::pauses.gt(0)))
+                .set((
+                    webhook_endpoints::paused_until.eq(0),
+                    webhook_endpoints::pauses.eq(0),
+                ))
+                .execute(conn)?;
+        }
         if outcome.succeeded() {
             diesel::update(this)
                 .set(webhook_deliveries::state.eq(DELIVERED))
@@ -595,8 +717,13 @@ fn record(
                 webhook_deliveries::state.eq(if give_up { GAVE_UP } else { WAITING }),
             ))
             .execute(conn)?;
+        if outcome.unanswered {
+            pause(conn, endpoint, outcome.at, retry_unit)?;
+        }
+        // After no answer the lane stops whatever became of the delivery: the endpoint waits.
+        let go_on = !outcome.unanswered;
         if is_test {
-            return Ok(true);
+            return Ok(go_on);
         }
         let failing_since: Option<i64> = endpoint_row
             .select(webhook_endpoints::failing_since)
@@ -621,7 +748,7 @@ fn record(
                 .execute(conn)?;
         }
         if give_up {
-            return Ok(true);
+            return Ok(go_on);
         }
         let delay = retry_delay(retry_unit, failures as usize);
         diesel::update(
@@ -633,6 +760,34 @@ fn record(
         .execute(conn)?;
         Ok(false)
     })
+}
+
+/// Backs an endpoint off as a whole after a request that got no answer: none of its lanes is
+/// claimed before the pause ends (on the retry schedule, longer after each pause in a row),
+/// then one lane tries it. A request sent before the current pause ended (under way when it
+/// began) is part of what started it and does not lengthen it.
+fn pause(
+    conn: &mut DbConnection,
+    endpoint: i64,
+    sent_at: i64,
+    retry_unit: Duration,
+) -> Result<(), AppError> {
+    let row = webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint));
+    let (until, pauses): (i64, i32) = row
+        .select((webhook_endpoints::paused_until, webhook_endpoints::pauses))
+        .first(conn)?;
+    if sent_at < until {
+        return Ok(());
+    }
+    let pauses = pauses.saturating_add(1);
+    let until = crate::db::now_millis() + retry_delay(retry_unit, pauses.max(1) as usize);
+    diesel::update(row)
+        .set((
+            webhook_endpoints::paused_until.eq(until),
+            webhook_endpoints::pauses.eq(pauses),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The wait before retry `n` (1-based): the schedule's step with ±20 % jitter, so that many

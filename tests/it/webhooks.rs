@@ -3,11 +3,13 @@
 //! the official `standardwebhooks` package for the other.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::io::AsyncBufReadExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{TestApp, fresh_database, spawn_app_on, spawn_app_with, to_page};
 
@@ -788,4 +790,283 @@ async fn two_servers_on_one_database_deliver_each_event_once() {
         Some(expected),
         "and none twice"
     );
+}
+
+/// A receiver that takes connections and never answers them (a hung server), until told to
+/// answer: from then on it reads each request and answers 200.
+struct Hanging {
+    url: String,
+    /// Connections taken, hung or answered; each attempt opens one (Connection: close).
+    connections: Arc<AtomicUsize>,
+    answer: Arc<AtomicBool>,
+    /// The `webhook-id` of each request answered.
+    answered: Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Hanging {
+    async fn start() -> Hanging {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let url = format!("http://{}/hook", listener.local_addr().expect("address"));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let answer = Arc::new(AtomicBool::new(false));
+        let answered = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (count, on, ids) = (connections.clone(), answer.clone(), answered.clone());
+        let task = tokio::spawn(async move {
+            let mut hung = Vec::new();
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                if !on.load(Ordering::SeqCst) {
+                    hung.push(socket);
+                    continue;
+                }
+                let ids = ids.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 8192];
+                    let head_end = loop {
+                        let Ok(n) = socket.read(&mut buf).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        request.extend_from_slice(&buf[..n]);
+                        if let Some(at) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break at + 4;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&request[..head_end]).to_lowercase();
+                    let header = |name: &str| {
+                        head.lines()
+                            .find_map(|l| l.strip_prefix(name))
+                            .map(|v| v.trim().to_string())
+                    };
+                    let length: usize = header("content-length:")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    while request.len() < head_end + length {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let _ = socket
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await;
+                    ids.lock()
+                        .expect("ids")
+                        .push(header("webhook-id:").unwrap_or_default());
+                });
+            }
+        });
+        Hanging {
+            url,
+            connections,
+            answer,
+            answered,
+            task,
+        }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Hanging {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_hanging_receiver_does_not_hold_up_a_healthy_one_and_gets_its_events_later() {
+    use diesel::prelude::*;
+    use insignia::db::schema::{webhook_attempts, webhook_endpoints};
+    let receiver = Receiver::start().await;
+    let hanging = Hanging::start().await;
+    // This process serves the dashboard and API; the real binary does the sending, with a
+    // request timeout of a few seconds, as a real one would be (10 s by default).
+    let app = spawn_app_on(fresh_database(), |s| {
+        s.webhooks.allow_private = true;
+        s.webhooks.concurrency = 0;
+    })
+    .await;
+    app.setup_admin().await;
+    let key = app.create_api_key("Fair").await;
+    let stuck = endpoint_path(&add_endpoint(&app, &hanging.url, "standard").await);
+    let _sender = serve_binary(
+        &app.database,
+        &[
+            "--webhooks-allow-private",
+            "--webhooks-timeout-ms",
+            "4000",
+            "--webhooks-retry-unit-ms",
+            "100",
+        ],
+    )
+    .await;
+    // 48 badges: 48 lanes for the hanging receiver, more than a server works at once.
+    for n in 0..48 {
+        api_badge(&app, &key, &format!("Stuck {n}")).await;
+    }
+    let started = Instant::now();
+    while hanging.connections() < 8 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sender reached the hanging receiver"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A healthy endpoint added now gets its events at once, not after the hung requests.
+    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
+    let secret = created.attr("#secret", "value").expect("secret");
+    receiver
+        .configure(json!({"format": "standard", "secret": secret}))
+        .await;
+    let members = app.insert_members(3, "Fair");
+    let changed = Instant::now();
+    let badge = api_badge(&app, &key, "Prompt").await;
+    let handled = receiver.handled(1).await;
+    let first = changed.elapsed();
+    assert!(
+        first < Duration::from_secs(2),
+        "the first event reached the healthy endpoint within 2 s: {first:?} ({} received)",
+        handled.len()
+    );
+    assert_eq!(handled.len(), 1, "{handled:#?}");
+    assert_eq!(handled[0]["payload"]["data"]["id"], badge.as_str());
+    let mut delays = vec![first];
+    for (n, member) in members.iter().enumerate() {
+        let changed = Instant::now();
+        let reply = app
+            .api(
+                Method::POST,
+                &format!("/members/v3/badges/{badge}/members"),
+                Some(&key),
+                Some(json!({"memberIds": [member]})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let handled = receiver.handled(n + 2).await;
+        delays.push(changed.elapsed());
+        assert_eq!(handled.len(), n + 2, "{handled:#?}");
+        assert_eq!(
+            handled[n + 1]["payload"]["data"]["memberId"],
+            member.as_str()
+        );
+    }
+    println!("healthy endpoint's delays beside a hanging one: {delays:?}");
+    assert!(
+        delays.iter().all(|d| *d < Duration::from_secs(2)),
+        "each event reached the healthy endpoint within 2 s: {delays:?}"
+    );
+    assert_eq!(receiver.received().await["rejected"], json!([]));
+
+    // The hanging endpoint is backed off as a whole, and its page says so.
+    let started = Instant::now();
+    let page = loop {
+        let page = app.page(&stuck).await;
+        if page.has("#endpoint-state") || started.elapsed() > Duration::from_secs(20) {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        page.text_of("#endpoint-state").contains("did not answer"),
+        "{}",
+        page.text_of("main")
+    );
+
+    // Once it answers again, every event it missed arrives, each once, and the log shows
+    // one row per request it got: none for the deliveries that waited.
+    hanging.answer.store(true, Ordering::SeqCst);
+    let expected = 48 + 1 + members.len();
+    let started = Instant::now();
+    while hanging.answered.lock().expect("ids").len() < expected {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the hanging endpoint got its events: {} of {expected}",
+            hanging.answered.lock().expect("ids").len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ids: Vec<String> = hanging.answered.lock().expect("ids").clone();
+    assert_eq!(ids.len(), expected, "none twice");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), expected);
+    let page = app.page(&stuck).await;
+    assert!(
+        page.text_of(".page-head").contains("0 waiting"),
+        "{}",
+        page.text_of(".page-head")
+    );
+    assert!(!page.has("#endpoint-state"), "{}", page.text_of("main"));
+    let endpoint: i64 = webhook_endpoints::table
+        .filter(webhook_endpoints::url.eq(&hanging.url))
+        .select(webhook_endpoints::key)
+        .first(&mut app.db())
+        .expect("endpoint");
+    let logged: i64 = webhook_attempts::table
+        .filter(webhook_attempts::endpoint_key.eq(endpoint))
+        .count()
+        .get_result(&mut app.db())
+        .expect("count");
+    assert_eq!(logged as usize, hanging.connections());
+}
+
+#[tokio::test]
+async fn a_backed_off_endpoint_waits_until_an_admin_sends_it_a_test_event() {
+    use diesel::prelude::*;
+    use insignia::db::schema::webhook_endpoints;
+    let receiver = Hanging::start().await;
+    receiver.answer.store(true, Ordering::SeqCst);
+    let (app, key) = app_with_key(|_| {}).await;
+    let page = endpoint_path(&add_endpoint(&app, &receiver.url, "standard").await);
+    // As if it had not answered three times in a row: backed off for another hour.
+    let hour = insignia::db::now_millis() + 60 * 60 * 1000;
+    diesel::update(webhook_endpoints::table)
+        .set((
+            webhook_endpoints::paused_until.eq(hour),
+            webhook_endpoints::pauses.eq(3),
+        ))
+        .execute(&mut app.db())
+        .expect("stored");
+    api_badge(&app, &key, "Held back").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        receiver.connections(),
+        0,
+        "nothing is sent while it is paused"
+    );
+    let shown = app.page(&page).await;
+    assert!(
+        shown.text_of("#endpoint-state").contains("did not answer"),
+        "{}",
+        shown.text_of("main")
+    );
+    assert!(shown.text_of(".page-head").contains("1 waiting"));
+    let list = app.page("/dashboard/webhooks").await;
+    assert!(list.text_of("table.webhooks").contains("Not answering"));
+
+    // "Send test event" tries it at once; it answers, so what waited goes too.
+    let queued = app.submit(&page, &format!("{page}/test"), &[]).await;
+    assert!(queued.status().is_redirection());
+    let started = Instant::now();
+    while receiver.answered.lock().expect("ids").len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the test event and the waiting one arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let shown = app.page(&page).await;
+    assert!(!shown.has("#endpoint-state"), "{}", shown.text_of("main"));
+    assert!(shown.text_of(".page-head").contains("0 waiting"));
 }

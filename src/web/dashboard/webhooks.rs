@@ -225,6 +225,20 @@ impl ShowPage {
         Kind::parse(name).map_or("Unknown event", Kind::label)
     }
 
+    /// When an endpoint backed off for not answering is tried again ("at …", or "now" once
+    /// its pause is over).
+    fn next_try(&self) -> Option<String> {
+        if !self.endpoint.enabled || self.endpoint.pauses == 0 {
+            return None;
+        }
+        let until = self.endpoint.paused_until;
+        Some(if until > db::now_millis() {
+            format!("at {}", self.when(&until))
+        } else {
+            "now".to_string()
+        })
+    }
+
     fn rotating_until(&self) -> Option<String> {
         match (
             &self.endpoint.previous_secret,

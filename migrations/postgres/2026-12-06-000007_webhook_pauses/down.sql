@@ -1,0 +1,3 @@
+DROP INDEX webhook_lanes_endpoint_due;
+CREATE INDEX webhook_lanes_due ON webhook_lanes(next_attempt_at);
+ALTER TABLE webhook_endpoints DROP COLUMN pauses, DROP COLUMN paused_until;
