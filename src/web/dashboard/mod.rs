@@ -1,5 +1,6 @@
 //! The site owner's dashboard under `/dashboard`.
 
+pub mod admins;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -149,6 +150,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/webhooks/{id}/redeliver",
                 web::post().to(webhooks::redeliver),
+            )
+            .service(web::resource("/admins").get(admins::list).post(admins::add))
+            .service(
+                web::resource("/admins/{id}/remove")
+                    .get(admins::remove_confirm)
+                    .post(admins::remove),
+            )
+            .service(
+                web::resource("/set-password/{token}")
+                    .get(admins::set_password_form)
+                    .post(admins::set_password),
             )
             .route("/audit", web::get().to(audit::list))
             .route("/audit/export.csv", web::get().to(exports::audit))
