@@ -18,6 +18,9 @@ baseline of the build (--baseline-build) is on when the script builds the demo.
 With --postgres SERVER_URL (or INSIGNIA_BENCH_POSTGRES) the benchmark runs on PostgreSQL: --db
 names a database on that server (insignia_bench when not given), which is created when missing,
 reused when it holds members, and kept afterwards. The script reaches PostgreSQL through psql.
+It measures right after the build, without waiting for autovacuum: `insignia demo` analyzes the
+tables it filled once they are committed, so the planner knows their sizes from the first
+request.
 The plain-SQL baseline of the build is SQLite's only; the plain-SQL bulk change runs on both.
 
 Prints a Markdown table (req/s, p99, ratio of req/s to /healthz, response bytes per page) and

@@ -4,9 +4,9 @@
 Usage: scripts/screenshots.py BASE_URL OUT_PREFIX BADGE_ID
 
 The site needs the admin owner@example.com with the password "owner password 1" and some
-members, for example:
-    echo "owner password 1" | insignia admin create --email owner@example.com --database shots.db
+members, for example (the demo first: it fills only an empty database):
     insignia demo --members 300 --assignments 1200 --database shots.db
+    echo "owner password 1" | insignia admin create --email owner@example.com --database shots.db
     insignia serve --database shots.db --bind 127.0.0.1:18082
 It writes OUT_PREFIX-<page>-<width>.png: the badge's page and its holder list at 1280 and 390 px,
 the badge editor before and after a refused save, and the audit log on a phone."""

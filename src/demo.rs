@@ -236,9 +236,11 @@ impl Rng {
     }
 }
 
-/// Fills the database at `location` (migrating it first).
+/// Fills the database at `location` (migrating it first). A database that already holds a
+/// site is refused before anything is written, its schema included.
 pub fn fill(location: &Location, size: DemoSize) -> Result<String, AppError> {
     let started = std::time::Instant::now();
+    refuse_a_site(location)?;
     // Migrate through the pool, then load through one connection of our own.
     drop(crate::db::open(location)?);
     match location {
@@ -268,9 +270,86 @@ pub fn fill(location: &Location, size: DemoSize) -> Result<String, AppError> {
             );
             // Index builds after the load sort in memory.
             conn.batch_execute("SET maintenance_work_mem = '256MB'; SET TIME ZONE 'UTC';")?;
-            load(&mut conn, size, started)
+            let report = load(&mut conn, size, started)?;
+            // Until the tables are analyzed the planner guesses their sizes (a few pages of
+            // rows): right after a million-member load, reads by id took seconds instead of
+            // milliseconds until autovacuum came by. Analyzed now, after the commits.
+            crate::db::analyze(&mut conn, FILLED).map_err(|e| {
+                AppError::internal(format!(
+                    "the demo is loaded, but analyzing its tables failed (reads stay slow until \
+                     autovacuum analyzes them): {}",
+                    e.detail()
+                ))
+            })?;
+            Ok(report)
         }
     }
+}
+
+/// The tables a demo writes.
+const FILLED: &[&str] = &["admins", "badges", "members", "member_badges", "audit_log"];
+
+/// Refuses a database that already holds an admin, a badge or a member: the demo's made-up
+/// members and its admin would mix with a real site's. Reads only, and creates nothing (a
+/// SQLite file that does not exist yet is new).
+fn refuse_a_site(location: &Location) -> Result<(), AppError> {
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut conn = match location {
+        Location::Sqlite(path) if !std::path::Path::new(path).exists() => return Ok(()),
+        Location::Sqlite(path) => DbConnection::Sqlite(
+            SqliteConnection::establish(path)
+                .map_err(|e| AppError::internal(format!("cannot open {location}: {e}")))?,
+        ),
+        Location::Postgres(url) => {
+            DbConnection::Postgres(PgConnection::establish(url).map_err(|e| {
+                AppError::internal(format!(
+                    "cannot open {location}: {}",
+                    crate::db::redact_password(&e.to_string())
+                ))
+            })?)
+        }
+    };
+    let exists = match conn.backend() {
+        BackendKind::Sqlite => {
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?"
+        }
+        BackendKind::Postgres => "SELECT count(to_regclass($1)) AS n",
+    };
+    let mut held = Vec::new();
+    for (table, one, many) in [
+        ("admins", "admin", "admins"),
+        ("badges", "badge", "badges"),
+        ("members", "member", "members"),
+    ] {
+        let found: Count = diesel::sql_query(exists)
+            .bind::<Text, _>(table)
+            .get_result(&mut conn)?;
+        if found.n == 0 {
+            continue;
+        }
+        let rows: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result(&mut conn)?;
+        if rows.n > 0 {
+            held.push(crate::text::count_of(rows.n as usize, one, many));
+        }
+    }
+    if held.is_empty() {
+        return Ok(());
+    }
+    let fresh = match location {
+        Location::Sqlite(_) => "a file of its own, e.g. `insignia demo --database demo.db`",
+        Location::Postgres(_) => "an empty database of its own (createdb insignia_demo)",
+    };
+    Err(AppError::Conflict(format!(
+        "{location} already holds a site ({}); the demo fills only an empty database, and \
+         nothing was changed. Give it {fresh}.",
+        held.join(", ")
+    )))
 }
 
 fn load(
@@ -279,18 +358,12 @@ fn load(
     started: std::time::Instant,
 ) -> Result<String, AppError> {
     let mut report = Vec::new();
-    if admins::find_by_email(conn, DEMO_ADMIN)?.is_none() {
-        let password = random_token()[..16].to_string();
-        admins::create(conn, DEMO_ADMIN, &password, false)?
-            .map_err(|e| AppError::internal(format!("{e:?}")))?;
-        report.push(format!(
-            "Dashboard: /dashboard/login as {DEMO_ADMIN}, password {password}"
-        ));
-    } else {
-        report.push(format!(
-            "Dashboard: /dashboard/login as {DEMO_ADMIN} (password printed when it was created)"
-        ));
-    }
+    let password = random_token()[..16].to_string();
+    admins::create(conn, DEMO_ADMIN, &password, false)?
+        .map_err(|e| AppError::internal(format!("{e:?}")))?;
+    report.push(format!(
+        "Dashboard: /dashboard/login as {DEMO_ADMIN}, password {password}"
+    ));
     // A bulk load wants a large page cache (index inserts in random key order stay in memory)
     // and a second thread for the sorts that rebuild indexes.
     if conn.backend() == BackendKind::Sqlite {

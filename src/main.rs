@@ -221,7 +221,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 members,
                 assignments: assignments.unwrap_or(members * 3),
             };
-            let report = demo::fill(&db.database, size).map_err(|e| format!("{e:?}"))?;
+            let report = demo::fill(&db.database, size).map_err(|e| e.detail())?;
             println!("{report}");
             println!(
                 "Start it with: cargo run --release -- serve --database {}",

@@ -29,9 +29,9 @@ macro_rules! schema_tables {
     ($then:ident ! ($($args:tt)*)) => {
         $then!($($args)* [
             settings, admins, admin_sessions, login_failures, icon_uploads, badges, members,
-            pages, member_badges, badge_pages, password_links, member_sessions, api_keys,
-            audit_log, audit_members, reports, rate_limits, events, webhook_endpoints,
-            webhook_deliveries, webhook_lanes, webhook_attempts, badge_slugs,
+            pages, member_badges, badge_pages, password_links, admin_password_links,
+            member_sessions, api_keys, audit_log, audit_members, reports, rate_limits, events,
+            webhook_endpoints, webhook_deliveries, webhook_lanes, webhook_attempts, badge_slugs,
         ])
     };
 }

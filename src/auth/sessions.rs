@@ -109,13 +109,16 @@ fn elevated_until(minutes: i64) -> String {
     crate::db::format_time(time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
 }
 
-/// Starts a session for an admin who just proved their password; it starts elevated.
-/// Returns the token for the cookie.
+/// Starts a session for an admin who just proved their password (and notes when, for the
+/// Admins page); it starts elevated. Returns the token for the cookie.
 pub fn start(
     conn: &mut DbConnection,
     admin_id: &str,
     elevation_minutes: i64,
 ) -> Result<String, AppError> {
+    diesel::update(admins::table.find(admin_id))
+        .set(admins::last_sign_in_at.eq(crate::db::now()))
+        .execute(conn)?;
     diesel::delete(
         admin_sessions::table.filter(
             admin_sessions::last_seen_at

@@ -334,6 +334,25 @@ where
     }
 }
 
+/// After a bulk load on PostgreSQL, gathers the planner's statistics for `tables` (names from
+/// the code, never from input). Until then PostgreSQL plans as if the tables were as small as
+/// before the load, until autovacuum happens by. Runs only outside a transaction, after the
+/// load committed, so the statistics count its rows; SQLite keeps no statistics it would miss.
+pub fn analyze(conn: &mut DbConnection, tables: &[&str]) -> Result<(), AppError> {
+    use diesel::connection::TransactionManager;
+    if conn.backend() != BackendKind::Postgres || tables.is_empty() {
+        return Ok(());
+    }
+    let in_transaction =
+        <DbConnection as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
+            .transaction_depth()?
+            .is_some();
+    if !in_transaction {
+        conn.batch_execute(&format!("ANALYZE {}", tables.join(", ")))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

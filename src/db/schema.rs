@@ -13,6 +13,8 @@ diesel::table! {
         email -> Text,
         password_hash -> Text,
         created_at -> Text,
+        /// When the admin last signed in (set-up, sign-in form); none before the first time.
+        last_sign_in_at -> Nullable<Text>,
     }
 }
 
@@ -117,6 +119,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// One-time set-password links for admins added on the Admins page.
+    admin_password_links (token_hash) {
+        token_hash -> Text,
+        admin_id -> Text,
+        expires_at -> Text,
+    }
+}
+
+diesel::table! {
     member_sessions (token_hash) {
         token_hash -> Text,
         member_id -> Text,
@@ -126,6 +137,7 @@ diesel::table! {
 }
 
 diesel::joinable!(admin_sessions -> admins (admin_id));
+diesel::joinable!(admin_password_links -> admins (admin_id));
 diesel::joinable!(password_links -> members (member_id));
 diesel::joinable!(member_sessions -> members (member_id));
 
@@ -279,6 +291,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     members,
     member_badges,
     password_links,
+    admin_password_links,
     member_sessions,
     pages,
     badge_pages,

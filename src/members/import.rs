@@ -139,8 +139,28 @@ pub fn plan(
     Ok(Ok(rows))
 }
 
+/// From this many new members on, an import refreshes PostgreSQL's statistics of the members
+/// table after its commit (see `db::analyze`); smaller ones leave that to autovacuum.
+pub const ANALYZE_FROM: usize = 1_000;
+
 /// Imports every valid new row in one transaction, with one audit entry.
 pub fn apply(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    text: &str,
+) -> Result<Result<Vec<ImportRow>, FileError>, AppError> {
+    let outcome = write_rows(conn, actor, text)?;
+    if let Ok(rows) = &outcome
+        && summary(rows).0 >= ANALYZE_FROM
+        // The import is committed: a failure here only leaves the statistics to autovacuum.
+        && let Err(e) = crate::db::analyze(conn, &["members"])
+    {
+        tracing::warn!("members imported, but analyzing the members table failed: {e:?}");
+    }
+    Ok(outcome)
+}
+
+fn write_rows(
     conn: &mut DbConnection,
     actor: &Actor,
     text: &str,

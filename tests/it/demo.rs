@@ -1,6 +1,41 @@
-//! `insignia demo` fills a database whose counts are exact and whose search works.
+//! `insignia demo` fills an empty database whose counts are exact and whose search works, and
+//! refuses a database that holds a site.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, postgres_server, spawn_app};
+
+fn run_demo(app: &TestApp, members: &str, assignments: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+        .args([
+            "demo",
+            "--members",
+            members,
+            "--assignments",
+            assignments,
+            "--database",
+            &app.database,
+        ])
+        .output()
+        .expect("run demo")
+}
+
+/// What a demo would add to: admins (with their passwords), badges, members, assignments and
+/// audit entries.
+fn site_rows(app: &TestApp) -> (Vec<(String, String)>, Vec<String>, i64, usize, usize) {
+    use diesel::prelude::*;
+    use insignia::db::schema::admins;
+    let admins: Vec<(String, String)> = admins::table
+        .select((admins::email, admins::password_hash))
+        .order(admins::email)
+        .load(&mut app.db())
+        .expect("admins");
+    (
+        admins,
+        app.badge_titles(),
+        app.member_count(),
+        app.assignments().len(),
+        app.audit_actions().len(),
+    )
+}
 
 #[tokio::test]
 async fn the_demo_loads_members_and_assignments_with_exact_counts() {
@@ -57,4 +92,71 @@ async fn the_demo_loads_members_and_assignments_with_exact_counts() {
         app.sign_in("admin@example.com", &password).await.status(),
         reqwest::StatusCode::SEE_OTHER
     );
+}
+
+#[tokio::test]
+async fn the_demo_refuses_a_database_holding_an_admin_a_badge_or_a_member() {
+    for holds in ["an admin", "a badge", "a member"] {
+        let app = spawn_app().await;
+        match holds {
+            "an admin" => app.setup_admin().await,
+            "a badge" => {
+                let input = insignia::badges::BadgeInput {
+                    title: "Gold".to_string(),
+                    background_color: "#1F2A44".to_string(),
+                    text_color: "#FFFFFF".to_string(),
+                    icon: "star".to_string(),
+                    ..Default::default()
+                };
+                insignia::badges::store::create(
+                    &mut app.db(),
+                    &insignia::audit::Actor::system(),
+                    &input.parse().expect("valid"),
+                    None,
+                )
+                .expect("badge");
+            }
+            _ => {
+                let new = insignia::members::NewMember::parse("Real Person", "real@example.com")
+                    .expect("valid");
+                insignia::members::create(&mut app.db(), &insignia::audit::Actor::system(), &new)
+                    .expect("member");
+            }
+        }
+        let before = site_rows(&app);
+        let out = run_demo(&app, "50", "100");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "holding {holds}: {out:?}");
+        // The database is named as the user gave it, a PostgreSQL password left out.
+        let named = insignia::db::Location::parse(&app.database).to_string();
+        assert!(said.contains(&named), "holding {holds}: {said}");
+        assert!(said.contains("nothing was changed"), "{said}");
+        if let insignia::db::Location::Postgres(url) = insignia::db::Location::parse(&app.database)
+            && named != url
+        {
+            assert!(!said.contains(&url), "the password is not shown: {said}");
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "",
+            "no sign-in is printed"
+        );
+        assert_eq!(site_rows(&app), before, "holding {holds}: nothing changed");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_on_postgresql_leaves_the_tables_it_filled_analyzed() {
+    if postgres_server().is_none() {
+        return; // PostgreSQL only: SQLite keeps no statistics that a load leaves behind.
+    }
+    let app = spawn_app().await;
+    let out = run_demo(&app, "2000", "6000");
+    assert!(out.status.success(), "{out:?}");
+    for table in ["admins", "badges", "members", "member_badges", "audit_log"] {
+        assert!(
+            app.last_analyzed(table).is_some(),
+            "{table} was not analyzed after the demo's load"
+        );
+    }
 }

@@ -196,15 +196,7 @@ async fn holders_and_the_filtered_audit_log_export_as_their_pages_show_them() {
 #[tokio::test]
 async fn a_large_export_is_streamed_a_page_at_a_time() {
     let app = spawn_app().await;
-    app.setup_admin().await;
-    insignia::demo::fill(
-        &app.database.as_str().into(),
-        insignia::demo::DemoSize {
-            members: 7_000,
-            assignments: 7_000,
-        },
-    )
-    .expect("demo members");
+    app.demo_then_owner(7_000, 7_000).await;
     let mut res = app.get("/dashboard/members/export.csv").await;
     assert_eq!(res.status(), StatusCode::OK);
     // No length up front: the file is written while it is read.

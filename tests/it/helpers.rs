@@ -372,6 +372,24 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "setup should succeed");
     }
 
+    /// A demo site (`insignia demo` fills only an empty database, so it comes first), then
+    /// the owner admin, signed in and elevated as after [`TestApp::setup_admin`].
+    pub async fn demo_then_owner(&self, members: usize, assignments: usize) {
+        insignia::demo::fill(
+            &self.database.as_str().into(),
+            insignia::demo::DemoSize {
+                members,
+                assignments,
+            },
+        )
+        .expect("demo");
+        insignia::auth::admins::create(&mut self.db(), ADMIN_EMAIL, ADMIN_PASSWORD, false)
+            .expect("db")
+            .expect("owner created");
+        let res = self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "the owner signs in");
+    }
+
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
         self.submit(
             "/dashboard/login",
@@ -516,6 +534,25 @@ impl TestApp {
 
     pub fn member(&self, id: &str) -> Option<insignia::members::Member> {
         insignia::members::find(&mut self.db(), id).ok()
+    }
+
+    /// When `table` was last analyzed by an `ANALYZE` (not by autovacuum), on PostgreSQL, in
+    /// Unix seconds.
+    pub fn last_analyzed(&self, table: &str) -> Option<f64> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct At {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+            at: Option<f64>,
+        }
+        diesel::sql_query(
+            "SELECT extract(epoch FROM last_analyze)::float8 AS at FROM pg_stat_user_tables \
+             WHERE schemaname = current_schema() AND relname = $1",
+        )
+        .bind::<diesel::sql_types::Text, _>(table)
+        .get_result::<At>(&mut self.db())
+        .expect("pg_stat_user_tables")
+        .at
     }
 
     pub fn member_count(&self) -> i64 {

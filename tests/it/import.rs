@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{Page, TestApp, spawn_app, to_page};
+use crate::helpers::{Page, TestApp, postgres_server, spawn_app, to_page};
 
 pub async fn import(app: &TestApp, csv: &str, action: &str, as_file: bool) -> Page {
     let token = app.page("/dashboard/members/import").await.csrf_token();
@@ -257,5 +257,52 @@ async fn a_row_with_a_nul_is_reported_by_its_line_and_the_rest_imports() {
         insignia::members::find_by_email(&mut app.db(), "grace@example.com")
             .unwrap()
             .is_some()
+    );
+}
+
+/// `count` new people as an import file.
+fn people(count: usize, prefix: &str) -> String {
+    let mut csv = String::from("name,email\n");
+    for i in 0..count {
+        csv.push_str(&format!("{prefix} {i},{prefix}.{i}@example.com\n"));
+    }
+    csv
+}
+
+#[tokio::test]
+async fn a_large_import_on_postgresql_leaves_the_members_table_analyzed() {
+    if postgres_server().is_none() {
+        return; // PostgreSQL only: SQLite keeps no statistics that a load leaves behind.
+    }
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    assert_eq!(app.last_analyzed("members"), None);
+    // From the dashboard.
+    let done = import(&app, &people(1_000, "dash"), "import", true).await;
+    assert!(
+        done.text_of("#import-report .summary")
+            .contains("1,000 created"),
+        "{}",
+        done.text
+    );
+    let after_dashboard = app
+        .last_analyzed("members")
+        .expect("members analyzed after a 1,000-row import from the dashboard");
+    // From the command line: analyzed again, later.
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, people(1_000, "cli")).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+        .args(["members", "import"])
+        .arg(&file)
+        .args(["--database", &app.database])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(app.member_count(), 2_000);
+    let after_cli = app.last_analyzed("members").expect("analyzed");
+    assert!(
+        after_cli > after_dashboard,
+        "the command line's import analyzed again: {after_dashboard} then {after_cli}"
     );
 }

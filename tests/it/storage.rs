@@ -17,15 +17,7 @@ fn page_of(bytes: &[u8]) -> crate::helpers::Page {
 #[tokio::test]
 async fn a_fifty_thousand_line_change_is_summarised_small_and_lands_in_each_members_history() {
     let app = spawn_app().await;
-    app.setup_admin().await;
-    insignia::demo::fill(
-        &app.database.as_str().into(),
-        insignia::demo::DemoSize {
-            members: 5_000,
-            assignments: 0,
-        },
-    )
-    .expect("demo members");
+    app.demo_then_owner(5_000, 0).await;
     let badge = app.create_badge("Marathon").await;
     let emails: Vec<String> = {
         use diesel::prelude::*;

@@ -158,6 +158,9 @@ pub fn action_words(action: &str) -> &str {
         "webhook.test" => "sent a test event",
         "webhook.redeliver" => "sent an event again",
         "export.csv" => "exported a CSV file",
+        "admin.create" => "added an admin",
+        "admin.remove" => "removed an admin",
+        "admin.password" => "set their admin password",
         other => other,
     }
 }

@@ -1,5 +1,6 @@
 //! The site owner's dashboard under `/dashboard`.
 
+pub mod admins;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -97,6 +98,13 @@ pub fn configure(routes: &mut Routes) {
             .at("/webhooks/{id}/rotate", |p| p.post(webhooks::rotate))
             .at("/webhooks/{id}/test", |p| p.post(webhooks::test))
             .at("/webhooks/{id}/redeliver", |p| p.post(webhooks::redeliver))
+            .at("/admins", |p| p.get(admins::list).post(admins::add))
+            .at("/admins/{id}/remove", |p| {
+                p.get(admins::remove_confirm).post(admins::remove)
+            })
+            .at("/set-password/{token}", |p| {
+                p.get(admins::set_password_form).post(admins::set_password)
+            })
             .at("/audit", |p| p.get(audit::list))
             .at("/audit/export.csv", |p| p.get(exports::audit))
             .at("/reports/{id}", |p| p.get(reports::download));

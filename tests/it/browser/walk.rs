@@ -20,25 +20,15 @@ struct Site {
     page_slug: String,
     webhook_path: String,
     api_key_id: String,
+    /// An admin added on the Admins page, and the path of their set-password link.
+    other_admin_id: String,
+    admin_link_path: String,
 }
 
 /// 300 demo members with their badges, a member who can sign in, a page only a badge opens,
 /// an API key, a webhook and an import report.
 async fn seed(app: &TestApp) -> Site {
-    app.setup_admin().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
-        .args([
-            "demo",
-            "--members",
-            "300",
-            "--assignments",
-            "1200",
-            "--database",
-            &app.database,
-        ])
-        .output()
-        .expect("run demo");
-    assert!(out.status.success(), "demo: {out:?}");
+    app.demo_then_owner(300, 1200).await;
     app.create_api_key("Reporting").await;
 
     let visitor = app.new_visitor();
@@ -115,6 +105,28 @@ async fn seed(app: &TestApp) -> Site {
         .expect("the endpoint's test button");
     let webhook_path = test_action.trim_end_matches("/test").to_string();
 
+    let res = app
+        .submit(
+            "/dashboard/admins",
+            "/dashboard/admins",
+            &[("email", "second.admin@example.com")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200, "the admin is added");
+    let added = crate::helpers::to_page(res).await;
+    let link = added
+        .attr("#password-link", "value")
+        .expect("the set-password link");
+    let admin_link_path = format!(
+        "/dashboard/set-password/{}",
+        link.rsplit('/').next().expect("token")
+    );
+    let other_admin_id =
+        insignia::auth::admins::find_by_email(&mut app.db(), "second.admin@example.com")
+            .expect("db")
+            .expect("added")
+            .id;
+
     Site {
         badge_slug: badge.slug.clone(),
         badge_id: badge.id,
@@ -123,6 +135,8 @@ async fn seed(app: &TestApp) -> Site {
         page_slug: page.slug.clone(),
         page_id: page.id,
         webhook_path,
+        other_admin_id,
+        admin_link_path,
         api_key_id: insignia::auth::api_keys::list(&mut app.db()).expect("keys")[0]
             .id
             .clone(),
@@ -232,6 +246,11 @@ fn dashboard_pages(site: &Site) -> Vec<(String, &'static str)> {
         ("/dashboard/webhooks".to_string(), "webhooks"),
         (site.webhook_path.clone(), "webhook"),
         ("/dashboard/audit".to_string(), "audit"),
+        ("/dashboard/admins".to_string(), "admins"),
+        (
+            format!("/dashboard/admins/{}/remove", site.other_admin_id),
+            "admin-remove",
+        ),
         ("/dashboard/account".to_string(), "account"),
         ("/dashboard/no-such-page".to_string(), "dashboard-404"),
     ]
@@ -267,6 +286,7 @@ async fn walk(app: &TestApp, site: &Site, phone: bool) -> Vec<String> {
         ("/login", "login"),
         ("/signup", "signup"),
         ("/dashboard/login", "dashboard-login"),
+        (site.admin_link_path.as_str(), "admin-set-password"),
     ] {
         problems.extend(browser.visit(path, shot).await);
     }

@@ -1,0 +1,2 @@
+DROP TABLE admin_password_links;
+ALTER TABLE admins DROP COLUMN last_sign_in_at;
