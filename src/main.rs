@@ -53,8 +53,8 @@ enum Command {
         /// Reverse proxies in front of Insignia (CIDR,CIDR…, such as 127.0.0.1,10.0.0.0/8).
         /// Only connections from them may name the client in X-Forwarded-For (or Forwarded);
         /// default: none, the headers are ignored.
-        #[arg(long, env = "INSIGNIA_TRUSTED_PROXIES", default_value = "")]
-        trusted_proxies: insignia::web::client::TrustedProxies,
+        #[arg(long, env = "INSIGNIA_TRUSTED_PROXIES")]
+        trusted_proxies: Option<insignia::web::client::TrustedProxies>,
         /// The address people reach the site at (https://badges.example.org), for the links
         /// Insignia writes out; default: the address it listens on.
         #[arg(long, env = "INSIGNIA_PUBLIC_URL")]
@@ -191,7 +191,7 @@ fn run(cli: Cli) -> Result<(), String> {
             settings.api_writes_per_minute = api_writes_per_minute;
             settings.signups_per_hour = signups_per_hour;
             settings.member_changes_per_minute = member_changes_per_minute;
-            settings.trusted_proxies = trusted_proxies;
+            settings.trusted_proxies = trusted_proxies.unwrap_or_default();
             settings.public_url = public_url;
             settings.webhooks.allow_private = webhooks_allow_private;
             settings.webhooks.retry_unit = std::time::Duration::from_millis(webhooks_retry_unit_ms);

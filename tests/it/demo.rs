@@ -160,3 +160,45 @@ async fn the_demo_on_postgresql_leaves_the_tables_it_filled_analyzed() {
         );
     }
 }
+
+#[test]
+fn every_command_says_what_it_does() {
+    let help = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+            .args(args)
+            .output()
+            .expect("run insignia");
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let top = help(&["--help"]);
+    let line = |name: &str| {
+        top.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in:\n{top}"))
+            .to_string()
+    };
+    assert!(line("migrate").contains("Copy a whole site"), "{top}");
+    assert!(line("members").contains("Manage members"), "{top}");
+    assert!(line("admin").contains("Manage admin accounts"), "{top}");
+    assert!(line("demo").contains("demo site"), "{top}");
+    assert!(line("serve").contains("web server"), "{top}");
+    let migrate = help(&["migrate", "--help"]);
+    assert!(migrate.contains("INSIGNIA_MIGRATE_TO"), "{migrate}");
+    let serve = help(&["serve", "--help"]);
+    for flag in [
+        "--trusted-proxies",
+        "INSIGNIA_TRUSTED_PROXIES",
+        "--signups-per-hour",
+        "--member-changes-per-minute",
+    ] {
+        assert!(serve.contains(flag), "{flag} in:\n{serve}");
+    }
+    // A database URL in the environment is never echoed, password and all.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+        .args(["serve", "--help"])
+        .env("INSIGNIA_DATABASE", "postgres://u:s3cret@db.example/x")
+        .output()
+        .expect("run insignia");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cret"));
+}

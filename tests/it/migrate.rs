@@ -9,9 +9,20 @@ use crate::helpers::{
     sqlite_database,
 };
 
+/// `insignia migrate`, with the target as `--to`.
 fn migrate(from: &str, to: &str) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
         .args(["migrate", "--from", from, "--to", to])
+        .output()
+        .expect("run migrate")
+}
+
+/// `insignia migrate`, with the target (and its password) in `INSIGNIA_MIGRATE_TO`, out of
+/// the process list.
+fn migrate_to_environment(from: &str, to: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+        .args(["migrate", "--from", from])
+        .env("INSIGNIA_MIGRATE_TO", to)
         .output()
         .expect("run migrate")
 }
@@ -76,7 +87,7 @@ async fn a_sqlite_site_moves_to_postgresql_and_works_the_same() {
     let audit_before = old.audit_actions();
 
     let target = fresh_database();
-    let out = migrate(&old.database, &target.database());
+    let out = migrate_to_environment(&old.database, &target.database());
     assert!(
         out.status.success(),
         "{}",
