@@ -69,12 +69,23 @@ pub fn keep(
             reports::admin_id.eq(admin_id),
             reports::kind.eq(kind.as_str()),
             reports::subject.eq(subject),
-            reports::input.eq(dry_run_input.unwrap_or_default()),
+            reports::input.eq(storable(dry_run_input.unwrap_or_default())),
             reports::csv.eq(csv),
             reports::created_at.eq(crate::db::now()),
         ))
         .execute(conn)?;
     Ok(id)
+}
+
+/// PostgreSQL cannot store NUL in text. A dry run's input may hold one on a line the run
+/// refused; kept as U+0001, that line is still refused as holding a control character when
+/// the input is applied, and every other line imports as the dry run said.
+fn storable(input: &str) -> std::borrow::Cow<'_, str> {
+    if input.contains('\0') {
+        input.replace('\0', "\u{1}").into()
+    } else {
+        input.into()
+    }
 }
 
 /// A report of `kind` this admin made within the last day (a dry run to apply).

@@ -328,4 +328,19 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     init(document);
   });
+
+  // A change htmx sent that the server refused (a spent budget, a bad form): htmx swaps
+  // nothing then, so the error page's message goes into the flash area instead.
+  document.addEventListener("htmx:responseError", function (event) {
+    var area = document.getElementById("flash-area");
+    var xhr = event.detail.xhr;
+    if (!area || !xhr) return;
+    var page = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var message = page.querySelector(".error-message");
+    var note = document.createElement("div");
+    note.className = "flash flash-error";
+    note.setAttribute("role", "alert");
+    note.textContent = message ? message.textContent : "That did not work. Please reload the page and try again.";
+    area.replaceChildren(note);
+  });
 })();

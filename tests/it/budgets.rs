@@ -110,8 +110,11 @@ async fn a_members_own_changes_are_budgeted() {
         .position(|s| *s == StatusCode::TOO_MANY_REQUESTS)
         .expect("some changes were refused");
     // 60 at once, then one a second (the budget refills while the test runs).
-    assert_eq!(first_refused, 60, "{statuses:?}");
     let refills = started.elapsed().as_secs() as usize + 1;
+    assert!(
+        (60..=60 + refills).contains(&first_refused),
+        "{first_refused} {statuses:?}"
+    );
     assert!(accepted <= 60 + refills, "{accepted} accepted");
     assert!(
         statuses

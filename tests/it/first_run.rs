@@ -104,6 +104,14 @@ async fn guessing_the_setup_code_is_throttled() {
     assert_eq!(statuses[..10], [StatusCode::FORBIDDEN; 10]);
     assert_eq!(statuses[10..], [StatusCode::TOO_MANY_REQUESTS; 2]);
     assert_eq!(insignia::auth::admins::count(&mut app.db()).ok(), Some(0));
+    // Trying codes in the address is budgeted the same way.
+    let res = guesser
+        .get(&format!("/dashboard/setup?code={:064x}", 99))
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Someone else, elsewhere, still sets the site up with the code.
+    let owner = app.visitor_from("127.0.0.2");
+    owner.setup_admin().await;
 }
 
 #[tokio::test]

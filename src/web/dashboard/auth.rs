@@ -90,8 +90,13 @@ pub async fn setup_form(
     state: web::Data<AppState>,
     session: Session,
     query: web::Query<SetupQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let code = query.into_inner().code;
+    // The page says whether a code is right, so a code in the address is a try like a post.
+    if !code.is_empty() {
+        budgets::spend_setup_try(&state, &req).await?;
+    }
     let valid = check_setup_code(&state, code.clone()).await?;
     let mut page = SetupPage::new(&session, String::new(), code, valid);
     if !valid && !page.code.is_empty() {

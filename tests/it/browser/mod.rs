@@ -1354,3 +1354,59 @@ async fn a_visitor_follows_a_badge_from_a_profile_to_its_page_and_holders() {
 mod editor;
 mod holders;
 mod walk;
+
+#[tokio::test]
+async fn a_refused_change_on_me_says_why_without_a_reload() {
+    // One change a minute, so the second click is over the member's budget.
+    let app = crate::helpers::spawn_app_with(|s| s.member_changes_per_minute = 1).await;
+    app.setup_admin().await;
+    let fields = BadgeFields {
+        self_assignable: true,
+        ..styled_badge("Night Owl", "#312E81", "#E0E7FF", "moon")
+    };
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let night_owl = badge_id(&app, "Night Owl");
+
+    let browser = Browser::open(&app).await;
+    browser.goto("/signup").await;
+    browser.type_into("#name", "Ada Lovelace").await;
+    browser.type_into("#email", "ada@example.com").await;
+    browser
+        .type_into("#password", "a long enough password")
+        .await;
+    browser
+        .click("form[action='/signup'] button[type=submit]")
+        .await;
+    browser.until_at("/me").await;
+    browser
+        .until_js(
+            "htmx to be loaded",
+            "return typeof htmx !== 'undefined';",
+            json!(true),
+        )
+        .await;
+    let button = |list: &str, action: &str| {
+        format!(
+            "#own-badges .{list} input[name=badge_id][value='{night_owl}'] ~ button[value={action}]"
+        )
+    };
+    browser.click(&button("own-choices", "add")).await;
+    browser
+        .until_present(&button("own-held", "remove"), true)
+        .await;
+    browser.click(&button("own-held", "remove")).await;
+    browser
+        .until_js(
+            "the refusal in the message area",
+            "const n = document.querySelector('#flash-area [role=alert]'); \
+             return !!n && n.textContent.startsWith('You have made a lot of changes in a short time. \
+             Nothing was changed. Please try again in');",
+            json!(true),
+        )
+        .await;
+    assert_eq!(app.assignments().len(), 1, "the badge stayed hers");
+    browser.close().await;
+}
