@@ -1,7 +1,8 @@
 //! The setup code: until the site has an admin, whoever creates the first one must show the
 //! code that `insignia serve` printed at start, so the first visitor to reach
 //! `/dashboard/setup` does not own the site. One code per site, kept in the database so that
-//! every server of the site accepts it; it dies when an admin is made (`admins::create`).
+//! every server of the site accepts it; it dies in the transaction that makes any admin
+//! (`admins::insert`).
 
 use diesel::prelude::*;
 use subtle::ConstantTimeEq;
