@@ -146,10 +146,12 @@ async fn the_demo_refuses_a_database_holding_an_admin_a_badge_or_a_member() {
 }
 
 #[tokio::test]
+#[ignore = "PostgreSQL only: runs in the PostgreSQL pass of scripts/test.sh"]
 async fn the_demo_on_postgresql_leaves_the_tables_it_filled_analyzed() {
-    if postgres_server().is_none() {
-        return; // PostgreSQL only: SQLite keeps no statistics that a load leaves behind.
-    }
+    assert!(
+        postgres_server().is_some(),
+        "PostgreSQL only: set INSIGNIA_TEST_POSTGRES (scripts/pg-cluster.sh)"
+    );
     let app = spawn_app().await;
     let out = run_demo(&app, "2000", "6000");
     assert!(out.status.success(), "{out:?}");

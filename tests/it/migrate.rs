@@ -50,10 +50,12 @@ async fn what_people_see(app: &TestApp, key: &str) -> (serde_json::Value, Vec<se
 }
 
 #[tokio::test]
+#[ignore = "PostgreSQL only: runs in the PostgreSQL pass of scripts/test.sh"]
 async fn a_sqlite_site_moves_to_postgresql_and_works_the_same() {
-    if postgres_server().is_none() {
-        return;
-    }
+    assert!(
+        postgres_server().is_some(),
+        "PostgreSQL only: set INSIGNIA_TEST_POSTGRES (scripts/pg-cluster.sh)"
+    );
     let old = spawn_app_on(sqlite_database(), |_| {}).await;
     old.setup_admin().await;
     let key = old.create_api_key("moving").await;
