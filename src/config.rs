@@ -16,7 +16,7 @@ pub struct Settings {
     pub signups_open: bool,
     /// Changes per minute the JSON API accepts from one API key, and from one address.
     pub api_writes_per_minute: u32,
-    /// Member sign-ups per hour from one client address.
+    /// Member sign-up attempts per hour from one client address.
     pub signups_per_hour: u32,
     /// Changes per minute a member may make to their own account and profile.
     pub member_changes_per_minute: u32,

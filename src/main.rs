@@ -44,7 +44,7 @@ enum Command {
         /// Changes per minute the JSON API accepts from one API key, and from one address.
         #[arg(long, env = "INSIGNIA_API_WRITES_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
         api_writes_per_minute: u32,
-        /// Member sign-ups per hour accepted from one client address (an IPv6 /64).
+        /// Member sign-up attempts per hour accepted from one client address (an IPv6 /64).
         #[arg(long, env = "INSIGNIA_SIGNUPS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
         signups_per_hour: u32,
         /// Changes per minute a member may make to their own account and profile on /me.

@@ -59,7 +59,8 @@ pub async fn spend_signup(
     req: &actix_web::HttpRequest,
 ) -> Result<(), AppError> {
     let bucket = format!("signup:{}", super::client::client_network(req));
-    let what = "Too many accounts were made from your network. No account was made.";
+    let what =
+        "There were too many sign-ups from your network in a short time. No account was made.";
     spend_or_refuse(state, bucket, state.budgets.signups, what).await
 }
 
