@@ -30,14 +30,10 @@ pub fn code(conn: &mut DbConnection) -> Result<Option<String>, AppError> {
         .optional()?)
 }
 
-/// Whether `presented` is the site's setup code (compared in constant time).
-pub fn is_valid(conn: &mut DbConnection, presented: &str) -> Result<bool, AppError> {
-    let Some(code) = code(conn)? else {
-        return Ok(false);
-    };
-    Ok(bool::from(
-        code.as_bytes().ct_eq(presented.trim().as_bytes()),
-    ))
+/// Whether `presented` is the site's setup code (compared in constant time); `None` once the
+/// site has an admin, when there is nothing left to set up.
+pub fn check(conn: &mut DbConnection, presented: &str) -> Result<Option<bool>, AppError> {
+    Ok(code(conn)?.map(|code| bool::from(code.as_bytes().ct_eq(presented.trim().as_bytes()))))
 }
 
 /// Ends the code; called in the transaction that makes an admin.

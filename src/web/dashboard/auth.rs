@@ -72,18 +72,11 @@ pub struct SetupForm {
     code: String,
 }
 
-/// Whether the site still needs its first admin and, if so, whether `code` is its setup code.
-/// Once an admin exists, setup is gone (404).
+/// Whether `code` is the site's setup code; once an admin exists, setup is gone (404).
 async fn check_setup_code(state: &AppState, code: String) -> Result<bool, AppError> {
-    let (no_admin, valid) = db::run(&state.pool, move |conn| {
-        Ok((admins::count(conn)? == 0, setup::is_valid(conn, &code)?))
-    })
-    .await?;
-    if no_admin {
-        Ok(valid)
-    } else {
-        Err(AppError::NotFound)
-    }
+    db::run(&state.pool, move |conn| setup::check(conn, &code))
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 pub async fn setup_form(
