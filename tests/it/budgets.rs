@@ -84,8 +84,10 @@ async fn a_members_own_changes_are_budgeted() {
     let started = std::time::Instant::now();
     let mut statuses = Vec::new();
     let mut refusal = None;
-    for n in 0..150 {
-        let action = if n % 2 == 0 { "add" } else { "remove" };
+    // Each accepted request is a real change: add when not held, remove when held.
+    let mut held = false;
+    for _ in 0..150 {
+        let action = if held { "remove" } else { "add" };
         let res = member
             .post_form(
                 "/me/badges",
@@ -97,6 +99,9 @@ async fn a_members_own_changes_are_budgeted() {
             )
             .await;
         statuses.push(res.status());
+        if res.status() == StatusCode::SEE_OTHER {
+            held = !held;
+        }
         if res.status() == StatusCode::TOO_MANY_REQUESTS && refusal.is_none() {
             refusal = Some(res);
         }
