@@ -53,10 +53,10 @@ if ! cmp -s scripts/schemathesis-requirements.txt "$venv/installed-requirements.
 fi
 export INSIGNIA_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 
-cargo fmt --check
-cargo clippy --all-targets -- -D warnings
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
 # Two cores: run test binaries with two threads; browser tests serialise themselves.
-cargo test --all-targets -- --test-threads=2
+cargo test --workspace --all-targets -- --test-threads=2
 
 # The integration tests again, each test app on a database of its own in a throwaway
 # PostgreSQL cluster, which is stopped and removed however the tests end. Only the tests whose

@@ -1,6 +1,7 @@
-//! One error type for the whole application. Domain code returns it (or field errors);
-//! the web layer turns it into a status and an error page (`web::error_pages`). Internal
-//! details are logged, never shown.
+//! The web's error: what a handler answers besides success. Domain errors
+//! (`insignia_core::Error`) become one of these in one place (`From` below); the web layer
+//! turns each into a status and an error page (`web::error_pages`) or the API's error shape
+//! (`web::api::error`). Internal details are logged, never shown.
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -32,14 +33,6 @@ impl AppError {
         AppError::Internal(e.to_string())
     }
 
-    /// A refusal because a budget is spent: `what` happened, then when to try again.
-    pub fn too_many(what: &str, retry_after: u64) -> Self {
-        AppError::TooManyRequests {
-            message: format!("{what} Please try again in {}.", in_words(retry_after)),
-            retry_after,
-        }
-    }
-
     /// The whole message, internal details included: for the command line and the log,
     /// never for a page.
     pub fn detail(&self) -> String {
@@ -47,16 +40,6 @@ impl AppError {
             AppError::Internal(detail) => detail.clone(),
             other => other.to_string(),
         }
-    }
-}
-
-/// "40 seconds", "1 minute", "6 minutes" (rounded up).
-fn in_words(seconds: u64) -> String {
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    if seconds < 60 {
-        plural(seconds.max(1), "second")
-    } else {
-        plural(seconds.div_ceil(60), "minute")
     }
 }
 
@@ -68,3 +51,40 @@ impl From<diesel::result::Error> for AppError {
         }
     }
 }
+
+impl From<insignia_core::Error> for AppError {
+    fn from(e: insignia_core::Error) -> Self {
+        use insignia_core::Error;
+        match e {
+            Error::NotFound => AppError::NotFound,
+            Error::NotAllowed(m) => AppError::Forbidden(m),
+            Error::Invalid(m) => AppError::BadRequest(m),
+            Error::Conflict(m) => AppError::Conflict(m),
+            Error::BudgetSpent {
+                message,
+                retry_after,
+            } => AppError::TooManyRequests {
+                message,
+                retry_after,
+            },
+            Error::Internal(detail) => AppError::Internal(detail),
+        }
+    }
+}
+
+/// Each domain module's error becomes the web's through the core's one `Error`.
+macro_rules! via_core_error {
+    ($($domain:ty),*) => {$(
+        impl From<$domain> for AppError {
+            fn from(e: $domain) -> Self {
+                AppError::from(insignia_core::Error::from(e))
+            }
+        }
+    )*};
+}
+via_core_error!(
+    insignia_core::badges::BadgeError,
+    insignia_core::members::MemberError,
+    insignia_core::pages::PageError,
+    insignia_core::members::assignments::AssignError
+);

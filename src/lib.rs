@@ -4,25 +4,17 @@
 //! HTTP; `web` turns requests into domain calls and pages.
 
 pub mod assets;
-pub mod audit;
-pub mod auth;
-pub mod badges;
 pub mod config;
-pub mod db;
 pub mod demo;
-pub mod email;
 pub mod error;
-pub mod events;
-pub mod exports;
-pub mod ids;
-pub mod members;
 pub mod migrate;
-pub mod pages;
-pub mod reports;
-pub mod slug;
-pub mod text;
 pub mod web;
 pub mod webhooks;
+
+// The domain lives in the core crate; its modules are reachable from here under the same names.
+pub use insignia_core::{
+    audit, auth, badges, db, email, events, exports, ids, members, pages, reports, slug, text,
+};
 
 use std::net::TcpListener;
 

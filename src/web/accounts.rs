@@ -12,12 +12,13 @@ use super::layout::Layout;
 use super::routes::Routes;
 use super::session::{self as cookie, FlashKind};
 use super::{AppState, render_with, safe_next, see_other};
-use crate::auth::sign_in::{self, Client, Outcome};
+use crate::auth::sign_in::{Client, Outcome};
 use crate::auth::throttle;
-use crate::db;
 use crate::error::AppError;
 use crate::members::accounts;
 use crate::members::{MemberError, passwords};
+use crate::web::blocking;
+use crate::web::sign_in;
 
 pub fn configure(routes: &mut Routes) {
     routes
@@ -45,7 +46,7 @@ async fn signups_open(state: &AppState) -> Result<(), AppError> {
             "This site does not take new sign-ups. Ask the site owner for an account.".to_string(),
         ));
     }
-    if db::run(&state.pool, crate::auth::admins::count).await? == 0 {
+    if blocking::run(&state.pool, |conn| Ok(crate::auth::admins::count(conn)?)).await? == 0 {
         return Err(AppError::Forbidden(
             "This site is not set up yet. Please come back once its owner has set it up."
                 .to_string(),
@@ -98,7 +99,7 @@ async fn signup(
     super::budgets::spend_signup(&state, &req).await?;
     let form = form.into_inner();
     let (name, email, pw) = (form.name.clone(), form.email.clone(), form.password.clone());
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = blocking::run(&state.pool, move |conn| {
         Ok(match accounts::sign_up(conn, &name, &email, &pw) {
             Ok(member) => Ok(accounts::start_session(conn, &member.id)?),
             Err(e) => Err(e),
@@ -192,8 +193,8 @@ async fn login(
     let outcome = sign_in::member(&state.pool, client, &form.email, form.password.clone()).await?;
     let (status, error) = match outcome {
         Outcome::Ok(member) => {
-            let token = db::run(&state.pool, move |conn| {
-                accounts::start_session(conn, &member.id)
+            let token = blocking::run(&state.pool, move |conn| {
+                Ok(accounts::start_session(conn, &member.id)?)
             })
             .await?;
             cookie::sign_in_member(&session, &token)?;
@@ -219,7 +220,10 @@ async fn login(
 
 async fn logout(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, AppError> {
     if let Some(token) = cookie::member_token(&session) {
-        db::run(&state.pool, move |conn| accounts::end_session(conn, &token)).await?;
+        blocking::run(&state.pool, move |conn| {
+            Ok(accounts::end_session(conn, &token)?)
+        })
+        .await?;
     }
     cookie::sign_out_member(&session);
     cookie::flash(&session, FlashKind::Info, "You are signed out.");
@@ -241,7 +245,10 @@ async fn set_password_form(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
-    let member = db::run(&state.pool, move |conn| passwords::member_for(conn, &token)).await?;
+    let member = blocking::run(&state.pool, move |conn| {
+        Ok(passwords::member_for(conn, &token)?)
+    })
+    .await?;
     let member = member.ok_or_else(expired)?;
     render_with(
         StatusCode::OK,
@@ -281,8 +288,8 @@ async fn set_password(
     let token = path.into_inner();
     let form = form.into_inner();
     let lookup = token.clone();
-    let member = db::run(&state.pool, move |conn| {
-        passwords::member_for(conn, &lookup)
+    let member = blocking::run(&state.pool, move |conn| {
+        Ok(passwords::member_for(conn, &lookup)?)
     })
     .await?
     .ok_or_else(expired)?;
@@ -290,8 +297,8 @@ async fn set_password(
         Some("The two passwords do not match.".to_string())
     } else {
         let pw = form.password.clone();
-        match db::run(&state.pool, move |conn| {
-            passwords::use_link(conn, &token, &pw)
+        match blocking::run(&state.pool, move |conn| {
+            Ok(passwords::use_link(conn, &token, &pw)?)
         })
         .await?
         {

@@ -17,6 +17,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::members::profile::Audience;
 use crate::members::search;
+use crate::web::blocking;
 
 /// Holders shown per page.
 const HOLDERS_PAGE: i64 = 50;
@@ -60,7 +61,7 @@ async fn catalogue(
     member: MaybeMember,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let badges = db::run(&state.pool, badge_store::list_in_order).await?;
+    let badges = blocking::run(&state.pool, |conn| Ok(badge_store::list_in_order(conn)?)).await?;
     render(&CataloguePage {
         layout: Layout::site(
             &session,
@@ -146,7 +147,7 @@ async fn show(
         })?),
     };
     let viewer_id = viewer.0.as_ref().map(|m| m.id.clone());
-    let found = db::run(&state.pool, move |conn| {
+    let found = blocking::run(&state.pool, move |conn| {
         let badge = match badge_store::find_by_slug(conn, &slug)? {
             BySlug::Found(badge) => *badge,
             BySlug::MovedTo(slug) => return Ok(Err(slug)),

@@ -5,6 +5,7 @@
 
 use crate::auth::rate_limit::{self, Budget};
 use crate::error::AppError;
+use crate::web::blocking;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Budgets {
@@ -29,7 +30,7 @@ pub async fn spend(
     pool: &crate::db::DbPool,
     buckets: Vec<(String, Budget)>,
 ) -> Result<Result<(), u64>, AppError> {
-    crate::db::run(pool, move |conn| {
+    blocking::run(pool, move |conn| {
         let now = crate::db::now_millis();
         for (bucket, budget) in &buckets {
             if let Err(wait) = rate_limit::spend(conn, bucket, *budget, now)? {
@@ -50,7 +51,7 @@ async fn spend_or_refuse(
 ) -> Result<(), AppError> {
     spend(&state.pool, vec![(bucket, budget)])
         .await?
-        .map_err(|wait| AppError::too_many(what, wait))
+        .map_err(|wait| insignia_core::Error::too_many(what, wait).into())
 }
 
 /// A sign-up from the client of `req`, or a 429.

@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::Method, web};
 use super::AppState;
 use crate::auth::sessions::{self, AdminSession};
 use crate::error::AppError;
+use crate::web::blocking;
 
 /// A signed-in admin (a live server-side session). Visitors are sent to the sign-in page.
 #[derive(Debug, Clone)]
@@ -44,8 +45,8 @@ impl CurrentAdmin {
             form,
         };
         let session = self.0.clone();
-        crate::db::run(pool, move |conn| {
-            sessions::save_draft(conn, &session, &draft)
+        blocking::run(pool, move |conn| {
+            Ok(sessions::save_draft(conn, &session, &draft)?)
         })
         .await?;
         self.require_elevation(path)
@@ -58,8 +59,8 @@ impl CurrentAdmin {
         path: &str,
     ) -> Result<Option<Vec<(String, String)>>, AppError> {
         let (session, path) = (self.0.clone(), path.to_string());
-        let draft = crate::db::run(pool, move |conn| {
-            sessions::take_draft(conn, &session, &path)
+        let draft = blocking::run(pool, move |conn| {
+            Ok(sessions::take_draft(conn, &session, &path)?)
         })
         .await?;
         Ok(draft.map(|d| d.form))
@@ -86,7 +87,7 @@ pub async fn admin_session(req: &HttpRequest) -> Result<Option<AdminSession>, Ap
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing"))?;
-    crate::db::run(&state.pool, move |conn| sessions::lookup(conn, &token)).await
+    blocking::run(&state.pool, move |conn| Ok(sessions::lookup(conn, &token)?)).await
 }
 
 impl FromRequest for CurrentAdmin {
@@ -137,8 +138,8 @@ impl FromRequest for MaybeMember {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::internal("application state missing"))?;
-            let member = crate::db::run(&state.pool, move |conn| {
-                crate::members::accounts::session_member(conn, &token)
+            let member = blocking::run(&state.pool, move |conn| {
+                Ok(crate::members::accounts::session_member(conn, &token)?)
             })
             .await?;
             Ok(MaybeMember(member))

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api;
 pub mod badge_pages;
+pub mod blocking;
 pub mod budgets;
 pub mod client;
 pub mod csrf;
@@ -17,6 +18,7 @@ pub mod profiles;
 pub mod routes;
 pub mod security;
 pub mod session;
+pub mod sign_in;
 pub mod site;
 pub mod views;
 

@@ -17,15 +17,16 @@ use super::views::BadgeView;
 use super::{AppState, render, render_with, see_other, url_encode};
 use crate::auth::password;
 use crate::auth::sessions::hash_token;
-use crate::auth::sign_in::{self, Client, Outcome};
+use crate::auth::sign_in::{Client, Outcome};
 use crate::auth::throttle;
 use crate::badges::store as badge_store;
-use crate::db;
 use crate::db::keys::MemberKey;
 use crate::error::AppError;
 use crate::ids::BadgeId;
 use crate::members::profile::{self, ArrangeError, Arrangement, Audience};
 use crate::members::{self, Member, assignments, search};
+use crate::web::blocking;
+use crate::web::sign_in;
 use actix_web::http::StatusCode;
 
 const PAGE_SIZE: i64 = 30;
@@ -73,7 +74,7 @@ async fn directory(
 ) -> Result<HttpResponse, AppError> {
     let DirectoryQuery { q, before } = query.into_inner();
     let term = q.clone();
-    let (mut hits, held) = db::run(&state.pool, move |conn| {
+    let (mut hits, held) = blocking::run(&state.pool, move |conn| {
         // Names only: a visitor must not find members by their e-mail address.
         let hits = search::members_by_name(conn, &term, before, PAGE_SIZE + 1)?;
         let keys: Vec<MemberKey> = hits.iter().map(|h| MemberKey(h.rowid)).collect();
@@ -135,7 +136,7 @@ async fn profile(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    let (member, badges) = db::run(&state.pool, move |conn| {
+    let (member, badges) = blocking::run(&state.pool, move |conn| {
         let member = members::find_by_slug(conn, &slug)?;
         let badges = profile::badges_of(conn, &member.id, Audience::Public)?;
         Ok((member, badges))
@@ -209,7 +210,7 @@ async fn own_badges(
     session: &Session,
     member_id: String,
 ) -> Result<OwnBadges, AppError> {
-    let (badges, choices) = db::run(&state.pool, move |conn| {
+    let (badges, choices) = blocking::run(&state.pool, move |conn| {
         let held = profile::badges_of(conn, &member_id, Audience::Everyone)?;
         // A self-assignable badge the member holds is listed once, among their badges.
         let choices = badge_store::list_in_order(conn)?
@@ -309,7 +310,7 @@ async fn change_name(
     let typed = forms::value(&form, "name");
     let (id, email, name) = (member.id.clone(), member.email.clone(), typed.clone());
     let who = crate::audit::Actor::member(&member.email);
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = blocking::run(&state.pool, move |conn| {
         match members::update(conn, &who, &id, &name, &email) {
             Ok(updated) => Ok(Ok(updated)),
             Err(members::MemberError::Invalid(errors)) => Ok(Err(errors
@@ -399,8 +400,10 @@ async fn change_password(
             }),
             Outcome::Ok(_) => {
                 let id = member.id.clone();
-                let changed = db::run(&state.pool, move |conn| {
-                    members::accounts::set_own_password(conn, &id, &new, &token)
+                let changed = blocking::run(&state.pool, move |conn| {
+                    Ok(members::accounts::set_own_password(
+                        conn, &id, &new, &token,
+                    )?)
                 })
                 .await?;
                 match changed {
@@ -441,7 +444,7 @@ async fn set_own_badge(
         }
     };
     let who = member.clone();
-    db::run(&state.pool, move |conn| {
+    blocking::run(&state.pool, move |conn| {
         Ok(assignments::set_own_badge(
             conn,
             &who,
@@ -487,10 +490,10 @@ async fn arrange(
     };
     let badge_id = BadgeId::new(forms::value(&form, "badge_id"));
     let who = member.clone();
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = blocking::run(&state.pool, move |conn| {
         match profile::arrange(conn, &who, &badge_id, how) {
             Ok(()) => Ok(Ok(())),
-            Err(ArrangeError::App(e)) => Err(e),
+            Err(ArrangeError::App(e)) => Err(AppError::from(e)),
             Err(refused) => Ok(Err(refused.to_string())),
         }
     })

@@ -11,10 +11,10 @@ use super::routes::Routes;
 use super::{AppState, render, render_with};
 use crate::assets::StaticAssets;
 use crate::badges::store;
-use crate::db;
 use crate::error::AppError;
 use crate::pages::access::Decision;
 use crate::pages::{self, Access, Page};
+use crate::web::blocking;
 use actix_web::http::StatusCode;
 
 pub fn configure(routes: &mut Routes) {
@@ -55,7 +55,7 @@ async fn home(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let member_id = member.0.as_ref().map(|m| m.id.clone());
-    let (badges, all_pages, unlocked) = db::run(&state.pool, move |conn| {
+    let (badges, all_pages, unlocked) = blocking::run(&state.pool, move |conn| {
         let unlocked = match &member_id {
             Some(id) => pages::access::open_restricted_pages(conn, id)?,
             None => Vec::new(),
@@ -120,7 +120,7 @@ async fn content_page(
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
     let viewer = member.0.clone();
-    let (page, decision) = db::run(&state.pool, move |conn| {
+    let (page, decision) = blocking::run(&state.pool, move |conn| {
         let page = pages::find_by_slug(conn, &slug)?;
         let decision = pages::access::decide(conn, &page, viewer.as_ref())?;
         Ok((page, decision))
@@ -162,7 +162,7 @@ async fn content_page(
 
 async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     use diesel::connection::SimpleConnection;
-    db::run(&state.pool, |conn| {
+    blocking::run(&state.pool, |conn| {
         conn.batch_execute("SELECT 1").map_err(AppError::from)
     })
     .await?;
@@ -181,7 +181,7 @@ async fn uploaded_icon(
         .filter(|id| uuid::Uuid::parse_str(id).is_ok())
         .ok_or(AppError::NotFound)?
         .to_string();
-    let svg = db::run(&state.pool, move |conn| store::uploaded_svg(conn, &id)).await?;
+    let svg = blocking::run(&state.pool, move |conn| Ok(store::uploaded_svg(conn, &id)?)).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml")
         .insert_header((

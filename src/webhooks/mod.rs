@@ -11,8 +11,8 @@ use diesel::prelude::*;
 use crate::audit::{self, Actor, Change};
 use crate::db::DbConnection;
 use crate::db::schema::{events, webhook_attempts, webhook_deliveries, webhook_endpoints};
-use crate::error::AppError;
 use crate::events::Kind;
+use insignia_core::Error;
 
 /// How long a rotated-out secret still signs, beside the new one.
 pub const OLD_SECRET_MILLIS: i64 = 24 * 60 * 60 * 1000;
@@ -165,20 +165,20 @@ fn new_secret() -> String {
     )
 }
 
-pub fn list(conn: &mut DbConnection) -> Result<Vec<Endpoint>, AppError> {
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Endpoint>, Error> {
     Ok(webhook_endpoints::table
         .order(webhook_endpoints::key)
         .select(Endpoint::as_select())
         .load(conn)?)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Endpoint, AppError> {
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Endpoint, Error> {
     webhook_endpoints::table
         .filter(webhook_endpoints::id.eq(id))
         .select(Endpoint::as_select())
         .first(conn)
         .optional()?
-        .ok_or(AppError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 fn audit_endpoint(
@@ -187,7 +187,7 @@ fn audit_endpoint(
     action: &str,
     endpoint: &Endpoint,
     details: String,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     audit::record(
         conn,
         actor,
@@ -215,7 +215,7 @@ pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
     input: &EndpointInput,
-) -> Result<Endpoint, AppError> {
+) -> Result<Endpoint, Error> {
     crate::db::write(conn, |conn| {
         let id = uuid::Uuid::new_v4().to_string();
         diesel::insert_into(webhook_endpoints::table)
@@ -243,7 +243,7 @@ pub fn update(
     actor: &Actor,
     id: &str,
     input: &EndpointInput,
-) -> Result<Endpoint, AppError> {
+) -> Result<Endpoint, Error> {
     crate::db::write(conn, |conn| {
         let old = find(conn, id)?;
         let resumed = input.enabled && !old.enabled;
@@ -284,7 +284,7 @@ pub fn update(
     })
 }
 
-pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Endpoint, AppError> {
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Endpoint, Error> {
     crate::db::write(conn, |conn| {
         let old = find(conn, id)?;
         diesel::delete(webhook_endpoints::table.filter(webhook_endpoints::key.eq(old.key)))
@@ -296,11 +296,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Endpoi
 
 /// A new secret; the old one keeps signing beside it for a day, so receivers can switch over.
 /// Returns the endpoint with the new secret.
-pub fn rotate_secret(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: &str,
-) -> Result<Endpoint, AppError> {
+pub fn rotate_secret(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Endpoint, Error> {
     crate::db::write(conn, |conn| {
         let old = find(conn, id)?;
         diesel::update(webhook_endpoints::table.filter(webhook_endpoints::key.eq(old.key)))
@@ -323,7 +319,7 @@ pub fn rotate_secret(
 }
 
 /// Queues a test event for this endpoint alone.
-pub fn send_test(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<(), AppError> {
+pub fn send_test(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<(), Error> {
     crate::db::write(conn, |conn| {
         let endpoint = find(conn, id)?;
         crate::events::test_for(conn, actor, endpoint.key)?;
@@ -338,7 +334,7 @@ pub fn redeliver(
     actor: &Actor,
     id: &str,
     delivery: i64,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     crate::db::write(conn, |conn| {
         let endpoint = find(conn, id)?;
         let lane: String = webhook_deliveries::table
@@ -347,7 +343,7 @@ pub fn redeliver(
             .select(webhook_deliveries::lane)
             .first(conn)
             .optional()?
-            .ok_or(AppError::NotFound)?;
+            .ok_or(Error::NotFound)?;
         diesel::update(webhook_deliveries::table.filter(webhook_deliveries::key.eq(delivery)))
             .set((
                 webhook_deliveries::state.eq(worker::WAITING),
@@ -389,7 +385,7 @@ pub fn attempts(
     endpoint: i64,
     before: Option<i64>,
     limit: i64,
-) -> Result<Vec<LoggedAttempt>, AppError> {
+) -> Result<Vec<LoggedAttempt>, Error> {
     let mut query = webhook_attempts::table
         .inner_join(webhook_deliveries::table.inner_join(events::table))
         .filter(webhook_attempts::endpoint_key.eq(endpoint))
@@ -450,7 +446,7 @@ pub fn attempts(
 pub fn waiting(
     conn: &mut DbConnection,
     only: Option<i64>,
-) -> Result<std::collections::HashMap<i64, i64>, AppError> {
+) -> Result<std::collections::HashMap<i64, i64>, Error> {
     let (low, high) = only.map_or((i64::MIN, i64::MAX), |endpoint| (endpoint, endpoint));
     Ok(webhook_deliveries::table
         .filter(webhook_deliveries::state.eq(worker::WAITING))

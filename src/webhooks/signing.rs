@@ -23,8 +23,8 @@ use sha2::Sha256;
 
 use crate::db::DbConnection;
 use crate::db::schema::settings;
-use crate::error::AppError;
 use crate::events::{Event, Kind};
+use insignia_core::Error;
 
 const PRIVATE_KEY: &str = "webhook_private_key";
 const PUBLIC_KEY: &str = "webhook_public_key";
@@ -47,7 +47,7 @@ impl std::fmt::Debug for SiteKeys {
     }
 }
 
-fn setting(conn: &mut DbConnection, name: &str) -> Result<Option<String>, AppError> {
+fn setting(conn: &mut DbConnection, name: &str) -> Result<Option<String>, Error> {
     Ok(settings::table
         .filter(settings::key.eq(name))
         .select(settings::value)
@@ -57,7 +57,7 @@ fn setting(conn: &mut DbConnection, name: &str) -> Result<Option<String>, AppErr
 
 /// The site's keys, made on first use. Two servers starting at once agree: the first to
 /// store them wins and the other reads what it stored.
-pub fn site_keys(conn: &mut DbConnection) -> Result<SiteKeys, AppError> {
+pub fn site_keys(conn: &mut DbConnection) -> Result<SiteKeys, Error> {
     if let Some(keys) = stored_keys(conn)? {
         return Ok(keys);
     }
@@ -76,12 +76,12 @@ pub fn site_keys(conn: &mut DbConnection) -> Result<SiteKeys, AppError> {
                     .execute(conn)?;
             }
         }
-        Ok::<_, AppError>(())
+        Ok::<_, Error>(())
     })?;
-    stored_keys(conn)?.ok_or_else(|| AppError::internal("webhook keys were not stored"))
+    stored_keys(conn)?.ok_or_else(|| Error::internal("webhook keys were not stored"))
 }
 
-fn stored_keys(conn: &mut DbConnection) -> Result<Option<SiteKeys>, AppError> {
+fn stored_keys(conn: &mut DbConnection) -> Result<Option<SiteKeys>, Error> {
     let (Some(private_pem), Some(public_pem), Some(instance_id)) = (
         setting(conn, PRIVATE_KEY)?,
         setting(conn, PUBLIC_KEY)?,
@@ -98,11 +98,11 @@ fn stored_keys(conn: &mut DbConnection) -> Result<Option<SiteKeys>, AppError> {
 
 /// A 2048-bit RSA key pair as PEM: PKCS#8 private, SPKI public (`-----BEGIN PUBLIC KEY-----`,
 /// what `AppStrategy({ publicKey })` takes).
-fn generate_pair() -> Result<(String, String), AppError> {
-    let key = PKey::from_rsa(Rsa::generate(2048).map_err(AppError::internal)?)
-        .map_err(AppError::internal)?;
+fn generate_pair() -> Result<(String, String), Error> {
+    let key =
+        PKey::from_rsa(Rsa::generate(2048).map_err(Error::internal)?).map_err(Error::internal)?;
     let pem = |bytes: Result<Vec<u8>, openssl::error::ErrorStack>| {
-        String::from_utf8(bytes.map_err(AppError::internal)?).map_err(AppError::internal)
+        String::from_utf8(bytes.map_err(Error::internal)?).map_err(Error::internal)
     };
     Ok((
         pem(key.private_key_to_pem_pkcs8())?,
@@ -118,17 +118,17 @@ pub struct WixSigner {
 }
 
 impl WixSigner {
-    pub fn new(keys: &SiteKeys) -> Result<WixSigner, AppError> {
+    pub fn new(keys: &SiteKeys) -> Result<WixSigner, Error> {
         Ok(WixSigner {
             key: PKey::private_key_from_pem(keys.private_pem.as_bytes())
-                .map_err(AppError::internal)?,
+                .map_err(Error::internal)?,
             namespace: event_namespace(&keys.instance_id),
             instance_id: keys.instance_id.clone(),
         })
     }
 
     /// The JWT body for an event.
-    pub fn body(&self, event: &Event) -> Result<String, AppError> {
+    pub fn body(&self, event: &Event) -> Result<String, Error> {
         let (event_type, slug, body) = match Kind::parse(&event.kind) {
             Some(Kind::BadgeCreated) => (
                 "wix.badges.v3.badge_created",
@@ -184,15 +184,13 @@ impl WixSigner {
     }
 
     /// A compact JWS (RFC 7515) signed with RS256: `header.claims.signature`, base64url.
-    fn jwt(&self, claims: &Value) -> Result<String, AppError> {
+    fn jwt(&self, claims: &Value) -> Result<String, Error> {
         let header = BASE64URL.encode(r#"{"alg":"RS256","typ":"JWT"}"#);
         let input = format!("{header}.{}", BASE64URL.encode(claims.to_string()));
         let mut signer =
-            Signer::new(MessageDigest::sha256(), &self.key).map_err(AppError::internal)?;
-        signer
-            .update(input.as_bytes())
-            .map_err(AppError::internal)?;
-        let signature = signer.sign_to_vec().map_err(AppError::internal)?;
+            Signer::new(MessageDigest::sha256(), &self.key).map_err(Error::internal)?;
+        signer.update(input.as_bytes()).map_err(Error::internal)?;
+        let signature = signer.sign_to_vec().map_err(Error::internal)?;
         Ok(format!("{input}.{}", BASE64URL.encode(signature)))
     }
 }
@@ -244,7 +242,7 @@ pub fn standard_message(
     instance_id: &str,
     event: &Event,
     secrets: &[&str],
-) -> Result<StandardMessage, AppError> {
+) -> Result<StandardMessage, Error> {
     let data = match Kind::parse(&event.kind) {
         Some(Kind::BadgeCreated | Kind::BadgeUpdated) => entity(event),
         Some(Kind::BadgeDeleted) => json!({ "id": event.badge_id }),
@@ -281,11 +279,11 @@ pub fn standard_message(
 
 /// base64 HMAC-SHA256 of `id.timestamp.body`, keyed with the secret's bytes (the base64 after
 /// `whsec_`).
-fn sign_standard(secret: &str, id: &str, timestamp: i64, body: &str) -> Result<String, AppError> {
+fn sign_standard(secret: &str, id: &str, timestamp: i64, body: &str) -> Result<String, Error> {
     let key = BASE64
         .decode(secret.trim_start_matches("whsec_"))
-        .map_err(AppError::internal)?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(AppError::internal)?;
+        .map_err(Error::internal)?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(Error::internal)?;
     mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
     Ok(BASE64.encode(mac.finalize().into_bytes()))
 }

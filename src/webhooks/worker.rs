@@ -33,8 +33,8 @@ use crate::db::schema::{
     events, webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_lanes,
 };
 use crate::db::{DbConnection, DbPool};
-use crate::error::AppError;
 use crate::events::{Event, Kind};
+use insignia_core::Error;
 
 /// Delivery states.
 pub const WAITING: i32 = 0;
@@ -92,17 +92,17 @@ impl Default for Options {
 }
 
 /// Starts the worker on its own thread; it stops soon after `stop` is set.
-pub fn start(pool: DbPool, options: Options, stop: Arc<AtomicBool>) -> Result<(), AppError> {
+pub fn start(pool: DbPool, options: Options, stop: Arc<AtomicBool>) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("webhooks")
         .enable_all()
         .build()
-        .map_err(AppError::internal)?;
+        .map_err(Error::internal)?;
     std::thread::Builder::new()
         .name("webhooks".to_string())
         .spawn(move || runtime.block_on(run(pool, options, stop)))
-        .map_err(AppError::internal)?;
+        .map_err(Error::internal)?;
     Ok(())
 }
 
@@ -148,7 +148,7 @@ async fn run(pool: DbPool, options: Options, stop: Arc<AtomicBool>) {
         let held = working.held.clone();
         let concurrency = context.options.concurrency;
         let lease = context.options.lease_millis();
-        let pass = crate::db::run(&context.pool, move |conn| {
+        let pass = with_connection(&context.pool, move |conn| {
             queue(conn)?;
             claim(conn, &held, concurrency, crate::db::now_millis(), lease)
         })
@@ -167,7 +167,7 @@ async fn run(pool: DbPool, options: Options, stop: Arc<AtomicBool>) {
         }
         if last_prune.elapsed() > Duration::from_secs(600) {
             last_prune = Instant::now();
-            if let Err(e) = crate::db::run(&context.pool, prune).await {
+            if let Err(e) = with_connection(&context.pool, prune).await {
                 tracing::warn!("webhooks: pruning old events: {}", e.detail());
             }
         }
@@ -220,7 +220,7 @@ fn task_id(done: &Result<(tokio::task::Id, ()), tokio::task::JoinError>) -> toki
 }
 
 /// Turns new events into deliveries for every enabled endpoint that wants them.
-fn queue(conn: &mut DbConnection) -> Result<(), AppError> {
+fn queue(conn: &mut DbConnection) -> Result<(), Error> {
     let last = crate::events::last_key(conn)?;
     let behind: Vec<Endpoint> = webhook_endpoints::table
         .filter(webhook_endpoints::enabled.eq(true))
@@ -283,12 +283,7 @@ fn queue(conn: &mut DbConnection) -> Result<(), AppError> {
 }
 
 /// Opens a lane (or leaves an open one as it is), due at `at`.
-pub fn open_lane(
-    conn: &mut DbConnection,
-    endpoint: i64,
-    lane: &str,
-    at: i64,
-) -> Result<(), AppError> {
+pub fn open_lane(conn: &mut DbConnection, endpoint: i64, lane: &str, at: i64) -> Result<(), Error> {
     crate::db::on_backend!(conn, |c| diesel::insert_into(webhook_lanes::table)
         .values((
             webhook_lanes::endpoint_key.eq(endpoint),
@@ -305,7 +300,7 @@ pub fn open_lane(
 
 /// Ends an endpoint's pause now (an admin sends it something by hand): one lane tries it at
 /// once, and the rest follow if it answers.
-pub fn try_now(conn: &mut DbConnection, endpoint: i64) -> Result<(), AppError> {
+pub fn try_now(conn: &mut DbConnection, endpoint: i64) -> Result<(), Error> {
     diesel::update(
         webhook_endpoints::table
             .filter(webhook_endpoints::key.eq(endpoint))
@@ -335,7 +330,7 @@ fn claim(
     concurrency: usize,
     now: i64,
     lease: i64,
-) -> Result<Vec<Lane>, AppError> {
+) -> Result<Vec<Lane>, Error> {
     if concurrency == 0 {
         return Ok(Vec::new());
     }
@@ -417,7 +412,7 @@ fn claim(
 async fn deliver_lane(context: Arc<Context>, lane: Lane) {
     let started = Instant::now();
     let (endpoint_key, name) = (lane.endpoint, lane.lane.clone());
-    let loaded = crate::db::run(&context.pool, move |conn| {
+    let loaded = with_connection(&context.pool, move |conn| {
         let endpoint: Endpoint = webhook_endpoints::table
             .filter(webhook_endpoints::key.eq(endpoint_key))
             .select(Endpoint::as_select())
@@ -445,7 +440,7 @@ async fn deliver_lane(context: Arc<Context>, lane: Lane) {
         }
     }
     let (endpoint_key, name) = (lane.endpoint, lane.lane);
-    if let Err(e) = crate::db::run(&context.pool, move |conn| {
+    if let Err(e) = with_connection(&context.pool, move |conn| {
         release(conn, endpoint_key, &name)
     })
     .await
@@ -495,7 +490,7 @@ async fn deliver_batch(
         let outcome = send(context, &url, item.request).await;
         let retry_unit = context.options.retry_unit;
         let lane_name = lane.lane.clone();
-        let recorded = crate::db::run(&context.pool, move |conn| {
+        let recorded = with_connection(&context.pool, move |conn| {
             record(
                 conn,
                 endpoint_key,
@@ -545,7 +540,7 @@ struct Signers {
     instance_id: String,
 }
 
-async fn signers(context: &Context, endpoint: &Endpoint) -> Result<Signers, AppError> {
+async fn signers(context: &Context, endpoint: &Endpoint) -> Result<Signers, Error> {
     Ok(Signers {
         wix: match endpoint.format() {
             Format::Wix => Some(wix_signer(context).await?),
@@ -644,22 +639,22 @@ async fn send(context: &Context, url: &str, prepared: Result<Prepared, String>) 
     }
 }
 
-async fn wix_signer(context: &Context) -> Result<Arc<WixSigner>, AppError> {
+async fn wix_signer(context: &Context) -> Result<Arc<WixSigner>, Error> {
     context
         .wix
         .get_or_try_init(|| async {
-            let keys = crate::db::run(&context.pool, signing::site_keys).await?;
+            let keys = with_connection(&context.pool, signing::site_keys).await?;
             Ok(Arc::new(WixSigner::new(&keys)?))
         })
         .await
         .cloned()
 }
 
-async fn instance_id(context: &Context) -> Result<String, AppError> {
+async fn instance_id(context: &Context) -> Result<String, Error> {
     context
         .instance_id
         .get_or_try_init(|| async {
-            let keys = crate::db::run(&context.pool, signing::site_keys).await?;
+            let keys = with_connection(&context.pool, signing::site_keys).await?;
             Ok(keys.instance_id)
         })
         .await
@@ -677,7 +672,7 @@ fn record(
     is_test: bool,
     outcome: &Outcome,
     retry_unit: Duration,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     crate::db::write(conn, |conn| {
         diesel::insert_into(webhook_attempts::table)
             .values((
@@ -771,7 +766,7 @@ fn pause(
     endpoint: i64,
     sent_at: i64,
     retry_unit: Duration,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let row = webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint));
     let (until, pauses): (i64, i32) = row
         .select((webhook_endpoints::paused_until, webhook_endpoints::pauses))
@@ -800,7 +795,7 @@ fn retry_delay(unit: Duration, n: usize) -> i64 {
 }
 
 /// Lets go of a lane; closes it when nothing waits in it any more.
-fn release(conn: &mut DbConnection, endpoint: i64, lane: &str) -> Result<(), AppError> {
+fn release(conn: &mut DbConnection, endpoint: i64, lane: &str) -> Result<(), Error> {
     crate::db::write(conn, |conn| {
         let this = || {
             webhook_lanes::table
@@ -828,7 +823,7 @@ fn release(conn: &mut DbConnection, endpoint: i64, lane: &str) -> Result<(), App
 /// Deletes events older than a week that every endpoint has queued, a few thousand at a time
 /// (their deliveries and attempts go with them). Walks the key order from the oldest: times
 /// grow with keys, so no index on the time is needed (which would cost every bulk change).
-fn prune(conn: &mut DbConnection) -> Result<(), AppError> {
+fn prune(conn: &mut DbConnection) -> Result<(), Error> {
     let queued_by_all: Option<i64> = webhook_endpoints::table
         .select(diesel::dsl::min(webhook_endpoints::events_after))
         .first(conn)?;
@@ -843,12 +838,27 @@ fn prune(conn: &mut DbConnection) -> Result<(), AppError> {
             .bind::<BigInt, _>(before)
             .bind::<BigInt, _>(upto)
             .execute(conn)
-            .map_err(AppError::from)
+            .map_err(Error::from)
         })?;
         if deleted < 5000 {
             return Ok(());
         }
     }
+}
+
+/// Runs a blocking database closure on tokio's blocking threads, off the delivery tasks.
+async fn with_connection<T, F>(pool: &DbPool, f: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(Error::internal)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(Error::internal)?
 }
 
 #[cfg(test)]

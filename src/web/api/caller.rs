@@ -16,6 +16,7 @@ use super::error::ApiError;
 use crate::audit::Actor;
 use crate::auth::api_keys::{self, ApiKey};
 use crate::members::profile::Audience;
+use crate::web::blocking;
 use crate::web::client::client_network;
 use crate::web::{AppState, budgets, csrf};
 
@@ -118,8 +119,8 @@ impl FromRequest for Caller {
                     let state = req
                         .app_data::<web::Data<AppState>>()
                         .ok_or_else(|| ApiError::internal("application state missing"))?;
-                    let found = crate::db::run(&state.pool, move |conn| {
-                        api_keys::authenticate(conn, &secret)
+                    let found = blocking::run(&state.pool, move |conn| {
+                        Ok(api_keys::authenticate(conn, &secret)?)
                     })
                     .await?;
                     Some(found.ok_or_else(ApiError::unauthenticated)?)

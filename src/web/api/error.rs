@@ -218,6 +218,12 @@ impl From<AppError> for ApiError {
     }
 }
 
+impl From<insignia_core::Error> for ApiError {
+    fn from(e: insignia_core::Error) -> Self {
+        AppError::from(e).into()
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         AppError::from(e).into()
@@ -240,7 +246,7 @@ impl From<BadgeError> for ApiError {
                 "The badge order changed meanwhile; read it again".into(),
             ),
             BadgeError::BadOrder(m) => ApiError::violation("badgeIds", Rule::Other, m),
-            BadgeError::App(app) => app.into(),
+            BadgeError::App(app) => AppError::from(app).into(),
         }
     }
 }
@@ -255,7 +261,7 @@ impl From<AssignError> for ApiError {
             }
             // Only pasted text (the dashboard's bulk box) can hold it.
             AssignError::NotText(_) => AppError::BadRequest(e.to_string()).into(),
-            AssignError::App(app) => app.into(),
+            AssignError::App(app) => AppError::from(app).into(),
         }
     }
 }

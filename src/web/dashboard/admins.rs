@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use crate::audit::Actor;
 use crate::auth::admins::{self, Admin, ChangeError, Listed};
-use crate::db;
 use crate::error::AppError;
+use crate::web::blocking;
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms::{self, Errors};
 use crate::web::layout::Layout;
@@ -58,7 +58,7 @@ async fn page(
     status: StatusCode,
     shown: Shown,
 ) -> Result<HttpResponse, AppError> {
-    let admins = db::run(&state.pool, admins::list).await?;
+    let admins = blocking::run(&state.pool, |conn| Ok(admins::list(conn)?)).await?;
     let mut response = render_with(
         status,
         &AdminsPage {
@@ -111,8 +111,8 @@ pub async fn add(
         Actor::admin(&admin.0.email),
         admin.0.admin_id.clone(),
     );
-    let outcome = db::run(&state.pool, move |conn| {
-        admins::add(conn, &by, &by_id, &email)
+    let outcome = blocking::run(&state.pool, move |conn| {
+        Ok(admins::add(conn, &by, &by_id, &email)?)
     })
     .await?;
     let refusal = match outcome {
@@ -166,7 +166,7 @@ pub async fn remove_confirm(
     if id == admin.0.admin_id {
         return Ok(see_other(PAGE));
     }
-    let other = db::run(&state.pool, move |conn| admins::find(conn, &id)).await?;
+    let other = blocking::run(&state.pool, move |conn| Ok(admins::find(conn, &id)?)).await?;
     let layout = Layout::new(
         &session,
         Some(&admin.0),
@@ -194,8 +194,8 @@ pub async fn remove(
         Actor::admin(&admin.0.email),
         admin.0.admin_id.clone(),
     );
-    let outcome = db::run(&state.pool, move |conn| {
-        admins::remove(conn, &by, &by_id, &id)
+    let outcome = blocking::run(&state.pool, move |conn| {
+        Ok(admins::remove(conn, &by, &by_id, &id)?)
     })
     .await?;
     match outcome {
@@ -257,7 +257,7 @@ pub async fn set_password_form(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
-    let admin = db::run(&state.pool, move |conn| admins::for_link(conn, &token))
+    let admin = blocking::run(&state.pool, move |conn| Ok(admins::for_link(conn, &token)?))
         .await?
         .ok_or(AppError::NotFound)?;
     set_password_page(&session, &req, StatusCode::OK, admin.email, None)
@@ -281,15 +281,17 @@ pub async fn set_password(
     let token = path.into_inner();
     let form = form.into_inner();
     let lookup = token.clone();
-    let admin = db::run(&state.pool, move |conn| admins::for_link(conn, &lookup))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let admin = blocking::run(&state.pool, move |conn| {
+        Ok(admins::for_link(conn, &lookup)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
     let error = if form.password != form.password_confirm {
         "The two passwords do not match.".to_string()
     } else {
         let chosen = form.password;
-        match db::run(&state.pool, move |conn| {
-            admins::use_link(conn, &token, &chosen)
+        match blocking::run(&state.pool, move |conn| {
+            Ok(admins::use_link(conn, &token, &chosen)?)
         })
         .await?
         {

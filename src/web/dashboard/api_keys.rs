@@ -6,8 +6,8 @@ use askama::Template;
 
 use crate::audit::Actor;
 use crate::auth::api_keys::{self, ApiKey};
-use crate::db;
 use crate::error::AppError;
+use crate::web::blocking;
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms::{self, Errors};
 use crate::web::layout::Layout;
@@ -50,7 +50,7 @@ async fn page(
     status: StatusCode,
     shown: Shown,
 ) -> Result<HttpResponse, AppError> {
-    let keys = db::run(&state.pool, api_keys::list).await?;
+    let keys = blocking::run(&state.pool, |conn| Ok(api_keys::list(conn)?)).await?;
     render_with(
         status,
         &KeysPage {
@@ -103,8 +103,8 @@ pub async fn create(
         }
     };
     let actor = Actor::admin(&admin.0.email);
-    let created = db::run(&state.pool, move |conn| {
-        api_keys::create(conn, &actor, &name)
+    let created = blocking::run(&state.pool, move |conn| {
+        Ok(api_keys::create(conn, &actor, &name)?)
     })
     .await?;
     // Answered directly (not redirected), so the secret never travels in a cookie or URL.
@@ -137,7 +137,7 @@ pub async fn revoke_confirm(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let key = db::run(&state.pool, move |conn| api_keys::find(conn, &id)).await?;
+    let key = blocking::run(&state.pool, move |conn| Ok(api_keys::find(conn, &id)?)).await?;
     if key.is_revoked() {
         return Ok(see_other(PAGE));
     }
@@ -158,7 +158,10 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(PAGE)?;
     let (id, actor) = (path.into_inner(), Actor::admin(&admin.0.email));
-    let key = db::run(&state.pool, move |conn| api_keys::revoke(conn, &actor, &id)).await?;
+    let key = blocking::run(&state.pool, move |conn| {
+        Ok(api_keys::revoke(conn, &actor, &id)?)
+    })
+    .await?;
     cookie::flash(
         &session,
         FlashKind::Success,

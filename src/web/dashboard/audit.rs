@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use crate::audit::{self, AuditEntry};
 use crate::badges::store;
-use crate::db;
 use crate::error::AppError;
 use crate::members;
+use crate::web::blocking;
 use crate::web::extract::CurrentAdmin;
 use crate::web::layout::Layout;
 use crate::web::views::short_time;
@@ -68,7 +68,7 @@ pub async fn list(
         member: member_id.clone(),
         before: query.before,
     };
-    let (entries, badges, member) = db::run(&state.pool, move |conn| {
+    let (entries, badges, member) = blocking::run(&state.pool, move |conn| {
         // One extra row tells whether an older page exists.
         let entries = audit::page(conn, &filter, PAGE_SIZE + 1)?;
         let member = filter.member.as_ref().map(|id| {

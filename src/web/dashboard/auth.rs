@@ -6,15 +6,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::admins::{self, CreateError};
-use crate::auth::sign_in::{self, Client, Outcome};
+use crate::auth::sign_in::{Client, Outcome};
 use crate::auth::{password, sessions, setup, throttle};
-use crate::db;
 use crate::error::AppError;
+use crate::web::blocking;
 use crate::web::client::client_network;
 use crate::web::extract::{CurrentAdmin, MaybeAdmin};
 use crate::web::forms::Errors;
 use crate::web::layout::Layout;
 use crate::web::session::{self as cookie, FlashKind};
+use crate::web::sign_in;
 use crate::web::{AppState, budgets, render_with, safe_next, see_other};
 
 const HOME: &str = "/dashboard/badges";
@@ -23,7 +24,7 @@ pub async fn home(state: web::Data<AppState>, admin: MaybeAdmin) -> Result<HttpR
     if admin.0.is_some() {
         return Ok(see_other(HOME));
     }
-    let admins = db::run(&state.pool, admins::count).await?;
+    let admins = blocking::run(&state.pool, |conn| Ok(admins::count(conn)?)).await?;
     Ok(see_other(if admins == 0 {
         "/dashboard/setup"
     } else {
@@ -74,7 +75,7 @@ pub struct SetupForm {
 
 /// Whether `code` is the site's setup code; once an admin exists, setup is gone (404).
 async fn check_setup_code(state: &AppState, code: String) -> Result<bool, AppError> {
-    db::run(&state.pool, move |conn| setup::check(conn, &code))
+    blocking::run(&state.pool, move |conn| Ok(setup::check(conn, &code)?))
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -132,7 +133,7 @@ pub async fn setup(
     if errors.is_empty() {
         let (email, pw) = (form.email.clone(), form.password.clone());
         let minutes = state.settings.elevation_minutes;
-        let outcome = db::run(&state.pool, move |conn| {
+        let outcome = blocking::run(&state.pool, move |conn| {
             Ok(match admins::create(conn, &email, &pw, true)? {
                 Ok(admin) => Ok(sessions::start(conn, &admin.id, minutes)?),
                 Err(e) => Err(e),
@@ -182,7 +183,7 @@ pub async fn login_form(
     if admin.0.is_some() {
         return Ok(see_other(&next));
     }
-    if db::run(&state.pool, admins::count).await? == 0 {
+    if blocking::run(&state.pool, |conn| Ok(admins::count(conn)?)).await? == 0 {
         return Ok(see_other("/dashboard/setup"));
     }
     let page = LoginPage {
@@ -216,8 +217,8 @@ pub async fn login(
         match sign_in::admin(&state.pool, client, &form.email, form.password).await? {
             Outcome::Ok(admin) => {
                 let minutes = state.settings.elevation_minutes;
-                let token = db::run(&state.pool, move |conn| {
-                    sessions::start(conn, &admin.id, minutes)
+                let token = blocking::run(&state.pool, move |conn| {
+                    Ok(sessions::start(conn, &admin.id, minutes)?)
                 })
                 .await?;
                 cookie::sign_in_admin(&session, &token)?;
@@ -255,7 +256,7 @@ pub async fn logout(
     admin: MaybeAdmin,
 ) -> Result<HttpResponse, AppError> {
     if let Some(admin) = admin.0 {
-        db::run(&state.pool, move |conn| sessions::end(conn, &admin)).await?;
+        blocking::run(&state.pool, move |conn| Ok(sessions::end(conn, &admin)?)).await?;
     }
     cookie::sign_out_admin(&session);
     cookie::flash(&session, FlashKind::Info, "You are signed out.");
@@ -280,8 +281,8 @@ async fn has_draft_for(
         admin.0.clone(),
         next.split('?').next().unwrap_or(next).to_string(),
     );
-    db::run(&state.pool, move |conn| {
-        sessions::has_draft(conn, &session, &path)
+    blocking::run(&state.pool, move |conn| {
+        Ok(sessions::has_draft(conn, &session, &path)?)
     })
     .await
 }
@@ -327,8 +328,8 @@ pub async fn elevate(
     let (status, error) = match confirm_password(&state, &admin, form.password).await? {
         Outcome::Ok(_) => {
             let (s, minutes) = (admin.0.clone(), state.settings.elevation_minutes);
-            db::run(&state.pool, move |conn| {
-                sessions::elevate(conn, &s, minutes)
+            blocking::run(&state.pool, move |conn| {
+                Ok(sessions::elevate(conn, &s, minutes)?)
             })
             .await?;
             // One message: the form the admin returns to has nothing of its own to add.
@@ -374,7 +375,10 @@ pub async fn end_elevation(
     form: web::Form<EndElevationForm>,
 ) -> Result<HttpResponse, AppError> {
     let s = admin.0.clone();
-    db::run(&state.pool, move |conn| sessions::end_elevation(conn, &s)).await?;
+    blocking::run(&state.pool, move |conn| {
+        Ok(sessions::end_elevation(conn, &s)?)
+    })
+    .await?;
     cookie::flash(
         &session,
         FlashKind::Info,
@@ -432,8 +436,8 @@ pub async fn change_password(
     }
     if errors.is_empty() {
         let (id, pw) = (admin.0.admin_id.clone(), form.new_password);
-        match db::run(&state.pool, move |conn| {
-            admins::change_password(conn, &id, &pw)
+        match blocking::run(&state.pool, move |conn| {
+            Ok(admins::change_password(conn, &id, &pw)?)
         })
         .await?
         {

@@ -11,8 +11,8 @@ use crate::badges::color::{self, Color, ContrastAdvice};
 use crate::badges::icon::{self, UPLOAD_MAX_BYTES};
 use crate::badges::store::{self, Direction};
 use crate::badges::{Badge, BadgeError, BadgeInput, Field, FieldError, Icon};
-use crate::db;
 use crate::error::AppError;
+use crate::web::blocking;
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms::{self, Errors, MultipartData, read_multipart};
 use crate::web::layout::Layout;
@@ -116,7 +116,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let badges = db::run(&state.pool, store::list_in_order).await?;
+    let badges = blocking::run(&state.pool, |conn| Ok(store::list_in_order(conn)?)).await?;
     let kept = admin.take_draft(&state.pool, LIST).await?;
     let layout = Layout::new(&session, Some(&admin.0), "Badges", req.path());
     let mut list = order_list(&badges, layout.csrf_token.clone());
@@ -185,7 +185,7 @@ pub async fn reorder(
     let ids = forms::values(&form, "badge_id");
     let version = forms::value(&form, "order_version");
     let who = actor(&admin);
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = blocking::run(&state.pool, move |conn| {
         Ok(store::reorder(conn, &who, &ids, Some(&version)))
     })
     .await?;
@@ -254,7 +254,7 @@ pub async fn move_one(
         }
     };
     let (id, version, who) = (path.into_inner(), form.order_version.clone(), actor(&admin));
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = blocking::run(&state.pool, move |conn| {
         Ok(store::move_one(conn, &who, &id, direction, &version)
             .and_then(|()| store::find(conn, &id)))
     })
@@ -561,7 +561,7 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let lookup = id.clone();
-    let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
+    let badge = blocking::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
     let draft = take_draft(&state, &admin, req.path()).await?;
     let layout = Layout::new(
         &session,
@@ -670,7 +670,7 @@ pub async fn create(
     let errors = match parsed {
         Ok((valid, upload)) => {
             let who = actor(&admin);
-            match db::run(&state.pool, move |conn| {
+            match blocking::run(&state.pool, move |conn| {
                 Ok(store::create(conn, &who, &valid, upload.as_deref()))
             })
             .await?
@@ -705,7 +705,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let lookup = id.clone();
-    let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
+    let badge = blocking::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
     let data = read_multipart(payload, EDITOR_TEXT_LIMIT, UPLOAD_MAX_BYTES).await?;
     let (values, parsed) = parse_editor(&data);
     admin
@@ -714,7 +714,7 @@ pub async fn update(
     let errors = match parsed {
         Ok((valid, upload)) => {
             let (who, target) = (actor(&admin), id.clone());
-            match db::run(&state.pool, move |conn| {
+            match blocking::run(&state.pool, move |conn| {
                 Ok(store::update(
                     conn,
                     &who,
@@ -776,7 +776,7 @@ pub async fn delete_confirm(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let badge = db::run(&state.pool, move |conn| Ok(store::find(conn, &id)?)).await?;
+    let badge = blocking::run(&state.pool, move |conn| Ok(store::find(conn, &id)?)).await?;
     render(&DeletePage {
         layout: Layout::new(
             &session,
@@ -798,7 +798,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;
     let (id, who) = (path.into_inner(), actor(&admin));
-    let deleted = db::run(&state.pool, move |conn| Ok(store::delete(conn, &who, &id)?)).await?;
+    let deleted =
+        blocking::run(&state.pool, move |conn| Ok(store::delete(conn, &who, &id)?)).await?;
     cookie::flash(
         &session,
         FlashKind::Success,

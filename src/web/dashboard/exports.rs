@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::exports::{Export, Kind};
 use crate::reports;
 use crate::web::AppState;
+use crate::web::blocking;
 use crate::web::extract::CurrentAdmin;
 
 pub async fn members(
@@ -65,7 +66,7 @@ async fn download(
     kind: impl FnOnce(&mut db::DbConnection) -> Result<Kind, AppError> + Send + 'static,
 ) -> Result<HttpResponse, AppError> {
     let actor = Actor::admin(&admin.0.email);
-    let export = db::run(pool, move |conn| {
+    let export = blocking::run(pool, move |conn| {
         let kind = kind(conn)?;
         let export = Export::new(conn, kind)?;
         db::write(conn, |conn| {
@@ -90,14 +91,16 @@ async fn download(
         let pool = pool.clone();
         async move {
             let mut export = export?;
-            let page = db::run(&pool, move |conn| {
+            let page = blocking::run(&pool, move |conn| {
                 let rows = export.next_page(conn)?;
                 Ok(rows.map(|rows| (rows, export)))
             })
             .await;
             match page {
                 Ok(Some((rows, export))) => Some((
-                    reports::csv_bytes(None, rows.into_iter()).map(Bytes::from),
+                    reports::csv_bytes(None, rows.into_iter())
+                        .map(Bytes::from)
+                        .map_err(AppError::from),
                     Some(export),
                 )),
                 Ok(None) => None,

@@ -14,6 +14,7 @@ use crate::members::assignments::{self, AssignError, BulkLine, LineStatus};
 use crate::members::profile::Audience;
 use crate::members::search::{self, Hit, Holder, HolderPage};
 use crate::reports;
+use crate::web::blocking;
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms;
 use crate::web::layout::Layout;
@@ -101,7 +102,7 @@ impl BulkReport {
 
 /// The whole report of a bulk run, one CSV row per pasted line.
 fn bulk_csv(lines: &[BulkLine], dry_run: bool) -> Result<String, AppError> {
-    reports::csv_of(
+    Ok(reports::csv_of(
         &["line", "text", "result", "member_id", "name"],
         lines.iter().map(|l| {
             let (id, name) = l
@@ -117,7 +118,7 @@ fn bulk_csv(lines: &[BulkLine], dry_run: bool) -> Result<String, AppError> {
                 name,
             ]
         }),
-    )
+    )?)
 }
 
 /// Words for a line's outcome; a dry run says what would happen. (Templates pass references.)
@@ -198,7 +199,7 @@ fn parse_cursor(after: Option<&str>) -> Option<(i64, i64)> {
 
 async fn picker(state: &AppState, badge_id: &str, find: &str) -> Result<PickerResults, AppError> {
     let (badge_id, term) = (badge_id.to_string(), find.to_string());
-    let (hits, holders) = db::run(&state.pool, move |conn| {
+    let (hits, holders) = blocking::run(&state.pool, move |conn| {
         let hits = search::members(conn, &term, None, PICKER_SIZE + 1)?;
         let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
         let holders =
@@ -243,7 +244,7 @@ async fn badge_page(
         None => HolderPage::Older(parse_cursor(query.after.as_deref())),
     };
     let (q, lookup) = (query.q.clone(), id.clone());
-    let (badge, mut holders) = db::run(&state.pool, move |conn| {
+    let (badge, mut holders) = blocking::run(&state.pool, move |conn| {
         let badge = badge_store::find(conn, &lookup)?;
         let holders =
             search::holders_page(conn, Audience::Everyone, &lookup, &q, page, PAGE_SIZE + 1)?;
@@ -411,7 +412,7 @@ pub async fn assign(
             admin.0.admin_id.clone(),
             forms::value(&form, "bulk"),
         );
-        let outcome = db::run(&state.pool, move |conn| {
+        let outcome = blocking::run(&state.pool, move |conn| {
             // A checked list applied from its report is read back from the server.
             let text = if plan.is_empty() {
                 typed
@@ -495,7 +496,7 @@ pub async fn assign(
         return Ok(see_other(&page_path));
     }
     let badge_id = id.clone();
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = blocking::run(&state.pool, move |conn| {
         Ok(assignments::assign(
             conn,
             &who,
@@ -554,7 +555,7 @@ pub async fn unassign(
         id.clone(),
         admin.0.admin_id.clone(),
     );
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = blocking::run(&state.pool, move |conn| {
         let removed = assignments::unassign(
             conn,
             &who,

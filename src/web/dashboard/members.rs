@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use crate::audit::Actor;
 use crate::badges::store as badge_store;
-use crate::db;
 use crate::error::AppError;
 use crate::ids::{BadgeId, MemberId};
 use crate::members::profile::{self, Audience};
@@ -16,6 +15,7 @@ use crate::members::{
     self, Member, MemberError, NewMember, assignments, import, passwords, search,
 };
 use crate::reports;
+use crate::web::blocking;
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms::{self, Errors};
 use crate::web::layout::Layout;
@@ -62,8 +62,8 @@ pub async fn directory(
 ) -> Result<HttpResponse, AppError> {
     let DirectoryQuery { q, before } = query.into_inner();
     let term = q.clone();
-    let mut hits = db::run(&state.pool, move |conn| {
-        search::members(conn, &term, before, PAGE_SIZE + 1)
+    let mut hits = blocking::run(&state.pool, move |conn| {
+        Ok(search::members(conn, &term, before, PAGE_SIZE + 1)?)
     })
     .await?;
     let older_link = if hits.len() as i64 > PAGE_SIZE {
@@ -147,7 +147,7 @@ pub async fn create(
         Err(list) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
         Ok(new) => {
             let who = actor(&admin);
-            match db::run(&state.pool, move |conn| {
+            match blocking::run(&state.pool, move |conn| {
                 Ok(members::create(conn, &who, &new))
             })
             .await?
@@ -189,7 +189,7 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let lookup = id.clone();
-    let member = db::run(&state.pool, move |conn| Ok(members::find(conn, &lookup)?)).await?;
+    let member = blocking::run(&state.pool, move |conn| Ok(members::find(conn, &lookup)?)).await?;
     let kept = admin.take_draft(&state.pool, req.path()).await?;
     let (name, email) = match kept {
         Some(kept) => (forms::value(&kept, "name"), forms::value(&kept, "email")),
@@ -232,7 +232,7 @@ pub async fn update(
         form.name.clone(),
         form.email.clone(),
     );
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = blocking::run(&state.pool, move |conn| {
         let before = members::find(conn, &lookup)?;
         Ok((
             before.name.clone(),
@@ -305,7 +305,7 @@ async fn member_page(
     path: &str,
     password_link: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (member, held, all) = db::run(&state.pool, move |conn| {
+    let (member, held, all) = blocking::run(&state.pool, move |conn| {
         let member = members::find(conn, &id)?;
         let held = profile::badges_of(conn, &id, Audience::Everyone)?;
         let all = badge_store::list_in_order(conn)?;
@@ -403,7 +403,7 @@ async fn change_badges(
             .map(|b| ("badge_id".to_string(), b.clone()))
             .collect(),
     };
-    let changed = db::run(&state.pool, move |conn| {
+    let changed = blocking::run(&state.pool, move |conn| {
         Ok(assignments::change_member_badges(
             conn,
             &who,
@@ -446,7 +446,7 @@ pub async fn delete_confirm(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let member = db::run(&state.pool, move |conn| Ok(members::find(conn, &id)?)).await?;
+    let member = blocking::run(&state.pool, move |conn| Ok(members::find(conn, &id)?)).await?;
     render(&DeletePage {
         layout: Layout::new(
             &session,
@@ -467,7 +467,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;
     let (id, who) = (path.into_inner(), actor(&admin));
-    let member = db::run(&state.pool, move |conn| {
+    let member = blocking::run(&state.pool, move |conn| {
         Ok(members::delete(conn, &who, &id)?)
     })
     .await?;
@@ -490,7 +490,7 @@ pub async fn password_link(
     let page = format!("{DIRECTORY}/{id}");
     admin.require_elevation(&page)?;
     let (member_id, who) = (id.clone(), actor(&admin));
-    let token = db::run(&state.pool, move |conn| {
+    let token = blocking::run(&state.pool, move |conn| {
         Ok(passwords::create_link(conn, &who, &member_id)?)
     })
     .await?;
@@ -537,7 +537,7 @@ impl ImportReport {
 
 /// The whole report of an import, one CSV row per data row.
 fn import_csv(rows: &[import::ImportRow]) -> Result<String, AppError> {
-    reports::csv_of(
+    Ok(reports::csv_of(
         &["line", "name", "email", "result"],
         rows.iter().map(|r| {
             vec![
@@ -547,7 +547,7 @@ fn import_csv(rows: &[import::ImportRow]) -> Result<String, AppError> {
                 row_status(&r.status),
             ]
         }),
-    )
+    )?)
 }
 
 pub fn row_status(status: &import::RowStatus) -> String {
@@ -613,7 +613,7 @@ pub async fn import(
         ),
         Ok(typed) => {
             let (who, admin_id) = (actor(&admin), admin.0.admin_id.clone());
-            let outcome = db::run(&state.pool, move |conn| {
+            let outcome = blocking::run(&state.pool, move |conn| {
                 // Checked rows imported from their report are read back from the server.
                 let text = if plan.is_empty() {
                     typed

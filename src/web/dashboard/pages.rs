@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use crate::audit::Actor;
 use crate::badges::{Badge, store as badge_store};
-use crate::db;
 use crate::error::AppError;
 use crate::members;
 use crate::pages::{self, Access, Page, PageError, PageInput, access};
+use crate::web::blocking;
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms::{self, Errors};
 use crate::web::layout::Layout;
@@ -44,7 +44,7 @@ pub async fn list(
     admin: CurrentAdmin,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let (pages, closed) = db::run(&state.pool, |conn| {
+    let (pages, closed) = blocking::run(&state.pool, |conn| {
         Ok((pages::list(conn)?, pages::closed_to_everyone(conn)?))
     })
     .await?;
@@ -130,7 +130,7 @@ pub async fn new_form(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let kept = admin.take_draft(&state.pool, req.path()).await?;
-    let all = db::run(&state.pool, badge_store::list_in_order).await?;
+    let all = blocking::run(&state.pool, |conn| Ok(badge_store::list_in_order(conn)?)).await?;
     let ticked = kept
         .as_ref()
         .map(|f| forms::values(f, "unlock_badge_id"))
@@ -170,7 +170,7 @@ pub async fn edit_form(
     let id = path.into_inner();
     let explain_member = query.into_inner().explain;
     let (lookup, who) = (id.clone(), explain_member.clone());
-    let (page, unlocking, all, closed, explanation) = db::run(&state.pool, move |conn| {
+    let (page, unlocking, all, closed, explanation) = blocking::run(&state.pool, move |conn| {
         let page = pages::find(conn, &lookup)?;
         let closed = pages::closed_to_everyone(conn)?.contains(&lookup);
         let unlocking = pages::unlocking_badges(conn, &lookup)?;
@@ -238,7 +238,7 @@ async fn save(
         Err(list) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
         Ok(valid) => {
             let (who, target, unlock) = (actor(&admin), id.clone(), unlock.clone());
-            let outcome = db::run(&state.pool, move |conn| {
+            let outcome = blocking::run(&state.pool, move |conn| {
                 // The page and who opens it are saved together, or neither is.
                 Ok(crate::db::write(conn, |conn| {
                     let page = match &target {
@@ -273,7 +273,7 @@ async fn save(
     } else {
         "New page"
     };
-    let all = db::run(&state.pool, badge_store::list_in_order).await?;
+    let all = blocking::run(&state.pool, |conn| Ok(badge_store::list_in_order(conn)?)).await?;
     let ticked = unlock.unwrap_or_default();
     render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -328,7 +328,7 @@ pub async fn delete_confirm(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let page = db::run(&state.pool, move |conn| Ok(pages::find(conn, &id)?)).await?;
+    let page = blocking::run(&state.pool, move |conn| Ok(pages::find(conn, &id)?)).await?;
     render(&DeletePage {
         layout: Layout::new(
             &session,
@@ -349,7 +349,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;
     let (id, who) = (path.into_inner(), actor(&admin));
-    let page = db::run(&state.pool, move |conn| Ok(pages::delete(conn, &who, &id)?)).await?;
+    let page = blocking::run(&state.pool, move |conn| Ok(pages::delete(conn, &who, &id)?)).await?;
     cookie::flash(
         &session,
         FlashKind::Success,
@@ -384,7 +384,7 @@ async fn permissions_page(
     submitted: Option<(bool, Vec<String>)>,
     errors: Errors,
 ) -> Result<PermissionsPage, AppError> {
-    let (badge, all, linked) = db::run(&state.pool, move |conn| {
+    let (badge, all, linked) = blocking::run(&state.pool, move |conn| {
         let badge = badge_store::find(conn, &badge_id)?;
         let all = pages::list(conn)?;
         let linked = pages::unlocked_by(conn, &badge_id)?;
@@ -446,7 +446,7 @@ pub async fn save_permissions(
     let enabled = forms::flag(&form, "permissions_enabled");
     let page_ids = forms::values(&form, "page_id");
     let (who, badge_id, ids) = (actor(&admin), id.clone(), page_ids.clone());
-    let outcome = db::run(&state.pool, move |conn| {
+    let outcome = blocking::run(&state.pool, move |conn| {
         Ok(pages::set_permissions(conn, &who, &badge_id, enabled, &ids))
     })
     .await?;

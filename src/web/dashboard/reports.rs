@@ -4,10 +4,10 @@
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
 
-use crate::db;
 use crate::error::AppError;
 use crate::reports;
 use crate::web::AppState;
+use crate::web::blocking;
 use crate::web::extract::CurrentAdmin;
 
 pub async fn download(
@@ -16,8 +16,8 @@ pub async fn download(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let (admin_id, id) = (admin.0.admin_id.clone(), path.into_inner());
-    let report = db::run(&state.pool, move |conn| {
-        reports::find_any(conn, &admin_id, &id)
+    let report = blocking::run(&state.pool, move |conn| {
+        Ok(reports::find_any(conn, &admin_id, &id)?)
     })
     .await?
     .ok_or(AppError::NotFound)?;

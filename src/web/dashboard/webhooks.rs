@@ -12,6 +12,7 @@ use crate::audit::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::events::Kind;
+use crate::web::blocking;
 use crate::web::extract::CurrentAdmin;
 use crate::web::forms::{self, Errors};
 use crate::web::layout::Layout;
@@ -121,7 +122,7 @@ async fn list_page(
     form: Typed,
     errors: Errors,
 ) -> Result<HttpResponse, AppError> {
-    let (endpoints, keys) = db::run(&state.pool, |conn| {
+    let (endpoints, keys) = blocking::run(&state.pool, |conn| {
         let keys = signing::site_keys(conn)?;
         let waiting = webhooks::waiting(conn, None)?;
         let listed = webhooks::list(conn)?
@@ -184,8 +185,8 @@ pub async fn create(
         }
     };
     let actor = Actor::admin(&admin.0.email);
-    let endpoint = db::run(&state.pool, move |conn| {
-        webhooks::create(conn, &actor, &input)
+    let endpoint = blocking::run(&state.pool, move |conn| {
+        Ok(webhooks::create(conn, &actor, &input)?)
     })
     .await?;
     let shown = Shown {
@@ -269,7 +270,7 @@ async fn show_page(
     shown: Shown,
 ) -> Result<HttpResponse, AppError> {
     let before = shown.before;
-    let (endpoint, attempts, waiting, keys) = db::run(&state.pool, move |conn| {
+    let (endpoint, attempts, waiting, keys) = blocking::run(&state.pool, move |conn| {
         let endpoint = webhooks::find(conn, &id)?;
         let attempts = webhooks::attempts(conn, endpoint.key, before, LOG_PAGE + 1)?;
         let waiting = webhooks::waiting(conn, Some(endpoint.key))?
@@ -368,7 +369,7 @@ pub async fn update(
         }
     };
     let actor = Actor::admin(&admin.0.email);
-    let (before, after) = db::run(&state.pool, move |conn| {
+    let (before, after) = blocking::run(&state.pool, move |conn| {
         let before = webhooks::find(conn, &id)?.format();
         Ok((
             before,
@@ -394,7 +395,10 @@ pub async fn delete(
     let id = path.into_inner();
     admin.require_elevation(&format!("{PAGE}/{id}"))?;
     let actor = Actor::admin(&admin.0.email);
-    let old = db::run(&state.pool, move |conn| webhooks::delete(conn, &actor, &id)).await?;
+    let old = blocking::run(&state.pool, move |conn| {
+        Ok(webhooks::delete(conn, &actor, &id)?)
+    })
+    .await?;
     cookie::flash(
         &session,
         FlashKind::Success,
@@ -413,8 +417,8 @@ pub async fn rotate(
     admin.require_elevation(&format!("{PAGE}/{id}"))?;
     let actor = Actor::admin(&admin.0.email);
     let rotated = id.clone();
-    db::run(&state.pool, move |conn| {
-        webhooks::rotate_secret(conn, &actor, &rotated)
+    blocking::run(&state.pool, move |conn| {
+        Ok(webhooks::rotate_secret(conn, &actor, &rotated)?)
     })
     .await?;
     let shown = Shown {
@@ -435,8 +439,8 @@ pub async fn test(
     let here = format!("{PAGE}/{id}");
     admin.require_elevation(&here)?;
     let actor = Actor::admin(&admin.0.email);
-    db::run(&state.pool, move |conn| {
-        webhooks::send_test(conn, &actor, &id)
+    blocking::run(&state.pool, move |conn| {
+        Ok(webhooks::send_test(conn, &actor, &id)?)
     })
     .await?;
     cookie::flash(
@@ -461,8 +465,8 @@ pub async fn redeliver(
         return Err(AppError::NotFound);
     };
     let actor = Actor::admin(&admin.0.email);
-    db::run(&state.pool, move |conn| {
-        webhooks::redeliver(conn, &actor, &id, delivery)
+    blocking::run(&state.pool, move |conn| {
+        Ok(webhooks::redeliver(conn, &actor, &id, delivery)?)
     })
     .await?;
     cookie::flash(

@@ -1,0 +1,372 @@
+//! The connection pool for either database, its per-connection settings, the embedded
+//! migrations of each, the write-transaction rule, and `run`, which moves a blocking diesel
+//! call off the async executor.
+
+mod connection;
+pub mod keys;
+pub mod schema;
+
+pub use connection::on_backend;
+pub use connection::{BackendKind, DbConnection};
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::Error;
+
+pub type DbPool = Pool<Manager>;
+pub type DbConn = PooledConnection<Manager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a writer waits for another to finish before giving up. Writers take turns (one
+/// SQLite writer at a time; one lock on PostgreSQL, see [`write`]) and the others queue on
+/// this timeout, so it is kept well above the longest write (a 50,000-line bulk change or
+/// import): a request waits instead of failing.
+pub const WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Where the data lives: a SQLite file (the embedded default) or a PostgreSQL database.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl Location {
+    /// `postgres://` or `postgresql://` URLs name a PostgreSQL database; anything else is a
+    /// SQLite file path.
+    pub fn parse(value: &str) -> Location {
+        let lower = value.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Location::Postgres(value.to_string())
+        } else {
+            Location::Sqlite(value.to_string())
+        }
+    }
+
+    fn url(&self) -> &str {
+        match self {
+            Location::Sqlite(path) | Location::Postgres(path) => path,
+        }
+    }
+
+    pub fn backend(&self) -> BackendKind {
+        match self {
+            Location::Sqlite(_) => BackendKind::Sqlite,
+            Location::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    fn establish(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        Ok(match self {
+            Location::Sqlite(path) => DbConnection::Sqlite(SqliteConnection::establish(path)?),
+            Location::Postgres(url) => DbConnection::Postgres(PgConnection::establish(url)?),
+        })
+    }
+}
+
+impl From<&str> for Location {
+    fn from(value: &str) -> Location {
+        Location::parse(value)
+    }
+}
+
+impl From<String> for Location {
+    fn from(value: String) -> Location {
+        Location::parse(&value)
+    }
+}
+
+/// Shown in logs and errors: a PostgreSQL URL without its password.
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Sqlite(path) => f.write_str(path),
+            Location::Postgres(url) => f.write_str(&redact_password(url)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; also a `password=`
+/// query parameter.
+pub fn redact_password(url: &str) -> String {
+    let mut out = url.to_string();
+    if let Some(scheme_end) = out.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = out[rest_start..]
+            .find(['/', '?'])
+            .map_or(out.len(), |i| rest_start + i);
+        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+            let userinfo = &out[rest_start..rest_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                out.replace_range(rest_start + colon + 1..rest_start + at, "***");
+            }
+        }
+    }
+    if let Some(q) = out.find('?') {
+        let (base, query) = out.split_at(q + 1);
+        let redacted: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out = format!("{base}{}", redacted.join("&"));
+    }
+    out
+}
+
+/// Opens a pooled connection the way the server wants it: SQLite with WAL, foreign keys and a
+/// busy timeout; PostgreSQL with UTC and the same wait for locks.
+#[derive(Debug)]
+pub struct Manager(Location);
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        let mut conn = self
+            .0
+            .establish()
+            .map_err(diesel::r2d2::Error::ConnectionError)?;
+        let settings = match conn.backend() {
+            // The busy timeout comes first: the pool opens its connections together, and on a
+            // new file the switch to WAL must wait for the others instead of failing.
+            BackendKind::Sqlite => format!(
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                WRITE_WAIT.as_millis()
+            ),
+            BackendKind::Postgres => format!(
+                "SET TIME ZONE 'UTC'; SET lock_timeout = {};",
+                WRITE_WAIT.as_millis()
+            ),
+        };
+        conn.batch_execute(&settings)
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        use diesel::r2d2::R2D2Connection;
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
+}
+
+/// Opens (creating if needed) the database and applies pending migrations.
+pub fn open(location: &Location) -> Result<DbPool, Error> {
+    migrate(location)?;
+    let pool = Pool::builder()
+        .max_size(8)
+        // Waiting writers hold connections while they queue; others wait for one as long.
+        .connection_timeout(WRITE_WAIT)
+        .build(Manager(location.clone()))
+        .map_err(|e| Error::internal(format!("cannot open database {location}: {e}")))?;
+    let mut conn = pool.get().map_err(Error::internal)?;
+    // Title keys stored under an older comparison rule are brought up to the current one.
+    crate::badges::store::refresh_title_keys(&mut conn)?;
+    Ok(pool)
+}
+
+/// Applies pending migrations on a connection of their own. On SQLite foreign keys are off
+/// meanwhile, as it requires for rebuilding a table (dropping the old one must not cascade),
+/// and every foreign key is checked afterwards: a migration that broke a reference fails the
+/// start instead of losing data. On PostgreSQL each migration runs in a transaction under a
+/// lock, so two servers starting together do not both apply it.
+fn migrate(location: &Location) -> Result<(), Error> {
+    let failed = |e: &dyn std::fmt::Display| Error::internal(format!("migrations failed: {e}"));
+    match location {
+        Location::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(path)
+                .map_err(|e| Error::internal(format!("cannot open database {path}: {e}")))?;
+            conn.batch_execute(&format!(
+                "PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = {};",
+                WRITE_WAIT.as_millis()
+            ))?;
+            conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| failed(&e))?;
+            #[derive(diesel::QueryableByName)]
+            struct Violation {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                table: String,
+            }
+            let broken: Vec<Violation> =
+                diesel::sql_query("SELECT \"table\" FROM pragma_foreign_key_check")
+                    .load::<Violation>(&mut conn)?;
+            if let Some(v) = broken.first() {
+                return Err(failed(&format!(
+                    "{} rows of {} point at rows that do not exist",
+                    broken.len(),
+                    v.table
+                )));
+            }
+        }
+        Location::Postgres(_) => {
+            let mut conn = PgConnection::establish(location.url()).map_err(|e| {
+                Error::internal(format!(
+                    "cannot open database {location}: {}",
+                    redact_password(&e.to_string())
+                ))
+            })?;
+            conn.batch_execute("SELECT pg_advisory_lock(7263010)")?;
+            let result = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            conn.batch_execute("SELECT pg_advisory_unlock(7263010)")?;
+            result.map_err(|e| failed(&e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The current time as stored and returned everywhere: RFC 3339, UTC, milliseconds.
+pub fn now() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+/// The current time as a stored instant: Unix milliseconds (assignment times).
+pub fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A stored instant in the text form shown and returned everywhere.
+pub fn format_millis(millis: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format_time(t)
+}
+
+pub fn format_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+pub fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// The lock every PostgreSQL write transaction takes first (see [`write`]).
+pub const WRITE_LOCK: i64 = 7263011;
+
+/// Runs `f` in a write transaction, or a savepoint when already inside one, so domain
+/// operations compose. Writers take turns on both databases, so what a write reads it can rely
+/// on until it commits (a stale order version, a title that is still free, a count): on SQLite
+/// `BEGIN IMMEDIATE`, on PostgreSQL a transaction-scoped advisory lock taken first — the same
+/// one-writer-at-a-time rule across every server on the database. Readers never wait for it.
+pub fn write<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let nested =
+        <DbConnection as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .map_err(E::from)?
+            .is_some();
+    if nested {
+        return conn.transaction(f);
+    }
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgres(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN")?;
+            if let Err(e) = diesel::sql_query(format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
+                .execute(inner)
+            {
+                let _ = AnsiTransactionManager::rollback_transaction(inner);
+                return Err(e.into());
+            }
+        }
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The error that stopped the change is the one worth reporting.
+            let _ = <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}
+
+/// After a bulk load on PostgreSQL, gathers the planner's statistics for `tables` (names from
+/// the code, never from input). Until then PostgreSQL plans as if the tables were as small as
+/// before the load, until autovacuum happens by. Runs only outside a transaction, after the
+/// load committed, so the statistics count its rows; SQLite keeps no statistics it would miss.
+pub fn analyze(conn: &mut DbConnection, tables: &[&str]) -> Result<(), Error> {
+    use diesel::connection::TransactionManager;
+    if conn.backend() != BackendKind::Postgres || tables.is_empty() {
+        return Ok(());
+    }
+    let in_transaction =
+        <DbConnection as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
+            .transaction_depth()?
+            .is_some();
+    if !in_transaction {
+        conn.batch_execute(&format!("ANALYZE {}", tables.join(", ")))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_never_shown() {
+        for (url, shown) in [
+            (
+                "postgres://insignia:s3cret@db.example:5432/insignia",
+                "postgres://insignia:***@db.example:5432/insignia",
+            ),
+            (
+                "postgresql://me:p%40ss:word@host/db?sslmode=require",
+                "postgresql://me:***@host/db?sslmode=require",
+            ),
+            (
+                "postgres://host/db?user=me&password=s3cret",
+                "postgres://host/db?user=me&password=***",
+            ),
+            ("postgres://me@host/db", "postgres://me@host/db"),
+        ] {
+            let location = Location::parse(url);
+            assert_eq!(location.backend(), BackendKind::Postgres);
+            assert_eq!(location.to_string(), shown);
+            assert_eq!(format!("{location:?}"), shown);
+        }
+        assert_eq!(
+            Location::parse("sites/insignia.db"),
+            Location::Sqlite("sites/insignia.db".into())
+        );
+    }
+}

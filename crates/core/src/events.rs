@@ -1,0 +1,159 @@
+//! Events for integrations. Every change to badges and assignments writes its events in the
+//! same transaction as the change (an outbox): if the change commits they exist, if it rolls
+//! back they never did. Webhook deliveries (`crate::webhooks`) read them afterwards.
+//!
+//! An event's key orders it: writers take turns (`db::write`), so keys grow in commit order,
+//! and the key is the event's `entityEventSequence` (per badge it only grows).
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+use crate::audit::Actor;
+use crate::badges::Badge;
+use crate::badges::wire::BadgeOut;
+use crate::db::DbConnection;
+use crate::db::keys::BadgeKey;
+use crate::db::schema::events;
+use crate::error::Error;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    BadgeCreated,
+    BadgeUpdated,
+    BadgeDeleted,
+    BadgeAssigned,
+    BadgeUnassigned,
+    /// Sent by hand from the dashboard to one endpoint.
+    Test,
+}
+
+impl Kind {
+    /// The kinds an endpoint can subscribe to.
+    pub const SUBSCRIBABLE: [Kind; 5] = [
+        Kind::BadgeCreated,
+        Kind::BadgeUpdated,
+        Kind::BadgeDeleted,
+        Kind::BadgeAssigned,
+        Kind::BadgeUnassigned,
+    ];
+
+    /// The stored name, also the `type` of a Standard Webhooks message.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::BadgeCreated => "badge.created",
+            Kind::BadgeUpdated => "badge.updated",
+            Kind::BadgeDeleted => "badge.deleted",
+            Kind::BadgeAssigned => "badge.assigned",
+            Kind::BadgeUnassigned => "badge.unassigned",
+            Kind::Test => "webhook.test",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::SUBSCRIBABLE
+            .into_iter()
+            .chain([Kind::Test])
+            .find(|k| k.name() == name)
+    }
+
+    /// How the dashboard names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::BadgeCreated => "Badge created",
+            Kind::BadgeUpdated => "Badge updated",
+            Kind::BadgeDeleted => "Badge deleted",
+            Kind::BadgeAssigned => "Badge given to a member",
+            Kind::BadgeUnassigned => "Badge taken from a member",
+            Kind::Test => "Test event",
+        }
+    }
+}
+
+/// A badge was created, changed or deleted. Created and updated events carry the badge as
+/// the API shows it at that moment.
+pub fn badge_changed(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    kind: Kind,
+    badge: &Badge,
+) -> Result<(), Error> {
+    let entity = match kind {
+        Kind::BadgeCreated | Kind::BadgeUpdated => {
+            Some(serde_json::to_string(&BadgeOut::from(badge.clone())).map_err(Error::internal)?)
+        }
+        _ => None,
+    };
+    diesel::insert_into(events::table)
+        .values((
+            events::kind.eq(kind.name()),
+            events::badge_id.eq(&badge.id),
+            events::entity.eq(entity),
+            events::actor.eq(actor.label()),
+            events::occurred_at.eq(crate::db::now_millis()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One event per member in the staging table of changed members (given or taken the badge),
+/// in one statement however many there are.
+pub fn staged_assignments(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    kind: Kind,
+    badge: BadgeKey,
+) -> Result<(), Error> {
+    use crate::db::schema::badges;
+    use crate::members::assignments::staging::CHANGED;
+    let badge_id: String = badges::table
+        .filter(badges::key.eq(badge))
+        .select(badges::id)
+        .first(conn)?;
+    diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO events (kind, badge_id, member_id, actor, occurred_at) \
+         SELECT ?, ?, m.id, ?, ? FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key \
+         ORDER BY c.key"
+    )))
+    .bind::<Text, _>(kind.name())
+    .bind::<Text, _>(badge_id)
+    .bind::<Text, _>(actor.label())
+    .bind::<BigInt, _>(crate::db::now_millis())
+    .execute(conn)?;
+    Ok(())
+}
+
+/// A test event for one endpoint only.
+pub fn test_for(conn: &mut DbConnection, actor: &Actor, endpoint: i64) -> Result<(), Error> {
+    diesel::insert_into(events::table)
+        .values((
+            events::kind.eq(Kind::Test.name()),
+            events::badge_id.eq(""),
+            events::actor.eq(actor.label()),
+            events::occurred_at.eq(crate::db::now_millis()),
+            events::endpoint_key.eq(endpoint),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A stored event.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct Event {
+    pub key: i64,
+    pub kind: String,
+    pub badge_id: String,
+    pub member_id: Option<String>,
+    pub entity: Option<String>,
+    pub actor: String,
+    pub occurred_at: i64,
+}
+
+/// The newest event key, 0 when there is none.
+pub fn last_key(conn: &mut DbConnection) -> Result<i64, Error> {
+    Ok(events::table
+        .select(diesel::dsl::max(events::key))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}

@@ -1,0 +1,22 @@
+//! Insignia's core: the domain rules and their storage. Badges, members and their
+//! assignments, pages and access, accounts and sessions, the audit log, the webhook outbox,
+//! exports and reports, over SQLite or PostgreSQL. It knows no HTTP: the web crate turns
+//! requests into calls here, and `cargo tree -p insignia-core` shows no HTTP or template
+//! crate.
+
+pub mod audit;
+pub mod auth;
+pub mod badges;
+pub mod db;
+pub mod email;
+pub mod error;
+pub mod events;
+pub mod exports;
+pub mod ids;
+pub mod members;
+pub mod pages;
+pub mod reports;
+pub mod slug;
+pub mod text;
+
+pub use error::Error;

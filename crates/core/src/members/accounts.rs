@@ -1,0 +1,150 @@
+//! Member accounts: sign-up and server-side sessions (passwords are checked by
+//! `auth::sign_in`, the same service as for admins).
+
+use diesel::prelude::*;
+
+use super::{Member, MemberError, NewMember};
+use crate::audit::{self, Actor, Change};
+use crate::auth::password;
+use crate::auth::sessions::{Expiry, Freshness, hash_token, random_token};
+use crate::db::DbConnection;
+use crate::db::schema::{member_sessions, members};
+use crate::error::Error;
+
+/// Members stay signed in until a month without a visit.
+pub const MEMBER_EXPIRY: Expiry = Expiry {
+    idle: time::Duration::days(30),
+    lifetime: None,
+};
+
+/// Signs a new member up. Field errors are keyed by form field name.
+pub fn sign_up(
+    conn: &mut DbConnection,
+    name: &str,
+    email: &str,
+    password_text: &str,
+) -> Result<Member, MemberError> {
+    let mut errors = match NewMember::parse(name, email) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors,
+    };
+    if let Err(m) = password::check_new(password_text) {
+        errors.push(("password", m));
+    }
+    if !errors.is_empty() {
+        return Err(MemberError::Invalid(errors));
+    }
+    let new = NewMember::parse(name, email).map_err(MemberError::Invalid)?;
+    let hashed = password::hash(password_text)?;
+    crate::db::write(conn, |conn| {
+        let id = super::insert(conn, &new, Some(&hashed))?;
+        audit::record(
+            conn,
+            &Actor::member(&new.email),
+            Change {
+                action: "member.sign_up",
+                member_id: Some(&id),
+                target: &new.name,
+                details: new.email.clone(),
+                ..Default::default()
+            },
+        )?;
+        super::find(conn, &id)
+    })
+}
+
+/// Starts a session; returns the token for the cookie.
+pub fn start_session(conn: &mut DbConnection, member_id: &str) -> Result<String, Error> {
+    diesel::delete(
+        member_sessions::table
+            .filter(member_sessions::last_seen_at.lt(MEMBER_EXPIRY.idle_cutoff())),
+    )
+    .execute(conn)?;
+    let token = random_token();
+    diesel::insert_into(member_sessions::table)
+        .values((
+            member_sessions::token_hash.eq(hash_token(&token)),
+            member_sessions::member_id.eq(member_id),
+            member_sessions::created_at.eq(crate::db::now()),
+            member_sessions::last_seen_at.eq(crate::db::now()),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// The member a live session token names. An expired session is deleted and treated as absent.
+pub fn session_member(conn: &mut DbConnection, token: &str) -> Result<Option<Member>, Error> {
+    let token_hash = hash_token(token);
+    let row: Option<(Member, String, String)> = member_sessions::table
+        .inner_join(members::table)
+        .filter(member_sessions::token_hash.eq(&token_hash))
+        .select((
+            Member::as_select(),
+            member_sessions::created_at,
+            member_sessions::last_seen_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((member, created_at, last_seen_at)) = row else {
+        return Ok(None);
+    };
+    let session = member_sessions::table.find(&token_hash);
+    match MEMBER_EXPIRY.judge(&created_at, &last_seen_at) {
+        Freshness::Expired => {
+            diesel::delete(session).execute(conn)?;
+            return Ok(None);
+        }
+        Freshness::LiveTouch => {
+            diesel::update(session)
+                .set(member_sessions::last_seen_at.eq(crate::db::now()))
+                .execute(conn)?;
+        }
+        Freshness::Live => {}
+    }
+    Ok(Some(member))
+}
+
+/// A member's new password, chosen on `/me` after their current one was checked (the caller
+/// does that through the throttled sign-in service). The new one must follow the rules
+/// (`Err` says which). Their other sessions end, so a stolen session does not outlive the
+/// change; `keep_token`'s session stays.
+pub fn set_own_password(
+    conn: &mut DbConnection,
+    member_id: &str,
+    new_password: &str,
+    keep_token: &str,
+) -> Result<Result<(), String>, Error> {
+    if let Err(m) = password::check_new(new_password) {
+        return Ok(Err(m));
+    }
+    let hashed = password::hash(new_password)?;
+    crate::db::write(conn, |conn| {
+        let member = super::find(conn, member_id).map_err(Error::from)?;
+        diesel::update(members::table.find(member_id))
+            .set(members::password_hash.eq(&hashed))
+            .execute(conn)?;
+        diesel::delete(
+            member_sessions::table
+                .filter(member_sessions::member_id.eq(member_id))
+                .filter(member_sessions::token_hash.ne(hash_token(keep_token))),
+        )
+        .execute(conn)?;
+        audit::record(
+            conn,
+            &Actor::member(&member.email),
+            Change {
+                action: "member.password",
+                member_id: Some(member_id),
+                target: &member.name,
+                details: "changed their password; their other sessions ended".to_string(),
+                ..Default::default()
+            },
+        )?;
+        Ok(Ok(()))
+    })
+}
+
+pub fn end_session(conn: &mut DbConnection, token: &str) -> Result<(), Error> {
+    diesel::delete(member_sessions::table.find(hash_token(token))).execute(conn)?;
+    Ok(())
+}

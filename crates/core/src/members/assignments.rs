@@ -1,0 +1,863 @@
+//! Giving badges to members and taking them back, set-based: the members a change concerns
+//! are staged in temporary tables (see [`staging`]), and a handful of statements change the
+//! assignments, both stored counts (`badges.member_count`, `members.badge_count`), and the
+//! audit with every member's history, in one transaction, however many members it names.
+//! [`give_staged`] and [`take_staged`] are the only code that writes assignments and keeps
+//! the counts exact.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+
+use super::Member;
+use super::profile::{Audience, profile_order};
+use crate::audit::{self, Actor, Change};
+use crate::badges::{Badge, store as badge_store};
+use crate::db::DbConnection;
+use crate::db::keys::{BadgeKey, MemberKey};
+use crate::db::schema::{badges, member_badges, members};
+use crate::error::Error;
+use crate::ids::{BadgeId, MemberId};
+
+/// Most members one bulk request may name.
+pub const BULK_MAX: usize = 50_000;
+/// SQLite binds at most 32,766 parameters; lookups go in chunks well below that.
+const CHUNK: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssignError {
+    #[error("badge not found")]
+    BadgeNotFound,
+    #[error("members not found")]
+    MembersNotFound(Vec<String>),
+    #[error("too many members in one request (at most {BULK_MAX})")]
+    TooMany,
+    /// Pasted text with a NUL character (on this line), which is no text at all.
+    #[error("line {0} holds a NUL character")]
+    NotText(usize),
+    #[error(transparent)]
+    App(#[from] Error),
+}
+
+impl From<diesel::result::Error> for AssignError {
+    fn from(e: diesel::result::Error) -> Self {
+        AssignError::App(e.into())
+    }
+}
+
+impl From<AssignError> for Error {
+    fn from(e: AssignError) -> Self {
+        match e {
+            AssignError::BadgeNotFound => Error::NotFound,
+            AssignError::MembersNotFound(ids) => {
+                Error::Invalid(format!("Unknown members: {}", ids.join(", ")))
+            }
+            AssignError::TooMany | AssignError::NotText(_) => Error::Invalid(e.to_string()),
+            AssignError::App(app) => app,
+        }
+    }
+}
+
+/// What an assignment did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Assigned {
+    /// Members who got the badge now.
+    pub added: Vec<String>,
+    /// Members who already held it (nothing changed for them).
+    pub already: Vec<String>,
+}
+
+fn unique(ids: &[MemberId]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    ids.iter()
+        .map(MemberId::as_str)
+        .filter(|id| seen.insert(*id))
+        .map(str::to_string)
+        .collect()
+}
+
+fn badge(conn: &mut DbConnection, badge_id: &BadgeId) -> Result<Badge, AssignError> {
+    badge_store::find(conn, badge_id.as_str()).map_err(|e| match e {
+        crate::badges::BadgeError::NotFound => AssignError::BadgeNotFound,
+        other => AssignError::App(other.into()),
+    })
+}
+
+/// The temporary tables a change is staged in. They belong to one connection, live as long as
+/// it does, and are emptied at the start of every change. Joins from them to members are
+/// written `CROSS JOIN`, which makes SQLite read the staged rows first: the planner has no
+/// statistics for them and could otherwise walk every member. (PostgreSQL, which gets a plain
+/// join, estimates their size from their pages.)
+pub mod staging {
+    use crate::db::{BackendKind, DbConnection};
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Nullable, Text};
+
+    use crate::error::Error;
+
+    /// Members as a request named them: by public id or by e-mail, at a position (a line
+    /// number, or the index in a list), with the key each resolves to.
+    pub const LINES: &str = "staged_lines";
+    /// The members to change, by key.
+    pub const MEMBERS: &str = "staged_members";
+    /// Those of them a change actually changed.
+    pub const CHANGED: &str = "staged_changed";
+
+    /// Empties the staging tables (making them first on a new connection).
+    pub fn reset(conn: &mut DbConnection) -> Result<(), Error> {
+        conn.batch_execute(match conn.backend() {
+            BackendKind::Sqlite => {
+                "CREATE TEMP TABLE IF NOT EXISTS staged_lines \
+                     (pos INTEGER PRIMARY KEY, id TEXT, email TEXT, key INTEGER);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_members (key INTEGER PRIMARY KEY);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_changed (key INTEGER PRIMARY KEY);"
+            }
+            BackendKind::Postgres => {
+                "CREATE TEMP TABLE IF NOT EXISTS staged_lines \
+                     (pos BIGINT PRIMARY KEY, id TEXT COLLATE \"C\", email TEXT COLLATE \"C\", key BIGINT);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_members (key BIGINT PRIMARY KEY);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_changed (key BIGINT PRIMARY KEY);"
+            }
+        })?;
+        clear(conn, &[LINES, MEMBERS, CHANGED])
+    }
+
+    /// Empties staging tables: DELETE on SQLite; TRUNCATE on PostgreSQL, where nothing
+    /// vacuums temporary tables and deleted rows would stay behind.
+    pub fn clear(conn: &mut DbConnection, tables: &[&str]) -> Result<(), Error> {
+        let sql = match conn.backend() {
+            BackendKind::Sqlite => tables.iter().map(|t| format!("DELETE FROM {t};")).collect(),
+            BackendKind::Postgres => format!("TRUNCATE {};", tables.join(", ")),
+        };
+        conn.batch_execute(&sql)?;
+        Ok(())
+    }
+
+    /// A reference to a member as given: a public id or an e-mail address (lowercased).
+    pub enum Reference<'a> {
+        Id(&'a str),
+        Email(&'a str),
+    }
+
+    /// Stages `refs` (position, reference) and resolves each to a member's key, in a few
+    /// statements whatever their number.
+    pub fn lines(conn: &mut DbConnection, refs: &[(i64, Reference<'_>)]) -> Result<(), Error> {
+        const ROWS: usize = 300; // three parameters a row
+        for chunk in refs.chunks(ROWS) {
+            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+            let mut insert = diesel::sql_query(conn.sql(&format!(
+                "INSERT INTO {LINES} (pos, id, email) VALUES {values}"
+            )))
+            .into_boxed();
+            for (pos, reference) in chunk {
+                let (id, email) = match reference {
+                    Reference::Id(id) => (Some(*id), None),
+                    Reference::Email(email) => (None, Some(*email)),
+                };
+                insert = insert
+                    .bind::<BigInt, _>(*pos)
+                    .bind::<Nullable<Text>, _>(id.map(str::to_string))
+                    .bind::<Nullable<Text>, _>(email.map(str::to_string));
+            }
+            insert.execute(conn)?;
+        }
+        diesel::sql_query(conn.sql(&format!(
+            "UPDATE {LINES} SET key = coalesce( \
+                 (SELECT key FROM members WHERE members.id = staged_lines.id), \
+                 (SELECT key FROM members WHERE members.email = staged_lines.email))"
+        )))
+        .execute(conn)?;
+        Ok(())
+    }
+
+    /// The members of the staged lines that resolved, each once.
+    pub fn members_from_lines(conn: &mut DbConnection) -> Result<(), Error> {
+        diesel::sql_query(conn.sql(&format!(
+            "INSERT INTO {MEMBERS} (key) SELECT key FROM {LINES} WHERE key IS NOT NULL \
+             ON CONFLICT DO NOTHING"
+        )))
+        .execute(conn)?;
+        Ok(())
+    }
+
+    /// The staged ids that are no member's, in the order given.
+    pub fn unknown_ids(conn: &mut DbConnection) -> Result<Vec<String>, Error> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            id: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query(conn.sql(&format!(
+            "SELECT id FROM {LINES} WHERE key IS NULL AND id IS NOT NULL ORDER BY pos"
+        )))
+        .load(conn)?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// The public ids of the changed members, in the order the request named them.
+    pub fn changed_ids(conn: &mut DbConnection) -> Result<Vec<String>, Error> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            id: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query(conn.sql(&format!(
+            "SELECT m.id FROM {LINES} l CROSS JOIN {CHANGED} c ON c.key = l.key \
+             CROSS JOIN members m ON m.key = l.key GROUP BY m.key ORDER BY min(l.pos)"
+        )))
+        .load(conn)?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// The public ids of the changed members, as a query for the audit's member history.
+    pub const CHANGED_IDS_SQL: &str =
+        "SELECT m.id FROM staged_changed c CROSS JOIN members m ON m.key = c.key";
+
+    /// The names of the first `n` changed members, for an audit entry.
+    pub fn changed_names(conn: &mut DbConnection, n: i64) -> Result<Vec<String>, Error> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            name: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query(conn.sql(&format!(
+            "SELECT m.name FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key ORDER BY c.key LIMIT ?"
+        )))
+        .bind::<BigInt, _>(n)
+        .load(conn)?;
+        Ok(rows.into_iter().map(|r| r.name).collect())
+    }
+}
+
+/// Gives the badge to every staged member who does not hold it yet, and counts them in both
+/// stored counts. Returns how many got it.
+pub fn give_staged(conn: &mut DbConnection, badge: BadgeKey, actor: &Actor) -> Result<i64, Error> {
+    use staging::{CHANGED, MEMBERS};
+    staging::clear(conn, &[CHANGED])?;
+    let added = diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE NOT EXISTS \
+         (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"
+    )))
+    .bind::<BigInt, _>(badge)
+    .execute(conn)? as i64;
+    if added == 0 {
+        return Ok(0);
+    }
+    diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) \
+         SELECT ?, key, ?, ? FROM {CHANGED}"
+    )))
+    .bind::<BigInt, _>(badge)
+    .bind::<BigInt, _>(crate::db::now_millis())
+    .bind::<Text, _>(actor.label())
+    .execute(conn)?;
+    count_changed(conn, badge, 1, added)?;
+    crate::events::staged_assignments(conn, actor, crate::events::Kind::BadgeAssigned, badge)?;
+    Ok(added)
+}
+
+/// Takes the badge from every staged member who holds it, and counts them out of both stored
+/// counts. Returns how many lost it. With an actor, each of them gets an event; without, the
+/// badge itself is going (its deletion is the one event).
+pub fn take_staged(
+    conn: &mut DbConnection,
+    badge: BadgeKey,
+    actor: Option<&Actor>,
+) -> Result<i64, Error> {
+    use staging::{CHANGED, MEMBERS};
+    staging::clear(conn, &[CHANGED])?;
+    let removed = diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE EXISTS \
+         (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"
+    )))
+    .bind::<BigInt, _>(badge)
+    .execute(conn)? as i64;
+    if removed == 0 {
+        return Ok(0);
+    }
+    diesel::sql_query(conn.sql(&format!(
+        "DELETE FROM member_badges WHERE badge_key = ? AND member_key IN (SELECT key FROM {CHANGED})"
+    )))
+    .bind::<BigInt, _>(badge)
+    .execute(conn)?;
+    count_changed(conn, badge, -1, removed)?;
+    if let Some(actor) = actor {
+        crate::events::staged_assignments(
+            conn,
+            actor,
+            crate::events::Kind::BadgeUnassigned,
+            badge,
+        )?;
+    }
+    Ok(removed)
+}
+
+/// Both stored counts follow a change of `n` changed members by `step` (+1 or -1) each.
+fn count_changed(conn: &mut DbConnection, badge: BadgeKey, step: i64, n: i64) -> Result<(), Error> {
+    diesel::sql_query(conn.sql(&format!(
+        "UPDATE members SET badge_count = badge_count + ? WHERE key IN (SELECT key FROM {})",
+        staging::CHANGED
+    )))
+    .bind::<BigInt, _>(step)
+    .execute(conn)?;
+    diesel::update(badges::table.filter(badges::key.eq(badge)))
+        .set(badges::member_count.eq(badges::member_count + step * n))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stages every holder of a badge (before it is deleted).
+pub fn stage_holders(conn: &mut DbConnection, badge: BadgeKey) -> Result<(), Error> {
+    staging::reset(conn)?;
+    diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO {} (key) SELECT member_key FROM member_badges WHERE badge_key = ?",
+        staging::MEMBERS
+    )))
+    .bind::<BigInt, _>(badge)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Takes every badge from one member (before the member is deleted).
+pub fn take_all_from(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member: MemberKey,
+) -> Result<(), Error> {
+    let held: Vec<BadgeKey> = member_badges::table
+        .filter(member_badges::member_key.eq(member))
+        .select(member_badges::badge_key)
+        .load(conn)?;
+    for badge in held {
+        staging::reset(conn)?;
+        diesel::sql_query(conn.sql(&format!(
+            "INSERT INTO {} (key) VALUES (?)",
+            staging::MEMBERS
+        )))
+        .bind::<BigInt, _>(member)
+        .execute(conn)?;
+        take_staged(conn, badge, Some(actor))?;
+    }
+    Ok(())
+}
+
+/// Which of `ids` already hold the badge.
+pub fn holding_any(
+    conn: &mut DbConnection,
+    badge_id: &BadgeId,
+    ids: &[MemberId],
+) -> Result<HashSet<String>, Error> {
+    #[derive(QueryableByName)]
+    struct Holding {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let mut found = HashSet::new();
+    let ids: Vec<&str> = ids.iter().map(MemberId::as_str).collect();
+    for chunk in ids.chunks(CHUNK) {
+        // The few members drive the lookup (CROSS JOIN keeps that order): read from the badge's
+        // side, a popular badge would walk all its holders to answer for twenty members.
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = conn.sql(&format!(
+            "SELECT m.id AS id FROM members m CROSS JOIN member_badges mb \
+             ON mb.member_key = m.key AND mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
+             WHERE m.id IN ({marks})"
+        ));
+        let mut query = diesel::sql_query(sql)
+            .into_boxed()
+            .bind::<Text, _>(badge_id.as_str().to_string());
+        for id in chunk {
+            query = query.bind::<Text, _>(id.to_string());
+        }
+        let rows: Vec<Holding> = query.load(conn)?;
+        found.extend(rows.into_iter().map(|r| r.id));
+    }
+    Ok(found)
+}
+
+/// How many names an audit entry spells out.
+const SHOWN: usize = 5;
+
+/// The first names of `total` members, and how many more there are: `names` is at most
+/// [`SHOWN`] of them, `total` the real count.
+fn listed(names: &[String], total: usize) -> String {
+    let shown = &names[..names.len().min(SHOWN)];
+    let mut text = shown.join(", ");
+    let more = total.saturating_sub(shown.len());
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
+}
+
+/// The audit entry of a change to the staged members, in the history of each of them.
+fn record_change(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge: &Badge,
+    give: bool,
+    changed: i64,
+    single: Option<&str>,
+) -> Result<(), Error> {
+    let names = staging::changed_names(conn, SHOWN as i64)?;
+    let (action, verb) = if give {
+        ("badge.assign", "gave it to")
+    } else {
+        ("badge.unassign", "took it from")
+    };
+    let entry = audit::record(
+        conn,
+        actor,
+        Change {
+            action,
+            badge_id: Some(&badge.id),
+            member_id: single,
+            target: &badge.title,
+            details: format!(
+                "{verb} {}: {}",
+                crate::text::count_of(changed as usize, "member", "members"),
+                listed(&names, changed as usize)
+            ),
+        },
+    )?;
+    if single.is_none() {
+        audit::touched_members(conn, entry, staging::CHANGED_IDS_SQL)?;
+    }
+    Ok(())
+}
+
+/// Stages a list of public member ids (duplicates once).
+fn stage_ids(conn: &mut DbConnection, ids: &[String]) -> Result<(), Error> {
+    staging::reset(conn)?;
+    let refs: Vec<(i64, staging::Reference<'_>)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (i as i64, staging::Reference::Id(id)))
+        .collect();
+    staging::lines(conn, &refs)
+}
+
+/// Gives a badge to members, all or nothing: if any id is not a member, nothing is assigned.
+/// Members who already hold it are left as they are.
+pub fn assign(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge_id: &BadgeId,
+    member_ids: &[MemberId],
+) -> Result<Assigned, AssignError> {
+    let ids = unique(member_ids);
+    if ids.len() > BULK_MAX {
+        return Err(AssignError::TooMany);
+    }
+    crate::db::write(conn, |conn| {
+        let badge = badge(conn, badge_id)?;
+        stage_ids(conn, &ids)?;
+        let missing = staging::unknown_ids(conn)?;
+        if !missing.is_empty() {
+            return Err(AssignError::MembersNotFound(missing));
+        }
+        staging::members_from_lines(conn)?;
+        let added = give_staged(conn, badge.key, actor)?;
+        let mut outcome = Assigned::default();
+        if added > 0 {
+            outcome.added = staging::changed_ids(conn)?;
+            record_change(conn, actor, &badge, true, added, single(&outcome.added))?;
+        }
+        let added: HashSet<&String> = outcome.added.iter().collect();
+        outcome.already = ids
+            .iter()
+            .filter(|id| !added.contains(id))
+            .cloned()
+            .collect();
+        Ok(outcome)
+    })
+}
+
+/// Takes a badge back from members; ids that do not hold it are ignored. Returns who lost it.
+pub fn unassign(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge_id: &BadgeId,
+    member_ids: &[MemberId],
+) -> Result<Vec<String>, AssignError> {
+    let ids = unique(member_ids);
+    if ids.len() > BULK_MAX {
+        return Err(AssignError::TooMany);
+    }
+    crate::db::write(conn, |conn| {
+        let badge = badge(conn, badge_id)?;
+        stage_ids(conn, &ids)?;
+        staging::members_from_lines(conn)?;
+        let removed_count = take_staged(conn, badge.key, Some(actor))?;
+        if removed_count == 0 {
+            return Ok(Vec::new());
+        }
+        let removed = staging::changed_ids(conn)?;
+        record_change(conn, actor, &badge, false, removed_count, single(&removed))?;
+        Ok(removed)
+    })
+}
+
+/// Gives one member several badges (`give`), or takes them back, in one transaction.
+/// Returns how many actually changed.
+pub fn change_member_badges(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member_id: &MemberId,
+    badge_ids: &[BadgeId],
+    give: bool,
+) -> Result<usize, AssignError> {
+    crate::db::write(conn, |conn| {
+        super::find(conn, member_id.as_str()).map_err(|_| AssignError::App(Error::NotFound))?;
+        let member = [member_id.clone()];
+        let mut changed = 0;
+        for badge_id in badge_ids {
+            changed += if give {
+                assign(conn, actor, badge_id, &member)?.added.len()
+            } else {
+                unassign(conn, actor, badge_id, &member)?.len()
+            };
+        }
+        Ok(changed)
+    })
+}
+
+/// A member adds or removes a self-assignable badge on their own profile. Any other badge
+/// is refused, whatever the request says.
+pub fn set_own_badge(
+    conn: &mut DbConnection,
+    member: &Member,
+    badge_id: &BadgeId,
+    wanted: bool,
+) -> Result<bool, AssignError> {
+    crate::db::write(conn, |conn| {
+        let badge = badge(conn, badge_id)?;
+        if !badge.self_assignable {
+            return Err(AssignError::App(Error::NotAllowed(format!(
+                "“{}” is given by the site's admins; it cannot be added or removed on your profile.",
+                badge.title
+            ))));
+        }
+        let actor = Actor::member(&member.email);
+        let ids = [MemberId::new(member.id.clone())];
+        Ok(if wanted {
+            !assign(conn, &actor, badge_id, &ids)?.added.is_empty()
+        } else {
+            !unassign(conn, &actor, badge_id, &ids)?.is_empty()
+        })
+    })
+}
+
+/// Which badges some members hold: every badge once, in display order, and for each member
+/// (by public id or by key) the positions of theirs in that list, in their profile's order,
+/// so a page of members draws each badge once.
+#[derive(Debug)]
+pub struct Holdings<M> {
+    pub badges: Vec<Badge>,
+    by_member: HashMap<M, Vec<usize>>,
+}
+
+impl<M: std::hash::Hash + Eq> Holdings<M> {
+    /// Positions in [`Holdings::badges`] of the badges `member` holds: pinned first, then in
+    /// display order.
+    pub fn positions(&self, member: &M) -> &[usize] {
+        self.by_member.get(member).map_or(&[], Vec::as_slice)
+    }
+
+    /// The badges `member` holds, in display order.
+    pub fn of<'a>(&'a self, member: &M) -> impl Iterator<Item = &'a Badge> + 'a {
+        self.positions(member).iter().map(|&i| &self.badges[i])
+    }
+
+    /// From (member, badge, when pinned) rows.
+    fn from_rows(
+        conn: &mut DbConnection,
+        rows: Vec<(M, BadgeKey, Option<i64>)>,
+    ) -> Result<Holdings<M>, Error> {
+        if rows.is_empty() {
+            return Ok(Holdings {
+                badges: Vec::new(),
+                by_member: HashMap::new(),
+            });
+        }
+        let badges = badge_store::list_in_order(conn)?;
+        let rank: HashMap<BadgeKey, usize> =
+            badges.iter().enumerate().map(|(i, b)| (b.key, i)).collect();
+        let mut placed: HashMap<M, Vec<(Option<i64>, usize)>> = HashMap::new();
+        for (member, badge, pinned_at) in rows {
+            if let Some(&i) = rank.get(&badge) {
+                placed.entry(member).or_default().push((pinned_at, i));
+            }
+        }
+        let by_member = placed
+            .into_iter()
+            .map(|(member, mut held)| {
+                held.sort_unstable_by_key(|&(pinned_at, i)| profile_order(pinned_at, i));
+                (member, held.into_iter().map(|(_, i)| i).collect())
+            })
+            .collect();
+        Ok(Holdings { badges, by_member })
+    }
+}
+
+/// Every badge held by each of `member_ids`, in display order (the JSON API, which shows
+/// hidden badges too): one indexed query for the (member, badge) pairs, and the badges
+/// themselves (a few dozen) read once.
+pub fn badges_of_many(
+    conn: &mut DbConnection,
+    member_ids: &[MemberId],
+    audience: Audience,
+) -> Result<Holdings<String>, Error> {
+    let ids: Vec<&str> = member_ids.iter().map(MemberId::as_str).collect();
+    // Hidden ones are dropped here rather than in SQL, where the extra condition leads
+    // SQLite's planner to scan the assignments instead of starting from the members.
+    let held: Vec<(String, BadgeKey, bool)> = members::table
+        .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
+        .filter(members::id.eq_any(ids))
+        .select((members::id, member_badges::badge_key, member_badges::hidden))
+        .load(conn)?;
+    let rows = held
+        .into_iter()
+        .filter(|(_, _, hidden)| audience == Audience::Everyone || !hidden)
+        .map(|(m, b, _)| (m, b, None))
+        .collect();
+    Holdings::from_rows(conn, rows)
+}
+
+/// The badges the public sees on members whose keys a search already found (the directory):
+/// without hidden ones, pinned first. The assignment index answers, with no lookup of public
+/// ids.
+pub fn public_badges_of_keys(
+    conn: &mut DbConnection,
+    keys: &[MemberKey],
+) -> Result<Holdings<MemberKey>, Error> {
+    let rows: Vec<(MemberKey, BadgeKey, Option<i64>)> = member_badges::table
+        .filter(member_badges::member_key.eq_any(keys))
+        .filter(member_badges::hidden.eq(false))
+        .select((
+            member_badges::member_key,
+            member_badges::badge_key,
+            member_badges::pinned_at,
+        ))
+        .load(conn)?;
+    Holdings::from_rows(conn, rows)
+}
+
+fn single(ids: &[String]) -> Option<&str> {
+    match ids {
+        [one] => Some(one.as_str()),
+        _ => None,
+    }
+}
+
+/// One page of a badge's holders, oldest assignment first, and how many hold it in all
+/// (the stored count, so no scan).
+pub fn holders_oldest_first(
+    conn: &mut DbConnection,
+    badge_id: &BadgeId,
+    audience: Audience,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<String>, i64), AssignError> {
+    let badge = badge(conn, badge_id)?;
+    let mut query = member_badges::table
+        .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
+        .filter(member_badges::badge_key.eq(badge.key))
+        .order((
+            member_badges::assigned_at.asc(),
+            member_badges::member_key.asc(),
+        ))
+        .select(members::id)
+        .offset(offset)
+        .limit(limit)
+        .into_boxed();
+    let mut total = badge.member_count;
+    if audience == Audience::Public {
+        query = query.filter(member_badges::hidden.eq(false));
+        // Hidden assignments are few (a partial index holds just them), so the public total
+        // is the stored count less those, not a count of every holder.
+        let hidden: i64 = member_badges::table
+            .filter(member_badges::badge_key.eq(badge.key))
+            .filter(member_badges::hidden)
+            .count()
+            .get_result(conn)?;
+        total -= hidden;
+    }
+    Ok((query.load(conn)?, total))
+}
+
+// ---------------------------------------------------------------- bulk box
+
+/// What one pasted line would do (or did).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineStatus {
+    Assigned,
+    AlreadyHeld,
+    NotFound,
+    Invalid(String),
+}
+
+impl LineStatus {
+    /// Whether the line needs the admin's attention (the report lists these).
+    pub fn is_problem(&self) -> bool {
+        matches!(self, LineStatus::NotFound | LineStatus::Invalid(_))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkLine {
+    pub number: usize,
+    pub text: String,
+    pub status: LineStatus,
+    pub member: Option<BulkMember>,
+}
+
+/// The member a pasted line named: what its report shows (50,000 of them at a time).
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct BulkMember {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+}
+
+/// A pasted line: an id or an e-mail.
+enum Pasted {
+    Id(String),
+    Email(String),
+}
+
+fn parse_line(line: &str) -> Result<Pasted, String> {
+    if let Ok(id) = uuid::Uuid::parse_str(line) {
+        return Ok(Pasted::Id(id.hyphenated().to_string()));
+    }
+    if line.contains('@') {
+        return crate::email::parse(line).map(Pasted::Email);
+    }
+    Err("is neither an e-mail address nor a member id".to_string())
+}
+
+/// A staged line that named a member, with whether they hold the badge.
+#[derive(QueryableByName)]
+struct Resolved {
+    #[diesel(sql_type = BigInt)]
+    pos: i64,
+    #[diesel(embed)]
+    member: BulkMember,
+    #[diesel(sql_type = Bool)]
+    held: bool,
+}
+
+/// Works out, line by line, what pasting these e-mails or ids would do, with every line
+/// resolved in a few statements. Writes nothing but the staging tables.
+pub fn plan_bulk(
+    conn: &mut DbConnection,
+    badge_id: &BadgeId,
+    text: &str,
+) -> Result<Vec<BulkLine>, AssignError> {
+    // Other control characters make a line invalid and are reported with it; NUL cannot even
+    // be kept to show back (PostgreSQL stores no NUL in text), so the paste is refused whole.
+    if let Some(line) = text.lines().position(|l| l.contains('\0')) {
+        return Err(AssignError::NotText(line + 1));
+    }
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty())
+        .collect();
+    if lines.len() > BULK_MAX {
+        return Err(AssignError::TooMany);
+    }
+    let badge = badge(conn, badge_id)?;
+    let parsed: Vec<(usize, &str, Result<Pasted, String>)> = lines
+        .into_iter()
+        .map(|(number, line)| (number, line, parse_line(line)))
+        .collect();
+    staging::reset(conn)?;
+    let refs: Vec<(i64, staging::Reference<'_>)> = parsed
+        .iter()
+        .filter_map(|(number, _, p)| match p {
+            Ok(Pasted::Id(id)) => Some((*number as i64, staging::Reference::Id(id))),
+            Ok(Pasted::Email(email)) => Some((*number as i64, staging::Reference::Email(email))),
+            Err(_) => None,
+        })
+        .collect();
+    staging::lines(conn, &refs)?;
+    let resolved: Vec<Resolved> = diesel::sql_query(conn.sql(&format!(
+        "SELECT l.pos, m.id, m.name, \
+                EXISTS (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = l.key) AS held \
+         FROM {} l CROSS JOIN members m ON m.key = l.key",
+        staging::LINES
+    )))
+    .bind::<BigInt, _>(badge.key)
+    .load(conn)?;
+    let mut found: HashMap<usize, (BulkMember, bool)> = resolved
+        .into_iter()
+        .map(|r| (r.pos as usize, (r.member, r.held)))
+        .collect();
+    let mut seen = HashSet::new();
+    Ok(parsed
+        .into_iter()
+        .map(|(number, line, parsed)| {
+            let (status, member) = match (parsed, found.remove(&number)) {
+                (Err(reason), _) => (LineStatus::Invalid(reason), None),
+                (Ok(_), None) => (LineStatus::NotFound, None),
+                (Ok(_), Some((m, _))) if !seen.insert(m.id.clone()) => (
+                    LineStatus::Invalid("repeats an earlier line".into()),
+                    Some(m),
+                ),
+                (Ok(_), Some((m, true))) => (LineStatus::AlreadyHeld, Some(m)),
+                (Ok(_), Some((m, false))) => (LineStatus::Assigned, Some(m)),
+            };
+            BulkLine {
+                number,
+                text: line.to_string(),
+                status,
+                member,
+            }
+        })
+        .collect())
+}
+
+/// Plans and assigns in one transaction; the report says what happened to each line.
+pub fn apply_bulk(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge_id: &BadgeId,
+    text: &str,
+) -> Result<Vec<BulkLine>, AssignError> {
+    crate::db::write(conn, |conn| {
+        let report = plan_bulk(conn, badge_id, text)?;
+        let badge = badge(conn, badge_id)?;
+        staging::members_from_lines(conn)?;
+        let added = give_staged(conn, badge.key, actor)?;
+        if added > 0 {
+            let first = report
+                .iter()
+                .find(|l| l.status == LineStatus::Assigned)
+                .and_then(|l| l.member.as_ref().map(|m| m.id.clone()));
+            let single = if added == 1 { first } else { None };
+            record_change(conn, actor, &badge, true, added, single.as_deref())?;
+        }
+        Ok(report)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_counts_the_members_beyond_the_names_shown_from_the_real_total() {
+        let names: Vec<String> = ["A", "B", "C", "D", "E"].map(String::from).to_vec();
+        assert_eq!(listed(&names, 1_000), "A, B, C, D, E and 995 more");
+        assert_eq!(listed(&names, 5), "A, B, C, D, E");
+        assert_eq!(listed(&names[..2], 2), "A, B");
+        assert_eq!(listed(&names[..1], 1), "A");
+        // A name that could not be loaded is still counted.
+        assert_eq!(listed(&names[..4], 5), "A, B, C, D and 1 more");
+    }
+}

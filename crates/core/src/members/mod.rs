@@ -1,0 +1,321 @@
+//! Members and their badges: rules, storage, search and assignments. Framework-free; the
+//! dashboard, the site and the JSON API all go through here.
+
+pub mod accounts;
+pub mod assignments;
+pub mod import;
+pub mod passwords;
+pub mod profile;
+pub mod search;
+
+use diesel::prelude::*;
+
+use crate::audit::{self, Actor, Change};
+use crate::db::DbConnection;
+use crate::db::schema::members;
+use crate::error::Error;
+
+pub const NAME_MAX: usize = 80;
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, PartialEq)]
+#[diesel(table_name = members)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub slug: String,
+    pub badge_count: i64,
+    pub created_at: String,
+}
+
+/// A display name: trimmed, 1–80 characters, in NFC, with something visible and without
+/// control or invisible characters (see [`crate::text::clean_line`]).
+pub fn parse_name(input: &str) -> Result<String, String> {
+    let name = crate::text::clean_line(input)?;
+    if let Some(blank) = crate::text::blank_line(&name) {
+        Err(blank.to_string())
+    } else if name.chars().count() > NAME_MAX {
+        Err(format!("must be at most {NAME_MAX} characters"))
+    } else {
+        Ok(name)
+    }
+}
+
+/// A new member's fields after the rules passed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMember {
+    pub name: String,
+    pub email: String,
+}
+
+/// Which field is wrong, and why (keyed by form field name).
+pub type MemberErrors = Vec<(&'static str, String)>;
+
+impl NewMember {
+    pub fn parse(name: &str, email: &str) -> Result<NewMember, MemberErrors> {
+        match (parse_name(name), crate::email::parse(email)) {
+            (Ok(name), Ok(email)) => Ok(NewMember { name, email }),
+            (name, email) => Err([
+                name.err().map(|e| ("name", e)),
+                email.err().map(|e| ("email", e)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MemberError {
+    #[error("invalid member")]
+    Invalid(MemberErrors),
+    #[error("a member with this e-mail already exists")]
+    EmailTaken,
+    #[error("member not found")]
+    NotFound,
+    #[error(transparent)]
+    App(#[from] Error),
+}
+
+impl From<diesel::result::Error> for MemberError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => MemberError::NotFound,
+            other => MemberError::App(other.into()),
+        }
+    }
+}
+
+impl From<MemberError> for Error {
+    fn from(e: MemberError) -> Self {
+        match e {
+            MemberError::NotFound => Error::NotFound,
+            MemberError::EmailTaken => Error::Conflict(e.to_string()),
+            MemberError::Invalid(errors) => Error::Invalid(
+                errors
+                    .iter()
+                    .map(|(f, m)| format!("{f} {m}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            MemberError::App(app) => app,
+        }
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Member, MemberError> {
+    Ok(members::table
+        .find(id)
+        .select(Member::as_select())
+        .first(conn)?)
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Member>, Error> {
+    Ok(members::table
+        .filter(members::email.eq(email.trim().to_lowercase()))
+        .select(Member::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Member, MemberError> {
+    Ok(members::table
+        .filter(members::slug.eq(slug))
+        .select(Member::as_select())
+        .first(conn)?)
+}
+
+/// A free profile slug for a name; looks only at slugs sharing the stem (index range).
+pub fn free_slug(conn: &mut DbConnection, name: &str) -> Result<String, Error> {
+    let base = crate::slug::slugify(name, "member");
+    let taken: Vec<String> = members::table
+        .filter(
+            members::slug
+                .eq(&base)
+                .or(members::slug.between(format!("{base}-"), format!("{base}-\u{10FFFF}"))),
+        )
+        .select(members::slug)
+        .load(conn)?;
+    Ok(crate::slug::first_free(&base, &taken))
+}
+
+/// Inserts a member (no audit, no transaction: callers wrap it). Returns the new id.
+pub(crate) fn insert(
+    conn: &mut DbConnection,
+    new: &NewMember,
+    password_hash: Option<&str>,
+) -> Result<String, MemberError> {
+    if find_by_email(conn, &new.email)?.is_some() {
+        return Err(MemberError::EmailTaken);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(members::table)
+        .values((
+            members::id.eq(&id),
+            members::name.eq(&new.name),
+            members::name_key.eq(new.name.to_lowercase()),
+            members::email.eq(&new.email),
+            members::slug.eq(free_slug(conn, &new.name)?),
+            members::password_hash.eq(password_hash),
+            members::created_at.eq(crate::db::now()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Creates a member on an admin's behalf.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    new: &NewMember,
+) -> Result<Member, MemberError> {
+    crate::db::write(conn, |conn| {
+        let id = insert(conn, new, None)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "member.create",
+                member_id: Some(&id),
+                target: &new.name,
+                details: new.email.clone(),
+                ..Default::default()
+            },
+        )?;
+        find(conn, &id)
+    })
+}
+
+/// Changes a member's name and e-mail address (the same rules as for a new member; the
+/// address must stay unique). The profile address (slug) stays as it was, so links to the
+/// profile keep working. Audited when something changed; an unchanged form changes nothing.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    name: &str,
+    email: &str,
+) -> Result<Member, MemberError> {
+    let new = NewMember::parse(name, email).map_err(MemberError::Invalid)?;
+    crate::db::write(conn, |conn| {
+        let old = find(conn, id)?;
+        if old.name == new.name && old.email == new.email {
+            return Ok(old);
+        }
+        if old.email != new.email && find_by_email(conn, &new.email)?.is_some() {
+            return Err(MemberError::EmailTaken);
+        }
+        diesel::update(members::table.find(id))
+            .set((
+                members::name.eq(&new.name),
+                members::name_key.eq(new.name.to_lowercase()),
+                members::email.eq(&new.email),
+            ))
+            .execute(conn)?;
+        let mut changes = Vec::new();
+        if old.name != new.name {
+            changes.push(format!("name was {:?}", old.name));
+        }
+        if old.email != new.email {
+            changes.push(format!("e-mail was {}", old.email));
+        }
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "member.update",
+                member_id: Some(id),
+                target: &new.name,
+                details: changes.join("; "),
+                ..Default::default()
+            },
+        )?;
+        find(conn, id)
+    })
+}
+
+/// Deletes a member with their assignments; every badge they held loses one holder.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Member, MemberError> {
+    crate::db::write(conn, |conn| {
+        let member = find(conn, id)?;
+        let key = members::table
+            .find(id)
+            .select(members::key)
+            .first::<crate::db::keys::MemberKey>(conn)?;
+        assignments::take_all_from(conn, actor, key)?;
+        diesel::delete(members::table.find(id)).execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "member.delete",
+                member_id: Some(id),
+                target: &member.name,
+                details: format!("{}; held {} badges", member.email, member.badge_count),
+                ..Default::default()
+            },
+        )?;
+        Ok(member)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_limited() {
+        assert_eq!(
+            parse_name("  Ada Lovelace "),
+            Ok("Ada Lovelace".to_string())
+        );
+        assert!(parse_name("  ").is_err());
+        assert!(parse_name(&"é".repeat(80)).is_ok());
+        assert!(parse_name(&"é".repeat(81)).is_err());
+        assert!(parse_name("Ada\u{0}").is_err());
+    }
+
+    #[test]
+    fn names_refuse_invisible_and_direction_characters() {
+        for bad in [
+            "Ada\u{200B}",
+            "Ada\u{202E}ecalevoL",
+            "\u{2066}Ada",
+            "Ada\u{FEFF} Lovelace",
+            "Ada\u{200F}",
+            "Ada\nLovelace",
+            "\u{115F}",
+            "Ada\u{1160}",
+            "\u{FFA0}Ada",
+            "Ada\u{180E}",
+            "Ada\u{E0020}",
+            "\u{200D}",
+        ] {
+            let err = parse_name(bad).unwrap_err();
+            assert!(
+                err.contains("invisible or control characters"),
+                "{bad:?}: {err}"
+            );
+        }
+        assert_eq!(parse_name("Zoe\u{308}"), Ok("Zo\u{eb}".to_string()));
+        assert_eq!(
+            parse_name("\u{2800}\u{2800}"),
+            Err("must contain at least one visible character".to_string())
+        );
+    }
+
+    #[test]
+    fn a_new_member_reports_every_bad_field() {
+        let errors = NewMember::parse("", "nope").unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["name", "email"]);
+        assert_eq!(
+            NewMember::parse("Ada", "ADA@example.com"),
+            Ok(NewMember {
+                name: "Ada".into(),
+                email: "ada@example.com".into()
+            })
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! One-time set-password links (Insignia sends no e-mail: an admin hands the link over).
+//! Only the token's hash is stored; a link works once and for seven days.
+
+use diesel::prelude::*;
+
+use super::{Member, MemberError};
+use crate::audit::{self, Actor, Change};
+use crate::auth::password;
+use crate::auth::sessions::hash_token as hash;
+use crate::db::DbConnection;
+use crate::db::schema::{member_sessions, members, password_links};
+use crate::error::Error;
+
+pub const VALID_DAYS: i64 = 7;
+
+/// Creates a link for a member, replacing any earlier one. Returns the token.
+pub fn create_link(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member_id: &str,
+) -> Result<String, MemberError> {
+    crate::db::write(conn, |conn| {
+        let member = super::find(conn, member_id)?;
+        diesel::delete(password_links::table.filter(password_links::member_id.eq(member_id)))
+            .execute(conn)?;
+        let token = crate::auth::sessions::random_token();
+        let expires = time::OffsetDateTime::now_utc() + time::Duration::days(VALID_DAYS);
+        diesel::insert_into(password_links::table)
+            .values((
+                password_links::token_hash.eq(hash(&token)),
+                password_links::member_id.eq(member_id),
+                password_links::expires_at.eq(crate::db::format_time(expires)),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "member.password_link",
+                member_id: Some(member_id),
+                target: &member.name,
+                details: format!("valid for {VALID_DAYS} days"),
+                ..Default::default()
+            },
+        )?;
+        Ok(token)
+    })
+}
+
+/// The member a link is for, if it is still valid.
+pub fn member_for(conn: &mut DbConnection, token: &str) -> Result<Option<Member>, Error> {
+    let link: Option<(String, String)> = password_links::table
+        .find(hash(token))
+        .select((password_links::member_id, password_links::expires_at))
+        .first(conn)
+        .optional()?;
+    match link {
+        Some((member_id, expires)) if expires > crate::db::now() => {
+            Ok(super::find(conn, &member_id).ok())
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Sets the password through a link, which is used up; the member's other sessions end.
+pub fn use_link(
+    conn: &mut DbConnection,
+    token: &str,
+    new_password: &str,
+) -> Result<Result<Member, String>, Error> {
+    if let Err(m) = password::check_new(new_password) {
+        return Ok(Err(format!("The password {m}.")));
+    }
+    let hashed = password::hash(new_password)?;
+    crate::db::write(conn, |conn| {
+        let Some(member) = member_for(conn, token)? else {
+            return Ok(Err("This link has expired or was already used.".to_string()));
+        };
+        diesel::delete(password_links::table.find(hash(token))).execute(conn)?;
+        diesel::update(members::table.find(&member.id))
+            .set(members::password_hash.eq(hashed))
+            .execute(conn)?;
+        diesel::delete(member_sessions::table.filter(member_sessions::member_id.eq(&member.id)))
+            .execute(conn)?;
+        Ok(Ok(member))
+    })
+}
