@@ -1,20 +1,18 @@
-//! Insignia: self-hosted member badges.
-//!
-//! Domain modules (`badges`, `auth`, `audit`) hold the rules and storage and know nothing of
-//! HTTP; `web` turns requests into domain calls and pages.
+//! Insignia: self-hosted member badges. This crate is the command line around the workspace's
+//! crates (docs/architecture.md): the domain and its storage (`insignia_core`, no HTTP), the
+//! webhooks (`insignia_webhooks`) and the web (`insignia_web`). It builds and runs the server
+//! and holds the commands that are not the server's (`demo`, `migrate`).
 
-pub mod assets;
-pub mod config;
 pub mod demo;
-pub mod error;
 pub mod migrate;
-pub mod web;
-pub mod webhooks;
 
 // The domain lives in the core crate; its modules are reachable from here under the same names.
 pub use insignia_core::{
     audit, auth, badges, db, email, events, exports, ids, members, pages, reports, slug, text,
 };
+pub use insignia_web as web;
+pub use insignia_web::{config, error};
+pub use insignia_webhooks as webhooks;
 
 use std::net::TcpListener;
 

@@ -1,5 +1,5 @@
 //! Password rules and argon2 hashing. Hashing is slow on purpose: call it off the async
-//! executor (inside `db::run` or `web::block`).
+//! executor (the web runs it on its blocking pool, `insignia_web::blocking`).
 
 use argon2::Argon2;
 use argon2::password_hash::{

@@ -6,11 +6,17 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
 use super::rules::{Field, FieldError, Rule};
-/// The built-in icons, compiled in; the web crate serves the same files under `/static/icons/`.
+
+/// The built-in icons' files (`crates/core/icons/`), compiled in.
 #[derive(rust_embed::RustEmbed)]
-#[folder = "../../static/"]
-#[include = "icons/*.svg"]
-struct StaticAssets;
+#[folder = "icons/"]
+#[include = "*.svg"]
+struct BuiltinFiles;
+
+/// A built-in icon's file as shipped (`star.svg`), which the web serves under `/static/icons/`.
+pub fn builtin_file(file_name: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+    BuiltinFiles::get(file_name).map(|file| file.data)
+}
 
 pub const URL_MAX: usize = 2048;
 pub const UPLOAD_MAX_BYTES: usize = 250 * 1024;
@@ -30,13 +36,10 @@ pub enum Icon {
 
 /// The built-in icons by name, each as inline SVG markup ready to sit inside a badge.
 static BUILTIN: LazyLock<BTreeMap<String, String>> = LazyLock::new(|| {
-    StaticAssets::iter()
+    BuiltinFiles::iter()
         .filter_map(|path| {
-            let name = path
-                .strip_prefix("icons/")?
-                .strip_suffix(".svg")?
-                .to_string();
-            let file = StaticAssets::get(&path)?;
+            let name = path.strip_suffix(".svg")?.to_string();
+            let file = BuiltinFiles::get(&path)?;
             let svg = String::from_utf8_lossy(&file.data);
             let start = svg.find("<svg")?;
             let markup = svg[start..]

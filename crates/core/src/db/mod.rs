@@ -1,6 +1,6 @@
 //! The connection pool for either database, its per-connection settings, the embedded
-//! migrations of each, the write-transaction rule, and `run`, which moves a blocking diesel
-//! call off the async executor.
+//! migrations of each, and the write-transaction rule. Everything here blocks; the web runs
+//! it off its request threads (`insignia_web::blocking`).
 
 mod connection;
 pub mod keys;

@@ -1,4 +1,4 @@
-// Mirrors migrations/sqlite; keep in step with every migration.
+// Mirrors crates/core/migrations/sqlite; keep in step with every migration.
 
 diesel::table! {
     settings (key) {

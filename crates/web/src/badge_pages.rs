@@ -1,0 +1,242 @@
+//! The public badge catalogue (`/badges`) and a page per badge (`/badges/{slug}`): what it
+//! means, how many hold it, what it unlocks, and who holds it, newest first.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::extract::MaybeMember;
+use super::layout::Layout;
+use super::routes::Routes;
+use super::views::{BadgeView, grouped};
+use super::{AppState, render};
+use crate::blocking;
+use crate::error::AppError;
+use insignia_core::badges::Badge;
+use insignia_core::badges::store::{self as badge_store, BySlug};
+use insignia_core::db;
+use insignia_core::members::profile::Audience;
+use insignia_core::members::search;
+
+/// Holders shown per page.
+const HOLDERS_PAGE: i64 = 50;
+
+pub fn configure(routes: &mut Routes) {
+    routes
+        .at("/badges", |p| p.get(catalogue))
+        .at("/badges/{slug}", |p| p.get(show));
+}
+
+pub struct CatalogueEntry {
+    pub view: BadgeView,
+    pub badge: Badge,
+}
+
+#[derive(Template)]
+#[template(path = "site/badges.html")]
+struct CataloguePage {
+    layout: Layout,
+    entries: Vec<CatalogueEntry>,
+}
+
+impl CataloguePage {
+    fn held_by(&self, n: &i64) -> String {
+        held_by(*n)
+    }
+}
+
+fn held_by(n: i64) -> String {
+    match n {
+        0 => "No one holds it yet".to_string(),
+        1 => "Held by 1 member".to_string(),
+        n => format!("Held by {} members", grouped(n.max(0) as usize)),
+    }
+}
+
+/// Every badge in display order.
+async fn catalogue(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let badges = blocking::run(&state.pool, |conn| Ok(badge_store::list_in_order(conn)?)).await?;
+    render(&CataloguePage {
+        layout: Layout::site(
+            &session,
+            &state.settings,
+            member.0.as_ref(),
+            "Badges",
+            req.path(),
+        ),
+        entries: badges
+            .into_iter()
+            .map(|badge| CatalogueEntry {
+                view: BadgeView::from(&badge),
+                badge,
+            })
+            .collect(),
+    })
+}
+
+pub struct HolderEntry {
+    pub name: String,
+    pub slug: String,
+    /// RFC 3339, for `<time datetime>`.
+    pub since: String,
+    pub since_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "site/badge.html")]
+struct BadgePage {
+    layout: Layout,
+    badge: Badge,
+    view: BadgeView,
+    holders: Vec<HolderEntry>,
+    /// The address of the next (older) page of holders.
+    older: Option<String>,
+    first_page: bool,
+    /// Pages the badge unlocks: titles only for a viewer who may open them (a holder).
+    unlocks: Vec<(String, String)>,
+    show_unlocked_titles: bool,
+    /// The viewer is a member who holds it / may add it.
+    holds: bool,
+    can_add: bool,
+    csrf_token: String,
+}
+
+impl BadgePage {
+    fn held_by(&self) -> String {
+        held_by(self.badge.member_count)
+    }
+
+    fn unlocks_text(&self) -> String {
+        match self.unlocks.len() {
+            1 => "Unlocks 1 members-only page".to_string(),
+            n => format!("Unlocks {} members-only pages", grouped(n)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct HoldersQuery {
+    /// `<assigned_at>.<member key>` of the last holder shown.
+    before: Option<String>,
+}
+
+fn parse_cursor(text: &str) -> Option<(i64, i64)> {
+    let (at, key) = text.split_once('.')?;
+    Some((at.parse().ok()?, key.parse().ok()?))
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    viewer: MaybeMember,
+    path: web::Path<String>,
+    query: web::Query<HoldersQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let after = match query.before.as_deref() {
+        None => None,
+        Some(text) => Some(parse_cursor(text).ok_or_else(|| {
+            AppError::BadRequest("That page of holders does not exist.".to_string())
+        })?),
+    };
+    let viewer_id = viewer.0.as_ref().map(|m| m.id.clone());
+    let found = blocking::run(&state.pool, move |conn| {
+        let badge = match badge_store::find_by_slug(conn, &slug)? {
+            BySlug::Found(badge) => *badge,
+            BySlug::MovedTo(slug) => return Ok(Err(slug)),
+        };
+        let holders = search::holders(
+            conn,
+            Audience::Public,
+            &badge.id,
+            "",
+            after,
+            HOLDERS_PAGE + 1,
+        )?;
+        let unlocks = if badge.permissions_enabled {
+            insignia_core::pages::titles_unlocked_by(conn, badge.key)?
+        } else {
+            Vec::new()
+        };
+        let holds = match viewer_id {
+            Some(id) => !insignia_core::members::assignments::holding_any(
+                conn,
+                &insignia_core::ids::BadgeId::new(badge.id.clone()),
+                &[insignia_core::ids::MemberId::new(id)],
+            )?
+            .is_empty(),
+            None => false,
+        };
+        Ok(Ok((badge, holders, unlocks, holds)))
+    })
+    .await?;
+    let (badge, mut holders, unlocks, holds) = match found {
+        Ok(found) => found,
+        Err(new_slug) => {
+            return Ok(HttpResponse::MovedPermanently()
+                .insert_header((header::LOCATION, format!("/badges/{new_slug}")))
+                .finish());
+        }
+    };
+    let older = if holders.len() as i64 > HOLDERS_PAGE {
+        holders.truncate(HOLDERS_PAGE as usize);
+        holders.last().map(|h| {
+            format!(
+                "/badges/{}?before={}.{}",
+                badge.slug, h.at_millis, h.member_key
+            )
+        })
+    } else {
+        None
+    };
+    let holders = holders
+        .into_iter()
+        .map(|h| {
+            let since = db::format_millis(h.at_millis);
+            HolderEntry {
+                name: h.member.name,
+                slug: h.member.slug,
+                since_text: crate::views::short_time(&since),
+                since,
+            }
+        })
+        .collect();
+    render(&BadgePage {
+        layout: Layout::site(
+            &session,
+            &state.settings,
+            viewer.0.as_ref(),
+            badge.title.clone(),
+            req.path(),
+        ),
+        view: BadgeView::from(&badge),
+        holders,
+        older,
+        first_page: after.is_none(),
+        show_unlocked_titles: holds,
+        unlocks,
+        can_add: viewer.0.is_some() && badge.self_assignable && !holds,
+        holds,
+        csrf_token: crate::session::csrf_token(&session),
+        badge,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holder_cursors_are_two_numbers() {
+        assert_eq!(parse_cursor("1700000000000.42"), Some((1700000000000, 42)));
+        assert_eq!(parse_cursor("x.1"), None);
+        assert_eq!(parse_cursor("12"), None);
+    }
+}

@@ -1,0 +1,174 @@
+//! `/dashboard/api-keys`: create (the secret is shown once), list, revoke.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+
+use crate::blocking;
+use crate::error::AppError;
+use crate::extract::CurrentAdmin;
+use crate::forms::{self, Errors};
+use crate::layout::Layout;
+use crate::session::{self as cookie, FlashKind};
+use crate::{AppState, render_with, see_other};
+use insignia_core::audit::Actor;
+use insignia_core::auth::api_keys::{self, ApiKey};
+
+const PAGE: &str = "/dashboard/api-keys";
+
+#[derive(Template)]
+#[template(path = "dashboard/api_keys.html")]
+struct KeysPage {
+    layout: Layout,
+    keys: Vec<ApiKey>,
+    name: String,
+    errors: Errors,
+    /// The key just created, with its secret: shown this once.
+    created: Option<(ApiKey, String)>,
+    /// This site's address as the browser reached it, for the example command.
+    origin: String,
+}
+
+impl KeysPage {
+    fn when(&self, stored: &str) -> String {
+        crate::views::short_time(stored)
+    }
+}
+
+/// What the page shows beyond the list: the form as typed, its errors, a key just created.
+#[derive(Default)]
+struct Shown {
+    name: String,
+    errors: Errors,
+    created: Option<(ApiKey, String)>,
+}
+
+async fn page(
+    state: &AppState,
+    session: &Session,
+    admin: &CurrentAdmin,
+    status: StatusCode,
+    shown: Shown,
+) -> Result<HttpResponse, AppError> {
+    let keys = blocking::run(&state.pool, |conn| Ok(api_keys::list(conn)?)).await?;
+    render_with(
+        status,
+        &KeysPage {
+            layout: Layout::new(session, Some(&admin.0), "API keys", PAGE),
+            keys,
+            name: shown.name,
+            errors: shown.errors,
+            created: shown.created,
+            origin: state.public_url.as_str().to_string(),
+        },
+    )
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let shown = Shown {
+        name: kept.map(|f| forms::value(&f, "name")).unwrap_or_default(),
+        ..Shown::default()
+    };
+    page(&state, &session, &admin, StatusCode::OK, shown).await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    admin
+        .require_elevation_keeping(&state.pool, PAGE, form.0.clone())
+        .await?;
+    let typed = forms::value(&form, "name");
+    let name = match api_keys::parse_name(&typed) {
+        Ok(name) => name,
+        Err(message) => {
+            let mut errors = Errors::default();
+            errors.add("name", message);
+            let shown = Shown {
+                name: typed,
+                errors,
+                created: None,
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return page(&state, &session, &admin, status, shown).await;
+        }
+    };
+    let actor = Actor::admin(&admin.0.email);
+    let created = blocking::run(&state.pool, move |conn| {
+        Ok(api_keys::create(conn, &actor, &name)?)
+    })
+    .await?;
+    // Answered directly (not redirected), so the secret never travels in a cookie or URL.
+    let shown = Shown {
+        created: Some(created),
+        ..Shown::default()
+    };
+    let mut response = page(&state, &session, &admin, StatusCode::OK, shown).await?;
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/api_key_revoke.html")]
+struct RevokePage {
+    layout: Layout,
+    key: ApiKey,
+}
+
+/// Asks before revoking: programs using the key stop working at once, and it cannot be
+/// taken back.
+pub async fn revoke_confirm(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let key = blocking::run(&state.pool, move |conn| Ok(api_keys::find(conn, &id)?)).await?;
+    if key.is_revoked() {
+        return Ok(see_other(PAGE));
+    }
+    let layout = Layout::new(
+        &session,
+        Some(&admin.0),
+        format!("Revoke {}", key.name),
+        req.path(),
+    );
+    render_with(StatusCode::OK, &RevokePage { layout, key })
+}
+
+pub async fn revoke(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    admin.require_elevation(PAGE)?;
+    let (id, actor) = (path.into_inner(), Actor::admin(&admin.0.email));
+    let key = blocking::run(&state.pool, move |conn| {
+        Ok(api_keys::revoke(conn, &actor, &id)?)
+    })
+    .await?;
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        format!(
+            "API key “{}” revoked. Programs using it are refused from now on.",
+            key.name
+        ),
+    );
+    Ok(see_other(PAGE))
+}

@@ -1,0 +1,607 @@
+//! The badge page: details, holders (paged, searchable), the member picker and the bulk box.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::blocking;
+use crate::error::AppError;
+use crate::extract::CurrentAdmin;
+use crate::forms;
+use crate::layout::Layout;
+use crate::session::{self as cookie, FlashKind};
+use crate::views::{BadgeView, count_of as grouped_count, grouped, short_time};
+use crate::{AppState, render, render_with, see_other, url_encode};
+use insignia_core::audit::Actor;
+use insignia_core::badges::{Badge, Icon, store as badge_store};
+use insignia_core::db;
+use insignia_core::ids::{BadgeId, MemberId};
+use insignia_core::members::assignments::{self, AssignError, BulkLine, LineStatus};
+use insignia_core::members::profile::Audience;
+use insignia_core::members::search::{self, Hit, Holder, HolderPage};
+use insignia_core::reports;
+
+use super::members::PAGE_SIZE;
+
+/// How many members the picker shows for one search.
+const PICKER_SIZE: i64 = 20;
+
+#[derive(Deserialize, Default)]
+pub struct BadgePageQuery {
+    /// Holder search.
+    #[serde(default)]
+    q: String,
+    /// Cursor of the last holder shown: `<assigned at, Unix ms>|<member key>` (Older).
+    after: Option<String>,
+    /// Cursor of the first holder shown (Newer).
+    before: Option<String>,
+    /// Where in the list the page starts, counted from 1: only for saying "51–100 of …".
+    from: Option<usize>,
+    /// Picker search (the no-JavaScript way to find members to add).
+    #[serde(default)]
+    find: String,
+}
+
+pub struct HolderRow {
+    pub holder: Holder,
+    /// When they got it, as stored (RFC 3339), and as shown.
+    pub at: String,
+    pub since: String,
+}
+
+/// Counts for the bulk report's summary line.
+#[derive(Default)]
+pub struct BulkSummary {
+    pub assigned: usize,
+    pub already: usize,
+    pub not_found: usize,
+    pub invalid: usize,
+}
+
+pub struct BulkReport {
+    pub dry_run: bool,
+    pub summary: BulkSummary,
+    /// The first lines that need attention (not found, invalid, repeated).
+    pub problems: Vec<BulkLine>,
+    /// Lines needing attention beyond those shown.
+    pub more_problems: usize,
+    /// The whole per-line report as CSV.
+    pub download: String,
+    /// A dry run's list, kept on the server: the report's button applies it.
+    pub plan: Option<String>,
+}
+
+impl BulkReport {
+    fn new(dry_run: bool, lines: Vec<BulkLine>, report_id: &str) -> BulkReport {
+        let mut summary = BulkSummary::default();
+        for line in &lines {
+            match line.status {
+                LineStatus::Assigned => summary.assigned += 1,
+                LineStatus::AlreadyHeld => summary.already += 1,
+                LineStatus::NotFound => summary.not_found += 1,
+                LineStatus::Invalid(_) => summary.invalid += 1,
+            }
+        }
+        let mut problems: Vec<BulkLine> = lines
+            .into_iter()
+            .filter(|l| l.status.is_problem())
+            .collect();
+        let more_problems = problems.len().saturating_sub(reports::SHOWN_ON_PAGE);
+        problems.truncate(reports::SHOWN_ON_PAGE);
+        BulkReport {
+            dry_run,
+            summary,
+            problems,
+            more_problems,
+            download: format!("/dashboard/reports/{report_id}"),
+            plan: dry_run.then(|| report_id.to_string()),
+        }
+    }
+}
+
+/// The whole report of a bulk run, one CSV row per pasted line.
+fn bulk_csv(lines: &[BulkLine], dry_run: bool) -> Result<String, AppError> {
+    Ok(reports::csv_of(
+        &["line", "text", "result", "member_id", "name"],
+        lines.iter().map(|l| {
+            let (id, name) = l
+                .member
+                .as_ref()
+                .map(|m| (m.id.clone(), m.name.clone()))
+                .unwrap_or_default();
+            vec![
+                l.number.to_string(),
+                l.text.clone(),
+                status_text(&l.status, &dry_run),
+                id,
+                name,
+            ]
+        }),
+    )?)
+}
+
+/// Words for a line's outcome; a dry run says what would happen. (Templates pass references.)
+pub fn status_text(status: &LineStatus, dry_run: &bool) -> String {
+    match (status, *dry_run) {
+        (LineStatus::Assigned, true) => "will be assigned".to_string(),
+        (LineStatus::Assigned, false) => "assigned".to_string(),
+        (LineStatus::AlreadyHeld, _) => "already holds it".to_string(),
+        (LineStatus::NotFound, _) => "no such member".to_string(),
+        (LineStatus::Invalid(reason), _) => format!("invalid: {reason}"),
+    }
+}
+
+pub fn status_class(status: &LineStatus) -> &'static str {
+    match status {
+        LineStatus::Assigned => "ok",
+        LineStatus::AlreadyHeld => "same",
+        LineStatus::NotFound | LineStatus::Invalid(_) => "bad",
+    }
+}
+
+pub struct PickerHit {
+    pub member: insignia_core::members::Member,
+    /// Already holds the badge: shown, but cannot be ticked.
+    pub holds: bool,
+}
+
+/// The member picker's result list (also the htmx answer while typing).
+#[derive(Template)]
+#[template(path = "dashboard/badges/picker_results.html")]
+struct PickerResults {
+    find: String,
+    hits: Vec<PickerHit>,
+    /// More members match than are shown.
+    more: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/badges/show.html")]
+struct BadgePage {
+    layout: Layout,
+    badge: Badge,
+    view: BadgeView,
+    created: String,
+    updated: String,
+    q: String,
+    holders: Vec<HolderRow>,
+    /// "1–50 of 89,103", or "1–50 matching" while searching.
+    range: String,
+    /// "3 members", "1 member".
+    held_by: String,
+    newer_link: Option<String>,
+    older_link: Option<String>,
+    /// The icon in words: its name, "an uploaded image" or its address.
+    icon_words: String,
+    picker: Option<PickerResults>,
+    bulk_text: String,
+    bulk_error: Option<String>,
+    report: Option<BulkReport>,
+    /// The most lines the bulk box takes, written out ("50,000").
+    bulk_max: String,
+}
+
+/// How the details name a badge's icon.
+fn icon_words(badge: &Badge) -> String {
+    match badge.icon() {
+        Icon::None => "None".to_string(),
+        Icon::Builtin(name) => name,
+        Icon::Upload(_) => "An uploaded image".to_string(),
+        Icon::Url(url) => url,
+    }
+}
+
+fn parse_cursor(after: Option<&str>) -> Option<(i64, i64)> {
+    let (at, key) = after?.split_once('|')?;
+    Some((at.parse().ok()?, key.parse().ok()?))
+}
+
+async fn picker(state: &AppState, badge_id: &str, find: &str) -> Result<PickerResults, AppError> {
+    let (badge_id, term) = (badge_id.to_string(), find.to_string());
+    let (hits, holders) = blocking::run(&state.pool, move |conn| {
+        let hits = search::members(conn, &term, None, PICKER_SIZE + 1)?;
+        let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
+        let holders =
+            assignments::holding_any(conn, &BadgeId::new(badge_id), &MemberId::all(&ids))?;
+        Ok((hits, holders))
+    })
+    .await?;
+    let more = hits.len() as i64 > PICKER_SIZE;
+    Ok(PickerResults {
+        find: find.to_string(),
+        more,
+        hits: hits
+            .into_iter()
+            .take(PICKER_SIZE as usize)
+            .map(|h: Hit| PickerHit {
+                holds: holders.contains(&h.member.id),
+                member: h.member,
+            })
+            .collect(),
+    })
+}
+
+/// The bulk box as it should appear: what was pasted, and its error or report.
+#[derive(Default)]
+struct BulkBox {
+    text: String,
+    error: Option<String>,
+    report: Option<BulkReport>,
+}
+
+async fn badge_page(
+    state: &AppState,
+    session: &Session,
+    admin: &CurrentAdmin,
+    id: String,
+    query: BadgePageQuery,
+    path: &str,
+    bulk: BulkBox,
+) -> Result<BadgePage, AppError> {
+    let page = match parse_cursor(query.before.as_deref()) {
+        Some(before) => HolderPage::Newer(before),
+        None => HolderPage::Older(parse_cursor(query.after.as_deref())),
+    };
+    let (q, lookup) = (query.q.clone(), id.clone());
+    let (badge, mut holders) = blocking::run(&state.pool, move |conn| {
+        let badge = badge_store::find(conn, &lookup)?;
+        let holders =
+            search::holders_page(conn, Audience::Everyone, &lookup, &q, page, PAGE_SIZE + 1)?;
+        Ok((badge, holders))
+    })
+    .await?;
+    // One row more than a page was read, to know whether the list goes on that way.
+    let more = holders.len() as i64 > PAGE_SIZE;
+    let (has_newer, has_older) = match page {
+        HolderPage::Older(after) => {
+            holders.truncate(PAGE_SIZE as usize);
+            (after.is_some(), more)
+        }
+        HolderPage::Newer(_) => {
+            if more {
+                holders.remove(0);
+            }
+            (more, true)
+        }
+    };
+    let shown = holders.len();
+    let total = usize::try_from(badge.member_count).unwrap_or(0);
+    let from = if has_newer {
+        query.from.unwrap_or(1).max(1)
+    } else {
+        1
+    };
+    // `from` comes from the link followed (or from whoever typed the address); holders given
+    // or taken meanwhile, or a made-up number, must not make the range run past the total.
+    // (A search matches at most every holder, so the total bounds it too.)
+    let from = from.min((total + 1).saturating_sub(shown)).max(1);
+    let range = match (shown, query.q.is_empty()) {
+        (0, _) => String::new(),
+        (_, true) => format!(
+            "{}–{} of {}",
+            grouped(from),
+            grouped(from + shown - 1),
+            grouped(total)
+        ),
+        (_, false) => format!("{}–{} matching", grouped(from), grouped(from + shown - 1)),
+    };
+    let link = |side: &str, h: &Holder, at: usize| {
+        let cursor = format!("{}|{}", h.at_millis, h.member_key);
+        format!(
+            "/dashboard/badges/{id}?q={}&{side}={}&from={at}#holders",
+            url_encode(&query.q),
+            url_encode(&cursor)
+        )
+    };
+    let newer_link = holders
+        .first()
+        .filter(|_| has_newer)
+        .map(|h| link("before", h, from.saturating_sub(PAGE_SIZE as usize).max(1)));
+    let older_link = holders
+        .last()
+        .filter(|_| has_older)
+        .map(|h| link("after", h, from.saturating_add(shown)));
+    let picker = if query.find.trim().is_empty() {
+        None
+    } else {
+        Some(picker(state, &id, &query.find).await?)
+    };
+    Ok(BadgePage {
+        layout: Layout::new(session, Some(&admin.0), badge.title.clone(), path),
+        icon_words: icon_words(&badge),
+        view: BadgeView::from(&badge),
+        created: short_time(&badge.created_at),
+        updated: short_time(&badge.updated_at),
+        badge,
+        q: query.q,
+        holders: holders
+            .into_iter()
+            .map(|h| {
+                let at = db::format_millis(h.at_millis);
+                HolderRow {
+                    since: short_time(&at),
+                    at,
+                    holder: h,
+                }
+            })
+            .collect(),
+        range,
+        held_by: crate::views::count_of(total, "member", "members"),
+        newer_link,
+        older_link,
+        picker,
+        bulk_text: bulk.text,
+        bulk_error: bulk.error,
+        report: bulk.report,
+        bulk_max: crate::views::grouped(assignments::BULK_MAX),
+    })
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    query: web::Query<BadgePageQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let kept = admin
+        .take_draft(&state.pool, req.path())
+        .await?
+        .unwrap_or_default();
+    let page = badge_page(
+        &state,
+        &session,
+        &admin,
+        path.into_inner(),
+        query.into_inner(),
+        req.path(),
+        BulkBox {
+            text: forms::value(&kept, "bulk"),
+            ..BulkBox::default()
+        },
+    )
+    .await?;
+    render(&page)
+}
+
+#[derive(Deserialize)]
+pub struct PickerQuery {
+    #[serde(default)]
+    find: String,
+}
+
+/// The picker's results while typing (htmx).
+pub async fn picker_search(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    path: web::Path<String>,
+    query: web::Query<PickerQuery>,
+) -> Result<HttpResponse, AppError> {
+    render(&picker(&state, &path.into_inner(), &query.find).await?)
+}
+
+/// Assigns the ticked members (`member_id`, repeated), or the pasted lines of the bulk box
+/// (`bulk`, with `action=dry_run` to only report).
+pub async fn assign(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page_path = format!("/dashboard/badges/{id}");
+    // A pasted list is kept across the password prompt; ticked members are easy to tick again.
+    let kept = form
+        .iter()
+        .filter(|(k, _)| k == "bulk" || k == "plan")
+        .cloned()
+        .collect();
+    admin
+        .require_elevation_keeping(&state.pool, &page_path, kept)
+        .await?;
+    let who = Actor::admin(&admin.0.email);
+    let plan = forms::value(&form, "plan");
+    if form.iter().any(|(k, _)| k == "bulk") || !plan.is_empty() {
+        let dry_run = forms::value(&form, "action") == "dry_run";
+        let (badge_id, admin_id, typed) = (
+            id.clone(),
+            admin.0.admin_id.clone(),
+            forms::value(&form, "bulk"),
+        );
+        let outcome = blocking::run(&state.pool, move |conn| {
+            // A checked list applied from its report is read back from the server.
+            let text = if plan.is_empty() {
+                typed
+            } else {
+                match reports::find(conn, &admin_id, reports::Kind::Bulk, &plan)? {
+                    Some(kept) if kept.subject == badge_id => kept.input,
+                    _ => return Ok((String::new(), Err(None))),
+                }
+            };
+            let lines = if dry_run {
+                assignments::plan_bulk(conn, &BadgeId::new(badge_id.clone()), &text)
+            } else {
+                assignments::apply_bulk(conn, &who, &BadgeId::new(badge_id.clone()), &text)
+            };
+            let report = match lines {
+                Ok(lines) => {
+                    let csv = bulk_csv(&lines, dry_run)?;
+                    let input = dry_run.then_some(text.as_str());
+                    let kept =
+                        reports::keep(conn, &admin_id, reports::Kind::Bulk, &badge_id, input, csv)?;
+                    Ok(BulkReport::new(dry_run, lines, &kept))
+                }
+                Err(e) => Err(Some(e)),
+            };
+            Ok((text, report))
+        })
+        .await?;
+        let (text, report) = outcome;
+        let (status, report, error) = match report {
+            Ok(report) => (StatusCode::OK, Some(report), None),
+            Err(None) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some("That checked list is no longer kept (lists are kept for a day). Paste it again.".to_string()),
+            ),
+            Err(Some(AssignError::TooMany)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(format!(
+                    "Paste at most {} lines at a time. Nothing was assigned.",
+                    crate::views::grouped(assignments::BULK_MAX)
+                )),
+            ),
+            Err(Some(AssignError::NotText(line))) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(format!(
+                    "Line {line} holds a NUL character, which cannot be an e-mail or an id. Remove it and try again. Nothing was assigned."
+                )),
+            ),
+            Err(Some(e)) => return Err(e.into()),
+        };
+        // A refused list stays in the box to be fixed; beside a report, see `text_to_show`.
+        let text = match &report {
+            Some(report) => reports::text_to_show(text, report.dry_run),
+            None => text,
+        };
+        let page = badge_page(
+            &state,
+            &session,
+            &admin,
+            id,
+            BadgePageQuery::default(),
+            req.path(),
+            BulkBox {
+                text,
+                error,
+                report,
+            },
+        )
+        .await?;
+        return render_with(status, &page);
+    }
+    let member_ids = forms::values(&form, "member_id");
+    if member_ids.is_empty() {
+        cookie::flash(
+            &session,
+            FlashKind::Error,
+            "Tick at least one member to give the badge to.",
+        );
+        return Ok(see_other(&page_path));
+    }
+    let badge_id = id.clone();
+    let outcome = blocking::run(&state.pool, move |conn| {
+        Ok(assignments::assign(
+            conn,
+            &who,
+            &BadgeId::new(badge_id),
+            &MemberId::all(&member_ids),
+        ))
+    })
+    .await?;
+    match outcome {
+        Ok(done) => {
+            let mut text = format!(
+                "Badge given to {}.",
+                grouped_count(done.added.len(), "member", "members")
+            );
+            if !done.already.is_empty() {
+                text.push_str(&format!(
+                    " {} already held it.",
+                    grouped_count(done.already.len(), "member", "members")
+                ));
+            }
+            cookie::flash(&session, FlashKind::Success, text);
+        }
+        Err(AssignError::MembersNotFound(missing)) => cookie::flash(
+            &session,
+            FlashKind::Error,
+            format!(
+                "{} of the ticked members no longer exist, so nothing was assigned.",
+                missing.len()
+            ),
+        ),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(see_other(&format!("{page_path}#holders")))
+}
+
+/// Takes the badge from one holder (`remove`, the row's own button) or the ticked ones
+/// (`member_id`). The message offers an undo, which gives the badge back through a kept list.
+pub async fn unassign(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page_path = format!("/dashboard/badges/{id}");
+    admin.require_elevation(&page_path)?;
+    let one = forms::value(&form, "remove");
+    let member_ids = if one.is_empty() {
+        forms::values(&form, "member_id")
+    } else {
+        vec![one]
+    };
+    let (who, badge_id, admin_id) = (
+        Actor::admin(&admin.0.email),
+        id.clone(),
+        admin.0.admin_id.clone(),
+    );
+    let outcome = blocking::run(&state.pool, move |conn| {
+        let removed = assignments::unassign(
+            conn,
+            &who,
+            &BadgeId::new(badge_id.clone()),
+            &MemberId::all(&member_ids),
+        )?;
+        if removed.is_empty() {
+            return Ok(None);
+        }
+        let whom = match removed.as_slice() {
+            [only] => insignia_core::members::find(conn, only)
+                .map(|m| m.name)
+                .unwrap_or_else(|_| "1 member".to_string()),
+            many => format!("{} members", crate::views::grouped(many.len())),
+        };
+        // Undo applies this list through the bulk box, however many were removed.
+        let list = removed.join("\n");
+        let csv = reports::csv_of(&["member_id"], removed.iter().map(|m| vec![m.clone()]))?;
+        let plan = reports::keep(
+            conn,
+            &admin_id,
+            reports::Kind::Bulk,
+            &badge_id,
+            Some(&list),
+            csv,
+        )?;
+        Ok(Some((whom, plan)))
+    })
+    .await?;
+    match outcome {
+        None => cookie::flash(
+            &session,
+            FlashKind::Info,
+            "Nothing changed: none of them held the badge.",
+        ),
+        Some((whom, plan)) => cookie::flash_with_undo(
+            &session,
+            format!("Removed the badge from {whom}."),
+            cookie::Undo {
+                action: format!("{page_path}/members"),
+                fields: vec![
+                    ("plan".to_string(), plan),
+                    ("action".to_string(), "assign".to_string()),
+                ],
+            },
+        ),
+    }
+    Ok(see_other(&format!("{page_path}#holders")))
+}

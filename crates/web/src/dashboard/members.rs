@@ -1,0 +1,669 @@
+//! Members in the dashboard: directory and search, create, member page with their badges,
+//! delete, and one-time set-password links.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::blocking;
+use crate::error::AppError;
+use crate::extract::CurrentAdmin;
+use crate::forms::{self, Errors};
+use crate::layout::Layout;
+use crate::session::{self as cookie, FlashKind};
+use crate::views::{BadgeView, short_time};
+use crate::{AppState, render, render_with, see_other, url_encode};
+use insignia_core::audit::Actor;
+use insignia_core::badges::store as badge_store;
+use insignia_core::ids::{BadgeId, MemberId};
+use insignia_core::members::profile::{self, Audience};
+use insignia_core::members::{
+    self, Member, MemberError, NewMember, assignments, import, passwords, search,
+};
+use insignia_core::reports;
+
+const DIRECTORY: &str = "/dashboard/members";
+pub const PAGE_SIZE: i64 = 50;
+
+fn actor(admin: &CurrentAdmin) -> Actor {
+    Actor::admin(&admin.0.email)
+}
+
+#[derive(Deserialize)]
+pub struct DirectoryQuery {
+    #[serde(default)]
+    q: String,
+    before: Option<i64>,
+}
+
+pub struct MemberRow {
+    pub member: Member,
+    pub joined: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/members/directory.html")]
+struct DirectoryPage {
+    layout: Layout,
+    q: String,
+    rows: Vec<MemberRow>,
+    older_link: Option<String>,
+    searched: bool,
+}
+
+/// The member directory, newest first, searchable by name or e-mail.
+pub async fn directory(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    query: web::Query<DirectoryQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let DirectoryQuery { q, before } = query.into_inner();
+    let term = q.clone();
+    let mut hits = blocking::run(&state.pool, move |conn| {
+        Ok(search::members(conn, &term, before, PAGE_SIZE + 1)?)
+    })
+    .await?;
+    let older_link = if hits.len() as i64 > PAGE_SIZE {
+        hits.truncate(PAGE_SIZE as usize);
+        hits.last()
+            .map(|h| format!("{DIRECTORY}?q={}&before={}", url_encode(&q), h.rowid))
+    } else {
+        None
+    };
+    render(&DirectoryPage {
+        layout: Layout::new(&session, Some(&admin.0), "Members", req.path()),
+        searched: !q.trim().is_empty(),
+        q,
+        rows: hits
+            .into_iter()
+            .map(|h| MemberRow {
+                joined: short_time(&h.member.created_at),
+                member: h.member,
+            })
+            .collect(),
+        older_link,
+    })
+}
+
+/// The member form: a new member, or an existing one's name and e-mail (`editing`).
+#[derive(Template)]
+#[template(path = "dashboard/members/new.html")]
+struct NewMemberPage {
+    layout: Layout,
+    name: String,
+    email: String,
+    errors: Errors,
+    /// The member being edited: (id, name as stored).
+    editing: Option<(String, String)>,
+}
+
+pub async fn new_form(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let kept = admin
+        .take_draft(&state.pool, req.path())
+        .await?
+        .unwrap_or_default();
+    render(&NewMemberPage {
+        layout: Layout::new(&session, Some(&admin.0), "New member", req.path()),
+        name: forms::value(&kept, "name"),
+        email: forms::value(&kept, "email"),
+        errors: Errors::default(),
+        editing: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewMemberForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: web::Form<NewMemberForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let typed = vec![
+        ("name".to_string(), form.name.clone()),
+        ("email".to_string(), form.email.clone()),
+    ];
+    admin
+        .require_elevation_keeping(&state.pool, req.path(), typed)
+        .await?;
+    let mut errors = Errors::default();
+    match NewMember::parse(&form.name, &form.email) {
+        Err(list) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
+        Ok(new) => {
+            let who = actor(&admin);
+            match blocking::run(&state.pool, move |conn| {
+                Ok(members::create(conn, &who, &new))
+            })
+            .await?
+            {
+                Ok(member) => {
+                    cookie::flash(
+                        &session,
+                        FlashKind::Success,
+                        format!("Member “{}” created.", member.name),
+                    );
+                    return Ok(see_other(&format!("{DIRECTORY}/{}", member.id)));
+                }
+                Err(MemberError::EmailTaken) => {
+                    errors.add("email", "belongs to another member already")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &NewMemberPage {
+            layout: Layout::new(&session, Some(&admin.0), "New member", req.path()),
+            name: form.name,
+            email: form.email,
+            errors,
+            editing: None,
+        },
+    )
+}
+
+/// The form to change a member's name and e-mail address.
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let lookup = id.clone();
+    let member = blocking::run(&state.pool, move |conn| Ok(members::find(conn, &lookup)?)).await?;
+    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let (name, email) = match kept {
+        Some(kept) => (forms::value(&kept, "name"), forms::value(&kept, "email")),
+        None => (member.name.clone(), member.email.clone()),
+    };
+    render(&NewMemberPage {
+        layout: Layout::new(
+            &session,
+            Some(&admin.0),
+            format!("Edit {}", member.name),
+            req.path(),
+        ),
+        name,
+        email,
+        errors: Errors::default(),
+        editing: Some((id, member.name)),
+    })
+}
+
+/// Saves a member's new name and e-mail address; the profile address stays.
+pub async fn update(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<NewMemberForm>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let (id, form) = (path.into_inner(), form.into_inner());
+    let typed = vec![
+        ("name".to_string(), form.name.clone()),
+        ("email".to_string(), form.email.clone()),
+    ];
+    admin
+        .require_elevation_keeping(&state.pool, req.path(), typed)
+        .await?;
+    let (who, lookup, name, email) = (
+        actor(&admin),
+        id.clone(),
+        form.name.clone(),
+        form.email.clone(),
+    );
+    let outcome = blocking::run(&state.pool, move |conn| {
+        let before = members::find(conn, &lookup)?;
+        Ok((
+            before.name.clone(),
+            members::update(conn, &who, &lookup, &name, &email),
+        ))
+    })
+    .await?;
+    let (stored_name, result) = outcome;
+    let mut errors = Errors::default();
+    match result {
+        Ok(member) => {
+            cookie::flash(
+                &session,
+                FlashKind::Success,
+                format!("Saved “{}”.", member.name),
+            );
+            return Ok(see_other(&format!("{DIRECTORY}/{id}")));
+        }
+        Err(MemberError::Invalid(list)) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
+        Err(MemberError::EmailTaken) => errors.add("email", "belongs to another member already"),
+        Err(e) => return Err(e.into()),
+    }
+    render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &NewMemberPage {
+            layout: Layout::new(
+                &session,
+                Some(&admin.0),
+                format!("Edit {stored_name}"),
+                req.path(),
+            ),
+            name: form.name,
+            email: form.email,
+            errors,
+            editing: Some((id, stored_name)),
+        },
+    )
+}
+
+pub struct HeldBadge {
+    pub id: String,
+    pub view: BadgeView,
+    /// How the member arranged it on their public profile.
+    pub hidden: bool,
+    pub pinned: bool,
+}
+
+pub struct BadgeChoice {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/members/show.html")]
+struct MemberPage {
+    layout: Layout,
+    member: Member,
+    joined: String,
+    held: Vec<HeldBadge>,
+    addable: Vec<BadgeChoice>,
+    /// A set-password link just created, shown once.
+    password_link: Option<String>,
+}
+
+async fn member_page(
+    state: &AppState,
+    session: &Session,
+    admin: &CurrentAdmin,
+    id: String,
+    path: &str,
+    password_link: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let (member, held, all) = blocking::run(&state.pool, move |conn| {
+        let member = members::find(conn, &id)?;
+        let held = profile::badges_of(conn, &id, Audience::Everyone)?;
+        let all = badge_store::list_in_order(conn)?;
+        Ok((member, held, all))
+    })
+    .await?;
+    let held_ids: std::collections::HashSet<&str> =
+        held.iter().map(|p| p.badge.id.as_str()).collect();
+    let addable = all
+        .iter()
+        .filter(|b| !held_ids.contains(b.id.as_str()))
+        .map(|b| BadgeChoice {
+            id: b.id.clone(),
+            title: b.title.clone(),
+        })
+        .collect();
+    render(&MemberPage {
+        layout: Layout::new(session, Some(&admin.0), member.name.clone(), path),
+        joined: short_time(&member.created_at),
+        held: held
+            .iter()
+            .map(|p| HeldBadge {
+                id: p.badge.id.clone(),
+                view: BadgeView::from(&p.badge),
+                hidden: p.hidden,
+                pinned: p.pinned,
+            })
+            .collect(),
+        addable,
+        member,
+        password_link,
+    })
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    member_page(
+        &state,
+        &session,
+        &admin,
+        path.into_inner(),
+        req.path(),
+        None,
+    )
+    .await
+}
+
+/// Adds badges (`badge_id`, repeated) to a member.
+pub async fn add_badges(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    change_badges(state, session, admin, path.into_inner(), form, true).await
+}
+
+/// Removes badges (`badge_id`, repeated) from a member.
+pub async fn remove_badges(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    change_badges(state, session, admin, path.into_inner(), form, false).await
+}
+
+async fn change_badges(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    id: String,
+    form: web::Form<Vec<(String, String)>>,
+    add: bool,
+) -> Result<HttpResponse, AppError> {
+    let page = format!("{DIRECTORY}/{id}");
+    admin.require_elevation(&page)?;
+    let badge_ids = forms::values(&form, "badge_id");
+    if badge_ids.is_empty() {
+        cookie::flash(&session, FlashKind::Error, "Pick a badge first.");
+        return Ok(see_other(&page));
+    }
+    let who = actor(&admin);
+    let undo = cookie::Undo {
+        action: format!("{page}/badges"),
+        fields: badge_ids
+            .iter()
+            .map(|b| ("badge_id".to_string(), b.clone()))
+            .collect(),
+    };
+    let changed = blocking::run(&state.pool, move |conn| {
+        Ok(assignments::change_member_badges(
+            conn,
+            &who,
+            &MemberId::new(id),
+            &BadgeId::all(&badge_ids),
+            add,
+        )?)
+    })
+    .await?;
+    if !add && changed > 0 {
+        let text = match changed {
+            1 => "Badge removed.".to_string(),
+            n => format!("{n} badges removed."),
+        };
+        cookie::flash_with_undo(&session, text, undo);
+        return Ok(see_other(&page));
+    }
+    let text = match (add, changed) {
+        (_, 0) => "Nothing changed.".to_string(),
+        (true, 1) => "Badge added.".to_string(),
+        (true, n) => format!("{n} badges added."),
+        (false, _) => "Badges removed.".to_string(),
+    };
+    cookie::flash(&session, FlashKind::Success, text);
+    Ok(see_other(&page))
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/members/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    member: Member,
+}
+
+pub async fn delete_confirm(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let member = blocking::run(&state.pool, move |conn| Ok(members::find(conn, &id)?)).await?;
+    render(&DeletePage {
+        layout: Layout::new(
+            &session,
+            Some(&admin.0),
+            format!("Delete {}", member.name),
+            req.path(),
+        ),
+        member,
+    })
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    admin.require_elevation(req.path())?;
+    let (id, who) = (path.into_inner(), actor(&admin));
+    let member = blocking::run(&state.pool, move |conn| {
+        Ok(members::delete(conn, &who, &id)?)
+    })
+    .await?;
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        format!("Member “{}” deleted.", member.name),
+    );
+    Ok(see_other(DIRECTORY))
+}
+
+/// Creates a one-time set-password link and shows it once on the member page.
+pub async fn password_link(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page = format!("{DIRECTORY}/{id}");
+    admin.require_elevation(&page)?;
+    let (member_id, who) = (id.clone(), actor(&admin));
+    let token = blocking::run(&state.pool, move |conn| {
+        Ok(passwords::create_link(conn, &who, &member_id)?)
+    })
+    .await?;
+    let link = state.public_url.join(&format!("/set-password/{token}"));
+    member_page(&state, &session, &admin, id, &page, Some(link)).await
+}
+
+// ---------------------------------------------------------------- CSV import
+
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub created: usize,
+    pub existing: usize,
+    pub invalid: usize,
+    /// Rows that are not simply "created", the first of them.
+    pub notable: Vec<import::ImportRow>,
+    pub hidden: usize,
+    /// The whole per-row report as CSV.
+    pub download: String,
+    /// A dry run's rows, kept on the server: the report's button imports them.
+    pub plan: Option<String>,
+}
+
+impl ImportReport {
+    fn new(dry_run: bool, rows: Vec<import::ImportRow>, report_id: &str) -> ImportReport {
+        let (created, existing, invalid) = import::summary(&rows);
+        let notable: Vec<import::ImportRow> = rows
+            .into_iter()
+            .filter(|r| r.status != import::RowStatus::Created)
+            .collect();
+        let hidden = notable.len().saturating_sub(reports::SHOWN_ON_PAGE);
+        ImportReport {
+            dry_run,
+            created,
+            existing,
+            invalid,
+            notable: notable.into_iter().take(reports::SHOWN_ON_PAGE).collect(),
+            hidden,
+            download: format!("/dashboard/reports/{report_id}"),
+            plan: dry_run.then(|| report_id.to_string()),
+        }
+    }
+}
+
+/// The whole report of an import, one CSV row per data row.
+fn import_csv(rows: &[import::ImportRow]) -> Result<String, AppError> {
+    Ok(reports::csv_of(
+        &["line", "name", "email", "result"],
+        rows.iter().map(|r| {
+            vec![
+                r.line.to_string(),
+                r.name.clone(),
+                r.email.clone(),
+                row_status(&r.status),
+            ]
+        }),
+    )?)
+}
+
+pub fn row_status(status: &import::RowStatus) -> String {
+    match status {
+        import::RowStatus::Created => "new member".to_string(),
+        import::RowStatus::AlreadyExists => "already exists".to_string(),
+        import::RowStatus::Invalid(reason) => format!("invalid: {reason}"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/members/import.html")]
+struct ImportPage {
+    layout: Layout,
+    csv_text: String,
+    error: Option<String>,
+    report: Option<ImportReport>,
+    /// The most rows one import takes, written out ("50,000").
+    max_rows: String,
+}
+
+pub async fn import_form(
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    render(&ImportPage {
+        layout: Layout::new(&session, Some(&admin.0), "Import members", req.path()),
+        csv_text: String::new(),
+        error: None,
+        report: None,
+        max_rows: crate::views::grouped(import::MAX_ROWS),
+    })
+}
+
+/// A CSV file (`csv_file`) or pasted text (`csv_text`); `action=dry_run` only reports.
+pub async fn import(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    payload: actix_multipart::Multipart,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let data = forms::read_multipart(payload, crate::FORM_LIMIT, crate::FORM_LIMIT).await?;
+    let dry_run = forms::value(&data.fields, "action") != "import";
+    if !dry_run {
+        admin.require_elevation(req.path())?;
+    }
+    let plan = forms::value(&data.fields, "plan");
+    let text = match data.files.get("csv_file") {
+        Some(file) if file.too_large => Err("The file is too large (at most 8 MB).".to_string()),
+        Some(file) => String::from_utf8(file.bytes.clone())
+            .map_err(|_| "The file is not UTF-8 text.".to_string()),
+        None => Ok(forms::value(&data.fields, "csv_text")),
+    };
+    let (status, csv_text, error, report) = match text {
+        Err(message) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            String::new(),
+            Some(message),
+            None,
+        ),
+        Ok(typed) => {
+            let (who, admin_id) = (actor(&admin), admin.0.admin_id.clone());
+            let outcome = blocking::run(&state.pool, move |conn| {
+                // Checked rows imported from their report are read back from the server.
+                let text = if plan.is_empty() {
+                    typed
+                } else {
+                    match reports::find(conn, &admin_id, reports::Kind::Import, &plan)? {
+                        Some(kept) => kept.input,
+                        None => {
+                            return Ok((
+                                String::new(),
+                                Err("Those checked rows are no longer kept (rows are kept for a day). Paste or choose the file again.".to_string()),
+                            ));
+                        }
+                    }
+                };
+                let rows = if dry_run {
+                    import::plan(conn, &text)?
+                } else {
+                    import::apply(conn, &who, &text)?
+                };
+                let report = match rows {
+                    Ok(rows) => {
+                        let csv = import_csv(&rows)?;
+                        let input = dry_run.then_some(text.as_str());
+                        let kept =
+                            reports::keep(conn, &admin_id, reports::Kind::Import, "", input, csv)?;
+                        Ok(ImportReport::new(dry_run, rows, &kept))
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                Ok((text, report))
+            })
+            .await?;
+            match outcome {
+                (text, Ok(report)) => {
+                    let text = reports::text_to_show(text, report.dry_run);
+                    (StatusCode::OK, text, None, Some(report))
+                }
+                (text, Err(message)) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, text, Some(message), None)
+                }
+            }
+        }
+    };
+    render_with(
+        status,
+        &ImportPage {
+            layout: Layout::new(&session, Some(&admin.0), "Import members", req.path()),
+            csv_text,
+            error,
+            report,
+            max_rows: crate::views::grouped(import::MAX_ROWS),
+        },
+    )
+}

@@ -1,0 +1,478 @@
+//! `/dashboard/webhooks`: endpoints that receive events, the site's public key for Wix-format
+//! receivers, each endpoint's delivery log, test events and redelivery. Changes need a
+//! recent password confirmation and are audited.
+
+use actix_session::Session;
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::blocking;
+use crate::error::AppError;
+use crate::extract::CurrentAdmin;
+use crate::forms::{self, Errors};
+use crate::layout::Layout;
+use crate::session::{self as cookie, FlashKind};
+use crate::{AppState, render_with, see_other};
+use insignia_core::audit::Actor;
+use insignia_core::db;
+use insignia_core::events::Kind;
+use insignia_webhooks::{self as webhooks, Endpoint, Format, LoggedAttempt, signing};
+
+const PAGE: &str = "/dashboard/webhooks";
+/// Attempts shown per page of the delivery log.
+const LOG_PAGE: i64 = 50;
+
+/// The endpoint form as typed.
+#[derive(Debug, Clone)]
+struct Typed {
+    url: String,
+    format: String,
+    kinds: Vec<String>,
+    enabled: bool,
+}
+
+impl Typed {
+    fn blank() -> Typed {
+        Typed {
+            url: String::new(),
+            format: Format::Standard.name().to_string(),
+            kinds: Kind::SUBSCRIBABLE
+                .iter()
+                .map(|k| k.name().to_string())
+                .collect(),
+            enabled: true,
+        }
+    }
+
+    fn from_form(form: &[(String, String)]) -> Typed {
+        Typed {
+            url: forms::value(form, "url"),
+            format: forms::value(form, "format"),
+            kinds: forms::values(form, "kinds"),
+            enabled: forms::flag(form, "enabled"),
+        }
+    }
+
+    fn of(endpoint: &Endpoint) -> Typed {
+        Typed {
+            url: endpoint.url.clone(),
+            format: endpoint.format.clone(),
+            kinds: endpoint.kinds.split(' ').map(str::to_string).collect(),
+            enabled: endpoint.enabled,
+        }
+    }
+
+    fn checked(&self, kind: &Kind) -> bool {
+        self.kinds.iter().any(|k| k == kind.name())
+    }
+
+    fn check(&self, allow_private: bool) -> Result<webhooks::EndpointInput, Errors> {
+        webhooks::check_input(
+            &self.url,
+            &self.format,
+            &self.kinds,
+            self.enabled,
+            allow_private,
+        )
+        .map_err(|problems| {
+            let mut errors = Errors::default();
+            for (field, message) in problems {
+                errors.add(field, message);
+            }
+            errors
+        })
+    }
+}
+
+/// What the form offers.
+struct Choices {
+    formats: [Format; 2],
+    kinds: [Kind; 5],
+}
+
+const CHOICES: Choices = Choices {
+    formats: [Format::Standard, Format::Wix],
+    kinds: Kind::SUBSCRIBABLE,
+};
+
+/// An endpoint in the list, with how many deliveries wait for it.
+struct Listed {
+    endpoint: Endpoint,
+    waiting: i64,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/webhooks/list.html")]
+struct ListPage {
+    layout: Layout,
+    endpoints: Vec<Listed>,
+    keys: signing::SiteKeys,
+    form: Typed,
+    errors: Errors,
+    choices: Choices,
+}
+
+async fn list_page(
+    state: &AppState,
+    session: &Session,
+    admin: &CurrentAdmin,
+    status: StatusCode,
+    form: Typed,
+    errors: Errors,
+) -> Result<HttpResponse, AppError> {
+    let (endpoints, keys) = blocking::run(&state.pool, |conn| {
+        let keys = signing::site_keys(conn)?;
+        let waiting = webhooks::waiting(conn, None)?;
+        let listed = webhooks::list(conn)?
+            .into_iter()
+            .map(|endpoint| Listed {
+                waiting: waiting.get(&endpoint.key).copied().unwrap_or(0),
+                endpoint,
+            })
+            .collect();
+        Ok((listed, keys))
+    })
+    .await?;
+    render_with(
+        status,
+        &ListPage {
+            layout: Layout::new(session, Some(&admin.0), "Webhooks", PAGE),
+            endpoints,
+            keys,
+            form,
+            errors,
+            choices: CHOICES,
+        },
+    )
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let form = kept.map_or_else(Typed::blank, |f| Typed::from_form(&f));
+    list_page(
+        &state,
+        &session,
+        &admin,
+        StatusCode::OK,
+        form,
+        Errors::default(),
+    )
+    .await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    admin
+        .require_elevation_keeping(&state.pool, PAGE, form.0.clone())
+        .await?;
+    let typed = Typed::from_form(&form);
+    let input = match typed.check(state.settings.webhooks.allow_private) {
+        Ok(input) => input,
+        Err(errors) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return list_page(&state, &session, &admin, status, typed, errors).await;
+        }
+    };
+    let actor = Actor::admin(&admin.0.email);
+    let endpoint = blocking::run(&state.pool, move |conn| {
+        Ok(webhooks::create(conn, &actor, &input)?)
+    })
+    .await?;
+    let shown = Shown {
+        secret_shown: endpoint.format() == Format::Standard,
+        ..Shown::default()
+    };
+    no_store(show_page(&state, &session, &admin, StatusCode::OK, endpoint.id, shown).await?)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/webhooks/show.html")]
+struct ShowPage {
+    layout: Layout,
+    endpoint: Endpoint,
+    form: Typed,
+    errors: Errors,
+    choices: Choices,
+    /// The secret, shown right after the endpoint is made or the secret changed.
+    secret_shown: bool,
+    attempts: Vec<LoggedAttempt>,
+    /// Where the next (older) page of the log starts.
+    older: Option<i64>,
+    waiting: i64,
+    public_key: String,
+}
+
+impl ShowPage {
+    fn when(&self, millis: &i64) -> String {
+        crate::views::short_time(&db::format_millis(*millis))
+    }
+
+    fn iso(&self, millis: &i64) -> String {
+        db::format_millis(*millis)
+    }
+
+    fn kind_label(&self, name: &str) -> &'static str {
+        Kind::parse(name).map_or("Unknown event", Kind::label)
+    }
+
+    /// When an endpoint backed off for not answering is tried again ("at …", or "now" once
+    /// its pause is over).
+    fn next_try(&self) -> Option<String> {
+        if !self.endpoint.enabled || self.endpoint.pauses == 0 {
+            return None;
+        }
+        let until = self.endpoint.paused_until;
+        Some(if until > db::now_millis() {
+            format!("at {}", self.when(&until))
+        } else {
+            "now".to_string()
+        })
+    }
+
+    fn rotating_until(&self) -> Option<String> {
+        match (
+            &self.endpoint.previous_secret,
+            self.endpoint.previous_secret_until,
+        ) {
+            (Some(_), Some(until)) if until > db::now_millis() => {
+                Some(crate::views::short_time(&db::format_millis(until)))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Shown {
+    form: Option<Typed>,
+    errors: Errors,
+    secret_shown: bool,
+    before: Option<i64>,
+}
+
+async fn show_page(
+    state: &AppState,
+    session: &Session,
+    admin: &CurrentAdmin,
+    status: StatusCode,
+    id: String,
+    shown: Shown,
+) -> Result<HttpResponse, AppError> {
+    let before = shown.before;
+    let (endpoint, attempts, waiting, keys) = blocking::run(&state.pool, move |conn| {
+        let endpoint = webhooks::find(conn, &id)?;
+        let attempts = webhooks::attempts(conn, endpoint.key, before, LOG_PAGE + 1)?;
+        let waiting = webhooks::waiting(conn, Some(endpoint.key))?
+            .get(&endpoint.key)
+            .copied()
+            .unwrap_or(0);
+        Ok((endpoint, attempts, waiting, signing::site_keys(conn)?))
+    })
+    .await?;
+    let mut attempts = attempts;
+    let older = if attempts.len() as i64 > LOG_PAGE {
+        attempts.truncate(LOG_PAGE as usize);
+        attempts.last().map(|a| a.key)
+    } else {
+        None
+    };
+    let path = format!("{PAGE}/{}", endpoint.id);
+    render_with(
+        status,
+        &ShowPage {
+            layout: Layout::new(session, Some(&admin.0), "Webhook endpoint", &path),
+            form: shown.form.unwrap_or_else(|| Typed::of(&endpoint)),
+            endpoint,
+            errors: shown.errors,
+            choices: CHOICES,
+            secret_shown: shown.secret_shown,
+            attempts,
+            older,
+            waiting,
+            public_key: keys.public_pem,
+        },
+    )
+}
+
+fn no_store(mut response: HttpResponse) -> Result<HttpResponse, AppError> {
+    // The page may carry a secret: never kept by a cache or the browser's history.
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct LogQuery {
+    before: Option<i64>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, AppError> {
+    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let shown = Shown {
+        form: kept.map(|f| Typed::from_form(&f)),
+        before: query.before,
+        ..Shown::default()
+    };
+    show_page(
+        &state,
+        &session,
+        &admin,
+        StatusCode::OK,
+        path.into_inner(),
+        shown,
+    )
+    .await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let here = format!("{PAGE}/{id}");
+    admin
+        .require_elevation_keeping(&state.pool, &here, form.0.clone())
+        .await?;
+    let typed = Typed::from_form(&form);
+    let input = match typed.check(state.settings.webhooks.allow_private) {
+        Ok(input) => input,
+        Err(errors) => {
+            let shown = Shown {
+                form: Some(typed),
+                errors,
+                ..Shown::default()
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return show_page(&state, &session, &admin, status, id, shown).await;
+        }
+    };
+    let actor = Actor::admin(&admin.0.email);
+    let (before, after) = blocking::run(&state.pool, move |conn| {
+        let before = webhooks::find(conn, &id)?.format();
+        Ok((
+            before,
+            webhooks::update(conn, &actor, &id, &input)?.format(),
+        ))
+    })
+    .await?;
+    let message = if before == Format::Wix && after == Format::Standard {
+        "Endpoint saved. Its receiver now needs a signing secret: press “New signing secret” to see one."
+    } else {
+        "Endpoint saved."
+    };
+    cookie::flash(&session, FlashKind::Success, message);
+    Ok(see_other(&here))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    admin.require_elevation(&format!("{PAGE}/{id}"))?;
+    let actor = Actor::admin(&admin.0.email);
+    let old = blocking::run(&state.pool, move |conn| {
+        Ok(webhooks::delete(conn, &actor, &id)?)
+    })
+    .await?;
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        format!("Endpoint {} deleted; nothing more is sent to it.", old.url),
+    );
+    Ok(see_other(PAGE))
+}
+
+pub async fn rotate(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    admin.require_elevation(&format!("{PAGE}/{id}"))?;
+    let actor = Actor::admin(&admin.0.email);
+    let rotated = id.clone();
+    blocking::run(&state.pool, move |conn| {
+        Ok(webhooks::rotate_secret(conn, &actor, &rotated)?)
+    })
+    .await?;
+    let shown = Shown {
+        secret_shown: true,
+        ..Shown::default()
+    };
+    // Answered directly (not redirected), so the secret never travels in a cookie or URL.
+    no_store(show_page(&state, &session, &admin, StatusCode::OK, id, shown).await?)
+}
+
+pub async fn test(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let here = format!("{PAGE}/{id}");
+    admin.require_elevation(&here)?;
+    let actor = Actor::admin(&admin.0.email);
+    blocking::run(&state.pool, move |conn| {
+        Ok(webhooks::send_test(conn, &actor, &id)?)
+    })
+    .await?;
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        "Test event queued; its attempt appears in the log below within seconds (reload).",
+    );
+    Ok(see_other(&here))
+}
+
+pub async fn redeliver(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let here = format!("{PAGE}/{id}");
+    admin.require_elevation(&here)?;
+    let Ok(delivery) = forms::value(&form, "delivery").parse::<i64>() else {
+        return Err(AppError::NotFound);
+    };
+    let actor = Actor::admin(&admin.0.email);
+    blocking::run(&state.pool, move |conn| {
+        Ok(webhooks::redeliver(conn, &actor, &id, delivery)?)
+    })
+    .await?;
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        "Event queued to be sent again.",
+    );
+    Ok(see_other(&here))
+}

@@ -1,0 +1,150 @@
+//! Extractors for who is asking.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::SessionExt;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::Method, web};
+
+use super::AppState;
+use crate::blocking;
+use crate::error::AppError;
+use insignia_core::auth::sessions::{self, AdminSession};
+
+/// A signed-in admin (a live server-side session). Visitors are sent to the sign-in page.
+#[derive(Debug, Clone)]
+pub struct CurrentAdmin(pub AdminSession);
+
+impl CurrentAdmin {
+    /// Restricted operations need a recently confirmed password.
+    pub fn require_elevation(&self, return_to: &str) -> Result<(), AppError> {
+        if self.0.is_elevated() {
+            Ok(())
+        } else {
+            Err(AppError::NeedsElevation {
+                next: return_to.to_string(),
+            })
+        }
+    }
+}
+
+impl CurrentAdmin {
+    /// Like [`CurrentAdmin::require_elevation`], but first keeps the posted form for `path`,
+    /// so that page can fill it in again after the password prompt.
+    pub async fn require_elevation_keeping(
+        &self,
+        pool: &insignia_core::db::DbPool,
+        path: &str,
+        form: Vec<(String, String)>,
+    ) -> Result<(), AppError> {
+        if self.0.is_elevated() {
+            return Ok(());
+        }
+        let draft = sessions::Draft {
+            path: path.to_string(),
+            form,
+        };
+        let session = self.0.clone();
+        blocking::run(pool, move |conn| {
+            Ok(sessions::save_draft(conn, &session, &draft)?)
+        })
+        .await?;
+        self.require_elevation(path)
+    }
+
+    /// The form kept for `path` while the admin confirmed their password, handed out once.
+    pub async fn take_draft(
+        &self,
+        pool: &insignia_core::db::DbPool,
+        path: &str,
+    ) -> Result<Option<Vec<(String, String)>>, AppError> {
+        let (session, path) = (self.0.clone(), path.to_string());
+        let draft = blocking::run(pool, move |conn| {
+            Ok(sessions::take_draft(conn, &session, &path)?)
+        })
+        .await?;
+        Ok(draft.map(|d| d.form))
+    }
+}
+
+/// The page to come back to after signing in: this one for a GET, the dashboard otherwise.
+fn return_path(req: &HttpRequest) -> String {
+    if req.method() == Method::GET {
+        req.uri()
+            .path_and_query()
+            .map(|pq| pq.as_str().to_string())
+            .unwrap_or_else(|| "/dashboard".to_string())
+    } else {
+        "/dashboard".to_string()
+    }
+}
+
+/// The live admin session this request's cookie names, if any.
+pub async fn admin_session(req: &HttpRequest) -> Result<Option<AdminSession>, AppError> {
+    let Some(token) = super::session::admin_token(&req.get_session()) else {
+        return Ok(None);
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal("application state missing"))?;
+    blocking::run(&state.pool, move |conn| Ok(sessions::lookup(conn, &token)?)).await
+}
+
+impl FromRequest for CurrentAdmin {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match admin_session(&req).await? {
+                Some(session) => Ok(CurrentAdmin(session)),
+                None => Err(AppError::NeedsSignIn {
+                    next: return_path(&req),
+                }),
+            }
+        })
+    }
+}
+
+/// The admin if one is signed in, for pages that anyone may see.
+#[derive(Debug, Clone)]
+pub struct MaybeAdmin(pub Option<AdminSession>);
+
+impl FromRequest for MaybeAdmin {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(MaybeAdmin(admin_session(&req).await?)) })
+    }
+}
+
+/// The signed-in member, if any (a live server-side member session).
+#[derive(Debug, Clone)]
+pub struct MaybeMember(pub Option<insignia_core::members::Member>);
+
+impl FromRequest for MaybeMember {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let Some(token) = super::session::member_token(&req.get_session()) else {
+                return Ok(MaybeMember(None));
+            };
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::internal("application state missing"))?;
+            let member = blocking::run(&state.pool, move |conn| {
+                Ok(insignia_core::members::accounts::session_member(
+                    conn, &token,
+                )?)
+            })
+            .await?;
+            Ok(MaybeMember(member))
+        })
+    }
+}

@@ -1,0 +1,206 @@
+//! Insignia's web: routes, middleware, extractors, pages and the JSON API. Handlers parse
+//! input, call the core (`insignia_core`) and render; no rule lives here. Templates are in
+//! `templates/`, static files in `static/`, both compiled in.
+
+pub mod accounts;
+pub mod api;
+pub mod assets;
+pub mod badge_pages;
+pub mod blocking;
+pub mod budgets;
+pub mod client;
+pub mod config;
+pub mod csrf;
+pub mod dashboard;
+pub mod error;
+mod error_pages;
+pub mod extract;
+pub mod forms;
+pub mod layout;
+pub mod logging;
+pub mod profiles;
+pub mod routes;
+pub mod security;
+pub mod session;
+pub mod sign_in;
+pub mod site;
+pub mod views;
+
+use std::net::TcpListener;
+
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use askama::Template;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::{PublicUrl, Settings};
+use crate::error::AppError;
+use insignia_core::db::DbPool;
+
+/// Largest request body accepted by forms: a 50,000-line bulk box or CSV import fits.
+pub const FORM_LIMIT: usize = 8 * 1024 * 1024;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Settings,
+    /// Where the site is reached; every absolute link is built from it.
+    pub public_url: PublicUrl,
+    /// What one client may repeat (API changes, sign-ups, a member's own changes).
+    pub budgets: budgets::Budgets,
+}
+
+pub fn server(
+    listener: TcpListener,
+    pool: DbPool,
+    settings: Settings,
+    public_url: PublicUrl,
+    key: Key,
+) -> Result<Server, AppError> {
+    let secure = settings.secure_cookies;
+    let workers = settings.workers;
+    let budgets = budgets::Budgets::from_settings(&settings);
+    let state = web::Data::new(AppState {
+        pool,
+        settings,
+        public_url,
+        budgets,
+    });
+    let mut server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_name("insignia".to_string())
+            .cookie_secure(secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .build();
+        App::new()
+            .app_data(state.clone())
+            .app_data(
+                web::FormConfig::default()
+                    .limit(FORM_LIMIT)
+                    .error_handler(form_error),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                AppError::BadRequest(format!("This address has a bad parameter: {e}.")).into()
+            }))
+            .app_data(web::PayloadConfig::default().limit(FORM_LIMIT))
+            .wrap(from_fn(csrf::guard))
+            // Wrong methods and unknown paths are told so before the CSRF guard reads forms.
+            .wrap(from_fn(routes::known_methods_only))
+            .wrap(from_fn(error_pages::fit_not_found_to_viewer))
+            .wrap(sessions)
+            .wrap(from_fn(security::headers))
+            .wrap(from_fn(security::no_nul_in_path))
+            .wrap(from_fn(security::head_as_get))
+            .wrap(TracingLogger::<logging::RouteOnlySpan>::new())
+            .configure(api::configure)
+            .configure(site_routes)
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(AppError::NotFound)
+            }))
+    })
+    .listen(listener)
+    .map_err(AppError::internal)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}
+
+/// The site's routes after the API's, in routing order, and their table for
+/// [`routes::known_methods_only`].
+fn site_routes(cfg: &mut web::ServiceConfig) {
+    let mut table = routes::Table::default();
+    let mut routes = routes::Routes::new(cfg, &mut table);
+    site::configure(&mut routes);
+    accounts::configure(&mut routes);
+    profiles::configure(&mut routes);
+    badge_pages::configure(&mut routes);
+    dashboard::configure(&mut routes);
+    cfg.app_data(web::Data::new(table));
+}
+
+/// A form the extractor cannot read: too large (413), or malformed (400).
+fn form_error(
+    e: actix_web::error::UrlencodedError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    match e {
+        actix_web::error::UrlencodedError::Overflow { .. } => csrf::too_large().into(),
+        e => AppError::BadRequest(format!("The form could not be read: {e}.")).into(),
+    }
+}
+
+/// Renders a template into a 200 HTML response.
+pub fn render(page: &impl Template) -> Result<HttpResponse, AppError> {
+    render_with(actix_web::http::StatusCode::OK, page)
+}
+
+pub fn render_with(
+    status: actix_web::http::StatusCode,
+    page: &impl Template,
+) -> Result<HttpResponse, AppError> {
+    let body = page.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// 303 to a path on this site.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location.to_string()))
+        .finish()
+}
+
+pub fn url_encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+/// Only local paths may be redirect targets, so `next=` cannot send anyone off-site.
+pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_string()
+        }
+        _ => fallback.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_stay_on_this_site() {
+        assert_eq!(
+            safe_next(Some("/dashboard/badges"), "/x"),
+            "/dashboard/badges"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "javascript:x",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad), "/x"), "/x", "{bad}");
+        }
+    }
+
+    #[test]
+    fn url_encoding_escapes_reserved_characters() {
+        assert_eq!(url_encode("/a b?c=d&e"), "%2Fa+b%3Fc%3Dd%26e");
+    }
+}

@@ -1,0 +1,521 @@
+//! What members and visitors see: the member directory, public profiles, and `/me`.
+
+use std::rc::Rc;
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::budgets;
+use super::extract::MaybeMember;
+use super::forms;
+use super::layout::Layout;
+use super::routes::Routes;
+use super::session::{self as cookie, FlashKind};
+use super::views::BadgeView;
+use super::{AppState, render, render_with, see_other, url_encode};
+use crate::blocking;
+use crate::error::AppError;
+use crate::sign_in;
+use actix_web::http::StatusCode;
+use insignia_core::auth::password;
+use insignia_core::auth::sessions::hash_token;
+use insignia_core::auth::sign_in::{Client, Outcome};
+use insignia_core::auth::throttle;
+use insignia_core::badges::store as badge_store;
+use insignia_core::db::keys::MemberKey;
+use insignia_core::ids::BadgeId;
+use insignia_core::members::profile::{self, ArrangeError, Arrangement, Audience};
+use insignia_core::members::{self, Member, assignments, search};
+
+const PAGE_SIZE: i64 = 30;
+
+pub fn configure(routes: &mut Routes) {
+    routes
+        .at("/members", |p| p.get(directory))
+        .at("/members/{slug}", |p| p.get(profile))
+        .at("/me", |p| p.get(me))
+        .at("/me/name", |p| p.post(change_name))
+        .at("/me/password", |p| p.post(change_password))
+        .at("/me/badges", |p| p.post(set_own_badge))
+        .at("/me/badges/arrange", |p| p.post(arrange));
+}
+
+pub struct DirectoryEntry {
+    pub member: Member,
+    /// Shared: each badge on the page is made ready to draw once.
+    pub badges: Vec<Rc<BadgeView>>,
+}
+
+#[derive(Template)]
+#[template(path = "site/directory.html")]
+struct DirectoryPage {
+    layout: Layout,
+    q: String,
+    entries: Vec<DirectoryEntry>,
+    older_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct DirectoryQuery {
+    #[serde(default)]
+    q: String,
+    before: Option<i64>,
+}
+
+/// The public directory: newest members first, searchable, each with their badges.
+async fn directory(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    query: web::Query<DirectoryQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let DirectoryQuery { q, before } = query.into_inner();
+    let term = q.clone();
+    let (mut hits, held) = blocking::run(&state.pool, move |conn| {
+        // Names only: a visitor must not find members by their e-mail address.
+        let hits = search::members_by_name(conn, &term, before, PAGE_SIZE + 1)?;
+        let keys: Vec<MemberKey> = hits.iter().map(|h| MemberKey(h.rowid)).collect();
+        Ok((hits, assignments::public_badges_of_keys(conn, &keys)?))
+    })
+    .await?;
+    let older_link = if hits.len() as i64 > PAGE_SIZE {
+        hits.truncate(PAGE_SIZE as usize);
+        hits.last()
+            .map(|h| format!("/members?q={}&before={}", url_encode(&q), h.rowid))
+    } else {
+        None
+    };
+    let views: Vec<Rc<BadgeView>> = held
+        .badges
+        .iter()
+        .map(|b| Rc::new(BadgeView::from(b)))
+        .collect();
+    let entries = hits
+        .into_iter()
+        .map(|h| DirectoryEntry {
+            badges: held
+                .positions(&MemberKey(h.rowid))
+                .iter()
+                .map(|&i| Rc::clone(&views[i]))
+                .collect(),
+            member: h.member,
+        })
+        .collect();
+    render(&DirectoryPage {
+        layout: Layout::site(
+            &session,
+            &state.settings,
+            member.0.as_ref(),
+            "Members",
+            req.path(),
+        ),
+        q,
+        entries,
+        older_link,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "site/profile.html")]
+struct ProfilePage {
+    layout: Layout,
+    member: Member,
+    badges: Vec<BadgeView>,
+    is_me: bool,
+}
+
+/// A public profile: two indexed queries (the member by slug, the badges they show).
+async fn profile(
+    state: web::Data<AppState>,
+    session: Session,
+    viewer: MaybeMember,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let (member, badges) = blocking::run(&state.pool, move |conn| {
+        let member = members::find_by_slug(conn, &slug)?;
+        let badges = profile::badges_of(conn, &member.id, Audience::Public)?;
+        Ok((member, badges))
+    })
+    .await?;
+    render(&ProfilePage {
+        layout: Layout::site(
+            &session,
+            &state.settings,
+            viewer.0.as_ref(),
+            member.name.clone(),
+            req.path(),
+        ),
+        is_me: viewer.0.as_ref().is_some_and(|v| v.id == member.id),
+        badges: badges.iter().map(|b| BadgeView::from(&b.badge)).collect(),
+        member,
+    })
+}
+
+/// A self-assignable badge the member does not hold yet.
+pub struct OwnChoice {
+    pub id: String,
+    pub view: BadgeView,
+}
+
+#[derive(Template)]
+#[template(path = "site/me.html")]
+struct MePage {
+    layout: Layout,
+    member: Member,
+    own: OwnBadges,
+    account: AccountForms,
+}
+
+/// The account forms on `/me` as they should appear: the name as typed, and each field's
+/// error after a refused change. Passwords are never sent back.
+#[derive(Default)]
+struct AccountForms {
+    name: String,
+    name_error: Option<String>,
+    current_password_error: Option<String>,
+    new_password_error: Option<String>,
+}
+
+/// One of the member's badges on `/me`, with how their public profile shows it.
+pub struct OwnHeld {
+    pub id: String,
+    pub view: BadgeView,
+    pub hidden: bool,
+    pub pinned: bool,
+    /// Self-assignable: the member may give it up here.
+    pub removable: bool,
+}
+
+/// The member's badges (to hide, show, pin) and the self-assignable ones to toggle; the htmx
+/// answer to either.
+#[derive(Template)]
+#[template(path = "site/own_badges.html")]
+struct OwnBadges {
+    csrf_token: String,
+    badges: Vec<OwnHeld>,
+    /// Whether another badge may be pinned.
+    can_pin: bool,
+    choices: Vec<OwnChoice>,
+    /// What the last htmx change did, or why it was refused: (kind, text).
+    notice: Option<(&'static str, String)>,
+}
+
+async fn own_badges(
+    state: &AppState,
+    session: &Session,
+    member_id: String,
+) -> Result<OwnBadges, AppError> {
+    let (badges, choices) = blocking::run(&state.pool, move |conn| {
+        let held = profile::badges_of(conn, &member_id, Audience::Everyone)?;
+        // A self-assignable badge the member holds is listed once, among their badges.
+        let choices = badge_store::list_in_order(conn)?
+            .into_iter()
+            .filter(|b| b.self_assignable && !held.iter().any(|h| h.badge.id == b.id))
+            .map(|b| OwnChoice {
+                view: BadgeView::from(&b),
+                id: b.id,
+            })
+            .collect::<Vec<_>>();
+        let held: Vec<OwnHeld> = held
+            .into_iter()
+            .map(|p| OwnHeld {
+                view: BadgeView::from(&p.badge),
+                id: p.badge.id,
+                hidden: p.hidden,
+                pinned: p.pinned,
+                removable: p.badge.self_assignable,
+            })
+            .collect();
+        Ok((held, choices))
+    })
+    .await?;
+    Ok(OwnBadges {
+        csrf_token: cookie::csrf_token(session),
+        can_pin: badges.iter().filter(|b| b.pinned).count() < profile::MAX_PINNED,
+        badges,
+        choices,
+        notice: None,
+    })
+}
+
+fn signed_in(member: MaybeMember, next: &str) -> Result<Member, AppError> {
+    member.0.ok_or_else(|| AppError::NeedsMemberSignIn {
+        next: next.to_string(),
+    })
+}
+
+/// The signed-in member's own profile, with their self-assignable badges.
+async fn me(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    let account = AccountForms {
+        name: member.name.clone(),
+        ..AccountForms::default()
+    };
+    me_page(
+        &state,
+        &session,
+        member,
+        account,
+        StatusCode::OK,
+        req.path(),
+    )
+    .await
+}
+
+async fn me_page(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    account: AccountForms,
+    status: StatusCode,
+    path: &str,
+) -> Result<HttpResponse, AppError> {
+    let own = own_badges(state, session, member.id.clone()).await?;
+    render_with(
+        status,
+        &MePage {
+            layout: Layout::site(
+                session,
+                &state.settings,
+                Some(&member),
+                "Your profile",
+                path,
+            ),
+            own,
+            member,
+            account,
+        },
+    )
+}
+
+/// A member renames themselves (`name`). Their profile address stays the same.
+async fn change_name(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    budgets::spend_member_change(&state, &member).await?;
+    let typed = forms::value(&form, "name");
+    let (id, email, name) = (member.id.clone(), member.email.clone(), typed.clone());
+    let who = insignia_core::audit::Actor::member(&member.email);
+    let outcome = blocking::run(&state.pool, move |conn| {
+        match members::update(conn, &who, &id, &name, &email) {
+            Ok(updated) => Ok(Ok(updated)),
+            Err(members::MemberError::Invalid(errors)) => Ok(Err(errors
+                .into_iter()
+                .map(|(_, m)| format!("The name {m}."))
+                .collect::<Vec<_>>()
+                .join(" "))),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(_) => {
+            cookie::flash(&session, FlashKind::Success, "Your name is saved.");
+            Ok(see_other("/me"))
+        }
+        Err(error) => {
+            let account = AccountForms {
+                name: typed,
+                name_error: Some(error),
+                ..AccountForms::default()
+            };
+            me_refused(&state, &session, member, account).await
+        }
+    }
+}
+
+/// `/me` again after a refused account change, with what was wrong beside its field.
+async fn me_refused(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    account: AccountForms,
+) -> Result<HttpResponse, AppError> {
+    me_page(
+        state,
+        session,
+        member,
+        account,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "/me",
+    )
+    .await
+}
+
+/// A member changes their password (`current_password`, `new_password`); their other
+/// sessions end, this one stays. The current password is checked like a sign-in, counted
+/// against this session, so a borrowed session cannot guess it at leisure.
+async fn change_password(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    budgets::spend_member_change(&state, &member).await?;
+    let token = cookie::member_token(&session).unwrap_or_default();
+    let (current, new) = (
+        forms::value(&form, "current_password"),
+        forms::value(&form, "new_password"),
+    );
+    let refused = |account: AccountForms| AccountForms {
+        name: member.name.clone(),
+        ..account
+    };
+    let weak = |m: String| {
+        refused(AccountForms {
+            new_password_error: Some(format!("The new password {m}. Nothing was changed.")),
+            ..AccountForms::default()
+        })
+    };
+    // The new password's rules first: a typo there costs no attempt at the current one.
+    let account = if let Err(m) = password::check_new(&new) {
+        weak(m)
+    } else {
+        let client = Client::Session(hash_token(&token));
+        match sign_in::member(&state.pool, client, &member.email, current).await? {
+            Outcome::Wrong => refused(AccountForms {
+                current_password_error: Some(
+                    "That is not your current password. Nothing was changed.".to_string(),
+                ),
+                ..AccountForms::default()
+            }),
+            Outcome::Locked(minutes) => refused(AccountForms {
+                current_password_error: Some(throttle::lockout_message(minutes)),
+                ..AccountForms::default()
+            }),
+            Outcome::Ok(_) => {
+                let id = member.id.clone();
+                let changed = blocking::run(&state.pool, move |conn| {
+                    Ok(members::accounts::set_own_password(
+                        conn, &id, &new, &token,
+                    )?)
+                })
+                .await?;
+                match changed {
+                    Ok(()) => {
+                        cookie::flash(
+                            &session,
+                            FlashKind::Success,
+                            "Your password is changed. You stay signed in here; other devices are signed out.",
+                        );
+                        return Ok(see_other("/me"));
+                    }
+                    Err(m) => weak(m),
+                }
+            }
+        }
+    };
+    me_refused(&state, &session, member, account).await
+}
+
+/// Adds (`action=add`) or removes (`action=remove`) one self-assignable badge.
+async fn set_own_badge(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    budgets::spend_member_change(&state, &member).await?;
+    let badge_id = forms::value(&form, "badge_id");
+    let wanted = match forms::value(&form, "action").as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => {
+            return Err(AppError::BadRequest(
+                "Choose to add or remove the badge.".to_string(),
+            ));
+        }
+    };
+    let who = member.clone();
+    blocking::run(&state.pool, move |conn| {
+        Ok(assignments::set_own_badge(
+            conn,
+            &who,
+            &BadgeId::new(badge_id),
+            wanted,
+        )?)
+    })
+    .await?;
+    if req.headers().contains_key("hx-request") {
+        return render(&own_badges(&state, &session, member.id.clone()).await?);
+    }
+    cookie::flash(
+        &session,
+        FlashKind::Success,
+        if wanted {
+            "Badge added to your profile."
+        } else {
+            "Badge removed from your profile."
+        },
+    );
+    // Back to the badge's page when the button was there; only ever to a local badge page.
+    let back = forms::value(&form, "back");
+    let back_to_badge = back.strip_prefix("/badges/").is_some_and(|slug| {
+        !slug.is_empty() && slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    Ok(see_other(if back_to_badge { &back } else { "/me" }))
+}
+
+/// Hides, shows, pins or unpins one of the member's own badges on their public profile.
+async fn arrange(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    form: web::Form<Vec<(String, String)>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    budgets::spend_member_change(&state, &member).await?;
+    let Some(how) = Arrangement::parse(&forms::value(&form, "action")) else {
+        return Err(AppError::BadRequest(
+            "Choose to hide, show, pin or unpin the badge.".to_string(),
+        ));
+    };
+    let badge_id = BadgeId::new(forms::value(&form, "badge_id"));
+    let who = member.clone();
+    let outcome = blocking::run(&state.pool, move |conn| {
+        match profile::arrange(conn, &who, &badge_id, how) {
+            Ok(()) => Ok(Ok(())),
+            Err(ArrangeError::App(e)) => Err(AppError::from(e)),
+            Err(refused) => Ok(Err(refused.to_string())),
+        }
+    })
+    .await?;
+    let (kind, message) = match outcome {
+        Ok(()) => (
+            FlashKind::Success,
+            match how {
+                Arrangement::Hide => "Hidden from your public profile.",
+                Arrangement::Show => "Shown on your public profile again.",
+                Arrangement::Pin => "Pinned to the front of your profile.",
+                Arrangement::Unpin => "Unpinned; it is back in the site's order.",
+            }
+            .to_string(),
+        ),
+        Err(refused) => (FlashKind::Error, refused),
+    };
+    if req.headers().contains_key("hx-request") {
+        let mut own = own_badges(&state, &session, member.id.clone()).await?;
+        own.notice = Some((kind.css(), message));
+        return render(&own);
+    }
+    cookie::flash(&session, kind, message);
+    Ok(see_other("/me"))
+}

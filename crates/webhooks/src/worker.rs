@@ -1,0 +1,882 @@
+//! The delivery worker, one in every server process.
+//!
+//! 1. *Queue*: for each enabled endpoint, events after its cursor (`events_after`) that it
+//!    wants become deliveries, set-based, and their lanes open.
+//! 2. *Claim*: a lane is one endpoint and one badge, the unit of ordering. A server claims a
+//!    lane that is due by writing a lease on it inside a write transaction (writers take turns,
+//!    across servers too), so each lane is worked by one server at a time. Each endpoint gets
+//!    its share of the server's slots and no more, so endpoints never wait on each other.
+//! 3. *Deliver*: the lane's waiting deliveries go out one after another, oldest event first;
+//!    a failure stops the lane until its retry time, so a badge's events never overtake each
+//!    other. A 2xx answer is success; anything else is retried with exponential backoff and
+//!    jitter for about a day, then given up; an endpoint failing for a whole day is turned off.
+//!    A request that gets no answer (timed out, no connection) backs the whole endpoint off:
+//!    its other lanes wait instead of each timing out in turn, and one lane tries it when the
+//!    pause ends.
+//!
+//! A crash loses nothing: events and deliveries are rows; a lease runs out and another pass
+//! (or another server) takes the lane again, so delivery is at least once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use tokio::task::JoinSet;
+
+use super::address::{self, PublicResolver};
+use super::signing::{self, WixSigner};
+use super::{Endpoint, Format};
+use insignia_core::Error;
+use insignia_core::db::schema::{
+    events, webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_lanes,
+};
+use insignia_core::db::{DbConnection, DbPool};
+use insignia_core::events::{Event, Kind};
+
+/// Delivery states.
+pub const WAITING: i32 = 0;
+pub const DELIVERED: i32 = 1;
+pub const GAVE_UP: i32 = 2;
+
+/// Retry delays in retry units (5 s by default): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h,
+/// about 27.5 hours in all, as Svix and Stripe do; then the delivery is given up.
+const RETRY_STEPS: [i64; 7] = [1, 60, 360, 1440, 3600, 7200, 7200];
+/// An endpoint with no success for this long is turned off.
+const FAILING_LIMIT_MILLIS: i64 = 24 * 60 * 60 * 1000;
+/// Deliveries read per lane claim.
+const BATCH: i64 = 200;
+/// Events queued per endpoint per pass.
+const QUEUE_STEP: i64 = 10_000;
+/// Events are kept this long after every endpoint has had them (for the delivery log).
+const KEEP_MILLIS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// The first bytes of an answer kept in the log.
+const RESPONSE_KEPT: usize = 1024;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Deliver to loopback and private addresses too (tests, intranets).
+    pub allow_private: bool,
+    /// The unit of the retry schedule (5 s in production; tests shorten it).
+    pub retry_unit: Duration,
+    /// Lanes delivered at once by this server, split evenly among the endpoints with work.
+    pub concurrency: usize,
+    /// How long one request may take.
+    pub timeout: Duration,
+}
+
+impl Options {
+    /// How long a server works on a claimed lane before letting others have it.
+    fn lane_work(&self) -> Duration {
+        self.timeout * 3
+    }
+
+    /// A claimed lane is this server's until then (if it dies, another takes it after that);
+    /// work on it stops well before.
+    fn lease_millis(&self) -> i64 {
+        (self.timeout * 6).as_millis() as i64
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            allow_private: false,
+            retry_unit: Duration::from_secs(5),
+            concurrency: 8,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Starts the worker on its own thread; it stops soon after `stop` is set.
+pub fn start(pool: DbPool, options: Options, stop: Arc<AtomicBool>) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("webhooks")
+        .enable_all()
+        .build()
+        .map_err(Error::internal)?;
+    std::thread::Builder::new()
+        .name("webhooks".to_string())
+        .spawn(move || runtime.block_on(run(pool, options, stop)))
+        .map_err(Error::internal)?;
+    Ok(())
+}
+
+struct Context {
+    pool: DbPool,
+    options: Options,
+    client: reqwest::Client,
+    wix: tokio::sync::OnceCell<Arc<WixSigner>>,
+    instance_id: tokio::sync::OnceCell<String>,
+}
+
+async fn run(pool: DbPool, options: Options, stop: Arc<AtomicBool>) {
+    let client = match reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(options.timeout)
+        .connect_timeout(options.timeout.min(Duration::from_secs(5)))
+        .user_agent(concat!("Insignia-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(Arc::new(PublicResolver {
+            allow_private: options.allow_private,
+        }))
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!("webhooks: cannot make an HTTP client: {e}");
+            return;
+        }
+    };
+    let context = Arc::new(Context {
+        pool,
+        options,
+        client,
+        wix: tokio::sync::OnceCell::new(),
+        instance_id: tokio::sync::OnceCell::new(),
+    });
+    let mut working = Working::default();
+    let mut last_prune = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        while let Some(done) = working.tasks.try_join_next_with_id() {
+            working.finished(task_id(&done));
+        }
+        let held = working.held.clone();
+        let concurrency = context.options.concurrency;
+        let lease = context.options.lease_millis();
+        let pass = with_connection(&context.pool, move |conn| {
+            queue(conn)?;
+            claim(
+                conn,
+                &held,
+                concurrency,
+                insignia_core::db::now_millis(),
+                lease,
+            )
+        })
+        .await;
+        let claimed = match pass {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!("webhooks: {}", e.detail());
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        let idle = claimed.is_empty();
+        for lane in claimed {
+            working.start(&context, lane);
+        }
+        if last_prune.elapsed() > Duration::from_secs(600) {
+            last_prune = Instant::now();
+            if let Err(e) = with_connection(&context.pool, prune).await {
+                tracing::warn!("webhooks: pruning old events: {}", e.detail());
+            }
+        }
+        if idle {
+            let done = tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(200)) => None,
+                done = working.tasks.join_next_with_id(), if !working.tasks.is_empty() => done,
+            };
+            if let Some(done) = done {
+                working.finished(task_id(&done));
+            }
+        }
+    }
+}
+
+/// The lanes this server is delivering, and how many of them each endpoint has.
+#[derive(Default)]
+struct Working {
+    tasks: JoinSet<()>,
+    endpoint_of: HashMap<tokio::task::Id, i64>,
+    held: HashMap<i64, usize>,
+}
+
+impl Working {
+    fn start(&mut self, context: &Arc<Context>, lane: Lane) {
+        let endpoint = lane.endpoint;
+        let id = self.tasks.spawn(deliver_lane(context.clone(), lane)).id();
+        self.endpoint_of.insert(id, endpoint);
+        *self.held.entry(endpoint).or_default() += 1;
+    }
+
+    fn finished(&mut self, id: tokio::task::Id) {
+        let Some(endpoint) = self.endpoint_of.remove(&id) else {
+            return;
+        };
+        if let Some(held) = self.held.get_mut(&endpoint) {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                self.held.remove(&endpoint);
+            }
+        }
+    }
+}
+
+fn task_id(done: &Result<(tokio::task::Id, ()), tokio::task::JoinError>) -> tokio::task::Id {
+    match done {
+        Ok((id, ())) => *id,
+        Err(e) => e.id(),
+    }
+}
+
+/// Turns new events into deliveries for every enabled endpoint that wants them.
+fn queue(conn: &mut DbConnection) -> Result<(), Error> {
+    let last = insignia_core::events::last_key(conn)?;
+    let behind: Vec<Endpoint> = webhook_endpoints::table
+        .filter(webhook_endpoints::enabled.eq(true))
+        .filter(webhook_endpoints::events_after.lt(last))
+        .select(Endpoint::as_select())
+        .load(conn)?;
+    if behind.is_empty() {
+        return Ok(());
+    }
+    insignia_core::db::write(conn, |conn| {
+        let now = insignia_core::db::now_millis();
+        for endpoint in behind {
+            // Read again inside the transaction: another server may have queued them.
+            let after: i64 = webhook_endpoints::table
+                .filter(webhook_endpoints::key.eq(endpoint.key))
+                .select(webhook_endpoints::events_after)
+                .first(conn)?;
+            let upto = last.min(after + QUEUE_STEP);
+            if upto <= after {
+                continue;
+            }
+            let kinds: Vec<&str> = endpoint.kinds().iter().map(|k| k.name()).collect();
+            let kinds_sql = vec!["?"; kinds.len().max(1)].join(", ");
+            let wanted = format!(
+                "FROM events WHERE key > ? AND key <= ? AND \
+                 (endpoint_key = ? OR (endpoint_key IS NULL AND kind IN ({kinds_sql})))"
+            );
+            for sql in [
+                format!(
+                    "INSERT INTO webhook_deliveries (endpoint_key, event_key, lane, state, attempts) \
+                     SELECT ?, key, badge_id, {WAITING}, 0 {wanted} ORDER BY key"
+                ),
+                format!(
+                    "INSERT INTO webhook_lanes (endpoint_key, lane, next_attempt_at, lease_until) \
+                     SELECT DISTINCT ?, badge_id, {now}, 0 {wanted} ON CONFLICT DO NOTHING"
+                ),
+            ] {
+                let mut query = diesel::sql_query(conn.sql(&sql))
+                    .into_boxed()
+                    .bind::<BigInt, _>(endpoint.key)
+                    .bind::<BigInt, _>(after)
+                    .bind::<BigInt, _>(upto)
+                    .bind::<BigInt, _>(endpoint.key);
+                for kind in &kinds {
+                    query = query.bind::<Text, _>(*kind);
+                }
+                if kinds.is_empty() {
+                    query = query.bind::<Text, _>("");
+                }
+                query.execute(conn)?;
+            }
+            diesel::update(
+                webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint.key)),
+            )
+            .set(webhook_endpoints::events_after.eq(upto))
+            .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Opens a lane (or leaves an open one as it is), due at `at`.
+pub fn open_lane(conn: &mut DbConnection, endpoint: i64, lane: &str, at: i64) -> Result<(), Error> {
+    insignia_core::db::on_backend!(conn, |c| diesel::insert_into(webhook_lanes::table)
+        .values((
+            webhook_lanes::endpoint_key.eq(endpoint),
+            webhook_lanes::lane.eq(lane),
+            webhook_lanes::next_attempt_at.eq(at),
+            webhook_lanes::lease_until.eq(0),
+        ))
+        .on_conflict((webhook_lanes::endpoint_key, webhook_lanes::lane))
+        .do_update()
+        .set(webhook_lanes::next_attempt_at.eq(at))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Ends an endpoint's pause now (an admin sends it something by hand): one lane tries it at
+/// once, and the rest follow if it answers.
+pub fn try_now(conn: &mut DbConnection, endpoint: i64) -> Result<(), Error> {
+    diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::key.eq(endpoint))
+            .filter(webhook_endpoints::paused_until.gt(0)),
+    )
+    .set(webhook_endpoints::paused_until.eq(0))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// A lane this server holds.
+#[derive(Debug, Clone)]
+struct Lane {
+    endpoint: i64,
+    lane: String,
+}
+
+/// Takes due lanes of enabled endpoints, leasing them to this server, each endpoint up to its
+/// share of the server's `concurrency`: split evenly among the endpoints with work here (due
+/// lanes, or lanes this server holds), at least one each. An endpoint gets its share at once,
+/// even while another still holds more than its own (claimed when it had fewer to share
+/// with; those lanes end within `lane_work`), so no endpoint waits for another's requests. A
+/// paused endpoint gets none; one whose pause is over gets one lane, to try it with.
+fn claim(
+    conn: &mut DbConnection,
+    held: &HashMap<i64, usize>,
+    concurrency: usize,
+    now: i64,
+    lease: i64,
+) -> Result<Vec<Lane>, Error> {
+    if concurrency == 0 {
+        return Ok(Vec::new());
+    }
+    let due = |endpoint: i64| {
+        webhook_lanes::table
+            .filter(webhook_lanes::endpoint_key.eq(endpoint))
+            .filter(webhook_lanes::next_attempt_at.le(now))
+            .filter(webhook_lanes::lease_until.le(now))
+    };
+    let ready = |endpoint: i64| {
+        webhook_endpoints::table
+            .filter(webhook_endpoints::key.eq(endpoint))
+            .filter(webhook_endpoints::enabled.eq(true))
+            .filter(webhook_endpoints::paused_until.le(now))
+    };
+    // A read first (per endpoint, one indexed look for a due lane): most passes find nothing
+    // to take and need no write transaction.
+    let wanting: Vec<(i64, i32)> = webhook_endpoints::table
+        .filter(webhook_endpoints::enabled.eq(true))
+        .filter(webhook_endpoints::paused_until.le(now))
+        .filter(diesel::dsl::exists(
+            webhook_lanes::table
+                .filter(webhook_lanes::endpoint_key.eq(webhook_endpoints::key))
+                .filter(webhook_lanes::next_attempt_at.le(now))
+                .filter(webhook_lanes::lease_until.le(now)),
+        ))
+        .select((webhook_endpoints::key, webhook_endpoints::pauses))
+        .load(conn)?;
+    let with_work: HashSet<i64> = wanting
+        .iter()
+        .map(|(endpoint, _)| *endpoint)
+        .chain(held.keys().copied())
+        .collect();
+    let share = (concurrency / with_work.len().max(1)).max(1);
+    let wanted: Vec<(i64, usize)> = wanting
+        .into_iter()
+        .filter_map(|(endpoint, pauses)| {
+            let limit = if pauses > 0 { 1 } else { share };
+            let n = limit.saturating_sub(held.get(&endpoint).copied().unwrap_or(0));
+            (n > 0).then_some((endpoint, n))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    insignia_core::db::write(conn, |conn| {
+        let mut claimed = Vec::new();
+        for (endpoint, n) in wanted {
+            // Again inside the transaction: another server may have paused it meanwhile.
+            let still: bool =
+                diesel::select(diesel::dsl::exists(ready(endpoint))).get_result(conn)?;
+            if !still {
+                continue;
+            }
+            let lanes: Vec<String> = due(endpoint)
+                .order(webhook_lanes::next_attempt_at)
+                .limit(n as i64)
+                .select(webhook_lanes::lane)
+                .load(conn)?;
+            for lane in lanes {
+                diesel::update(
+                    webhook_lanes::table
+                        .filter(webhook_lanes::endpoint_key.eq(endpoint))
+                        .filter(webhook_lanes::lane.eq(&lane)),
+                )
+                .set(webhook_lanes::lease_until.eq(now + lease))
+                .execute(conn)?;
+                claimed.push(Lane { endpoint, lane });
+            }
+        }
+        Ok(claimed)
+    })
+}
+
+/// Delivers a lane's waiting deliveries in order until one fails, the batch ends or the
+/// lane's time is up; then lets go of the lane. Bodies are made and signed on a blocking
+/// thread a few deliveries ahead of the requests (an RS256 signature costs about a
+/// millisecond), so signing and sending overlap.
+async fn deliver_lane(context: Arc<Context>, lane: Lane) {
+    let started = Instant::now();
+    let (endpoint_key, name) = (lane.endpoint, lane.lane.clone());
+    let loaded = with_connection(&context.pool, move |conn| {
+        let endpoint: Endpoint = webhook_endpoints::table
+            .filter(webhook_endpoints::key.eq(endpoint_key))
+            .select(Endpoint::as_select())
+            .first(conn)?;
+        let batch: Vec<(i64, i32, Event)> = webhook_deliveries::table
+            .inner_join(events::table)
+            .filter(webhook_deliveries::endpoint_key.eq(endpoint_key))
+            .filter(webhook_deliveries::lane.eq(&name))
+            .filter(webhook_deliveries::state.eq(WAITING))
+            .order(webhook_deliveries::event_key)
+            .limit(BATCH)
+            .select((
+                webhook_deliveries::key,
+                webhook_deliveries::attempts,
+                Event::as_select(),
+            ))
+            .load(conn)?;
+        Ok((endpoint, batch))
+    })
+    .await;
+    if let Ok((endpoint, batch)) = loaded {
+        match signers(&context, &endpoint).await {
+            Ok(signers) => deliver_batch(&context, &lane, endpoint, batch, signers, started).await,
+            Err(e) => tracing::warn!("webhooks: signing keys: {}", e.detail()),
+        }
+    }
+    let (endpoint_key, name) = (lane.endpoint, lane.lane);
+    if let Err(e) = with_connection(&context.pool, move |conn| {
+        release(conn, endpoint_key, &name)
+    })
+    .await
+    {
+        tracing::warn!("webhooks: releasing a lane: {}", e.detail());
+    }
+}
+
+/// A delivery ready to send, or why it cannot be made.
+struct Ready {
+    delivery: i64,
+    attempts: i32,
+    is_test: bool,
+    request: Result<Prepared, String>,
+}
+
+async fn deliver_batch(
+    context: &Context,
+    lane: &Lane,
+    endpoint: Endpoint,
+    batch: Vec<(i64, i32, Event)>,
+    signers: Signers,
+    started: Instant,
+) {
+    let (ready, mut next) = tokio::sync::mpsc::channel::<Ready>(16);
+    let url = endpoint.url.clone();
+    let endpoint_key = endpoint.key;
+    let preparing = tokio::task::spawn_blocking(move || {
+        for (delivery, attempts, event) in batch {
+            let request = prepare(&signers, &endpoint, &event);
+            let is_test = event.kind == Kind::Test.name();
+            let item = Ready {
+                delivery,
+                attempts,
+                is_test,
+                request,
+            };
+            if ready.blocking_send(item).is_err() {
+                return; // the lane stopped
+            }
+        }
+    });
+    while let Some(item) = next.recv().await {
+        if started.elapsed() > context.options.lane_work() {
+            break;
+        }
+        let outcome = send(context, &url, item.request).await;
+        let retry_unit = context.options.retry_unit;
+        let lane_name = lane.lane.clone();
+        let recorded = with_connection(&context.pool, move |conn| {
+            record(
+                conn,
+                endpoint_key,
+                &lane_name,
+                item.delivery,
+                item.attempts,
+                item.is_test,
+                &outcome,
+                retry_unit,
+            )
+        })
+        .await;
+        match recorded {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                tracing::warn!("webhooks: recording a delivery: {}", e.detail());
+                break;
+            }
+        }
+    }
+    drop(next);
+    let _ = preparing.await;
+}
+
+/// What one attempt got.
+#[derive(Debug)]
+struct Outcome {
+    at: i64,
+    status: Option<u16>,
+    latency_ms: i64,
+    response: String,
+    /// No answer came: the request timed out or no connection could be made. That is the
+    /// endpoint's state, not this delivery's.
+    unanswered: bool,
+}
+
+impl Outcome {
+    fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// What signs a lane's deliveries.
+struct Signers {
+    wix: Option<Arc<WixSigner>>,
+    instance_id: String,
+}
+
+async fn signers(context: &Context, endpoint: &Endpoint) -> Result<Signers, Error> {
+    Ok(Signers {
+        wix: match endpoint.format() {
+            Format::Wix => Some(wix_signer(context).await?),
+            Format::Standard => None,
+        },
+        instance_id: instance_id(context).await?,
+    })
+}
+
+/// A request's body and headers.
+struct Prepared {
+    headers: Vec<(&'static str, String)>,
+    body: String,
+}
+
+/// Makes and signs the request for an event, in the endpoint's format.
+fn prepare(signers: &Signers, endpoint: &Endpoint, event: &Event) -> Result<Prepared, String> {
+    if let Some(wix) = &signers.wix {
+        return Ok(Prepared {
+            headers: vec![("content-type", "text/plain; charset=utf-8".to_string())],
+            body: wix.body(event).map_err(|e| e.detail())?,
+        });
+    }
+    let secrets = endpoint.signing_secrets(insignia_core::db::now_millis());
+    let message =
+        signing::standard_message(&signers.instance_id, event, &secrets).map_err(|e| e.detail())?;
+    Ok(Prepared {
+        headers: vec![
+            ("content-type", "application/json".to_string()),
+            ("webhook-id", message.id),
+            ("webhook-timestamp", message.timestamp.to_string()),
+            ("webhook-signature", message.signature),
+        ],
+        body: message.body,
+    })
+}
+
+async fn send(context: &Context, url: &str, prepared: Result<Prepared, String>) -> Outcome {
+    let at = insignia_core::db::now_millis();
+    let started = Instant::now();
+    let failed = |why: String| Outcome {
+        at,
+        status: None,
+        latency_ms: 0,
+        response: why,
+        unanswered: false,
+    };
+    let url = match address::check_url(url, true) {
+        Ok(url) => url,
+        Err(why) => return failed(why),
+    };
+    if !address::literal_allowed(&url, context.options.allow_private) {
+        return failed(address::PRIVATE_REFUSED.to_string());
+    }
+    let prepared = match prepared {
+        Ok(prepared) => prepared,
+        Err(why) => return failed(why),
+    };
+    let mut request = context.client.post(url).body(prepared.body);
+    for (name, value) in prepared.headers {
+        request = request.header(name, value);
+    }
+    match request.send().await {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let mut kept = Vec::new();
+            while kept.len() < RESPONSE_KEPT {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+            kept.truncate(RESPONSE_KEPT);
+            Outcome {
+                at,
+                status: Some(status),
+                latency_ms: started.elapsed().as_millis() as i64,
+                response: String::from_utf8_lossy(&kept).into_owned(),
+                unanswered: false,
+            }
+        }
+        Err(e) => {
+            let unanswered = e.is_timeout() || e.is_connect();
+            let mut why = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(inner) = source {
+                why = format!("{why}: {inner}");
+                source = inner.source();
+            }
+            Outcome {
+                latency_ms: started.elapsed().as_millis() as i64,
+                unanswered,
+                ..failed(why)
+            }
+        }
+    }
+}
+
+async fn wix_signer(context: &Context) -> Result<Arc<WixSigner>, Error> {
+    context
+        .wix
+        .get_or_try_init(|| async {
+            let keys = with_connection(&context.pool, signing::site_keys).await?;
+            Ok(Arc::new(WixSigner::new(&keys)?))
+        })
+        .await
+        .cloned()
+}
+
+async fn instance_id(context: &Context) -> Result<String, Error> {
+    context
+        .instance_id
+        .get_or_try_init(|| async {
+            let keys = with_connection(&context.pool, signing::site_keys).await?;
+            Ok(keys.instance_id)
+        })
+        .await
+        .cloned()
+}
+
+/// Writes down an attempt. Returns whether the lane may go on to its next delivery.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    conn: &mut DbConnection,
+    endpoint: i64,
+    lane: &str,
+    delivery: i64,
+    attempts: i32,
+    is_test: bool,
+    outcome: &Outcome,
+    retry_unit: Duration,
+) -> Result<bool, Error> {
+    insignia_core::db::write(conn, |conn| {
+        diesel::insert_into(webhook_attempts::table)
+            .values((
+                webhook_attempts::delivery_key.eq(delivery),
+                webhook_attempts::endpoint_key.eq(endpoint),
+                webhook_attempts::at.eq(outcome.at),
+                webhook_attempts::status.eq(outcome.status.map(i32::from)),
+                webhook_attempts::latency_ms.eq(outcome.latency_ms.min(i32::MAX as i64) as i32),
+                webhook_attempts::response.eq(&outcome.response),
+            ))
+            .execute(conn)?;
+        let this = webhook_deliveries::table.filter(webhook_deliveries::key.eq(delivery));
+        let endpoint_row = webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint));
+        if outcome.status.is_some() {
+            // It answers: whatever it was backed off for is over.
+            diesel::update(endpoint_row.filter(webhook_endpoints::pauses.gt(0)))
+                .set((
+                    webhook_endpoints::paused_until.eq(0),
+                    webhook_endpoints::pauses.eq(0),
+                ))
+                .execute(conn)?;
+        }
+        if outcome.succeeded() {
+            diesel::update(this)
+                .set(webhook_deliveries::state.eq(DELIVERED))
+                .execute(conn)?;
+            diesel::update(endpoint_row.filter(webhook_endpoints::failing_since.is_not_null()))
+                .set(webhook_endpoints::failing_since.eq(None::<i64>))
+                .execute(conn)?;
+            return Ok(true);
+        }
+        let failures = attempts + 1;
+        let give_up = is_test || failures as usize > RETRY_STEPS.len();
+        diesel::update(this)
+            .set((
+                webhook_deliveries::attempts.eq(failures),
+                webhook_deliveries::state.eq(if give_up { GAVE_UP } else { WAITING }),
+            ))
+            .execute(conn)?;
+        if outcome.unanswered {
+            pause(conn, endpoint, outcome.at, retry_unit)?;
+        }
+        // After no answer the lane stops whatever became of the delivery: the endpoint waits.
+        let go_on = !outcome.unanswered;
+        if is_test {
+            return Ok(go_on);
+        }
+        let failing_since: Option<i64> = endpoint_row
+            .select(webhook_endpoints::failing_since)
+            .first(conn)?;
+        let since = failing_since.unwrap_or(outcome.at);
+        if outcome.at - since >= FAILING_LIMIT_MILLIS {
+            diesel::update(endpoint_row)
+                .set((
+                    webhook_endpoints::enabled.eq(false),
+                    webhook_endpoints::disabled_reason.eq(format!(
+                        "Turned off on {}: no delivery succeeded for 24 hours (last answer: {}).",
+                        insignia_core::db::format_millis(outcome.at),
+                        outcome
+                            .status
+                            .map_or("none".to_string(), |s| format!("HTTP {s}"))
+                    )),
+                ))
+                .execute(conn)?;
+        } else if failing_since.is_none() {
+            diesel::update(endpoint_row)
+                .set(webhook_endpoints::failing_since.eq(Some(since)))
+                .execute(conn)?;
+        }
+        if give_up {
+            return Ok(go_on);
+        }
+        let delay = retry_delay(retry_unit, failures as usize);
+        diesel::update(
+            webhook_lanes::table
+                .filter(webhook_lanes::endpoint_key.eq(endpoint))
+                .filter(webhook_lanes::lane.eq(lane)),
+        )
+        .set(webhook_lanes::next_attempt_at.eq(outcome.at + delay))
+        .execute(conn)?;
+        Ok(false)
+    })
+}
+
+/// Backs an endpoint off as a whole after a request that got no answer: none of its lanes is
+/// claimed before the pause ends (on the retry schedule, longer after each pause in a row),
+/// then one lane tries it. A request sent before the current pause ended (under way when it
+/// began) is part of what started it and does not lengthen it.
+fn pause(
+    conn: &mut DbConnection,
+    endpoint: i64,
+    sent_at: i64,
+    retry_unit: Duration,
+) -> Result<(), Error> {
+    let row = webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint));
+    let (until, pauses): (i64, i32) = row
+        .select((webhook_endpoints::paused_until, webhook_endpoints::pauses))
+        .first(conn)?;
+    if sent_at < until {
+        return Ok(());
+    }
+    let pauses = pauses.saturating_add(1);
+    let until = insignia_core::db::now_millis() + retry_delay(retry_unit, pauses.max(1) as usize);
+    diesel::update(row)
+        .set((
+            webhook_endpoints::paused_until.eq(until),
+            webhook_endpoints::pauses.eq(pauses),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The wait before retry `n` (1-based): the schedule's step with ±20 % jitter, so that many
+/// failed deliveries do not all come back at the same moment.
+fn retry_delay(unit: Duration, n: usize) -> i64 {
+    let step = RETRY_STEPS[(n - 1).min(RETRY_STEPS.len() - 1)];
+    let base = unit.as_millis() as i64 * step;
+    let jitter = rand::random_range(0.8..1.2);
+    (base as f64 * jitter) as i64
+}
+
+/// Lets go of a lane; closes it when nothing waits in it any more.
+fn release(conn: &mut DbConnection, endpoint: i64, lane: &str) -> Result<(), Error> {
+    insignia_core::db::write(conn, |conn| {
+        let this = || {
+            webhook_lanes::table
+                .filter(webhook_lanes::endpoint_key.eq(endpoint))
+                .filter(webhook_lanes::lane.eq(lane))
+        };
+        let waiting: bool = diesel::select(diesel::dsl::exists(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::endpoint_key.eq(endpoint))
+                .filter(webhook_deliveries::lane.eq(lane))
+                .filter(webhook_deliveries::state.eq(WAITING)),
+        ))
+        .get_result(conn)?;
+        if waiting {
+            diesel::update(this())
+                .set(webhook_lanes::lease_until.eq(0))
+                .execute(conn)?;
+        } else {
+            diesel::delete(this()).execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Deletes events older than a week that every endpoint has queued, a few thousand at a time
+/// (their deliveries and attempts go with them). Walks the key order from the oldest: times
+/// grow with keys, so no index on the time is needed (which would cost every bulk change).
+fn prune(conn: &mut DbConnection) -> Result<(), Error> {
+    let queued_by_all: Option<i64> = webhook_endpoints::table
+        .select(diesel::dsl::min(webhook_endpoints::events_after))
+        .first(conn)?;
+    let upto = queued_by_all.unwrap_or(i64::MAX);
+    let before = insignia_core::db::now_millis() - KEEP_MILLIS;
+    loop {
+        let deleted = insignia_core::db::write(conn, |conn| {
+            diesel::sql_query(conn.sql(
+                "DELETE FROM events WHERE key IN (SELECT key FROM events \
+                 WHERE occurred_at < ? AND key <= ? ORDER BY key LIMIT 5000)",
+            ))
+            .bind::<BigInt, _>(before)
+            .bind::<BigInt, _>(upto)
+            .execute(conn)
+            .map_err(Error::from)
+        })?;
+        if deleted < 5000 {
+            return Ok(());
+        }
+    }
+}
+
+/// Runs a blocking database closure on tokio's blocking threads, off the delivery tasks.
+async fn with_connection<T, F>(pool: &DbPool, f: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(Error::internal)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_over_about_a_day() {
+        let unit = Duration::from_secs(5);
+        let total: i64 = (1..=RETRY_STEPS.len()).map(|n| retry_delay(unit, n)).sum();
+        let hours = total as f64 / 3_600_000.0;
+        assert!((20.0..34.0).contains(&hours), "{hours} hours");
+        assert!(retry_delay(unit, 1) < retry_delay(unit, 2));
+    }
+}
