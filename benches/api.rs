@@ -74,7 +74,7 @@ fn main() {
     };
 
     // What the scenarios act on: the most-held badge, some members, a key.
-    let pool = insignia::db::open(&database.as_str().into()).expect("open");
+    let pool = insignia::open_site(&database.as_str().into()).expect("open");
     let (badge, member_ids, slug, key) = {
         let mut conn = pool.get().expect("conn");
         let badges = insignia::badges::store::list_in_order(&mut conn).expect("badges");

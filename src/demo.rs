@@ -10,11 +10,12 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use crate::audit::Actor;
-use crate::auth::{admins, password, sessions::random_token};
+use crate::auth::{admins, password};
 use crate::badges::{BadgeError, BadgeInput, store};
 use crate::db::keys::BadgeKey;
 use crate::db::schema::{badges, members};
 use crate::error::AppError;
+use crate::tokens::random_token;
 
 const DEMO_ADMIN: &str = "admin@example.com";
 /// The first demo member can sign in with this password.
@@ -242,7 +243,7 @@ pub fn fill(location: &Location, size: DemoSize) -> Result<String, AppError> {
     let started = std::time::Instant::now();
     refuse_a_site(location)?;
     // Migrate through the pool, then load through one connection of our own.
-    drop(crate::db::open(location)?);
+    drop(insignia_core::open_site(location)?);
     match location {
         Location::Sqlite(path) => {
             // With nobody else connected SQLite can leave WAL for the bulk load, so pages are
@@ -565,7 +566,7 @@ fn load_members(
             .bind::<BigInt, _>(LAST_NAMES.len() as i64)
             .bind::<Nullable<Text>, _>(Some(member_password.as_str()))
             .bind::<Text, _>(
-                crate::db::format_time(now)
+                crate::clock::format_time(now)
                     .trim_end_matches('Z')
                     .to_string(),
             )
@@ -638,7 +639,7 @@ fn load_assignments(
     }
     // Assignment times fall in the past year, in Unix milliseconds.
     const YEAR_MS: f64 = 365.0 * 86_400_000.0;
-    let now_ms = crate::db::now_millis();
+    let now_ms = crate::clock::now_millis();
     let mut assigned = 0;
     // PostgreSQL checks each row's foreign keys one by one; checked once for all rows when
     // the constraints come back, the load is several times faster. (SQLite's names are

@@ -7,8 +7,10 @@ pub mod demo;
 pub mod migrate;
 
 // The domain lives in the core crate; its modules are reachable from here under the same names.
+pub use insignia_core::open_site;
 pub use insignia_core::{
-    audit, auth, badges, db, email, events, exports, ids, members, pages, reports, slug, text,
+    audit, auth, badges, clock, db, email, events, exports, ids, members, pages, reports, slug,
+    text, tokens,
 };
 pub use insignia_web as web;
 pub use insignia_web::{config, error};
@@ -32,7 +34,7 @@ pub struct Application {
 impl Application {
     /// Opens the database (applying migrations), binds the address and prepares the server.
     pub fn build(settings: Settings) -> Result<Application, AppError> {
-        let pool = db::open(&settings.database)?;
+        let pool = insignia_core::open_site(&settings.database)?;
         let key = web::session::signing_key(&pool, settings.secret_key.as_deref())?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| AppError::internal(format!("cannot listen on {}: {e}", settings.bind)))?;

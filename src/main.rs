@@ -250,7 +250,7 @@ fn run(cli: Cli) -> Result<(), String> {
             command: AdminCommand::Create { email, db },
         } => {
             let password = read_password()?;
-            let pool = db::open(&db.database).map_err(|e| format!("{e:?}"))?;
+            let pool = insignia_core::open_site(&db.database).map_err(|e| format!("{e:?}"))?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             match admins::create(&mut conn, &email, &password, false)
                 .map_err(|e| format!("{e:?}"))?
@@ -328,7 +328,7 @@ fn import_members(
     use insignia::members::import::{self, RowStatus};
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let pool = db::open(database).map_err(|e| format!("{e:?}"))?;
+    let pool = insignia_core::open_site(database).map_err(|e| format!("{e:?}"))?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let actor = insignia::audit::Actor::system();
     let outcome = if dry_run {

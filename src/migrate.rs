@@ -89,8 +89,10 @@ pub fn run(from: &str, to: &Location, progress: &dyn Progress) -> Result<Moved, 
         return Err(AppError::internal(format!("{from} is not a SQLite file")));
     }
     // Both schemas up to date (an older site is upgraded first), then connections of our own.
-    drop(crate::db::open(&Location::Sqlite(from.to_string()))?);
-    drop(crate::db::open(to)?);
+    drop(insignia_core::open_site(&Location::Sqlite(
+        from.to_string(),
+    ))?);
+    drop(insignia_core::open_site(to)?);
     let source = SqliteConnection::establish(from).map_err(AppError::internal)?;
     let mut target = PgConnection::establish(url)
         .map_err(|e| AppError::internal(redact_password(&e.to_string())))?;

@@ -919,7 +919,7 @@ async fn title_keys_stored_under_the_old_rule_are_recomputed_when_the_database_o
         .execute(&mut conn)
         .expect("old key");
 
-    insignia::db::open(&app.database.as_str().into()).expect("reopens");
+    insignia::open_site(&app.database.as_str().into()).expect("reopens");
     let keys: Vec<(String, String)> = badges::table
         .select((badges::title, badges::title_key))
         .order(badges::created_at)
@@ -951,7 +951,7 @@ async fn title_keys_stored_under_the_old_rule_are_recomputed_when_the_database_o
     )
     .await;
     // Opening again changes nothing more.
-    insignia::db::open(&app.database.as_str().into()).expect("reopens");
+    insignia::open_site(&app.database.as_str().into()).expect("reopens");
     let again: Vec<(String, String)> = badges::table
         .select((badges::title, badges::title_key))
         .order(badges::created_at)

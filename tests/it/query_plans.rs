@@ -9,10 +9,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use diesel::sqlite::SqliteConnection;
 use insignia::audit::{self, Actor};
+use insignia::auth::{member_accounts as accounts, member_links as passwords};
 use insignia::badges::{BadgeInput, store};
 use insignia::ids::{BadgeId, MemberId};
 use insignia::members::profile::{self, Audience};
-use insignia::members::{self, NewMember, accounts, assignments, passwords, search};
+use insignia::members::{self, NewMember, assignments, search};
 
 #[derive(QueryableByName)]
 struct PlanLine {
@@ -67,7 +68,7 @@ fn is_full_scan(detail: &str) -> bool {
 fn hot_queries_use_indexes() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("plans.db").to_string_lossy().to_string();
-    let pool = insignia::db::open(&path.as_str().into()).expect("db");
+    let pool = insignia::open_site(&path.as_str().into()).expect("db");
     let mut conn = pool.get().expect("conn");
 
     // Enough data that SQLite's planner has something to choose between.
@@ -246,7 +247,7 @@ fn hot_queries_use_indexes() {
     members::delete(c, &actor, &ids[150])
         .map_err(|e| e.to_string())
         .expect("delete member");
-    store::delete(c, &actor, &badge.id)
+    insignia::members::assignments::delete_badge(c, &actor, &badge.id)
         .map_err(|e| e.to_string())
         .expect("delete badge");
 

@@ -160,7 +160,7 @@ fn both_databases_have_the_same_schema() {
     let postgres = fresh_database();
     let mut schemas = Vec::new();
     for location in [sqlite.database(), postgres.database()] {
-        let pool = insignia::db::open(&location.as_str().into()).expect("migrates");
+        let pool = insignia::open_site(&location.as_str().into()).expect("migrates");
         let mut conn = pool.get().expect("connection");
         schemas.push(match conn.backend() {
             insignia::db::BackendKind::Sqlite => sqlite_schema(&mut conn),

@@ -652,7 +652,7 @@ async fn an_endpoint_failing_for_a_day_is_turned_off_and_its_page_says_why() {
         .configure(json!({"format": "standard", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "failFirst": 1_000}))
         .await;
     // As if its first failure since the last success was 25 hours ago.
-    let day_ago = insignia::db::now_millis() - 25 * 60 * 60 * 1000;
+    let day_ago = insignia::clock::now_millis() - 25 * 60 * 60 * 1000;
     diesel::update(webhook_endpoints::table)
         .set(webhook_endpoints::failing_since.eq(Some(day_ago)))
         .execute(&mut app.db())
@@ -1030,7 +1030,7 @@ async fn a_backed_off_endpoint_waits_until_an_admin_sends_it_a_test_event() {
     let (app, key) = app_with_key(|_| {}).await;
     let page = endpoint_path(&add_endpoint(&app, &receiver.url, "standard").await);
     // As if it had not answered three times in a row: backed off for another hour.
-    let hour = insignia::db::now_millis() + 60 * 60 * 1000;
+    let hour = insignia::clock::now_millis() + 60 * 60 * 1000;
     diesel::update(webhook_endpoints::table)
         .set((
             webhook_endpoints::paused_until.eq(hour),

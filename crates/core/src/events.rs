@@ -1,18 +1,16 @@
 //! Events for integrations. Every change to badges and assignments writes its events in the
 //! same transaction as the change (an outbox): if the change commits they exist, if it rolls
-//! back they never did. Webhook deliveries (`crate::webhooks`) read them afterwards.
+//! back they never did. Webhook deliveries (`insignia_webhooks`) read them afterwards. The
+//! modules that make a change write its events: badges (`badges::store`), assignments
+//! (`members::assignments`), badge permissions (`pages`).
 //!
 //! An event's key orders it: writers take turns (`db::write`), so keys grow in commit order,
 //! and the key is the event's `entityEventSequence` (per badge it only grows).
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 
 use crate::audit::Actor;
-use crate::badges::Badge;
-use crate::badges::wire::BadgeOut;
 use crate::db::DbConnection;
-use crate::db::keys::BadgeKey;
 use crate::db::schema::events;
 use crate::error::Error;
 
@@ -70,56 +68,24 @@ impl Kind {
     }
 }
 
-/// A badge was created, changed or deleted. Created and updated events carry the badge as
-/// the API shows it at that moment.
-pub fn badge_changed(
+/// A badge was created, changed or deleted; `entity` is the badge as the API shows it at that
+/// moment (for created and updated events).
+pub fn record_badge_change(
     conn: &mut DbConnection,
     actor: &Actor,
     kind: Kind,
-    badge: &Badge,
+    badge_id: &str,
+    entity: Option<String>,
 ) -> Result<(), Error> {
-    let entity = match kind {
-        Kind::BadgeCreated | Kind::BadgeUpdated => {
-            Some(serde_json::to_string(&BadgeOut::from(badge.clone())).map_err(Error::internal)?)
-        }
-        _ => None,
-    };
     diesel::insert_into(events::table)
         .values((
             events::kind.eq(kind.name()),
-            events::badge_id.eq(&badge.id),
+            events::badge_id.eq(badge_id),
             events::entity.eq(entity),
             events::actor.eq(actor.label()),
-            events::occurred_at.eq(crate::db::now_millis()),
+            events::occurred_at.eq(crate::clock::now_millis()),
         ))
         .execute(conn)?;
-    Ok(())
-}
-
-/// One event per member in the staging table of changed members (given or taken the badge),
-/// in one statement however many there are.
-pub fn staged_assignments(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    kind: Kind,
-    badge: BadgeKey,
-) -> Result<(), Error> {
-    use crate::db::schema::badges;
-    use crate::members::assignments::staging::CHANGED;
-    let badge_id: String = badges::table
-        .filter(badges::key.eq(badge))
-        .select(badges::id)
-        .first(conn)?;
-    diesel::sql_query(conn.sql(&format!(
-        "INSERT INTO events (kind, badge_id, member_id, actor, occurred_at) \
-         SELECT ?, ?, m.id, ?, ? FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key \
-         ORDER BY c.key"
-    )))
-    .bind::<Text, _>(kind.name())
-    .bind::<Text, _>(badge_id)
-    .bind::<Text, _>(actor.label())
-    .bind::<BigInt, _>(crate::db::now_millis())
-    .execute(conn)?;
     Ok(())
 }
 
@@ -130,7 +96,7 @@ pub fn test_for(conn: &mut DbConnection, actor: &Actor, endpoint: i64) -> Result
             events::kind.eq(Kind::Test.name()),
             events::badge_id.eq(""),
             events::actor.eq(actor.label()),
-            events::occurred_at.eq(crate::db::now_millis()),
+            events::occurred_at.eq(crate::clock::now_millis()),
             events::endpoint_key.eq(endpoint),
         ))
         .execute(conn)?;

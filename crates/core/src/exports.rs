@@ -5,15 +5,16 @@
 //! Pages are separate reads: a change made during a long export shows up in it or not,
 //! depending on where the export has got to, but no row is read twice or skipped.
 
+use crate::clock;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 
 use crate::audit::{self, AuditEntry};
 use crate::badges::store::{self as badge_store, Badge};
+use crate::db::DbConnection;
 use crate::db::keys::{BadgeKey, MemberKey};
 use crate::db::schema::{member_badges, members};
-use crate::db::{self, DbConnection};
 use crate::error::Error;
 use crate::members::profile::Audience;
 use crate::members::search;
@@ -86,7 +87,7 @@ impl Export {
 
     /// The name the download is saved under, dated today.
     pub fn file_name(&self) -> String {
-        let today = db::now();
+        let today = clock::now();
         let day = today.get(..10).unwrap_or_default();
         match &self.kind {
             Kind::Members => format!("insignia-members-{day}.csv"),
@@ -216,7 +217,7 @@ fn holders_before(
                 h.member.name,
                 h.member.email,
                 h.member.id,
-                db::format_millis(h.at_millis),
+                clock::format_millis(h.at_millis),
                 h.assigned_by,
             ]
         })

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod badges;
+pub mod clock;
 pub mod db;
 pub mod email;
 pub mod error;
@@ -18,5 +19,17 @@ pub mod pages;
 pub mod reports;
 pub mod slug;
 pub mod text;
+pub mod tokens;
 
 pub use error::Error;
+
+/// Opens a site's database for work: the pool, with migrations applied, and what start-up
+/// keeps current: title keys stored under an older comparison rule are brought up to the
+/// current one (`badges::store::refresh_title_keys`).
+pub fn open_site(location: &db::Location) -> Result<db::DbPool, Error> {
+    let pool = db::open(location)?;
+    let mut conn = pool.get().map_err(Error::internal)?;
+    badges::store::refresh_title_keys(&mut conn)?;
+    drop(conn);
+    Ok(pool)
+}

@@ -59,10 +59,11 @@ pub fn keep(
     dry_run_input: Option<&str>,
     csv: String,
 ) -> Result<String, Error> {
-    let cutoff =
-        crate::db::format_time(time::OffsetDateTime::now_utc() - time::Duration::hours(KEPT_HOURS));
+    let cutoff = crate::clock::format_time(
+        time::OffsetDateTime::now_utc() - time::Duration::hours(KEPT_HOURS),
+    );
     diesel::delete(reports::table.filter(reports::created_at.lt(&cutoff))).execute(conn)?;
-    let id = crate::auth::sessions::random_token();
+    let id = crate::tokens::random_token();
     diesel::insert_into(reports::table)
         .values((
             reports::id.eq(&id),
@@ -71,7 +72,7 @@ pub fn keep(
             reports::subject.eq(subject),
             reports::input.eq(storable(dry_run_input.unwrap_or_default())),
             reports::csv.eq(csv),
-            reports::created_at.eq(crate::db::now()),
+            reports::created_at.eq(crate::clock::now()),
         ))
         .execute(conn)?;
     Ok(id)
@@ -104,8 +105,9 @@ pub fn find_any(
     admin_id: &str,
     id: &str,
 ) -> Result<Option<Report>, Error> {
-    let cutoff =
-        crate::db::format_time(time::OffsetDateTime::now_utc() - time::Duration::hours(KEPT_HOURS));
+    let cutoff = crate::clock::format_time(
+        time::OffsetDateTime::now_utc() - time::Duration::hours(KEPT_HOURS),
+    );
     Ok(reports::table
         .filter(reports::id.eq(id))
         .filter(reports::admin_id.eq(admin_id))

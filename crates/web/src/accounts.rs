@@ -15,10 +15,11 @@ use super::{AppState, render_with, safe_next, see_other};
 use crate::blocking;
 use crate::error::AppError;
 use crate::sign_in;
+use insignia_core::auth::member_accounts as accounts;
+use insignia_core::auth::member_links as passwords;
 use insignia_core::auth::sign_in::{Client, Outcome};
 use insignia_core::auth::throttle;
-use insignia_core::members::accounts;
-use insignia_core::members::{MemberError, passwords};
+use insignia_core::members::MemberError;
 
 pub fn configure(routes: &mut Routes) {
     routes

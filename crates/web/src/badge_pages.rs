@@ -4,6 +4,7 @@
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use askama::Template;
+use insignia_core::clock;
 use serde::Deserialize;
 
 use super::extract::MaybeMember;
@@ -15,7 +16,6 @@ use crate::blocking;
 use crate::error::AppError;
 use insignia_core::badges::Badge;
 use insignia_core::badges::store::{self as badge_store, BySlug};
-use insignia_core::db;
 use insignia_core::members::profile::Audience;
 use insignia_core::members::search;
 
@@ -199,7 +199,7 @@ async fn show(
     let holders = holders
         .into_iter()
         .map(|h| {
-            let since = db::format_millis(h.at_millis);
+            let since = clock::format_millis(h.at_millis);
             HolderEntry {
                 name: h.member.name,
                 slug: h.member.slug,

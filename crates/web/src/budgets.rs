@@ -31,7 +31,7 @@ pub async fn spend(
     buckets: Vec<(String, Budget)>,
 ) -> Result<Result<(), u64>, AppError> {
     blocking::run(pool, move |conn| {
-        let now = insignia_core::db::now_millis();
+        let now = insignia_core::clock::now_millis();
         for (bucket, budget) in &buckets {
             if let Err(wait) = rate_limit::spend(conn, bucket, *budget, now)? {
                 return Ok(Err(wait));

@@ -139,7 +139,7 @@ impl FromRequest for MaybeMember {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::internal("application state missing"))?;
             let member = blocking::run(&state.pool, move |conn| {
-                Ok(insignia_core::members::accounts::session_member(
+                Ok(insignia_core::auth::member_accounts::session_member(
                     conn, &token,
                 )?)
             })

@@ -20,7 +20,6 @@ use crate::error::AppError;
 use crate::sign_in;
 use actix_web::http::StatusCode;
 use insignia_core::auth::password;
-use insignia_core::auth::sessions::hash_token;
 use insignia_core::auth::sign_in::{Client, Outcome};
 use insignia_core::auth::throttle;
 use insignia_core::badges::store as badge_store;
@@ -28,6 +27,7 @@ use insignia_core::db::keys::MemberKey;
 use insignia_core::ids::BadgeId;
 use insignia_core::members::profile::{self, ArrangeError, Arrangement, Audience};
 use insignia_core::members::{self, Member, assignments, search};
+use insignia_core::tokens::hash_token;
 
 const PAGE_SIZE: i64 = 30;
 
@@ -401,7 +401,7 @@ async fn change_password(
             Outcome::Ok(_) => {
                 let id = member.id.clone();
                 let changed = blocking::run(&state.pool, move |conn| {
-                    Ok(members::accounts::set_own_password(
+                    Ok(insignia_core::auth::member_accounts::set_own_password(
                         conn, &id, &new, &token,
                     )?)
                 })

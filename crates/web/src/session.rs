@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 
 use crate::error::AppError;
-use insignia_core::auth::sessions::random_token;
 use insignia_core::db::DbPool;
 use insignia_core::db::schema::settings;
+use insignia_core::tokens::random_token;
 
 const CSRF: &str = "csrf";
 const ADMIN: &str = "admin";

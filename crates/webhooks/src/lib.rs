@@ -228,7 +228,7 @@ pub fn create(
                 webhook_endpoints::enabled.eq(input.enabled),
                 webhook_endpoints::secret.eq(new_secret()),
                 webhook_endpoints::events_after.eq(insignia_core::events::last_key(conn)?),
-                webhook_endpoints::created_at.eq(insignia_core::db::now()),
+                webhook_endpoints::created_at.eq(insignia_core::clock::now()),
             ))
             .execute(conn)?;
         let endpoint = find(conn, &id)?;
@@ -305,7 +305,7 @@ pub fn rotate_secret(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result
                 webhook_endpoints::secret.eq(new_secret()),
                 webhook_endpoints::previous_secret.eq(Some(&old.secret)),
                 webhook_endpoints::previous_secret_until
-                    .eq(Some(insignia_core::db::now_millis() + OLD_SECRET_MILLIS)),
+                    .eq(Some(insignia_core::clock::now_millis() + OLD_SECRET_MILLIS)),
             ))
             .execute(conn)?;
         audit_endpoint(
@@ -351,7 +351,12 @@ pub fn redeliver(
                 webhook_deliveries::attempts.eq(0),
             ))
             .execute(conn)?;
-        worker::open_lane(conn, endpoint.key, &lane, insignia_core::db::now_millis())?;
+        worker::open_lane(
+            conn,
+            endpoint.key,
+            &lane,
+            insignia_core::clock::now_millis(),
+        )?;
         worker::try_now(conn, endpoint.key)?;
         audit_endpoint(
             conn,

@@ -166,7 +166,7 @@ impl WixSigner {
             "entityFqdn": "wix.badges.v3.badge",
             "slug": slug,
             "entityId": event.badge_id,
-            "eventTime": insignia_core::db::format_millis(event.occurred_at),
+            "eventTime": insignia_core::clock::format_millis(event.occurred_at),
             "entityEventSequence": event.key.to_string(),
         });
         if let (Value::Object(all), Value::Object(more)) = (&mut domain_event, body) {
@@ -253,7 +253,7 @@ pub fn standard_message(
     };
     let body = json!({
         "type": event.kind,
-        "timestamp": insignia_core::db::format_millis(event.occurred_at),
+        "timestamp": insignia_core::clock::format_millis(event.occurred_at),
         "data": data,
     })
     .to_string();

@@ -154,7 +154,7 @@ async fn run(pool: DbPool, options: Options, stop: Arc<AtomicBool>) {
                 conn,
                 &held,
                 concurrency,
-                insignia_core::db::now_millis(),
+                insignia_core::clock::now_millis(),
                 lease,
             )
         })
@@ -237,7 +237,7 @@ fn queue(conn: &mut DbConnection) -> Result<(), Error> {
         return Ok(());
     }
     insignia_core::db::write(conn, |conn| {
-        let now = insignia_core::db::now_millis();
+        let now = insignia_core::clock::now_millis();
         for endpoint in behind {
             // Read again inside the transaction: another server may have queued them.
             let after: i64 = webhook_endpoints::table
@@ -570,7 +570,7 @@ fn prepare(signers: &Signers, endpoint: &Endpoint, event: &Event) -> Result<Prep
             body: wix.body(event).map_err(|e| e.detail())?,
         });
     }
-    let secrets = endpoint.signing_secrets(insignia_core::db::now_millis());
+    let secrets = endpoint.signing_secrets(insignia_core::clock::now_millis());
     let message =
         signing::standard_message(&signers.instance_id, event, &secrets).map_err(|e| e.detail())?;
     Ok(Prepared {
@@ -585,7 +585,7 @@ fn prepare(signers: &Signers, endpoint: &Endpoint, event: &Event) -> Result<Prep
 }
 
 async fn send(context: &Context, url: &str, prepared: Result<Prepared, String>) -> Outcome {
-    let at = insignia_core::db::now_millis();
+    let at = insignia_core::clock::now_millis();
     let started = Instant::now();
     let failed = |why: String| Outcome {
         at,
@@ -736,7 +736,7 @@ fn record(
                     webhook_endpoints::enabled.eq(false),
                     webhook_endpoints::disabled_reason.eq(format!(
                         "Turned off on {}: no delivery succeeded for 24 hours (last answer: {}).",
-                        insignia_core::db::format_millis(outcome.at),
+                        insignia_core::clock::format_millis(outcome.at),
                         outcome
                             .status
                             .map_or("none".to_string(), |s| format!("HTTP {s}"))
@@ -781,7 +781,8 @@ fn pause(
         return Ok(());
     }
     let pauses = pauses.saturating_add(1);
-    let until = insignia_core::db::now_millis() + retry_delay(retry_unit, pauses.max(1) as usize);
+    let until =
+        insignia_core::clock::now_millis() + retry_delay(retry_unit, pauses.max(1) as usize);
     diesel::update(row)
         .set((
             webhook_endpoints::paused_until.eq(until),
@@ -834,7 +835,7 @@ fn prune(conn: &mut DbConnection) -> Result<(), Error> {
         .select(diesel::dsl::min(webhook_endpoints::events_after))
         .first(conn)?;
     let upto = queued_by_all.unwrap_or(i64::MAX);
-    let before = insignia_core::db::now_millis() - KEEP_MILLIS;
+    let before = insignia_core::clock::now_millis() - KEEP_MILLIS;
     loop {
         let deleted = insignia_core::db::write(conn, |conn| {
             diesel::sql_query(conn.sql(

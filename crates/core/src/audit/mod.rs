@@ -58,7 +58,7 @@ pub struct Change<'a> {
 pub fn record(conn: &mut DbConnection, actor: &Actor, change: Change<'_>) -> Result<i64, Error> {
     let entry: i64 = diesel::insert_into(audit_log::table)
         .values((
-            audit_log::at.eq(crate::db::now()),
+            audit_log::at.eq(crate::clock::now()),
             audit_log::actor.eq(actor.label()),
             audit_log::action.eq(change.action),
             audit_log::badge_id.eq(change.badge_id),

@@ -4,14 +4,14 @@
 use diesel::prelude::*;
 
 use super::password;
-use super::sessions::{hash_token, random_token};
 use crate::audit::{self, Actor, Change};
 use crate::db::DbConnection;
 use crate::db::schema::{admin_password_links, admin_sessions, admins};
 use crate::error::Error;
+use crate::tokens::{hash_token, random_token};
 
 /// How long a set-password link works: as long as a member's.
-pub const LINK_VALID_DAYS: i64 = crate::members::passwords::VALID_DAYS;
+pub const LINK_VALID_DAYS: i64 = crate::auth::member_links::VALID_DAYS;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = admins)]
@@ -114,7 +114,7 @@ fn insert(conn: &mut DbConnection, email: &str, hash: &str) -> Result<String, Er
             admins::id.eq(&id),
             admins::email.eq(email),
             admins::password_hash.eq(hash),
-            admins::created_at.eq(crate::db::now()),
+            admins::created_at.eq(crate::clock::now()),
         ))
         .execute(conn)?;
     super::setup::retire(conn)?;
@@ -167,7 +167,7 @@ pub fn add(
             .values((
                 admin_password_links::token_hash.eq(hash_token(&token)),
                 admin_password_links::admin_id.eq(&id),
-                admin_password_links::expires_at.eq(crate::db::format_time(expires)),
+                admin_password_links::expires_at.eq(crate::clock::format_time(expires)),
             ))
             .execute(conn)?;
         audit::record(
@@ -237,7 +237,9 @@ pub fn for_link(conn: &mut DbConnection, token: &str) -> Result<Option<Admin>, E
         .first(conn)
         .optional()?;
     match link {
-        Some((admin_id, expires)) if expires > crate::db::now() => Ok(find(conn, &admin_id).ok()),
+        Some((admin_id, expires)) if expires > crate::clock::now() => {
+            Ok(find(conn, &admin_id).ok())
+        }
         _ => Ok(None),
     }
 }

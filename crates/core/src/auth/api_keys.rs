@@ -3,7 +3,6 @@
 //! no longer authenticates.
 
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Actor, Change};
 use crate::db::DbConnection;
@@ -53,17 +52,13 @@ pub fn parse_name(input: &str) -> Result<String, String> {
     Ok(name)
 }
 
-fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
 /// Creates a key; returns it with its secret, which is never available again.
 pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
     name: &str,
 ) -> Result<(ApiKey, String), Error> {
-    let secret = format!("{PREFIX}{}", super::sessions::random_token());
+    let secret = format!("{PREFIX}{}", crate::tokens::random_token());
     let id = uuid::Uuid::new_v4().to_string();
     let hint = secret[secret.len() - 4..].to_string();
     crate::db::write(conn, |conn| {
@@ -71,9 +66,9 @@ pub fn create(
             .values((
                 api_keys::id.eq(&id),
                 api_keys::name.eq(name),
-                api_keys::key_hash.eq(hash(&secret)),
+                api_keys::key_hash.eq(crate::tokens::hash_token(&secret)),
                 api_keys::hint.eq(&hint),
-                api_keys::created_at.eq(crate::db::now()),
+                api_keys::created_at.eq(crate::clock::now()),
                 api_keys::created_by.eq(actor.label()),
             ))
             .execute(conn)?;
@@ -121,7 +116,7 @@ pub fn revoke(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<ApiKey
             return Ok(key);
         }
         diesel::update(api_keys::table.find(id))
-            .set(api_keys::revoked_at.eq(crate::db::now()))
+            .set(api_keys::revoked_at.eq(crate::clock::now()))
             .execute(conn)?;
         audit::record(
             conn,
@@ -140,7 +135,7 @@ pub fn revoke(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<ApiKey
 /// The live key with this secret, if any. Records when it was last used.
 pub fn authenticate(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiKey>, Error> {
     let Some(key) = api_keys::table
-        .filter(api_keys::key_hash.eq(hash(secret.trim())))
+        .filter(api_keys::key_hash.eq(crate::tokens::hash_token(secret.trim())))
         .filter(api_keys::revoked_at.is_null())
         .select(ApiKey::as_select())
         .first(conn)
@@ -152,11 +147,11 @@ pub fn authenticate(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiK
     let stale = key
         .last_used_at
         .as_deref()
-        .and_then(crate::db::parse_time)
+        .and_then(crate::clock::parse_time)
         .is_none_or(|t| (now - t).whole_seconds() >= LAST_USED_RESOLUTION_SECONDS);
     if stale {
         diesel::update(api_keys::table.find(&key.id))
-            .set(api_keys::last_used_at.eq(crate::db::format_time(now)))
+            .set(api_keys::last_used_at.eq(crate::clock::format_time(now)))
             .execute(conn)?;
     }
     Ok(Some(key))
@@ -181,7 +176,7 @@ mod tests {
     #[test]
     fn the_stored_hash_is_not_the_secret() {
         let secret = "insignia_abc";
-        assert_ne!(hash(secret), secret);
-        assert_eq!(hash(secret).len(), 64);
+        assert_ne!(crate::tokens::hash_token(secret), secret);
+        assert_eq!(crate::tokens::hash_token(secret).len(), 64);
     }
 }

@@ -2,12 +2,11 @@
 //! SHA-256. Deleting the row ends the session for every copy of the cookie.
 
 use diesel::prelude::*;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::db::DbConnection;
 use crate::db::schema::{admin_sessions, admins};
 use crate::error::Error;
+use crate::tokens::{hash_token, random_token};
 
 /// A signed-in admin, as the request sees them.
 #[derive(Debug, Clone)]
@@ -58,13 +57,13 @@ pub enum Freshness {
 impl Expiry {
     /// Sessions last seen before this are over.
     pub fn idle_cutoff(&self) -> String {
-        crate::db::format_time(time::OffsetDateTime::now_utc() - self.idle)
+        crate::clock::format_time(time::OffsetDateTime::now_utc() - self.idle)
     }
 
     /// Sessions created before this are over (a far past when there is no lifetime).
     pub fn lifetime_cutoff(&self) -> String {
         match self.lifetime {
-            Some(l) => crate::db::format_time(time::OffsetDateTime::now_utc() - l),
+            Some(l) => crate::clock::format_time(time::OffsetDateTime::now_utc() - l),
             None => String::new(),
         }
     }
@@ -72,8 +71,8 @@ impl Expiry {
     pub fn judge(&self, created_at: &str, last_seen_at: &str) -> Freshness {
         let now = time::OffsetDateTime::now_utc();
         let (Some(created), Some(seen)) = (
-            crate::db::parse_time(created_at),
-            crate::db::parse_time(last_seen_at),
+            crate::clock::parse_time(created_at),
+            crate::clock::parse_time(last_seen_at),
         ) else {
             return Freshness::Expired;
         };
@@ -95,18 +94,8 @@ pub struct Draft {
     pub form: Vec<(String, String)>,
 }
 
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 fn elevated_until(minutes: i64) -> String {
-    crate::db::format_time(time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+    crate::clock::format_time(time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
 }
 
 /// Starts a session for an admin who just proved their password (and notes when, for the
@@ -117,7 +106,7 @@ pub fn start(
     elevation_minutes: i64,
 ) -> Result<String, Error> {
     diesel::update(admins::table.find(admin_id))
-        .set(admins::last_sign_in_at.eq(crate::db::now()))
+        .set(admins::last_sign_in_at.eq(crate::clock::now()))
         .execute(conn)?;
     diesel::delete(
         admin_sessions::table.filter(
@@ -132,8 +121,8 @@ pub fn start(
         .values((
             admin_sessions::token_hash.eq(hash_token(&token)),
             admin_sessions::admin_id.eq(admin_id),
-            admin_sessions::created_at.eq(crate::db::now()),
-            admin_sessions::last_seen_at.eq(crate::db::now()),
+            admin_sessions::created_at.eq(crate::clock::now()),
+            admin_sessions::last_seen_at.eq(crate::clock::now()),
             admin_sessions::elevated_until.eq(elevated_until(elevation_minutes)),
         ))
         .execute(conn)?;
@@ -167,7 +156,7 @@ pub fn lookup(conn: &mut DbConnection, token: &str) -> Result<Option<AdminSessio
         }
         Freshness::LiveTouch => {
             diesel::update(sessions)
-                .set(admin_sessions::last_seen_at.eq(crate::db::now()))
+                .set(admin_sessions::last_seen_at.eq(crate::clock::now()))
                 .execute(conn)?;
         }
         Freshness::Live => {}
@@ -176,7 +165,7 @@ pub fn lookup(conn: &mut DbConnection, token: &str) -> Result<Option<AdminSessio
         token_hash,
         admin_id,
         email,
-        elevated_until: until.as_deref().and_then(crate::db::parse_time),
+        elevated_until: until.as_deref().and_then(crate::clock::parse_time),
     }))
 }
 
@@ -260,7 +249,7 @@ mod tests {
     use super::*;
 
     fn ago(d: time::Duration) -> String {
-        crate::db::format_time(time::OffsetDateTime::now_utc() - d)
+        crate::clock::format_time(time::OffsetDateTime::now_utc() - d)
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub fn code(conn: &mut DbConnection) -> Result<Option<String>, Error> {
     if super::admins::count(conn)? > 0 {
         return Ok(None);
     }
-    let fresh = super::sessions::random_token();
+    let fresh = crate::tokens::random_token();
     crate::db::on_backend!(conn, |c| diesel::insert_into(settings::table)
         .values((settings::key.eq(KEY), settings::value.eq(&fresh)))
         .on_conflict_do_nothing()

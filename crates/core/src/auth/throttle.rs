@@ -42,7 +42,7 @@ pub enum Attempt {
 }
 
 fn window_start() -> String {
-    crate::db::format_time(
+    crate::clock::format_time(
         time::OffsetDateTime::now_utc() - time::Duration::minutes(WINDOW_MINUTES),
     )
 }
@@ -88,7 +88,7 @@ pub fn reserve(conn: &mut DbConnection, account: &str, client: &str) -> Result<A
             .values((
                 login_failures::account.eq(account),
                 login_failures::client.eq(client),
-                login_failures::failed_at.eq(crate::db::now()),
+                login_failures::failed_at.eq(crate::clock::now()),
             ))
             .execute(conn)?;
         Ok(Attempt::Allowed(Reservation {
@@ -112,7 +112,7 @@ pub fn succeeded(conn: &mut DbConnection, reservation: &Reservation) -> Result<(
 
 fn minutes_until_free(oldest: Option<&String>) -> i64 {
     let wait = oldest
-        .and_then(|t| crate::db::parse_time(t))
+        .and_then(|t| crate::clock::parse_time(t))
         .map(|t| {
             let frees_at = t + time::Duration::minutes(WINDOW_MINUTES);
             ((frees_at - time::OffsetDateTime::now_utc()).whole_seconds() + 59) / 60

@@ -317,7 +317,7 @@ fn resolve_icon(
             .values((
                 icon_uploads::id.eq(&id),
                 icon_uploads::svg.eq(svg),
-                icon_uploads::created_at.eq(crate::db::now()),
+                icon_uploads::created_at.eq(crate::clock::now()),
             ))
             .execute(conn)?;
         return Ok(Icon::Upload(id));
@@ -382,7 +382,7 @@ pub fn create(
             .select(diesel::dsl::max(badges::position))
             .first(conn)?;
         let id = uuid::Uuid::new_v4().to_string();
-        let now = crate::db::now();
+        let now = crate::clock::now();
         diesel::insert_into(badges::table)
             .values((
                 badges::id.eq(&id),
@@ -412,7 +412,7 @@ pub fn create(
             },
         )?;
         let badge = find(conn, &id)?;
-        events::badge_changed(conn, actor, events::Kind::BadgeCreated, &badge)?;
+        record_event(conn, actor, events::Kind::BadgeCreated, &badge)?;
         Ok(badge)
     })
 }
@@ -448,7 +448,7 @@ pub fn update(
                 badges::icon.eq(icon.canonical()),
                 badges::permissions_enabled.eq(valid.permissions_enabled),
                 badges::self_assignable.eq(valid.self_assignable),
-                badges::updated_at.eq(crate::db::now()),
+                badges::updated_at.eq(crate::clock::now()),
             ))
             .execute(conn)?;
         let renamed = if old.title == valid.title.as_str() {
@@ -468,33 +468,35 @@ pub fn update(
             },
         )?;
         let badge = find(conn, id)?;
-        events::badge_changed(conn, actor, events::Kind::BadgeUpdated, &badge)?;
+        record_event(conn, actor, events::Kind::BadgeUpdated, &badge)?;
         Ok(badge)
     })
 }
 
-pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Badge, BadgeError> {
-    crate::db::write(conn, |conn| {
-        let old = find(conn, id)?;
-        // Taken from its holders the one way every assignment is (stored counts included).
-        crate::members::assignments::stage_holders(conn, old.key)?;
-        crate::members::assignments::take_staged(conn, old.key, None)?;
-        diesel::delete(badges::table.find(id)).execute(conn)?;
-        drop_upload_unless_kept(conn, &old.icon(), &Icon::None)?;
-        audit::record(
-            conn,
-            actor,
-            Change {
-                action: "badge.delete",
-                badge_id: Some(id),
-                target: &old.title,
-                details: format!("held by {} members", old.member_count),
-                ..Default::default()
-            },
-        )?;
-        events::badge_changed(conn, actor, events::Kind::BadgeDeleted, &old)?;
-        Ok(old)
-    })
+/// Deletes a badge whose holders were already taken from it, inside the caller's write
+/// transaction: its row, its uploaded icon unless kept, the audit entry and the event.
+/// `members::assignments::delete_badge` is the one caller: it takes the holders first, so the
+/// stored counts stay exact.
+pub(crate) fn delete_without_holders(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    old: &Badge,
+) -> Result<(), BadgeError> {
+    diesel::delete(badges::table.find(&old.id)).execute(conn)?;
+    drop_upload_unless_kept(conn, &old.icon(), &Icon::None)?;
+    audit::record(
+        conn,
+        actor,
+        Change {
+            action: "badge.delete",
+            badge_id: Some(&old.id),
+            target: &old.title,
+            details: format!("held by {} members", old.member_count),
+            ..Default::default()
+        },
+    )?;
+    record_event(conn, actor, events::Kind::BadgeDeleted, old)?;
+    Ok(())
 }
 
 /// Puts the listed badges first, in the given order; the rest keep their relative order
@@ -604,6 +606,24 @@ fn write_order(
         },
     )?;
     Ok(())
+}
+
+/// Writes the event of a badge created, changed or deleted, in the change's transaction.
+/// Created and updated events carry the badge as the API shows it at that moment.
+pub fn record_event(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    kind: events::Kind,
+    badge: &Badge,
+) -> Result<(), Error> {
+    let entity = match kind {
+        events::Kind::BadgeCreated | events::Kind::BadgeUpdated => Some(
+            serde_json::to_string(&super::wire::BadgeOut::from(badge.clone()))
+                .map_err(Error::internal)?,
+        ),
+        _ => None,
+    };
+    events::record_badge_change(conn, actor, kind, &badge.id, entity)
 }
 
 #[cfg(test)]

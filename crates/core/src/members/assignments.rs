@@ -231,6 +231,33 @@ pub mod staging {
     }
 }
 
+/// One event per member in the staging table of changed members (given or taken the badge),
+/// in one statement however many there are.
+fn record_events(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    kind: crate::events::Kind,
+    badge: BadgeKey,
+) -> Result<(), Error> {
+    use crate::db::schema::badges;
+    use staging::CHANGED;
+    let badge_id: String = badges::table
+        .filter(badges::key.eq(badge))
+        .select(badges::id)
+        .first(conn)?;
+    diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO events (kind, badge_id, member_id, actor, occurred_at) \
+         SELECT ?, ?, m.id, ?, ? FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key \
+         ORDER BY c.key"
+    )))
+    .bind::<Text, _>(kind.name())
+    .bind::<Text, _>(badge_id)
+    .bind::<Text, _>(actor.label())
+    .bind::<BigInt, _>(crate::clock::now_millis())
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Gives the badge to every staged member who does not hold it yet, and counts them in both
 /// stored counts. Returns how many got it.
 pub fn give_staged(conn: &mut DbConnection, badge: BadgeKey, actor: &Actor) -> Result<i64, Error> {
@@ -250,11 +277,11 @@ pub fn give_staged(conn: &mut DbConnection, badge: BadgeKey, actor: &Actor) -> R
          SELECT ?, key, ?, ? FROM {CHANGED}"
     )))
     .bind::<BigInt, _>(badge)
-    .bind::<BigInt, _>(crate::db::now_millis())
+    .bind::<BigInt, _>(crate::clock::now_millis())
     .bind::<Text, _>(actor.label())
     .execute(conn)?;
     count_changed(conn, badge, 1, added)?;
-    crate::events::staged_assignments(conn, actor, crate::events::Kind::BadgeAssigned, badge)?;
+    record_events(conn, actor, crate::events::Kind::BadgeAssigned, badge)?;
     Ok(added)
 }
 
@@ -284,12 +311,7 @@ pub fn take_staged(
     .execute(conn)?;
     count_changed(conn, badge, -1, removed)?;
     if let Some(actor) = actor {
-        crate::events::staged_assignments(
-            conn,
-            actor,
-            crate::events::Kind::BadgeUnassigned,
-            badge,
-        )?;
+        record_events(conn, actor, crate::events::Kind::BadgeUnassigned, badge)?;
     }
     Ok(removed)
 }
@@ -318,6 +340,22 @@ pub fn stage_holders(conn: &mut DbConnection, badge: BadgeKey) -> Result<(), Err
     .bind::<BigInt, _>(badge)
     .execute(conn)?;
     Ok(())
+}
+
+/// Deletes a badge: taken from its holders the one way every assignment is (stored counts
+/// and events included), then the badge itself, in one transaction.
+pub fn delete_badge(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<Badge, crate::badges::BadgeError> {
+    crate::db::write(conn, |conn| {
+        let old = badge_store::find(conn, id)?;
+        stage_holders(conn, old.key)?;
+        take_staged(conn, old.key, None)?;
+        badge_store::delete_without_holders(conn, actor, &old)?;
+        Ok(old)
+    })
 }
 
 /// Takes every badge from one member (before the member is deleted).

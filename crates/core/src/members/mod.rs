@@ -1,10 +1,8 @@
 //! Members and their badges: rules, storage, search and assignments. Framework-free; the
 //! dashboard, the site and the JSON API all go through here.
 
-pub mod accounts;
 pub mod assignments;
 pub mod import;
-pub mod passwords;
 pub mod profile;
 pub mod search;
 
@@ -158,7 +156,7 @@ pub(crate) fn insert(
             members::email.eq(&new.email),
             members::slug.eq(free_slug(conn, &new.name)?),
             members::password_hash.eq(password_hash),
-            members::created_at.eq(crate::db::now()),
+            members::created_at.eq(crate::clock::now()),
         ))
         .execute(conn)?;
     Ok(id)

@@ -2,6 +2,7 @@
 //! the directory and the badge's public holder list) or pinned to its front. The badge stays
 //! theirs: admins, the JSON API and page access see every badge as before.
 
+use crate::clock;
 use diesel::prelude::*;
 
 use super::Member;
@@ -157,7 +158,7 @@ pub fn arrange(
                 if pins as usize >= MAX_PINNED {
                     return Err(ArrangeError::TooManyPinned);
                 }
-                (false, Some(db::now_millis()))
+                (false, Some(clock::now_millis()))
             }
         };
         if (now_hidden, now_pinned_at) == (hidden, pinned_at) {

@@ -253,7 +253,7 @@ pub fn create(
 ) -> Result<Page, PageError> {
     crate::db::write(conn, |conn| {
         let id = uuid::Uuid::new_v4().to_string();
-        let now = crate::db::now();
+        let now = crate::clock::now();
         let slug = slug_for(conn, valid, None)?;
         diesel::insert_into(pages::table)
             .values((
@@ -298,7 +298,7 @@ pub fn update(
                 pages::slug.eq(&slug),
                 pages::body.eq(&valid.body),
                 pages::access.eq(valid.access.as_str()),
-                pages::updated_at.eq(crate::db::now()),
+                pages::updated_at.eq(crate::clock::now()),
             ))
             .execute(conn)?;
         audit::record(
@@ -438,11 +438,16 @@ pub fn set_unlocking_badges(
             diesel::update(badges::table.find(&badge.id))
                 .set((
                     badges::permissions_enabled.eq(true),
-                    badges::updated_at.eq(crate::db::now()),
+                    badges::updated_at.eq(crate::clock::now()),
                 ))
                 .execute(conn)?;
             let now = crate::badges::store::find(conn, &badge.id).map_err(Error::from)?;
-            crate::events::badge_changed(conn, actor, crate::events::Kind::BadgeUpdated, &now)?;
+            crate::badges::store::record_event(
+                conn,
+                actor,
+                crate::events::Kind::BadgeUpdated,
+                &now,
+            )?;
         }
         if link.is_empty() && unlink.is_empty() && switched.is_empty() {
             return Ok(());
@@ -529,7 +534,7 @@ pub fn set_permissions(
         diesel::update(badges::table.find(badge_id))
             .set((
                 badges::permissions_enabled.eq(enabled),
-                badges::updated_at.eq(crate::db::now()),
+                badges::updated_at.eq(crate::clock::now()),
             ))
             .execute(conn)?;
         diesel::delete(badge_pages::table.filter(badge_pages::badge_key.eq(badge.key)))
@@ -559,7 +564,12 @@ pub fn set_permissions(
         )?;
         if badge.permissions_enabled != enabled {
             let now = crate::badges::store::find(conn, badge_id).map_err(Error::from)?;
-            crate::events::badge_changed(conn, actor, crate::events::Kind::BadgeUpdated, &now)?;
+            crate::badges::store::record_event(
+                conn,
+                actor,
+                crate::events::Kind::BadgeUpdated,
+                &now,
+            )?;
         }
         Ok(())
     })

@@ -379,7 +379,12 @@ async fn delete_badge(
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.authorize_change(&state).await?;
     let id = path.into_inner();
-    db(&state, move |conn| Ok(store::delete(conn, &actor, &id)?)).await?;
+    db(&state, move |conn| {
+        Ok(insignia_core::members::assignments::delete_badge(
+            conn, &actor, &id,
+        )?)
+    })
+    .await?;
     ok(Empty {})
 }
 

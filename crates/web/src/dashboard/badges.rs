@@ -798,8 +798,12 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;
     let (id, who) = (path.into_inner(), actor(&admin));
-    let deleted =
-        blocking::run(&state.pool, move |conn| Ok(store::delete(conn, &who, &id)?)).await?;
+    let deleted = blocking::run(&state.pool, move |conn| {
+        Ok(insignia_core::members::assignments::delete_badge(
+            conn, &who, &id,
+        )?)
+    })
+    .await?;
     cookie::flash(
         &session,
         FlashKind::Success,

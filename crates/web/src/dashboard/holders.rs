@@ -3,6 +3,7 @@
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
+use insignia_core::clock;
 use serde::Deserialize;
 
 use crate::blocking;
@@ -15,7 +16,6 @@ use crate::views::{BadgeView, count_of as grouped_count, grouped, short_time};
 use crate::{AppState, render, render_with, see_other, url_encode};
 use insignia_core::audit::Actor;
 use insignia_core::badges::{Badge, Icon, store as badge_store};
-use insignia_core::db;
 use insignia_core::ids::{BadgeId, MemberId};
 use insignia_core::members::assignments::{self, AssignError, BulkLine, LineStatus};
 use insignia_core::members::profile::Audience;
@@ -318,7 +318,7 @@ async fn badge_page(
         holders: holders
             .into_iter()
             .map(|h| {
-                let at = db::format_millis(h.at_millis);
+                let at = clock::format_millis(h.at_millis);
                 HolderRow {
                     since: short_time(&at),
                     at,

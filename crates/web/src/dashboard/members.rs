@@ -15,12 +15,11 @@ use crate::session::{self as cookie, FlashKind};
 use crate::views::{BadgeView, short_time};
 use crate::{AppState, render, render_with, see_other, url_encode};
 use insignia_core::audit::Actor;
+use insignia_core::auth::member_links as passwords;
 use insignia_core::badges::store as badge_store;
 use insignia_core::ids::{BadgeId, MemberId};
 use insignia_core::members::profile::{self, Audience};
-use insignia_core::members::{
-    self, Member, MemberError, NewMember, assignments, import, passwords, search,
-};
+use insignia_core::members::{self, Member, MemberError, NewMember, assignments, import, search};
 use insignia_core::reports;
 
 const DIRECTORY: &str = "/dashboard/members";

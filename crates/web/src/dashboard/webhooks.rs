@@ -6,6 +6,7 @@ use actix_session::Session;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
+use insignia_core::clock;
 use serde::Deserialize;
 
 use crate::blocking;
@@ -16,7 +17,6 @@ use crate::layout::Layout;
 use crate::session::{self as cookie, FlashKind};
 use crate::{AppState, render_with, see_other};
 use insignia_core::audit::Actor;
-use insignia_core::db;
 use insignia_core::events::Kind;
 use insignia_webhooks::{self as webhooks, Endpoint, Format, LoggedAttempt, signing};
 
@@ -215,11 +215,11 @@ struct ShowPage {
 
 impl ShowPage {
     fn when(&self, millis: &i64) -> String {
-        crate::views::short_time(&db::format_millis(*millis))
+        crate::views::short_time(&clock::format_millis(*millis))
     }
 
     fn iso(&self, millis: &i64) -> String {
-        db::format_millis(*millis)
+        clock::format_millis(*millis)
     }
 
     fn kind_label(&self, name: &str) -> &'static str {
@@ -233,7 +233,7 @@ impl ShowPage {
             return None;
         }
         let until = self.endpoint.paused_until;
-        Some(if until > db::now_millis() {
+        Some(if until > clock::now_millis() {
             format!("at {}", self.when(&until))
         } else {
             "now".to_string()
@@ -245,8 +245,8 @@ impl ShowPage {
             &self.endpoint.previous_secret,
             self.endpoint.previous_secret_until,
         ) {
-            (Some(_), Some(until)) if until > db::now_millis() => {
-                Some(crate::views::short_time(&db::format_millis(until)))
+            (Some(_), Some(until)) if until > clock::now_millis() => {
+                Some(crate::views::short_time(&clock::format_millis(until)))
             }
             _ => None,
         }

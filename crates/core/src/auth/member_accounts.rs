@@ -3,13 +3,14 @@
 
 use diesel::prelude::*;
 
-use super::{Member, MemberError, NewMember};
+use super::password;
 use crate::audit::{self, Actor, Change};
-use crate::auth::password;
-use crate::auth::sessions::{Expiry, Freshness, hash_token, random_token};
+use crate::auth::sessions::{Expiry, Freshness};
 use crate::db::DbConnection;
 use crate::db::schema::{member_sessions, members};
 use crate::error::Error;
+use crate::members::{Member, MemberError, NewMember};
+use crate::tokens::{hash_token, random_token};
 
 /// Members stay signed in until a month without a visit.
 pub const MEMBER_EXPIRY: Expiry = Expiry {
@@ -37,7 +38,7 @@ pub fn sign_up(
     let new = NewMember::parse(name, email).map_err(MemberError::Invalid)?;
     let hashed = password::hash(password_text)?;
     crate::db::write(conn, |conn| {
-        let id = super::insert(conn, &new, Some(&hashed))?;
+        let id = crate::members::insert(conn, &new, Some(&hashed))?;
         audit::record(
             conn,
             &Actor::member(&new.email),
@@ -49,7 +50,7 @@ pub fn sign_up(
                 ..Default::default()
             },
         )?;
-        super::find(conn, &id)
+        crate::members::find(conn, &id)
     })
 }
 
@@ -65,8 +66,8 @@ pub fn start_session(conn: &mut DbConnection, member_id: &str) -> Result<String,
         .values((
             member_sessions::token_hash.eq(hash_token(&token)),
             member_sessions::member_id.eq(member_id),
-            member_sessions::created_at.eq(crate::db::now()),
-            member_sessions::last_seen_at.eq(crate::db::now()),
+            member_sessions::created_at.eq(crate::clock::now()),
+            member_sessions::last_seen_at.eq(crate::clock::now()),
         ))
         .execute(conn)?;
     Ok(token)
@@ -96,7 +97,7 @@ pub fn session_member(conn: &mut DbConnection, token: &str) -> Result<Option<Mem
         }
         Freshness::LiveTouch => {
             diesel::update(session)
-                .set(member_sessions::last_seen_at.eq(crate::db::now()))
+                .set(member_sessions::last_seen_at.eq(crate::clock::now()))
                 .execute(conn)?;
         }
         Freshness::Live => {}
@@ -119,7 +120,7 @@ pub fn set_own_password(
     }
     let hashed = password::hash(new_password)?;
     crate::db::write(conn, |conn| {
-        let member = super::find(conn, member_id).map_err(Error::from)?;
+        let member = crate::members::find(conn, member_id).map_err(Error::from)?;
         diesel::update(members::table.find(member_id))
             .set(members::password_hash.eq(&hashed))
             .execute(conn)?;

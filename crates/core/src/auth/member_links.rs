@@ -3,13 +3,13 @@
 
 use diesel::prelude::*;
 
-use super::{Member, MemberError};
+use super::password;
 use crate::audit::{self, Actor, Change};
-use crate::auth::password;
-use crate::auth::sessions::hash_token as hash;
 use crate::db::DbConnection;
 use crate::db::schema::{member_sessions, members, password_links};
 use crate::error::Error;
+use crate::members::{Member, MemberError};
+use crate::tokens::hash_token as hash;
 
 pub const VALID_DAYS: i64 = 7;
 
@@ -20,16 +20,16 @@ pub fn create_link(
     member_id: &str,
 ) -> Result<String, MemberError> {
     crate::db::write(conn, |conn| {
-        let member = super::find(conn, member_id)?;
+        let member = crate::members::find(conn, member_id)?;
         diesel::delete(password_links::table.filter(password_links::member_id.eq(member_id)))
             .execute(conn)?;
-        let token = crate::auth::sessions::random_token();
+        let token = crate::tokens::random_token();
         let expires = time::OffsetDateTime::now_utc() + time::Duration::days(VALID_DAYS);
         diesel::insert_into(password_links::table)
             .values((
                 password_links::token_hash.eq(hash(&token)),
                 password_links::member_id.eq(member_id),
-                password_links::expires_at.eq(crate::db::format_time(expires)),
+                password_links::expires_at.eq(crate::clock::format_time(expires)),
             ))
             .execute(conn)?;
         audit::record(
@@ -55,8 +55,8 @@ pub fn member_for(conn: &mut DbConnection, token: &str) -> Result<Option<Member>
         .first(conn)
         .optional()?;
     match link {
-        Some((member_id, expires)) if expires > crate::db::now() => {
-            Ok(super::find(conn, &member_id).ok())
+        Some((member_id, expires)) if expires > crate::clock::now() => {
+            Ok(crate::members::find(conn, &member_id).ok())
         }
         _ => Ok(None),
     }
