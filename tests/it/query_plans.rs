@@ -244,7 +244,7 @@ fn hot_queries_use_indexes() {
         let mut export = insignia::exports::Export::new(c, kind).expect("export");
         export.next_page(c).expect("first export page");
     }
-    members::delete(c, &actor, &ids[150])
+    assignments::delete_member(c, &actor, &ids[150])
         .map_err(|e| e.to_string())
         .expect("delete member");
     insignia::members::assignments::delete_badge(c, &actor, &badge.id)

@@ -7,6 +7,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use url::{Host, Url};
 
+/// Longest accepted endpoint address.
+pub const URL_MAX: usize = 2000;
+
 /// Whether an address is on the public internet (not loopback, private, link-local, shared,
 /// documentation, multicast or otherwise reserved).
 pub fn is_public(ip: IpAddr) -> bool {
@@ -51,10 +54,10 @@ pub fn check_url(text: &str, allow_private: bool) -> Result<Url, String> {
     if text.is_empty() {
         return Err("Enter the address to send events to.".to_string());
     }
-    if text.len() > super::URL_MAX {
+    if text.len() > URL_MAX {
         return Err(format!(
             "The address is too long (at most {} characters).",
-            super::URL_MAX
+            URL_MAX
         ));
     }
     let url = Url::parse(text)

@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 
 use super::address::{self, PublicResolver};
 use super::signing::{self, WixSigner};
-use super::{Endpoint, Format};
+use crate::endpoints::{Endpoint, Format};
 use insignia_core::Error;
 use insignia_core::db::schema::{
     events, webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_lanes,
@@ -36,10 +36,7 @@ use insignia_core::db::schema::{
 use insignia_core::db::{DbConnection, DbPool};
 use insignia_core::events::{Event, Kind};
 
-/// Delivery states.
-pub const WAITING: i32 = 0;
-pub const DELIVERED: i32 = 1;
-pub const GAVE_UP: i32 = 2;
+pub use crate::lanes::{DELIVERED, GAVE_UP, WAITING};
 
 /// Retry delays in retry units (5 s by default): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h,
 /// about 27.5 hours in all, as Svix and Stripe do; then the delivery is given up.
@@ -286,35 +283,6 @@ fn queue(conn: &mut DbConnection) -> Result<(), Error> {
         }
         Ok(())
     })
-}
-
-/// Opens a lane (or leaves an open one as it is), due at `at`.
-pub fn open_lane(conn: &mut DbConnection, endpoint: i64, lane: &str, at: i64) -> Result<(), Error> {
-    insignia_core::db::on_backend!(conn, |c| diesel::insert_into(webhook_lanes::table)
-        .values((
-            webhook_lanes::endpoint_key.eq(endpoint),
-            webhook_lanes::lane.eq(lane),
-            webhook_lanes::next_attempt_at.eq(at),
-            webhook_lanes::lease_until.eq(0),
-        ))
-        .on_conflict((webhook_lanes::endpoint_key, webhook_lanes::lane))
-        .do_update()
-        .set(webhook_lanes::next_attempt_at.eq(at))
-        .execute(c))?;
-    Ok(())
-}
-
-/// Ends an endpoint's pause now (an admin sends it something by hand): one lane tries it at
-/// once, and the rest follow if it answers.
-pub fn try_now(conn: &mut DbConnection, endpoint: i64) -> Result<(), Error> {
-    diesel::update(
-        webhook_endpoints::table
-            .filter(webhook_endpoints::key.eq(endpoint))
-            .filter(webhook_endpoints::paused_until.gt(0)),
-    )
-    .set(webhook_endpoints::paused_until.eq(0))
-    .execute(conn)?;
-    Ok(())
 }
 
 /// A lane this server holds.

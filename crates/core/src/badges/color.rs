@@ -1,6 +1,6 @@
 //! Colours: the `#RRGGBB` rule and WCAG contrast.
 
-use super::rules::{Field, FieldError, Rule};
+use super::fields::{Field, FieldError, Rule};
 
 /// A validated colour, always `#RRGGBB` in uppercase, so it is safe to put into CSS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
-use super::rules::{Field, FieldError, Rule};
+use super::fields::{Field, FieldError, Rule};
 
 /// The built-in icons' files (`crates/core/icons/`), compiled in.
 #[derive(rust_embed::RustEmbed)]

@@ -358,6 +358,35 @@ pub fn delete_badge(
     })
 }
 
+/// Deletes a member with their assignments; every badge they held loses one holder.
+pub fn delete_member(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<Member, super::MemberError> {
+    crate::db::write(conn, |conn| {
+        let member = super::find(conn, id)?;
+        let key = members::table
+            .find(id)
+            .select(members::key)
+            .first::<crate::db::keys::MemberKey>(conn)?;
+        take_all_from(conn, actor, key)?;
+        diesel::delete(members::table.find(id)).execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "member.delete",
+                member_id: Some(id),
+                target: &member.name,
+                details: format!("{}; held {} badges", member.email, member.badge_count),
+                ..Default::default()
+            },
+        )?;
+        Ok(member)
+    })
+}
+
 /// Takes every badge from one member (before the member is deleted).
 pub fn take_all_from(
     conn: &mut DbConnection,

@@ -233,31 +233,6 @@ pub fn update(
     })
 }
 
-/// Deletes a member with their assignments; every badge they held loses one holder.
-pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Member, MemberError> {
-    crate::db::write(conn, |conn| {
-        let member = find(conn, id)?;
-        let key = members::table
-            .find(id)
-            .select(members::key)
-            .first::<crate::db::keys::MemberKey>(conn)?;
-        assignments::take_all_from(conn, actor, key)?;
-        diesel::delete(members::table.find(id)).execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            Change {
-                action: "member.delete",
-                member_id: Some(id),
-                target: &member.name,
-                details: format!("{}; held {} badges", member.email, member.badge_count),
-                ..Default::default()
-            },
-        )?;
-        Ok(member)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

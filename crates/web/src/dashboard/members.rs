@@ -467,7 +467,7 @@ pub async fn delete(
     admin.require_elevation(req.path())?;
     let (id, who) = (path.into_inner(), actor(&admin));
     let member = blocking::run(&state.pool, move |conn| {
-        Ok(members::delete(conn, &who, &id)?)
+        Ok(assignments::delete_member(conn, &who, &id)?)
     })
     .await?;
     cookie::flash(

@@ -1,0 +1,62 @@
+//! A badge as stored, and what its stored values mean (its icon, its colours).
+
+use diesel::prelude::*;
+
+use super::color::{self, Color};
+use super::fields::Field;
+use super::icon::Icon;
+use crate::db::schema::badges;
+
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = badges)]
+pub struct Badge {
+    /// Inside the database only; `id` is the public one.
+    pub key: crate::db::keys::BadgeKey,
+    pub id: String,
+    pub title: String,
+    pub slug: String,
+    pub description: String,
+    pub background_color: String,
+    pub text_color: String,
+    pub icon: String,
+    pub permissions_enabled: bool,
+    pub self_assignable: bool,
+    pub position: i32,
+    pub member_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Badge {
+    /// The badge's current values as input, for an update that changes only some of them.
+    pub fn as_input(&self) -> super::rules::BadgeInput {
+        super::rules::BadgeInput {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            background_color: self.background_color.clone(),
+            text_color: self.text_color.clone(),
+            icon: self.icon.clone(),
+            permissions_enabled: self.permissions_enabled,
+            self_assignable: self.self_assignable,
+        }
+    }
+
+    pub fn icon(&self) -> Icon {
+        Icon::from_stored(&self.icon)
+    }
+
+    /// Stored colours were validated on the way in; the fallback only guards old rows.
+    pub fn background(&self) -> Color {
+        Color::parse(
+            Field::BackgroundColor,
+            &self.background_color,
+            color::DEFAULT_BACKGROUND,
+        )
+        .unwrap_or(color::DEFAULT_BACKGROUND)
+    }
+
+    pub fn text(&self) -> Color {
+        Color::parse(Field::TextColor, &self.text_color, color::DEFAULT_TEXT)
+            .unwrap_or(color::DEFAULT_TEXT)
+    }
+}
