@@ -53,6 +53,8 @@ if ! cmp -s scripts/schemathesis-requirements.txt "$venv/installed-requirements.
 fi
 export INSIGNIA_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 
+# No crate's modules import each other in a circle (docs/architecture.md).
+python3 scripts/module-cycles.py
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 # Two cores: run test binaries with two threads; browser tests serialise themselves.

@@ -7,23 +7,6 @@ use crate::blocking;
 use crate::error::AppError;
 use insignia_core::auth::rate_limit::{self, Budget};
 
-#[derive(Debug, Clone, Copy)]
-pub struct Budgets {
-    pub api_writes: Budget,
-    pub signups: Budget,
-    pub member_changes: Budget,
-}
-
-impl Budgets {
-    pub fn from_settings(settings: &crate::config::Settings) -> Budgets {
-        Budgets {
-            api_writes: Budget::per_minute(settings.api_writes_per_minute),
-            signups: Budget::per_hour(settings.signups_per_hour),
-            member_changes: Budget::per_minute(settings.member_changes_per_minute),
-        }
-    }
-}
-
 /// Spends one action from each bucket, in order; `Err(seconds to wait)` at the first that is
 /// spent (the buckets before it have paid, which only errs on the careful side).
 pub async fn spend(
@@ -44,7 +27,7 @@ pub async fn spend(
 
 /// Spends one action of `bucket`, or refuses with a 429 that says `what` and when to retry.
 async fn spend_or_refuse(
-    state: &super::AppState,
+    state: &crate::state::AppState,
     bucket: String,
     budget: Budget,
     what: &str,
@@ -56,7 +39,7 @@ async fn spend_or_refuse(
 
 /// A sign-up from the client of `req`, or a 429.
 pub async fn spend_signup(
-    state: &super::AppState,
+    state: &crate::state::AppState,
     req: &actix_web::HttpRequest,
 ) -> Result<(), AppError> {
     let bucket = format!("signup:{}", super::client::client_network(req));
@@ -67,7 +50,7 @@ pub async fn spend_signup(
 
 /// A try at the setup code from the client of `req`, or a 429.
 pub async fn spend_setup_try(
-    state: &super::AppState,
+    state: &crate::state::AppState,
     req: &actix_web::HttpRequest,
 ) -> Result<(), AppError> {
     let bucket = format!("setup:{}", super::client::client_network(req));
@@ -80,7 +63,7 @@ const SETUP_TRIES: Budget = Budget::per_minute(10);
 
 /// One change a member makes to their own account or profile, or a 429.
 pub async fn spend_member_change(
-    state: &super::AppState,
+    state: &crate::state::AppState,
     member: &insignia_core::members::Member,
 ) -> Result<(), AppError> {
     let bucket = format!("member:{}", member.id);

@@ -54,9 +54,9 @@ impl std::str::FromStr for TrustedProxies {
 /// The client's address: the connection's own, or the one a trusted proxy reports.
 pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
-    let state = req.app_data::<actix_web::web::Data<super::AppState>>();
-    Some(match state {
-        Some(state) => resolve(req, peer, &state.settings.trusted_proxies),
+    let trusted = req.app_data::<actix_web::web::Data<TrustedProxies>>();
+    Some(match trusted {
+        Some(trusted) => resolve(req, peer, trusted),
         None => canonical(peer),
     })
 }

@@ -16,8 +16,8 @@ use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpMessage, ResponseError};
 use futures_util::StreamExt;
 
-use super::FORM_LIMIT;
 use crate::error::AppError;
+use crate::state::FORM_LIMIT;
 
 pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "csrf_token";
@@ -25,7 +25,7 @@ pub const FIELD: &str = "csrf_token";
 /// The JSON API authenticates each call itself (API keys, or a session plus the header) and
 /// answers bad bodies in its own error shape. The path is taken as the router matches it.
 fn is_api(req: &ServiceRequest) -> bool {
-    super::api::serves(req.match_info().as_str())
+    crate::api::paths::serves(req.match_info().as_str())
 }
 
 fn is_safe_method(req: &ServiceRequest) -> bool {

@@ -107,7 +107,7 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let redirect = |path: &str, next: &str| {
-            let target = format!("{path}?next={}", crate::url_encode(next));
+            let target = format!("{path}?next={}", crate::respond::url_encode(next));
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, target))
                 .finish()

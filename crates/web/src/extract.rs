@@ -6,9 +6,9 @@ use std::pin::Pin;
 use actix_session::SessionExt;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::Method, web};
 
-use super::AppState;
 use crate::blocking;
 use crate::error::AppError;
+use crate::state::AppState;
 use insignia_core::auth::sessions::{self, AdminSession};
 
 /// A signed-in admin (a live server-side session). Visitors are sent to the sign-in page.

@@ -19,11 +19,13 @@ pub mod forms;
 pub mod layout;
 pub mod logging;
 pub mod profiles;
+pub mod respond;
 pub mod routes;
 pub mod security;
 pub mod session;
 pub mod sign_in;
 pub mod site;
+pub mod state;
 pub mod views;
 
 use std::net::TcpListener;
@@ -34,25 +36,11 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use askama::Template;
 use tracing_actix_web::TracingLogger;
 
 use crate::config::{PublicUrl, Settings};
 use crate::error::AppError;
 use insignia_core::db::DbPool;
-
-/// Largest request body accepted by forms: a 50,000-line bulk box or CSV import fits.
-pub const FORM_LIMIT: usize = 8 * 1024 * 1024;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: DbPool,
-    pub settings: Settings,
-    /// Where the site is reached; every absolute link is built from it.
-    pub public_url: PublicUrl,
-    /// What one client may repeat (API changes, sign-ups, a member's own changes).
-    pub budgets: budgets::Budgets,
-}
 
 pub fn server(
     listener: TcpListener,
@@ -63,13 +51,15 @@ pub fn server(
 ) -> Result<Server, AppError> {
     let secure = settings.secure_cookies;
     let workers = settings.workers;
-    let budgets = budgets::Budgets::from_settings(&settings);
+    let budgets = state::Budgets::from_settings(&settings);
     let state = web::Data::new(AppState {
         pool,
         settings,
         public_url,
         budgets,
     });
+    // The client's address is read with the proxies alone (`client::client_ip`).
+    let proxies = web::Data::new(state.settings.trusted_proxies.clone());
     let mut server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
             .cookie_name("insignia".to_string())
@@ -79,6 +69,7 @@ pub fn server(
             .build();
         App::new()
             .app_data(state.clone())
+            .app_data(proxies.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(FORM_LIMIT)
@@ -135,72 +126,5 @@ fn form_error(
     }
 }
 
-/// Renders a template into a 200 HTML response.
-pub fn render(page: &impl Template) -> Result<HttpResponse, AppError> {
-    render_with(actix_web::http::StatusCode::OK, page)
-}
-
-pub fn render_with(
-    status: actix_web::http::StatusCode,
-    page: &impl Template,
-) -> Result<HttpResponse, AppError> {
-    let body = page.render().map_err(AppError::internal)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body))
-}
-
-/// 303 to a path on this site.
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((actix_web::http::header::LOCATION, location.to_string()))
-        .finish()
-}
-
-pub fn url_encode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|e| e.trim_start_matches('=').to_string())
-        .unwrap_or_default()
-}
-
-/// Only local paths may be redirect targets, so `next=` cannot send anyone off-site.
-pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.chars().any(char::is_control) =>
-        {
-            n.to_string()
-        }
-        _ => fallback.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_must_stay_on_this_site() {
-        assert_eq!(
-            safe_next(Some("/dashboard/badges"), "/x"),
-            "/dashboard/badges"
-        );
-        for bad in [
-            "//evil.example",
-            "https://evil.example",
-            "/\\evil.example",
-            "javascript:x",
-            "",
-        ] {
-            assert_eq!(safe_next(Some(bad), "/x"), "/x", "{bad}");
-        }
-    }
-
-    #[test]
-    fn url_encoding_escapes_reserved_characters() {
-        assert_eq!(url_encode("/a b?c=d&e"), "%2Fa+b%3Fc%3Dd%26e");
-    }
-}
+pub use respond::{render, render_with, safe_next, see_other, url_encode};
+pub use state::{AppState, FORM_LIMIT};

@@ -117,7 +117,7 @@ pub async fn known_methods_only(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     // The path as the router matches it (percent-escapes of plain characters decoded).
     let path = req.match_info().as_str();
-    let refusal = if super::api::serves(path) {
+    let refusal = if crate::api::paths::serves(path) {
         None
     } else {
         req.app_data::<web::Data<Table>>()

@@ -30,7 +30,7 @@ pub async fn no_nul_in_path(
     if !req.uri().path().to_ascii_lowercase().contains("%00") {
         return Ok(next.call(req).await?.map_into_left_body());
     }
-    let response = if super::api::serves(req.path()) {
+    let response = if crate::api::paths::serves(req.path()) {
         actix_web::ResponseError::error_response(&super::api::error::ApiError::route_not_found())
     } else {
         actix_web::ResponseError::error_response(&crate::error::AppError::NotFound)

@@ -6,6 +6,7 @@ pub mod caller;
 pub mod error;
 pub mod input;
 pub mod openapi;
+pub mod paths;
 pub mod wire;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -14,7 +15,7 @@ use self::caller::Caller;
 use self::error::ApiError;
 use self::input::{Json, Paging};
 use self::wire::*;
-use crate::AppState;
+use crate::state::AppState;
 use insignia_core::badges::query::{self, QueryError};
 use insignia_core::badges::rules::check_access_flags;
 use insignia_core::badges::{Rule, store};
@@ -24,14 +25,11 @@ use insignia_core::members::assignments;
 
 pub use openapi::Operation;
 
-/// Where the API lives.
-pub const BASE: &str = "/members/v3";
+pub use paths::{BASE, serves};
 
-/// Whether `path` is the API's: it answers for itself (authentication, CSRF for sessions,
-/// wrong methods and paths) in its own error shape.
-pub fn serves(path: &str) -> bool {
-    path.strip_prefix(BASE)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+/// The OpenAPI document of [`operations`].
+async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(openapi::document_value(operations()))
 }
 
 /// Every operation, in routing order: fixed paths come before `{id}`, so `order`, `query`
@@ -159,7 +157,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use actix_web::http::Method;
     let mut scope = web::scope(BASE)
         .wrap(cross_origin())
-        .service(resource("/openapi.json", &[Method::GET]).get(openapi::document));
+        .service(resource("/openapi.json", &[Method::GET]).get(document));
     let operations = operations();
     let mut paths: Vec<&str> = Vec::new();
     for op in &operations {

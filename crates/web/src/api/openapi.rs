@@ -1,14 +1,14 @@
 //! The OpenAPI 3.1 document at `/members/v3/openapi.json`, generated from the operation
-//! table the router is built from ([`super::operations`]) and from the wire types' schemas,
+//! table the router is built from (`api::operations`, passed in) and from the wire types' schemas,
 //! so it describes exactly what is served.
 
+use actix_web::Route;
 use actix_web::http::Method;
-use actix_web::{HttpResponse, Route};
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
-use super::wire::ErrorBody;
+use super::error::ErrorBody;
 
 type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
 
@@ -19,7 +19,7 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 /// One API operation: how it is routed and how it is described.
 pub struct Operation {
     pub method: Method,
-    /// Below [`super::BASE`].
+    /// Below [`super::paths::BASE`].
     pub path: &'static str,
     /// The Wix client function name.
     pub id: &'static str,
@@ -197,16 +197,16 @@ impl Operation {
 }
 
 /// The whole document.
-pub fn document_value() -> Value {
+pub fn document_value(operations: Vec<Operation>) -> Value {
     let mut settings = SchemaSettings::draft2020_12();
     settings.definitions_path = "/components/schemas".into();
     let mut generator = settings.into_generator();
     let error = Value::from(generator.subschema_for::<ErrorBody>());
     let mut paths = Map::new();
-    for op in super::operations() {
+    for op in operations {
         let described = op.describe(&mut generator, &error);
         let entry = paths
-            .entry(format!("{}{}", super::BASE, op.path))
+            .entry(format!("{}{}", super::paths::BASE, op.path))
             .or_insert_with(|| json!({}));
         entry[op.method.as_str().to_ascii_lowercase()] = described;
     }
@@ -228,8 +228,4 @@ pub fn document_value() -> Value {
             },
         },
     })
-}
-
-pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().json(document_value())
 }

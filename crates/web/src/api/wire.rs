@@ -540,46 +540,6 @@ fn sort_list(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
-// ------------------------------------------------------------------ errors
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ErrorBody {
-    pub message: String,
-    pub details: ErrorDetails,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorDetails {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub application_error: Option<ApplicationError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub validation_error: Option<ValidationError>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ApplicationError {
-    /// For example `BADGE_NOT_FOUND`, `MEMBER_NOT_FOUND`, `UNAUTHENTICATED`.
-    pub code: String,
-    pub description: String,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ValidationError {
-    pub field_violations: Vec<FieldViolation>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct FieldViolation {
-    /// Path of the field, e.g. `badge.title` or `paging.limit`.
-    pub field: String,
-    pub description: String,
-    /// `REQUIRED_FIELD`, `MAX_LENGTH`, `FORMAT` or `OTHER`.
-    pub violated_rule: String,
-}
-
 #[cfg(test)]
 mod tests {
     use super::TEXT;

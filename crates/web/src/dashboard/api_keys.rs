@@ -9,8 +9,9 @@ use crate::error::AppError;
 use crate::extract::CurrentAdmin;
 use crate::forms::{self, Errors};
 use crate::layout::Layout;
+use crate::respond::{render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
-use crate::{AppState, render_with, see_other};
+use crate::state::AppState;
 use insignia_core::audit::Actor;
 use insignia_core::auth::api_keys::{self, ApiKey};
 

@@ -6,14 +6,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::blocking;
+use crate::budgets;
 use crate::client::client_network;
 use crate::error::AppError;
 use crate::extract::{CurrentAdmin, MaybeAdmin};
 use crate::forms::Errors;
 use crate::layout::Layout;
+use crate::respond::{render_with, safe_next, see_other};
 use crate::session::{self as cookie, FlashKind};
 use crate::sign_in;
-use crate::{AppState, budgets, render_with, safe_next, see_other};
+use crate::state::AppState;
 use insignia_core::auth::admins::{self, CreateError};
 use insignia_core::auth::sign_in::{Client, Outcome};
 use insignia_core::auth::{password, sessions, setup, throttle};

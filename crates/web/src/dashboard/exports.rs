@@ -7,10 +7,10 @@ use actix_web::{HttpResponse, web};
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::blocking;
 use crate::error::AppError;
 use crate::extract::CurrentAdmin;
+use crate::state::AppState;
 use insignia_core::audit::{self, Actor, Change};
 use insignia_core::badges::store as badge_store;
 use insignia_core::db::{self, DbPool};

@@ -11,9 +11,10 @@ use crate::error::AppError;
 use crate::extract::CurrentAdmin;
 use crate::forms::{self, Errors};
 use crate::layout::Layout;
+use crate::respond::{render, render_with, see_other, url_encode};
 use crate::session::{self as cookie, FlashKind};
+use crate::state::AppState;
 use crate::views::{BadgeView, short_time};
-use crate::{AppState, render, render_with, see_other, url_encode};
 use insignia_core::audit::Actor;
 use insignia_core::auth::member_links as passwords;
 use insignia_core::badges::store as badge_store;
@@ -590,7 +591,8 @@ pub async fn import(
     payload: actix_multipart::Multipart,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let data = forms::read_multipart(payload, crate::FORM_LIMIT, crate::FORM_LIMIT).await?;
+    let data =
+        forms::read_multipart(payload, crate::state::FORM_LIMIT, crate::state::FORM_LIMIT).await?;
     let dry_run = forms::value(&data.fields, "action") != "import";
     if !dry_run {
         admin.require_elevation(req.path())?;

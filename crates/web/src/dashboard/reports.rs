@@ -4,10 +4,10 @@
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
 
-use crate::AppState;
 use crate::blocking;
 use crate::error::AppError;
 use crate::extract::CurrentAdmin;
+use crate::state::AppState;
 use insignia_core::reports;
 
 pub async fn download(
