@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The one command that checks Insignia: installs what the tests need when it is missing
 # (Chromium and its WebDriver for the browser tests, wrk for the load benchmark's smoke run,
-# the npm packages of the Wix client test, schemathesis for the API document test, libpq and
-# the PostgreSQL 15 server), then format, lints and every test — the integration tests twice,
-# on SQLite and on a throwaway PostgreSQL cluster.
+# the npm packages of the Wix client test, schemathesis for the API document test, diesel_cli
+# for the schema check, libpq and the PostgreSQL 15 server), then the module-circle check,
+# format, lints and every test — those whose behaviour depends on the database twice, on
+# SQLite and on a throwaway PostgreSQL cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,11 @@ if ! dpkg -s libpq-dev >/dev/null 2>&1 || [ ! -x /usr/lib/postgresql/15/bin/init
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libpq-dev postgresql-15 >/dev/null
 fi
+
+# diesel_cli, pinned, for the check that crates/core/src/db/schema.rs is what `diesel
+# print-schema` makes of the migrations (tests/it/schema.rs), on both databases.
+INSIGNIA_DIESEL="$(bash scripts/diesel-cli.sh)"
+export INSIGNIA_DIESEL
 
 # The published Wix client (compat/), for the API compatibility test: Node.js 20+ and the
 # packages pinned in compat/package-lock.json; axe-core for the browser tests likewise.

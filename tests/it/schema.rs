@@ -1,8 +1,15 @@
-//! The two schemas, SQLite's and PostgreSQL's, are kept in step by hand (a migration for each):
-//! this checks they have the same tables, columns (kind and nullability), keys, unique columns,
-//! foreign keys and indexes. Runs in the PostgreSQL pass (`INSIGNIA_TEST_POSTGRES`).
+//! The schema diesel compiles against is generated, and the two databases' schemas agree:
+//!
+//! - `crates/core/src/db/schema.rs` is exactly what `diesel print-schema` prints from a
+//!   database the migrations made, with the patch file of that database (crates/core/diesel.toml,
+//!   diesel.sqlite.toml): checked on SQLite in the first pass and on PostgreSQL in the second.
+//! - The two migrations, SQLite's and PostgreSQL's, are kept in step by hand (a migration for
+//!   each): the same tables, columns (kind and nullability), keys, unique columns, foreign keys
+//!   and indexes. Runs in the PostgreSQL pass (`INSIGNIA_TEST_POSTGRES`).
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -187,4 +194,74 @@ fn both_databases_have_the_same_schema() {
         "only in SQLite: {missing:#?}\nonly in PostgreSQL: {extra:#?}"
     );
     assert!(sqlite.len() > 100, "{} facts compared", sqlite.len());
+}
+
+fn core_crate() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/core")
+}
+
+/// diesel_cli: `INSIGNIA_DIESEL`, or the pinned version scripts/diesel-cli.sh installs.
+fn diesel_cli() -> PathBuf {
+    if let Some(named) = std::env::var_os("INSIGNIA_DIESEL") {
+        return PathBuf::from(named);
+    }
+    let output = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/diesel-cli.sh"))
+        .output()
+        .expect("bash runs scripts/diesel-cli.sh");
+    assert!(
+        output.status.success(),
+        "scripts/diesel-cli.sh could not install diesel_cli: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}
+
+/// `INSIGNIA_BLESS_SCHEMA=1 cargo test --test it schema::` writes what diesel printed into
+/// schema.rs: after a migration, run it on SQLite, then check the PostgreSQL pass agrees (a
+/// difference between the databases goes into the patch files).
+#[test]
+fn the_schema_is_what_diesel_prints_from_the_migrations() {
+    let scratch = fresh_database();
+    let location = scratch.database();
+    drop(insignia::open_site(&location.as_str().into()).expect("migrates"));
+    let config = if location.starts_with("postgres") {
+        "diesel.toml"
+    } else {
+        "diesel.sqlite.toml"
+    };
+    let output = Command::new(diesel_cli())
+        .arg("print-schema")
+        .arg("--config-file")
+        .arg(core_crate().join(config))
+        .args(["--database-url", &location])
+        .output()
+        .expect("diesel_cli runs");
+    assert!(
+        output.status.success(),
+        "diesel print-schema failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8(output.stdout).expect("UTF-8 schema");
+    let file = core_crate().join("src/db/schema.rs");
+    if std::env::var_os("INSIGNIA_BLESS_SCHEMA").is_some() {
+        std::fs::write(&file, &printed).expect("write schema.rs");
+    }
+    let checked_in = std::fs::read_to_string(&file).expect("schema.rs");
+    if printed != checked_in {
+        let first = printed
+            .lines()
+            .zip(checked_in.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| printed.lines().count().min(checked_in.lines().count()));
+        panic!(
+            "crates/core/src/db/schema.rs is not what the migrations make on this database \
+             (diesel print-schema --config-file crates/core/{config}); first difference at \
+             line {}:\n  printed:    {:?}\n  checked in: {:?}\nRegenerate it with \
+             INSIGNIA_BLESS_SCHEMA=1 (see this test), or say the difference in the patch file.",
+            first + 1,
+            printed.lines().nth(first),
+            checked_in.lines().nth(first),
+        );
+    }
 }
