@@ -14,8 +14,8 @@ use crate::auth::{admins, password};
 use crate::badges::{BadgeError, BadgeInput, store};
 use crate::db::keys::BadgeKey;
 use crate::db::schema::{badges, members};
-use crate::error::AppError;
 use crate::tokens::random_token;
+use insignia_core::Error;
 
 const DEMO_ADMIN: &str = "admin@example.com";
 /// The first demo member can sign in with this password.
@@ -239,7 +239,7 @@ impl Rng {
 
 /// Fills the database at `location` (migrating it first). A database that already holds a
 /// site is refused before anything is written, its schema included.
-pub fn fill(location: &Location, size: DemoSize) -> Result<String, AppError> {
+pub fn fill(location: &Location, size: DemoSize) -> Result<String, Error> {
     let started = std::time::Instant::now();
     refuse_a_site(location)?;
     // Migrate through the pool, then load through one connection of our own.
@@ -249,9 +249,8 @@ pub fn fill(location: &Location, size: DemoSize) -> Result<String, AppError> {
             // With nobody else connected SQLite can leave WAL for the bulk load, so pages are
             // written once, not to the WAL and again at the checkpoint. (A rollback journal
             // keeps the load all-or-nothing.)
-            let mut conn = DbConnection::Sqlite(
-                SqliteConnection::establish(path).map_err(AppError::internal)?,
-            );
+            let mut conn =
+                DbConnection::Sqlite(SqliteConnection::establish(path).map_err(Error::internal)?);
             conn.batch_execute(
                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
             )?;
@@ -267,7 +266,7 @@ pub fn fill(location: &Location, size: DemoSize) -> Result<String, AppError> {
         Location::Postgres(url) => {
             let mut conn = DbConnection::Postgres(
                 PgConnection::establish(url)
-                    .map_err(|e| AppError::internal(crate::db::redact_password(&e.to_string())))?,
+                    .map_err(|e| Error::internal(crate::db::redact_password(&e.to_string())))?,
             );
             // Index builds after the load sort in memory.
             conn.batch_execute("SET maintenance_work_mem = '256MB'; SET TIME ZONE 'UTC';")?;
@@ -276,7 +275,7 @@ pub fn fill(location: &Location, size: DemoSize) -> Result<String, AppError> {
             // rows): right after a million-member load, reads by id took seconds instead of
             // milliseconds until autovacuum came by. Analyzed now, after the commits.
             crate::db::analyze(&mut conn, FILLED).map_err(|e| {
-                AppError::internal(format!(
+                Error::internal(format!(
                     "the demo is loaded, but analyzing its tables failed (reads stay slow until \
                      autovacuum analyzes them): {}",
                     e.detail()
@@ -293,7 +292,7 @@ const FILLED: &[&str] = &["admins", "badges", "members", "member_badges", "audit
 /// Refuses a database that already holds an admin, a badge or a member: the demo's made-up
 /// members and its admin would mix with a real site's. Reads only, and creates nothing (a
 /// SQLite file that does not exist yet is new).
-fn refuse_a_site(location: &Location) -> Result<(), AppError> {
+fn refuse_a_site(location: &Location) -> Result<(), Error> {
     use diesel::sql_types::{BigInt, Text};
     #[derive(QueryableByName)]
     struct Count {
@@ -304,11 +303,11 @@ fn refuse_a_site(location: &Location) -> Result<(), AppError> {
         Location::Sqlite(path) if !std::path::Path::new(path).exists() => return Ok(()),
         Location::Sqlite(path) => DbConnection::Sqlite(
             SqliteConnection::establish(path)
-                .map_err(|e| AppError::internal(format!("cannot open {location}: {e}")))?,
+                .map_err(|e| Error::internal(format!("cannot open {location}: {e}")))?,
         ),
         Location::Postgres(url) => {
             DbConnection::Postgres(PgConnection::establish(url).map_err(|e| {
-                AppError::internal(format!(
+                Error::internal(format!(
                     "cannot open {location}: {}",
                     crate::db::redact_password(&e.to_string())
                 ))
@@ -346,7 +345,7 @@ fn refuse_a_site(location: &Location) -> Result<(), AppError> {
         Location::Sqlite(_) => "a file of its own, e.g. `insignia demo --database demo.db`",
         Location::Postgres(_) => "an empty database of its own (createdb insignia_demo)",
     };
-    Err(AppError::Conflict(format!(
+    Err(Error::Conflict(format!(
         "{location} already holds a site ({}); the demo fills only an empty database, and \
          nothing was changed. Give it {fresh}.",
         held.join(", ")
@@ -357,11 +356,11 @@ fn load(
     conn: &mut DbConnection,
     size: DemoSize,
     started: std::time::Instant,
-) -> Result<String, AppError> {
+) -> Result<String, Error> {
     let mut report = Vec::new();
     let password = random_token()[..16].to_string();
     admins::create(conn, DEMO_ADMIN, &password, false)?
-        .map_err(|e| AppError::internal(format!("{e:?}")))?;
+        .map_err(|e| Error::internal(format!("{e:?}")))?;
     report.push(format!(
         "Dashboard: /dashboard/login as {DEMO_ADMIN}, password {password}"
     ));
@@ -428,7 +427,7 @@ const MEMBER_INDEXES: &[&str] = &[
 ];
 
 /// The demo badges (created once), with their weights.
-fn demo_badges(conn: &mut DbConnection) -> Result<Vec<(BadgeKey, u32)>, AppError> {
+fn demo_badges(conn: &mut DbConnection) -> Result<Vec<(BadgeKey, u32)>, Error> {
     let actor = Actor::system();
     for (title, description, background, text, icon, _) in BADGES {
         let input = BadgeInput {
@@ -442,7 +441,7 @@ fn demo_badges(conn: &mut DbConnection) -> Result<Vec<(BadgeKey, u32)>, AppError
         };
         let valid = input
             .parse()
-            .map_err(|e| AppError::internal(format!("demo badge {title} is invalid: {e:?}")))?;
+            .map_err(|e| Error::internal(format!("demo badge {title} is invalid: {e:?}")))?;
         match store::create(conn, &actor, &valid, None) {
             Ok(_) | Err(BadgeError::DuplicateTitle) => {}
             Err(e) => return Err(e.into()),
@@ -469,10 +468,10 @@ fn load_members(
     count: usize,
     offset: usize,
     shares: &[Share],
-) -> Result<(i64, i64), AppError> {
+) -> Result<(i64, i64), Error> {
     use diesel::sql_types::{BigInt, Nullable, Text};
     let member_password = password::hash(DEMO_MEMBER_PASSWORD)?;
-    let last_rowid = |conn: &mut DbConnection| -> Result<i64, AppError> {
+    let last_rowid = |conn: &mut DbConnection| -> Result<i64, Error> {
         Ok(members::table
             .select(diesel::dsl::sql::<BigInt>("coalesce(max(key), 0)"))
             .first(conn)?)
@@ -631,7 +630,7 @@ fn load_assignments(
     conn: &mut DbConnection,
     shares: &[Share],
     (first, last): (i64, i64),
-) -> Result<usize, AppError> {
+) -> Result<usize, Error> {
     use diesel::sql_types::BigInt;
     let n = last - first + 1;
     if n <= 0 || shares.is_empty() {
@@ -687,8 +686,8 @@ fn load_assignments(
 fn without<T>(
     conn: &mut DbConnection,
     names: &[&str],
-    load: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
-) -> Result<T, AppError> {
+    load: impl FnOnce(&mut DbConnection) -> Result<T, Error>,
+) -> Result<T, Error> {
     #[derive(QueryableByName)]
     struct Definition {
         #[diesel(sql_type = diesel::sql_types::Text)]

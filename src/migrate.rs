@@ -20,7 +20,7 @@ use diesel::sqlite::SqliteConnection;
 use sha2::{Digest, Sha256};
 
 use crate::db::{Location, redact_password, schema};
-use crate::error::AppError;
+use insignia_core::Error;
 
 /// Every table, parents before children: the one list `TABLES` and [`for_each_table!`] are
 /// made from. (The schema test keeps the two databases' tables in step, and `run` refuses a
@@ -79,29 +79,29 @@ impl Progress for Quiet {
     fn verifying(&self, _: &str) {}
 }
 
-pub fn run(from: &str, to: &Location, progress: &dyn Progress) -> Result<Moved, AppError> {
+pub fn run(from: &str, to: &Location, progress: &dyn Progress) -> Result<Moved, Error> {
     let Location::Postgres(url) = to else {
-        return Err(AppError::internal(
+        return Err(Error::internal(
             "--to must be a PostgreSQL URL (postgres://user:password@host:port/dbname)",
         ));
     };
     if !std::path::Path::new(from).is_file() {
-        return Err(AppError::internal(format!("{from} is not a SQLite file")));
+        return Err(Error::internal(format!("{from} is not a SQLite file")));
     }
     // Both schemas up to date (an older site is upgraded first), then connections of our own.
     drop(insignia_core::open_site(&Location::Sqlite(
         from.to_string(),
     ))?);
     drop(insignia_core::open_site(to)?);
-    let source = SqliteConnection::establish(from).map_err(AppError::internal)?;
+    let source = SqliteConnection::establish(from).map_err(Error::internal)?;
     let mut target = PgConnection::establish(url)
-        .map_err(|e| AppError::internal(redact_password(&e.to_string())))?;
+        .map_err(|e| Error::internal(redact_password(&e.to_string())))?;
 
     let source = RefCell::new(source);
     let mut plans = Vec::new();
     for table in target_tables(&mut target)? {
         if !TABLES.contains(&table.as_str()) {
-            return Err(AppError::internal(format!(
+            return Err(Error::internal(format!(
                 "the target has a table `{table}` that migrate does not know"
             )));
         }
@@ -115,7 +115,7 @@ pub fn run(from: &str, to: &Location, progress: &dyn Progress) -> Result<Moved, 
         .map(|plan| plan.table)
         .collect();
     if !nonempty.is_empty() {
-        return Err(AppError::internal(format!(
+        return Err(Error::internal(format!(
             "the target database already has data (in {}); migrate copies into an empty database only",
             nonempty.join(", ")
         )));
@@ -123,7 +123,7 @@ pub fn run(from: &str, to: &Location, progress: &dyn Progress) -> Result<Moved, 
 
     let mut counted = Vec::new();
     target.batch_execute("BEGIN")?;
-    let copied = (|| -> Result<(), AppError> {
+    let copied = (|| -> Result<(), Error> {
         for plan in &plans {
             let rows = plan.count(&mut source.borrow_mut())?;
             progress.table(plan.table, rows as u64);
@@ -152,7 +152,7 @@ pub fn run(from: &str, to: &Location, progress: &dyn Progress) -> Result<Moved, 
         let (source_rows, source_sum) = plan.checksum(&mut source.borrow_mut())?;
         let (target_rows, target_sum) = plan.checksum_pg(&mut target)?;
         if (source_rows, &source_sum) != (target_rows, &target_sum) {
-            return Err(AppError::internal(format!(
+            return Err(Error::internal(format!(
                 "the copy of {} differs: {source_rows} rows (sha256 {source_sum}) in SQLite, \
                  {target_rows} rows (sha256 {target_sum}) in PostgreSQL",
                 plan.table
@@ -162,7 +162,7 @@ pub fn run(from: &str, to: &Location, progress: &dyn Progress) -> Result<Moved, 
     Ok(Moved { tables: counted })
 }
 
-fn target_tables(target: &mut PgConnection) -> Result<Vec<String>, AppError> {
+fn target_tables(target: &mut PgConnection) -> Result<Vec<String>, Error> {
     Ok(diesel::sql_query(
         "SELECT table_name AS value FROM information_schema.tables \
          WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
@@ -202,7 +202,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(target: &mut PgConnection, table: &'static str) -> Result<Plan, AppError> {
+    fn new(target: &mut PgConnection, table: &'static str) -> Result<Plan, Error> {
         let columns = copy_columns(table)?;
         #[derive(QueryableByName)]
         struct Column {
@@ -223,7 +223,7 @@ impl Plan {
         in_target.sort_unstable();
         in_copy.sort_unstable();
         if in_target != in_copy {
-            return Err(AppError::internal(format!(
+            return Err(Error::internal(format!(
                 "the columns of {table} differ: {in_target:?} in PostgreSQL, {in_copy:?} in the code"
             )));
         }
@@ -255,7 +255,7 @@ impl Plan {
         })
     }
 
-    fn has_rows(&self, target: &mut PgConnection) -> Result<bool, AppError> {
+    fn has_rows(&self, target: &mut PgConnection) -> Result<bool, Error> {
         let found: Count = diesel::sql_query(format!(
             "SELECT count(*) AS n FROM (SELECT 1 FROM {} LIMIT 1) AS t",
             self.table
@@ -264,7 +264,7 @@ impl Plan {
         Ok(found.n > 0)
     }
 
-    fn count(&self, source: &mut SqliteConnection) -> Result<i64, AppError> {
+    fn count(&self, source: &mut SqliteConnection) -> Result<i64, Error> {
         Ok(
             diesel::sql_query(format!("SELECT count(*) AS n FROM {}", self.table))
                 .get_result::<Count>(source)?
@@ -312,7 +312,7 @@ impl Plan {
         source: &RefCell<SqliteConnection>,
         target: &mut PgConnection,
         progress: &dyn Progress,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), Error> {
         let query = self.line(Side::Sqlite);
         let stream = |out: &mut dyn Write| -> Result<(), CopyError> {
             let mut source = source.borrow_mut();
@@ -331,7 +331,7 @@ impl Plan {
         // back afterwards: one check and one sort each instead of one per row.
         let detached = detach(target, self.table)?;
         copy_into(target, self.table, stream)
-            .map_err(|e| AppError::internal(format!("copying {} failed: {e}", self.table)))?;
+            .map_err(|e| Error::internal(format!("copying {} failed: {e}", self.table)))?;
         for definition in detached {
             target.batch_execute(&definition)?;
         }
@@ -339,23 +339,21 @@ impl Plan {
     }
 
     /// Row count and SHA-256 of the table in SQLite.
-    fn checksum(&self, source: &mut SqliteConnection) -> Result<(i64, String), AppError> {
+    fn checksum(&self, source: &mut SqliteConnection) -> Result<(i64, String), Error> {
         let query = self.line(Side::Sqlite);
         digest(diesel::sql_query(query).load_iter::<Value, DefaultLoadingMode>(source)?)
     }
 
     /// The same in PostgreSQL, read row by row (the default mode would hold the whole result
     /// in memory).
-    fn checksum_pg(&self, target: &mut PgConnection) -> Result<(i64, String), AppError> {
+    fn checksum_pg(&self, target: &mut PgConnection) -> Result<(i64, String), Error> {
         let query = self.line(Side::Postgres);
         digest(diesel::sql_query(query).load_iter::<Value, PgRowByRowLoadingMode>(target)?)
     }
 }
 
 /// How many lines, and the SHA-256 of them each followed by a newline.
-fn digest(
-    lines: impl Iterator<Item = diesel::QueryResult<Value>>,
-) -> Result<(i64, String), AppError> {
+fn digest(lines: impl Iterator<Item = diesel::QueryResult<Value>>) -> Result<(i64, String), Error> {
     let mut hash = Sha256::new();
     let mut count = 0;
     for line in lines {
@@ -369,7 +367,7 @@ fn digest(
 /// Drops `table`'s foreign keys and the indexes that back no constraint, returning the
 /// statements that make them again (primary keys and unique constraints stay: other tables'
 /// foreign keys lean on them).
-fn detach(target: &mut PgConnection, table: &str) -> Result<Vec<String>, AppError> {
+fn detach(target: &mut PgConnection, table: &str) -> Result<Vec<String>, Error> {
     #[derive(QueryableByName)]
     struct Detached {
         #[diesel(sql_type = Text)]
@@ -418,7 +416,7 @@ macro_rules! with_table {
                 use schema::$known as $table;
                 $body
             })*
-            other => Err(AppError::internal(format!("no table {other} in the schema"))),
+            other => Err(Error::internal(format!("no table {other} in the schema"))),
         }
     };
 }
@@ -430,7 +428,7 @@ macro_rules! for_each_table {
 }
 
 /// The table's columns in the order diesel's `COPY` lists them (its declaration order).
-fn copy_columns(table: &str) -> Result<Vec<String>, AppError> {
+fn copy_columns(table: &str) -> Result<Vec<String>, Error> {
     for_each_table!(table, |t| {
         let select =
             diesel::debug_query::<diesel::pg::Pg, _>(&t::table.select(t::all_columns)).to_string();
@@ -456,12 +454,12 @@ fn copy_into(
     target: &mut PgConnection,
     table: &str,
     stream: impl Fn(&mut dyn Write) -> Result<(), CopyError>,
-) -> Result<usize, AppError> {
+) -> Result<usize, Error> {
     for_each_table!(table, |t| {
         diesel::copy_from(t::table)
             .from_raw_data(t::table, &stream)
             .with_format(CopyFormat::Text)
             .execute(target)
-            .map_err(|e| AppError::internal(e.to_string()))
+            .map_err(|e| Error::internal(e.to_string()))
     })
 }

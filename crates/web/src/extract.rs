@@ -16,6 +16,11 @@ use insignia_core::auth::sessions::{self, AdminSession};
 pub struct CurrentAdmin(pub AdminSession);
 
 impl CurrentAdmin {
+    /// Who the audit log and events name for this admin's changes.
+    pub fn actor(&self) -> insignia_core::audit::Actor {
+        insignia_core::audit::Actor::admin(&self.0.email)
+    }
+
     /// Restricted operations need a recently confirmed password.
     pub fn require_elevation(&self, return_to: &str) -> Result<(), AppError> {
         if self.0.is_elevated() {
@@ -147,4 +152,10 @@ impl FromRequest for MaybeMember {
             Ok(MaybeMember(member))
         })
     }
+}
+
+/// Whether a request was sent by htmx (it then wants a fragment, not a whole page or a
+/// redirect).
+pub fn is_htmx(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers.contains_key("hx-request")
 }

@@ -453,7 +453,7 @@ async fn set_own_badge(
         )?)
     })
     .await?;
-    if req.headers().contains_key("hx-request") {
+    if crate::extract::is_htmx(req.headers()) {
         return render(&own_badges(&state, &session, member.id.clone()).await?);
     }
     cookie::flash(
@@ -511,7 +511,7 @@ async fn arrange(
         ),
         Err(refused) => (FlashKind::Error, refused),
     };
-    if req.headers().contains_key("hx-request") {
+    if crate::extract::is_htmx(req.headers()) {
         let mut own = own_badges(&state, &session, member.id.clone()).await?;
         own.notice = Some((kind.css(), message));
         return render(&own);

@@ -54,7 +54,7 @@ pub async fn headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let htmx = req.headers().contains_key("hx-request");
+    let htmx = crate::extract::is_htmx(req.headers());
     let private = is_private(req.path());
     let mut res = next.call(req).await?;
     // A redirect answered to htmx would be followed inside the XHR and swapped into a

@@ -16,7 +16,6 @@ use crate::layout::Layout;
 use crate::respond::{render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
-use insignia_core::audit::Actor;
 use insignia_core::auth::admins::{self, Admin, ChangeError, Listed};
 
 const PAGE: &str = "/dashboard/admins";
@@ -107,11 +106,7 @@ pub async fn add(
         .require_elevation_keeping(&state.pool, PAGE, form.0.clone())
         .await?;
     let typed = forms::value(&form, "email");
-    let (email, by, by_id) = (
-        typed.clone(),
-        Actor::admin(&admin.0.email),
-        admin.0.admin_id.clone(),
-    );
+    let (email, by, by_id) = (typed.clone(), admin.actor(), admin.0.admin_id.clone());
     let outcome = blocking::run(&state.pool, move |conn| {
         Ok(admins::add(conn, &by, &by_id, &email)?)
     })
@@ -190,11 +185,7 @@ pub async fn remove(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(PAGE)?;
-    let (id, by, by_id) = (
-        path.into_inner(),
-        Actor::admin(&admin.0.email),
-        admin.0.admin_id.clone(),
-    );
+    let (id, by, by_id) = (path.into_inner(), admin.actor(), admin.0.admin_id.clone());
     let outcome = blocking::run(&state.pool, move |conn| {
         Ok(admins::remove(conn, &by, &by_id, &id)?)
     })

@@ -12,7 +12,6 @@ use crate::layout::Layout;
 use crate::respond::{render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
-use insignia_core::audit::Actor;
 use insignia_core::auth::api_keys::{self, ApiKey};
 
 const PAGE: &str = "/dashboard/api-keys";
@@ -103,7 +102,7 @@ pub async fn create(
             return page(&state, &session, &admin, status, shown).await;
         }
     };
-    let actor = Actor::admin(&admin.0.email);
+    let actor = admin.actor();
     let created = blocking::run(&state.pool, move |conn| {
         Ok(api_keys::create(conn, &actor, &name)?)
     })
@@ -158,7 +157,7 @@ pub async fn revoke(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(PAGE)?;
-    let (id, actor) = (path.into_inner(), Actor::admin(&admin.0.email));
+    let (id, actor) = (path.into_inner(), admin.actor());
     let key = blocking::run(&state.pool, move |conn| {
         Ok(api_keys::revoke(conn, &actor, &id)?)
     })

@@ -15,7 +15,6 @@ use crate::respond::{render, render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
 use crate::views::BadgeView;
-use insignia_core::audit::Actor;
 use insignia_core::badges::color::{self, Color, ContrastAdvice};
 use insignia_core::badges::icon::{self, UPLOAD_MAX_BYTES};
 use insignia_core::badges::store::{self, Direction};
@@ -24,14 +23,6 @@ use insignia_core::badges::{Badge, BadgeError, BadgeInput, Field, FieldError, Ic
 const LIST: &str = "/dashboard/badges";
 /// Editor text fields are short; this only bounds what is read.
 const EDITOR_TEXT_LIMIT: usize = 64 * 1024;
-
-fn actor(admin: &CurrentAdmin) -> Actor {
-    Actor::admin(&admin.0.email)
-}
-
-fn is_htmx(req: &HttpRequest) -> bool {
-    req.headers().contains_key("hx-request")
-}
 
 // ---------------------------------------------------------------- list and order
 
@@ -185,13 +176,13 @@ pub async fn reorder(
         .await?;
     let ids = forms::values(&form, "badge_id");
     let version = forms::value(&form, "order_version");
-    let who = actor(&admin);
+    let who = admin.actor();
     let outcome = blocking::run(&state.pool, move |conn| {
         Ok(store::reorder(conn, &who, &ids, Some(&version)))
     })
     .await?;
     match outcome {
-        Ok(badges) if is_htmx(&req) => {
+        Ok(badges) if crate::extract::is_htmx(req.headers()) => {
             let mut list = order_list(&badges, cookie::csrf_token(&session));
             list.saved = Some("Saved. Members see badges in this order now.".to_string());
             render(&list)
@@ -206,7 +197,7 @@ pub async fn reorder(
 }
 
 fn refuse_stale(session: &Session, req: &HttpRequest) -> Result<HttpResponse, AppError> {
-    if is_htmx(req) {
+    if crate::extract::is_htmx(req.headers()) {
         let mut res = render_with(
             StatusCode::CONFLICT,
             &OrderMessage {
@@ -254,7 +245,7 @@ pub async fn move_one(
             ));
         }
     };
-    let (id, version, who) = (path.into_inner(), form.order_version.clone(), actor(&admin));
+    let (id, version, who) = (path.into_inner(), form.order_version.clone(), admin.actor());
     let outcome = blocking::run(&state.pool, move |conn| {
         Ok(store::move_one(conn, &who, &id, direction, &version)
             .and_then(|()| store::find(conn, &id)))
@@ -670,7 +661,7 @@ pub async fn create(
         .await?;
     let errors = match parsed {
         Ok((valid, upload)) => {
-            let who = actor(&admin);
+            let who = admin.actor();
             match blocking::run(&state.pool, move |conn| {
                 Ok(store::create(conn, &who, &valid, upload.as_deref()))
             })
@@ -714,7 +705,7 @@ pub async fn update(
         .await?;
     let errors = match parsed {
         Ok((valid, upload)) => {
-            let (who, target) = (actor(&admin), id.clone());
+            let (who, target) = (admin.actor(), id.clone());
             match blocking::run(&state.pool, move |conn| {
                 Ok(store::update(
                     conn,
@@ -798,7 +789,7 @@ pub async fn delete(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;
-    let (id, who) = (path.into_inner(), actor(&admin));
+    let (id, who) = (path.into_inner(), admin.actor());
     let deleted = blocking::run(&state.pool, move |conn| {
         Ok(insignia_core::members::assignments::delete_badge(
             conn, &who, &id,

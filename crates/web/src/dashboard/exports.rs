@@ -11,7 +11,7 @@ use crate::blocking;
 use crate::error::AppError;
 use crate::extract::CurrentAdmin;
 use crate::state::AppState;
-use insignia_core::audit::{self, Actor, Change};
+use insignia_core::audit::{self, Change};
 use insignia_core::badges::store as badge_store;
 use insignia_core::db::{self, DbPool};
 use insignia_core::exports::{Export, Kind};
@@ -65,7 +65,7 @@ async fn download(
     admin: &CurrentAdmin,
     kind: impl FnOnce(&mut db::DbConnection) -> Result<Kind, AppError> + Send + 'static,
 ) -> Result<HttpResponse, AppError> {
-    let actor = Actor::admin(&admin.0.email);
+    let actor = admin.actor();
     let export = blocking::run(pool, move |conn| {
         let kind = kind(conn)?;
         let export = Export::new(conn, kind)?;

@@ -15,7 +15,6 @@ use crate::respond::{render, render_with, see_other, url_encode};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
 use crate::views::{BadgeView, count_of as grouped_count, grouped, short_time};
-use insignia_core::audit::Actor;
 use insignia_core::badges::{Badge, Icon, store as badge_store};
 use insignia_core::ids::{BadgeId, MemberId};
 use insignia_core::members::assignments::{self, AssignError, BulkLine, LineStatus};
@@ -404,7 +403,7 @@ pub async fn assign(
     admin
         .require_elevation_keeping(&state.pool, &page_path, kept)
         .await?;
-    let who = Actor::admin(&admin.0.email);
+    let who = admin.actor();
     let plan = forms::value(&form, "plan");
     if form.iter().any(|(k, _)| k == "bulk") || !plan.is_empty() {
         let dry_run = forms::value(&form, "action") == "dry_run";
@@ -551,11 +550,7 @@ pub async fn unassign(
     } else {
         vec![one]
     };
-    let (who, badge_id, admin_id) = (
-        Actor::admin(&admin.0.email),
-        id.clone(),
-        admin.0.admin_id.clone(),
-    );
+    let (who, badge_id, admin_id) = (admin.actor(), id.clone(), admin.0.admin_id.clone());
     let outcome = blocking::run(&state.pool, move |conn| {
         let removed = assignments::unassign(
             conn,

@@ -15,7 +15,6 @@ use crate::respond::{render, render_with, see_other, url_encode};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
 use crate::views::{BadgeView, short_time};
-use insignia_core::audit::Actor;
 use insignia_core::auth::member_links as passwords;
 use insignia_core::badges::store as badge_store;
 use insignia_core::ids::{BadgeId, MemberId};
@@ -25,10 +24,6 @@ use insignia_core::reports;
 
 const DIRECTORY: &str = "/dashboard/members";
 pub const PAGE_SIZE: i64 = 50;
-
-fn actor(admin: &CurrentAdmin) -> Actor {
-    Actor::admin(&admin.0.email)
-}
 
 #[derive(Deserialize)]
 pub struct DirectoryQuery {
@@ -146,7 +141,7 @@ pub async fn create(
     match NewMember::parse(&form.name, &form.email) {
         Err(list) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
         Ok(new) => {
-            let who = actor(&admin);
+            let who = admin.actor();
             match blocking::run(&state.pool, move |conn| {
                 Ok(members::create(conn, &who, &new))
             })
@@ -227,7 +222,7 @@ pub async fn update(
         .require_elevation_keeping(&state.pool, req.path(), typed)
         .await?;
     let (who, lookup, name, email) = (
-        actor(&admin),
+        admin.actor(),
         id.clone(),
         form.name.clone(),
         form.email.clone(),
@@ -395,7 +390,7 @@ async fn change_badges(
         cookie::flash(&session, FlashKind::Error, "Pick a badge first.");
         return Ok(see_other(&page));
     }
-    let who = actor(&admin);
+    let who = admin.actor();
     let undo = cookie::Undo {
         action: format!("{page}/badges"),
         fields: badge_ids
@@ -466,7 +461,7 @@ pub async fn delete(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;
-    let (id, who) = (path.into_inner(), actor(&admin));
+    let (id, who) = (path.into_inner(), admin.actor());
     let member = blocking::run(&state.pool, move |conn| {
         Ok(assignments::delete_member(conn, &who, &id)?)
     })
@@ -489,7 +484,7 @@ pub async fn password_link(
     let id = path.into_inner();
     let page = format!("{DIRECTORY}/{id}");
     admin.require_elevation(&page)?;
-    let (member_id, who) = (id.clone(), actor(&admin));
+    let (member_id, who) = (id.clone(), admin.actor());
     let token = blocking::run(&state.pool, move |conn| {
         Ok(passwords::create_link(conn, &who, &member_id)?)
     })
@@ -612,7 +607,7 @@ pub async fn import(
             None,
         ),
         Ok(typed) => {
-            let (who, admin_id) = (actor(&admin), admin.0.admin_id.clone());
+            let (who, admin_id) = (admin.actor(), admin.0.admin_id.clone());
             let outcome = blocking::run(&state.pool, move |conn| {
                 // Checked rows imported from their report are read back from the server.
                 let text = if plan.is_empty() {

@@ -13,16 +13,11 @@ use crate::layout::Layout;
 use crate::respond::{render, render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
-use insignia_core::audit::Actor;
 use insignia_core::badges::{Badge, store as badge_store};
 use insignia_core::members;
 use insignia_core::pages::{self, Access, Page, PageError, PageInput, access};
 
 const LIST: &str = "/dashboard/pages";
-
-fn actor(admin: &CurrentAdmin) -> Actor {
-    Actor::admin(&admin.0.email)
-}
 
 #[derive(Template)]
 #[template(path = "dashboard/pages/list.html")]
@@ -238,7 +233,7 @@ async fn save(
     match input.parse() {
         Err(list) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
         Ok(valid) => {
-            let (who, target, unlock) = (actor(&admin), id.clone(), unlock.clone());
+            let (who, target, unlock) = (admin.actor(), id.clone(), unlock.clone());
             let outcome = blocking::run(&state.pool, move |conn| {
                 // The page and who opens it are saved together, or neither is.
                 Ok(insignia_core::db::write(conn, |conn| {
@@ -349,7 +344,7 @@ pub async fn delete(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;
-    let (id, who) = (path.into_inner(), actor(&admin));
+    let (id, who) = (path.into_inner(), admin.actor());
     let page = blocking::run(&state.pool, move |conn| Ok(pages::delete(conn, &who, &id)?)).await?;
     cookie::flash(
         &session,
@@ -446,7 +441,7 @@ pub async fn save_permissions(
     let id = path.into_inner();
     let enabled = forms::flag(&form, "permissions_enabled");
     let page_ids = forms::values(&form, "page_id");
-    let (who, badge_id, ids) = (actor(&admin), id.clone(), page_ids.clone());
+    let (who, badge_id, ids) = (admin.actor(), id.clone(), page_ids.clone());
     let outcome = blocking::run(&state.pool, move |conn| {
         Ok(pages::set_permissions(conn, &who, &badge_id, enabled, &ids))
     })

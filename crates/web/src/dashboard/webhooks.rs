@@ -17,7 +17,6 @@ use crate::layout::Layout;
 use crate::respond::{render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
-use insignia_core::audit::Actor;
 use insignia_core::events::Kind;
 use insignia_webhooks::{self as webhooks, Endpoint, Format, LoggedAttempt, signing};
 
@@ -185,7 +184,7 @@ pub async fn create(
             return list_page(&state, &session, &admin, status, typed, errors).await;
         }
     };
-    let actor = Actor::admin(&admin.0.email);
+    let actor = admin.actor();
     let endpoint = blocking::run(&state.pool, move |conn| {
         Ok(webhooks::create(conn, &actor, &input)?)
     })
@@ -369,7 +368,7 @@ pub async fn update(
             return show_page(&state, &session, &admin, status, id, shown).await;
         }
     };
-    let actor = Actor::admin(&admin.0.email);
+    let actor = admin.actor();
     let (before, after) = blocking::run(&state.pool, move |conn| {
         let before = webhooks::find(conn, &id)?.format();
         Ok((
@@ -395,7 +394,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     admin.require_elevation(&format!("{PAGE}/{id}"))?;
-    let actor = Actor::admin(&admin.0.email);
+    let actor = admin.actor();
     let old = blocking::run(&state.pool, move |conn| {
         Ok(webhooks::delete(conn, &actor, &id)?)
     })
@@ -416,7 +415,7 @@ pub async fn rotate(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     admin.require_elevation(&format!("{PAGE}/{id}"))?;
-    let actor = Actor::admin(&admin.0.email);
+    let actor = admin.actor();
     let rotated = id.clone();
     blocking::run(&state.pool, move |conn| {
         Ok(webhooks::rotate_secret(conn, &actor, &rotated)?)
@@ -439,7 +438,7 @@ pub async fn test(
     let id = path.into_inner();
     let here = format!("{PAGE}/{id}");
     admin.require_elevation(&here)?;
-    let actor = Actor::admin(&admin.0.email);
+    let actor = admin.actor();
     blocking::run(&state.pool, move |conn| {
         Ok(webhooks::send_test(conn, &actor, &id)?)
     })
@@ -465,7 +464,7 @@ pub async fn redeliver(
     let Ok(delivery) = forms::value(&form, "delivery").parse::<i64>() else {
         return Err(AppError::NotFound);
     };
-    let actor = Actor::admin(&admin.0.email);
+    let actor = admin.actor();
     blocking::run(&state.pool, move |conn| {
         Ok(webhooks::redeliver(conn, &actor, &id, delivery)?)
     })
