@@ -14,6 +14,7 @@ use super::views::{BadgeView, grouped};
 use super::{AppState, render};
 use crate::blocking;
 use crate::error::AppError;
+use crate::paging::{TimeCursor, page_of};
 use insignia_core::badges::Badge;
 use insignia_core::badges::store::{self as badge_store, BySlug};
 use insignia_core::members::profile::Audience;
@@ -126,11 +127,6 @@ pub struct HoldersQuery {
     before: Option<String>,
 }
 
-fn parse_cursor(text: &str) -> Option<(i64, i64)> {
-    let (at, key) = text.split_once('.')?;
-    Some((at.parse().ok()?, key.parse().ok()?))
-}
-
 async fn show(
     state: web::Data<AppState>,
     session: Session,
@@ -142,9 +138,13 @@ async fn show(
     let slug = path.into_inner();
     let after = match query.before.as_deref() {
         None => None,
-        Some(text) => Some(parse_cursor(text).ok_or_else(|| {
-            AppError::BadRequest("That page of holders does not exist.".to_string())
-        })?),
+        Some(text) => Some(
+            TimeCursor::parse(text)
+                .map(|c| (c.at_millis, c.key))
+                .ok_or_else(|| {
+                    AppError::BadRequest("That page of holders does not exist.".to_string())
+                })?,
+        ),
     };
     let viewer_id = viewer.0.as_ref().map(|m| m.id.clone());
     let found = blocking::run(&state.pool, move |conn| {
@@ -177,7 +177,7 @@ async fn show(
         Ok(Ok((badge, holders, unlocks, holds)))
     })
     .await?;
-    let (badge, mut holders, unlocks, holds) = match found {
+    let (badge, holders, unlocks, holds) = match found {
         Ok(found) => found,
         Err(new_slug) => {
             return Ok(HttpResponse::MovedPermanently()
@@ -185,17 +185,14 @@ async fn show(
                 .finish());
         }
     };
-    let older = if holders.len() as i64 > HOLDERS_PAGE {
-        holders.truncate(HOLDERS_PAGE as usize);
-        holders.last().map(|h| {
-            format!(
-                "/badges/{}?before={}.{}",
-                badge.slug, h.at_millis, h.member_key
-            )
-        })
-    } else {
-        None
-    };
+    let (holders, more) = page_of(holders, HOLDERS_PAGE as usize);
+    let older = holders.last().filter(|_| more).map(|h| {
+        let cursor = TimeCursor {
+            at_millis: h.at_millis,
+            key: h.member_key,
+        };
+        format!("/badges/{}?before={cursor}", badge.slug)
+    });
     let holders = holders
         .into_iter()
         .map(|h| {
@@ -227,16 +224,4 @@ async fn show(
         csrf_token: crate::session::csrf_token(&session),
         badge,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn holder_cursors_are_two_numbers() {
-        assert_eq!(parse_cursor("1700000000000.42"), Some((1700000000000, 42)));
-        assert_eq!(parse_cursor("x.1"), None);
-        assert_eq!(parse_cursor("12"), None);
-    }
 }

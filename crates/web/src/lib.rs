@@ -18,6 +18,7 @@ pub mod extract;
 pub mod forms;
 pub mod layout;
 pub mod logging;
+pub mod paging;
 pub mod profiles;
 pub mod respond;
 pub mod routes;

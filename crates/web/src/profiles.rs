@@ -17,6 +17,7 @@ use super::views::BadgeView;
 use super::{AppState, render, render_with, see_other, url_encode};
 use crate::blocking;
 use crate::error::AppError;
+use crate::paging::page_of;
 use crate::sign_in;
 use actix_web::http::StatusCode;
 use insignia_core::auth::password;
@@ -74,20 +75,18 @@ async fn directory(
 ) -> Result<HttpResponse, AppError> {
     let DirectoryQuery { q, before } = query.into_inner();
     let term = q.clone();
-    let (mut hits, held) = blocking::run(&state.pool, move |conn| {
+    let (hits, held) = blocking::run(&state.pool, move |conn| {
         // Names only: a visitor must not find members by their e-mail address.
         let hits = search::members_by_name(conn, &term, before, PAGE_SIZE + 1)?;
         let keys: Vec<MemberKey> = hits.iter().map(|h| MemberKey(h.rowid)).collect();
         Ok((hits, assignments::public_badges_of_keys(conn, &keys)?))
     })
     .await?;
-    let older_link = if hits.len() as i64 > PAGE_SIZE {
-        hits.truncate(PAGE_SIZE as usize);
-        hits.last()
-            .map(|h| format!("/members?q={}&before={}", url_encode(&q), h.rowid))
-    } else {
-        None
-    };
+    let (hits, more) = page_of(hits, PAGE_SIZE as usize);
+    let older_link = hits
+        .last()
+        .filter(|_| more)
+        .map(|h| format!("/members?q={}&before={}", url_encode(&q), h.rowid));
     let views: Vec<Rc<BadgeView>> = held
         .badges
         .iter()

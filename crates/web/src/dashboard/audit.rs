@@ -9,6 +9,7 @@ use crate::blocking;
 use crate::error::AppError;
 use crate::extract::CurrentAdmin;
 use crate::layout::Layout;
+use crate::paging::page_of;
 use crate::respond::{render, url_encode};
 use crate::state::AppState;
 use crate::views::short_time;
@@ -81,8 +82,7 @@ pub async fn list(
         Ok((entries, store::list_in_order(conn)?, member))
     })
     .await?;
-    let has_older = entries.len() as i64 > PAGE_SIZE;
-    let entries: Vec<AuditEntry> = entries.into_iter().take(PAGE_SIZE as usize).collect();
+    let (entries, has_older) = page_of(entries, PAGE_SIZE as usize);
     let badge_param = [
         ("badge", badge.as_deref()),
         ("member", member_id.as_deref()),

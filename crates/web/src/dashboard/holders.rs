@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::extract::CurrentAdmin;
 use crate::forms;
 use crate::layout::Layout;
+use crate::paging::TimeCursor;
 use crate::respond::{render, render_with, see_other, url_encode};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
@@ -192,9 +193,8 @@ fn icon_words(badge: &Badge) -> String {
     }
 }
 
-fn parse_cursor(after: Option<&str>) -> Option<(i64, i64)> {
-    let (at, key) = after?.split_once('|')?;
-    Some((at.parse().ok()?, key.parse().ok()?))
+fn parse_cursor(text: Option<&str>) -> Option<(i64, i64)> {
+    TimeCursor::parse(text?).map(|c| (c.at_millis, c.key))
 }
 
 async fn picker(state: &AppState, badge_id: &str, find: &str) -> Result<PickerResults, AppError> {
@@ -287,7 +287,11 @@ async fn badge_page(
         (_, false) => format!("{}–{} matching", grouped(from), grouped(from + shown - 1)),
     };
     let link = |side: &str, h: &Holder, at: usize| {
-        let cursor = format!("{}|{}", h.at_millis, h.member_key);
+        let cursor = TimeCursor {
+            at_millis: h.at_millis,
+            key: h.member_key,
+        }
+        .to_string();
         format!(
             "/dashboard/badges/{id}?q={}&{side}={}&from={at}#holders",
             url_encode(&query.q),

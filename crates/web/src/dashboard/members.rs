@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::extract::CurrentAdmin;
 use crate::forms::{self, Errors};
 use crate::layout::Layout;
+use crate::paging::page_of;
 use crate::respond::{render, render_with, see_other, url_encode};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
@@ -57,17 +58,15 @@ pub async fn directory(
 ) -> Result<HttpResponse, AppError> {
     let DirectoryQuery { q, before } = query.into_inner();
     let term = q.clone();
-    let mut hits = blocking::run(&state.pool, move |conn| {
+    let hits = blocking::run(&state.pool, move |conn| {
         Ok(search::members(conn, &term, before, PAGE_SIZE + 1)?)
     })
     .await?;
-    let older_link = if hits.len() as i64 > PAGE_SIZE {
-        hits.truncate(PAGE_SIZE as usize);
-        hits.last()
-            .map(|h| format!("{DIRECTORY}?q={}&before={}", url_encode(&q), h.rowid))
-    } else {
-        None
-    };
+    let (hits, more) = page_of(hits, PAGE_SIZE as usize);
+    let older_link = hits
+        .last()
+        .filter(|_| more)
+        .map(|h| format!("{DIRECTORY}?q={}&before={}", url_encode(&q), h.rowid));
     render(&DirectoryPage {
         layout: Layout::new(&session, Some(&admin.0), "Members", req.path()),
         searched: !q.trim().is_empty(),

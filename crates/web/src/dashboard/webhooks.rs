@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::extract::CurrentAdmin;
 use crate::forms::{self, Errors};
 use crate::layout::Layout;
+use crate::paging::page_of;
 use crate::respond::{render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
@@ -280,13 +281,8 @@ async fn show_page(
         Ok((endpoint, attempts, waiting, signing::site_keys(conn)?))
     })
     .await?;
-    let mut attempts = attempts;
-    let older = if attempts.len() as i64 > LOG_PAGE {
-        attempts.truncate(LOG_PAGE as usize);
-        attempts.last().map(|a| a.key)
-    } else {
-        None
-    };
+    let (attempts, more) = page_of(attempts, LOG_PAGE as usize);
+    let older = attempts.last().filter(|_| more).map(|a| a.key);
     let path = format!("{PAGE}/{}", endpoint.id);
     render_with(
         status,
