@@ -75,6 +75,7 @@ cargo test --workspace --all-targets -- --test-threads=2
 # run here.
 eval "$(bash scripts/pg-cluster.sh start)"
 trap 'bash scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR"' EXIT
-echo "test.sh: the integration tests whose behaviour depends on the database, on PostgreSQL"
+echo "test.sh: the core's storage tests and the integration tests whose behaviour depends on the database, on PostgreSQL"
+cargo test -p insignia-core --test storage -- --test-threads=2
 cargo test --test it -- --test-threads=2 --include-ignored \
   --skip browser:: --skip schemathesis:: --skip wix_client:: --skip upgrade::

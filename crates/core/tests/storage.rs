@@ -1,0 +1,227 @@
+//! The core on its own, without a server: every way of giving and taking badges keeps both
+//! stored counts exact, on the database of the pass (SQLite in the first pass of
+//! scripts/test.sh; PostgreSQL in the second, where `INSIGNIA_TEST_POSTGRES` names a server
+//! and each test gets a database of its own there).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use diesel::prelude::*;
+use insignia_core::audit::Actor;
+use insignia_core::badges::{Badge, BadgeInput, store};
+use insignia_core::db::DbConnection;
+use insignia_core::db::schema::{badges, events, member_badges, members as members_table};
+use insignia_core::ids::{BadgeId, MemberId};
+use insignia_core::members::{self, Member, NewMember, assignments};
+
+/// A database of its own for one test, dropped with it.
+struct Database {
+    _dir: tempfile::TempDir,
+    location: String,
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.postgres
+            && let Ok(mut conn) = diesel::pg::PgConnection::establish(server)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+fn database() -> Database {
+    let dir = tempfile::tempdir().expect("temp dir");
+    match std::env::var("INSIGNIA_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        Some(server) => {
+            let name = format!("insignia_core_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = diesel::pg::PgConnection::establish(&server).expect("postgres server");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .expect("create database");
+            let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+            Database {
+                location: format!("{base}/{name}"),
+                _dir: dir,
+                postgres: Some((server, name)),
+            }
+        }
+        None => Database {
+            location: dir.path().join("core.db").to_string_lossy().to_string(),
+            _dir: dir,
+            postgres: None,
+        },
+    }
+}
+
+fn badge(conn: &mut DbConnection, actor: &Actor, title: &str) -> Badge {
+    let input = BadgeInput {
+        title: title.to_string(),
+        ..BadgeInput::default()
+    };
+    store::create(conn, actor, &input.parse().expect("valid badge"), None).expect("badge")
+}
+
+fn member(conn: &mut DbConnection, actor: &Actor, n: usize) -> Member {
+    let new = NewMember::parse(&format!("Member {n}"), &format!("member{n}@example.org"))
+        .expect("valid member");
+    members::create(conn, actor, &new).expect("member")
+}
+
+/// Every badge's and member's stored count against the assignments that exist.
+fn counts_are_exact(conn: &mut DbConnection) {
+    let stored: Vec<(i64, i64)> = badges::table
+        .select((badges::key, badges::member_count))
+        .load::<(insignia_core::db::keys::BadgeKey, i64)>(conn)
+        .expect("badges")
+        .into_iter()
+        .map(|(key, count)| (key.0, count))
+        .collect();
+    for (key, count) in stored {
+        let held: i64 = member_badges::table
+            .filter(member_badges::badge_key.eq(insignia_core::db::keys::BadgeKey(key)))
+            .count()
+            .get_result(conn)
+            .expect("holders");
+        assert_eq!(count, held, "badge {key}: stored count against its holders");
+    }
+    let stored: Vec<(insignia_core::db::keys::MemberKey, i64)> = members_table::table
+        .select((members_table::key, members_table::badge_count))
+        .load(conn)
+        .expect("members");
+    for (key, count) in stored {
+        let held: i64 = member_badges::table
+            .filter(member_badges::member_key.eq(key))
+            .count()
+            .get_result(conn)
+            .expect("badges held");
+        assert_eq!(
+            count, held,
+            "member {}: stored count against their badges",
+            key.0
+        );
+    }
+}
+
+fn held_by(conn: &mut DbConnection, badge: &Badge) -> i64 {
+    store::find(conn, &badge.id).expect("badge").member_count
+}
+
+fn events_of(conn: &mut DbConnection, kind: &str) -> i64 {
+    events::table
+        .filter(events::kind.eq(kind))
+        .count()
+        .get_result(conn)
+        .expect("events")
+}
+
+#[test]
+fn every_way_of_giving_and_taking_keeps_both_counts_exact() {
+    let db = database();
+    let pool = insignia_core::open_site(&db.location.as_str().into()).expect("opens");
+    let mut conn = pool.get().expect("connection");
+    let owner = Actor::admin("owner@example.org");
+    let gold = badge(&mut conn, &owner, "Gold");
+    let silver = badge(&mut conn, &owner, "Silver");
+    let bronze = badge(&mut conn, &owner, "Bronze");
+    let people: Vec<Member> = (0..40).map(|n| member(&mut conn, &owner, n)).collect();
+    let ids = |range: std::ops::Range<usize>| -> Vec<MemberId> {
+        people[range]
+            .iter()
+            .map(|m| MemberId::new(m.id.clone()))
+            .collect()
+    };
+
+    // A dry run of the bulk box changes nothing.
+    let pasted: String = people
+        .iter()
+        .map(|m| format!("{}\n", m.email))
+        .collect::<String>()
+        + "nobody@example.org\n";
+    let planned = assignments::plan_bulk(&mut conn, &BadgeId::new(gold.id.clone()), &pasted)
+        .expect("dry run");
+    assert_eq!(planned.len(), 41, "one line of report per pasted line");
+    assert_eq!(held_by(&mut conn, &gold), 0, "a dry run gives nothing");
+    assert_eq!(events_of(&mut conn, "badge.assigned"), 0);
+
+    // The bulk box gives Gold to all forty (the unknown address is reported, not fatal).
+    assignments::apply_bulk(&mut conn, &owner, &BadgeId::new(gold.id.clone()), &pasted)
+        .expect("bulk change");
+    assert_eq!(held_by(&mut conn, &gold), 40);
+    assert_eq!(
+        events_of(&mut conn, "badge.assigned"),
+        40,
+        "one event per member given it"
+    );
+    // Giving again to those who hold it changes nothing.
+    let again = assignments::assign(
+        &mut conn,
+        &owner,
+        &BadgeId::new(gold.id.clone()),
+        &ids(0..5),
+    )
+    .expect("assign");
+    assert!(again.added.is_empty());
+    assert_eq!(again.already.len(), 5);
+    assert_eq!(events_of(&mut conn, "badge.assigned"), 40);
+
+    assignments::assign(
+        &mut conn,
+        &owner,
+        &BadgeId::new(silver.id.clone()),
+        &ids(0..10),
+    )
+    .expect("assign");
+    assignments::assign(
+        &mut conn,
+        &owner,
+        &BadgeId::new(bronze.id.clone()),
+        &ids(5..8),
+    )
+    .expect("assign");
+    let taken = assignments::unassign(
+        &mut conn,
+        &owner,
+        &BadgeId::new(gold.id.clone()),
+        &ids(30..35),
+    )
+    .expect("unassign");
+    assert_eq!(taken.len(), 5);
+    assert_eq!(held_by(&mut conn, &gold), 35);
+    counts_are_exact(&mut conn);
+
+    // Deleting a member takes each badge they held; deleting a badge takes it from everyone.
+    assignments::delete_member(&mut conn, &owner, &people[6].id).expect("delete member");
+    assert_eq!(held_by(&mut conn, &gold), 34);
+    assert_eq!(held_by(&mut conn, &silver), 9);
+    assert_eq!(held_by(&mut conn, &bronze), 2);
+    assignments::delete_badge(&mut conn, &owner, &bronze.id).expect("delete badge");
+    assert!(
+        store::find(&mut conn, &bronze.id).is_err(),
+        "the badge is gone"
+    );
+    assert_eq!(
+        members::find(&mut conn, &people[5].id)
+            .expect("member")
+            .badge_count,
+        2,
+        "Gold and Silver are left"
+    );
+    counts_are_exact(&mut conn);
+
+    // A request naming an unknown member changes nothing at all.
+    let mut named = ids(10..12);
+    named.push(MemberId::new(
+        "00000000-0000-4000-8000-000000000000".to_string(),
+    ));
+    let before = held_by(&mut conn, &silver);
+    assert!(
+        assignments::assign(&mut conn, &owner, &BadgeId::new(silver.id.clone()), &named).is_err()
+    );
+    assert_eq!(held_by(&mut conn, &silver), before);
+    counts_are_exact(&mut conn);
+}
