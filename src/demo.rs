@@ -498,9 +498,9 @@ fn load_members(
                 diesel::sql_query(conn.sql(&format!("INSERT INTO {table} VALUES (?, ?, ?, ?)")))
                     .bind::<BigInt, _>(i as i64)
                     .bind::<Text, _>(*name)
-                    // Lowercased here, not by the database's lower(): name_key must be what
+                    // Computed here, not by the database's lower(): name_key must be what
                     // the application computes.
-                    .bind::<Text, _>(name.to_lowercase())
+                    .bind::<Text, _>(crate::members::name_key(name))
                     .bind::<Text, _>(crate::slug::slugify(name, "member"))
                     .execute(conn)?;
             }

@@ -3,7 +3,8 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use clap::{Parser, Subcommand};
-use insignia::config::Settings;
+use insignia::config::{self, Settings};
+use insignia::webhooks::worker;
 use insignia::{Application, auth::admins, db, demo};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -28,12 +29,12 @@ enum Command {
     /// Run the web server.
     Serve {
         /// Address to listen on.
-        #[arg(long, env = "INSIGNIA_BIND", default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "INSIGNIA_BIND", default_value = config::DEFAULT_BIND)]
         bind: String,
         #[command(flatten)]
         db: DatabaseArg,
         /// Minutes a password confirmation unlocks restricted operations.
-        #[arg(long, env = "INSIGNIA_ELEVATION_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(i64).range(1..=1440))]
+        #[arg(long, env = "INSIGNIA_ELEVATION_MINUTES", default_value_t = config::DEFAULT_ELEVATION_MINUTES, value_parser = clap::value_parser!(i64).range(1..=1440))]
         elevation_minutes: i64,
         /// Mark the session cookie Secure (set when Insignia is served over https).
         #[arg(long, env = "INSIGNIA_SECURE_COOKIES", default_value_t = false)]
@@ -42,13 +43,13 @@ enum Command {
         #[arg(long, env = "INSIGNIA_SIGNUPS", value_enum, default_value_t = Signups::Open)]
         signups: Signups,
         /// Changes per minute the JSON API accepts from one API key, and from one address.
-        #[arg(long, env = "INSIGNIA_API_WRITES_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
+        #[arg(long, env = "INSIGNIA_API_WRITES_PER_MINUTE", default_value_t = config::DEFAULT_API_WRITES_PER_MINUTE, value_parser = clap::value_parser!(u32).range(1..))]
         api_writes_per_minute: u32,
         /// Member sign-up attempts per hour accepted from one client address (an IPv6 /64).
-        #[arg(long, env = "INSIGNIA_SIGNUPS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+        #[arg(long, env = "INSIGNIA_SIGNUPS_PER_HOUR", default_value_t = config::DEFAULT_SIGNUPS_PER_HOUR, value_parser = clap::value_parser!(u32).range(1..))]
         signups_per_hour: u32,
         /// Changes per minute a member may make to their own account and profile on /me.
-        #[arg(long, env = "INSIGNIA_MEMBER_CHANGES_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+        #[arg(long, env = "INSIGNIA_MEMBER_CHANGES_PER_MINUTE", default_value_t = config::DEFAULT_MEMBER_CHANGES_PER_MINUTE, value_parser = clap::value_parser!(u32).range(1..))]
         member_changes_per_minute: u32,
         /// Reverse proxies in front of Insignia (CIDR,CIDR…, such as 127.0.0.1,10.0.0.0/8).
         /// Only connections from them may name the client in X-Forwarded-For (or Forwarded);
@@ -64,10 +65,10 @@ enum Command {
         webhooks_allow_private: bool,
         /// Milliseconds of the first webhook retry; later ones are multiples (5 min, 30 min,
         /// … at the default). For tests.
-        #[arg(long, env = "INSIGNIA_WEBHOOKS_RETRY_UNIT_MS", default_value_t = 5000, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, env = "INSIGNIA_WEBHOOKS_RETRY_UNIT_MS", default_value_t = worker::DEFAULT_RETRY_UNIT_MS, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
         webhooks_retry_unit_ms: u64,
         /// Milliseconds one webhook request may take. For tests.
-        #[arg(long, env = "INSIGNIA_WEBHOOKS_TIMEOUT_MS", default_value_t = 10_000, hide = true, value_parser = clap::value_parser!(u64).range(100..))]
+        #[arg(long, env = "INSIGNIA_WEBHOOKS_TIMEOUT_MS", default_value_t = worker::DEFAULT_TIMEOUT_MS, hide = true, value_parser = clap::value_parser!(u64).range(100..))]
         webhooks_timeout_ms: u64,
     },
     /// Fill a database with a demo site: badges, members and assignments.

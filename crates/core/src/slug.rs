@@ -1,6 +1,12 @@
 //! URL slugs for badges and member profiles: lowercase ASCII, dash-separated, unique with
 //! `-2`, `-3`, … suffixes.
 
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use crate::db::DbConnection;
+use crate::error::Error;
+
 /// Lowercase ASCII letters and digits separated by single dashes; `fallback` when nothing is left.
 pub fn slugify(text: &str, fallback: &str) -> String {
     let mut slug = String::new();
@@ -39,8 +45,53 @@ fn fold_to_ascii(c: char) -> Vec<char> {
     vec![plain]
 }
 
+/// Where slugs are kept; each table's `slug` is unique and indexed.
+#[derive(Debug, Clone, Copy)]
+pub enum SlugTable {
+    Badges,
+    Members,
+    Pages,
+}
+
+impl SlugTable {
+    fn name(self) -> &'static str {
+        match self {
+            SlugTable::Badges => "badges",
+            SlugTable::Members => "members",
+            SlugTable::Pages => "pages",
+        }
+    }
+}
+
+/// The first free slug for `base` in `table` (`base`, `base-2`, …), reading only the slugs
+/// that share its stem (a range of the slug index), and not counting the row `except_id`
+/// (the one being renamed).
+pub fn free_in(
+    conn: &mut DbConnection,
+    table: SlugTable,
+    base: &str,
+    except_id: Option<&str>,
+) -> Result<String, Error> {
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = Text)]
+        slug: String,
+    }
+    let taken: Vec<Taken> = diesel::sql_query(conn.sql(&format!(
+        "SELECT slug FROM {} WHERE (slug = ? OR slug BETWEEN ? AND ?) AND id <> ?",
+        table.name()
+    )))
+    .bind::<Text, _>(base)
+    .bind::<Text, _>(format!("{base}-"))
+    .bind::<Text, _>(format!("{base}-\u{10FFFF}"))
+    .bind::<Text, _>(except_id.unwrap_or(""))
+    .load(conn)?;
+    let taken: Vec<String> = taken.into_iter().map(|t| t.slug).collect();
+    Ok(first_free(base, &taken))
+}
+
 /// Picks the first free slug: `base`, then `base-2`, `base-3`, …
-pub fn first_free(base: &str, taken: &[String]) -> String {
+fn first_free(base: &str, taken: &[String]) -> String {
     if !taken.iter().any(|t| t == base) {
         return base.to_string();
     }

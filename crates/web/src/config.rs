@@ -30,18 +30,26 @@ pub struct Settings {
     pub webhooks: insignia_webhooks::worker::Options,
 }
 
+/// The defaults of `insignia serve`: the command line's (src/main.rs) and a test's settings
+/// start from these same values.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_ELEVATION_MINUTES: i64 = 15;
+pub const DEFAULT_API_WRITES_PER_MINUTE: u32 = 600;
+pub const DEFAULT_SIGNUPS_PER_HOUR: u32 = 20;
+pub const DEFAULT_MEMBER_CHANGES_PER_MINUTE: u32 = 60;
+
 impl Settings {
     pub fn new(bind: impl Into<String>, database: impl Into<insignia_core::db::Location>) -> Self {
         Settings {
             bind: bind.into(),
             database: database.into(),
-            elevation_minutes: 15,
+            elevation_minutes: DEFAULT_ELEVATION_MINUTES,
             secure_cookies: false,
             secret_key: None,
             signups_open: true,
-            api_writes_per_minute: 600,
-            signups_per_hour: 20,
-            member_changes_per_minute: 60,
+            api_writes_per_minute: DEFAULT_API_WRITES_PER_MINUTE,
+            signups_per_hour: DEFAULT_SIGNUPS_PER_HOUR,
+            member_changes_per_minute: DEFAULT_MEMBER_CHANGES_PER_MINUTE,
             trusted_proxies: Default::default(),
             workers: None,
             public_url: None,

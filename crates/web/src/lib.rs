@@ -29,6 +29,9 @@ pub mod site;
 pub mod state;
 pub mod views;
 
+pub use respond::{render, render_with, safe_next, see_other, url_encode};
+pub use state::{AppState, FORM_LIMIT};
+
 use std::net::TcpListener;
 
 use actix_session::SessionMiddleware;
@@ -126,6 +129,3 @@ fn form_error(
         e => AppError::BadRequest(format!("The form could not be read: {e}.")).into(),
     }
 }
-
-pub use respond::{render, render_with, safe_next, see_other, url_encode};
-pub use state::{AppState, FORM_LIMIT};

@@ -77,13 +77,18 @@ impl Options {
     }
 }
 
+/// The first retry's delay by default (later ones are multiples), in milliseconds.
+pub const DEFAULT_RETRY_UNIT_MS: u64 = 5_000;
+/// How long one delivery may take by default, in milliseconds.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
 impl Default for Options {
     fn default() -> Self {
         Options {
             allow_private: false,
-            retry_unit: Duration::from_secs(5),
+            retry_unit: Duration::from_millis(DEFAULT_RETRY_UNIT_MS),
             concurrency: 8,
-            timeout: Duration::from_secs(10),
+            timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
         }
     }
 }

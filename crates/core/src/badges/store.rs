@@ -202,16 +202,7 @@ fn free_slug(
     except_id: Option<&str>,
 ) -> Result<String, Error> {
     let base = valid.title.slug_base();
-    let taken: Vec<String> = badges::table
-        .filter(
-            badges::slug
-                .eq(&base)
-                .or(badges::slug.between(format!("{base}-"), format!("{base}-\u{10FFFF}"))),
-        )
-        .filter(badges::id.ne(except_id.unwrap_or("")))
-        .select(badges::slug)
-        .load(conn)?;
-    Ok(crate::slug::first_free(&base, &taken))
+    crate::slug::free_in(conn, crate::slug::SlugTable::Badges, &base, except_id)
 }
 
 /// Keeps a badge's former slug, so its old address redirects to the new one.

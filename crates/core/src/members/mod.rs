@@ -26,6 +26,12 @@ pub struct Member {
     pub created_at: String,
 }
 
+/// What a name is sorted and searched by (`members.name_key`): the name lowercased. Every
+/// writer of names uses this, so a search finds what the directory lists.
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
 /// A display name: trimmed, 1–80 characters, in NFC, with something visible and without
 /// control or invisible characters (see [`crate::text::clean_line`]).
 pub fn parse_name(input: &str) -> Result<String, String> {
@@ -127,15 +133,7 @@ pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Member, Membe
 /// A free profile slug for a name; looks only at slugs sharing the stem (index range).
 pub fn free_slug(conn: &mut DbConnection, name: &str) -> Result<String, Error> {
     let base = crate::slug::slugify(name, "member");
-    let taken: Vec<String> = members::table
-        .filter(
-            members::slug
-                .eq(&base)
-                .or(members::slug.between(format!("{base}-"), format!("{base}-\u{10FFFF}"))),
-        )
-        .select(members::slug)
-        .load(conn)?;
-    Ok(crate::slug::first_free(&base, &taken))
+    crate::slug::free_in(conn, crate::slug::SlugTable::Members, &base, None)
 }
 
 /// Inserts a member (no audit, no transaction: callers wrap it). Returns the new id.
@@ -152,7 +150,7 @@ pub(crate) fn insert(
         .values((
             members::id.eq(&id),
             members::name.eq(&new.name),
-            members::name_key.eq(new.name.to_lowercase()),
+            members::name_key.eq(name_key(&new.name)),
             members::email.eq(&new.email),
             members::slug.eq(free_slug(conn, &new.name)?),
             members::password_hash.eq(password_hash),
@@ -207,7 +205,7 @@ pub fn update(
         diesel::update(members::table.find(id))
             .set((
                 members::name.eq(&new.name),
-                members::name_key.eq(new.name.to_lowercase()),
+                members::name_key.eq(name_key(&new.name)),
                 members::email.eq(&new.email),
             ))
             .execute(conn)?;

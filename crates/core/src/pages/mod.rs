@@ -234,16 +234,12 @@ fn slug_for(
         };
     }
     let base = crate::slug::slugify(&valid.title, "page");
-    let taken: Vec<String> = pages::table
-        .filter(
-            pages::slug
-                .eq(&base)
-                .or(pages::slug.between(format!("{base}-"), format!("{base}-\u{10FFFF}"))),
-        )
-        .filter(pages::id.ne(except.unwrap_or("")))
-        .select(pages::slug)
-        .load(conn)?;
-    Ok(crate::slug::first_free(&base, &taken))
+    Ok(crate::slug::free_in(
+        conn,
+        crate::slug::SlugTable::Pages,
+        &base,
+        except,
+    )?)
 }
 
 pub fn create(
