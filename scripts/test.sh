@@ -76,6 +76,7 @@ cargo test --workspace --all-targets -- --test-threads=2
 eval "$(bash scripts/pg-cluster.sh start)"
 trap 'bash scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR"' EXIT
 echo "test.sh: the core's storage tests and the integration tests whose behaviour depends on the database, on PostgreSQL"
-cargo test -p insignia-core --test storage -- --test-threads=2
-cargo test --test it -- --test-threads=2 --include-ignored \
+# One invocation for the core's storage tests and the integration tests, with the workspace's
+# features as above (building the core on its own would compile its dependencies again).
+cargo test --workspace --test storage --test it -- --test-threads=2 --include-ignored \
   --skip browser:: --skip schemathesis:: --skip wix_client:: --skip upgrade::
