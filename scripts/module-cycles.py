@@ -270,9 +270,63 @@ def name(module):
     return "::".join(("crate",) + module)
 
 
+SELF_TEST = {
+    # Each case: files of a small crate, and the circles the check must report in it.
+    "a child and its parent through a grouped import and a re-export": (
+        {
+            "lib.rs": "pub mod members;\npub use members::Member;\n",
+            "members/mod.rs": "pub mod assignments;\npub struct Member;\n"
+                              "pub fn delete() { assignments::take_all(); }\n",
+            "members/assignments.rs": "use crate::{Member};\npub fn take_all() {}\n",
+        },
+        [["members", "members::assignments"]],
+    ),
+    "three modules in a ring, one path written out in an expression": (
+        {
+            "lib.rs": "mod a;\nmod b;\nmod c;\n",
+            "a.rs": "use super::b::B;\npub struct A;\n",
+            "b.rs": "pub struct B;\nfn f() { let _ = crate::c::make(); }\n",
+            "c.rs": "// crate::b is only named in this comment\n"
+                    "pub fn make() -> crate::a::A { crate::a::A }\n",
+        },
+        [["a", "b", "c"]],
+    ),
+    "uses in one direction, an external crate, a test module using its parent": (
+        {
+            "lib.rs": "pub mod store;\npub mod web;\nuse serde::Serialize;\n",
+            "store.rs": "pub fn find() {}\n#[cfg(test)]\nmod tests {\n"
+                        "    use crate::web::show;\n}\n",
+            "web.rs": "use crate::store;\npub fn show() { store::find(); }\n",
+        },
+        [],
+    ),
+}
+
+
+def self_test():
+    """The check finds the circles it exists for, and no others: run before the real one, so
+    that a check which can no longer fail does not pass silently."""
+    import tempfile
+    for case, (files, expected) in SELF_TEST.items():
+        with tempfile.TemporaryDirectory() as src:
+            for path, text in files.items():
+                os.makedirs(os.path.dirname(os.path.join(src, path)), exist_ok=True)
+                with open(os.path.join(src, path), "w", encoding="utf-8") as f:
+                    f.write(text)
+            _, edges = crate_graph(src)
+            found = [sorted("::".join(m) for m in c) for c in cycles(edges)]
+            if sorted(found) != sorted(expected):
+                print(f"module-cycles: self-test failed ({case}): found {found}, "
+                      f"expected {expected}")
+                return False
+    return True
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     show = "--graph" in sys.argv
+    if not self_test():
+        return 2
     failed = False
     for crate in CRATES:
         src = os.path.join(root, crate)
