@@ -294,7 +294,7 @@ COPY_BADGE_SQL = (
 
 def copy_badge_params(title, now):
     """Parameters of COPY_BADGE_SQL, and the copy's title."""
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    stamp = int(now.timestamp() * 1000)  # times are stored as Unix milliseconds
     sql_title = title + " SQL"
     return (str(uuid.uuid4()), sql_title, sql_title.lower(), slugify(sql_title), stamp, stamp,
             title), sql_title
@@ -551,7 +551,6 @@ def plain_sql_build(conn, members, assignments):
                          [(i, n, n.lower(), slugify(n)) for i, n in enumerate(names)])
     first_key = conn.execute("SELECT coalesce(max(key), 0) + 1 FROM members").fetchone()[0]
     now = datetime.datetime.now(datetime.timezone.utc)
-    julian_now = now.timestamp() / 86400.0 + 2440587.5
     if members > 0:
         conn.execute(
             """
@@ -570,12 +569,12 @@ def plain_sql_build(conn, members, assignments):
                    f.slug || '.' || l.slug || '.' || n || '@example.com',
                    f.slug || '-' || l.slug || '-' || n,
                    NULL, 0,
-                   strftime('%Y-%m-%dT%H:%M:%fZ', :jd - ((n * 7919) % 525600) / 1440.0)
+                   :now_ms - ((n * 7919) % 525600) * 60000
             FROM picked JOIN bench_first f ON f.i = picked.f JOIN bench_last l ON l.i = picked.l
             ORDER BY n
             """,
             {"first": first_key, "last": first_key + members - 1, "nf": len(FIRST_NAMES),
-             "nl": len(LAST_NAMES), "jd": julian_now},
+             "nl": len(LAST_NAMES), "now_ms": int(now.timestamp() * 1000)},
         )
     badges = conn.execute("SELECT key, title FROM badges ORDER BY position").fetchall()
     holders = spread([DEMO_WEIGHTS.get(t, 1) for _, t in badges], assignments, members)

@@ -506,7 +506,7 @@ fn load_members(
             }
         }
         let first = last_rowid(conn)? + 1;
-        let now = time::OffsetDateTime::now_utc();
+        let now = crate::clock::Timestamp::now();
         let backend = conn.backend();
         // Row n picks its names by the high bits of two multiplicative hashes of n
         // (every pair of names occurs; the same site for the same size) and joined at a
@@ -531,7 +531,7 @@ fn load_members(
                         CASE WHEN n = ?1 THEN ?5 END, \
                         (SELECT count(*) FROM demo_shares s \
                           WHERE ((n - ?1) * s.stride + s.start) % ?8 < s.holders), \
-                        strftime('%Y-%m-%dT%H:%M:%fZ', julianday(?6) - ((n * 7919) % 525600) / 1440.0) \
+                        ?6 - ((n * 7919) % 525600) * 60000 \
                  FROM picked JOIN demo_first f ON f.i = picked.f JOIN demo_last l ON l.i = picked.l \
                  ORDER BY n",
             ),
@@ -550,8 +550,7 @@ fn load_members(
                         CASE WHEN n = $1 THEN $5 END, \
                         (SELECT count(*) FROM demo_shares s \
                           WHERE ((n - $1) * s.stride + s.start) % $8 < s.holders), \
-                        to_char($6::timestamp - ((n * 7919) % 525600) * interval '1 minute', \
-                                'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') \
+                        $6 - ((n * 7919) % 525600) * 60000 \
                  FROM generate_series($1::bigint, $2::bigint) AS n \
                  JOIN demo_first f ON f.i = ((n * 2654435761) % 4294967296 >> 16) % $3 \
                  JOIN demo_last l ON l.i = ((n * 2246822519 + 3266489917) % 4294967296 >> 16) % $4 \
@@ -564,11 +563,7 @@ fn load_members(
             .bind::<BigInt, _>(FIRST_NAMES.len() as i64)
             .bind::<BigInt, _>(LAST_NAMES.len() as i64)
             .bind::<Nullable<Text>, _>(Some(member_password.as_str()))
-            .bind::<Text, _>(
-                crate::clock::format_time(now)
-                    .trim_end_matches('Z')
-                    .to_string(),
-            )
+            .bind::<BigInt, _>(now.millis())
             .bind::<BigInt, _>(first)
             .bind::<BigInt, _>(count as i64)
             .execute(conn)?;

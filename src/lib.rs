@@ -27,8 +27,8 @@ use crate::error::AppError;
 pub struct Application {
     port: u16,
     server: Server,
-    /// Tells the webhook worker to stop when the server does.
-    stop_webhooks: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Tells the background jobs (webhook delivery among them) to stop when the server does.
+    stop_jobs: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Application {
@@ -44,18 +44,23 @@ impl Application {
             .clone()
             .unwrap_or_else(|| config::PublicUrl::from_listener(local));
         announce_setup(&pool, &public_url)?;
-        let stop_webhooks = std::sync::Arc::default();
-        webhooks::worker::start(
+        let stop_jobs = std::sync::Arc::default();
+        let runner = insignia_core::jobs::Runner::new(pool.clone());
+        let deliveries = webhooks::worker::Deliveries::new(
             pool.clone(),
             settings.webhooks.clone(),
-            std::sync::Arc::clone(&stop_webhooks),
+            runner.waker(),
         )?;
+        runner
+            .with(deliveries)
+            .with(webhooks::worker::PruneEvents)
+            .start(std::sync::Arc::clone(&stop_jobs))?;
         let server = web::server(listener, pool, settings, public_url, key)?;
         let port = local.port();
         Ok(Application {
             port,
             server,
-            stop_webhooks,
+            stop_jobs,
         })
     }
 
@@ -63,7 +68,7 @@ impl Application {
         self.port
     }
 
-    /// Serves until stopped; the webhook worker stops with it, also when this future is
+    /// Serves until stopped; the background jobs stop with it, also when this future is
     /// dropped unfinished (a test's runtime ending).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         struct StopOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
@@ -72,7 +77,7 @@ impl Application {
                 self.0.store(true, std::sync::atomic::Ordering::Relaxed);
             }
         }
-        let _stop = StopOnDrop(self.stop_webhooks);
+        let _stop = StopOnDrop(self.stop_jobs);
         self.server.await
     }
 }

@@ -109,7 +109,7 @@ async fn the_admins_page_lists_every_admin_with_their_last_sign_in() {
     let owner = insignia::auth::admins::find_by_email(&mut app.db(), ADMIN_EMAIL)
         .expect("db")
         .expect("owner");
-    let first_sign_in = owner.last_sign_in_at.clone().expect("set at setup");
+    let first_sign_in = owner.last_sign_in_at.expect("set at setup");
 
     let added = add(&app, SECOND).await;
     assert_eq!(added.status, StatusCode::OK);

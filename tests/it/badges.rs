@@ -905,7 +905,7 @@ async fn title_keys_stored_under_the_old_rule_are_recomputed_when_the_database_o
         diesel::sql_query(conn.sql(
             "INSERT INTO badges (id, title, title_key, slug, background_color, text_color, \
              position, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, '#000000', '#FFFFFF', 99, '2099-01-01T00:00:00.000Z', '')",
+             VALUES (?, ?, ?, ?, '#000000', '#FFFFFF', 99, 4070908800000, 0)",
         ))
         .bind::<diesel::sql_types::Text, _>(format!("legacy-{old_key}"))
         .bind::<diesel::sql_types::Text, _>(title)

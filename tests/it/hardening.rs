@@ -228,15 +228,13 @@ async fn without_a_public_url_links_point_at_the_listening_address() {
 
 /// Moves every session of `table` back in time: made `created_ago`, last seen `seen_ago`.
 fn set_session_times(app: &TestApp, table: &str, created_ago: Duration, seen_ago: Duration) {
-    let ago = |d: Duration| {
-        insignia::clock::format_millis(insignia::clock::now_millis() - d.as_millis() as i64)
-    };
+    let ago = |d: Duration| insignia::clock::now_millis() - d.as_millis() as i64;
     let mut conn = app.db();
     diesel::sql_query(conn.sql(&format!(
         "UPDATE {table} SET created_at = ?, last_seen_at = ?"
     )))
-    .bind::<diesel::sql_types::Text, _>(ago(created_ago))
-    .bind::<diesel::sql_types::Text, _>(ago(seen_ago))
+    .bind::<diesel::sql_types::BigInt, _>(ago(created_ago))
+    .bind::<diesel::sql_types::BigInt, _>(ago(seen_ago))
     .execute(&mut conn)
     .unwrap();
 }

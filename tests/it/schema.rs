@@ -258,7 +258,8 @@ fn the_schema_is_what_diesel_prints_from_the_migrations() {
             "crates/core/src/db/schema.rs is not what the migrations make on this database \
              (diesel print-schema --config-file crates/core/{config}); first difference at \
              line {}:\n  printed:    {:?}\n  checked in: {:?}\nRegenerate it with \
-             INSIGNIA_BLESS_SCHEMA=1 (see this test), or say the difference in the patch file.",
+             INSIGNIA_BLESS_SCHEMA=1 (see this test), or edit it and write the patch files \
+             anew with scripts/schema-patches.sh (docs/storage.md).",
             first + 1,
             printed.lines().nth(first),
             checked_in.lines().nth(first),

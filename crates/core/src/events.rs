@@ -83,6 +83,7 @@ pub fn record_badge_change(
             events::badge_id.eq(badge_id),
             events::entity.eq(entity),
             events::actor.eq(actor.label()),
+            events::actor_kind.eq(actor.kind().as_str()),
             events::occurred_at.eq(crate::clock::now_millis()),
         ))
         .execute(conn)?;
@@ -96,6 +97,7 @@ pub fn test_for(conn: &mut DbConnection, actor: &Actor, endpoint: i64) -> Result
             events::kind.eq(Kind::Test.name()),
             events::badge_id.eq(""),
             events::actor.eq(actor.label()),
+            events::actor_kind.eq(actor.kind().as_str()),
             events::occurred_at.eq(crate::clock::now_millis()),
             events::endpoint_key.eq(endpoint),
         ))
@@ -114,6 +116,8 @@ pub struct Event {
     pub entity: Option<String>,
     pub actor: String,
     pub occurred_at: i64,
+    /// `audit::ActorKind::as_str` of who made the change.
+    pub actor_kind: String,
 }
 
 /// The newest event key, 0 when there is none.

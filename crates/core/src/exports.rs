@@ -87,8 +87,7 @@ impl Export {
 
     /// The name the download is saved under, dated today.
     pub fn file_name(&self) -> String {
-        let today = clock::now();
-        let day = today.get(..10).unwrap_or_default();
+        let day = clock::Timestamp::now().date();
         match &self.kind {
             Kind::Members => format!("insignia-members-{day}.csv"),
             Kind::Holders(badge) => format!("insignia-{}-holders-{day}.csv", badge.slug),
@@ -240,7 +239,7 @@ fn entries_before(
         .into_iter()
         .map(|e| {
             vec![
-                e.at,
+                e.at.to_string(),
                 e.actor,
                 e.action,
                 e.target,

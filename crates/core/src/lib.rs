@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod exports;
 pub mod ids;
+pub mod jobs;
 pub mod members;
 pub mod pages;
 pub mod reports;

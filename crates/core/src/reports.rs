@@ -5,6 +5,7 @@
 
 use diesel::prelude::*;
 
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::reports;
 use crate::error::Error;
@@ -38,13 +39,13 @@ pub struct Report {
     pub subject: String,
     pub input: String,
     pub csv: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 impl Report {
     /// The file name a download is saved under.
     pub fn file_name(&self) -> String {
-        let day = self.created_at.get(..10).unwrap_or("report");
+        let day = self.created_at.date();
         format!("insignia-{}-report-{day}.csv", self.kind)
     }
 }
@@ -59,10 +60,8 @@ pub fn keep(
     dry_run_input: Option<&str>,
     csv: String,
 ) -> Result<String, Error> {
-    let cutoff = crate::clock::format_time(
-        time::OffsetDateTime::now_utc() - time::Duration::hours(KEPT_HOURS),
-    );
-    diesel::delete(reports::table.filter(reports::created_at.lt(&cutoff))).execute(conn)?;
+    let cutoff = Timestamp::now() - time::Duration::hours(KEPT_HOURS);
+    diesel::delete(reports::table.filter(reports::created_at.lt(cutoff))).execute(conn)?;
     let id = crate::tokens::random_token();
     diesel::insert_into(reports::table)
         .values((
@@ -72,7 +71,7 @@ pub fn keep(
             reports::subject.eq(subject),
             reports::input.eq(storable(dry_run_input.unwrap_or_default())),
             reports::csv.eq(csv),
-            reports::created_at.eq(crate::clock::now()),
+            reports::created_at.eq(crate::clock::Timestamp::now()),
         ))
         .execute(conn)?;
     Ok(id)
@@ -105,9 +104,7 @@ pub fn find_any(
     admin_id: &str,
     id: &str,
 ) -> Result<Option<Report>, Error> {
-    let cutoff = crate::clock::format_time(
-        time::OffsetDateTime::now_utc() - time::Duration::hours(KEPT_HOURS),
-    );
+    let cutoff = Timestamp::now() - time::Duration::hours(KEPT_HOURS);
     Ok(reports::table
         .filter(reports::id.eq(id))
         .filter(reports::admin_id.eq(admin_id))

@@ -1,7 +1,8 @@
-//! The core on its own, without a server: every way of giving and taking badges keeps both
-//! stored counts exact, on the database of the pass (SQLite in the first pass of
-//! scripts/test.sh; PostgreSQL in the second, where `INSIGNIA_TEST_POSTGRES` names a server
-//! and each test gets a database of its own there).
+//! The core on its own, without a server, on the database of the pass (SQLite in the first
+//! pass of scripts/test.sh; PostgreSQL in the second, where `INSIGNIA_TEST_POSTGRES` names a
+//! server and each test gets a database of its own there): every way of giving and taking
+//! badges keeps both stored counts exact, and background jobs are shared between servers as
+//! they say.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -11,6 +12,7 @@ use insignia_core::badges::{Badge, BadgeInput, store};
 use insignia_core::db::DbConnection;
 use insignia_core::db::schema::{badges, events, member_badges, members as members_table};
 use insignia_core::ids::{BadgeId, MemberId};
+use insignia_core::jobs::{Job, Progress, Runner, Share};
 use insignia_core::members::{self, Member, NewMember, assignments};
 
 /// A database of its own for one test, dropped with it.
@@ -224,4 +226,145 @@ fn every_way_of_giving_and_taking_keeps_both_counts_exact() {
     );
     assert_eq!(held_by(&mut conn, &silver), before);
     counts_are_exact(&mut conn);
+}
+
+/// A one-server job that notes each run (which runner, when it started and ended).
+struct Noted {
+    runner: usize,
+    runs: std::sync::Arc<std::sync::Mutex<Vec<(usize, std::time::Instant, std::time::Instant)>>>,
+    share: Share,
+}
+
+impl Job for Noted {
+    fn name(&self) -> &'static str {
+        "test.noted"
+    }
+
+    fn share(&self) -> Share {
+        self.share
+    }
+
+    fn run(&mut self, _pool: &insignia_core::db::DbPool) -> Result<Progress, insignia_core::Error> {
+        let started = std::time::Instant::now();
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        self.runs
+            .lock()
+            .unwrap()
+            .push((self.runner, started, std::time::Instant::now()));
+        Ok(Progress::Done)
+    }
+}
+
+/// Two servers' runners on one database: a one-server job never runs on both at once, runs
+/// about as often as it says, and a job every server runs runs on each.
+#[test]
+fn a_one_server_job_runs_on_one_server_at_a_time() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    let db = database();
+    let pool = insignia_core::open_site(&db.location.as_str().into()).expect("opens");
+    let leased = Arc::new(Mutex::new(Vec::new()));
+    let everywhere = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    for runner in 0..2 {
+        Runner::new(pool.clone())
+            .with(Noted {
+                runner,
+                runs: leased.clone(),
+                share: Share::OneServer {
+                    every: Duration::from_millis(100),
+                    lease: Duration::from_secs(30),
+                },
+            })
+            .start(stop.clone())
+            .expect("runner");
+        let mut every_server = Runner::new(pool.clone());
+        every_server = every_server.with(Noted {
+            runner,
+            runs: everywhere.clone(),
+            share: Share::EveryServer {
+                every: Duration::from_millis(100),
+            },
+        });
+        every_server.start(stop.clone()).expect("runner");
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    stop.store(true, Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut runs = leased.lock().unwrap().clone();
+    runs.sort_by_key(|r| r.1);
+    for pair in runs.windows(2) {
+        assert!(
+            pair[1].1 >= pair[0].2,
+            "a run started before the one before it ended: {pair:?}"
+        );
+    }
+    // Every 100 ms plus 40 ms of work, over 1.5 s: about ten runs, never one per runner per
+    // pass.
+    assert!(
+        (3..=12).contains(&runs.len()),
+        "{} runs of the one-server job in 1.5 s",
+        runs.len()
+    );
+    let everywhere = everywhere.lock().unwrap();
+    for runner in 0..2 {
+        assert!(
+            everywhere.iter().filter(|r| r.0 == runner).count() >= 3,
+            "the every-server job ran on server {runner}"
+        );
+    }
+    // Stopped: nothing runs any more.
+    let done = leased.lock().unwrap().len();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(leased.lock().unwrap().len(), done);
+}
+
+/// A lease held by a server that died keeps others off the job until it runs out; then one
+/// takes it, and giving it back sets when it is due next.
+#[test]
+fn a_dead_servers_lease_runs_out_and_another_takes_the_job() {
+    use insignia_core::clock::Timestamp;
+    use insignia_core::jobs::{Claim, claim, release};
+    use std::time::Duration;
+
+    let db = database();
+    let pool = insignia_core::open_site(&db.location.as_str().into()).expect("opens");
+    let mut conn = pool.get().expect("connection");
+    let now = Timestamp::now();
+    let lease = Duration::from_secs(60);
+    assert_eq!(
+        claim(&mut conn, "test.job", "dead", now, lease).unwrap(),
+        Claim::Taken,
+        "a job never run is due at once"
+    );
+    assert_eq!(
+        claim(&mut conn, "test.job", "alive", now, lease).unwrap(),
+        Claim::NotBefore(now + lease),
+        "the holder's lease keeps others off"
+    );
+    let later = now + Duration::from_secs(61);
+    assert_eq!(
+        claim(&mut conn, "test.job", "alive", later, lease).unwrap(),
+        Claim::Taken,
+        "once the lease has run out, another server takes the job"
+    );
+    // The dead server's late release changes nothing; the live one's sets the next time.
+    release(&mut conn, "test.job", "dead", now).unwrap();
+    assert!(matches!(
+        claim(&mut conn, "test.job", "third", later, lease).unwrap(),
+        Claim::NotBefore(_)
+    ));
+    let next = later + Duration::from_secs(600);
+    release(&mut conn, "test.job", "alive", next).unwrap();
+    assert_eq!(
+        claim(&mut conn, "test.job", "third", later, lease).unwrap(),
+        Claim::NotBefore(next)
+    );
+    assert_eq!(
+        claim(&mut conn, "test.job", "third", next, lease).unwrap(),
+        Claim::Taken
+    );
 }

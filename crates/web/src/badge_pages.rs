@@ -196,12 +196,12 @@ async fn show(
     let holders = holders
         .into_iter()
         .map(|h| {
-            let since = clock::format_millis(h.at_millis);
+            let since = clock::Timestamp::from_millis(h.at_millis);
             HolderEntry {
                 name: h.member.name,
                 slug: h.member.slug,
-                since_text: crate::views::short_time(&since),
-                since,
+                since_text: crate::views::short_time(since),
+                since: since.to_string(),
             }
         })
         .collect();

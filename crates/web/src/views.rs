@@ -1,6 +1,7 @@
 //! View models shared by several pages.
 
 use insignia_core::badges::{Badge, Icon, color, icon};
+use insignia_core::clock::Timestamp;
 
 /// Everything the one badge partial (`partials/badge.html`) draws.
 #[derive(Debug, Clone)]
@@ -61,11 +62,9 @@ impl From<&Badge> for BadgeView {
 pub use insignia_core::text::{count_of, grouped};
 
 /// "2026-11-28 09:15 UTC" from a stored timestamp.
-pub fn short_time(stored: &str) -> String {
-    match (stored.get(..10), stored.get(11..16)) {
-        (Some(day), Some(clock)) => format!("{day} {clock} UTC"),
-        _ => stored.to_string(),
-    }
+pub fn short_time(at: Timestamp) -> String {
+    let t = at.to_time();
+    format!("{} {:02}:{:02} UTC", at.date(), t.hour(), t.minute())
 }
 
 #[cfg(test)]

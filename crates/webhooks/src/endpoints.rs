@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use insignia_core::Error;
 use insignia_core::audit::{self, Actor, Change};
+use insignia_core::clock::Timestamp;
 use insignia_core::db::DbConnection;
 use insignia_core::db::schema::{events, webhook_attempts, webhook_deliveries, webhook_endpoints};
 use insignia_core::events::Kind;
@@ -59,7 +60,7 @@ pub struct Endpoint {
     pub events_after: i64,
     pub failing_since: Option<i64>,
     pub disabled_reason: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// Backed off (it did not answer) until then, Unix ms; 0 when not.
     pub paused_until: i64,
     /// Back-offs since it last answered; above 0, it is tried one lane at a time.
@@ -221,7 +222,7 @@ pub fn create(
                 webhook_endpoints::enabled.eq(input.enabled),
                 webhook_endpoints::secret.eq(new_secret()),
                 webhook_endpoints::events_after.eq(insignia_core::events::last_key(conn)?),
-                webhook_endpoints::created_at.eq(insignia_core::clock::now()),
+                webhook_endpoints::created_at.eq(insignia_core::clock::Timestamp::now()),
             ))
             .execute(conn)?;
         let endpoint = find(conn, &id)?;

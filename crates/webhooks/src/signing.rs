@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use insignia_core::Error;
+use insignia_core::audit::ActorKind;
 use insignia_core::db::DbConnection;
 use insignia_core::db::schema::settings;
 use insignia_core::events::{Event, Kind};
@@ -175,7 +176,7 @@ impl WixSigner {
         let envelope = json!({
             "eventType": event_type,
             "instanceId": self.instance_id,
-            "identity": identity(&event.actor).to_string(),
+            "identity": identity(ActorKind::parse(&event.actor_kind)).to_string(),
             "data": domain_event.to_string(),
         });
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -206,15 +207,12 @@ fn entity(event: &Event) -> Value {
 }
 
 /// Who made the change, as Wix names kinds of caller (the audit log keeps who exactly).
-fn identity(actor: &str) -> Value {
-    let kind = if actor.starts_with("admin ") {
-        "WIX_USER"
-    } else if actor.starts_with("member ") {
-        "MEMBER"
-    } else if actor.starts_with("API key") {
-        "APP"
-    } else {
-        "UNKNOWN"
+fn identity(actor: ActorKind) -> Value {
+    let kind = match actor {
+        ActorKind::Admin => "WIX_USER",
+        ActorKind::Member => "MEMBER",
+        ActorKind::ApiKey => "APP",
+        ActorKind::System => "UNKNOWN",
     };
     json!({ "identityType": kind })
 }
@@ -308,6 +306,7 @@ mod tests {
             entity: None,
             actor: "admin a@example.com".to_string(),
             occurred_at: 0,
+            actor_kind: "admin".to_string(),
         };
         let token = WixSigner::new(&keys).unwrap().body(&event).unwrap();
         let parts: Vec<&str> = token.split('.').collect();

@@ -19,7 +19,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -35,6 +34,7 @@ use insignia_core::db::schema::{
 };
 use insignia_core::db::{DbConnection, DbPool};
 use insignia_core::events::{Event, Kind};
+use insignia_core::jobs::{Job, Progress, Share, Waker};
 
 pub use crate::lanes::{DELIVERED, GAVE_UP, WAITING};
 
@@ -93,19 +93,116 @@ impl Default for Options {
     }
 }
 
-/// Starts the worker on its own thread; it stops soon after `stop` is set.
-pub fn start(pool: DbPool, options: Options, stop: Arc<AtomicBool>) -> Result<(), Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("webhooks")
-        .enable_all()
-        .build()
-        .map_err(Error::internal)?;
-    std::thread::Builder::new()
-        .name("webhooks".to_string())
-        .spawn(move || runtime.block_on(run(pool, options, stop)))
-        .map_err(Error::internal)?;
-    Ok(())
+/// Webhook delivery, a job every server runs (`insignia_core::jobs`): each pass queues new
+/// events and claims due lanes, whose requests then go out on this job's own async runtime.
+/// A lane that finishes wakes the runner, so the next one starts at once.
+pub struct Deliveries {
+    context: Arc<Context>,
+    runtime: tokio::runtime::Runtime,
+    working: Working,
+    waker: Waker,
+}
+
+impl Deliveries {
+    pub fn new(pool: DbPool, options: Options, waker: Waker) -> Result<Deliveries, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("webhooks")
+            .enable_all()
+            .build()
+            .map_err(Error::internal)?;
+        let client = {
+            let _inside = runtime.enter();
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .timeout(options.timeout)
+                .connect_timeout(options.timeout.min(Duration::from_secs(5)))
+                .user_agent(concat!("Insignia-Webhooks/", env!("CARGO_PKG_VERSION")))
+                .dns_resolver(Arc::new(PublicResolver {
+                    allow_private: options.allow_private,
+                }))
+                .build()
+                .map_err(|e| Error::internal(format!("cannot make an HTTP client: {e}")))?
+        };
+        Ok(Deliveries {
+            context: Arc::new(Context {
+                pool,
+                options,
+                client,
+                wix: tokio::sync::OnceCell::new(),
+                instance_id: tokio::sync::OnceCell::new(),
+            }),
+            runtime,
+            working: Working::default(),
+            waker,
+        })
+    }
+}
+
+impl Job for Deliveries {
+    fn name(&self) -> &'static str {
+        "webhooks.deliver"
+    }
+
+    fn share(&self) -> Share {
+        Share::EveryServer {
+            every: Duration::from_millis(200),
+        }
+    }
+
+    fn run(&mut self, pool: &DbPool) -> Result<Progress, Error> {
+        while let Some(done) = self.working.tasks.try_join_next_with_id() {
+            self.working.finished(task_id(&done));
+        }
+        let mut conn = pool.get().map_err(Error::internal)?;
+        queue(&mut conn)?;
+        let claimed = claim(
+            &mut conn,
+            &self.working.held,
+            self.context.options.concurrency,
+            insignia_core::clock::now_millis(),
+            self.context.options.lease_millis(),
+        )?;
+        drop(conn);
+        if claimed.is_empty() {
+            return Ok(Progress::Done);
+        }
+        for lane in claimed {
+            let waker = self.waker.clone();
+            let endpoint = lane.endpoint;
+            let work = deliver_lane(self.context.clone(), lane);
+            let work = async move {
+                work.await;
+                waker.wake();
+            };
+            self.working.start(endpoint, work, self.runtime.handle());
+        }
+        Ok(Progress::MoreNow)
+    }
+}
+
+/// Deletes events older than a week that every endpoint has queued: a job one server at a
+/// time runs, every ten minutes.
+pub struct PruneEvents;
+
+impl Job for PruneEvents {
+    fn name(&self) -> &'static str {
+        "webhooks.prune_events"
+    }
+
+    fn share(&self) -> Share {
+        Share::OneServer {
+            every: Duration::from_secs(600),
+            lease: Duration::from_secs(600),
+        }
+    }
+
+    fn run(&mut self, pool: &DbPool) -> Result<Progress, Error> {
+        let mut conn = pool.get().map_err(Error::internal)?;
+        prune(&mut conn)?;
+        Ok(Progress::Done)
+    }
 }
 
 struct Context {
@@ -114,81 +211,6 @@ struct Context {
     client: reqwest::Client,
     wix: tokio::sync::OnceCell<Arc<WixSigner>>,
     instance_id: tokio::sync::OnceCell<String>,
-}
-
-async fn run(pool: DbPool, options: Options, stop: Arc<AtomicBool>) {
-    let client = match reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(options.timeout)
-        .connect_timeout(options.timeout.min(Duration::from_secs(5)))
-        .user_agent(concat!("Insignia-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .dns_resolver(Arc::new(PublicResolver {
-            allow_private: options.allow_private,
-        }))
-        .build()
-    {
-        Ok(client) => client,
-        Err(e) => {
-            tracing::error!("webhooks: cannot make an HTTP client: {e}");
-            return;
-        }
-    };
-    let context = Arc::new(Context {
-        pool,
-        options,
-        client,
-        wix: tokio::sync::OnceCell::new(),
-        instance_id: tokio::sync::OnceCell::new(),
-    });
-    let mut working = Working::default();
-    let mut last_prune = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
-        while let Some(done) = working.tasks.try_join_next_with_id() {
-            working.finished(task_id(&done));
-        }
-        let held = working.held.clone();
-        let concurrency = context.options.concurrency;
-        let lease = context.options.lease_millis();
-        let pass = with_connection(&context.pool, move |conn| {
-            queue(conn)?;
-            claim(
-                conn,
-                &held,
-                concurrency,
-                insignia_core::clock::now_millis(),
-                lease,
-            )
-        })
-        .await;
-        let claimed = match pass {
-            Ok(claimed) => claimed,
-            Err(e) => {
-                tracing::warn!("webhooks: {}", e.detail());
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                continue;
-            }
-        };
-        let idle = claimed.is_empty();
-        for lane in claimed {
-            working.start(&context, lane);
-        }
-        if last_prune.elapsed() > Duration::from_secs(600) {
-            last_prune = Instant::now();
-            if let Err(e) = with_connection(&context.pool, prune).await {
-                tracing::warn!("webhooks: pruning old events: {}", e.detail());
-            }
-        }
-        if idle {
-            let done = tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(200)) => None,
-                done = working.tasks.join_next_with_id(), if !working.tasks.is_empty() => done,
-            };
-            if let Some(done) = done {
-                working.finished(task_id(&done));
-            }
-        }
-    }
 }
 
 /// The lanes this server is delivering, and how many of them each endpoint has.
@@ -200,9 +222,13 @@ struct Working {
 }
 
 impl Working {
-    fn start(&mut self, context: &Arc<Context>, lane: Lane) {
-        let endpoint = lane.endpoint;
-        let id = self.tasks.spawn(deliver_lane(context.clone(), lane)).id();
+    fn start(
+        &mut self,
+        endpoint: i64,
+        work: impl Future<Output = ()> + Send + 'static,
+        runtime: &tokio::runtime::Handle,
+    ) {
+        let id = self.tasks.spawn_on(work, runtime).id();
         self.endpoint_of.insert(id, endpoint);
         *self.held.entry(endpoint).or_default() += 1;
     }

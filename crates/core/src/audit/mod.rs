@@ -2,33 +2,87 @@
 
 use diesel::prelude::*;
 
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{audit_log, audit_members};
 use crate::error::Error;
 
-/// Who made a change, as the log shows it.
+/// Who made a change: what kind of caller, and which one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor(String);
+pub struct Actor {
+    kind: ActorKind,
+    label: String,
+}
+
+/// The kinds of caller. Events keep the kind beside the label, so webhooks say who made a
+/// change without reading it back out of the label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorKind {
+    Admin,
+    Member,
+    ApiKey,
+    /// Insignia itself (start-up, background jobs), or a caller of an unknown kind.
+    System,
+}
+
+impl ActorKind {
+    /// As stored (`events.actor_kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Admin => "admin",
+            ActorKind::Member => "member",
+            ActorKind::ApiKey => "api_key",
+            ActorKind::System => "system",
+        }
+    }
+
+    /// From what was stored; an unknown kind is the system's.
+    pub fn parse(stored: &str) -> ActorKind {
+        match stored {
+            "admin" => ActorKind::Admin,
+            "member" => ActorKind::Member,
+            "api_key" => ActorKind::ApiKey,
+            _ => ActorKind::System,
+        }
+    }
+}
 
 impl Actor {
     pub fn admin(email: &str) -> Actor {
-        Actor(format!("admin {email}"))
+        Actor {
+            kind: ActorKind::Admin,
+            label: format!("admin {email}"),
+        }
     }
 
     pub fn member(email: &str) -> Actor {
-        Actor(format!("member {email}"))
+        Actor {
+            kind: ActorKind::Member,
+            label: format!("member {email}"),
+        }
     }
 
     pub fn api_key(name: &str) -> Actor {
-        Actor(format!("API key “{name}”"))
+        Actor {
+            kind: ActorKind::ApiKey,
+            label: format!("API key “{name}”"),
+        }
     }
 
     pub fn system() -> Actor {
-        Actor("system".to_string())
+        Actor {
+            kind: ActorKind::System,
+            label: "system".to_string(),
+        }
     }
 
+    /// As the audit log shows it: "admin owner@example.org", "API key “CI”".
     pub fn label(&self) -> &str {
-        &self.0
+        &self.label
+    }
+
+    pub fn kind(&self) -> ActorKind {
+        self.kind
     }
 }
 
@@ -36,7 +90,7 @@ impl Actor {
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
     pub id: i64,
-    pub at: String,
+    pub at: Timestamp,
     pub actor: String,
     pub action: String,
     pub badge_id: Option<String>,
@@ -58,7 +112,7 @@ pub struct Change<'a> {
 pub fn record(conn: &mut DbConnection, actor: &Actor, change: Change<'_>) -> Result<i64, Error> {
     let entry: i64 = diesel::insert_into(audit_log::table)
         .values((
-            audit_log::at.eq(crate::clock::now()),
+            audit_log::at.eq(crate::clock::Timestamp::now()),
             audit_log::actor.eq(actor.label()),
             audit_log::action.eq(change.action),
             audit_log::badge_id.eq(change.badge_id),

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::password;
 use crate::audit::{self, Actor, Change};
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{admin_password_links, admin_sessions, admins};
 use crate::error::Error;
@@ -19,8 +20,8 @@ pub struct Admin {
     pub id: String,
     pub email: String,
     pub password_hash: String,
-    pub created_at: String,
-    pub last_sign_in_at: Option<String>,
+    pub created_at: Timestamp,
+    pub last_sign_in_at: Option<Timestamp>,
 }
 
 pub fn count(conn: &mut DbConnection) -> Result<i64, Error> {
@@ -114,7 +115,7 @@ fn insert(conn: &mut DbConnection, email: &str, hash: &str) -> Result<String, Er
             admins::id.eq(&id),
             admins::email.eq(email),
             admins::password_hash.eq(hash),
-            admins::created_at.eq(crate::clock::now()),
+            admins::created_at.eq(Timestamp::now()),
         ))
         .execute(conn)?;
     super::setup::retire(conn)?;
@@ -162,12 +163,12 @@ pub fn add(
         }
         let id = insert(conn, &email, &unknowable)?;
         let token = random_token();
-        let expires = time::OffsetDateTime::now_utc() + time::Duration::days(LINK_VALID_DAYS);
+        let expires = Timestamp::now() + time::Duration::days(LINK_VALID_DAYS);
         diesel::insert_into(admin_password_links::table)
             .values((
                 admin_password_links::token_hash.eq(hash_token(&token)),
                 admin_password_links::admin_id.eq(&id),
-                admin_password_links::expires_at.eq(crate::clock::format_time(expires)),
+                admin_password_links::expires_at.eq(expires),
             ))
             .execute(conn)?;
         audit::record(
@@ -228,7 +229,7 @@ pub fn remove(
 
 /// The admin a set-password link is for, if it is still valid.
 pub fn for_link(conn: &mut DbConnection, token: &str) -> Result<Option<Admin>, Error> {
-    let link: Option<(String, String)> = admin_password_links::table
+    let link: Option<(String, Timestamp)> = admin_password_links::table
         .find(hash_token(token))
         .select((
             admin_password_links::admin_id,
@@ -237,9 +238,7 @@ pub fn for_link(conn: &mut DbConnection, token: &str) -> Result<Option<Admin>, E
         .first(conn)
         .optional()?;
     match link {
-        Some((admin_id, expires)) if expires > crate::clock::now() => {
-            Ok(find(conn, &admin_id).ok())
-        }
+        Some((admin_id, expires)) if expires > Timestamp::now() => Ok(find(conn, &admin_id).ok()),
         _ => Ok(None),
     }
 }

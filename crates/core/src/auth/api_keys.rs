@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor, Change};
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::api_keys;
 use crate::error::Error;
@@ -22,10 +23,10 @@ pub struct ApiKey {
     pub name: String,
     /// The last characters of the secret, to tell keys apart in the list.
     pub hint: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub created_by: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 impl ApiKey {
@@ -68,7 +69,7 @@ pub fn create(
                 api_keys::name.eq(name),
                 api_keys::key_hash.eq(crate::tokens::hash_token(&secret)),
                 api_keys::hint.eq(&hint),
-                api_keys::created_at.eq(crate::clock::now()),
+                api_keys::created_at.eq(Timestamp::now()),
                 api_keys::created_by.eq(actor.label()),
             ))
             .execute(conn)?;
@@ -116,7 +117,7 @@ pub fn revoke(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<ApiKey
             return Ok(key);
         }
         diesel::update(api_keys::table.find(id))
-            .set(api_keys::revoked_at.eq(crate::clock::now()))
+            .set(api_keys::revoked_at.eq(Timestamp::now()))
             .execute(conn)?;
         audit::record(
             conn,
@@ -143,15 +144,13 @@ pub fn authenticate(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiK
     else {
         return Ok(None);
     };
-    let now = time::OffsetDateTime::now_utc();
+    let now = Timestamp::now();
     let stale = key
         .last_used_at
-        .as_deref()
-        .and_then(crate::clock::parse_time)
         .is_none_or(|t| (now - t).whole_seconds() >= LAST_USED_RESOLUTION_SECONDS);
     if stale {
         diesel::update(api_keys::table.find(&key.id))
-            .set(api_keys::last_used_at.eq(crate::clock::format_time(now)))
+            .set(api_keys::last_used_at.eq(now))
             .execute(conn)?;
     }
     Ok(Some(key))

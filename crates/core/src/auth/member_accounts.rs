@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::password;
 use crate::audit::{self, Actor, Change};
 use crate::auth::sessions::{Expiry, Freshness};
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{member_sessions, members};
 use crate::error::Error;
@@ -66,8 +67,8 @@ pub fn start_session(conn: &mut DbConnection, member_id: &str) -> Result<String,
         .values((
             member_sessions::token_hash.eq(hash_token(&token)),
             member_sessions::member_id.eq(member_id),
-            member_sessions::created_at.eq(crate::clock::now()),
-            member_sessions::last_seen_at.eq(crate::clock::now()),
+            member_sessions::created_at.eq(Timestamp::now()),
+            member_sessions::last_seen_at.eq(Timestamp::now()),
         ))
         .execute(conn)?;
     Ok(token)
@@ -76,7 +77,7 @@ pub fn start_session(conn: &mut DbConnection, member_id: &str) -> Result<String,
 /// The member a live session token names. An expired session is deleted and treated as absent.
 pub fn session_member(conn: &mut DbConnection, token: &str) -> Result<Option<Member>, Error> {
     let token_hash = hash_token(token);
-    let row: Option<(Member, String, String)> = member_sessions::table
+    let row: Option<(Member, Timestamp, Timestamp)> = member_sessions::table
         .inner_join(members::table)
         .filter(member_sessions::token_hash.eq(&token_hash))
         .select((
@@ -90,14 +91,14 @@ pub fn session_member(conn: &mut DbConnection, token: &str) -> Result<Option<Mem
         return Ok(None);
     };
     let session = member_sessions::table.find(&token_hash);
-    match MEMBER_EXPIRY.judge(&created_at, &last_seen_at) {
+    match MEMBER_EXPIRY.judge(created_at, last_seen_at) {
         Freshness::Expired => {
             diesel::delete(session).execute(conn)?;
             return Ok(None);
         }
         Freshness::LiveTouch => {
             diesel::update(session)
-                .set(member_sessions::last_seen_at.eq(crate::clock::now()))
+                .set(member_sessions::last_seen_at.eq(Timestamp::now()))
                 .execute(conn)?;
         }
         Freshness::Live => {}

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::password;
 use crate::audit::{self, Actor, Change};
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{member_sessions, members, password_links};
 use crate::error::Error;
@@ -24,12 +25,12 @@ pub fn create_link(
         diesel::delete(password_links::table.filter(password_links::member_id.eq(member_id)))
             .execute(conn)?;
         let token = crate::tokens::random_token();
-        let expires = time::OffsetDateTime::now_utc() + time::Duration::days(VALID_DAYS);
+        let expires = Timestamp::now() + time::Duration::days(VALID_DAYS);
         diesel::insert_into(password_links::table)
             .values((
                 password_links::token_hash.eq(hash(&token)),
                 password_links::member_id.eq(member_id),
-                password_links::expires_at.eq(crate::clock::format_time(expires)),
+                password_links::expires_at.eq(expires),
             ))
             .execute(conn)?;
         audit::record(
@@ -49,13 +50,13 @@ pub fn create_link(
 
 /// The member a link is for, if it is still valid.
 pub fn member_for(conn: &mut DbConnection, token: &str) -> Result<Option<Member>, Error> {
-    let link: Option<(String, String)> = password_links::table
+    let link: Option<(String, Timestamp)> = password_links::table
         .find(hash(token))
         .select((password_links::member_id, password_links::expires_at))
         .first(conn)
         .optional()?;
     match link {
-        Some((member_id, expires)) if expires > crate::clock::now() => {
+        Some((member_id, expires)) if expires > Timestamp::now() => {
             Ok(crate::members::find(conn, &member_id).ok())
         }
         _ => Ok(None),

@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{admin_sessions, admins};
 use crate::error::Error;
@@ -14,13 +15,13 @@ pub struct AdminSession {
     pub token_hash: String,
     pub admin_id: String,
     pub email: String,
-    pub elevated_until: Option<time::OffsetDateTime>,
+    pub elevated_until: Option<Timestamp>,
 }
 
 impl AdminSession {
     /// Seconds of elevation left, or `None` when the session is not elevated.
     pub fn elevation_left(&self) -> Option<i64> {
-        let left = (self.elevated_until? - time::OffsetDateTime::now_utc()).whole_seconds();
+        let left = (self.elevated_until? - Timestamp::now()).whole_seconds();
         (left > 0).then_some(left)
     }
 
@@ -56,26 +57,20 @@ pub enum Freshness {
 
 impl Expiry {
     /// Sessions last seen before this are over.
-    pub fn idle_cutoff(&self) -> String {
-        crate::clock::format_time(time::OffsetDateTime::now_utc() - self.idle)
+    pub fn idle_cutoff(&self) -> Timestamp {
+        Timestamp::now() - self.idle
     }
 
     /// Sessions created before this are over (a far past when there is no lifetime).
-    pub fn lifetime_cutoff(&self) -> String {
+    pub fn lifetime_cutoff(&self) -> Timestamp {
         match self.lifetime {
-            Some(l) => crate::clock::format_time(time::OffsetDateTime::now_utc() - l),
-            None => String::new(),
+            Some(l) => Timestamp::now() - l,
+            None => Timestamp::from_millis(i64::MIN),
         }
     }
 
-    pub fn judge(&self, created_at: &str, last_seen_at: &str) -> Freshness {
-        let now = time::OffsetDateTime::now_utc();
-        let (Some(created), Some(seen)) = (
-            crate::clock::parse_time(created_at),
-            crate::clock::parse_time(last_seen_at),
-        ) else {
-            return Freshness::Expired;
-        };
+    pub fn judge(&self, created: Timestamp, seen: Timestamp) -> Freshness {
+        let now = Timestamp::now();
         let too_old = self.lifetime.is_some_and(|l| now - created > l);
         if too_old || now - seen > self.idle {
             Freshness::Expired
@@ -94,8 +89,8 @@ pub struct Draft {
     pub form: Vec<(String, String)>,
 }
 
-fn elevated_until(minutes: i64) -> String {
-    crate::clock::format_time(time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+fn elevated_until(minutes: i64) -> Timestamp {
+    Timestamp::now() + time::Duration::minutes(minutes)
 }
 
 /// Starts a session for an admin who just proved their password (and notes when, for the
@@ -106,7 +101,7 @@ pub fn start(
     elevation_minutes: i64,
 ) -> Result<String, Error> {
     diesel::update(admins::table.find(admin_id))
-        .set(admins::last_sign_in_at.eq(crate::clock::now()))
+        .set(admins::last_sign_in_at.eq(Timestamp::now()))
         .execute(conn)?;
     diesel::delete(
         admin_sessions::table.filter(
@@ -121,8 +116,8 @@ pub fn start(
         .values((
             admin_sessions::token_hash.eq(hash_token(&token)),
             admin_sessions::admin_id.eq(admin_id),
-            admin_sessions::created_at.eq(crate::clock::now()),
-            admin_sessions::last_seen_at.eq(crate::clock::now()),
+            admin_sessions::created_at.eq(Timestamp::now()),
+            admin_sessions::last_seen_at.eq(Timestamp::now()),
             admin_sessions::elevated_until.eq(elevated_until(elevation_minutes)),
         ))
         .execute(conn)?;
@@ -131,7 +126,14 @@ pub fn start(
 
 /// The live session a token names. An expired one is deleted and treated as absent.
 pub fn lookup(conn: &mut DbConnection, token: &str) -> Result<Option<AdminSession>, Error> {
-    type Row = (String, String, String, Option<String>, String, String);
+    type Row = (
+        String,
+        String,
+        String,
+        Option<Timestamp>,
+        Timestamp,
+        Timestamp,
+    );
     let row: Option<Row> = admin_sessions::table
         .inner_join(admins::table)
         .filter(admin_sessions::token_hash.eq(hash_token(token)))
@@ -149,14 +151,14 @@ pub fn lookup(conn: &mut DbConnection, token: &str) -> Result<Option<AdminSessio
         return Ok(None);
     };
     let sessions = admin_sessions::table.find(&token_hash);
-    match ADMIN_EXPIRY.judge(&created_at, &last_seen_at) {
+    match ADMIN_EXPIRY.judge(created_at, last_seen_at) {
         Freshness::Expired => {
             diesel::delete(sessions).execute(conn)?;
             return Ok(None);
         }
         Freshness::LiveTouch => {
             diesel::update(sessions)
-                .set(admin_sessions::last_seen_at.eq(crate::clock::now()))
+                .set(admin_sessions::last_seen_at.eq(Timestamp::now()))
                 .execute(conn)?;
         }
         Freshness::Live => {}
@@ -165,7 +167,7 @@ pub fn lookup(conn: &mut DbConnection, token: &str) -> Result<Option<AdminSessio
         token_hash,
         admin_id,
         email,
-        elevated_until: until.as_deref().and_then(crate::clock::parse_time),
+        elevated_until: until,
     }))
 }
 
@@ -183,7 +185,7 @@ pub fn elevate(conn: &mut DbConnection, session: &AdminSession, minutes: i64) ->
 
 pub fn end_elevation(conn: &mut DbConnection, session: &AdminSession) -> Result<(), Error> {
     diesel::update(admin_sessions::table.find(&session.token_hash))
-        .set(admin_sessions::elevated_until.eq(None::<String>))
+        .set(admin_sessions::elevated_until.eq(None::<Timestamp>))
         .execute(conn)?;
     Ok(())
 }
@@ -248,28 +250,24 @@ pub fn take_draft(
 mod tests {
     use super::*;
 
-    fn ago(d: time::Duration) -> String {
-        crate::clock::format_time(time::OffsetDateTime::now_utc() - d)
+    fn ago(d: time::Duration) -> Timestamp {
+        Timestamp::now() - d
     }
 
     #[test]
     fn admin_sessions_end_after_12_idle_hours_or_7_days() {
         let h = time::Duration::hours;
-        assert_eq!(ADMIN_EXPIRY.judge(&ago(h(1)), &ago(h(0))), Freshness::Live);
+        assert_eq!(ADMIN_EXPIRY.judge(ago(h(1)), ago(h(0))), Freshness::Live);
         assert_eq!(
-            ADMIN_EXPIRY.judge(&ago(h(1)), &ago(h(11))),
+            ADMIN_EXPIRY.judge(ago(h(1)), ago(h(11))),
             Freshness::LiveTouch
         );
         assert_eq!(
-            ADMIN_EXPIRY.judge(&ago(h(20)), &ago(h(13))),
+            ADMIN_EXPIRY.judge(ago(h(20)), ago(h(13))),
             Freshness::Expired
         );
         assert_eq!(
-            ADMIN_EXPIRY.judge(&ago(h(24 * 7 + 1)), &ago(h(0))),
-            Freshness::Expired
-        );
-        assert_eq!(
-            ADMIN_EXPIRY.judge("garbage", &ago(h(0))),
+            ADMIN_EXPIRY.judge(ago(h(24 * 7 + 1)), ago(h(0))),
             Freshness::Expired
         );
     }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::login_failures;
 use crate::error::Error;
@@ -41,10 +42,8 @@ pub enum Attempt {
     Locked(i64),
 }
 
-fn window_start() -> String {
-    crate::clock::format_time(
-        time::OffsetDateTime::now_utc() - time::Duration::minutes(WINDOW_MINUTES),
-    )
+fn window_start() -> Timestamp {
+    Timestamp::now() - time::Duration::minutes(WINDOW_MINUTES)
 }
 
 /// The slowdown for an account with `failures` recent failures from all clients.
@@ -65,30 +64,30 @@ pub fn reserve(conn: &mut DbConnection, account: &str, client: &str) -> Result<A
         diesel::delete(
             login_failures::table
                 .filter(login_failures::account.eq(account))
-                .filter(login_failures::failed_at.le(&since)),
+                .filter(login_failures::failed_at.le(since)),
         )
         .execute(conn)?;
-        let mine: Vec<String> = login_failures::table
+        let mine: Vec<Timestamp> = login_failures::table
             .filter(login_failures::account.eq(account))
             .filter(login_failures::client.eq(client))
-            .filter(login_failures::failed_at.gt(&since))
+            .filter(login_failures::failed_at.gt(since))
             .order(login_failures::failed_at.asc())
             .select(login_failures::failed_at)
             .limit(MAX_FAILURES)
             .load(conn)?;
         if mine.len() as i64 >= MAX_FAILURES {
-            return Ok(Attempt::Locked(minutes_until_free(mine.first())));
+            return Ok(Attempt::Locked(minutes_until_free(mine.first().copied())));
         }
         let everyone: i64 = login_failures::table
             .filter(login_failures::account.eq(account))
-            .filter(login_failures::failed_at.gt(&since))
+            .filter(login_failures::failed_at.gt(since))
             .count()
             .get_result(conn)?;
         diesel::insert_into(login_failures::table)
             .values((
                 login_failures::account.eq(account),
                 login_failures::client.eq(client),
-                login_failures::failed_at.eq(crate::clock::now()),
+                login_failures::failed_at.eq(Timestamp::now()),
             ))
             .execute(conn)?;
         Ok(Attempt::Allowed(Reservation {
@@ -110,12 +109,11 @@ pub fn succeeded(conn: &mut DbConnection, reservation: &Reservation) -> Result<(
     Ok(())
 }
 
-fn minutes_until_free(oldest: Option<&String>) -> i64 {
+fn minutes_until_free(oldest: Option<Timestamp>) -> i64 {
     let wait = oldest
-        .and_then(|t| crate::clock::parse_time(t))
         .map(|t| {
             let frees_at = t + time::Duration::minutes(WINDOW_MINUTES);
-            ((frees_at - time::OffsetDateTime::now_utc()).whole_seconds() + 59) / 60
+            ((frees_at - Timestamp::now()).whole_seconds() + 59) / 60
         })
         .unwrap_or(WINDOW_MINUTES);
     wait.max(1)

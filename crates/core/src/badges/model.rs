@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::color::{self, Color};
 use super::fields::Field;
 use super::icon::Icon;
+use crate::clock::Timestamp;
 use crate::db::schema::badges;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
@@ -23,8 +24,8 @@ pub struct Badge {
     pub self_assignable: bool,
     pub position: i32,
     pub member_count: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Badge {

@@ -253,6 +253,7 @@ pub fn run(badges: Vec<Badge>, filter: Option<&Filter>, sorts: &[Sort]) -> Vec<B
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Timestamp;
     use serde_json::json;
 
     fn badge(id: &str, title: &str, position: i32) -> Badge {
@@ -269,8 +270,9 @@ mod tests {
             self_assignable: false,
             position,
             member_count: 0,
-            created_at: format!("2026-01-0{position}T00:00:00.000Z"),
-            updated_at: String::new(),
+            created_at: Timestamp::parse(&format!("2026-01-0{position}T00:00:00.000Z"))
+                .expect("a time"),
+            updated_at: Timestamp::default(),
         }
     }
 

@@ -256,7 +256,7 @@ fn resolve_icon(
             .values((
                 icon_uploads::id.eq(&id),
                 icon_uploads::svg.eq(svg),
-                icon_uploads::created_at.eq(crate::clock::now()),
+                icon_uploads::created_at.eq(crate::clock::Timestamp::now()),
             ))
             .execute(conn)?;
         return Ok(Icon::Upload(id));
@@ -321,7 +321,7 @@ pub fn create(
             .select(diesel::dsl::max(badges::position))
             .first(conn)?;
         let id = uuid::Uuid::new_v4().to_string();
-        let now = crate::clock::now();
+        let now = crate::clock::Timestamp::now();
         diesel::insert_into(badges::table)
             .values((
                 badges::id.eq(&id),
@@ -387,7 +387,7 @@ pub fn update(
                 badges::icon.eq(icon.canonical()),
                 badges::permissions_enabled.eq(valid.permissions_enabled),
                 badges::self_assignable.eq(valid.self_assignable),
-                badges::updated_at.eq(crate::clock::now()),
+                badges::updated_at.eq(crate::clock::Timestamp::now()),
             ))
             .execute(conn)?;
         let renamed = if old.title == valid.title.as_str() {

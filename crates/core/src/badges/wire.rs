@@ -39,8 +39,8 @@ impl From<Badge> for BadgeOut {
             permissions_enabled: b.permissions_enabled,
             self_assignable: b.self_assignable,
             slug: b.slug,
-            created_date: b.created_at,
-            updated_date: b.updated_at,
+            created_date: b.created_at.to_string(),
+            updated_date: b.updated_at.to_string(),
         }
     }
 }

@@ -4,7 +4,7 @@ diesel::table! {
     admin_password_links (token_hash) {
         token_hash -> Text,
         admin_id -> Text,
-        expires_at -> Text,
+        expires_at -> Int8,
     }
 }
 
@@ -12,11 +12,11 @@ diesel::table! {
     admin_sessions (token_hash) {
         token_hash -> Text,
         admin_id -> Text,
-        created_at -> Text,
-        elevated_until -> Nullable<Text>,
         draft_path -> Nullable<Text>,
         draft_form -> Nullable<Text>,
-        last_seen_at -> Text,
+        created_at -> Int8,
+        elevated_until -> Nullable<Int8>,
+        last_seen_at -> Int8,
     }
 }
 
@@ -25,8 +25,8 @@ diesel::table! {
         id -> Text,
         email -> Text,
         password_hash -> Text,
-        created_at -> Text,
-        last_sign_in_at -> Nullable<Text>,
+        created_at -> Int8,
+        last_sign_in_at -> Nullable<Int8>,
     }
 }
 
@@ -36,23 +36,23 @@ diesel::table! {
         name -> Text,
         key_hash -> Text,
         hint -> Text,
-        created_at -> Text,
         created_by -> Text,
-        last_used_at -> Nullable<Text>,
-        revoked_at -> Nullable<Text>,
+        created_at -> Int8,
+        last_used_at -> Nullable<Int8>,
+        revoked_at -> Nullable<Int8>,
     }
 }
 
 diesel::table! {
     audit_log (id) {
         id -> Int8,
-        at -> Text,
         actor -> Text,
         action -> Text,
         badge_id -> Nullable<Text>,
         target -> Text,
         details -> Text,
         member_id -> Nullable<Text>,
+        at -> Int8,
     }
 }
 
@@ -94,8 +94,8 @@ diesel::table! {
         self_assignable -> Bool,
         position -> Int4,
         member_count -> Int8,
-        created_at -> Text,
-        updated_at -> Text,
+        created_at -> Int8,
+        updated_at -> Int8,
     }
 }
 
@@ -109,6 +109,7 @@ diesel::table! {
         actor -> Text,
         occurred_at -> Int8,
         endpoint_key -> Nullable<Int8>,
+        actor_kind -> Text,
     }
 }
 
@@ -116,7 +117,16 @@ diesel::table! {
     icon_uploads (id) {
         id -> Text,
         svg -> Text,
-        created_at -> Text,
+        created_at -> Int8,
+    }
+}
+
+diesel::table! {
+    jobs (name) {
+        name -> Text,
+        due_at -> Int8,
+        lease_until -> Int8,
+        holder -> Text,
     }
 }
 
@@ -125,7 +135,7 @@ diesel::table! {
         id -> Int8,
         account -> Text,
         client -> Text,
-        failed_at -> Text,
+        failed_at -> Int8,
     }
 }
 
@@ -144,8 +154,8 @@ diesel::table! {
     member_sessions (token_hash) {
         token_hash -> Text,
         member_id -> Text,
-        created_at -> Text,
-        last_seen_at -> Text,
+        created_at -> Int8,
+        last_seen_at -> Int8,
     }
 }
 
@@ -159,7 +169,7 @@ diesel::table! {
         slug -> Text,
         password_hash -> Nullable<Text>,
         badge_count -> Int8,
-        created_at -> Text,
+        created_at -> Int8,
     }
 }
 
@@ -171,8 +181,8 @@ diesel::table! {
         slug -> Text,
         body -> Text,
         access -> Text,
-        created_at -> Text,
-        updated_at -> Text,
+        created_at -> Int8,
+        updated_at -> Int8,
     }
 }
 
@@ -180,7 +190,7 @@ diesel::table! {
     password_links (token_hash) {
         token_hash -> Text,
         member_id -> Text,
-        expires_at -> Text,
+        expires_at -> Int8,
     }
 }
 
@@ -199,7 +209,7 @@ diesel::table! {
         subject -> Text,
         input -> Text,
         csv -> Text,
-        created_at -> Text,
+        created_at -> Int8,
     }
 }
 
@@ -247,9 +257,9 @@ diesel::table! {
         events_after -> Int8,
         failing_since -> Nullable<Int8>,
         disabled_reason -> Text,
-        created_at -> Text,
         paused_until -> Int8,
         pauses -> Int4,
+        created_at -> Int8,
     }
 }
 
@@ -286,6 +296,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     badges,
     events,
     icon_uploads,
+    jobs,
     login_failures,
     member_badges,
     member_sessions,

@@ -246,13 +246,14 @@ fn record_events(
         .select(badges::id)
         .first(conn)?;
     diesel::sql_query(conn.sql(&format!(
-        "INSERT INTO events (kind, badge_id, member_id, actor, occurred_at) \
-         SELECT ?, ?, m.id, ?, ? FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key \
+        "INSERT INTO events (kind, badge_id, member_id, actor, actor_kind, occurred_at) \
+         SELECT ?, ?, m.id, ?, ?, ? FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key \
          ORDER BY c.key"
     )))
     .bind::<Text, _>(kind.name())
     .bind::<Text, _>(badge_id)
     .bind::<Text, _>(actor.label())
+    .bind::<Text, _>(actor.kind().as_str())
     .bind::<BigInt, _>(crate::clock::now_millis())
     .execute(conn)?;
     Ok(())

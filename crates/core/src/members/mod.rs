@@ -9,6 +9,7 @@ pub mod search;
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor, Change};
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::members;
 use crate::error::Error;
@@ -23,7 +24,7 @@ pub struct Member {
     pub email: String,
     pub slug: String,
     pub badge_count: i64,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// What a name is sorted and searched by (`members.name_key`): the name lowercased. Every
@@ -154,7 +155,7 @@ pub(crate) fn insert(
             members::email.eq(&new.email),
             members::slug.eq(free_slug(conn, &new.name)?),
             members::password_hash.eq(password_hash),
-            members::created_at.eq(crate::clock::now()),
+            members::created_at.eq(crate::clock::Timestamp::now()),
         ))
         .execute(conn)?;
     Ok(id)

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::audit::{self, Actor, Change};
 use crate::badges::Badge;
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{badge_pages, badges, pages};
 use crate::error::Error;
@@ -57,8 +58,8 @@ pub struct Page {
     pub slug: String,
     pub body: String,
     pub access: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Page {
@@ -249,7 +250,7 @@ pub fn create(
 ) -> Result<Page, PageError> {
     crate::db::write(conn, |conn| {
         let id = uuid::Uuid::new_v4().to_string();
-        let now = crate::clock::now();
+        let now = crate::clock::Timestamp::now();
         let slug = slug_for(conn, valid, None)?;
         diesel::insert_into(pages::table)
             .values((
@@ -294,7 +295,7 @@ pub fn update(
                 pages::slug.eq(&slug),
                 pages::body.eq(&valid.body),
                 pages::access.eq(valid.access.as_str()),
-                pages::updated_at.eq(crate::clock::now()),
+                pages::updated_at.eq(crate::clock::Timestamp::now()),
             ))
             .execute(conn)?;
         audit::record(
@@ -434,7 +435,7 @@ pub fn set_unlocking_badges(
             diesel::update(badges::table.find(&badge.id))
                 .set((
                     badges::permissions_enabled.eq(true),
-                    badges::updated_at.eq(crate::clock::now()),
+                    badges::updated_at.eq(crate::clock::Timestamp::now()),
                 ))
                 .execute(conn)?;
             let now = crate::badges::store::find(conn, &badge.id).map_err(Error::from)?;
@@ -530,7 +531,7 @@ pub fn set_permissions(
         diesel::update(badges::table.find(badge_id))
             .set((
                 badges::permissions_enabled.eq(enabled),
-                badges::updated_at.eq(crate::clock::now()),
+                badges::updated_at.eq(crate::clock::Timestamp::now()),
             ))
             .execute(conn)?;
         diesel::delete(badge_pages::table.filter(badge_pages::badge_key.eq(badge.key)))

@@ -6,6 +6,7 @@
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
+use insignia_core::clock::Timestamp;
 use serde::Deserialize;
 
 use crate::blocking;
@@ -37,8 +38,8 @@ struct AdminsPage {
 }
 
 impl AdminsPage {
-    fn when(&self, stored: &str) -> String {
-        crate::views::short_time(stored)
+    fn when(&self, at: &Timestamp) -> String {
+        crate::views::short_time(*at)
     }
 }
 

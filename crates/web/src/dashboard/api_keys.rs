@@ -3,6 +3,7 @@
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
+use insignia_core::clock::Timestamp;
 
 use crate::blocking;
 use crate::error::AppError;
@@ -30,8 +31,8 @@ struct KeysPage {
 }
 
 impl KeysPage {
-    fn when(&self, stored: &str) -> String {
-        crate::views::short_time(stored)
+    fn when(&self, at: &Timestamp) -> String {
+        crate::views::short_time(*at)
     }
 }
 

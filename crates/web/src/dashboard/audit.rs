@@ -102,7 +102,7 @@ pub async fn list(
         entries: entries
             .into_iter()
             .map(|e| {
-                let at = short_time(&e.at);
+                let at = short_time(e.at);
                 (e, at)
             })
             .collect(),

@@ -315,17 +315,17 @@ async fn badge_page(
         layout: Layout::new(session, Some(&admin.0), badge.title.clone(), path),
         icon_words: icon_words(&badge),
         view: BadgeView::from(&badge),
-        created: short_time(&badge.created_at),
-        updated: short_time(&badge.updated_at),
+        created: short_time(badge.created_at),
+        updated: short_time(badge.updated_at),
         badge,
         q: query.q,
         holders: holders
             .into_iter()
             .map(|h| {
-                let at = clock::format_millis(h.at_millis);
+                let at = clock::Timestamp::from_millis(h.at_millis);
                 HolderRow {
-                    since: short_time(&at),
-                    at,
+                    since: short_time(at),
+                    at: at.to_string(),
                     holder: h,
                 }
             })

@@ -74,7 +74,7 @@ pub async fn directory(
         rows: hits
             .into_iter()
             .map(|h| MemberRow {
-                joined: short_time(&h.member.created_at),
+                joined: short_time(h.member.created_at),
                 member: h.member,
             })
             .collect(),
@@ -318,7 +318,7 @@ async fn member_page(
         .collect();
     render(&MemberPage {
         layout: Layout::new(session, Some(&admin.0), member.name.clone(), path),
-        joined: short_time(&member.created_at),
+        joined: short_time(member.created_at),
         held: held
             .iter()
             .map(|p| HeldBadge {

@@ -216,7 +216,7 @@ struct ShowPage {
 
 impl ShowPage {
     fn when(&self, millis: &i64) -> String {
-        crate::views::short_time(&clock::format_millis(*millis))
+        crate::views::short_time(clock::Timestamp::from_millis(*millis))
     }
 
     fn iso(&self, millis: &i64) -> String {
@@ -246,9 +246,9 @@ impl ShowPage {
             &self.endpoint.previous_secret,
             self.endpoint.previous_secret_until,
         ) {
-            (Some(_), Some(until)) if until > clock::now_millis() => {
-                Some(crate::views::short_time(&clock::format_millis(until)))
-            }
+            (Some(_), Some(until)) if until > clock::now_millis() => Some(
+                crate::views::short_time(clock::Timestamp::from_millis(until)),
+            ),
             _ => None,
         }
     }
