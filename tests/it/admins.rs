@@ -416,3 +416,130 @@ async fn removing_an_admin_needs_elevation_ends_their_sessions_and_never_removes
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// Every page that asks before something cannot be undone has one shape: the question, what
+/// will happen, a button that posts (with the CSRF token) to the change, and a way back.
+#[tokio::test]
+async fn every_question_before_an_undoable_change_asks_the_same_way() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Gold <Star>").await;
+    let member = app.create_member("Ada", "ada@example.com").await;
+    let holders = format!("/dashboard/badges/{badge}");
+    app.submit(
+        &holders,
+        &format!("{holders}/members"),
+        &[("member_id", &member)],
+    )
+    .await;
+    app.create_api_key("Nightly").await;
+    let key = insignia::auth::api_keys::list(&mut app.db()).expect("keys")[0].clone();
+    let res = app
+        .submit(
+            "/dashboard/pages/new",
+            "/dashboard/pages/new",
+            &[
+                ("title", "Vault"),
+                ("slug", "vault"),
+                ("access", "members"),
+                ("body", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/dashboard/pages");
+    let page = insignia::pages::list(&mut app.db()).expect("pages")[0]
+        .id
+        .clone();
+    assert_eq!(add(&app, SECOND).await.status, StatusCode::OK);
+    let second = admin_id(&app, SECOND);
+
+    let key_words = format!(
+        "Programs using the key ending …{} are refused from the next request on. A revoked key \
+         cannot be turned back on; make a new one instead.",
+        key.hint
+    );
+    let cases = [
+        (
+            format!("/dashboard/badges/{badge}/delete"),
+            "Delete this badge?",
+            "1 member holds this badge; they will lose it. Its page permissions go with it. \
+             This cannot be undone.",
+            "Delete “Gold <Star>”",
+            (format!("/dashboard/badges/{badge}"), "Keep it"),
+        ),
+        (
+            format!("/dashboard/members/{member}/delete"),
+            "Delete Ada?",
+            "ada@example.com will lose their badge and their account. This cannot be undone.",
+            "Delete “Ada”",
+            (format!("/dashboard/members/{member}"), "Keep"),
+        ),
+        (
+            format!("/dashboard/pages/{page}/delete"),
+            "Delete “Vault”?",
+            "/pages/vault will stop working, and badges will no longer unlock it. This cannot \
+             be undone.",
+            "Delete page",
+            ("/dashboard/pages".to_string(), "Keep it"),
+        ),
+        (
+            format!("/dashboard/api-keys/{}/revoke", key.id),
+            "Revoke “Nightly”?",
+            key_words.as_str(),
+            "Revoke key",
+            ("/dashboard/api-keys".to_string(), "Keep it"),
+        ),
+        (
+            format!("/dashboard/admins/{second}/remove"),
+            "Remove second.admin@example.com?",
+            "They are signed out everywhere at once and can no longer sign in to the dashboard. \
+             What they did stays in the audit log. To let them back in, add them again.",
+            "Remove admin",
+            ("/dashboard/admins".to_string(), "Keep"),
+        ),
+    ];
+    for (path, question, what_happens, button, (back, back_label)) in cases {
+        let asked = app.page(&path).await;
+        assert_eq!(asked.status, StatusCode::OK, "{path}");
+        assert_eq!(asked.text_of("section.card h1"), question, "{path}");
+        let words = asked.text_of("section.card p");
+        let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(words, what_happens, "{path}");
+        assert_eq!(
+            asked.attr("section.card form", "action").as_deref(),
+            Some(path.as_str()),
+            "the button posts to the page's own address"
+        );
+        assert_eq!(
+            asked.attr("section.card form", "method").as_deref(),
+            Some("post")
+        );
+        assert_eq!(
+            asked.attr(
+                "section.card form input[type=hidden][name=csrf_token]",
+                "value"
+            ),
+            Some(asked.csrf_token()),
+            "{path}"
+        );
+        assert_eq!(
+            asked.text_of("section.card form button[type=submit]"),
+            button
+        );
+        assert_eq!(
+            asked.attr("section.card form a.button", "href").as_deref(),
+            Some(back.as_str()),
+            "{path}"
+        );
+        assert_eq!(asked.text_of("section.card form a.button"), back_label);
+    }
+    let badge_page = app.page(&format!("/dashboard/badges/{badge}/delete")).await;
+    assert_eq!(
+        badge_page.text_of(".badge-hero .badge-title"),
+        "Gold <Star>"
+    );
+    let admin_page = app
+        .page(&format!("/dashboard/admins/{second}/remove"))
+        .await;
+    assert!(admin_page.has("h1.admin-email"));
+}

@@ -150,3 +150,23 @@ async fn keys_are_managed_only_by_elevated_admins() {
     let page = app.page("/dashboard/api-keys").await;
     assert_eq!(page.attr("#name", "value").as_deref(), Some("Later"));
 }
+
+/// A field sent twice is read as it always was: its first value, not a refused form.
+#[tokio::test]
+async fn a_name_sent_twice_names_the_key_by_its_first_value() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let res = app
+        .submit(
+            "/dashboard/api-keys",
+            "/dashboard/api-keys",
+            &[("name", "First"), ("name", "Second")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let keys = insignia::auth::api_keys::list(&mut app.db()).expect("keys");
+    assert_eq!(
+        keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(),
+        ["First"]
+    );
+}

@@ -17,6 +17,7 @@ use actix_web::{HttpMessage, ResponseError};
 use futures_util::StreamExt;
 
 use crate::error::AppError;
+use crate::forms::too_large;
 use crate::state::FORM_LIMIT;
 
 pub const HEADER: &str = "x-csrf-token";
@@ -76,15 +77,6 @@ pub async fn guard(
             ),
         ),
     }
-}
-
-/// The refusal for a body larger than the forms accept.
-pub fn too_large() -> AppError {
-    AppError::PayloadTooLarge(format!(
-        "This form is larger than {} MB, the most Insignia accepts, so nothing was changed. \
-         Send it in smaller parts.",
-        FORM_LIMIT / (1024 * 1024)
-    ))
 }
 
 fn not_utf8(what: &str) -> AppError {

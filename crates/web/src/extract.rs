@@ -6,8 +6,11 @@ use std::pin::Pin;
 use actix_session::SessionExt;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::Method, web};
 
+use serde::{Serialize, de::DeserializeOwned};
+
 use crate::blocking;
 use crate::error::AppError;
+use crate::forms;
 use crate::state::AppState;
 use insignia_core::auth::sessions::{self, AdminSession};
 
@@ -34,20 +37,21 @@ impl CurrentAdmin {
 }
 
 impl CurrentAdmin {
-    /// Like [`CurrentAdmin::require_elevation`], but first keeps the posted form for `path`,
-    /// so that page can fill it in again after the password prompt.
+    /// Like [`CurrentAdmin::require_elevation`], but first keeps the posted form for `path`
+    /// (as the pairs it serializes to, [`forms::to_pairs`]), so that page can fill it in
+    /// again after the password prompt.
     pub async fn require_elevation_keeping(
         &self,
         pool: &insignia_core::db::DbPool,
         path: &str,
-        form: Vec<(String, String)>,
+        form: &impl Serialize,
     ) -> Result<(), AppError> {
         if self.0.is_elevated() {
             return Ok(());
         }
         let draft = sessions::Draft {
             path: path.to_string(),
-            form,
+            form: forms::to_pairs(form)?,
         };
         let session = self.0.clone();
         blocking::run(pool, move |conn| {
@@ -57,18 +61,19 @@ impl CurrentAdmin {
         self.require_elevation(path)
     }
 
-    /// The form kept for `path` while the admin confirmed their password, handed out once.
-    pub async fn take_draft(
+    /// The form kept for `path` while the admin confirmed their password, handed out once,
+    /// read like the posted form ([`forms::from_pairs`]).
+    pub async fn take_draft<T: DeserializeOwned>(
         &self,
         pool: &insignia_core::db::DbPool,
         path: &str,
-    ) -> Result<Option<Vec<(String, String)>>, AppError> {
+    ) -> Result<Option<T>, AppError> {
         let (session, path) = (self.0.clone(), path.to_string());
         let draft = blocking::run(pool, move |conn| {
             Ok(sessions::take_draft(conn, &session, &path)?)
         })
         .await?;
-        Ok(draft.map(|d| d.form))
+        draft.map(|d| forms::from_pairs(&d.form)).transpose()
     }
 }
 
@@ -155,7 +160,20 @@ impl FromRequest for MaybeMember {
 }
 
 /// Whether a request was sent by htmx (it then wants a fragment, not a whole page or a
-/// redirect).
+/// redirect). Handlers take [`HxRequest`]; middleware asks this.
 pub fn is_htmx(headers: &actix_web::http::header::HeaderMap) -> bool {
     headers.contains_key("hx-request")
+}
+
+/// Whether this request was sent by htmx (the `HX-Request` header), as an extractor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HxRequest(pub bool);
+
+impl FromRequest for HxRequest {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(HxRequest(is_htmx(req.headers()))))
+    }
 }

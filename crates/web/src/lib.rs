@@ -77,7 +77,7 @@ pub fn server(
             .app_data(
                 web::FormConfig::default()
                     .limit(FORM_LIMIT)
-                    .error_handler(form_error),
+                    .error_handler(forms::form_error),
             )
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 AppError::BadRequest(format!("This address has a bad parameter: {e}.")).into()
@@ -117,15 +117,4 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
     badge_pages::configure(&mut routes);
     dashboard::configure(&mut routes);
     cfg.app_data(web::Data::new(table));
-}
-
-/// A form the extractor cannot read: too large (413), or malformed (400).
-fn form_error(
-    e: actix_web::error::UrlencodedError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    match e {
-        actix_web::error::UrlencodedError::Overflow { .. } => csrf::too_large().into(),
-        e => AppError::BadRequest(format!("The form could not be read: {e}.")).into(),
-    }
 }

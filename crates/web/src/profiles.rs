@@ -8,8 +8,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::budgets;
-use super::extract::MaybeMember;
-use super::forms;
+use super::extract::{HxRequest, MaybeMember};
+use super::forms::{self, HtmlForm};
 use super::layout::Layout;
 use super::routes::Routes;
 use super::session::{self as cookie, FlashKind};
@@ -297,16 +297,23 @@ async fn me_page(
     )
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct NameForm {
+    #[serde(deserialize_with = "forms::first")]
+    name: String,
+}
+
 /// A member renames themselves (`name`). Their profile address stays the same.
 async fn change_name(
     state: web::Data<AppState>,
     session: Session,
     member: MaybeMember,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<NameForm>,
 ) -> Result<HttpResponse, AppError> {
     let member = signed_in(member, "/me")?;
     budgets::spend_member_change(&state, &member).await?;
-    let typed = forms::value(&form, "name");
+    let typed = form.into_inner().name;
     let (id, email, name) = (member.id.clone(), member.email.clone(), typed.clone());
     let who = insignia_core::audit::Actor::member(&member.email);
     let outcome = blocking::run(&state.pool, move |conn| {
@@ -355,6 +362,15 @@ async fn me_refused(
     .await
 }
 
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PasswordChangeForm {
+    #[serde(deserialize_with = "forms::first")]
+    current_password: String,
+    #[serde(deserialize_with = "forms::first")]
+    new_password: String,
+}
+
 /// A member changes their password (`current_password`, `new_password`); their other
 /// sessions end, this one stays. The current password is checked like a sign-in, counted
 /// against this session, so a borrowed session cannot guess it at leisure.
@@ -362,15 +378,15 @@ async fn change_password(
     state: web::Data<AppState>,
     session: Session,
     member: MaybeMember,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<PasswordChangeForm>,
 ) -> Result<HttpResponse, AppError> {
     let member = signed_in(member, "/me")?;
     budgets::spend_member_change(&state, &member).await?;
     let token = cookie::member_token(&session).unwrap_or_default();
-    let (current, new) = (
-        forms::value(&form, "current_password"),
-        forms::value(&form, "new_password"),
-    );
+    let PasswordChangeForm {
+        current_password: current,
+        new_password: new,
+    } = form.into_inner();
     let refused = |account: AccountForms| AccountForms {
         name: member.name.clone(),
         ..account
@@ -422,18 +438,35 @@ async fn change_password(
     me_refused(&state, &session, member, account).await
 }
 
+/// What a member does with one of their badges (`action`), and where they pressed it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OwnBadgeForm {
+    #[serde(deserialize_with = "forms::first")]
+    badge_id: String,
+    #[serde(deserialize_with = "forms::first")]
+    action: String,
+    /// The badge page the button was on, if it was.
+    #[serde(deserialize_with = "forms::first")]
+    back: String,
+}
+
 /// Adds (`action=add`) or removes (`action=remove`) one self-assignable badge.
 async fn set_own_badge(
     state: web::Data<AppState>,
     session: Session,
     member: MaybeMember,
-    form: web::Form<Vec<(String, String)>>,
-    req: HttpRequest,
+    form: HtmlForm<OwnBadgeForm>,
+    HxRequest(htmx): HxRequest,
 ) -> Result<HttpResponse, AppError> {
     let member = signed_in(member, "/me")?;
     budgets::spend_member_change(&state, &member).await?;
-    let badge_id = forms::value(&form, "badge_id");
-    let wanted = match forms::value(&form, "action").as_str() {
+    let OwnBadgeForm {
+        badge_id,
+        action,
+        back,
+    } = form.into_inner();
+    let wanted = match action.as_str() {
         "add" => true,
         "remove" => false,
         _ => {
@@ -452,7 +485,7 @@ async fn set_own_badge(
         )?)
     })
     .await?;
-    if crate::extract::is_htmx(req.headers()) {
+    if htmx {
         return render(&own_badges(&state, &session, member.id.clone()).await?);
     }
     cookie::flash(
@@ -465,7 +498,6 @@ async fn set_own_badge(
         },
     );
     // Back to the badge's page when the button was there; only ever to a local badge page.
-    let back = forms::value(&form, "back");
     let back_to_badge = back.strip_prefix("/badges/").is_some_and(|slug| {
         !slug.is_empty() && slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     });
@@ -477,17 +509,18 @@ async fn arrange(
     state: web::Data<AppState>,
     session: Session,
     member: MaybeMember,
-    form: web::Form<Vec<(String, String)>>,
-    req: HttpRequest,
+    form: HtmlForm<OwnBadgeForm>,
+    HxRequest(htmx): HxRequest,
 ) -> Result<HttpResponse, AppError> {
     let member = signed_in(member, "/me")?;
     budgets::spend_member_change(&state, &member).await?;
-    let Some(how) = Arrangement::parse(&forms::value(&form, "action")) else {
+    let form = form.into_inner();
+    let Some(how) = Arrangement::parse(&form.action) else {
         return Err(AppError::BadRequest(
             "Choose to hide, show, pin or unpin the badge.".to_string(),
         ));
     };
-    let badge_id = BadgeId::new(forms::value(&form, "badge_id"));
+    let badge_id = BadgeId::new(form.badge_id);
     let who = member.clone();
     let outcome = blocking::run(&state.pool, move |conn| {
         match profile::arrange(conn, &who, &badge_id, how) {
@@ -510,7 +543,7 @@ async fn arrange(
         ),
         Err(refused) => (FlashKind::Error, refused),
     };
-    if crate::extract::is_htmx(req.headers()) {
+    if htmx {
         let mut own = own_badges(&state, &session, member.id.clone()).await?;
         own.notice = Some((kind.css(), message));
         return render(&own);

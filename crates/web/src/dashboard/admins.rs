@@ -7,12 +7,13 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use insignia_core::clock::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::confirm::{ConfirmPage, Words};
 use crate::blocking;
 use crate::error::AppError;
 use crate::extract::CurrentAdmin;
-use crate::forms::{self, Errors};
+use crate::forms::{self, Errors, HtmlForm};
 use crate::layout::Layout;
 use crate::respond::{render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
@@ -87,12 +88,20 @@ pub async fn list(
     admin: CurrentAdmin,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let kept: Option<AddForm> = admin.take_draft(&state.pool, req.path()).await?;
     let shown = Shown {
-        email: kept.map(|f| forms::value(&f, "email")).unwrap_or_default(),
+        email: kept.map(|f| f.email).unwrap_or_default(),
         ..Shown::default()
     };
     page(&state, &session, &admin, StatusCode::OK, shown).await
+}
+
+/// The form to add an admin; also what a draft keeps of it.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AddForm {
+    #[serde(deserialize_with = "forms::first")]
+    email: String,
 }
 
 /// Adds an admin (`email`) and answers with their set-password link, directly (not
@@ -101,12 +110,12 @@ pub async fn add(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<AddForm>,
 ) -> Result<HttpResponse, AppError> {
     admin
-        .require_elevation_keeping(&state.pool, PAGE, form.0.clone())
+        .require_elevation_keeping(&state.pool, PAGE, &*form)
         .await?;
-    let typed = forms::value(&form, "email");
+    let typed = form.into_inner().email;
     let (email, by, by_id) = (typed.clone(), admin.actor(), admin.0.admin_id.clone());
     let outcome = blocking::run(&state.pool, move |conn| {
         Ok(admins::add(conn, &by, &by_id, &email)?)
@@ -144,13 +153,6 @@ pub async fn add(
     .await
 }
 
-#[derive(Template)]
-#[template(path = "dashboard/admins/remove.html")]
-struct RemovePage {
-    layout: Layout,
-    admin: Admin,
-}
-
 /// Asks before removing: the admin is signed out everywhere at once.
 pub async fn remove_confirm(
     state: web::Data<AppState>,
@@ -172,9 +174,21 @@ pub async fn remove_confirm(
     );
     render_with(
         StatusCode::OK,
-        &RemovePage {
+        &ConfirmPage {
             layout,
-            admin: other,
+            heading: format!("Remove {}?", other.email),
+            heading_class: Some("admin-email"),
+            badge: None,
+            what_happens: vec![Words::Text(
+                "They are signed out everywhere at once and can no longer sign in to the \
+                 dashboard. What they did stays in the audit log. To let them back in, add them \
+                 again."
+                    .to_string(),
+            )],
+            action: format!("{PAGE}/{}/remove", other.id),
+            button: "Remove admin".to_string(),
+            cancel_href: PAGE.to_string(),
+            cancel_label: "Keep",
         },
     )
 }

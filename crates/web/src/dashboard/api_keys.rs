@@ -4,11 +4,13 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use insignia_core::clock::Timestamp;
+use serde::{Deserialize, Serialize};
 
+use super::confirm::{ConfirmPage, Words};
 use crate::blocking;
 use crate::error::AppError;
 use crate::extract::CurrentAdmin;
-use crate::forms::{self, Errors};
+use crate::forms::{self, Errors, HtmlForm};
 use crate::layout::Layout;
 use crate::respond::{render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
@@ -71,24 +73,32 @@ pub async fn list(
     admin: CurrentAdmin,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let kept: Option<CreateForm> = admin.take_draft(&state.pool, req.path()).await?;
     let shown = Shown {
-        name: kept.map(|f| forms::value(&f, "name")).unwrap_or_default(),
+        name: kept.map(|f| f.name).unwrap_or_default(),
         ..Shown::default()
     };
     page(&state, &session, &admin, StatusCode::OK, shown).await
+}
+
+/// The form to create a key; also what a draft keeps of it.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct CreateForm {
+    #[serde(deserialize_with = "forms::first")]
+    name: String,
 }
 
 pub async fn create(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<CreateForm>,
 ) -> Result<HttpResponse, AppError> {
     admin
-        .require_elevation_keeping(&state.pool, PAGE, form.0.clone())
+        .require_elevation_keeping(&state.pool, PAGE, &*form)
         .await?;
-    let typed = forms::value(&form, "name");
+    let typed = form.into_inner().name;
     let name = match api_keys::parse_name(&typed) {
         Ok(name) => name,
         Err(message) => {
@@ -121,13 +131,6 @@ pub async fn create(
     Ok(response)
 }
 
-#[derive(Template)]
-#[template(path = "dashboard/api_key_revoke.html")]
-struct RevokePage {
-    layout: Layout,
-    key: ApiKey,
-}
-
 /// Asks before revoking: programs using the key stop working at once, and it cannot be
 /// taken back.
 pub async fn revoke_confirm(
@@ -148,7 +151,28 @@ pub async fn revoke_confirm(
         format!("Revoke {}", key.name),
         req.path(),
     );
-    render_with(StatusCode::OK, &RevokePage { layout, key })
+    render_with(
+        StatusCode::OK,
+        &ConfirmPage {
+            layout,
+            heading: format!("Revoke “{}”?", key.name),
+            heading_class: None,
+            badge: None,
+            what_happens: vec![
+                Words::Text("Programs using the key ending ".to_string()),
+                Words::Code(format!("…{}", key.hint)),
+                Words::Text(
+                    " are refused from the next request on. A revoked key cannot be turned back \
+                     on; make a new one instead."
+                        .to_string(),
+                ),
+            ],
+            action: format!("{PAGE}/{}/revoke", key.id),
+            button: "Revoke key".to_string(),
+            cancel_href: PAGE.to_string(),
+            cancel_label: "Keep it",
+        },
+    )
 }
 
 pub async fn revoke(

@@ -4,12 +4,13 @@ use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::confirm::{ConfirmPage, Words};
 use crate::blocking;
 use crate::error::AppError;
-use crate::extract::CurrentAdmin;
-use crate::forms::{self, Errors, MultipartData, read_multipart};
+use crate::extract::{CurrentAdmin, HxRequest};
+use crate::forms::{self, Errors, HtmlForm, MultipartData, read_multipart};
 use crate::layout::Layout;
 use crate::respond::{render, render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
@@ -109,7 +110,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let badges = blocking::run(&state.pool, |conn| Ok(store::list_in_order(conn)?)).await?;
-    let kept = admin.take_draft(&state.pool, LIST).await?;
+    let kept: Option<ReorderForm> = admin.take_draft(&state.pool, LIST).await?;
     let layout = Layout::new(&session, Some(&admin.0), "Badges", req.path());
     let mut list = order_list(&badges, layout.csrf_token.clone());
     if let Some(id) = query.moved.clone() {
@@ -129,16 +130,16 @@ pub async fn list(
         list.focus = Some((id, direction));
     }
     let pending = kept.map(|form| {
-        let ids = forms::values(&form, "badge_id");
-        let titles = ids
+        let titles = form
+            .badge_id
             .iter()
             .filter_map(|id| badges.iter().find(|b| &b.id == id))
             .map(|b| b.title.clone())
             .collect();
         PendingOrder {
             titles,
-            ids,
-            order_version: forms::value(&form, "order_version"),
+            ids: form.badge_id,
+            order_version: form.order_version,
         }
     });
     render(&ListPage {
@@ -157,32 +158,38 @@ struct OrderMessage<'a> {
     message: &'a str,
 }
 
+/// A drop: every badge's id in the new order, and the order it was made from.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ReorderForm {
+    badge_id: Vec<String>,
+    #[serde(deserialize_with = "forms::first")]
+    order_version: String,
+}
+
 /// Drag and drop: the whole list in its new order, against the order it was made from.
 pub async fn reorder(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    form: web::Form<Vec<(String, String)>>,
-    req: HttpRequest,
+    form: HtmlForm<ReorderForm>,
+    HxRequest(htmx): HxRequest,
 ) -> Result<HttpResponse, AppError> {
     // A drop made before the password was confirmed is kept, like a half-filled form.
-    let kept = form
-        .iter()
-        .filter(|(k, _)| k == "badge_id" || k == "order_version")
-        .cloned()
-        .collect();
     admin
-        .require_elevation_keeping(&state.pool, LIST, kept)
+        .require_elevation_keeping(&state.pool, LIST, &*form)
         .await?;
-    let ids = forms::values(&form, "badge_id");
-    let version = forms::value(&form, "order_version");
+    let ReorderForm {
+        badge_id: ids,
+        order_version: version,
+    } = form.into_inner();
     let who = admin.actor();
     let outcome = blocking::run(&state.pool, move |conn| {
         Ok(store::reorder(conn, &who, &ids, Some(&version)))
     })
     .await?;
     match outcome {
-        Ok(badges) if crate::extract::is_htmx(req.headers()) => {
+        Ok(badges) if htmx => {
             let mut list = order_list(&badges, cookie::csrf_token(&session));
             list.saved = Some("Saved. Members see badges in this order now.".to_string());
             render(&list)
@@ -191,13 +198,13 @@ pub async fn reorder(
             cookie::flash(&session, FlashKind::Success, "Display order saved.");
             Ok(see_other(LIST))
         }
-        Err(BadgeError::StaleOrder) => refuse_stale(&session, &req),
+        Err(BadgeError::StaleOrder) => refuse_stale(&session, htmx),
         Err(e) => Err(e.into()),
     }
 }
 
-fn refuse_stale(session: &Session, req: &HttpRequest) -> Result<HttpResponse, AppError> {
-    if crate::extract::is_htmx(req.headers()) {
+fn refuse_stale(session: &Session, htmx: bool) -> Result<HttpResponse, AppError> {
+    if htmx {
         let mut res = render_with(
             StatusCode::CONFLICT,
             &OrderMessage {
@@ -233,7 +240,7 @@ pub async fn move_one(
     admin: CurrentAdmin,
     path: web::Path<String>,
     form: web::Form<MoveForm>,
-    req: HttpRequest,
+    HxRequest(htmx): HxRequest,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(LIST)?;
     let direction = match form.direction.as_str() {
@@ -270,7 +277,7 @@ pub async fn move_one(
                 badge.id
             )))
         }
-        Err(BadgeError::StaleOrder) => refuse_stale(&session, &req),
+        Err(BadgeError::StaleOrder) => refuse_stale(&session, htmx),
         Err(e) => Err(e.into()),
     }
 }
@@ -284,19 +291,30 @@ fn stored_contrast(b: &Badge) -> f64 {
         .contrast(&parse(Field::TextColor, &b.text_color))
 }
 
-/// What the editor's fields hold, exactly as typed.
-#[derive(Debug, Clone, Default)]
-struct EditorValues {
+/// What the editor's fields hold, exactly as typed: the editor's form (multipart when
+/// saved, url-encoded for the live preview), and what a draft keeps of it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct EditorValues {
+    #[serde(deserialize_with = "forms::first")]
     title: String,
+    #[serde(deserialize_with = "forms::first")]
     description: String,
+    #[serde(deserialize_with = "forms::first")]
     background_color: String,
+    #[serde(deserialize_with = "forms::first")]
     text_color: String,
     /// "" (none), a built-in name, "url", or "/icons/{id}.svg" (keep the upload).
+    #[serde(deserialize_with = "forms::first")]
     icon: String,
+    #[serde(deserialize_with = "forms::first")]
     icon_url: String,
+    #[serde(deserialize_with = "forms::checkbox")]
     permissions_enabled: bool,
+    #[serde(deserialize_with = "forms::checkbox")]
     self_assignable: bool,
     /// The admin was told the colours are hard to read and chose to keep them.
+    #[serde(deserialize_with = "forms::checkbox")]
     low_contrast_ok: bool,
 }
 
@@ -329,46 +347,6 @@ impl EditorValues {
             icon: "award".to_string(),
             ..EditorValues::default()
         }
-    }
-
-    fn from_pairs(fields: &[(String, String)]) -> Self {
-        let text = |name: &str| forms::value(fields, name);
-        let flag = |name: &str| forms::flag(fields, name);
-        EditorValues {
-            title: text("title"),
-            description: text("description"),
-            background_color: text("background_color"),
-            text_color: text("text_color"),
-            icon: text("icon"),
-            icon_url: text("icon_url"),
-            permissions_enabled: flag("permissions_enabled"),
-            self_assignable: flag("self_assignable"),
-            low_contrast_ok: flag("low_contrast_ok"),
-        }
-    }
-
-    fn to_pairs(&self) -> Vec<(String, String)> {
-        let mut pairs = vec![
-            ("title".to_string(), self.title.clone()),
-            ("description".to_string(), self.description.clone()),
-            (
-                "background_color".to_string(),
-                self.background_color.clone(),
-            ),
-            ("text_color".to_string(), self.text_color.clone()),
-            ("icon".to_string(), self.icon.clone()),
-            ("icon_url".to_string(), self.icon_url.clone()),
-        ];
-        if self.permissions_enabled {
-            pairs.push(("permissions_enabled".to_string(), "on".to_string()));
-        }
-        if self.self_assignable {
-            pairs.push(("self_assignable".to_string(), "on".to_string()));
-        }
-        if self.low_contrast_ok {
-            pairs.push(("low_contrast_ok".to_string(), "on".to_string()));
-        }
-        pairs
     }
 
     fn input(&self) -> BadgeInput {
@@ -516,23 +494,13 @@ fn editor_page(
     }
 }
 
-/// A draft kept while the admin confirmed their password, if it belongs to this page.
-async fn take_draft(
-    state: &AppState,
-    admin: &CurrentAdmin,
-    path: &str,
-) -> Result<Option<EditorValues>, AppError> {
-    let draft = admin.take_draft(&state.pool, path).await?;
-    Ok(draft.map(|form| EditorValues::from_pairs(&form)))
-}
-
 pub async fn new_form(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let draft = take_draft(&state, &admin, req.path()).await?;
+    let draft = admin.take_draft(&state.pool, req.path()).await?;
     let layout = Layout::new(&session, Some(&admin.0), "New badge", req.path());
     let values = draft.unwrap_or_else(EditorValues::new_badge);
     render(&editor_page(
@@ -554,7 +522,7 @@ pub async fn edit_form(
     let id = path.into_inner();
     let lookup = id.clone();
     let badge = blocking::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
-    let draft = take_draft(&state, &admin, req.path()).await?;
+    let draft = admin.take_draft(&state.pool, req.path()).await?;
     let layout = Layout::new(
         &session,
         Some(&admin.0),
@@ -571,15 +539,16 @@ pub async fn edit_form(
     ))
 }
 
-/// Parses the editor form. Returns the values as typed and, when every rule passes,
-/// what to save (the validated badge and a sanitised uploaded SVG, if any).
+/// Checks the editor form's values as typed, with its uploaded file. Returns the values and,
+/// when every rule passes, what to save (the validated badge and a sanitised uploaded SVG,
+/// if any).
 fn parse_editor(
+    values: EditorValues,
     data: &MultipartData,
 ) -> (
     EditorValues,
     Result<(insignia_core::badges::ValidBadge, Option<String>), Errors>,
 ) {
-    let values = EditorValues::from_pairs(&data.fields);
     let mut errors = Errors::default();
     let mut upload = None;
     if let Some(file) = data.files.get("icon_file") {
@@ -655,9 +624,9 @@ pub async fn create(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let data = read_multipart(payload, EDITOR_TEXT_LIMIT, UPLOAD_MAX_BYTES).await?;
-    let (values, parsed) = parse_editor(&data);
+    let (values, parsed) = parse_editor(forms::from_pairs(&data.fields)?, &data);
     admin
-        .require_elevation_keeping(&state.pool, req.path(), values.to_pairs())
+        .require_elevation_keeping(&state.pool, req.path(), &values)
         .await?;
     let errors = match parsed {
         Ok((valid, upload)) => {
@@ -699,9 +668,9 @@ pub async fn update(
     let lookup = id.clone();
     let badge = blocking::run(&state.pool, move |conn| Ok(store::find(conn, &lookup)?)).await?;
     let data = read_multipart(payload, EDITOR_TEXT_LIMIT, UPLOAD_MAX_BYTES).await?;
-    let (values, parsed) = parse_editor(&data);
+    let (values, parsed) = parse_editor(forms::from_pairs(&data.fields)?, &data);
     admin
-        .require_elevation_keeping(&state.pool, req.path(), values.to_pairs())
+        .require_elevation_keeping(&state.pool, req.path(), &values)
         .await?;
     let errors = match parsed {
         Ok((valid, upload)) => {
@@ -745,20 +714,12 @@ pub async fn update(
 /// Live preview while editing (htmx). Changes nothing, so it needs no elevation.
 pub async fn preview(
     _admin: CurrentAdmin,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<EditorValues>,
 ) -> Result<HttpResponse, AppError> {
-    render(&Preview::of(&EditorValues::from_pairs(&form)))
+    render(&Preview::of(&form))
 }
 
 // ---------------------------------------------------------------- delete
-
-#[derive(Template)]
-#[template(path = "dashboard/badges/delete.html")]
-struct DeletePage {
-    layout: Layout,
-    badge: Badge,
-    view: BadgeView,
-}
 
 pub async fn delete_confirm(
     state: web::Data<AppState>,
@@ -769,15 +730,39 @@ pub async fn delete_confirm(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let badge = blocking::run(&state.pool, move |conn| Ok(store::find(conn, &id)?)).await?;
-    render(&DeletePage {
+    let mut what_happens = match badge.member_count {
+        0 => vec![Words::Text("No member holds this badge.".to_string())],
+        n => vec![
+            Words::Strong(format!(
+                "{} {} this badge",
+                crate::views::grouped(n.max(0) as usize),
+                if n == 1 {
+                    "member holds"
+                } else {
+                    "members hold"
+                }
+            )),
+            Words::Text("; they will lose it.".to_string()),
+        ],
+    };
+    what_happens.push(Words::Text(
+        " Its page permissions go with it. This cannot be undone.".to_string(),
+    ));
+    render(&ConfirmPage {
         layout: Layout::new(
             &session,
             Some(&admin.0),
             format!("Delete {}", badge.title),
             req.path(),
         ),
-        view: BadgeView::from(&badge),
-        badge,
+        heading: "Delete this badge?".to_string(),
+        heading_class: None,
+        badge: Some(BadgeView::from(&badge)),
+        what_happens,
+        action: format!("/dashboard/badges/{}/delete", badge.id),
+        button: format!("Delete “{}”", badge.title),
+        cancel_href: format!("/dashboard/badges/{}", badge.id),
+        cancel_label: "Keep it",
     })
 }
 

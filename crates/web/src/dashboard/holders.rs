@@ -4,12 +4,12 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use insignia_core::clock;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::blocking;
 use crate::error::AppError;
 use crate::extract::CurrentAdmin;
-use crate::forms;
+use crate::forms::{self, HtmlForm};
 use crate::layout::Layout;
 use crate::paging::TimeCursor;
 use crate::respond::{render, render_with, see_other, url_encode};
@@ -350,7 +350,7 @@ pub async fn show(
     query: web::Query<BadgePageQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let kept = admin
+    let kept: AssignForm = admin
         .take_draft(&state.pool, req.path())
         .await?
         .unwrap_or_default();
@@ -362,7 +362,7 @@ pub async fn show(
         query.into_inner(),
         req.path(),
         BulkBox {
-            text: forms::value(&kept, "bulk"),
+            text: kept.bulk.unwrap_or_default(),
             ..BulkBox::default()
         },
     )
@@ -386,6 +386,27 @@ pub async fn picker_search(
     render(&picker(&state, &path.into_inner(), &query.find).await?)
 }
 
+/// The badge page's assign form: ticked members, or the bulk box. A draft keeps the bulk
+/// box (`bulk`, `plan`) across the password prompt; ticked members are easy to tick again.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AssignForm {
+    /// The pasted lines; a form that sends the box at all (even empty) is the bulk box's.
+    #[serde(
+        deserialize_with = "forms::first_if_sent",
+        skip_serializing_if = "Option::is_none"
+    )]
+    bulk: Option<String>,
+    /// A checked list kept on the server, applied from its report.
+    #[serde(deserialize_with = "forms::first")]
+    plan: String,
+    /// `dry_run` only reports.
+    #[serde(deserialize_with = "forms::first", skip_serializing)]
+    action: String,
+    #[serde(skip_serializing)]
+    member_id: Vec<String>,
+}
+
 /// Assigns the ticked members (`member_id`, repeated), or the pasted lines of the bulk box
 /// (`bulk`, with `action=dry_run` to only report).
 pub async fn assign(
@@ -393,28 +414,27 @@ pub async fn assign(
     session: Session,
     admin: CurrentAdmin,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<AssignForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let page_path = format!("/dashboard/badges/{id}");
-    // A pasted list is kept across the password prompt; ticked members are easy to tick again.
-    let kept = form
-        .iter()
-        .filter(|(k, _)| k == "bulk" || k == "plan")
-        .cloned()
-        .collect();
     admin
-        .require_elevation_keeping(&state.pool, &page_path, kept)
+        .require_elevation_keeping(&state.pool, &page_path, &*form)
         .await?;
     let who = admin.actor();
-    let plan = forms::value(&form, "plan");
-    if form.iter().any(|(k, _)| k == "bulk") || !plan.is_empty() {
-        let dry_run = forms::value(&form, "action") == "dry_run";
+    let AssignForm {
+        bulk,
+        plan,
+        action,
+        member_id: member_ids,
+    } = form.into_inner();
+    if bulk.is_some() || !plan.is_empty() {
+        let dry_run = action == "dry_run";
         let (badge_id, admin_id, typed) = (
             id.clone(),
             admin.0.admin_id.clone(),
-            forms::value(&form, "bulk"),
+            bulk.unwrap_or_default(),
         );
         let outcome = blocking::run(&state.pool, move |conn| {
             // A checked list applied from its report is read back from the server.
@@ -490,7 +510,6 @@ pub async fn assign(
         .await?;
         return render_with(status, &page);
     }
-    let member_ids = forms::values(&form, "member_id");
     if member_ids.is_empty() {
         cookie::flash(
             &session,
@@ -536,6 +555,15 @@ pub async fn assign(
     Ok(see_other(&format!("{page_path}#holders")))
 }
 
+/// Whom to take the badge from: one holder (`remove`), or the ticked ones (`member_id`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UnassignForm {
+    #[serde(deserialize_with = "forms::first")]
+    remove: String,
+    member_id: Vec<String>,
+}
+
 /// Takes the badge from one holder (`remove`, the row's own button) or the ticked ones
 /// (`member_id`). The message offers an undo, which gives the badge back through a kept list.
 pub async fn unassign(
@@ -543,16 +571,16 @@ pub async fn unassign(
     session: Session,
     admin: CurrentAdmin,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<UnassignForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let page_path = format!("/dashboard/badges/{id}");
     admin.require_elevation(&page_path)?;
-    let one = forms::value(&form, "remove");
-    let member_ids = if one.is_empty() {
-        forms::values(&form, "member_id")
+    let UnassignForm { remove, member_id } = form.into_inner();
+    let member_ids = if remove.is_empty() {
+        member_id
     } else {
-        vec![one]
+        vec![remove]
     };
     let (who, badge_id, admin_id) = (admin.actor(), id.clone(), admin.0.admin_id.clone());
     let outcome = blocking::run(&state.pool, move |conn| {

@@ -4,12 +4,13 @@
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::confirm::{ConfirmPage, Words};
 use crate::blocking;
 use crate::error::AppError;
 use crate::extract::CurrentAdmin;
-use crate::forms::{self, Errors};
+use crate::forms::{self, Errors, HtmlForm};
 use crate::layout::Layout;
 use crate::paging::page_of;
 use crate::respond::{render, render_with, see_other, url_encode};
@@ -100,20 +101,21 @@ pub async fn new_form(
     admin: CurrentAdmin,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let kept = admin
+    let kept: NewMemberForm = admin
         .take_draft(&state.pool, req.path())
         .await?
         .unwrap_or_default();
     render(&NewMemberPage {
         layout: Layout::new(&session, Some(&admin.0), "New member", req.path()),
-        name: forms::value(&kept, "name"),
-        email: forms::value(&kept, "email"),
+        name: kept.name,
+        email: kept.email,
         errors: Errors::default(),
         editing: None,
     })
 }
 
-#[derive(Deserialize)]
+/// The member form; also what a draft keeps of it.
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct NewMemberForm {
     #[serde(default)]
     name: String,
@@ -129,12 +131,8 @@ pub async fn create(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let typed = vec![
-        ("name".to_string(), form.name.clone()),
-        ("email".to_string(), form.email.clone()),
-    ];
     admin
-        .require_elevation_keeping(&state.pool, req.path(), typed)
+        .require_elevation_keeping(&state.pool, req.path(), &form)
         .await?;
     let mut errors = Errors::default();
     match NewMember::parse(&form.name, &form.email) {
@@ -184,9 +182,9 @@ pub async fn edit_form(
     let id = path.into_inner();
     let lookup = id.clone();
     let member = blocking::run(&state.pool, move |conn| Ok(members::find(conn, &lookup)?)).await?;
-    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let kept: Option<NewMemberForm> = admin.take_draft(&state.pool, req.path()).await?;
     let (name, email) = match kept {
-        Some(kept) => (forms::value(&kept, "name"), forms::value(&kept, "email")),
+        Some(kept) => (kept.name, kept.email),
         None => (member.name.clone(), member.email.clone()),
     };
     render(&NewMemberPage {
@@ -213,12 +211,8 @@ pub async fn update(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let (id, form) = (path.into_inner(), form.into_inner());
-    let typed = vec![
-        ("name".to_string(), form.name.clone()),
-        ("email".to_string(), form.email.clone()),
-    ];
     admin
-        .require_elevation_keeping(&state.pool, req.path(), typed)
+        .require_elevation_keeping(&state.pool, req.path(), &form)
         .await?;
     let (who, lookup, name, email) = (
         admin.actor(),
@@ -352,13 +346,20 @@ pub async fn show(
     .await
 }
 
+/// The badges to add to a member or take from them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BadgesForm {
+    badge_id: Vec<String>,
+}
+
 /// Adds badges (`badge_id`, repeated) to a member.
 pub async fn add_badges(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<BadgesForm>,
 ) -> Result<HttpResponse, AppError> {
     change_badges(state, session, admin, path.into_inner(), form, true).await
 }
@@ -369,7 +370,7 @@ pub async fn remove_badges(
     session: Session,
     admin: CurrentAdmin,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<BadgesForm>,
 ) -> Result<HttpResponse, AppError> {
     change_badges(state, session, admin, path.into_inner(), form, false).await
 }
@@ -379,12 +380,12 @@ async fn change_badges(
     session: Session,
     admin: CurrentAdmin,
     id: String,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<BadgesForm>,
     add: bool,
 ) -> Result<HttpResponse, AppError> {
     let page = format!("{DIRECTORY}/{id}");
     admin.require_elevation(&page)?;
-    let badge_ids = forms::values(&form, "badge_id");
+    let badge_ids = form.into_inner().badge_id;
     if badge_ids.is_empty() {
         cookie::flash(&session, FlashKind::Error, "Pick a badge first.");
         return Ok(see_other(&page));
@@ -425,13 +426,6 @@ async fn change_badges(
     Ok(see_other(&page))
 }
 
-#[derive(Template)]
-#[template(path = "dashboard/members/delete.html")]
-struct DeletePage {
-    layout: Layout,
-    member: Member,
-}
-
 pub async fn delete_confirm(
     state: web::Data<AppState>,
     session: Session,
@@ -441,14 +435,28 @@ pub async fn delete_confirm(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let member = blocking::run(&state.pool, move |conn| Ok(members::find(conn, &id)?)).await?;
-    render(&DeletePage {
+    let badges = match member.badge_count {
+        1 => "their badge".to_string(),
+        n => format!("all {} badges", crate::views::grouped(n.max(0) as usize)),
+    };
+    render(&ConfirmPage {
         layout: Layout::new(
             &session,
             Some(&admin.0),
             format!("Delete {}", member.name),
             req.path(),
         ),
-        member,
+        heading: format!("Delete {}?", member.name),
+        heading_class: None,
+        badge: None,
+        what_happens: vec![Words::Text(format!(
+            "{} will lose {badges} and their account. This cannot be undone.",
+            member.email
+        ))],
+        action: format!("{DIRECTORY}/{}/delete", member.id),
+        button: format!("Delete “{}”", member.name),
+        cancel_href: format!("{DIRECTORY}/{}", member.id),
+        cancel_label: "Keep",
     })
 }
 
@@ -577,6 +585,20 @@ pub async fn import_form(
     })
 }
 
+/// The import form's text fields (its file, `csv_file`, is read apart).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ImportFields {
+    /// `import` imports; anything else only reports.
+    #[serde(deserialize_with = "forms::first")]
+    action: String,
+    /// Checked rows kept on the server, imported from their report.
+    #[serde(deserialize_with = "forms::first")]
+    plan: String,
+    #[serde(deserialize_with = "forms::first")]
+    csv_text: String,
+}
+
 /// A CSV file (`csv_file`) or pasted text (`csv_text`); `action=dry_run` only reports.
 pub async fn import(
     state: web::Data<AppState>,
@@ -587,16 +609,17 @@ pub async fn import(
 ) -> Result<HttpResponse, AppError> {
     let data =
         forms::read_multipart(payload, crate::state::FORM_LIMIT, crate::state::FORM_LIMIT).await?;
-    let dry_run = forms::value(&data.fields, "action") != "import";
+    let fields: ImportFields = forms::from_pairs(&data.fields)?;
+    let dry_run = fields.action != "import";
     if !dry_run {
         admin.require_elevation(req.path())?;
     }
-    let plan = forms::value(&data.fields, "plan");
+    let plan = fields.plan;
     let text = match data.files.get("csv_file") {
         Some(file) if file.too_large => Err("The file is too large (at most 8 MB).".to_string()),
         Some(file) => String::from_utf8(file.bytes.clone())
             .map_err(|_| "The file is not UTF-8 text.".to_string()),
-        None => Ok(forms::value(&data.fields, "csv_text")),
+        None => Ok(fields.csv_text),
     };
     let (status, csv_text, error, report) = match text {
         Err(message) => (

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod badges;
+pub mod confirm;
 pub mod exports;
 pub mod holders;
 pub mod members;

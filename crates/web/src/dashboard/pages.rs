@@ -3,12 +3,13 @@
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::confirm::{ConfirmPage, Words};
 use crate::blocking;
 use crate::error::AppError;
 use crate::extract::CurrentAdmin;
-use crate::forms::{self, Errors};
+use crate::forms::{self, Errors, HtmlForm};
 use crate::layout::Layout;
 use crate::respond::{render, render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
@@ -110,12 +111,32 @@ fn input_of(page: &Page) -> PageInput {
     }
 }
 
-fn input_from(form: &[(String, String)]) -> PageInput {
-    PageInput {
-        title: forms::value(form, "title"),
-        slug: forms::value(form, "slug"),
-        body: forms::value(form, "body"),
-        access: forms::value(form, "access"),
+/// The page editor's form, and what a draft keeps of it.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PageForm {
+    #[serde(deserialize_with = "forms::first")]
+    title: String,
+    #[serde(deserialize_with = "forms::first")]
+    slug: String,
+    #[serde(deserialize_with = "forms::first")]
+    body: String,
+    #[serde(deserialize_with = "forms::first")]
+    access: String,
+    /// The form carries the badges that open the page (`unlock_badge_id`).
+    #[serde(deserialize_with = "forms::checkbox")]
+    unlock_form: bool,
+    unlock_badge_id: Vec<String>,
+}
+
+impl PageForm {
+    fn input(&self) -> PageInput {
+        PageInput {
+            title: self.title.clone(),
+            slug: self.slug.clone(),
+            body: self.body.clone(),
+            access: self.access.clone(),
+        }
     }
 }
 
@@ -125,13 +146,13 @@ pub async fn new_form(
     admin: CurrentAdmin,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let kept: Option<PageForm> = admin.take_draft(&state.pool, req.path()).await?;
     let all = blocking::run(&state.pool, |conn| Ok(badge_store::list_in_order(conn)?)).await?;
     let ticked = kept
         .as_ref()
-        .map(|f| forms::values(f, "unlock_badge_id"))
+        .map(|f| f.unlock_badge_id.clone())
         .unwrap_or_default();
-    let input = kept.map(|f| input_from(&f)).unwrap_or(PageInput {
+    let input = kept.map(|f| f.input()).unwrap_or(PageInput {
         access: "members".to_string(),
         ..PageInput::default()
     });
@@ -183,12 +204,9 @@ pub async fn edit_form(
         Ok((page, unlocking, all, closed, explanation))
     })
     .await?;
-    let kept = admin.take_draft(&state.pool, req.path()).await?;
+    let kept: Option<PageForm> = admin.take_draft(&state.pool, req.path()).await?;
     let choices = match &kept {
-        Some(form) => {
-            let ticked = forms::values(form, "unlock_badge_id");
-            unlock_choices(&all, |b| ticked.contains(&b.id))
-        }
+        Some(form) => unlock_choices(&all, |b| form.unlock_badge_id.contains(&b.id)),
         None => unlock_choices(&all, |b| {
             b.permissions_enabled && unlocking.iter().any(|u| u.id == b.id)
         }),
@@ -202,9 +220,7 @@ pub async fn edit_form(
         ),
         action: format!("{LIST}/{id}/edit"),
         page_id: Some(id),
-        input: kept
-            .map(|f| input_from(&f))
-            .unwrap_or_else(|| input_of(&page)),
+        input: kept.map(|f| f.input()).unwrap_or_else(|| input_of(&page)),
         errors: Errors::default(),
         unlocking,
         choices,
@@ -219,16 +235,17 @@ async fn save(
     session: Session,
     admin: CurrentAdmin,
     id: Option<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<PageForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin
-        .require_elevation_keeping(&state.pool, req.path(), form.0.clone())
+        .require_elevation_keeping(&state.pool, req.path(), &*form)
         .await?;
-    let input = input_from(&form);
+    let form = form.into_inner();
+    let input = form.input();
     // The editor's badge list is applied only when the form had it (`unlock_form`): a form
     // without it leaves the links as the badges' Permissions tabs set them.
-    let unlock = forms::flag(&form, "unlock_form").then(|| forms::values(&form, "unlock_badge_id"));
+    let unlock = form.unlock_form.then_some(form.unlock_badge_id);
     let mut errors = Errors::default();
     match input.parse() {
         Err(list) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
@@ -292,7 +309,7 @@ pub async fn create(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<PageForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     save(state, session, admin, None, form, req).await
@@ -303,17 +320,10 @@ pub async fn update(
     session: Session,
     admin: CurrentAdmin,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<PageForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     save(state, session, admin, Some(path.into_inner()), form, req).await
-}
-
-#[derive(Template)]
-#[template(path = "dashboard/pages/delete.html")]
-struct DeletePage {
-    layout: Layout,
-    page: Page,
 }
 
 pub async fn delete_confirm(
@@ -325,14 +335,27 @@ pub async fn delete_confirm(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let page = blocking::run(&state.pool, move |conn| Ok(pages::find(conn, &id)?)).await?;
-    render(&DeletePage {
+    render(&ConfirmPage {
         layout: Layout::new(
             &session,
             Some(&admin.0),
             format!("Delete {}", page.title),
             req.path(),
         ),
-        page,
+        heading: format!("Delete “{}”?", page.title),
+        heading_class: None,
+        badge: None,
+        what_happens: vec![
+            Words::Code(format!("/pages/{}", page.slug)),
+            Words::Text(
+                " will stop working, and badges will no longer unlock it. This cannot be undone."
+                    .to_string(),
+            ),
+        ],
+        action: format!("{LIST}/{}/delete", page.id),
+        button: "Delete page".to_string(),
+        cancel_href: LIST.to_string(),
+        cancel_label: "Keep it",
     })
 }
 
@@ -429,18 +452,29 @@ pub async fn permissions(
     render(&page)
 }
 
+/// A badge's Permissions tab: whether the badge opens pages, and which.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PermissionsForm {
+    #[serde(deserialize_with = "forms::checkbox")]
+    permissions_enabled: bool,
+    page_id: Vec<String>,
+}
+
 pub async fn save_permissions(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<PermissionsForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;
     let id = path.into_inner();
-    let enabled = forms::flag(&form, "permissions_enabled");
-    let page_ids = forms::values(&form, "page_id");
+    let PermissionsForm {
+        permissions_enabled: enabled,
+        page_id: page_ids,
+    } = form.into_inner();
     let (who, badge_id, ids) = (admin.actor(), id.clone(), page_ids.clone());
     let outcome = blocking::run(&state.pool, move |conn| {
         Ok(pages::set_permissions(conn, &who, &badge_id, enabled, &ids))

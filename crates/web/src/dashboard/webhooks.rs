@@ -7,12 +7,12 @@ use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use insignia_core::clock;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::blocking;
 use crate::error::AppError;
 use crate::extract::CurrentAdmin;
-use crate::forms::{self, Errors};
+use crate::forms::{self, Errors, HtmlForm};
 use crate::layout::Layout;
 use crate::paging::page_of;
 use crate::respond::{render_with, see_other};
@@ -25,12 +25,16 @@ const PAGE: &str = "/dashboard/webhooks";
 /// Attempts shown per page of the delivery log.
 const LOG_PAGE: i64 = 50;
 
-/// The endpoint form as typed.
-#[derive(Debug, Clone)]
-struct Typed {
+/// The endpoint form as typed, and what a draft keeps of it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Typed {
+    #[serde(deserialize_with = "forms::first")]
     url: String,
+    #[serde(deserialize_with = "forms::first")]
     format: String,
     kinds: Vec<String>,
+    #[serde(deserialize_with = "forms::checkbox")]
     enabled: bool,
 }
 
@@ -44,15 +48,6 @@ impl Typed {
                 .map(|k| k.name().to_string())
                 .collect(),
             enabled: true,
-        }
-    }
-
-    fn from_form(form: &[(String, String)]) -> Typed {
-        Typed {
-            url: forms::value(form, "url"),
-            format: forms::value(form, "format"),
-            kinds: forms::values(form, "kinds"),
-            enabled: forms::flag(form, "enabled"),
         }
     }
 
@@ -156,7 +151,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let kept = admin.take_draft(&state.pool, req.path()).await?;
-    let form = kept.map_or_else(Typed::blank, |f| Typed::from_form(&f));
+    let form = kept.unwrap_or_else(Typed::blank);
     list_page(
         &state,
         &session,
@@ -172,12 +167,12 @@ pub async fn create(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<Typed>,
 ) -> Result<HttpResponse, AppError> {
     admin
-        .require_elevation_keeping(&state.pool, PAGE, form.0.clone())
+        .require_elevation_keeping(&state.pool, PAGE, &*form)
         .await?;
-    let typed = Typed::from_form(&form);
+    let typed = form.into_inner();
     let input = match typed.check(state.settings.webhooks.allow_private) {
         Ok(input) => input,
         Err(errors) => {
@@ -324,7 +319,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let kept = admin.take_draft(&state.pool, req.path()).await?;
     let shown = Shown {
-        form: kept.map(|f| Typed::from_form(&f)),
+        form: kept,
         before: query.before,
         ..Shown::default()
     };
@@ -344,14 +339,14 @@ pub async fn update(
     session: Session,
     admin: CurrentAdmin,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<Typed>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let here = format!("{PAGE}/{id}");
     admin
-        .require_elevation_keeping(&state.pool, &here, form.0.clone())
+        .require_elevation_keeping(&state.pool, &here, &*form)
         .await?;
-    let typed = Typed::from_form(&form);
+    let typed = form.into_inner();
     let input = match typed.check(state.settings.webhooks.allow_private) {
         Ok(input) => input,
         Err(errors) => {
@@ -447,17 +442,25 @@ pub async fn test(
     Ok(see_other(&here))
 }
 
+/// Which logged delivery to send again.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RedeliverForm {
+    #[serde(deserialize_with = "forms::first")]
+    delivery: String,
+}
+
 pub async fn redeliver(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: HtmlForm<RedeliverForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let here = format!("{PAGE}/{id}");
     admin.require_elevation(&here)?;
-    let Ok(delivery) = forms::value(&form, "delivery").parse::<i64>() else {
+    let Ok(delivery) = form.delivery.parse::<i64>() else {
         return Err(AppError::NotFound);
     };
     let actor = admin.actor();
