@@ -85,13 +85,14 @@ fn main() {
             .clone();
         let (holders, _) = insignia::members::assignments::holders_oldest_first(
             &mut conn,
-            &insignia::ids::BadgeId::new(popular.id.clone()),
+            &popular.id,
             insignia::members::profile::Audience::Everyone,
             0,
             100,
         )
         .expect("holders");
-        let member = insignia::members::find(&mut conn, &holders[0]).expect("member");
+        let member =
+            insignia::members::find(&mut conn, &holders[0].as_str().into()).expect("member");
         let (_, key) = insignia::auth::api_keys::create(
             &mut conn,
             &insignia::audit::Actor::system(),

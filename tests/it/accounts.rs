@@ -145,7 +145,10 @@ async fn names_of_invisible_characters_are_refused_at_sign_up_on_me_and_in_the_d
             page.text_of("#name-error")
         );
     }
-    assert_eq!(admin.member(&ada.id).expect("Ada").name, "Ada Lovelace");
+    assert_eq!(
+        admin.member(ada.id.as_str()).expect("Ada").name,
+        "Ada Lovelace"
+    );
     assert_eq!(app.member_count(), 1);
 }
 

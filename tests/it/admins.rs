@@ -449,7 +449,7 @@ async fn every_question_before_an_undoable_change_asks_the_same_way() {
     assert_eq!(location(&res), "/dashboard/pages");
     let page = insignia::pages::list(&mut app.db()).expect("pages")[0]
         .id
-        .clone();
+        .to_string();
     assert_eq!(add(&app, SECOND).await.status, StatusCode::OK);
     let second = admin_id(&app, SECOND);
 

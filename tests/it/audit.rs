@@ -52,7 +52,7 @@ async fn the_log_is_paged() {
         app.create_badge(&format!("Badge {i}")).await;
     }
     for i in 0..26 {
-        let id = app.badges()[0].id.clone();
+        let id = app.badges()[0].id.to_string();
         let path = format!("/dashboard/badges/{id}/edit");
         app.submit_badge(&path, &path, &BadgeFields::titled(&format!("Renamed {i}")))
             .await;

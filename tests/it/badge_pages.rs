@@ -167,7 +167,7 @@ async fn a_member_adds_a_self_assignable_badge_from_its_page() {
             &page_path,
             "/me/badges",
             &[
-                ("badge_id", &app.badges()[0].id),
+                ("badge_id", app.badges()[0].id.as_str()),
                 ("action", "add"),
                 ("back", &page_path),
             ],
@@ -184,7 +184,7 @@ async fn a_member_adds_a_self_assignable_badge_from_its_page() {
             &page_path,
             "/me/badges",
             &[
-                ("badge_id", &app.badges()[0].id),
+                ("badge_id", app.badges()[0].id.as_str()),
                 ("action", "remove"),
                 ("back", "https://evil.example/badges/x"),
             ],

@@ -69,7 +69,7 @@ async fn an_admin_creates_edits_reorders_and_deletes_badges() {
     assert_eq!(golden.background_color, "#FFD700");
 
     // Reorder with the buttons: Bronze up twice.
-    let bronze = app.badges()[2].id.clone();
+    let bronze = app.badges()[2].id.to_string();
     for _ in 0..2 {
         let res = press_arrow(&app, &bronze, "up").await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -407,7 +407,7 @@ async fn an_icon_can_come_from_a_web_address_or_an_upload() {
     assert!(served.text().await.unwrap_or_default().contains("<circle"));
 
     // Editing without a new file keeps the upload.
-    let id = badges[1].id.clone();
+    let id = badges[1].id.to_string();
     let path = format!("/dashboard/badges/{id}/edit");
     let form = app.page(&path).await;
     assert!(form.has(&format!("input[name=icon][value='{icon}'][checked]")));
@@ -443,7 +443,11 @@ async fn a_reorder_from_a_stale_list_is_refused_and_changes_nothing() {
     let stale_version = list
         .attr("#badge-list", "data-order-version")
         .expect("version");
-    let ids: Vec<String> = app.badges().into_iter().map(|b| b.id).collect();
+    let ids: Vec<String> = app
+        .badges()
+        .into_iter()
+        .map(|b| b.id.into_string())
+        .collect();
     // Meanwhile another admin tab adds a badge.
     app.create_badge("Four").await;
     let before = app.badge_titles();
@@ -496,7 +500,11 @@ async fn drag_and_drop_saves_the_whole_order_at_once() {
     let version = list
         .attr("#badge-list", "data-order-version")
         .expect("version");
-    let ids: Vec<String> = app.badges().into_iter().map(|b| b.id).collect();
+    let ids: Vec<String> = app
+        .badges()
+        .into_iter()
+        .map(|b| b.id.into_string())
+        .collect();
     let res = app
         .client
         .post(app.url("/dashboard/badges/order"))
@@ -528,7 +536,11 @@ async fn a_drop_before_the_password_prompt_is_kept_and_arrows_give_the_focus_bac
     for title in ["One", "Two", "Three"] {
         app.create_badge(title).await;
     }
-    let ids: Vec<String> = app.badges().into_iter().map(|b| b.id).collect();
+    let ids: Vec<String> = app
+        .badges()
+        .into_iter()
+        .map(|b| b.id.into_string())
+        .collect();
 
     // An arrow: the list comes back with the focus on the same arrow of the moved badge,
     // or on the other one when that arrow is now disabled.

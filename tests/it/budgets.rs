@@ -75,7 +75,7 @@ async fn a_members_own_changes_are_budgeted() {
     open.self_assignable = true;
     app.submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &open)
         .await;
-    let badge = app.badges()[0].id.clone();
+    let badge = app.badges()[0].id.to_string();
     let member = app.new_visitor();
     assert_eq!(sign_up(&member, 1).await.status(), StatusCode::SEE_OTHER);
     let token = member.page("/me").await.csrf_token();

@@ -424,7 +424,7 @@ impl TestApp {
         self.badges()
             .into_iter()
             .find(|b| b.title == title)
-            .map(|b| b.id)
+            .map(|b| b.id.into_string())
             .expect("badge stored")
     }
 
@@ -528,12 +528,13 @@ impl TestApp {
                 insignia::members::create(&mut conn, &insignia::audit::Actor::system(), &new)
                     .expect("member stored")
                     .id
+                    .into_string()
             })
             .collect()
     }
 
     pub fn member(&self, id: &str) -> Option<insignia::members::Member> {
-        insignia::members::find(&mut self.db(), id).ok()
+        insignia::members::find(&mut self.db(), &id.into()).ok()
     }
 
     /// When `table` was last analyzed by an `ANALYZE` (not by autovacuum), on PostgreSQL, in
@@ -580,7 +581,7 @@ impl TestApp {
     pub fn assert_counts_exact(&self) {
         let pairs = self.assignments();
         for badge in self.badges() {
-            let real = pairs.iter().filter(|(b, _)| *b == badge.id).count() as i64;
+            let real = pairs.iter().filter(|(b, _)| badge.id == *b).count() as i64;
             assert_eq!(badge.member_count, real, "holder count of {}", badge.title);
         }
         use diesel::prelude::*;

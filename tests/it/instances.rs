@@ -79,7 +79,11 @@ async fn sessions_limits_and_the_badge_order_are_one_sites_on_two_servers() {
     let stale = list_on_a
         .attr("#badge-list", "data-order-version")
         .expect("version");
-    let ids: Vec<String> = a.badges().into_iter().map(|badge| badge.id).collect();
+    let ids: Vec<String> = a
+        .badges()
+        .into_iter()
+        .map(|badge| badge.id.into_string())
+        .collect();
     let current = b
         .page("/dashboard/badges")
         .await

@@ -27,6 +27,7 @@ async fn make_page(app: &TestApp, title: &str, access: &str, body: &str) -> Stri
         .find(|p| p.title == title)
         .expect("stored")
         .id
+        .into_string()
 }
 
 async fn member(app: &TestApp, name: &str, email: &str) -> (TestApp, String) {
@@ -41,7 +42,8 @@ async fn member(app: &TestApp, name: &str, email: &str) -> (TestApp, String) {
     let id = insignia::members::find_by_email(&mut app.db(), email)
         .expect("db")
         .expect("member")
-        .id;
+        .id
+        .into_string();
     (browser, id)
 }
 
@@ -264,7 +266,7 @@ async fn page_and_permission_rules_are_checked_on_the_server() {
     };
     app.submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
         .await;
-    let easy = app.badges()[0].id.clone();
+    let easy = app.badges()[0].id.to_string();
     let res = set_permissions(&app, &easy, true, &[]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let gold = app.create_badge("Gold").await;
@@ -281,7 +283,11 @@ async fn page_and_permission_rules_are_checked_on_the_server() {
 
 /// The ids of the pages each badge unlocks, as its Permissions tab reads them.
 fn unlocks(app: &TestApp, badge: &str) -> Vec<String> {
-    insignia::pages::unlocked_by(&mut app.db(), badge).expect("links")
+    insignia::pages::unlocked_by(&mut app.db(), &badge.into())
+        .expect("links")
+        .into_iter()
+        .map(|id| id.into_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -301,7 +307,8 @@ async fn the_page_editor_chooses_the_badges_that_open_a_page() {
         .into_iter()
         .find(|b| b.title == "Easy")
         .expect("Easy")
-        .id;
+        .id
+        .into_string();
     let pages_now = |app: &TestApp| insignia::pages::list(&mut app.db()).expect("pages").len();
 
     // The editor offers every badge; the self-assignable one cannot be ticked.
@@ -350,7 +357,7 @@ async fn the_page_editor_chooses_the_badges_that_open_a_page() {
     assert_eq!(location(&res), "/dashboard/pages");
     let page = insignia::pages::list(&mut app.db()).expect("pages")[0]
         .id
-        .clone();
+        .to_string();
     assert_eq!(unlocks(&app, &gold), std::slice::from_ref(&page));
     let stored_gold = app
         .badges()

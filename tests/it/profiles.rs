@@ -26,7 +26,8 @@ async fn site(app: &TestApp) -> (TestApp, String, String, String) {
         .into_iter()
         .find(|b| b.title == "Silver")
         .expect("silver")
-        .id;
+        .id
+        .into_string();
     let bronze = app.create_badge("Bronze").await;
     let ada = app.new_visitor();
     ada.submit(
@@ -42,7 +43,8 @@ async fn site(app: &TestApp) -> (TestApp, String, String, String) {
     let ada_id = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
         .expect("db")
         .expect("ada")
-        .id;
+        .id
+        .into_string();
     let page = format!("/dashboard/badges/{gold}");
     app.submit(&page, &format!("{page}/members"), &[("member_id", &ada_id)])
         .await;
@@ -270,7 +272,8 @@ async fn a_member_hides_and_pins_badges_and_only_the_public_view_changes() {
     let ada_id = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
         .expect("db")
         .expect("ada")
-        .id;
+        .id
+        .into_string();
     for badge in [&bronze, &copper, &iron, &tin] {
         let page = format!("/dashboard/badges/{badge}");
         app.submit(&page, &format!("{page}/members"), &[("member_id", &ada_id)])
@@ -448,7 +451,8 @@ async fn the_public_api_leaves_out_what_members_hid() {
     let ada_id = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
         .unwrap()
         .unwrap()
-        .id;
+        .id
+        .into_string();
     // Grace holds Bronze too, after Ada.
     let grace_id = app.create_member("Grace Hopper", "grace@example.com").await;
     let page = format!("/dashboard/badges/{bronze}");

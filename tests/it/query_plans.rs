@@ -11,7 +11,7 @@ use diesel::sqlite::SqliteConnection;
 use insignia::audit::{self, Actor};
 use insignia::auth::{member_accounts as accounts, member_links as passwords};
 use insignia::badges::{BadgeInput, store};
-use insignia::ids::{BadgeId, MemberId};
+
 use insignia::members::profile::{self, Audience};
 use insignia::members::{self, NewMember, assignments, search};
 
@@ -91,8 +91,8 @@ fn hot_queries_use_indexes() {
             NewMember::parse(&format!("Person {i}"), &format!("p{i}@example.com")).expect("valid");
         ids.push(members::create(&mut conn, &actor, &new).expect("member").id);
     }
-    let badge_id = BadgeId::new(badge.id.clone());
-    let member_ids = MemberId::all(&ids);
+    let badge_id = badge.id.clone();
+    let member_ids = ids.clone();
     assignments::assign(&mut conn, &actor, &badge_id, &member_ids[..100]).expect("assign");
     let vip = insignia::pages::create(
         &mut conn,
@@ -215,7 +215,7 @@ fn hot_queries_use_indexes() {
     audit::page(
         c,
         &audit::Filter {
-            badge: Some(badge.id.clone()),
+            badge: Some(badge.id.to_string()),
             before: Some(10),
             ..Default::default()
         },
@@ -225,7 +225,7 @@ fn hot_queries_use_indexes() {
     audit::page(
         c,
         &audit::Filter {
-            member: Some(first.clone()),
+            member: Some(first.to_string()),
             ..Default::default()
         },
         51,
@@ -237,7 +237,7 @@ fn hot_queries_use_indexes() {
         insignia::exports::Kind::Members,
         insignia::exports::Kind::Holders(Box::new(badge_row)),
         insignia::exports::Kind::Audit(audit::Filter {
-            member: Some(first.clone()),
+            member: Some(first.to_string()),
             ..Default::default()
         }),
     ] {

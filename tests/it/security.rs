@@ -119,7 +119,7 @@ async fn two_badges(app: &TestApp) -> (String, String, String, String) {
     .await;
     let content_page = insignia::pages::list(&mut app.db()).expect("pages")[0]
         .id
-        .clone();
+        .to_string();
     (first, version, member, content_page)
 }
 
@@ -279,7 +279,7 @@ async fn script_in_every_text_field_comes_back_escaped() {
         .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let id = app.badges()[0].id.clone();
+    let id = app.badges()[0].id.to_string();
     for path in [
         "/dashboard/badges".to_string(),
         format!("/dashboard/badges/{id}"),

@@ -185,7 +185,7 @@ async fn a_database_of_the_previous_release_is_upgraded_losing_nothing() {
     let (badge, member) = before[2][0].a.split_once('|').expect("pair");
     let shown = insignia::members::profile::badges_of(
         &mut conn,
-        member,
+        &member.into(),
         insignia::members::profile::Audience::Everyone,
     )
     .expect("badges");
@@ -382,7 +382,7 @@ fn times_and_callers_stored_as_text_come_through_the_upgrade() {
         .expect("events");
     assert_eq!(kinds, ["admin", "member", "api_key", "system"]);
     // And they read back as the text they were.
-    let badge = insignia::badges::store::find(&mut conn, "b1").expect("the badge");
+    let badge = insignia::badges::store::find(&mut conn, &"b1".into()).expect("the badge");
     assert_eq!(badge.created_at.to_string(), when);
     assert_eq!(badge.updated_at.to_string(), later);
 }

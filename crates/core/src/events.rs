@@ -13,6 +13,7 @@ use crate::audit::Actor;
 use crate::db::DbConnection;
 use crate::db::schema::events;
 use crate::error::Error;
+use crate::ids::BadgeId;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,7 +75,7 @@ pub fn record_badge_change(
     conn: &mut DbConnection,
     actor: &Actor,
     kind: Kind,
-    badge_id: &str,
+    badge_id: &BadgeId,
     entity: Option<String>,
 ) -> Result<(), Error> {
     diesel::insert_into(events::table)

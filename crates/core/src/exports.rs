@@ -109,7 +109,7 @@ impl Export {
 
     pub fn badge_id(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Holders(badge) => Some(&badge.id),
+            Kind::Holders(badge) => Some(badge.id.as_str()),
             Kind::Audit(filter) => filter.badge.as_deref(),
             Kind::Members => None,
         }
@@ -215,7 +215,7 @@ fn holders_before(
             vec![
                 h.member.name,
                 h.member.email,
-                h.member.id,
+                h.member.id.into_string(),
                 clock::format_millis(h.at_millis),
                 h.assigned_by,
             ]

@@ -11,7 +11,8 @@ use insignia_core::audit::Actor;
 use insignia_core::badges::{Badge, BadgeInput, store};
 use insignia_core::db::DbConnection;
 use insignia_core::db::schema::{badges, events, member_badges, members as members_table};
-use insignia_core::ids::{BadgeId, MemberId};
+
+use insignia_core::ids::MemberId;
 use insignia_core::jobs::{Job, Progress, Runner, Share};
 use insignia_core::members::{self, Member, NewMember, assignments};
 
@@ -132,10 +133,7 @@ fn every_way_of_giving_and_taking_keeps_both_counts_exact() {
     let bronze = badge(&mut conn, &owner, "Bronze");
     let people: Vec<Member> = (0..40).map(|n| member(&mut conn, &owner, n)).collect();
     let ids = |range: std::ops::Range<usize>| -> Vec<MemberId> {
-        people[range]
-            .iter()
-            .map(|m| MemberId::new(m.id.clone()))
-            .collect()
+        people[range].iter().map(|m| m.id.clone()).collect()
     };
 
     // A dry run of the bulk box changes nothing.
@@ -144,15 +142,13 @@ fn every_way_of_giving_and_taking_keeps_both_counts_exact() {
         .map(|m| format!("{}\n", m.email))
         .collect::<String>()
         + "nobody@example.org\n";
-    let planned = assignments::plan_bulk(&mut conn, &BadgeId::new(gold.id.clone()), &pasted)
-        .expect("dry run");
+    let planned = assignments::plan_bulk(&mut conn, &gold.id.clone(), &pasted).expect("dry run");
     assert_eq!(planned.len(), 41, "one line of report per pasted line");
     assert_eq!(held_by(&mut conn, &gold), 0, "a dry run gives nothing");
     assert_eq!(events_of(&mut conn, "badge.assigned"), 0);
 
     // The bulk box gives Gold to all forty (the unknown address is reported, not fatal).
-    assignments::apply_bulk(&mut conn, &owner, &BadgeId::new(gold.id.clone()), &pasted)
-        .expect("bulk change");
+    assignments::apply_bulk(&mut conn, &owner, &gold.id.clone(), &pasted).expect("bulk change");
     assert_eq!(held_by(&mut conn, &gold), 40);
     assert_eq!(
         events_of(&mut conn, "badge.assigned"),
@@ -160,38 +156,16 @@ fn every_way_of_giving_and_taking_keeps_both_counts_exact() {
         "one event per member given it"
     );
     // Giving again to those who hold it changes nothing.
-    let again = assignments::assign(
-        &mut conn,
-        &owner,
-        &BadgeId::new(gold.id.clone()),
-        &ids(0..5),
-    )
-    .expect("assign");
+    let again =
+        assignments::assign(&mut conn, &owner, &gold.id.clone(), &ids(0..5)).expect("assign");
     assert!(again.added.is_empty());
     assert_eq!(again.already.len(), 5);
     assert_eq!(events_of(&mut conn, "badge.assigned"), 40);
 
-    assignments::assign(
-        &mut conn,
-        &owner,
-        &BadgeId::new(silver.id.clone()),
-        &ids(0..10),
-    )
-    .expect("assign");
-    assignments::assign(
-        &mut conn,
-        &owner,
-        &BadgeId::new(bronze.id.clone()),
-        &ids(5..8),
-    )
-    .expect("assign");
-    let taken = assignments::unassign(
-        &mut conn,
-        &owner,
-        &BadgeId::new(gold.id.clone()),
-        &ids(30..35),
-    )
-    .expect("unassign");
+    assignments::assign(&mut conn, &owner, &silver.id.clone(), &ids(0..10)).expect("assign");
+    assignments::assign(&mut conn, &owner, &bronze.id.clone(), &ids(5..8)).expect("assign");
+    let taken =
+        assignments::unassign(&mut conn, &owner, &gold.id.clone(), &ids(30..35)).expect("unassign");
     assert_eq!(taken.len(), 5);
     assert_eq!(held_by(&mut conn, &gold), 35);
     counts_are_exact(&mut conn);
@@ -221,9 +195,7 @@ fn every_way_of_giving_and_taking_keeps_both_counts_exact() {
         "00000000-0000-4000-8000-000000000000".to_string(),
     ));
     let before = held_by(&mut conn, &silver);
-    assert!(
-        assignments::assign(&mut conn, &owner, &BadgeId::new(silver.id.clone()), &named).is_err()
-    );
+    assert!(assignments::assign(&mut conn, &owner, &silver.id.clone(), &named).is_err());
     assert_eq!(held_by(&mut conn, &silver), before);
     counts_are_exact(&mut conn);
 }

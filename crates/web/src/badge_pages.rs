@@ -166,12 +166,8 @@ async fn show(
             Vec::new()
         };
         let holds = match viewer_id {
-            Some(id) => !insignia_core::members::assignments::holding_any(
-                conn,
-                &insignia_core::ids::BadgeId::new(badge.id.clone()),
-                &[insignia_core::ids::MemberId::new(id)],
-            )?
-            .is_empty(),
+            Some(id) => !insignia_core::members::assignments::holding_any(conn, &badge.id, &[id])?
+                .is_empty(),
             None => false,
         };
         Ok(Ok((badge, holders, unlocks, holds)))

@@ -25,7 +25,7 @@ use insignia_core::auth::sign_in::{Client, Outcome};
 use insignia_core::auth::throttle;
 use insignia_core::badges::store as badge_store;
 use insignia_core::db::keys::MemberKey;
-use insignia_core::ids::BadgeId;
+use insignia_core::ids::{BadgeId, MemberId};
 use insignia_core::members::profile::{self, ArrangeError, Arrangement, Audience};
 use insignia_core::members::{self, Member, assignments, search};
 use insignia_core::tokens::hash_token;
@@ -157,7 +157,7 @@ async fn profile(
 
 /// A self-assignable badge the member does not hold yet.
 pub struct OwnChoice {
-    pub id: String,
+    pub id: BadgeId,
     pub view: BadgeView,
 }
 
@@ -182,7 +182,7 @@ struct AccountForms {
 
 /// One of the member's badges on `/me`, with how their public profile shows it.
 pub struct OwnHeld {
-    pub id: String,
+    pub id: BadgeId,
     pub view: BadgeView,
     pub hidden: bool,
     pub pinned: bool,
@@ -207,7 +207,7 @@ struct OwnBadges {
 async fn own_badges(
     state: &AppState,
     session: &Session,
-    member_id: String,
+    member_id: MemberId,
 ) -> Result<OwnBadges, AppError> {
     let (badges, choices) = blocking::run(&state.pool, move |conn| {
         let held = profile::badges_of(conn, &member_id, Audience::Everyone)?;

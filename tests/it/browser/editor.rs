@@ -93,7 +93,7 @@ async fn long_work_says_it_is_working_and_cannot_be_sent_twice() {
     let browser = Browser::open(&app).await;
     browser.set_up_admin().await;
     browser.create_badge(&app, "Crowd").await;
-    let badge = app.badges()[0].id.clone();
+    let badge = app.badges()[0].id.to_string();
     browser.goto(&format!("/dashboard/badges/{badge}")).await;
     browser
         .until_at(&format!("/dashboard/badges/{badge}"))

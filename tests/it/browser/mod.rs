@@ -597,13 +597,14 @@ fn add_member(app: &TestApp, name: &str, email: &str) -> String {
     insignia::members::create(&mut app.db(), &insignia::audit::Actor::system(), &new)
         .expect("member stored")
         .id
+        .into_string()
 }
 
 fn badge_id(app: &TestApp, title: &str) -> String {
     app.badges()
         .into_iter()
         .find(|b| b.title == title)
-        .map(|b| b.id)
+        .map(|b| b.id.into_string())
         .unwrap_or_else(|| panic!("no badge {title} in the database"))
 }
 
@@ -1079,7 +1080,8 @@ async fn profile_shows_badges_and_me_toggles_a_self_assignable_badge() {
     let ada = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
         .expect("db")
         .expect("Ada signed up")
-        .id;
+        .id
+        .into_string();
 
     // The admin gives her three badges, not in display order; Green Thumb stays with nobody.
     for title in ["Rocket Scientist", "Gold Star", "Code Crafter"] {

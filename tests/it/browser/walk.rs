@@ -53,7 +53,7 @@ async fn seed(app: &TestApp) -> Site {
         .submit(
             &format!("/dashboard/badges/{}", badge.id),
             &format!("/dashboard/badges/{}/members", badge.id),
-            &[("member_id", &member.id)],
+            &[("member_id", member.id.as_str())],
         )
         .await;
     assert_eq!(res.status().as_u16(), 303, "the member gets a badge");
@@ -81,7 +81,7 @@ async fn seed(app: &TestApp) -> Site {
         .submit(
             &permissions,
             &permissions,
-            &[("permissions_enabled", "on"), ("page_id", &page.id)],
+            &[("permissions_enabled", "on"), ("page_id", page.id.as_str())],
         )
         .await;
     assert_eq!(res.status().as_u16(), 303, "the badge opens the page");
@@ -129,11 +129,11 @@ async fn seed(app: &TestApp) -> Site {
 
     Site {
         badge_slug: badge.slug.clone(),
-        badge_id: badge.id,
+        badge_id: badge.id.into_string(),
         member_slug: member.slug.clone(),
-        member_id: member.id,
+        member_id: member.id.into_string(),
         page_slug: page.slug.clone(),
-        page_id: page.id,
+        page_id: page.id.into_string(),
         webhook_path,
         other_admin_id,
         admin_link_path,

@@ -6,6 +6,7 @@ use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{audit_log, audit_members};
 use crate::error::Error;
+use crate::ids::{BadgeId, MemberId};
 
 /// Who made a change: what kind of caller, and which one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,8 +104,8 @@ pub struct AuditEntry {
 #[derive(Default)]
 pub struct Change<'a> {
     pub action: &'a str,
-    pub badge_id: Option<&'a str>,
-    pub member_id: Option<&'a str>,
+    pub badge_id: Option<&'a BadgeId>,
+    pub member_id: Option<&'a MemberId>,
     pub target: &'a str,
     pub details: String,
 }

@@ -10,6 +10,7 @@ use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{member_sessions, members};
 use crate::error::Error;
+use crate::ids::MemberId;
 use crate::members::{Member, MemberError, NewMember};
 use crate::tokens::{hash_token, random_token};
 
@@ -56,7 +57,7 @@ pub fn sign_up(
 }
 
 /// Starts a session; returns the token for the cookie.
-pub fn start_session(conn: &mut DbConnection, member_id: &str) -> Result<String, Error> {
+pub fn start_session(conn: &mut DbConnection, member_id: &MemberId) -> Result<String, Error> {
     diesel::delete(
         member_sessions::table
             .filter(member_sessions::last_seen_at.lt(MEMBER_EXPIRY.idle_cutoff())),
@@ -112,7 +113,7 @@ pub fn session_member(conn: &mut DbConnection, token: &str) -> Result<Option<Mem
 /// change; `keep_token`'s session stays.
 pub fn set_own_password(
     conn: &mut DbConnection,
-    member_id: &str,
+    member_id: &MemberId,
     new_password: &str,
     keep_token: &str,
 ) -> Result<Result<(), String>, Error> {

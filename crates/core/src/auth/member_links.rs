@@ -9,6 +9,7 @@ use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{member_sessions, members, password_links};
 use crate::error::Error;
+use crate::ids::MemberId;
 use crate::members::{Member, MemberError};
 use crate::tokens::hash_token as hash;
 
@@ -18,7 +19,7 @@ pub const VALID_DAYS: i64 = 7;
 pub fn create_link(
     conn: &mut DbConnection,
     actor: &Actor,
-    member_id: &str,
+    member_id: &MemberId,
 ) -> Result<String, MemberError> {
     crate::db::write(conn, |conn| {
         let member = crate::members::find(conn, member_id)?;
@@ -50,7 +51,7 @@ pub fn create_link(
 
 /// The member a link is for, if it is still valid.
 pub fn member_for(conn: &mut DbConnection, token: &str) -> Result<Option<Member>, Error> {
-    let link: Option<(String, Timestamp)> = password_links::table
+    let link: Option<(MemberId, Timestamp)> = password_links::table
         .find(hash(token))
         .select((password_links::member_id, password_links::expires_at))
         .first(conn)

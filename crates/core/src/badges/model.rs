@@ -7,13 +7,14 @@ use super::fields::Field;
 use super::icon::Icon;
 use crate::clock::Timestamp;
 use crate::db::schema::badges;
+use crate::ids::BadgeId;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = badges)]
 pub struct Badge {
     /// Inside the database only; `id` is the public one.
     pub key: crate::db::keys::BadgeKey,
-    pub id: String,
+    pub id: BadgeId,
     pub title: String,
     pub slug: String,
     pub description: String,

@@ -44,7 +44,7 @@ impl QueryField {
 
     fn of(self, badge: &Badge) -> &str {
         match self {
-            QueryField::Id => &badge.id,
+            QueryField::Id => badge.id.as_str(),
             QueryField::Title => &badge.title,
             QueryField::Slug => &badge.slug,
         }

@@ -11,6 +11,7 @@ use crate::db::DbConnection;
 use crate::db::schema::{badge_slugs, badges, icon_uploads};
 use crate::error::Error;
 use crate::events;
+use crate::ids::BadgeId;
 
 pub use super::model::Badge;
 
@@ -94,7 +95,7 @@ pub fn page_in_order(
     Ok((page, total))
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Badge, BadgeError> {
+pub fn find(conn: &mut DbConnection, id: &BadgeId) -> Result<Badge, BadgeError> {
     Ok(badges::table
         .find(id)
         .select(Badge::as_select())
@@ -128,15 +129,15 @@ fn current_order(conn: &mut DbConnection) -> Result<Vec<String>, Error> {
 fn ensure_title_free(
     conn: &mut DbConnection,
     valid: &ValidBadge,
-    except_id: Option<&str>,
+    except_id: Option<&BadgeId>,
 ) -> Result<(), BadgeError> {
-    let owner: Option<String> = badges::table
+    let owner: Option<BadgeId> = badges::table
         .filter(badges::title_key.eq(valid.title.unique_key()))
         .select(badges::id)
         .first(conn)
         .optional()?;
     match owner {
-        Some(owner) if Some(owner.as_str()) != except_id => Err(BadgeError::DuplicateTitle),
+        Some(owner) if Some(&owner) != except_id => Err(BadgeError::DuplicateTitle),
         _ => Ok(()),
     }
 }
@@ -199,10 +200,15 @@ pub fn refresh_title_keys(conn: &mut DbConnection) -> Result<usize, Error> {
 fn free_slug(
     conn: &mut DbConnection,
     valid: &ValidBadge,
-    except_id: Option<&str>,
+    except_id: Option<&BadgeId>,
 ) -> Result<String, Error> {
     let base = valid.title.slug_base();
-    crate::slug::free_in(conn, crate::slug::SlugTable::Badges, &base, except_id)
+    crate::slug::free_in(
+        conn,
+        crate::slug::SlugTable::Badges,
+        &base,
+        except_id.map(BadgeId::as_str),
+    )
 }
 
 /// Keeps a badge's former slug, so its old address redirects to the new one.
@@ -320,7 +326,7 @@ pub fn create(
         let last: Option<i32> = badges::table
             .select(diesel::dsl::max(badges::position))
             .first(conn)?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = BadgeId::new(uuid::Uuid::new_v4().to_string());
         let now = crate::clock::Timestamp::now();
         diesel::insert_into(badges::table)
             .values((
@@ -359,7 +365,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &BadgeId,
     valid: &ValidBadge,
     new_upload_svg: Option<&str>,
 ) -> Result<Badge, BadgeError> {
@@ -469,7 +475,7 @@ pub enum Direction {
 pub fn move_one(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &BadgeId,
     direction: Direction,
     expected_version: &str,
 ) -> Result<(), BadgeError> {
@@ -480,7 +486,7 @@ pub fn move_one(
         }
         let at = current
             .iter()
-            .position(|b| b == id)
+            .position(|b| id == b)
             .ok_or(BadgeError::NotFound)?;
         let other = match direction {
             Direction::Up => at.checked_sub(1),

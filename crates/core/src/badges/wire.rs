@@ -30,7 +30,7 @@ pub struct BadgeOut {
 impl From<Badge> for BadgeOut {
     fn from(b: Badge) -> Self {
         BadgeOut {
-            id: b.id,
+            id: b.id.into_string(),
             title: b.title,
             description: b.description,
             background_color: b.background_color,

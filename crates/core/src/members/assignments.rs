@@ -63,22 +63,18 @@ impl From<AssignError> for Error {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Assigned {
     /// Members who got the badge now.
-    pub added: Vec<String>,
+    pub added: Vec<MemberId>,
     /// Members who already held it (nothing changed for them).
-    pub already: Vec<String>,
+    pub already: Vec<MemberId>,
 }
 
-fn unique(ids: &[MemberId]) -> Vec<String> {
+fn unique(ids: &[MemberId]) -> Vec<MemberId> {
     let mut seen = HashSet::new();
-    ids.iter()
-        .map(MemberId::as_str)
-        .filter(|id| seen.insert(*id))
-        .map(str::to_string)
-        .collect()
+    ids.iter().filter(|id| seen.insert(*id)).cloned().collect()
 }
 
 fn badge(conn: &mut DbConnection, badge_id: &BadgeId) -> Result<Badge, AssignError> {
-    badge_store::find(conn, badge_id.as_str()).map_err(|e| match e {
+    badge_store::find(conn, badge_id).map_err(|e| match e {
         crate::badges::BadgeError::NotFound => AssignError::BadgeNotFound,
         other => AssignError::App(other.into()),
     })
@@ -96,6 +92,7 @@ pub mod staging {
     use diesel::sql_types::{BigInt, Nullable, Text};
 
     use crate::error::Error;
+    use crate::ids::MemberId;
 
     /// Members as a request named them: by public id or by e-mail, at a position (a line
     /// number, or the index in a list), with the key each resolves to.
@@ -197,11 +194,11 @@ pub mod staging {
     }
 
     /// The public ids of the changed members, in the order the request named them.
-    pub fn changed_ids(conn: &mut DbConnection) -> Result<Vec<String>, Error> {
+    pub fn changed_ids(conn: &mut DbConnection) -> Result<Vec<MemberId>, Error> {
         #[derive(QueryableByName)]
         struct Row {
             #[diesel(sql_type = Text)]
-            id: String,
+            id: MemberId,
         }
         let rows: Vec<Row> = diesel::sql_query(conn.sql(&format!(
             "SELECT m.id FROM {LINES} l CROSS JOIN {CHANGED} c ON c.key = l.key \
@@ -348,7 +345,7 @@ pub fn stage_holders(conn: &mut DbConnection, badge: BadgeKey) -> Result<(), Err
 pub fn delete_badge(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &BadgeId,
 ) -> Result<Badge, crate::badges::BadgeError> {
     crate::db::write(conn, |conn| {
         let old = badge_store::find(conn, id)?;
@@ -363,7 +360,7 @@ pub fn delete_badge(
 pub fn delete_member(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &MemberId,
 ) -> Result<Member, super::MemberError> {
     crate::db::write(conn, |conn| {
         let member = super::find(conn, id)?;
@@ -467,7 +464,7 @@ fn record_change(
     badge: &Badge,
     give: bool,
     changed: i64,
-    single: Option<&str>,
+    single: Option<&MemberId>,
 ) -> Result<(), Error> {
     let names = staging::changed_names(conn, SHOWN as i64)?;
     let (action, verb) = if give {
@@ -497,12 +494,12 @@ fn record_change(
 }
 
 /// Stages a list of public member ids (duplicates once).
-fn stage_ids(conn: &mut DbConnection, ids: &[String]) -> Result<(), Error> {
+fn stage_ids(conn: &mut DbConnection, ids: &[MemberId]) -> Result<(), Error> {
     staging::reset(conn)?;
     let refs: Vec<(i64, staging::Reference<'_>)> = ids
         .iter()
         .enumerate()
-        .map(|(i, id)| (i as i64, staging::Reference::Id(id)))
+        .map(|(i, id)| (i as i64, staging::Reference::Id(id.as_str())))
         .collect();
     staging::lines(conn, &refs)
 }
@@ -533,7 +530,7 @@ pub fn assign(
             outcome.added = staging::changed_ids(conn)?;
             record_change(conn, actor, &badge, true, added, single(&outcome.added))?;
         }
-        let added: HashSet<&String> = outcome.added.iter().collect();
+        let added: HashSet<&MemberId> = outcome.added.iter().collect();
         outcome.already = ids
             .iter()
             .filter(|id| !added.contains(id))
@@ -549,7 +546,7 @@ pub fn unassign(
     actor: &Actor,
     badge_id: &BadgeId,
     member_ids: &[MemberId],
-) -> Result<Vec<String>, AssignError> {
+) -> Result<Vec<MemberId>, AssignError> {
     let ids = unique(member_ids);
     if ids.len() > BULK_MAX {
         return Err(AssignError::TooMany);
@@ -578,7 +575,7 @@ pub fn change_member_badges(
     give: bool,
 ) -> Result<usize, AssignError> {
     crate::db::write(conn, |conn| {
-        super::find(conn, member_id.as_str()).map_err(|_| AssignError::App(Error::NotFound))?;
+        super::find(conn, member_id).map_err(|_| AssignError::App(Error::NotFound))?;
         let member = [member_id.clone()];
         let mut changed = 0;
         for badge_id in badge_ids {
@@ -609,7 +606,7 @@ pub fn set_own_badge(
             ))));
         }
         let actor = Actor::member(&member.email);
-        let ids = [MemberId::new(member.id.clone())];
+        let ids = [member.id.clone()];
         Ok(if wanted {
             !assign(conn, &actor, badge_id, &ids)?.added.is_empty()
         } else {
@@ -713,9 +710,9 @@ pub fn public_badges_of_keys(
     Holdings::from_rows(conn, rows)
 }
 
-fn single(ids: &[String]) -> Option<&str> {
+fn single(ids: &[MemberId]) -> Option<&MemberId> {
     match ids {
-        [one] => Some(one.as_str()),
+        [one] => Some(one),
         _ => None,
     }
 }
@@ -786,7 +783,7 @@ pub struct BulkLine {
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct BulkMember {
     #[diesel(sql_type = Text)]
-    pub id: String,
+    pub id: MemberId,
     #[diesel(sql_type = Text)]
     pub name: String,
 }
@@ -908,7 +905,7 @@ pub fn apply_bulk(
                 .find(|l| l.status == LineStatus::Assigned)
                 .and_then(|l| l.member.as_ref().map(|m| m.id.clone()));
             let single = if added == 1 { first } else { None };
-            record_change(conn, actor, &badge, true, added, single.as_deref())?;
+            record_change(conn, actor, &badge, true, added, single.as_ref())?;
         }
         Ok(report)
     })

@@ -13,13 +13,14 @@ use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::members;
 use crate::error::Error;
+use crate::ids::MemberId;
 
 pub const NAME_MAX: usize = 80;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, PartialEq)]
 #[diesel(table_name = members)]
 pub struct Member {
-    pub id: String,
+    pub id: MemberId,
     pub name: String,
     pub email: String,
     pub slug: String,
@@ -109,7 +110,7 @@ impl From<MemberError> for Error {
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Member, MemberError> {
+pub fn find(conn: &mut DbConnection, id: &MemberId) -> Result<Member, MemberError> {
     Ok(members::table
         .find(id)
         .select(Member::as_select())
@@ -142,11 +143,11 @@ pub(crate) fn insert(
     conn: &mut DbConnection,
     new: &NewMember,
     password_hash: Option<&str>,
-) -> Result<String, MemberError> {
+) -> Result<MemberId, MemberError> {
     if find_by_email(conn, &new.email)?.is_some() {
         return Err(MemberError::EmailTaken);
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = MemberId::new(uuid::Uuid::new_v4().to_string());
     diesel::insert_into(members::table)
         .values((
             members::id.eq(&id),
@@ -190,7 +191,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &MemberId,
     name: &str,
     email: &str,
 ) -> Result<Member, MemberError> {

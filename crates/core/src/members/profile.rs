@@ -11,7 +11,7 @@ use crate::badges::{Badge, store as badge_store};
 use crate::db::schema::{badges, member_badges, members};
 use crate::db::{self, DbConnection};
 use crate::error::Error;
-use crate::ids::BadgeId;
+use crate::ids::{BadgeId, MemberId};
 
 /// Most badges pinned to the front of one profile.
 pub const MAX_PINNED: usize = 3;
@@ -87,7 +87,7 @@ pub(crate) fn profile_order(pinned_at: Option<i64>, rank: usize) -> (bool, i64, 
 /// A member's badges in profile order; for the public, without the hidden ones.
 pub fn badges_of(
     conn: &mut DbConnection,
-    member_id: &str,
+    member_id: &MemberId,
     audience: Audience,
 ) -> Result<Vec<Placed>, Error> {
     let mut query = members::table
@@ -179,7 +179,7 @@ pub fn arrange(
             &Actor::member(&member.email),
             Change {
                 action: how.action(),
-                badge_id: Some(badge_id.as_str()),
+                badge_id: Some(badge_id),
                 member_id: Some(&member.id),
                 target: &title,
                 details: format!("on the profile of {}", member.name),

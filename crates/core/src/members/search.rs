@@ -16,6 +16,7 @@ use super::Member;
 use super::profile::Audience;
 use crate::db::schema::members;
 use crate::error::Error;
+use crate::ids::BadgeId;
 
 /// A member with the row number that orders results (newest first) and pages them.
 #[derive(Debug, Clone, QueryableByName)]
@@ -311,7 +312,7 @@ pub enum HolderPage {
 pub fn holders(
     conn: &mut DbConnection,
     audience: Audience,
-    badge_id: &str,
+    badge_id: &BadgeId,
     q: &str,
     after: Option<(i64, i64)>,
     limit: i64,
@@ -323,7 +324,7 @@ pub fn holders(
 pub fn holders_page(
     conn: &mut DbConnection,
     audience: Audience,
-    badge_id: &str,
+    badge_id: &BadgeId,
     q: &str,
     page: HolderPage,
     limit: i64,
@@ -354,7 +355,7 @@ pub fn holders_page(
     ));
     let mut query = diesel::sql_query(sql)
         .into_boxed()
-        .bind::<Text, _>(badge_id.to_string())
+        .bind::<Text, _>(badge_id)
         .bind::<BigInt, _>(at)
         .bind::<BigInt, _>(key);
     for p in params {
@@ -512,8 +513,15 @@ mod tests {
         for q in &odd {
             members(&mut conn, q, None, 10).unwrap_or_else(|e| panic!("{q:?}: {e:?}"));
             members_by_name(&mut conn, q, None, 10).unwrap_or_else(|e| panic!("{q:?}: {e:?}"));
-            holders(&mut conn, Audience::Everyone, "no-such-badge", q, None, 10)
-                .unwrap_or_else(|e| panic!("{q:?}: {e:?}"));
+            holders(
+                &mut conn,
+                Audience::Everyone,
+                &"no-such-badge".into(),
+                q,
+                None,
+                10,
+            )
+            .unwrap_or_else(|e| panic!("{q:?}: {e:?}"));
         }
         let names =
             |hits: Vec<Hit>| -> Vec<String> { hits.into_iter().map(|h| h.member.name).collect() };

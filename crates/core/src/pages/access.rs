@@ -6,6 +6,7 @@ use super::{Access, Page};
 use crate::db::DbConnection;
 use crate::db::schema::{badge_pages, badges, member_badges, members, pages};
 use crate::error::Error;
+use crate::ids::{BadgeId, MemberId, PageId};
 use crate::members::Member;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,8 +48,8 @@ pub fn decide(
 
 fn holds_unlocking_badge(
     conn: &mut DbConnection,
-    page_id: &str,
-    member_id: &str,
+    page_id: &PageId,
+    member_id: &MemberId,
 ) -> Result<bool, Error> {
     let found: Option<String> = badge_pages::table
         .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
@@ -65,7 +66,10 @@ fn holds_unlocking_badge(
 }
 
 /// The restricted pages a member can open (for the home page's navigation).
-pub fn open_restricted_pages(conn: &mut DbConnection, member_id: &str) -> Result<Vec<Page>, Error> {
+pub fn open_restricted_pages(
+    conn: &mut DbConnection,
+    member_id: &MemberId,
+) -> Result<Vec<Page>, Error> {
     Ok(pages::table
         .filter(pages::access.eq(Access::Badges.as_str()))
         .filter(
@@ -100,7 +104,7 @@ pub fn explain(conn: &mut DbConnection, page: &Page, member: &Member) -> Result<
             if linked.is_empty() {
                 return Ok("No badge unlocks this page yet, so no member can open it. Link a badge on its Permissions tab.".to_string());
             }
-            let held: Vec<String> = member_badges::table
+            let held: Vec<BadgeId> = member_badges::table
                 .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
                 .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
                 .filter(members::id.eq(&member.id))

@@ -12,6 +12,7 @@ use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{badge_pages, badges, pages};
 use crate::error::Error;
+use crate::ids::{BadgeId, PageId};
 
 pub const TITLE_MAX: usize = 120;
 pub const BODY_MAX: usize = 100_000;
@@ -53,7 +54,7 @@ impl Access {
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = pages)]
 pub struct Page {
-    pub id: String,
+    pub id: PageId,
     pub title: String,
     pub slug: String,
     pub body: String,
@@ -197,7 +198,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Page>, Error> {
         .load(conn)?)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Page, PageError> {
+pub fn find(conn: &mut DbConnection, id: &PageId) -> Result<Page, PageError> {
     Ok(pages::table
         .find(id)
         .select(Page::as_select())
@@ -215,15 +216,15 @@ pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Page, PageErr
 fn slug_for(
     conn: &mut DbConnection,
     valid: &ValidPage,
-    except: Option<&str>,
+    except: Option<&PageId>,
 ) -> Result<String, PageError> {
-    let owner_of = |conn: &mut DbConnection, slug: &str| -> Result<Option<String>, PageError> {
+    let owner_of = |conn: &mut DbConnection, slug: &str| -> Result<Option<PageId>, PageError> {
         Ok(pages::table
             .filter(pages::slug.eq(slug))
             .select(pages::id)
-            .first::<String>(conn)
+            .first::<PageId>(conn)
             .optional()?
-            .filter(|id| Some(id.as_str()) != except))
+            .filter(|id| Some(id) != except))
     };
     if let Some(slug) = &valid.slug {
         return match owner_of(conn, slug)? {
@@ -239,7 +240,7 @@ fn slug_for(
         conn,
         crate::slug::SlugTable::Pages,
         &base,
-        except,
+        except.map(PageId::as_str),
     )?)
 }
 
@@ -249,7 +250,7 @@ pub fn create(
     valid: &ValidPage,
 ) -> Result<Page, PageError> {
     crate::db::write(conn, |conn| {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = PageId::new(uuid::Uuid::new_v4().to_string());
         let now = crate::clock::Timestamp::now();
         let slug = slug_for(conn, valid, None)?;
         diesel::insert_into(pages::table)
@@ -280,7 +281,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &PageId,
     valid: &ValidPage,
 ) -> Result<Page, PageError> {
     crate::db::write(conn, |conn| {
@@ -312,7 +313,7 @@ pub fn update(
     })
 }
 
-pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Page, PageError> {
+pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &PageId) -> Result<Page, PageError> {
     crate::db::write(conn, |conn| {
         let old = find(conn, id)?;
         diesel::delete(pages::table.find(id)).execute(conn)?;
@@ -331,7 +332,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Page, 
 }
 
 /// The pages a badge unlocks.
-pub fn unlocked_by(conn: &mut DbConnection, badge_id: &str) -> Result<Vec<String>, Error> {
+pub fn unlocked_by(conn: &mut DbConnection, badge_id: &BadgeId) -> Result<Vec<PageId>, Error> {
     Ok(badge_pages::table
         .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
         .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
@@ -341,7 +342,7 @@ pub fn unlocked_by(conn: &mut DbConnection, badge_id: &str) -> Result<Vec<String
 }
 
 /// The badges linked to a page, in display order.
-pub fn unlocking_badges(conn: &mut DbConnection, page_id: &str) -> Result<Vec<Badge>, Error> {
+pub fn unlocking_badges(conn: &mut DbConnection, page_id: &PageId) -> Result<Vec<Badge>, Error> {
     Ok(badge_pages::table
         .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
         .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
@@ -353,7 +354,7 @@ pub fn unlocking_badges(conn: &mut DbConnection, page_id: &str) -> Result<Vec<Ba
 
 /// The ids of pages restricted to badge holders that no badge opens: none is linked with its
 /// permissions on, so nobody can open them.
-pub fn closed_to_everyone(conn: &mut DbConnection) -> Result<Vec<String>, Error> {
+pub fn closed_to_everyone(conn: &mut DbConnection) -> Result<Vec<PageId>, Error> {
     let opened = badge_pages::table
         .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
         .filter(badges::permissions_enabled.eq(true))
@@ -373,8 +374,8 @@ pub fn closed_to_everyone(conn: &mut DbConnection) -> Result<Vec<String>, Error>
 pub fn set_unlocking_badges(
     conn: &mut DbConnection,
     actor: &Actor,
-    page_id: &str,
-    badge_ids: &[String],
+    page_id: &PageId,
+    badge_ids: &[BadgeId],
 ) -> Result<(), PageError> {
     crate::db::write(conn, |conn| {
         let page = find(conn, page_id)?;
@@ -383,7 +384,7 @@ pub fn set_unlocking_badges(
             .filter(badges::id.eq_any(badge_ids))
             .select(Badge::as_select())
             .load(conn)?;
-        let distinct: std::collections::HashSet<&String> = badge_ids.iter().collect();
+        let distinct: std::collections::HashSet<&BadgeId> = badge_ids.iter().collect();
         if wanted.len() != distinct.len() {
             return Err(PageError::Invalid(vec![(
                 "unlock_badge_id",
@@ -495,9 +496,9 @@ pub fn titles_unlocked_by(
 pub fn set_permissions(
     conn: &mut DbConnection,
     actor: &Actor,
-    badge_id: &str,
+    badge_id: &BadgeId,
     enabled: bool,
-    page_ids: &[String],
+    page_ids: &[PageId],
 ) -> Result<(), PageError> {
     crate::db::write(conn, |conn| {
         let badge = crate::badges::store::find(conn, badge_id).map_err(|e| match e {
@@ -512,7 +513,7 @@ pub fn set_permissions(
                 broken.message,
             )]));
         }
-        let restricted: Vec<String> = pages::table
+        let restricted: Vec<PageId> = pages::table
             .filter(pages::id.eq_any(page_ids))
             .filter(pages::access.eq(Access::Badges.as_str()))
             .select(pages::id)

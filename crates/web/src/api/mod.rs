@@ -257,13 +257,17 @@ async fn create_badge(
 async fn update_badge(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     body: Json<BadgeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.authorize_change(&state).await?;
     let id = path.into_inner();
     let changes = required_badge(body.0)?;
-    if changes.id.as_deref().is_some_and(|sent| sent != id) {
+    if changes
+        .id
+        .as_deref()
+        .is_some_and(|sent| id.as_str() != sent)
+    {
         return Err(ApiError::violation(
             "badge.id",
             Rule::Other,
@@ -302,7 +306,7 @@ async fn update_badge(
 async fn get_badge(
     state: web::Data<AppState>,
     _caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let badge = db(&state, move |conn| Ok(store::find(conn, &id)?)).await?;
@@ -373,7 +377,7 @@ async fn query_badges(
 async fn delete_badge(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.authorize_change(&state).await?;
     let id = path.into_inner();
@@ -390,7 +394,7 @@ async fn delete_badge(
 async fn assign_badge(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     body: Json<AssignRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.authorize_change(&state).await?;
@@ -401,7 +405,7 @@ async fn assign_badge(
         Ok(assignments::assign(
             conn,
             &actor,
-            &BadgeId::new(id),
+            &id,
             &MemberId::all(&ids),
         )?)
     })
@@ -415,7 +419,7 @@ async fn assign_badge(
 async fn unassign_badge(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     req: HttpRequest,
     body: Json<MemberIdsRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -432,7 +436,7 @@ async fn unassign_badge(
         Ok(assignments::unassign(
             conn,
             &actor,
-            &BadgeId::new(id),
+            &id,
             &MemberId::all(&ids),
         )?)
     })
@@ -444,7 +448,7 @@ async fn unassign_badge(
 async fn list_members_by_badge(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let paging = Paging::from_query(&input::query_pairs(&req)?)?;
@@ -453,7 +457,7 @@ async fn list_members_by_badge(
     let (member_ids, total) = db(&state, move |conn| {
         Ok(assignments::holders_oldest_first(
             conn,
-            &BadgeId::new(id),
+            &id,
             audience,
             paging.offset,
             paging.limit,
@@ -491,7 +495,7 @@ async fn list_badges_per_member(
         member_badge_ids: ids
             .into_iter()
             .map(|member_id| MemberBadgeIds {
-                badge_ids: held.of(&member_id).map(|b| b.id.clone()).collect(),
+                badge_ids: held.of(&member_id).map(|b| b.id.to_string()).collect(),
                 member_id,
             })
             .collect(),
@@ -510,7 +514,7 @@ async fn member_counts(
         badge_member_counts: badges
             .into_iter()
             .map(|b| BadgeMemberCount {
-                badge_id: b.id,
+                badge_id: b.id.into_string(),
                 member_count: b.member_count,
             })
             .collect(),

@@ -27,7 +27,7 @@ pub struct AuditQuery {
 }
 
 struct BadgeOption {
-    id: String,
+    id: insignia_core::ids::BadgeId,
     title: String,
 }
 
@@ -74,7 +74,7 @@ pub async fn list(
         // One extra row tells whether an older page exists.
         let entries = audit::page(conn, &filter, PAGE_SIZE + 1)?;
         let member = filter.member.as_ref().map(|id| {
-            let name = members::find(conn, id)
+            let name = members::find(conn, &id.as_str().into())
                 .map(|m| m.name)
                 .unwrap_or_else(|_| "a deleted member".to_string());
             (id.clone(), name)

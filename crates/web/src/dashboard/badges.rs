@@ -20,6 +20,7 @@ use insignia_core::badges::color::{self, Color, ContrastAdvice};
 use insignia_core::badges::icon::{self, UPLOAD_MAX_BYTES};
 use insignia_core::badges::store::{self, Direction};
 use insignia_core::badges::{Badge, BadgeError, BadgeInput, Field, FieldError, Icon};
+use insignia_core::ids::BadgeId;
 
 const LIST: &str = "/dashboard/badges";
 /// Editor text fields are short; this only bounds what is read.
@@ -28,7 +29,7 @@ const EDITOR_TEXT_LIMIT: usize = 64 * 1024;
 // ---------------------------------------------------------------- list and order
 
 struct ListRow {
-    id: String,
+    id: BadgeId,
     slug: String,
     member_count: i64,
     view: BadgeView,
@@ -66,10 +67,10 @@ struct OrderList {
 }
 
 impl OrderList {
-    fn focused(&self, id: &str, direction: &str) -> bool {
+    fn focused(&self, id: &BadgeId, direction: &str) -> bool {
         self.focus
             .as_ref()
-            .is_some_and(|(f, d)| f == id && *d == direction)
+            .is_some_and(|(f, d)| id == f && *d == direction)
     }
 }
 
@@ -133,7 +134,7 @@ pub async fn list(
         let titles = form
             .badge_id
             .iter()
-            .filter_map(|id| badges.iter().find(|b| &b.id == id))
+            .filter_map(|id| badges.iter().find(|b| b.id == id.as_str()))
             .map(|b| b.title.clone())
             .collect();
         PendingOrder {
@@ -238,7 +239,7 @@ pub async fn move_one(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     form: web::Form<MoveForm>,
     HxRequest(htmx): HxRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -423,7 +424,7 @@ impl Preview {
 struct EditorPage {
     layout: Layout,
     /// `None` for a new badge.
-    badge_id: Option<String>,
+    badge_id: Option<BadgeId>,
     action: String,
     values: EditorValues,
     errors: Errors,
@@ -472,7 +473,7 @@ fn icon_choices() -> Vec<IconChoice> {
 fn editor_page(
     layout: Layout,
     admin: &CurrentAdmin,
-    badge_id: Option<String>,
+    badge_id: Option<BadgeId>,
     values: EditorValues,
     errors: Errors,
 ) -> EditorPage {
@@ -516,7 +517,7 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -660,7 +661,7 @@ pub async fn update(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     payload: Multipart,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -725,7 +726,7 @@ pub async fn delete_confirm(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -770,7 +771,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;

@@ -15,6 +15,7 @@ use insignia_core::audit::{self, Change};
 use insignia_core::badges::store as badge_store;
 use insignia_core::db::{self, DbPool};
 use insignia_core::exports::{Export, Kind};
+use insignia_core::ids::BadgeId;
 use insignia_core::reports;
 
 pub async fn members(
@@ -27,9 +28,9 @@ pub async fn members(
 pub async fn holders(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner().replace(char::is_control, "\u{FFFD}");
+    let id = BadgeId::from(path.as_str().replace(char::is_control, "\u{FFFD}"));
     download(&state.pool, &admin, move |conn| {
         let badge = badge_store::find(conn, &id)?;
         Ok(Kind::Holders(Box::new(badge)))
@@ -69,13 +70,14 @@ async fn download(
     let export = blocking::run(pool, move |conn| {
         let kind = kind(conn)?;
         let export = Export::new(conn, kind)?;
+        let badge_id = export.badge_id().map(BadgeId::from);
         db::write(conn, |conn| {
             audit::record(
                 conn,
                 &actor,
                 Change {
                     action: "export.csv",
-                    badge_id: export.badge_id(),
+                    badge_id: badge_id.as_ref(),
                     target: &export.description(),
                     ..Change::default()
                 },

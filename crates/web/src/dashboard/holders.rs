@@ -109,7 +109,7 @@ fn bulk_csv(lines: &[BulkLine], dry_run: bool) -> Result<String, AppError> {
             let (id, name) = l
                 .member
                 .as_ref()
-                .map(|m| (m.id.clone(), m.name.clone()))
+                .map(|m| (m.id.to_string(), m.name.clone()))
                 .unwrap_or_default();
             vec![
                 l.number.to_string(),
@@ -197,13 +197,16 @@ fn parse_cursor(text: Option<&str>) -> Option<(i64, i64)> {
     TimeCursor::parse(text?).map(|c| (c.at_millis, c.key))
 }
 
-async fn picker(state: &AppState, badge_id: &str, find: &str) -> Result<PickerResults, AppError> {
-    let (badge_id, term) = (badge_id.to_string(), find.to_string());
+async fn picker(
+    state: &AppState,
+    badge_id: &BadgeId,
+    find: &str,
+) -> Result<PickerResults, AppError> {
+    let (badge_id, term) = (badge_id.clone(), find.to_string());
     let (hits, holders) = blocking::run(&state.pool, move |conn| {
         let hits = search::members(conn, &term, None, PICKER_SIZE + 1)?;
-        let ids: Vec<String> = hits.iter().map(|h| h.member.id.clone()).collect();
-        let holders =
-            assignments::holding_any(conn, &BadgeId::new(badge_id), &MemberId::all(&ids))?;
+        let ids: Vec<MemberId> = hits.iter().map(|h| h.member.id.clone()).collect();
+        let holders = assignments::holding_any(conn, &badge_id, &ids)?;
         Ok((hits, holders))
     })
     .await?;
@@ -215,7 +218,7 @@ async fn picker(state: &AppState, badge_id: &str, find: &str) -> Result<PickerRe
             .into_iter()
             .take(PICKER_SIZE as usize)
             .map(|h: Hit| PickerHit {
-                holds: holders.contains(&h.member.id),
+                holds: holders.contains(h.member.id.as_str()),
                 member: h.member,
             })
             .collect(),
@@ -234,7 +237,7 @@ async fn badge_page(
     state: &AppState,
     session: &Session,
     admin: &CurrentAdmin,
-    id: String,
+    id: BadgeId,
     query: BadgePageQuery,
     path: &str,
     bulk: BulkBox,
@@ -346,7 +349,7 @@ pub async fn show(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     query: web::Query<BadgePageQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -380,7 +383,7 @@ pub struct PickerQuery {
 pub async fn picker_search(
     state: web::Data<AppState>,
     _admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     query: web::Query<PickerQuery>,
 ) -> Result<HttpResponse, AppError> {
     render(&picker(&state, &path.into_inner(), &query.find).await?)
@@ -404,7 +407,7 @@ pub struct AssignForm {
     #[serde(deserialize_with = "forms::first", skip_serializing)]
     action: String,
     #[serde(skip_serializing)]
-    member_id: Vec<String>,
+    member_id: Vec<MemberId>,
 }
 
 /// Assigns the ticked members (`member_id`, repeated), or the pasted lines of the bulk box
@@ -413,7 +416,7 @@ pub async fn assign(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     form: HtmlForm<AssignForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -442,21 +445,27 @@ pub async fn assign(
                 typed
             } else {
                 match reports::find(conn, &admin_id, reports::Kind::Bulk, &plan)? {
-                    Some(kept) if kept.subject == badge_id => kept.input,
+                    Some(kept) if badge_id == kept.subject => kept.input,
                     _ => return Ok((String::new(), Err(None))),
                 }
             };
             let lines = if dry_run {
-                assignments::plan_bulk(conn, &BadgeId::new(badge_id.clone()), &text)
+                assignments::plan_bulk(conn, &badge_id, &text)
             } else {
-                assignments::apply_bulk(conn, &who, &BadgeId::new(badge_id.clone()), &text)
+                assignments::apply_bulk(conn, &who, &badge_id, &text)
             };
             let report = match lines {
                 Ok(lines) => {
                     let csv = bulk_csv(&lines, dry_run)?;
                     let input = dry_run.then_some(text.as_str());
-                    let kept =
-                        reports::keep(conn, &admin_id, reports::Kind::Bulk, &badge_id, input, csv)?;
+                    let kept = reports::keep(
+                        conn,
+                        &admin_id,
+                        reports::Kind::Bulk,
+                        badge_id.as_str(),
+                        input,
+                        csv,
+                    )?;
                     Ok(BulkReport::new(dry_run, lines, &kept))
                 }
                 Err(e) => Err(Some(e)),
@@ -520,12 +529,7 @@ pub async fn assign(
     }
     let badge_id = id.clone();
     let outcome = blocking::run(&state.pool, move |conn| {
-        Ok(assignments::assign(
-            conn,
-            &who,
-            &BadgeId::new(badge_id),
-            &MemberId::all(&member_ids),
-        ))
+        Ok(assignments::assign(conn, &who, &badge_id, &member_ids))
     })
     .await?;
     match outcome {
@@ -561,7 +565,7 @@ pub async fn assign(
 pub struct UnassignForm {
     #[serde(deserialize_with = "forms::first")]
     remove: String,
-    member_id: Vec<String>,
+    member_id: Vec<MemberId>,
 }
 
 /// Takes the badge from one holder (`remove`, the row's own button) or the ticked ones
@@ -570,7 +574,7 @@ pub async fn unassign(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     form: HtmlForm<UnassignForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -580,16 +584,11 @@ pub async fn unassign(
     let member_ids = if remove.is_empty() {
         member_id
     } else {
-        vec![remove]
+        vec![MemberId::from(remove)]
     };
     let (who, badge_id, admin_id) = (admin.actor(), id.clone(), admin.0.admin_id.clone());
     let outcome = blocking::run(&state.pool, move |conn| {
-        let removed = assignments::unassign(
-            conn,
-            &who,
-            &BadgeId::new(badge_id.clone()),
-            &MemberId::all(&member_ids),
-        )?;
+        let removed = assignments::unassign(conn, &who, &badge_id, &member_ids)?;
         if removed.is_empty() {
             return Ok(None);
         }
@@ -600,13 +599,17 @@ pub async fn unassign(
             many => format!("{} members", crate::views::grouped(many.len())),
         };
         // Undo applies this list through the bulk box, however many were removed.
-        let list = removed.join("\n");
-        let csv = reports::csv_of(&["member_id"], removed.iter().map(|m| vec![m.clone()]))?;
+        let list = removed
+            .iter()
+            .map(MemberId::as_str)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let csv = reports::csv_of(&["member_id"], removed.iter().map(|m| vec![m.to_string()]))?;
         let plan = reports::keep(
             conn,
             &admin_id,
             reports::Kind::Bulk,
-            &badge_id,
+            badge_id.as_str(),
             Some(&list),
             csv,
         )?;

@@ -92,7 +92,7 @@ struct NewMemberPage {
     email: String,
     errors: Errors,
     /// The member being edited: (id, name as stored).
-    editing: Option<(String, String)>,
+    editing: Option<(MemberId, String)>,
 }
 
 pub async fn new_form(
@@ -176,7 +176,7 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<MemberId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -206,7 +206,7 @@ pub async fn update(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<MemberId>,
     form: web::Form<NewMemberForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -261,7 +261,7 @@ pub async fn update(
 }
 
 pub struct HeldBadge {
-    pub id: String,
+    pub id: BadgeId,
     pub view: BadgeView,
     /// How the member arranged it on their public profile.
     pub hidden: bool,
@@ -269,7 +269,7 @@ pub struct HeldBadge {
 }
 
 pub struct BadgeChoice {
-    pub id: String,
+    pub id: BadgeId,
     pub title: String,
 }
 
@@ -289,7 +289,7 @@ async fn member_page(
     state: &AppState,
     session: &Session,
     admin: &CurrentAdmin,
-    id: String,
+    id: MemberId,
     path: &str,
     password_link: Option<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -332,7 +332,7 @@ pub async fn show(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<MemberId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     member_page(
@@ -350,7 +350,7 @@ pub async fn show(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct BadgesForm {
-    badge_id: Vec<String>,
+    badge_id: Vec<BadgeId>,
 }
 
 /// Adds badges (`badge_id`, repeated) to a member.
@@ -358,7 +358,7 @@ pub async fn add_badges(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<MemberId>,
     form: HtmlForm<BadgesForm>,
 ) -> Result<HttpResponse, AppError> {
     change_badges(state, session, admin, path.into_inner(), form, true).await
@@ -369,7 +369,7 @@ pub async fn remove_badges(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<MemberId>,
     form: HtmlForm<BadgesForm>,
 ) -> Result<HttpResponse, AppError> {
     change_badges(state, session, admin, path.into_inner(), form, false).await
@@ -379,7 +379,7 @@ async fn change_badges(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    id: String,
+    id: MemberId,
     form: HtmlForm<BadgesForm>,
     add: bool,
 ) -> Result<HttpResponse, AppError> {
@@ -395,16 +395,12 @@ async fn change_badges(
         action: format!("{page}/badges"),
         fields: badge_ids
             .iter()
-            .map(|b| ("badge_id".to_string(), b.clone()))
+            .map(|b| ("badge_id".to_string(), b.to_string()))
             .collect(),
     };
     let changed = blocking::run(&state.pool, move |conn| {
         Ok(assignments::change_member_badges(
-            conn,
-            &who,
-            &MemberId::new(id),
-            &BadgeId::all(&badge_ids),
-            add,
+            conn, &who, &id, &badge_ids, add,
         )?)
     })
     .await?;
@@ -430,7 +426,7 @@ pub async fn delete_confirm(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<MemberId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -464,7 +460,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<MemberId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;
@@ -486,7 +482,7 @@ pub async fn password_link(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<MemberId>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let page = format!("{DIRECTORY}/{id}");

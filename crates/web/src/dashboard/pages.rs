@@ -15,6 +15,7 @@ use crate::respond::{render, render_with, see_other};
 use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
 use insignia_core::badges::{Badge, store as badge_store};
+use insignia_core::ids::{BadgeId, PageId};
 use insignia_core::members;
 use insignia_core::pages::{self, Access, Page, PageError, PageInput, access};
 
@@ -26,12 +27,12 @@ struct ListPage {
     layout: Layout,
     pages: Vec<Page>,
     /// Pages for badge holders that no badge opens.
-    closed: Vec<String>,
+    closed: Vec<PageId>,
 }
 
 impl ListPage {
-    fn is_closed(&self, id: &str) -> bool {
-        self.closed.iter().any(|c| c == id)
+    fn is_closed(&self, id: &PageId) -> bool {
+        self.closed.contains(id)
     }
 }
 
@@ -54,7 +55,7 @@ pub async fn list(
 
 /// A badge as the page editor offers it for opening the page.
 pub struct UnlockChoice {
-    pub id: String,
+    pub id: BadgeId,
     pub title: String,
     pub ticked: bool,
     pub permissions_enabled: bool,
@@ -80,7 +81,7 @@ fn unlock_choices(all: &[Badge], ticked: impl Fn(&Badge) -> bool) -> Vec<UnlockC
 #[template(path = "dashboard/pages/editor.html")]
 struct EditorPage {
     layout: Layout,
-    page_id: Option<String>,
+    page_id: Option<PageId>,
     action: String,
     input: PageInput,
     errors: Errors,
@@ -126,7 +127,7 @@ pub struct PageForm {
     /// The form carries the badges that open the page (`unlock_badge_id`).
     #[serde(deserialize_with = "forms::checkbox")]
     unlock_form: bool,
-    unlock_badge_id: Vec<String>,
+    unlock_badge_id: Vec<BadgeId>,
 }
 
 impl PageForm {
@@ -180,7 +181,7 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<PageId>,
     query: web::Query<ExplainQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -234,7 +235,7 @@ async fn save(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    id: Option<String>,
+    id: Option<PageId>,
     form: HtmlForm<PageForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -319,7 +320,7 @@ pub async fn update(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<PageId>,
     form: HtmlForm<PageForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -330,7 +331,7 @@ pub async fn delete_confirm(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<PageId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -363,7 +364,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<PageId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     admin.require_elevation(req.path())?;
@@ -398,9 +399,9 @@ async fn permissions_page(
     state: &AppState,
     session: &Session,
     admin: &CurrentAdmin,
-    badge_id: String,
+    badge_id: BadgeId,
     path: &str,
-    submitted: Option<(bool, Vec<String>)>,
+    submitted: Option<(bool, Vec<PageId>)>,
     errors: Errors,
 ) -> Result<PermissionsPage, AppError> {
     let (badge, all, linked) = blocking::run(&state.pool, move |conn| {
@@ -436,7 +437,7 @@ pub async fn permissions(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let page = permissions_page(
@@ -458,14 +459,14 @@ pub async fn permissions(
 pub struct PermissionsForm {
     #[serde(deserialize_with = "forms::checkbox")]
     permissions_enabled: bool,
-    page_id: Vec<String>,
+    page_id: Vec<PageId>,
 }
 
 pub async fn save_permissions(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
-    path: web::Path<String>,
+    path: web::Path<BadgeId>,
     form: HtmlForm<PermissionsForm>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
