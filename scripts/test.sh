@@ -63,8 +63,26 @@ export INSIGNIA_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 python3 scripts/module-cycles.py
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+# Every test program is built first, so what runs below only runs.
+cargo test --workspace --all-targets --no-run
+# Schemathesis fuzzes the JSON API against its document for about two and a half minutes,
+# mostly waiting on its own Python process and the server, so it runs in a process of its own
+# beside both passes (on SQLite: the API's document is the same on both databases). Its output
+# is shown, and its result counted, at the end.
+it_tests="$(cargo test --workspace --all-targets --no-run --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "it" and m.get("executable"):
+        print(m["executable"])
+')"
+schemathesis_log="target/schemathesis-test.log"
+("$it_tests" schemathesis:: >"$schemathesis_log" 2>&1; \
+  echo $? >"$schemathesis_log.rc") &
+schemathesis_pid=$!
+trap 'kill "$schemathesis_pid" 2>/dev/null || true' EXIT
 # Two cores: run test binaries with two threads; browser tests serialise themselves.
-cargo test --workspace --all-targets -- --test-threads=2
+cargo test --workspace --all-targets -- --test-threads=2 --skip schemathesis::
 
 # The integration tests again, each test app on a database of its own in a throwaway
 # PostgreSQL cluster, which is stopped and removed however the tests end. Only the tests whose
@@ -74,10 +92,18 @@ cargo test --workspace --all-targets -- --test-threads=2
 # The PostgreSQL-only tests are #[ignore]d in the SQLite pass (reported as ignored there) and
 # run here.
 eval "$(bash scripts/pg-cluster.sh start)"
-trap 'bash scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR"' EXIT
+trap 'bash scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR"; kill "$schemathesis_pid" 2>/dev/null || true' EXIT
 echo "test.sh: the core's storage tests and the integration tests whose behaviour depends on the database, on PostgreSQL"
 # One invocation for the core's storage tests and the integration tests, with the workspace's
 # features as above (building the core on its own would compile its dependencies again).
 cargo test --workspace --test storage --test it -- --test-threads=2 --include-ignored \
   --skip browser:: --skip schemathesis:: --skip wix_client:: \
   --skip upgrade::a_database_of_the_previous_release_is_upgraded_losing_nothing
+
+echo "test.sh: schemathesis, which ran beside the passes"
+wait "$schemathesis_pid" || true
+cat "$schemathesis_log"
+if [ "$(cat "$schemathesis_log.rc" 2>/dev/null)" != "0" ]; then
+  echo "test.sh: the schemathesis test failed (its output is above)" >&2
+  exit 1
+fi

@@ -54,6 +54,7 @@ impl Application {
         runner
             .with(deliveries)
             .with(webhooks::worker::PruneEvents)
+            .with(insignia_core::members::expiry::ExpireAssignments)
             .start(std::sync::Arc::clone(&stop_jobs))?;
         let server = web::server(listener, pool, settings, public_url, key)?;
         let port = local.port();

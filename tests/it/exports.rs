@@ -148,7 +148,14 @@ async fn holders_and_the_filtered_audit_log_export_as_their_pages_show_them() {
     let rows = rows_of(&text);
     assert_eq!(
         rows[0],
-        ["name", "email", "member_id", "assigned_at", "assigned_by"]
+        [
+            "name",
+            "email",
+            "member_id",
+            "assigned_at",
+            "assigned_by",
+            "expires_at"
+        ]
     );
     // Newest first, as the holders page lists them; only this badge's holders.
     let ids: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();

@@ -308,7 +308,8 @@ impl TestApp {
             .text("background_color", badge.background_color.clone())
             .text("text_color", badge.text_color.clone())
             .text("icon", badge.icon.clone())
-            .text("icon_url", badge.icon_url.clone());
+            .text("icon_url", badge.icon_url.clone())
+            .text("valid_for_days", badge.valid_for_days.clone());
         if let Some(token) = token {
             form = form.text("csrf_token", token.to_string());
         }
@@ -478,6 +479,8 @@ pub struct BadgeFields {
     /// Ticks "Save with these colours anyway" (asked when text and background are under 3:1).
     pub low_contrast_ok: bool,
     pub file: Option<(String, Vec<u8>)>,
+    /// Days an assignment lasts; empty: for good.
+    pub valid_for_days: String,
 }
 
 impl BadgeFields {

@@ -15,6 +15,7 @@ mod badges;
 mod browser;
 mod budgets;
 mod demo;
+mod expiry;
 mod exports;
 mod first_run;
 mod hardening;

@@ -72,7 +72,14 @@ impl Export {
     pub fn header(&self) -> &'static [&'static str] {
         match self.kind {
             Kind::Members => &["name", "email", "member_id", "badges"],
-            Kind::Holders(_) => &["name", "email", "member_id", "assigned_at", "assigned_by"],
+            Kind::Holders(_) => &[
+                "name",
+                "email",
+                "member_id",
+                "assigned_at",
+                "assigned_by",
+                "expires_at",
+            ],
             Kind::Audit(_) => &[
                 "at",
                 "actor",
@@ -218,6 +225,7 @@ fn holders_before(
                 h.member.id.into_string(),
                 clock::format_millis(h.at_millis),
                 h.assigned_by,
+                h.expires_at.map(clock::format_millis).unwrap_or_default(),
             ]
         })
         .collect();

@@ -340,3 +340,65 @@ fn a_dead_servers_lease_runs_out_and_another_takes_the_job() {
         Claim::Taken
     );
 }
+
+/// Assignments of a badge valid for a time end when they say: the expiry pass takes exactly
+/// the expired ones, the one way assignments are taken (both stored counts, one event each,
+/// one audit entry with "expired" as actor), and a second pass finds nothing.
+#[test]
+fn expired_assignments_are_taken_away_once_and_counted_out() {
+    use insignia_core::clock::Timestamp;
+
+    let db = database();
+    let pool = insignia_core::open_site(&db.location.as_str().into()).expect("opens");
+    let mut conn = pool.get().expect("connection");
+    let owner = Actor::admin("owner@example.org");
+    let input = BadgeInput {
+        title: "Pass".to_string(),
+        valid_for_days: "2".to_string(),
+        ..BadgeInput::default()
+    };
+    let pass =
+        store::create(&mut conn, &owner, &input.parse().expect("valid"), None).expect("badge");
+    let people: Vec<Member> = (0..10).map(|n| member(&mut conn, &owner, n)).collect();
+    let ids: Vec<MemberId> = people.iter().map(|m| m.id.clone()).collect();
+    let before = Timestamp::now();
+    assignments::assign(&mut conn, &owner, &pass.id, &ids).expect("given");
+    let ends: Vec<Option<i64>> = member_badges::table
+        .select(member_badges::expires_at)
+        .load(&mut conn)
+        .expect("ends");
+    assert!(
+        ends.iter()
+            .all(|end| end.is_some_and(|at| at >= (before + time::Duration::days(2)).millis())),
+        "every assignment ends two days after it was given: {ends:?}"
+    );
+
+    // Four of them are up.
+    let up: Vec<insignia_core::db::keys::MemberKey> = members_table::table
+        .filter(members_table::id.eq_any(ids[..4].iter().map(MemberId::as_str)))
+        .select(members_table::key)
+        .load(&mut conn)
+        .expect("keys");
+    diesel::update(member_badges::table.filter(member_badges::member_key.eq_any(&up)))
+        .set(member_badges::expires_at.eq(Timestamp::now().millis() - 1))
+        .execute(&mut conn)
+        .expect("expire four");
+    assert_eq!(
+        assignments::expire_due(&mut conn, Timestamp::now()).expect("pass"),
+        4
+    );
+    assert_eq!(held_by(&mut conn, &pass), 6);
+    counts_are_exact(&mut conn);
+    assert_eq!(events_of(&mut conn, "badge.unassigned"), 4);
+    let entry = &insignia_core::audit::page(&mut conn, &Default::default(), 1).expect("audit")[0];
+    assert_eq!(
+        (entry.actor.as_str(), entry.action.as_str()),
+        ("expired", "badge.unassign")
+    );
+    assert_eq!(
+        assignments::expire_due(&mut conn, Timestamp::now()).expect("second pass"),
+        0,
+        "nothing is taken twice"
+    );
+    assert_eq!(events_of(&mut conn, "badge.unassigned"), 4);
+}

@@ -188,7 +188,14 @@ pub struct OwnHeld {
     pub pinned: bool,
     /// Self-assignable: the member may give it up here.
     pub removable: bool,
+    /// When it ends, if the badge is valid for a time: as stored, and as shown.
+    pub until: Option<(String, String)>,
+    /// It ends within [`ENDS_SOON_DAYS`].
+    pub ends_soon: bool,
 }
+
+/// `/me` flags a badge that ends within this many days.
+const ENDS_SOON_DAYS: i64 = 14;
 
 /// The member's badges (to hide, show, pin) and the self-assignable ones to toggle; the htmx
 /// answer to either.
@@ -228,6 +235,11 @@ async fn own_badges(
                 hidden: p.hidden,
                 pinned: p.pinned,
                 removable: p.badge.self_assignable,
+                until: crate::views::until(p.expires_at),
+                ends_soon: p.expires_at.is_some_and(|at| {
+                    at - insignia_core::clock::Timestamp::now()
+                        <= time::Duration::days(ENDS_SOON_DAYS)
+                }),
             })
             .collect();
         Ok((held, choices))

@@ -62,6 +62,17 @@ impl From<&Badge> for BadgeView {
 pub use insignia_core::text::{count_of, grouped};
 
 /// "2026-11-28 09:15 UTC" from a stored timestamp.
+/// A day as people write it: "12 March 2027" (UTC).
+pub fn long_day(at: Timestamp) -> String {
+    let t = at.to_time();
+    format!("{} {} {}", t.day(), t.month(), t.year())
+}
+
+/// When a badge valid for a time ends: as stored (RFC 3339) and as shown.
+pub fn until(expires_at: Option<Timestamp>) -> Option<(String, String)> {
+    expires_at.map(|at| (at.to_string(), long_day(at)))
+}
+
 pub fn short_time(at: Timestamp) -> String {
     let t = at.to_time();
     format!("{} {:02}:{:02} UTC", at.date(), t.hour(), t.minute())

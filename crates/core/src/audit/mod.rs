@@ -77,6 +77,14 @@ impl Actor {
         }
     }
 
+    /// Insignia taking away an assignment whose time was up.
+    pub fn expired() -> Actor {
+        Actor {
+            kind: ActorKind::System,
+            label: "expired".to_string(),
+        }
+    }
+
     /// As the audit log shows it: "admin owner@example.org", "API key “CI”".
     pub fn label(&self) -> &str {
         &self.label

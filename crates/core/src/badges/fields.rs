@@ -11,6 +11,7 @@ pub enum Field {
     TextColor,
     Icon,
     SelfAssignable,
+    ValidForDays,
 }
 
 impl Field {
@@ -23,6 +24,7 @@ impl Field {
             Field::TextColor => "text_color",
             Field::Icon => "icon",
             Field::SelfAssignable => "self_assignable",
+            Field::ValidForDays => "valid_for_days",
         }
     }
 
@@ -35,6 +37,7 @@ impl Field {
             Field::TextColor => "badge.textColor",
             Field::Icon => "badge.icon",
             Field::SelfAssignable => "badge.selfAssignable",
+            Field::ValidForDays => "badge.validForDays",
         }
     }
 }

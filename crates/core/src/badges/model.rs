@@ -27,6 +27,8 @@ pub struct Badge {
     pub member_count: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// How long an assignment lasts, in days; `None`: until it is taken away.
+    pub valid_for_days: Option<i32>,
 }
 
 impl Badge {
@@ -40,7 +42,17 @@ impl Badge {
             icon: self.icon.clone(),
             permissions_enabled: self.permissions_enabled,
             self_assignable: self.self_assignable,
+            valid_for_days: self
+                .valid_for_days
+                .map(|days| days.to_string())
+                .unwrap_or_default(),
         }
+    }
+
+    /// When an assignment given now ends, if the badge is valid for a time.
+    pub fn expiry_from(&self, given: Timestamp) -> Option<Timestamp> {
+        self.valid_for_days
+            .map(|days| given + time::Duration::days(i64::from(days)))
     }
 
     pub fn icon(&self) -> Icon {

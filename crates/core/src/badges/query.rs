@@ -273,6 +273,7 @@ mod tests {
             created_at: Timestamp::parse(&format!("2026-01-0{position}T00:00:00.000Z"))
                 .expect("a time"),
             updated_at: Timestamp::default(),
+            valid_for_days: None,
         }
     }
 

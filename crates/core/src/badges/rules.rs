@@ -84,6 +84,8 @@ pub struct BadgeInput {
     pub icon: String,
     pub permissions_enabled: bool,
     pub self_assignable: bool,
+    /// Whole days an assignment lasts; empty: until it is taken away.
+    pub valid_for_days: String,
 }
 
 /// A badge's fields after every rule passed.
@@ -96,6 +98,29 @@ pub struct ValidBadge {
     pub icon: Icon,
     pub permissions_enabled: bool,
     pub self_assignable: bool,
+    pub valid_for_days: Option<i32>,
+}
+
+/// The longest validity a badge can have: a hundred years.
+pub const VALID_FOR_DAYS_MAX: i32 = 36_500;
+
+/// "How many days an assignment lasts": empty for good, else a whole number of days.
+pub fn parse_valid_for_days(text: &str) -> Result<Option<i32>, FieldError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i32>() {
+        Ok(days) if (1..=VALID_FOR_DAYS_MAX).contains(&days) => Ok(Some(days)),
+        _ => Err(FieldError::new(
+            Field::ValidForDays,
+            Rule::Format,
+            format!(
+                "must be a whole number of days from 1 to {VALID_FOR_DAYS_MAX}, or empty for a \
+                 badge members keep until it is taken away"
+            ),
+        )),
+    }
 }
 
 /// A badge that unlocks pages cannot be one that members give themselves: anyone could then
@@ -128,7 +153,16 @@ impl BadgeInput {
         let text = Color::parse(Field::TextColor, &self.text_color, color::DEFAULT_TEXT);
         let icon = Icon::parse(&self.icon);
         let combination = check_access_flags(self.permissions_enabled, self.self_assignable);
-        match (title, description, background, text, icon, combination) {
+        let validity = parse_valid_for_days(&self.valid_for_days);
+        match (
+            title,
+            description,
+            background,
+            text,
+            icon,
+            combination,
+            validity,
+        ) {
             (
                 Ok(title),
                 Ok(description),
@@ -136,6 +170,7 @@ impl BadgeInput {
                 Ok(text_color),
                 Ok(icon),
                 Ok(()),
+                Ok(valid_for_days),
             ) => Ok(ValidBadge {
                 title,
                 description,
@@ -144,14 +179,16 @@ impl BadgeInput {
                 icon,
                 permissions_enabled: self.permissions_enabled,
                 self_assignable: self.self_assignable,
+                valid_for_days,
             }),
-            (title, description, background, text, icon, combination) => Err([
+            (title, description, background, text, icon, combination, validity) => Err([
                 title.err(),
                 description.err(),
                 background.err(),
                 text.err(),
                 icon.err(),
                 combination.err(),
+                validity.err(),
             ]
             .into_iter()
             .flatten()
@@ -307,6 +344,7 @@ mod tests {
             icon: "javascript:alert(1)".into(),
             permissions_enabled: true,
             self_assignable: true,
+            valid_for_days: "0".into(),
         };
         let fields: Vec<Field> = bad.parse().unwrap_err().iter().map(|e| e.field).collect();
         assert_eq!(
@@ -317,8 +355,19 @@ mod tests {
                 Field::BackgroundColor,
                 Field::TextColor,
                 Field::Icon,
-                Field::SelfAssignable
+                Field::SelfAssignable,
+                Field::ValidForDays
             ]
         );
+    }
+
+    #[test]
+    fn a_validity_is_a_whole_number_of_days_or_nothing() {
+        assert_eq!(parse_valid_for_days(""), Ok(None));
+        assert_eq!(parse_valid_for_days(" 30 "), Ok(Some(30)));
+        assert_eq!(parse_valid_for_days("36500"), Ok(Some(VALID_FOR_DAYS_MAX)));
+        for bad in ["0", "-1", "36501", "1.5", "two", "99999999999"] {
+            assert!(parse_valid_for_days(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -294,7 +294,7 @@ fn drop_upload_unless_kept(conn: &mut DbConnection, old: &Icon, kept: &Icon) -> 
 
 fn summary(valid: &ValidBadge, icon: &Icon) -> String {
     format!(
-        "background {}, text {}, icon {}, permissions {}, self-assignable {}",
+        "background {}, text {}, icon {}, permissions {}, self-assignable {}{}",
         valid.background_color,
         valid.text_color,
         if *icon == Icon::None {
@@ -308,6 +308,10 @@ fn summary(valid: &ValidBadge, icon: &Icon) -> String {
             "off"
         },
         if valid.self_assignable { "yes" } else { "no" },
+        valid.valid_for_days.map_or(String::new(), |days| format!(
+            ", valid for {}",
+            crate::text::count_of(days as usize, "day", "days")
+        )),
     )
 }
 
@@ -340,6 +344,7 @@ pub fn create(
                 badges::icon.eq(icon.canonical()),
                 badges::permissions_enabled.eq(valid.permissions_enabled),
                 badges::self_assignable.eq(valid.self_assignable),
+                badges::valid_for_days.eq(valid.valid_for_days),
                 badges::position.eq(last.map_or(0, |p| p + 1)),
                 badges::created_at.eq(&now),
                 badges::updated_at.eq(&now),
@@ -393,6 +398,7 @@ pub fn update(
                 badges::icon.eq(icon.canonical()),
                 badges::permissions_enabled.eq(valid.permissions_enabled),
                 badges::self_assignable.eq(valid.self_assignable),
+                badges::valid_for_days.eq(valid.valid_for_days),
                 badges::updated_at.eq(crate::clock::Timestamp::now()),
             ))
             .execute(conn)?;

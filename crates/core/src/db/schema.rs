@@ -96,6 +96,7 @@ diesel::table! {
         member_count -> Int8,
         created_at -> Int8,
         updated_at -> Int8,
+        valid_for_days -> Nullable<Int4>,
     }
 }
 
@@ -147,6 +148,7 @@ diesel::table! {
         assigned_by -> Text,
         hidden -> Bool,
         pinned_at -> Nullable<Int8>,
+        expires_at -> Nullable<Int8>,
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 use super::Member;
 use super::profile::{Audience, profile_order};
@@ -258,8 +258,21 @@ fn record_events(
 
 /// Gives the badge to every staged member who does not hold it yet, and counts them in both
 /// stored counts. Returns how many got it.
-pub fn give_staged(conn: &mut DbConnection, badge: BadgeKey, actor: &Actor) -> Result<i64, Error> {
+pub fn give_staged(conn: &mut DbConnection, badge: &Badge, actor: &Actor) -> Result<i64, Error> {
     use staging::{CHANGED, MEMBERS};
+    let now = crate::clock::Timestamp::now();
+    let expires = badge.expiry_from(now);
+    if let Some(until) = expires {
+        // Given again while held: valid anew from now, still held since it was first given.
+        diesel::sql_query(conn.sql(&format!(
+            "UPDATE member_badges SET expires_at = ? \
+             WHERE badge_key = ? AND member_key IN (SELECT key FROM {MEMBERS})"
+        )))
+        .bind::<BigInt, _>(until.millis())
+        .bind::<BigInt, _>(badge.key)
+        .execute(conn)?;
+    }
+    let badge = badge.key;
     staging::clear(conn, &[CHANGED])?;
     let added = diesel::sql_query(conn.sql(&format!(
         "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE NOT EXISTS \
@@ -271,12 +284,13 @@ pub fn give_staged(conn: &mut DbConnection, badge: BadgeKey, actor: &Actor) -> R
         return Ok(0);
     }
     diesel::sql_query(conn.sql(&format!(
-        "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) \
-         SELECT ?, key, ?, ? FROM {CHANGED}"
+        "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by, expires_at) \
+         SELECT ?, key, ?, ?, ? FROM {CHANGED}"
     )))
     .bind::<BigInt, _>(badge)
-    .bind::<BigInt, _>(crate::clock::now_millis())
+    .bind::<BigInt, _>(now.millis())
     .bind::<Text, _>(actor.label())
+    .bind::<Nullable<BigInt>, _>(expires.map(crate::clock::Timestamp::millis))
     .execute(conn)?;
     count_changed(conn, badge, 1, added)?;
     record_events(conn, actor, crate::events::Kind::BadgeAssigned, badge)?;
@@ -326,6 +340,82 @@ fn count_changed(conn: &mut DbConnection, badge: BadgeKey, step: i64, n: i64) ->
         .set(badges::member_count.eq(badges::member_count + step * n))
         .execute(conn)?;
     Ok(())
+}
+
+/// Assignments still in force at `now`: those that never expire, and those whose time is not
+/// up. An expired one stops counting for every read at once, before the expiry job takes it
+/// away.
+pub fn in_force(
+    now: crate::clock::Timestamp,
+) -> diesel::dsl::Or<
+    diesel::dsl::IsNull<member_badges::expires_at>,
+    diesel::dsl::Gt<member_badges::expires_at, i64>,
+> {
+    member_badges::expires_at
+        .is_null()
+        .or(member_badges::expires_at.gt(now.millis()))
+}
+
+/// Most assignments one expiry pass takes from one badge in one transaction; a larger backlog
+/// goes in further passes, so no transaction holds the writers up for long.
+pub const EXPIRE_BATCH: i64 = 50_000;
+
+/// Takes away assignments whose time is up, badge by badge, the one way assignments are taken
+/// (stored counts, `badge.unassigned` events, one audit entry per badge in each member's
+/// history) with "expired" as the actor, at most [`EXPIRE_BATCH`] in one transaction. Returns
+/// how many it took.
+pub fn expire_due(conn: &mut DbConnection, now: crate::clock::Timestamp) -> Result<i64, Error> {
+    let due: Vec<BadgeKey> = member_badges::table
+        .filter(member_badges::expires_at.le(now.millis()))
+        .select(member_badges::badge_key)
+        .distinct()
+        .load(conn)?;
+    let actor = Actor::expired();
+    let mut taken = 0;
+    for key in due {
+        loop {
+            let batch = expire_batch(conn, &actor, key, now)?;
+            taken += batch;
+            if batch < EXPIRE_BATCH {
+                break;
+            }
+        }
+    }
+    Ok(taken)
+}
+
+fn expire_batch(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    key: BadgeKey,
+    now: crate::clock::Timestamp,
+) -> Result<i64, Error> {
+    use staging::MEMBERS;
+    crate::db::write(conn, |conn| -> Result<i64, Error> {
+        let Some(badge) = badges::table
+            .filter(badges::key.eq(key))
+            .select(Badge::as_select())
+            .first(conn)
+            .optional()?
+        else {
+            return Ok(0);
+        };
+        staging::reset(conn)?;
+        diesel::sql_query(conn.sql(&format!(
+            "INSERT INTO {MEMBERS} (key) SELECT member_key FROM member_badges \
+                 WHERE badge_key = ? AND expires_at <= ? ORDER BY member_key LIMIT ?"
+        )))
+        .bind::<BigInt, _>(key)
+        .bind::<BigInt, _>(now.millis())
+        .bind::<BigInt, _>(EXPIRE_BATCH)
+        .execute(conn)?;
+        let removed = take_staged(conn, key, Some(actor))?;
+        if removed > 0 {
+            let removed_ids = staging::changed_ids(conn)?;
+            record_change(conn, actor, &badge, false, removed, single(&removed_ids))?;
+        }
+        Ok(removed)
+    })
 }
 
 /// Stages every holder of a badge (before it is deleted).
@@ -524,7 +614,7 @@ pub fn assign(
             return Err(AssignError::MembersNotFound(missing));
         }
         staging::members_from_lines(conn)?;
-        let added = give_staged(conn, badge.key, actor)?;
+        let added = give_staged(conn, &badge, actor)?;
         let mut outcome = Assigned::default();
         if added > 0 {
             outcome.added = staging::changed_ids(conn)?;
@@ -678,15 +768,23 @@ pub fn badges_of_many(
     let ids: Vec<&str> = member_ids.iter().map(MemberId::as_str).collect();
     // Hidden ones are dropped here rather than in SQL, where the extra condition leads
     // SQLite's planner to scan the assignments instead of starting from the members.
-    let held: Vec<(String, BadgeKey, bool)> = members::table
+    // Expired ones (not yet taken away) likewise.
+    let held: Vec<(String, BadgeKey, bool, Option<i64>)> = members::table
         .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
         .filter(members::id.eq_any(ids))
-        .select((members::id, member_badges::badge_key, member_badges::hidden))
+        .select((
+            members::id,
+            member_badges::badge_key,
+            member_badges::hidden,
+            member_badges::expires_at,
+        ))
         .load(conn)?;
+    let now = crate::clock::now_millis();
     let rows = held
         .into_iter()
-        .filter(|(_, _, hidden)| audience == Audience::Everyone || !hidden)
-        .map(|(m, b, _)| (m, b, None))
+        .filter(|(_, _, hidden, _)| audience == Audience::Everyone || !hidden)
+        .filter(|(_, _, _, expires)| expires.is_none_or(|at| at > now))
+        .map(|(m, b, _, _)| (m, b, None))
         .collect();
     Holdings::from_rows(conn, rows)
 }
@@ -698,15 +796,22 @@ pub fn public_badges_of_keys(
     conn: &mut DbConnection,
     keys: &[MemberKey],
 ) -> Result<Holdings<MemberKey>, Error> {
-    let rows: Vec<(MemberKey, BadgeKey, Option<i64>)> = member_badges::table
+    let rows: Vec<(MemberKey, BadgeKey, Option<i64>, Option<i64>)> = member_badges::table
         .filter(member_badges::member_key.eq_any(keys))
         .filter(member_badges::hidden.eq(false))
         .select((
             member_badges::member_key,
             member_badges::badge_key,
             member_badges::pinned_at,
+            member_badges::expires_at,
         ))
         .load(conn)?;
+    let now = crate::clock::now_millis();
+    let rows = rows
+        .into_iter()
+        .filter(|(_, _, _, expires)| expires.is_none_or(|at| at > now))
+        .map(|(m, b, pinned, _)| (m, b, pinned))
+        .collect();
     Holdings::from_rows(conn, rows)
 }
 
@@ -727,9 +832,11 @@ pub fn holders_oldest_first(
     limit: i64,
 ) -> Result<(Vec<String>, i64), AssignError> {
     let badge = badge(conn, badge_id)?;
+    let now = crate::clock::Timestamp::now();
     let mut query = member_badges::table
         .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
         .filter(member_badges::badge_key.eq(badge.key))
+        .filter(in_force(now))
         .order((
             member_badges::assigned_at.asc(),
             member_badges::member_key.asc(),
@@ -738,7 +845,14 @@ pub fn holders_oldest_first(
         .offset(offset)
         .limit(limit)
         .into_boxed();
-    let mut total = badge.member_count;
+    // Assignments whose time is up are few and leave within a minute (the expiry job): the
+    // stored count less those.
+    let expired: i64 = member_badges::table
+        .filter(member_badges::badge_key.eq(badge.key))
+        .filter(member_badges::expires_at.le(now.millis()))
+        .count()
+        .get_result(conn)?;
+    let mut total = badge.member_count - expired;
     if audience == Audience::Public {
         query = query.filter(member_badges::hidden.eq(false));
         // Hidden assignments are few (a partial index holds just them), so the public total
@@ -746,6 +860,7 @@ pub fn holders_oldest_first(
         let hidden: i64 = member_badges::table
             .filter(member_badges::badge_key.eq(badge.key))
             .filter(member_badges::hidden)
+            .filter(in_force(now))
             .count()
             .get_result(conn)?;
         total -= hidden;
@@ -898,7 +1013,7 @@ pub fn apply_bulk(
         let report = plan_bulk(conn, badge_id, text)?;
         let badge = badge(conn, badge_id)?;
         staging::members_from_lines(conn)?;
-        let added = give_staged(conn, badge.key, actor)?;
+        let added = give_staged(conn, &badge, actor)?;
         if added > 0 {
             let first = report
                 .iter()

@@ -2,6 +2,7 @@
 //! dashboard, the site and the JSON API all go through here.
 
 pub mod assignments;
+pub mod expiry;
 pub mod import;
 pub mod profile;
 pub mod search;

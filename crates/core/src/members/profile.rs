@@ -2,7 +2,7 @@
 //! the directory and the badge's public holder list) or pinned to its front. The badge stays
 //! theirs: admins, the JSON API and page access see every badge as before.
 
-use crate::clock;
+use crate::clock::{self, Timestamp};
 use diesel::prelude::*;
 
 use super::Member;
@@ -76,6 +76,8 @@ pub struct Placed {
     pub badge: Badge,
     pub hidden: bool,
     pub pinned: bool,
+    /// When the member's assignment ends, if the badge is valid for a time.
+    pub expires_at: Option<Timestamp>,
 }
 
 /// The profile order: pinned badges first, in the order they were pinned, then the rest in
@@ -94,25 +96,28 @@ pub fn badges_of(
         .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
         .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
         .filter(members::id.eq(member_id))
+        .filter(crate::members::assignments::in_force(Timestamp::now()))
         .order(badge_store::display_order())
         .select((
             Badge::as_select(),
             member_badges::hidden,
             member_badges::pinned_at,
+            member_badges::expires_at,
         ))
         .into_boxed();
     if audience == Audience::Public {
         query = query.filter(member_badges::hidden.eq(false));
     }
-    let rows: Vec<(Badge, bool, Option<i64>)> = query.load(conn)?;
+    let rows: Vec<(Badge, bool, Option<i64>, Option<i64>)> = query.load(conn)?;
     let mut ranked: Vec<_> = rows.into_iter().enumerate().collect();
-    ranked.sort_by_key(|(rank, (_, _, pinned_at))| profile_order(*pinned_at, *rank));
+    ranked.sort_by_key(|(rank, (_, _, pinned_at, _))| profile_order(*pinned_at, *rank));
     Ok(ranked
         .into_iter()
-        .map(|(_, (badge, hidden, pinned_at))| Placed {
+        .map(|(_, (badge, hidden, pinned_at, expires_at))| Placed {
             badge,
             hidden,
             pinned: pinned_at.is_some(),
+            expires_at: expires_at.map(Timestamp::from_millis),
         })
         .collect())
 }

@@ -294,6 +294,9 @@ pub struct Holder {
     /// Who gave it, as the audit log names them.
     #[diesel(sql_type = Text)]
     pub assigned_by: String,
+    /// When it ends, Unix milliseconds, if the badge is valid for a time.
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub expires_at: Option<i64>,
 }
 
 /// Which page of a badge's holders to read, by the cursor `(assigned_at, member_key)` of a
@@ -347,17 +350,19 @@ pub fn holders_page(
     };
     let sql = conn.sql(&format!(
         "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, \
-                mb.assigned_at AS at_millis, mb.member_key, mb.assigned_by \
+                mb.assigned_at AS at_millis, mb.member_key, mb.assigned_by, mb.expires_at \
          FROM member_badges mb JOIN members m ON m.key = mb.member_key \
          WHERE mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
-           AND (mb.assigned_at, mb.member_key) {side} (?, ?) AND {condition} AND {shown} \
+           AND (mb.assigned_at, mb.member_key) {side} (?, ?) \
+           AND (mb.expires_at IS NULL OR mb.expires_at > ?) AND {condition} AND {shown} \
          ORDER BY mb.assigned_at {order}, mb.member_key {order} LIMIT ?"
     ));
     let mut query = diesel::sql_query(sql)
         .into_boxed()
         .bind::<Text, _>(badge_id)
         .bind::<BigInt, _>(at)
-        .bind::<BigInt, _>(key);
+        .bind::<BigInt, _>(key)
+        .bind::<BigInt, _>(crate::clock::now_millis());
     for p in params {
         query = query.bind::<Text, _>(p);
     }

@@ -3,11 +3,13 @@
 use diesel::prelude::*;
 
 use super::{Access, Page};
+use crate::clock::Timestamp;
 use crate::db::DbConnection;
 use crate::db::schema::{badge_pages, badges, member_badges, members, pages};
 use crate::error::Error;
 use crate::ids::{BadgeId, MemberId, PageId};
 use crate::members::Member;
+use crate::members::assignments::in_force;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -59,6 +61,7 @@ fn holds_unlocking_badge(
         .filter(pages::id.eq(page_id))
         .filter(members::id.eq(member_id))
         .filter(badges::permissions_enabled.eq(true))
+        .filter(in_force(Timestamp::now()))
         .select(badges::id)
         .first(conn)
         .optional()?;
@@ -83,6 +86,7 @@ pub fn open_restricted_pages(
                     .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
                     .filter(members::id.eq(member_id))
                     .filter(badges::permissions_enabled.eq(true))
+                    .filter(in_force(Timestamp::now()))
                     .select(badge_pages::page_key),
             ),
         )

@@ -71,6 +71,8 @@ impl BadgeIn {
                 .permissions_enabled
                 .unwrap_or(current.permissions_enabled),
             self_assignable: self.self_assignable.unwrap_or(current.self_assignable),
+            // Not a Wix field: the Wix operations keep what the dashboard set.
+            valid_for_days: current.valid_for_days,
         }
     }
 }

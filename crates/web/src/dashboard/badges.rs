@@ -317,6 +317,9 @@ pub struct EditorValues {
     /// The admin was told the colours are hard to read and chose to keep them.
     #[serde(deserialize_with = "forms::checkbox")]
     low_contrast_ok: bool,
+    /// Days an assignment lasts; empty for good.
+    #[serde(deserialize_with = "forms::first")]
+    valid_for_days: String,
 }
 
 impl EditorValues {
@@ -338,6 +341,10 @@ impl EditorValues {
             self_assignable: b.self_assignable,
             // Colours saved after the question was answered are not asked about again.
             low_contrast_ok: stored_contrast(b) < color::CONFIRM_BELOW,
+            valid_for_days: b
+                .valid_for_days
+                .map(|days| days.to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -363,6 +370,7 @@ impl EditorValues {
             },
             permissions_enabled: self.permissions_enabled,
             self_assignable: self.self_assignable,
+            valid_for_days: self.valid_for_days.clone(),
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct HolderRow {
     /// When they got it, as stored (RFC 3339), and as shown.
     pub at: String,
     pub since: String,
+    /// When it ends, if the badge is valid for a time: as stored, and as shown.
+    pub until: Option<(String, String)>,
 }
 
 /// Counts for the bulk report's summary line.
@@ -165,6 +167,8 @@ struct BadgePage {
     view: BadgeView,
     created: String,
     updated: String,
+    /// How long an assignment lasts, in words.
+    valid_for: String,
     q: String,
     holders: Vec<HolderRow>,
     /// "1–50 of 89,103", or "1–50 matching" while searching.
@@ -320,6 +324,13 @@ async fn badge_page(
         view: BadgeView::from(&badge),
         created: short_time(badge.created_at),
         updated: short_time(badge.updated_at),
+        valid_for: match badge.valid_for_days {
+            Some(days) => format!(
+                "{} after it is given",
+                grouped_count(days as usize, "day", "days")
+            ),
+            None => "Until it is taken away".to_string(),
+        },
         badge,
         q: query.q,
         holders: holders
@@ -329,6 +340,7 @@ async fn badge_page(
                 HolderRow {
                     since: short_time(at),
                     at: at.to_string(),
+                    until: crate::views::until(h.expires_at.map(clock::Timestamp::from_millis)),
                     holder: h,
                 }
             })

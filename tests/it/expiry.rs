@@ -1,0 +1,210 @@
+//! Badges valid for a time: the badge editor sets how many days an assignment lasts; each
+//! assignment given then carries its end; from that moment it no longer counts for reads, and
+//! the background job takes it away the one way assignments are taken (counts, audit with
+//! "expired" as actor, `badge.unassigned` events). Giving it again to a holder renews it.
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use insignia::db::schema::{badges, events, member_badges, members};
+use reqwest::StatusCode;
+
+use crate::helpers::{BadgeFields, TestApp, spawn_app};
+
+const DAY_MILLIS: i64 = 86_400_000;
+
+/// A badge valid for `days`, made through the editor; returns its id.
+async fn badge_valid_for(app: &TestApp, title: &str, days: &str) -> String {
+    let fields = BadgeFields {
+        valid_for_days: days.to_string(),
+        ..BadgeFields::titled(title)
+    };
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "creating {title}");
+    app.badges()
+        .into_iter()
+        .find(|b| b.title == title)
+        .map(|b| b.id.into_string())
+        .expect("badge stored")
+}
+
+async fn give(app: &TestApp, badge: &str, member: &str) {
+    let page = format!("/dashboard/badges/{badge}");
+    let res = app
+        .submit(&page, &format!("{page}/members"), &[("member_id", member)])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "giving {badge}");
+}
+
+/// (assigned_at, expires_at) of one assignment, if it exists.
+fn assignment(app: &TestApp, badge: &str, member: &str) -> Option<(i64, Option<i64>)> {
+    member_badges::table
+        .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
+        .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
+        .filter(badges::id.eq(badge))
+        .filter(members::id.eq(member))
+        .select((member_badges::assigned_at, member_badges::expires_at))
+        .first(&mut app.db())
+        .optional()
+        .expect("assignment")
+}
+
+fn count_events(app: &TestApp, kind: &str) -> i64 {
+    events::table
+        .filter(events::kind.eq(kind))
+        .count()
+        .get_result(&mut app.db())
+        .expect("events")
+}
+
+#[tokio::test]
+async fn an_assignment_of_a_badge_valid_for_a_time_ends_on_time_and_is_taken_away() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = badge_valid_for(&app, "Conference Pass", "30").await;
+    let shown = app.page(&format!("/dashboard/badges/{badge}")).await;
+    assert!(
+        shown.text_of("main").contains("30 days after it is given"),
+        "the badge page says how long it lasts"
+    );
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    let grace = app.create_member("Grace Hopper", "grace@example.com").await;
+    give(&app, &badge, &ada).await;
+    give(&app, &badge, &grace).await;
+
+    // Each assignment ends 30 days after it was given.
+    let (given, ends) = assignment(&app, &badge, &ada).expect("Ada holds it");
+    assert_eq!(ends, Some(given + 30 * DAY_MILLIS));
+    let holders = app.page(&format!("/dashboard/badges/{badge}")).await;
+    assert_eq!(
+        holders.select("tr.holder time").len(),
+        4,
+        "each holder row shows since when and until when"
+    );
+
+    // Ada's time is up (moved into the past, as time would): from now on nothing counts it,
+    // before the job has taken it away.
+    diesel::update(
+        member_badges::table.filter(
+            member_badges::member_key.eq_any(
+                members::table
+                    .filter(members::id.eq(&ada))
+                    .select(members::key),
+            ),
+        ),
+    )
+    .set(member_badges::expires_at.eq(insignia::clock::now_millis() - 1))
+    .execute(&mut app.db())
+    .expect("expire Ada's");
+    let listed = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/members/v3/badges/{badge}/members"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body["memberIds"], serde_json::json!([grace]));
+    assert_eq!(listed.body["metadata"]["total"], 1);
+    let holders = app.page(&format!("/dashboard/badges/{badge}")).await;
+    assert!(!holders.text_of("main").contains("Ada Lovelace"));
+
+    // Within a minute the job takes it away, once, as any removal is.
+    let started = Instant::now();
+    while assignment(&app, &badge, &ada).is_some() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the expired assignment is taken away within a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    app.assert_counts_exact();
+    assert_eq!(count_events(&app, "badge.unassigned"), 1);
+    let entry = insignia::audit::page(&mut app.db(), &Default::default(), 1)
+        .expect("audit")
+        .remove(0);
+    assert_eq!(
+        (entry.actor.as_str(), entry.action.as_str()),
+        ("expired", "badge.unassign")
+    );
+    assert!(entry.details.contains("Ada Lovelace"), "{}", entry.details);
+    assert!(
+        assignment(&app, &badge, &grace).is_some(),
+        "Grace's has not ended"
+    );
+}
+
+#[tokio::test]
+async fn giving_a_badge_again_to_a_holder_renews_it_from_now() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = badge_valid_for(&app, "Monthly Helper", "7").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    give(&app, &badge, &ada).await;
+    let (given, _) = assignment(&app, &badge, &ada).expect("held");
+    // As if given a while ago.
+    diesel::update(member_badges::table)
+        .set((
+            member_badges::assigned_at.eq(given - 5 * DAY_MILLIS),
+            member_badges::expires_at.eq(given + 2 * DAY_MILLIS),
+        ))
+        .execute(&mut app.db())
+        .expect("age it");
+    let before = count_events(&app, "badge.assigned");
+
+    give(&app, &badge, &ada).await;
+    let (still_given, ends) = assignment(&app, &badge, &ada).expect("held");
+    assert_eq!(
+        still_given,
+        given - 5 * DAY_MILLIS,
+        "held since it was first given"
+    );
+    let ends = ends.expect("an end");
+    assert!(
+        ends >= given + 7 * DAY_MILLIS,
+        "valid for seven days from the second give"
+    );
+    assert_eq!(
+        count_events(&app, "badge.assigned"),
+        before,
+        "no second badge.assigned"
+    );
+    app.assert_counts_exact();
+}
+
+#[tokio::test]
+async fn a_validity_that_is_not_a_number_of_days_is_refused_beside_the_field() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for typed in ["0", "-3", "two weeks", "36501", "1.5"] {
+        let fields = BadgeFields {
+            valid_for_days: typed.to_string(),
+            ..BadgeFields::titled("Short Lived")
+        };
+        let res = app
+            .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &fields)
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{typed:?}");
+        let page = crate::helpers::to_page(res).await;
+        assert!(
+            page.text_of("#valid_for_days-error")
+                .contains("whole number of days"),
+            "{typed:?}"
+        );
+        assert_eq!(
+            page.attr("#valid_for_days", "value").as_deref(),
+            Some(typed),
+            "what was typed is kept"
+        );
+    }
+    assert!(app.badges().is_empty(), "nothing was saved");
+
+    // Emptying it again makes a badge members keep.
+    let badge = badge_valid_for(&app, "Forever", "").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    give(&app, &badge, &ada).await;
+    assert_eq!(assignment(&app, &badge, &ada).map(|a| a.1), Some(None));
+}
