@@ -12,6 +12,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 use super::Member;
 use super::profile::{Audience, profile_order};
+use super::validity::in_force;
 use crate::audit::{self, Actor, Change};
 use crate::badges::{Badge, store as badge_store};
 use crate::db::DbConnection;
@@ -340,20 +341,6 @@ fn count_changed(conn: &mut DbConnection, badge: BadgeKey, step: i64, n: i64) ->
         .set(badges::member_count.eq(badges::member_count + step * n))
         .execute(conn)?;
     Ok(())
-}
-
-/// Assignments still in force at `now`: those that never expire, and those whose time is not
-/// up. An expired one stops counting for every read at once, before the expiry job takes it
-/// away.
-pub fn in_force(
-    now: crate::clock::Timestamp,
-) -> diesel::dsl::Or<
-    diesel::dsl::IsNull<member_badges::expires_at>,
-    diesel::dsl::Gt<member_badges::expires_at, i64>,
-> {
-    member_badges::expires_at
-        .is_null()
-        .or(member_badges::expires_at.gt(now.millis()))
 }
 
 /// Most assignments one expiry pass takes from one badge in one transaction; a larger backlog

@@ -6,6 +6,7 @@ pub mod expiry;
 pub mod import;
 pub mod profile;
 pub mod search;
+pub mod validity;
 
 use diesel::prelude::*;
 

@@ -96,7 +96,7 @@ pub fn badges_of(
         .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
         .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
         .filter(members::id.eq(member_id))
-        .filter(crate::members::assignments::in_force(Timestamp::now()))
+        .filter(crate::members::validity::in_force(Timestamp::now()))
         .order(badge_store::display_order())
         .select((
             Badge::as_select(),

@@ -9,7 +9,7 @@ use crate::db::schema::{badge_pages, badges, member_badges, members, pages};
 use crate::error::Error;
 use crate::ids::{BadgeId, MemberId, PageId};
 use crate::members::Member;
-use crate::members::assignments::in_force;
+use crate::members::validity::in_force;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
