@@ -208,3 +208,158 @@ async fn a_validity_that_is_not_a_number_of_days_is_refused_beside_the_field() {
     give(&app, &badge, &ada).await;
     assert_eq!(assignment(&app, &badge, &ada).map(|a| a.1), Some(None));
 }
+
+/// The API extension: a program sets how long a badge lasts, gives it with an end of its own,
+/// and reads each holder's dates; the assignment stops counting at its end and is then taken
+/// away, as the dashboard's would be.
+#[tokio::test]
+async fn programs_set_validity_and_give_until_a_time_through_the_api_extension() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let key = app.create_api_key("Scheduler").await;
+    let badge = app.create_badge("Event Crew").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    let settings = format!("/insignia/v1/badges/{badge}");
+    let members = format!("/insignia/v1/badges/{badge}/members");
+
+    // How long it lasts: a number of days, or null for good; nothing else, and only for
+    // callers who may change badges.
+    let set = app
+        .api(
+            Method::PATCH,
+            &settings,
+            Some(&key),
+            Some(json!({"validForDays": 30})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK);
+    assert_eq!(set.body, json!({"id": badge, "validForDays": 30}));
+    for bad in [
+        json!(0),
+        json!(36501),
+        json!("30"),
+        json!(2.5),
+        json!(1e300),
+    ] {
+        let refused = app
+            .api(
+                Method::PATCH,
+                &settings,
+                Some(&key),
+                Some(json!({"validForDays": bad})),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(refused.violated_fields(), ["validForDays"]);
+    }
+    let stranger = app
+        .new_visitor()
+        .api(
+            Method::PATCH,
+            &settings,
+            None,
+            Some(json!({"validForDays": null})),
+        )
+        .await;
+    assert_eq!(stranger.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.badges()[0].valid_for_days,
+        Some(30),
+        "refusals changed nothing"
+    );
+    let cleared = app
+        .api(
+            Method::PATCH,
+            &settings,
+            Some(&key),
+            Some(json!({"validForDays": null})),
+        )
+        .await;
+    assert_eq!(cleared.body["validForDays"], serde_json::Value::Null);
+
+    // An end must be a time (400), and in the future (409: well formed, but passed).
+    for (bad, status) in [
+        ("tomorrow", StatusCode::BAD_REQUEST),
+        ("2020-01-01T00:00:00Z", StatusCode::CONFLICT),
+    ] {
+        let refused = app
+            .api(
+                Method::POST,
+                &members,
+                Some(&key),
+                Some(json!({"memberIds": [ada], "expiresDate": bad})),
+            )
+            .await;
+        assert_eq!(refused.status, status, "{bad}");
+    }
+    assert!(app.assignments().is_empty(), "nothing was given");
+
+    // Given until three seconds from now.
+    let end = insignia::clock::Timestamp::now() + time::Duration::seconds(3);
+    let given = app
+        .api(
+            Method::POST,
+            &members,
+            Some(&key),
+            Some(json!({"memberIds": [ada], "expiresDate": end.to_string()})),
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::OK, "{}", given.body);
+    let listed = app.api(Method::GET, &members, Some(&key), None).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body["members"][0]["memberId"], json!(ada));
+    assert_eq!(
+        listed.body["members"][0]["expiresDate"],
+        json!(end.to_string())
+    );
+    assert!(listed.body["members"][0]["assignedDate"].is_string());
+    assert_eq!(listed.body["metadata"]["cursor"], serde_json::Value::Null);
+    let before_all = app
+        .api(
+            Method::GET,
+            &format!("{members}?paging.cursor=1.1"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(before_all.status, StatusCode::OK);
+    assert_eq!(
+        before_all.body["members"],
+        json!([]),
+        "nobody got it before 1970"
+    );
+    let nonsense = app
+        .api(
+            Method::GET,
+            &format!("{members}?paging.cursor=nope"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(nonsense.status, StatusCode::BAD_REQUEST);
+
+    // At its end it stops counting at once, and is taken away within a minute.
+    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    let wix = app
+        .api(
+            Method::GET,
+            &format!("/members/v3/badges/{badge}/members"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(wix.body["memberIds"], json!([]));
+    let started = Instant::now();
+    while !app.assignments().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "taken away within a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    app.assert_counts_exact();
+    assert!(app.audit_actions().contains(&"badge.unassign".to_string()));
+}

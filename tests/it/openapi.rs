@@ -94,6 +94,8 @@ async fn every_documented_operation_is_served_and_answers_as_documented() {
         "updateBadge" => json!({"badge": {"description": "Shiny"}}),
         "queryBadges" => json!({"filter": {"title": "Gold"}}),
         "updateBadgesDisplayOrder" => json!({"badgeIds": [badge]}),
+        "updateBadgeSettings" => json!({"validForDays": 30}),
+        "giveBadge" => json!({"memberIds": [member], "expiresDate": "2099-01-01T00:00:00Z"}),
         _ => json!({"memberIds": [member]}),
     };
 
@@ -149,9 +151,16 @@ async fn every_documented_operation_is_served_and_answers_as_documented() {
         "unassignBadge",
         "updateBadge",
         "updateBadgesDisplayOrder",
+        // Insignia's own, under /insignia/v1.
+        "giveBadge",
+        "listBadgeHolders",
+        "updateBadgeSettings",
     ];
     expected.sort();
-    assert_eq!(seen, expected, "all twelve operations documented");
+    assert_eq!(
+        seen, expected,
+        "the twelve Wix operations and Insignia's three documented"
+    );
 
     // Error answers match the documented error schema too.
     let error = app

@@ -259,10 +259,15 @@ fn record_events(
 
 /// Gives the badge to every staged member who does not hold it yet, and counts them in both
 /// stored counts. Returns how many got it.
-pub fn give_staged(conn: &mut DbConnection, badge: &Badge, actor: &Actor) -> Result<i64, Error> {
+pub fn give_staged(
+    conn: &mut DbConnection,
+    badge: &Badge,
+    actor: &Actor,
+    until: Option<crate::clock::Timestamp>,
+) -> Result<i64, Error> {
     use staging::{CHANGED, MEMBERS};
     let now = crate::clock::Timestamp::now();
-    let expires = badge.expiry_from(now);
+    let expires = until.or_else(|| badge.expiry_from(now));
     if let Some(until) = expires {
         // Given again while held: valid anew from now, still held since it was first given.
         diesel::sql_query(conn.sql(&format!(
@@ -582,12 +587,24 @@ fn stage_ids(conn: &mut DbConnection, ids: &[MemberId]) -> Result<(), Error> {
 }
 
 /// Gives a badge to members, all or nothing: if any id is not a member, nothing is assigned.
-/// Members who already hold it are left as they are.
+/// Members who already hold it keep it (renewed, if the badge is valid for a time).
 pub fn assign(
     conn: &mut DbConnection,
     actor: &Actor,
     badge_id: &BadgeId,
     member_ids: &[MemberId],
+) -> Result<Assigned, AssignError> {
+    assign_until(conn, actor, badge_id, member_ids, None)
+}
+
+/// [`assign`] with an end of its own for these assignments (`None`: as the badge says); the
+/// members who already hold it get the same end.
+pub fn assign_until(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge_id: &BadgeId,
+    member_ids: &[MemberId],
+    until: Option<crate::clock::Timestamp>,
 ) -> Result<Assigned, AssignError> {
     let ids = unique(member_ids);
     if ids.len() > BULK_MAX {
@@ -601,7 +618,7 @@ pub fn assign(
             return Err(AssignError::MembersNotFound(missing));
         }
         staging::members_from_lines(conn)?;
-        let added = give_staged(conn, &badge, actor)?;
+        let added = give_staged(conn, &badge, actor, until)?;
         let mut outcome = Assigned::default();
         if added > 0 {
             outcome.added = staging::changed_ids(conn)?;
@@ -1000,7 +1017,7 @@ pub fn apply_bulk(
         let report = plan_bulk(conn, badge_id, text)?;
         let badge = badge(conn, badge_id)?;
         staging::members_from_lines(conn)?;
-        let added = give_staged(conn, &badge, actor)?;
+        let added = give_staged(conn, &badge, actor, None)?;
         if added > 0 {
             let first = report
                 .iter()

@@ -2,8 +2,10 @@
 //! REST API (`docs/api.md`). Handlers read input, check the caller, and call the same domain
 //! functions as the dashboard; every rule lives in the domain modules.
 
+mod answer;
 pub mod caller;
 pub mod error;
+pub mod extension;
 pub mod input;
 pub mod openapi;
 pub mod paths;
@@ -11,6 +13,7 @@ pub mod wire;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use self::answer::{db, ok};
 use self::caller::Caller;
 use self::error::ApiError;
 use self::input::{Json, Paging};
@@ -19,7 +22,6 @@ use crate::state::AppState;
 use insignia_core::badges::query::{self, QueryError};
 use insignia_core::badges::rules::check_access_flags;
 use insignia_core::badges::{Rule, store};
-use insignia_core::db::DbConnection;
 use insignia_core::ids::{BadgeId, MemberId};
 use insignia_core::members::assignments;
 
@@ -150,33 +152,72 @@ pub fn operations() -> Vec<Operation> {
         .restricted()
         .listing_members()
         .responds::<Empty>(),
+        // Insignia's own, under /insignia/v1.
+        Operation::new(
+            Method::PATCH,
+            "/badges/{id}",
+            "updateBadgeSettings",
+            "How long the badge's assignments last (validForDays; null: until taken away)",
+            || web::patch().to(extension::update_badge_settings),
+        )
+        .extension()
+        .restricted()
+        .takes::<extension::BadgeSettingsRequest>()
+        .body_required()
+        .responds::<extension::BadgeSettingsResponse>(),
+        Operation::new(
+            Method::GET,
+            "/badges/{id}/members",
+            "listBadgeHolders",
+            "The badge's holders, newest assignment first, with when each got it and when it ends",
+            || web::get().to(extension::holders),
+        )
+        .extension()
+        .cursor_paged()
+        .responds::<extension::HoldersPage>(),
+        Operation::new(
+            Method::POST,
+            "/badges/{id}/members",
+            "giveBadge",
+            "Give the badge to members (all or nothing), ending at expiresDate when one is sent",
+            || web::post().to(extension::give),
+        )
+        .extension()
+        .restricted()
+        .takes::<extension::GiveRequest>()
+        .body_required()
+        .responds::<extension::GiveResponse>(),
     ]
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use actix_web::http::Method;
-    let mut scope = web::scope(BASE)
-        .wrap(cross_origin())
-        .service(resource("/openapi.json", &[Method::GET]).get(document));
     let operations = operations();
-    let mut paths: Vec<&str> = Vec::new();
-    for op in &operations {
-        if !paths.contains(&op.path) {
-            paths.push(op.path);
+    for base in [BASE, paths::EXTENSION] {
+        let mut scope = web::scope(base).wrap(cross_origin());
+        if base == BASE {
+            scope = scope.service(resource("/openapi.json", &[Method::GET]).get(document));
         }
-    }
-    for path in paths {
-        let served: Vec<&Operation> = operations.iter().filter(|op| op.path == path).collect();
-        let methods: Vec<Method> = served.iter().map(|op| op.method.clone()).collect();
-        let mut routes = resource(path, &methods);
-        for op in served {
-            routes = routes.route((op.route)());
+        let ours: Vec<&Operation> = operations.iter().filter(|op| op.base == base).collect();
+        let mut paths: Vec<&str> = Vec::new();
+        for op in &ours {
+            if !paths.contains(&op.path) {
+                paths.push(op.path);
+            }
         }
-        scope = scope.service(routes);
+        for path in paths {
+            let served: Vec<&&Operation> = ours.iter().filter(|op| op.path == path).collect();
+            let methods: Vec<Method> = served.iter().map(|op| op.method.clone()).collect();
+            let mut routes = resource(path, &methods);
+            for op in served {
+                routes = routes.route((op.route)());
+            }
+            scope = scope.service(routes);
+        }
+        cfg.service(scope.default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::route_not_found())
+        })));
     }
-    cfg.service(scope.default_service(web::to(|| async {
-        Err::<HttpResponse, _>(ApiError::route_not_found())
-    })));
 }
 
 /// Other origins (a site's own front end on its own domain) may call the API from a browser
@@ -210,19 +251,6 @@ fn resource(path: &str, methods: &[actix_web::http::Method]) -> actix_web::Resou
         }
         async move { response }
     }))
-}
-
-/// Runs a blocking domain call on the database pool.
-pub(super) async fn db<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-{
-    crate::blocking::run_as(&state.pool, f).await
-}
-
-fn ok<T: serde::Serialize>(body: T) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(body))
 }
 
 fn badges_out(badges: Vec<insignia_core::badges::Badge>) -> Vec<BadgeOut> {

@@ -12,6 +12,10 @@ use super::error::ErrorBody;
 
 type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
 
+/// What `metadata.cursor` looks like (and `paging.cursor` must): `<millis>.<key>`
+/// (`extension::holders` reads it).
+pub const CURSOR_PATTERN: &str = "^[0-9]{1,18}\\.[0-9]{1,18}$";
+
 fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     generator.subschema_for::<T>()
 }
@@ -19,7 +23,10 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 /// One API operation: how it is routed and how it is described.
 pub struct Operation {
     pub method: Method,
-    /// Below [`super::paths::BASE`].
+    /// [`super::paths::BASE`] for the Wix operations, [`super::paths::EXTENSION`] for
+    /// Insignia's own.
+    pub base: &'static str,
+    /// Below `base`.
     pub path: &'static str,
     /// The Wix client function name.
     pub id: &'static str,
@@ -27,6 +34,8 @@ pub struct Operation {
     /// Needs an API key or an elevated dashboard session with `X-CSRF-Token`.
     pub restricted: bool,
     pub paged: bool,
+    /// Paged by `paging.limit` and `paging.cursor` (the next page's start, from the last).
+    pub cursor_paged: bool,
     /// Takes `memberIds` in the query string.
     pub members_in_query: bool,
     pub request: Option<SchemaFn>,
@@ -46,11 +55,13 @@ impl Operation {
     ) -> Operation {
         Operation {
             method,
+            base: super::paths::BASE,
             path,
             id,
             summary,
             restricted: false,
             paged: false,
+            cursor_paged: false,
             members_in_query: false,
             request: None,
             body_required: false,
@@ -66,6 +77,17 @@ impl Operation {
 
     pub fn paged(mut self) -> Self {
         self.paged = true;
+        self
+    }
+
+    /// One of Insignia's own operations, under [`super::paths::EXTENSION`].
+    pub fn extension(mut self) -> Self {
+        self.base = super::paths::EXTENSION;
+        self
+    }
+
+    pub fn cursor_paged(mut self) -> Self {
+        self.cursor_paged = true;
         self
     }
 
@@ -108,6 +130,19 @@ impl Operation {
                     "description": text, "schema": {"type": "integer", "format": "int64",
                     "minimum": 0, "maximum": i64::MAX}}));
             }
+        }
+        if self.cursor_paged {
+            parameters.push(
+                json!({"name": "paging.limit", "in": "query", "required": false,
+                "description": "Items per page: default 100, at most 1,000 (more is clamped)",
+                "schema": {"type": "integer", "format": "int64", "minimum": 0,
+                    "maximum": i64::MAX}}),
+            );
+            parameters.push(
+                json!({"name": "paging.cursor", "in": "query", "required": false,
+                "description": "Where the page starts: metadata.cursor of the page before",
+                "schema": {"type": "string", "pattern": CURSOR_PATTERN}}),
+            );
         }
         if self.members_in_query {
             // The server also reads a JSON body `{"memberIds": [...]}` and joins it to these.
@@ -164,6 +199,12 @@ impl Operation {
                 "Another badge has this title (BADGE_TITLE_ALREADY_EXISTS), or the change would make a badge both grant page permissions and be self-assignable (CONFLICT)",
             ));
         }
+        if self.id == "giveBadge" {
+            errors.push((
+                "409",
+                "expiresDate has already passed: an assignment must end in the future (CONFLICT)",
+            ));
+        }
         if self.request.is_some() {
             errors.push(("413", "Body larger than 256 KiB (PAYLOAD_TOO_LARGE)"));
         }
@@ -206,7 +247,7 @@ pub fn document_value(operations: Vec<Operation>) -> Value {
     for op in operations {
         let described = op.describe(&mut generator, &error);
         let entry = paths
-            .entry(format!("{}{}", super::paths::BASE, op.path))
+            .entry(format!("{}{}", op.base, op.path))
             .or_insert_with(|| json!({}));
         entry[op.method.as_str().to_ascii_lowercase()] = described;
     }
