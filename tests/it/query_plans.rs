@@ -168,6 +168,17 @@ fn hot_queries_use_indexes() {
     assignments::assign(c, &actor, &badge_id, &member_ids[100..110]).expect("assign");
     assignments::unassign(c, &actor, &badge_id, &member_ids[100..105]).expect("unassign");
     assignments::plan_bulk(c, &badge_id, "p3@example.com\np4@example.com").expect("bulk");
+    // Badges valid for a time: a give with an end, and the expiry job's pass once it is up.
+    let now = insignia::clock::Timestamp::now();
+    assignments::assign_until(
+        c,
+        &actor,
+        &badge_id,
+        &member_ids[110..115],
+        Some(now + time::Duration::days(1)),
+    )
+    .expect("give until");
+    assignments::expire_due(c, now + time::Duration::days(2)).expect("expiry pass");
     members::find(c, first).expect("find");
     members::find_by_email(c, "p7@example.com").expect("by email");
     members::find_by_slug(c, "person-7").expect("by slug");
