@@ -109,6 +109,26 @@ async fn an_assignment_of_a_badge_valid_for_a_time_ends_on_time_and_is_taken_awa
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body["memberIds"], serde_json::json!([grace]));
     assert_eq!(listed.body["metadata"]["total"], 1);
+    let counted = app
+        .api(
+            reqwest::Method::POST,
+            "/members/v3/badges/members",
+            None,
+            Some(serde_json::json!({"memberIds": [ada]})),
+        )
+        .await;
+    assert_eq!(
+        counted.body["memberBadgeIds"][0]["badgeIds"],
+        serde_json::json!([]),
+        "her badges no longer list it"
+    );
+    let picker = app
+        .page(&format!("/dashboard/badges/{badge}?find=Ada"))
+        .await;
+    assert!(
+        !picker.text_of("main").contains("holds it"),
+        "the picker no longer marks her as holding it"
+    );
     let holders = app.page(&format!("/dashboard/badges/{badge}")).await;
     assert!(!holders.text_of("main").contains("Ada Lovelace"));
 
@@ -331,6 +351,27 @@ async fn programs_set_validity_and_give_until_a_time_through_the_api_extension()
         json!([]),
         "nobody got it before 1970"
     );
+    // A method the path does not serve, and a stranger's give, change nothing.
+    let wrong = app
+        .api(
+            Method::DELETE,
+            &members,
+            Some(&key),
+            Some(json!({"memberIds": [ada]})),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    let stranger = app
+        .new_visitor()
+        .api(
+            Method::POST,
+            &members,
+            None,
+            Some(json!({"memberIds": [ada]})),
+        )
+        .await;
+    assert_eq!(stranger.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.assignments().len(), 1, "only the key's give stands");
     let nonsense = app
         .api(
             Method::GET,

@@ -510,11 +510,14 @@ pub fn holding_any(
         let sql = conn.sql(&format!(
             "SELECT m.id AS id FROM members m CROSS JOIN member_badges mb \
              ON mb.member_key = m.key AND mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
+             AND (mb.expires_at IS NULL OR mb.expires_at > ?) \
              WHERE m.id IN ({marks})"
         ));
+        // An assignment whose time is up no longer counts as holding it (validity.rs).
         let mut query = diesel::sql_query(sql)
             .into_boxed()
-            .bind::<Text, _>(badge_id.as_str().to_string());
+            .bind::<Text, _>(badge_id.as_str().to_string())
+            .bind::<BigInt, _>(crate::clock::now_millis());
         for id in chunk {
             query = query.bind::<Text, _>(id.to_string());
         }
