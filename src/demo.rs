@@ -512,7 +512,8 @@ fn load_members(
         // (every pair of names occurs; the same site for the same size) and joined at a
         // hashed minute of the past year. Its id is a UUID in version-4 format whose
         // leading digits count up with n, so ids sort in insertion order and every
-        // id-keyed b-tree grows by appends. The first member can sign in.
+        // id-keyed b-tree grows by appends. The first member can sign in. Every other member
+        // signed up themselves; the rest were added by an admin, whose addresses rules trust.
         let insert = match backend {
             BackendKind::Sqlite => diesel::sql_query(
                 "WITH RECURSIVE seq(n) AS (SELECT ?1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?2), \
@@ -520,7 +521,8 @@ fn load_members(
                                    ((n * 2246822519 + 3266489917) % 4294967296 >> 16) % ?4 AS l \
                             FROM seq) \
                  INSERT INTO members (key, id, name, name_key, email, slug, password_hash, \
-                                      badge_count, created_at) \
+                                      badge_count, created_at, email_domain, email_trusted, \
+                                      signed_up) \
                  SELECT ?7 + n - ?1, printf('%08x-%04x-4%03x-%x%03x-%012x', \
                                ((n * 4294967) >> 16) & 4294967295, (n * 4294967) & 65535, \
                                abs(random()) % 4096, 8 + abs(random()) % 4, abs(random()) % 4096, \
@@ -531,13 +533,15 @@ fn load_members(
                         CASE WHEN n = ?1 THEN ?5 END, \
                         (SELECT count(*) FROM demo_shares s \
                           WHERE ((n - ?1) * s.stride + s.start) % ?8 < s.holders), \
-                        ?6 - ((n * 7919) % 525600) * 60000 \
+                        ?6 - ((n * 7919) % 525600) * 60000, \
+                        'example.com', n % 2 = 0, n % 2 = 1 \
                  FROM picked JOIN demo_first f ON f.i = picked.f JOIN demo_last l ON l.i = picked.l \
                  ORDER BY n",
             ),
             BackendKind::Postgres => diesel::sql_query(
                 "INSERT INTO members (key, id, name, name_key, email, slug, password_hash, \
-                                      badge_count, created_at) \
+                                      badge_count, created_at, email_domain, email_trusted, \
+                                      signed_up) \
                  SELECT $7 + n - $1, lpad(to_hex(((n * 4294967) >> 16) & 4294967295), 8, '0') || '-' || \
                         lpad(to_hex((n * 4294967) & 65535), 4, '0') || '-4' || \
                         lpad(to_hex(floor(random() * 4096)::int), 3, '0') || '-' || \
@@ -550,7 +554,8 @@ fn load_members(
                         CASE WHEN n = $1 THEN $5 END, \
                         (SELECT count(*) FROM demo_shares s \
                           WHERE ((n - $1) * s.stride + s.start) % $8 < s.holders), \
-                        $6 - ((n * 7919) % 525600) * 60000 \
+                        $6 - ((n * 7919) % 525600) * 60000, \
+                        'example.com', n % 2 = 0, n % 2 = 1 \
                  FROM generate_series($1::bigint, $2::bigint) AS n \
                  JOIN demo_first f ON f.i = ((n * 2654435761) % 4294967296 >> 16) % $3 \
                  JOIN demo_last l ON l.i = ((n * 2246822519 + 3266489917) % 4294967296 >> 16) % $4 \

@@ -9,8 +9,8 @@ pub mod migrate;
 // The domain lives in the core crate; its modules are reachable from here under the same names.
 pub use insignia_core::open_site;
 pub use insignia_core::{
-    audit, auth, badges, clock, db, email, events, exports, ids, members, pages, reports, slug,
-    text, tokens,
+    audit, auth, badges, clock, db, email, events, exports, ids, members, pages, reports, rules,
+    slug, text, tokens,
 };
 pub use insignia_web as web;
 pub use insignia_web::{config, error};
@@ -55,6 +55,7 @@ impl Application {
             .with(deliveries)
             .with(webhooks::worker::PruneEvents)
             .with(insignia_core::members::expiry::ExpireAssignments)
+            .with(insignia_core::rules::TimedRules)
             .start(std::sync::Arc::clone(&stop_jobs))?;
         let server = web::server(listener, pool, settings, public_url, key)?;
         let port = local.port();

@@ -30,6 +30,7 @@ mod pages;
 mod profiles;
 mod proxies;
 mod query_plans;
+mod rules;
 mod schema;
 mod schemathesis;
 mod security;

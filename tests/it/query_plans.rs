@@ -31,6 +31,8 @@ const SMALL_TABLES: &[&str] = &[
     "badges",
     "pages",
     "badge_pages",
+    // One row per badge a rule gives.
+    "badge_rules",
     "__diesel_schema_migrations",
     "settings",
 ];
@@ -45,6 +47,7 @@ const SUBQUERY_RESULTS: &[&str] = &[
     "staged_lines",
     "staged_members",
     "staged_changed",
+    "staged_scope",
     "l",
     "c",
     "s",
@@ -116,6 +119,53 @@ fn hot_queries_use_indexes() {
     )
     .map_err(|e| e.to_string())
     .expect("permissions");
+    // Rules reading every kind of fact, for the rule steps that follow a change.
+    let silver = store::create(
+        &mut conn,
+        &actor,
+        &BadgeInput {
+            title: "Silver".into(),
+            ..BadgeInput::default()
+        }
+        .parse()
+        .expect("valid"),
+        None,
+    )
+    .expect("badge");
+    let rule_badges: Vec<insignia::ids::BadgeId> = ["Staff", "Veteran", "Collector"]
+        .iter()
+        .map(|title| {
+            store::create(
+                &mut conn,
+                &actor,
+                &BadgeInput {
+                    title: (*title).into(),
+                    ..BadgeInput::default()
+                }
+                .parse()
+                .expect("valid"),
+                None,
+            )
+            .expect("badge")
+            .id
+        })
+        .collect();
+    let rules: Vec<insignia::rules::Rule> = [
+        serde_json::json!({"criteria": [{"emailDomainIn": ["example.com"]}, {"signedUp": false},
+            {"joinedBefore": "2100-01-01"}], "revoke": true}),
+        serde_json::json!({"criteria": [{"holdsAll": [silver.id]}, {"holdsNone": [rule_badges[0]]},
+            {"heldForAtLeastDays": {"badgeId": silver.id, "days": 1}}], "revoke": true}),
+        serde_json::json!({"criteria": [{"badgeCountAtLeast": 1}, {"joinedAtLeastDaysAgo": 1}],
+            "revoke": true}),
+    ]
+    .into_iter()
+    .map(|json| serde_json::from_value(json).expect("a rule"))
+    .collect();
+    for (badge, rule) in rule_badges.iter().zip(&rules) {
+        insignia::rules::store::save(&mut conn, &actor, badge, rule)
+            .map_err(|e| e.to_string())
+            .expect("rule saved");
+    }
     diesel::sql_query("ANALYZE")
         .execute(&mut conn)
         .expect("analyze");
@@ -179,6 +229,16 @@ fn hot_queries_use_indexes() {
     )
     .expect("give until");
     assignments::expire_due(c, now + time::Duration::days(2)).expect("expiry pass");
+    // The rule steps that follow a change, for the members it concerns: a badge given and
+    // taken, a member added, an e-mail changed.
+    assignments::assign(c, &actor, &silver.id, &member_ids[..20]).expect("assign silver");
+    assignments::unassign(c, &actor, &silver.id, &member_ids[..5]).expect("unassign silver");
+    let newcomer = NewMember::parse("Newcomer", "new@example.com").expect("valid");
+    let newcomer = members::create(c, &actor, &newcomer).expect("member");
+    members::update(c, &actor, &newcomer.id, "Newcomer", "new@elsewhere.org").expect("update");
+    insignia::rules::store::preview(c, &rule_badges[0], &rules[0])
+        .map_err(|e| e.to_string())
+        .expect("preview");
     members::find(c, first).expect("find");
     members::find_by_email(c, "p7@example.com").expect("by email");
     members::find_by_slug(c, "person-7").expect("by slug");

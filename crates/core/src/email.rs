@@ -27,6 +27,11 @@ pub fn parse(input: &str) -> Result<String, String> {
     }
 }
 
+/// The domain of a normalised address (what follows the `@`), lowercased as the address is.
+pub fn domain(email: &str) -> &str {
+    email.rsplit_once('@').map_or("", |(_, domain)| domain)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

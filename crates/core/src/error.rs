@@ -16,6 +16,10 @@ pub enum Error {
     /// The input clashes with what is stored (a taken title, a changed order).
     #[error("{0}")]
     Conflict(String),
+    /// A hand change named a badge its rule gives (the title); only the rule changes who
+    /// holds it.
+    #[error("“{0}” is given automatically by its rule; change the rule to change who holds it")]
+    Automatic(String),
     /// A budget is spent; the same request may succeed after `retry_after` seconds.
     #[error("{message}")]
     BudgetSpent { message: String, retry_after: u64 },

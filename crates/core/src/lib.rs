@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod members;
 pub mod pages;
 pub mod reports;
+pub mod rules;
 pub mod slug;
 pub mod text;
 pub mod tokens;

@@ -286,6 +286,15 @@ pub fn count_of(n: impl std::borrow::Borrow<usize>, one: &str, many: &str) -> St
     format!("{} {}", grouped(n), if n == 1 { one } else { many })
 }
 
+/// Items as a sentence lists them: "a", "a and b", "a, b and c" (with `word` for "and").
+pub fn joined(items: &[String], word: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} {word} {last}", rest.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,6 +106,8 @@ struct BadgePage {
     holds: bool,
     can_add: bool,
     csrf_token: String,
+    /// How it is earned, if a rule gives it (without the e-mail domains that count).
+    earned: Option<String>,
 }
 
 impl BadgePage {
@@ -170,10 +172,11 @@ async fn show(
                 .is_empty(),
             None => false,
         };
-        Ok(Ok((badge, holders, unlocks, holds)))
+        let earned = insignia_core::rules::store::words(conn, badge.key, true)?;
+        Ok(Ok((badge, holders, unlocks, holds, earned)))
     })
     .await?;
-    let (badge, holders, unlocks, holds) = match found {
+    let (badge, holders, unlocks, holds, earned) = match found {
         Ok(found) => found,
         Err(new_slug) => {
             return Ok(HttpResponse::MovedPermanently()
@@ -218,6 +221,7 @@ async fn show(
         can_add: viewer.0.is_some() && badge.self_assignable && !holds,
         holds,
         csrf_token: crate::session::csrf_token(&session),
+        earned,
         badge,
     })
 }

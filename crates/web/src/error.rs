@@ -60,6 +60,7 @@ impl From<insignia_core::Error> for AppError {
             Error::NotAllowed(m) => AppError::Forbidden(m),
             Error::Invalid(m) => AppError::BadRequest(m),
             Error::Conflict(m) => AppError::Conflict(m),
+            automatic @ Error::Automatic(_) => AppError::Conflict(automatic.to_string()),
             Error::BudgetSpent {
                 message,
                 retry_after,
@@ -86,5 +87,6 @@ via_core_error!(
     insignia_core::badges::BadgeError,
     insignia_core::members::MemberError,
     insignia_core::pages::PageError,
-    insignia_core::members::assignments::AssignError
+    insignia_core::members::assignments::AssignError,
+    insignia_core::rules::RuleError
 );

@@ -85,6 +85,14 @@ impl Actor {
         }
     }
 
+    /// The rule of an automatic badge, giving or taking it.
+    pub fn rule(badge_title: &str) -> Actor {
+        Actor {
+            kind: ActorKind::System,
+            label: format!("rule of “{badge_title}”"),
+        }
+    }
+
     /// As the audit log shows it: "admin owner@example.org", "API key “CI”".
     pub fn label(&self) -> &str {
         &self.label

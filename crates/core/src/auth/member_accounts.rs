@@ -40,7 +40,8 @@ pub fn sign_up(
     let new = NewMember::parse(name, email).map_err(MemberError::Invalid)?;
     let hashed = password::hash(password_text)?;
     crate::db::write(conn, |conn| {
-        let id = crate::members::insert(conn, &new, Some(&hashed))?;
+        let id =
+            crate::members::insert(conn, &new, Some(&hashed), crate::members::Joined::SignedUp)?;
         audit::record(
             conn,
             &Actor::member(&new.email),
@@ -52,6 +53,7 @@ pub fn sign_up(
                 ..Default::default()
             },
         )?;
+        crate::rules::follow_new_members(conn, std::slice::from_ref(&id))?;
         crate::members::find(conn, &id)
     })
 }

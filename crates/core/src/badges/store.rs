@@ -367,6 +367,17 @@ pub fn create(
     })
 }
 
+/// Whether a rule gives the badge (`crate::rules`), read straight from its table: the rules
+/// build on badges, not the other way round.
+fn given_by_rule(conn: &mut DbConnection, badge: crate::db::keys::BadgeKey) -> Result<bool, Error> {
+    use crate::db::schema::badge_rules;
+    Ok(badge_rules::table
+        .find(badge)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -377,6 +388,13 @@ pub fn update(
     crate::db::write(conn, |conn| {
         let old = find(conn, id)?;
         ensure_title_free(conn, valid, Some(id))?;
+        if valid.self_assignable && !old.self_assignable && given_by_rule(conn, old.key)? {
+            return Err(BadgeError::Invalid(vec![FieldError::new(
+                Field::SelfAssignable,
+                Rule::Other,
+                "is not possible while a rule gives this badge: only the rule gives and takes it",
+            )]));
+        }
         let icon = resolve_icon(conn, valid, new_upload_svg)?;
         drop_upload_unless_kept(conn, &old.icon(), &icon)?;
         let slug = if old.title == valid.title.as_str() {

@@ -7,7 +7,7 @@ pub mod keys;
 pub mod schema;
 
 pub use connection::on_backend;
-pub use connection::{BackendKind, DbConnection};
+pub use connection::{BackendKind, DbConnection, MultiBackend};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;

@@ -71,6 +71,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    badge_rules (badge_key) {
+        badge_key -> Int8,
+        criteria -> Text,
+        take_away -> Bool,
+        created_at -> Int8,
+        updated_at -> Int8,
+    }
+}
+
+diesel::table! {
     badge_slugs (slug) {
         slug -> Text,
         badge_key -> Int8,
@@ -172,6 +182,9 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         badge_count -> Int8,
         created_at -> Int8,
+        email_domain -> Text,
+        email_trusted -> Bool,
+        signed_up -> Bool,
     }
 }
 
@@ -294,6 +307,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_members,
     badge_pages,
+    badge_rules,
     badge_slugs,
     badges,
     events,

@@ -1,16 +1,15 @@
-//! Giving badges to members and taking them back, set-based: the members a change concerns
-//! are staged in temporary tables (see [`staging`]), and a handful of statements change the
-//! assignments, both stored counts (`badges.member_count`, `members.badge_count`), and the
-//! audit with every member's history, in one transaction, however many members it names.
-//! [`give_staged`] and [`take_staged`] are the only code that writes assignments and keeps
-//! the counts exact.
+//! Giving badges to members and taking them back by hand (the dashboard, `/me`, the API) and
+//! by time (expiry), set-based through [`super::changes`], the one way assignments are
+//! written; and reading who holds what.
 
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::Member;
+pub use super::changes::staging;
+use super::changes::{give_staged, record_change, stage_ids, take_staged};
 use super::profile::{Audience, profile_order};
 use super::validity::in_force;
 use crate::audit::{self, Actor, Change};
@@ -81,271 +80,11 @@ fn badge(conn: &mut DbConnection, badge_id: &BadgeId) -> Result<Badge, AssignErr
     })
 }
 
-/// The temporary tables a change is staged in. They belong to one connection, live as long as
-/// it does, and are emptied at the start of every change. Joins from them to members are
-/// written `CROSS JOIN`, which makes SQLite read the staged rows first: the planner has no
-/// statistics for them and could otherwise walk every member. (PostgreSQL, which gets a plain
-/// join, estimates their size from their pages.)
-pub mod staging {
-    use crate::db::{BackendKind, DbConnection};
-    use diesel::connection::SimpleConnection;
-    use diesel::prelude::*;
-    use diesel::sql_types::{BigInt, Nullable, Text};
-
-    use crate::error::Error;
-    use crate::ids::MemberId;
-
-    /// Members as a request named them: by public id or by e-mail, at a position (a line
-    /// number, or the index in a list), with the key each resolves to.
-    pub const LINES: &str = "staged_lines";
-    /// The members to change, by key.
-    pub const MEMBERS: &str = "staged_members";
-    /// Those of them a change actually changed.
-    pub const CHANGED: &str = "staged_changed";
-
-    /// Empties the staging tables (making them first on a new connection).
-    pub fn reset(conn: &mut DbConnection) -> Result<(), Error> {
-        conn.batch_execute(match conn.backend() {
-            BackendKind::Sqlite => {
-                "CREATE TEMP TABLE IF NOT EXISTS staged_lines \
-                     (pos INTEGER PRIMARY KEY, id TEXT, email TEXT, key INTEGER);
-                 CREATE TEMP TABLE IF NOT EXISTS staged_members (key INTEGER PRIMARY KEY);
-                 CREATE TEMP TABLE IF NOT EXISTS staged_changed (key INTEGER PRIMARY KEY);"
-            }
-            BackendKind::Postgres => {
-                "CREATE TEMP TABLE IF NOT EXISTS staged_lines \
-                     (pos BIGINT PRIMARY KEY, id TEXT COLLATE \"C\", email TEXT COLLATE \"C\", key BIGINT);
-                 CREATE TEMP TABLE IF NOT EXISTS staged_members (key BIGINT PRIMARY KEY);
-                 CREATE TEMP TABLE IF NOT EXISTS staged_changed (key BIGINT PRIMARY KEY);"
-            }
-        })?;
-        clear(conn, &[LINES, MEMBERS, CHANGED])
-    }
-
-    /// Empties staging tables: DELETE on SQLite; TRUNCATE on PostgreSQL, where nothing
-    /// vacuums temporary tables and deleted rows would stay behind.
-    pub fn clear(conn: &mut DbConnection, tables: &[&str]) -> Result<(), Error> {
-        let sql = match conn.backend() {
-            BackendKind::Sqlite => tables.iter().map(|t| format!("DELETE FROM {t};")).collect(),
-            BackendKind::Postgres => format!("TRUNCATE {};", tables.join(", ")),
-        };
-        conn.batch_execute(&sql)?;
-        Ok(())
-    }
-
-    /// A reference to a member as given: a public id or an e-mail address (lowercased).
-    pub enum Reference<'a> {
-        Id(&'a str),
-        Email(&'a str),
-    }
-
-    /// Stages `refs` (position, reference) and resolves each to a member's key, in a few
-    /// statements whatever their number.
-    pub fn lines(conn: &mut DbConnection, refs: &[(i64, Reference<'_>)]) -> Result<(), Error> {
-        const ROWS: usize = 300; // three parameters a row
-        for chunk in refs.chunks(ROWS) {
-            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
-            let mut insert = diesel::sql_query(conn.sql(&format!(
-                "INSERT INTO {LINES} (pos, id, email) VALUES {values}"
-            )))
-            .into_boxed();
-            for (pos, reference) in chunk {
-                let (id, email) = match reference {
-                    Reference::Id(id) => (Some(*id), None),
-                    Reference::Email(email) => (None, Some(*email)),
-                };
-                insert = insert
-                    .bind::<BigInt, _>(*pos)
-                    .bind::<Nullable<Text>, _>(id.map(str::to_string))
-                    .bind::<Nullable<Text>, _>(email.map(str::to_string));
-            }
-            insert.execute(conn)?;
-        }
-        diesel::sql_query(conn.sql(&format!(
-            "UPDATE {LINES} SET key = coalesce( \
-                 (SELECT key FROM members WHERE members.id = staged_lines.id), \
-                 (SELECT key FROM members WHERE members.email = staged_lines.email))"
-        )))
-        .execute(conn)?;
-        Ok(())
-    }
-
-    /// The members of the staged lines that resolved, each once.
-    pub fn members_from_lines(conn: &mut DbConnection) -> Result<(), Error> {
-        diesel::sql_query(conn.sql(&format!(
-            "INSERT INTO {MEMBERS} (key) SELECT key FROM {LINES} WHERE key IS NOT NULL \
-             ON CONFLICT DO NOTHING"
-        )))
-        .execute(conn)?;
-        Ok(())
-    }
-
-    /// The staged ids that are no member's, in the order given.
-    pub fn unknown_ids(conn: &mut DbConnection) -> Result<Vec<String>, Error> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = Text)]
-            id: String,
-        }
-        let rows: Vec<Row> = diesel::sql_query(conn.sql(&format!(
-            "SELECT id FROM {LINES} WHERE key IS NULL AND id IS NOT NULL ORDER BY pos"
-        )))
-        .load(conn)?;
-        Ok(rows.into_iter().map(|r| r.id).collect())
-    }
-
-    /// The public ids of the changed members, in the order the request named them.
-    pub fn changed_ids(conn: &mut DbConnection) -> Result<Vec<MemberId>, Error> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = Text)]
-            id: MemberId,
-        }
-        let rows: Vec<Row> = diesel::sql_query(conn.sql(&format!(
-            "SELECT m.id FROM {LINES} l CROSS JOIN {CHANGED} c ON c.key = l.key \
-             CROSS JOIN members m ON m.key = l.key GROUP BY m.key ORDER BY min(l.pos)"
-        )))
-        .load(conn)?;
-        Ok(rows.into_iter().map(|r| r.id).collect())
-    }
-
-    /// The public ids of the changed members, as a query for the audit's member history.
-    pub const CHANGED_IDS_SQL: &str =
-        "SELECT m.id FROM staged_changed c CROSS JOIN members m ON m.key = c.key";
-
-    /// The names of the first `n` changed members, for an audit entry.
-    pub fn changed_names(conn: &mut DbConnection, n: i64) -> Result<Vec<String>, Error> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = Text)]
-            name: String,
-        }
-        let rows: Vec<Row> = diesel::sql_query(conn.sql(&format!(
-            "SELECT m.name FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key ORDER BY c.key LIMIT ?"
-        )))
-        .bind::<BigInt, _>(n)
-        .load(conn)?;
-        Ok(rows.into_iter().map(|r| r.name).collect())
-    }
-}
-
-/// One event per member in the staging table of changed members (given or taken the badge),
-/// in one statement however many there are.
-fn record_events(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    kind: crate::events::Kind,
-    badge: BadgeKey,
-) -> Result<(), Error> {
-    use crate::db::schema::badges;
-    use staging::CHANGED;
-    let badge_id: String = badges::table
-        .filter(badges::key.eq(badge))
-        .select(badges::id)
-        .first(conn)?;
-    diesel::sql_query(conn.sql(&format!(
-        "INSERT INTO events (kind, badge_id, member_id, actor, actor_kind, occurred_at) \
-         SELECT ?, ?, m.id, ?, ?, ? FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key \
-         ORDER BY c.key"
-    )))
-    .bind::<Text, _>(kind.name())
-    .bind::<Text, _>(badge_id)
-    .bind::<Text, _>(actor.label())
-    .bind::<Text, _>(actor.kind().as_str())
-    .bind::<BigInt, _>(crate::clock::now_millis())
-    .execute(conn)?;
-    Ok(())
-}
-
-/// Gives the badge to every staged member who does not hold it yet, and counts them in both
-/// stored counts. Returns how many got it.
-pub fn give_staged(
-    conn: &mut DbConnection,
-    badge: &Badge,
-    actor: &Actor,
-    until: Option<crate::clock::Timestamp>,
-) -> Result<i64, Error> {
-    use staging::{CHANGED, MEMBERS};
-    let now = crate::clock::Timestamp::now();
-    let expires = until.or_else(|| badge.expiry_from(now));
-    if let Some(until) = expires {
-        // Given again while held: valid anew from now, still held since it was first given.
-        diesel::sql_query(conn.sql(&format!(
-            "UPDATE member_badges SET expires_at = ? \
-             WHERE badge_key = ? AND member_key IN (SELECT key FROM {MEMBERS})"
-        )))
-        .bind::<BigInt, _>(until.millis())
-        .bind::<BigInt, _>(badge.key)
-        .execute(conn)?;
-    }
-    let badge = badge.key;
-    staging::clear(conn, &[CHANGED])?;
-    let added = diesel::sql_query(conn.sql(&format!(
-        "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE NOT EXISTS \
-         (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"
-    )))
-    .bind::<BigInt, _>(badge)
-    .execute(conn)? as i64;
-    if added == 0 {
-        return Ok(0);
-    }
-    diesel::sql_query(conn.sql(&format!(
-        "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by, expires_at) \
-         SELECT ?, key, ?, ?, ? FROM {CHANGED}"
-    )))
-    .bind::<BigInt, _>(badge)
-    .bind::<BigInt, _>(now.millis())
-    .bind::<Text, _>(actor.label())
-    .bind::<Nullable<BigInt>, _>(expires.map(crate::clock::Timestamp::millis))
-    .execute(conn)?;
-    count_changed(conn, badge, 1, added)?;
-    record_events(conn, actor, crate::events::Kind::BadgeAssigned, badge)?;
-    Ok(added)
-}
-
-/// Takes the badge from every staged member who holds it, and counts them out of both stored
-/// counts. Returns how many lost it. With an actor, each of them gets an event; without, the
-/// badge itself is going (its deletion is the one event).
-pub fn take_staged(
-    conn: &mut DbConnection,
-    badge: BadgeKey,
-    actor: Option<&Actor>,
-) -> Result<i64, Error> {
-    use staging::{CHANGED, MEMBERS};
-    staging::clear(conn, &[CHANGED])?;
-    let removed = diesel::sql_query(conn.sql(&format!(
-        "INSERT INTO {CHANGED} (key) SELECT key FROM {MEMBERS} s WHERE EXISTS \
-         (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"
-    )))
-    .bind::<BigInt, _>(badge)
-    .execute(conn)? as i64;
-    if removed == 0 {
-        return Ok(0);
-    }
-    diesel::sql_query(conn.sql(&format!(
-        "DELETE FROM member_badges WHERE badge_key = ? AND member_key IN (SELECT key FROM {CHANGED})"
-    )))
-    .bind::<BigInt, _>(badge)
-    .execute(conn)?;
-    count_changed(conn, badge, -1, removed)?;
-    if let Some(actor) = actor {
-        record_events(conn, actor, crate::events::Kind::BadgeUnassigned, badge)?;
-    }
-    Ok(removed)
-}
-
-/// Both stored counts follow a change of `n` changed members by `step` (+1 or -1) each.
-fn count_changed(conn: &mut DbConnection, badge: BadgeKey, step: i64, n: i64) -> Result<(), Error> {
-    diesel::sql_query(conn.sql(&format!(
-        "UPDATE members SET badge_count = badge_count + ? WHERE key IN (SELECT key FROM {})",
-        staging::CHANGED
-    )))
-    .bind::<BigInt, _>(step)
-    .execute(conn)?;
-    diesel::update(badges::table.filter(badges::key.eq(badge)))
-        .set(badges::member_count.eq(badges::member_count + step * n))
-        .execute(conn)?;
-    Ok(())
+/// A badge a hand change may give or take: not one a rule gives.
+fn manual_badge(conn: &mut DbConnection, badge_id: &BadgeId) -> Result<Badge, AssignError> {
+    let badge = badge(conn, badge_id)?;
+    crate::rules::store::refuse_if_automatic(conn, &badge)?;
+    Ok(badge)
 }
 
 /// Most assignments one expiry pass takes from one badge in one transaction; a larger backlog
@@ -403,8 +142,8 @@ fn expire_batch(
         .execute(conn)?;
         let removed = take_staged(conn, key, Some(actor))?;
         if removed > 0 {
-            let removed_ids = staging::changed_ids(conn)?;
-            record_change(conn, actor, &badge, false, removed, single(&removed_ids))?;
+            record_change(conn, actor, &badge, false, removed, None)?;
+            crate::rules::follow_holding_change(conn, key)?;
         }
         Ok(removed)
     })
@@ -431,8 +170,23 @@ pub fn delete_badge(
 ) -> Result<Badge, crate::badges::BadgeError> {
     crate::db::write(conn, |conn| {
         let old = badge_store::find(conn, id)?;
+        let readers = crate::rules::store::read_by(conn, old.key)?;
+        if !readers.is_empty() {
+            return Err(crate::badges::BadgeError::App(Error::Conflict(format!(
+                "“{}” is read by the rules of {}: change those rules first",
+                old.title,
+                crate::text::joined(
+                    &readers.iter().map(|t| format!("“{t}”")).collect::<Vec<_>>(),
+                    "and"
+                )
+            ))));
+        }
+        crate::rules::store::forget(conn, old.key)?;
         stage_holders(conn, old.key)?;
-        take_staged(conn, old.key, None)?;
+        if take_staged(conn, old.key, None)? > 0 {
+            // Their count of badges given by hand changed.
+            crate::rules::follow_holding_change(conn, old.key)?;
+        }
         badge_store::delete_without_holders(conn, actor, &old)?;
         Ok(old)
     })
@@ -527,68 +281,6 @@ pub fn holding_any(
     Ok(found)
 }
 
-/// How many names an audit entry spells out.
-const SHOWN: usize = 5;
-
-/// The first names of `total` members, and how many more there are: `names` is at most
-/// [`SHOWN`] of them, `total` the real count.
-fn listed(names: &[String], total: usize) -> String {
-    let shown = &names[..names.len().min(SHOWN)];
-    let mut text = shown.join(", ");
-    let more = total.saturating_sub(shown.len());
-    if more > 0 {
-        text.push_str(&format!(" and {more} more"));
-    }
-    text
-}
-
-/// The audit entry of a change to the staged members, in the history of each of them.
-fn record_change(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    badge: &Badge,
-    give: bool,
-    changed: i64,
-    single: Option<&MemberId>,
-) -> Result<(), Error> {
-    let names = staging::changed_names(conn, SHOWN as i64)?;
-    let (action, verb) = if give {
-        ("badge.assign", "gave it to")
-    } else {
-        ("badge.unassign", "took it from")
-    };
-    let entry = audit::record(
-        conn,
-        actor,
-        Change {
-            action,
-            badge_id: Some(&badge.id),
-            member_id: single,
-            target: &badge.title,
-            details: format!(
-                "{verb} {}: {}",
-                crate::text::count_of(changed as usize, "member", "members"),
-                listed(&names, changed as usize)
-            ),
-        },
-    )?;
-    if single.is_none() {
-        audit::touched_members(conn, entry, staging::CHANGED_IDS_SQL)?;
-    }
-    Ok(())
-}
-
-/// Stages a list of public member ids (duplicates once).
-fn stage_ids(conn: &mut DbConnection, ids: &[MemberId]) -> Result<(), Error> {
-    staging::reset(conn)?;
-    let refs: Vec<(i64, staging::Reference<'_>)> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (i as i64, staging::Reference::Id(id.as_str())))
-        .collect();
-    staging::lines(conn, &refs)
-}
-
 /// Gives a badge to members, all or nothing: if any id is not a member, nothing is assigned.
 /// Members who already hold it keep it (renewed, if the badge is valid for a time).
 pub fn assign(
@@ -614,7 +306,7 @@ pub fn assign_until(
         return Err(AssignError::TooMany);
     }
     crate::db::write(conn, |conn| {
-        let badge = badge(conn, badge_id)?;
+        let badge = manual_badge(conn, badge_id)?;
         stage_ids(conn, &ids)?;
         let missing = staging::unknown_ids(conn)?;
         if !missing.is_empty() {
@@ -626,6 +318,7 @@ pub fn assign_until(
         if added > 0 {
             outcome.added = staging::changed_ids(conn)?;
             record_change(conn, actor, &badge, true, added, single(&outcome.added))?;
+            crate::rules::follow_holding_change(conn, badge.key)?;
         }
         let added: HashSet<&MemberId> = outcome.added.iter().collect();
         outcome.already = ids
@@ -649,7 +342,7 @@ pub fn unassign(
         return Err(AssignError::TooMany);
     }
     crate::db::write(conn, |conn| {
-        let badge = badge(conn, badge_id)?;
+        let badge = manual_badge(conn, badge_id)?;
         stage_ids(conn, &ids)?;
         staging::members_from_lines(conn)?;
         let removed_count = take_staged(conn, badge.key, Some(actor))?;
@@ -658,6 +351,7 @@ pub fn unassign(
         }
         let removed = staging::changed_ids(conn)?;
         record_change(conn, actor, &badge, false, removed_count, single(&removed))?;
+        crate::rules::follow_holding_change(conn, badge.key)?;
         Ok(removed)
     })
 }
@@ -695,7 +389,7 @@ pub fn set_own_badge(
     wanted: bool,
 ) -> Result<bool, AssignError> {
     crate::db::write(conn, |conn| {
-        let badge = badge(conn, badge_id)?;
+        let badge = manual_badge(conn, badge_id)?;
         if !badge.self_assignable {
             return Err(AssignError::App(Error::NotAllowed(format!(
                 "“{}” is given by the site's admins; it cannot be added or removed on your profile.",
@@ -958,7 +652,7 @@ pub fn plan_bulk(
     if lines.len() > BULK_MAX {
         return Err(AssignError::TooMany);
     }
-    let badge = badge(conn, badge_id)?;
+    let badge = manual_badge(conn, badge_id)?;
     let parsed: Vec<(usize, &str, Result<Pasted, String>)> = lines
         .into_iter()
         .map(|(number, line)| (number, line, parse_line(line)))
@@ -1028,23 +722,8 @@ pub fn apply_bulk(
                 .and_then(|l| l.member.as_ref().map(|m| m.id.clone()));
             let single = if added == 1 { first } else { None };
             record_change(conn, actor, &badge, true, added, single.as_ref())?;
+            crate::rules::follow_holding_change(conn, badge.key)?;
         }
         Ok(report)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn listed_counts_the_members_beyond_the_names_shown_from_the_real_total() {
-        let names: Vec<String> = ["A", "B", "C", "D", "E"].map(String::from).to_vec();
-        assert_eq!(listed(&names, 1_000), "A, B, C, D, E and 995 more");
-        assert_eq!(listed(&names, 5), "A, B, C, D, E");
-        assert_eq!(listed(&names[..2], 2), "A, B");
-        assert_eq!(listed(&names[..1], 1), "A");
-        // A name that could not be loaded is still counted.
-        assert_eq!(listed(&names[..4], 5), "A, B, C, D and 1 more");
-    }
 }

@@ -170,30 +170,31 @@ fn write_rows(
             Ok(rows) => rows,
             Err(e) => return Ok(Err(e)),
         };
-        let mut created = 0;
+        let mut created = Vec::new();
         for row in rows.iter().filter(|r| r.status == RowStatus::Created) {
             let new = NewMember {
                 name: row.name.trim().to_string(),
                 email: row.email.trim().to_lowercase(),
             };
-            match super::insert(conn, &new, None) {
-                Ok(_) => created += 1,
+            match super::insert(conn, &new, None, super::Joined::AddedByAdmin) {
+                Ok(id) => created.push(id),
                 Err(MemberError::App(e)) => return Err(e),
                 Err(other) => return Err(Error::internal(other)),
             }
         }
-        if created > 0 {
+        if !created.is_empty() {
             audit::record(
                 conn,
                 actor,
                 Change {
                     action: "member.import",
                     target: "CSV import",
-                    details: format!("{created} members created from {} rows", rows.len()),
+                    details: format!("{} members created from {} rows", created.len(), rows.len()),
                     ..Default::default()
                 },
             )?;
         }
+        crate::rules::follow_new_members(conn, &created)?;
         Ok(Ok(rows))
     })
 }

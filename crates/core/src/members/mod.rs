@@ -2,6 +2,7 @@
 //! dashboard, the site and the JSON API all go through here.
 
 pub mod assignments;
+pub mod changes;
 pub mod expiry;
 pub mod import;
 pub mod profile;
@@ -140,11 +141,22 @@ pub fn free_slug(conn: &mut DbConnection, name: &str) -> Result<String, Error> {
     crate::slug::free_in(conn, crate::slug::SlugTable::Members, &base, None)
 }
 
-/// Inserts a member (no audit, no transaction: callers wrap it). Returns the new id.
+/// How a member came to be, which rules read: "signed up themselves", and whether the
+/// address may be believed for "e-mail domain is one of" (an admin's word is; a stranger's
+/// sign-up is not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joined {
+    SignedUp,
+    AddedByAdmin,
+}
+
+/// Inserts a member (no audit, no transaction: callers wrap it, and run the rules for the
+/// new member). Returns the new id.
 pub(crate) fn insert(
     conn: &mut DbConnection,
     new: &NewMember,
     password_hash: Option<&str>,
+    joined: Joined,
 ) -> Result<MemberId, MemberError> {
     if find_by_email(conn, &new.email)?.is_some() {
         return Err(MemberError::EmailTaken);
@@ -159,6 +171,9 @@ pub(crate) fn insert(
             members::slug.eq(free_slug(conn, &new.name)?),
             members::password_hash.eq(password_hash),
             members::created_at.eq(crate::clock::Timestamp::now()),
+            members::email_domain.eq(crate::email::domain(&new.email)),
+            members::email_trusted.eq(joined == Joined::AddedByAdmin),
+            members::signed_up.eq(joined == Joined::SignedUp),
         ))
         .execute(conn)?;
     Ok(id)
@@ -171,7 +186,7 @@ pub fn create(
     new: &NewMember,
 ) -> Result<Member, MemberError> {
     crate::db::write(conn, |conn| {
-        let id = insert(conn, new, None)?;
+        let id = insert(conn, new, None, Joined::AddedByAdmin)?;
         audit::record(
             conn,
             actor,
@@ -183,6 +198,7 @@ pub fn create(
                 ..Default::default()
             },
         )?;
+        crate::rules::follow_new_members(conn, std::slice::from_ref(&id))?;
         find(conn, &id)
     })
 }
@@ -190,6 +206,8 @@ pub fn create(
 /// Changes a member's name and e-mail address (the same rules as for a new member; the
 /// address must stay unique). The profile address (slug) stays as it was, so links to the
 /// profile keep working. Audited when something changed; an unchanged form changes nothing.
+/// An address an admin (or an API key) enters is trusted; rules that read the e-mail domain
+/// run for the member in the same transaction.
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -211,6 +229,8 @@ pub fn update(
                 members::name.eq(&new.name),
                 members::name_key.eq(name_key(&new.name)),
                 members::email.eq(&new.email),
+                members::email_domain.eq(crate::email::domain(&new.email)),
+                members::email_trusted.eq(actor.kind() != audit::ActorKind::Member),
             ))
             .execute(conn)?;
         let mut changes = Vec::new();
@@ -231,6 +251,9 @@ pub fn update(
                 ..Default::default()
             },
         )?;
+        if old.email != new.email {
+            crate::rules::follow_email_change(conn, id)?;
+        }
         find(conn, id)
     })
 }

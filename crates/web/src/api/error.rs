@@ -59,6 +59,14 @@ impl ApiError {
         )
     }
 
+    pub fn rule_not_found() -> ApiError {
+        Self::application(
+            StatusCode::NOT_FOUND,
+            "RULE_NOT_FOUND",
+            "This badge has no rule: it is given by hand".into(),
+        )
+    }
+
     pub fn members_not_found(ids: &[String]) -> ApiError {
         Self::application(
             StatusCode::NOT_FOUND,
@@ -221,7 +229,12 @@ impl From<AppError> for ApiError {
 
 impl From<insignia_core::Error> for ApiError {
     fn from(e: insignia_core::Error) -> Self {
-        AppError::from(e).into()
+        match e {
+            insignia_core::Error::Automatic(_) => {
+                Self::application(StatusCode::CONFLICT, "BADGE_IS_AUTOMATIC", e.to_string())
+            }
+            other => AppError::from(other).into(),
+        }
     }
 }
 
@@ -262,7 +275,29 @@ impl From<AssignError> for ApiError {
             }
             // Only pasted text (the dashboard's bulk box) can hold it.
             AssignError::NotText(_) => AppError::BadRequest(e.to_string()).into(),
-            AssignError::App(app) => AppError::from(app).into(),
+            AssignError::App(app) => app.into(),
+        }
+    }
+}
+
+impl From<insignia_core::rules::RuleError> for ApiError {
+    fn from(e: insignia_core::rules::RuleError) -> Self {
+        use insignia_core::rules::RuleError;
+        match e {
+            RuleError::BadgeNotFound => ApiError::badge_not_found(),
+            RuleError::UnknownBadges(_) => {
+                Self::application(StatusCode::NOT_FOUND, "BADGE_NOT_FOUND", e.to_string())
+            }
+            RuleError::Invalid(_) => ApiError::violation("rule", Rule::Other, e.to_string()),
+            RuleError::Loop(_) => {
+                Self::application(StatusCode::CONFLICT, "RULE_LOOP", e.to_string())
+            }
+            RuleError::SelfAssignable(_) => Self::application(
+                StatusCode::CONFLICT,
+                "BADGE_IS_SELF_ASSIGNABLE",
+                e.to_string(),
+            ),
+            RuleError::App(app) => app.into(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Insignia's own operations under `/insignia/v1` (docs/api.md): what the Wix API has no word
 //! for. Badges valid for a time: how long a badge's assignments last, giving with an end of
-//! its own, and the holders with when each got it and when it ends. Same callers, checks and
+//! its own, and the holders with when each got it and when it ends. Badges given by rules:
+//! a badge's rule, read, saved (and run), removed and previewed. Same callers, checks and
 //! error shape as the Wix operations.
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::answer::{db, ok};
 use super::caller::Caller;
-use super::error::ApiError;
+use super::error::{self, ApiError};
 use super::input::{self, Json};
 use crate::paging::TimeCursor;
 use crate::state::AppState;
@@ -17,7 +18,9 @@ use insignia_core::badges::rules::VALID_FOR_DAYS_MAX;
 use insignia_core::badges::{Rule, store};
 use insignia_core::clock::Timestamp;
 use insignia_core::ids::{BadgeId, MemberId};
+use insignia_core::members::profile::Audience;
 use insignia_core::members::{assignments, search};
+use insignia_core::rules::{self, criteria};
 
 fn validity_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
@@ -297,5 +300,268 @@ pub async fn holders(
             cursor,
         },
         members,
+    })
+}
+
+// ------------------------------------------------------------------ rules
+
+fn days_schema() -> serde_json::Value {
+    serde_json::json!({"type": "integer", "minimum": 1, "maximum": criteria::DAYS_MAX})
+}
+
+fn badge_ids_schema() -> serde_json::Value {
+    serde_json::json!({"type": "array", "minItems": 1, "maxItems": criteria::LIST_MAX,
+        "items": {"type": "string", "format": "uuid"}})
+}
+
+/// One criterion: an object with exactly one of these fields.
+fn criterion_schemas() -> Vec<serde_json::Value> {
+    let domain = serde_json::json!({"type": "string", "maxLength": 253,
+        "pattern": "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"});
+    let day = serde_json::json!({"type": "string", "format": "date",
+        "description": "A day (UTC), such as 2026-01-01"});
+    [
+        ("joinedBefore", day.clone()),
+        ("joinedAfter", day),
+        ("joinedAtLeastDaysAgo", days_schema()),
+        (
+            "emailDomainIn",
+            serde_json::json!({"type": "array", "minItems": 1, "maxItems": criteria::LIST_MAX,
+                "items": domain,
+                "description": "Matches addresses an admin entered or imported, never a member's own sign-up"}),
+        ),
+        ("holdsAll", badge_ids_schema()),
+        ("holdsAny", badge_ids_schema()),
+        ("holdsNone", badge_ids_schema()),
+        (
+            "heldForAtLeastDays",
+            serde_json::json!({"type": "object", "additionalProperties": false,
+                "required": ["badgeId", "days"],
+                "properties": {"badgeId": {"type": "string", "format": "uuid"}, "days": days_schema()}}),
+        ),
+        (
+            "badgeCountAtLeast",
+            serde_json::json!({"type": "integer", "minimum": 1, "maximum": criteria::COUNT_MAX,
+                "description": "Counts badges given by hand or by the API, not automatic ones"}),
+        ),
+        (
+            "signedUp",
+            serde_json::json!({"type": "boolean",
+                "description": "true: made their own account; false: added by an admin"}),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, value)| {
+        serde_json::json!({"type": "object", "additionalProperties": false,
+            "required": [name], "properties": {name: value}})
+    })
+    .collect()
+}
+
+fn rule_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["criteria"],
+        "properties": {
+            "criteria": {
+                "type": "array",
+                "maxItems": criteria::CRITERIA_MAX,
+                "items": {"oneOf": criterion_schemas()},
+                "description": "A member must meet all of them; none: every member",
+            },
+            "revoke": {
+                "type": "boolean",
+                "description": "Take the badge away from members who no longer match (default false)",
+            },
+        },
+    })
+}
+
+/// The body of `PUT /insignia/v1/badges/{id}/rule` and of its preview.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct RuleRequest {
+    #[schemars(schema_with = "rule_schema")]
+    pub rule: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RuleResponse {
+    #[schemars(schema_with = "rule_schema")]
+    pub rule: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RuleSaved {
+    #[schemars(schema_with = "rule_schema")]
+    pub rule: serde_json::Value,
+    /// Members the rule gave the badge to now.
+    pub given: i64,
+    /// Members it took the badge from.
+    pub taken: i64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RulePreview {
+    /// Members who match the rule.
+    pub matching: i64,
+    /// Of them, those who would get the badge.
+    pub would_give: i64,
+    /// Holders who no longer match and would lose it (0 unless the rule revokes).
+    pub would_take: i64,
+    /// The webhook events saving it would send (one per member given or taken the badge).
+    pub webhook_events: i64,
+}
+
+/// `{"rule": …}` as sent, read into the domain's rule with every check of its own.
+fn read_rule(body: RuleRequest) -> Result<rules::Rule, ApiError> {
+    let sent = body
+        .rule
+        .ok_or_else(|| ApiError::violation("rule", Rule::Required, "is required"))?;
+    let rule: rules::Rule = match whole_numbers(sent) {
+        serde_json::Value::Object(mut fields) => {
+            // `revoke` may be left out: off.
+            fields
+                .entry("revoke")
+                .or_insert(serde_json::Value::Bool(false));
+            serde_json::from_value(serde_json::Value::Object(fields))
+                .map_err(|e| ApiError::violation("rule", Rule::Format, e.to_string()))?
+        }
+        _ => {
+            return Err(ApiError::violation(
+                "rule",
+                Rule::Format,
+                "must be an object",
+            ));
+        }
+    };
+    rule.check().map_err(|problems| {
+        ApiError::Validation(
+            problems
+                .into_iter()
+                .map(|p| error::FieldViolation {
+                    field: p.index.map_or("rule.criteria".to_string(), |i| {
+                        format!("rule.criteria[{i}]")
+                    }),
+                    description: p.message,
+                    violated_rule: "OTHER".to_string(),
+                })
+                .collect(),
+        )
+    })?;
+    Ok(rule)
+}
+
+/// JSON Schema counts 30.0 as an integer: such numbers become integers before serde reads them.
+fn whole_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_none() => n
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map_or(Value::Number(n), |f| Value::from(f as i64)),
+        Value::Array(items) => Value::Array(items.into_iter().map(whole_numbers).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, whole_numbers(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn rule_json(rule: &rules::Rule) -> serde_json::Value {
+    serde_json::to_value(rule).unwrap_or_default()
+}
+
+/// Only callers who see everything read rules: they name the e-mail domains that count.
+async fn must_see_everything(caller: &Caller) -> Result<(), ApiError> {
+    match caller.audience().await? {
+        Audience::Everyone => Ok(()),
+        Audience::Public => Err(ApiError::forbidden(
+            "Reading a rule needs an API key (Authorization header) or an elevated session",
+        )),
+    }
+}
+
+/// `GET /insignia/v1/badges/{id}/rule`.
+pub async fn get_rule(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<BadgeId>,
+) -> Result<HttpResponse, ApiError> {
+    must_see_everything(&caller).await?;
+    let id = path.into_inner();
+    let rule = db(&state, move |conn| Ok(rules::store::find(conn, &id)?)).await?;
+    match rule {
+        Some(rule) => ok(RuleResponse {
+            rule: rule_json(&rule),
+        }),
+        None => Err(ApiError::rule_not_found()),
+    }
+}
+
+/// `PUT /insignia/v1/badges/{id}/rule`: saves the rule and runs it over the site.
+pub async fn put_rule(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<BadgeId>,
+    body: Json<RuleRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.authorize_change(&state).await?;
+    let rule = read_rule(body.0)?;
+    let id = path.into_inner();
+    let saved = rule.clone();
+    let outcome = db(&state, move |conn| {
+        Ok(rules::store::save(conn, &actor, &id, &saved)?)
+    })
+    .await?;
+    ok(RuleSaved {
+        rule: rule_json(&rule),
+        given: outcome.given,
+        taken: outcome.taken,
+    })
+}
+
+/// `DELETE /insignia/v1/badges/{id}/rule`: the holders keep the badge, as if given by hand.
+pub async fn delete_rule(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<BadgeId>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.authorize_change(&state).await?;
+    let id = path.into_inner();
+    let removed = db(&state, move |conn| {
+        Ok(rules::store::delete(conn, &actor, &id)?)
+    })
+    .await?;
+    if !removed {
+        return Err(ApiError::rule_not_found());
+    }
+    ok(super::wire::Empty {})
+}
+
+/// `POST /insignia/v1/badges/{id}/rule/preview`: what saving it would do; changes nothing.
+pub async fn preview_rule(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<BadgeId>,
+    body: Json<RuleRequest>,
+) -> Result<HttpResponse, ApiError> {
+    // Budgeted as a change: a preview reads the whole site.
+    caller.authorize_change(&state).await?;
+    let rule = read_rule(body.0)?;
+    let id = path.into_inner();
+    let preview = db(&state, move |conn| {
+        Ok(rules::store::preview(conn, &id, &rule)?)
+    })
+    .await?;
+    ok(RulePreview {
+        matching: preview.matching,
+        would_give: preview.would_give,
+        would_take: preview.would_take,
+        webhook_events: preview.events(),
     })
 }

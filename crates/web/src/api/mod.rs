@@ -187,6 +187,50 @@ pub fn operations() -> Vec<Operation> {
         .takes::<extension::GiveRequest>()
         .body_required()
         .responds::<extension::GiveResponse>(),
+        Operation::new(
+            Method::POST,
+            "/badges/{id}/rule/preview",
+            "previewBadgeRule",
+            "What saving this rule would do (members matching, given, taken); changes nothing",
+            || web::post().to(extension::preview_rule),
+        )
+        .extension()
+        .restricted()
+        .takes::<extension::RuleRequest>()
+        .body_required()
+        .responds::<extension::RulePreview>(),
+        Operation::new(
+            Method::GET,
+            "/badges/{id}/rule",
+            "getBadgeRule",
+            "The rule that gives the badge (404 RULE_NOT_FOUND: it is given by hand)",
+            || web::get().to(extension::get_rule),
+        )
+        .extension()
+        .restricted()
+        .responds::<extension::RuleResponse>(),
+        Operation::new(
+            Method::PUT,
+            "/badges/{id}/rule",
+            "setBadgeRule",
+            "Give the badge by this rule from now on, and run it over every member now",
+            || web::put().to(extension::put_rule),
+        )
+        .extension()
+        .restricted()
+        .takes::<extension::RuleRequest>()
+        .body_required()
+        .responds::<extension::RuleSaved>(),
+        Operation::new(
+            Method::DELETE,
+            "/badges/{id}/rule",
+            "deleteBadgeRule",
+            "Stop giving the badge by a rule; its holders keep it, as if given by hand",
+            || web::delete().to(extension::delete_rule),
+        )
+        .extension()
+        .restricted()
+        .responds::<Empty>(),
     ]
 }
 
@@ -228,7 +272,13 @@ fn cross_origin() -> actix_cors::Cors {
     use actix_web::http::{Method, header};
     actix_cors::Cors::default()
         .allow_any_origin()
-        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(3600)
 }

@@ -164,6 +164,8 @@ struct PickerResults {
 struct BadgePage {
     layout: Layout,
     badge: Badge,
+    /// The rule that gives it, in words; `None`: given by hand.
+    rule: Option<String>,
     view: BadgeView,
     created: String,
     updated: String,
@@ -251,11 +253,12 @@ async fn badge_page(
         None => HolderPage::Older(parse_cursor(query.after.as_deref())),
     };
     let (q, lookup) = (query.q.clone(), id.clone());
-    let (badge, mut holders) = blocking::run(&state.pool, move |conn| {
+    let (badge, rule, mut holders) = blocking::run(&state.pool, move |conn| {
         let badge = badge_store::find(conn, &lookup)?;
+        let rule = insignia_core::rules::store::words(conn, badge.key, false)?;
         let holders =
             search::holders_page(conn, Audience::Everyone, &lookup, &q, page, PAGE_SIZE + 1)?;
-        Ok((badge, holders))
+        Ok((badge, rule, holders))
     })
     .await?;
     // One row more than a page was read, to know whether the list goes on that way.
@@ -332,6 +335,7 @@ async fn badge_page(
             None => "Until it is taken away".to_string(),
         },
         badge,
+        rule,
         q: query.q,
         holders: holders
             .into_iter()

@@ -266,6 +266,8 @@ pub struct HeldBadge {
     /// How the member arranged it on their public profile.
     pub hidden: bool,
     pub pinned: bool,
+    /// Given by its rule: not removed by hand.
+    pub automatic: bool,
 }
 
 pub struct BadgeChoice {
@@ -293,18 +295,20 @@ async fn member_page(
     path: &str,
     password_link: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (member, held, all) = blocking::run(&state.pool, move |conn| {
+    let (member, held, all, automatic) = blocking::run(&state.pool, move |conn| {
         let member = members::find(conn, &id)?;
         let held = profile::badges_of(conn, &id, Audience::Everyone)?;
         let all = badge_store::list_in_order(conn)?;
-        Ok((member, held, all))
+        let automatic = insignia_core::rules::store::automatic(conn)?;
+        Ok((member, held, all, automatic))
     })
     .await?;
     let held_ids: std::collections::HashSet<&str> =
         held.iter().map(|p| p.badge.id.as_str()).collect();
+    // Badges given by rules are neither added nor removed by hand.
     let addable = all
         .iter()
-        .filter(|b| !held_ids.contains(b.id.as_str()))
+        .filter(|b| !held_ids.contains(b.id.as_str()) && !automatic.contains(&b.key))
         .map(|b| BadgeChoice {
             id: b.id.clone(),
             title: b.title.clone(),
@@ -320,6 +324,7 @@ async fn member_page(
                 view: BadgeView::from(&p.badge),
                 hidden: p.hidden,
                 pinned: p.pinned,
+                automatic: automatic.contains(&p.badge.key),
             })
             .collect(),
         addable,

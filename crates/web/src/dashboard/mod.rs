@@ -11,6 +11,7 @@ pub mod holders;
 pub mod members;
 pub mod pages;
 pub mod reports;
+pub mod rule;
 pub mod webhooks;
 
 use super::routes::Routes;
@@ -50,6 +51,10 @@ pub fn configure(routes: &mut Routes) {
                 p.get(badges::delete_confirm).post(badges::delete)
             })
             .at("/badges/{id}/move", |p| p.post(badges::move_one))
+            .at("/badges/{id}/rule", |p| {
+                p.get(rule::show).post(rule::submit)
+            })
+            .at("/badges/{id}/rule/delete", |p| p.post(rule::remove))
             .at("/members", |p| p.get(members::directory))
             .at("/members/export.csv", |p| p.get(exports::members))
             .at("/members/new", |p| {

@@ -1,0 +1,384 @@
+//! Badges given by rules, through the API extension (`/insignia/v1/badges/{id}/rule`) and the
+//! paths that change what rules read: a rule by e-mail domain previewed (nothing changes) and
+//! saved (its members get the badge, audited with the rule as actor, with events); members
+//! added later and e-mail changes follow in the same transaction; rules that read other
+//! rules' badges cascade; a loop is refused; every hand path refuses an automatic badge.
+
+use diesel::prelude::*;
+use insignia::db::schema::{audit_log, events};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, location, spawn_app};
+
+fn rule_path(badge: &str) -> String {
+    format!("/insignia/v1/badges/{badge}/rule")
+}
+
+async fn put_rule(app: &TestApp, key: &str, badge: &str, rule: Value) -> crate::helpers::ApiReply {
+    app.api(
+        Method::PUT,
+        &rule_path(badge),
+        Some(key),
+        Some(json!({ "rule": rule })),
+    )
+    .await
+}
+
+fn holds(app: &TestApp, badge: &str, member: &str) -> bool {
+    app.assignments()
+        .iter()
+        .any(|(b, m)| b == badge && m == member)
+}
+
+fn events_of(app: &TestApp, kind: &str, badge: &str) -> i64 {
+    events::table
+        .filter(events::kind.eq(kind))
+        .filter(events::badge_id.eq(badge))
+        .count()
+        .get_result(&mut app.db())
+        .expect("events")
+}
+
+fn audit_by(app: &TestApp, actor: &str) -> Vec<(String, String)> {
+    audit_log::table
+        .filter(audit_log::actor.eq(actor))
+        .order(audit_log::id)
+        .select((audit_log::action, audit_log::details))
+        .load(&mut app.db())
+        .expect("audit")
+}
+
+async fn sign_up(app: &TestApp, name: &str, email: &str) -> String {
+    let visitor = app.new_visitor();
+    let res = visitor
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("name", name),
+                ("email", email),
+                ("password", "member password 1"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/me", "{email} signed up");
+    let mut conn = app.db();
+    insignia::members::find_by_email(&mut conn, email)
+        .expect("read")
+        .expect("stored")
+        .id
+        .into_string()
+}
+
+async fn change_email(app: &TestApp, member: &str, name: &str, email: &str) {
+    let page = format!("/dashboard/members/{member}/edit");
+    let res = app
+        .submit(&page, &page, &[("name", name), ("email", email)])
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "changing {member}'s e-mail"
+    );
+}
+
+#[tokio::test]
+async fn a_rule_by_email_domain_is_previewed_then_saved_and_followed_by_later_changes() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let key = app.create_api_key("rules").await;
+    let staff = app.create_badge("Staff").await;
+    let ada = app
+        .create_member("Ada Lovelace", "ada@corp.example.org")
+        .await;
+    let grace = app
+        .create_member("Grace Hopper", "grace@elsewhere.org")
+        .await;
+    // Her own word only: a sign-up never matches a domain rule.
+    let mallory = sign_up(&app, "Mallory", "mallory@corp.example.org").await;
+    let rule = json!({"criteria": [{"emailDomainIn": ["corp.example.org"]}], "revoke": true});
+
+    let preview = app
+        .api(
+            Method::POST,
+            &format!("{}/preview", rule_path(&staff)),
+            Some(&key),
+            Some(json!({ "rule": rule })),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert_eq!(
+        preview.body,
+        json!({"matching": 1, "wouldGive": 1, "wouldTake": 0, "webhookEvents": 1})
+    );
+    assert!(app.assignments().is_empty(), "a preview changes nothing");
+    assert_eq!(
+        app.api(Method::GET, &rule_path(&staff), Some(&key), None)
+            .await
+            .code(),
+        "RULE_NOT_FOUND"
+    );
+
+    let saved = put_rule(&app, &key, &staff, rule.clone()).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(
+        (saved.body["given"].clone(), saved.body["taken"].clone()),
+        (json!(1), json!(0))
+    );
+    assert!(holds(&app, &staff, &ada));
+    assert!(!holds(&app, &staff, &mallory) && !holds(&app, &staff, &grace));
+    assert_eq!(events_of(&app, "badge.assigned", &staff), 1);
+    let read = app
+        .api(Method::GET, &rule_path(&staff), Some(&key), None)
+        .await;
+    assert_eq!(read.body, json!({ "rule": rule }));
+    let by_rule = audit_by(&app, "rule of “Staff”");
+    assert_eq!(by_rule.len(), 1, "{by_rule:?}");
+    assert!(by_rule[0].1.contains("Ada Lovelace"), "{by_rule:?}");
+    let history = app.page(&format!("/dashboard/audit?member={ada}")).await;
+    assert!(
+        history.text_of("main").contains("rule of “Staff”"),
+        "the change is in Ada's history"
+    );
+
+    // A member an admin adds with the domain gets it as they are added.
+    let alan = app
+        .create_member("Alan Turing", "alan@corp.example.org")
+        .await;
+    assert!(holds(&app, &staff, &alan));
+    // An admin's change of e-mail: Ada leaves the domain and loses it; Mallory's address,
+    // entered by an admin, is now trusted and she gets it.
+    change_email(&app, &ada, "Ada Lovelace", "ada@elsewhere.org").await;
+    assert!(!holds(&app, &staff, &ada));
+    assert_eq!(events_of(&app, "badge.unassigned", &staff), 1);
+    change_email(&app, &mallory, "Mallory", "mallory@corp.example.org").await;
+    // (Her address did not change: the form saved nothing, so she still does not match.)
+    assert!(!holds(&app, &staff, &mallory));
+    change_email(&app, &mallory, "Mallory", "m@corp.example.org").await;
+    assert!(holds(&app, &staff, &mallory));
+    app.assert_counts_exact();
+
+    // The public badge page says how it is earned, without the domain.
+    let slug = app
+        .badges()
+        .into_iter()
+        .find(|b| b.id == staff)
+        .expect("stored")
+        .slug;
+    let shown = app
+        .new_visitor()
+        .page(&format!("/badges/{slug}"))
+        .await
+        .text_of("main");
+    assert!(
+        shown.contains("Given to members who have an e-mail address at a domain the site chose"),
+        "{shown}"
+    );
+    assert!(!shown.contains("corp.example.org"), "{shown}");
+}
+
+#[tokio::test]
+async fn rules_cascade_and_a_rule_that_would_depend_on_itself_is_refused() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let key = app.create_api_key("rules").await;
+    let member = app.create_badge("Member").await;
+    let veteran = app.create_badge("Veteran").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.org").await;
+
+    // Veteran reads Member, which no one holds yet.
+    let saved = put_rule(
+        &app,
+        &key,
+        &veteran,
+        json!({"criteria": [{"holdsAll": [member]}]}),
+    )
+    .await;
+    assert_eq!(saved.body["given"], json!(0), "{}", saved.body);
+    // Member goes to everyone added by an admin; Veteran follows in the same change.
+    let saved = put_rule(
+        &app,
+        &key,
+        &member,
+        json!({"criteria": [{"signedUp": false}], "revoke": true}),
+    )
+    .await;
+    assert_eq!(saved.body["given"], json!(1), "{}", saved.body);
+    assert!(holds(&app, &member, &ada) && holds(&app, &veteran, &ada));
+    assert_eq!(audit_by(&app, "rule of “Veteran”").len(), 1);
+
+    // Member reading Veteran would close a loop: refused, naming it, and nothing changes.
+    let looped = put_rule(
+        &app,
+        &key,
+        &member,
+        json!({"criteria": [{"holdsNone": [veteran]}], "revoke": true}),
+    )
+    .await;
+    assert_eq!(looped.status, StatusCode::CONFLICT);
+    assert_eq!(looped.code(), "RULE_LOOP");
+    let message = looped.body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("“Member” → “Veteran” → “Member”"),
+        "{message}"
+    );
+    let kept = app
+        .api(Method::GET, &rule_path(&member), Some(&key), None)
+        .await;
+    assert_eq!(kept.body["rule"]["criteria"], json!([{"signedUp": false}]));
+    // A badge another rule reads cannot be deleted.
+    let delete = app
+        .api(
+            Method::DELETE,
+            &format!("/members/v3/badges/{member}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(delete.status, StatusCode::CONFLICT, "{}", delete.body);
+    assert_eq!(app.badges().len(), 2);
+
+    // Deleting the Member rule leaves its holders holding it, as if given by hand.
+    let removed = app
+        .api(Method::DELETE, &rule_path(&member), Some(&key), None)
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert!(holds(&app, &member, &ada));
+    assert!(app.audit_actions().contains(&"rule.delete".to_string()));
+    // Now given by hand, taking it from Ada makes Veteran's rule take Veteran (no revoke:
+    // kept), and giving it again works.
+    let taken = app
+        .api(
+            Method::DELETE,
+            &format!("/members/v3/badges/{member}/members?memberIds={ada}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::OK, "{}", taken.body);
+    assert!(!holds(&app, &member, &ada) && holds(&app, &veteran, &ada));
+    app.assert_counts_exact();
+}
+
+#[tokio::test]
+async fn every_hand_path_refuses_an_automatic_badge_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let key = app.create_api_key("rules").await;
+    let founder = app.create_badge("Founder").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.org").await;
+    let grace = app.create_member("Grace Hopper", "grace@example.org").await;
+    put_rule(
+        &app,
+        &key,
+        &founder,
+        json!({"criteria": [{"joinedBefore": "2000-01-01"}], "revoke": true}),
+    )
+    .await;
+    let before = app.assignments();
+    assert!(before.is_empty(), "no one joined before 2000");
+
+    for (method, path, body) in [
+        (
+            Method::POST,
+            format!("/members/v3/badges/{founder}/members"),
+            Some(json!({"memberIds": [ada]})),
+        ),
+        (
+            Method::POST,
+            format!("/insignia/v1/badges/{founder}/members"),
+            Some(json!({"memberIds": [ada]})),
+        ),
+        (
+            Method::DELETE,
+            format!("/members/v3/badges/{founder}/members?memberIds={grace}"),
+            None,
+        ),
+    ] {
+        let reply = app.api(method, &path, Some(&key), body).await;
+        assert_eq!(reply.status, StatusCode::CONFLICT, "{path}: {}", reply.body);
+        assert_eq!(reply.code(), "BADGE_IS_AUTOMATIC", "{path}");
+    }
+    // The dashboard: the picker, the bulk box, the member page.
+    let page = format!("/dashboard/badges/{founder}");
+    let shown = app.page(&page).await.text_of("main");
+    assert!(shown.contains("given automatically by its rule"), "{shown}");
+    assert!(shown.contains("joined before 1 January 2000"), "{shown}");
+    let picker = app
+        .submit(&page, &format!("{page}/members"), &[("member_id", &ada)])
+        .await;
+    assert_eq!(picker.status(), StatusCode::CONFLICT);
+    let bulk = app
+        .submit(
+            &page,
+            &format!("{page}/members"),
+            &[("bulk", "ada@example.org"), ("action", "assign")],
+        )
+        .await;
+    assert!(bulk.status().is_client_error(), "{}", bulk.status());
+    let member_page = format!("/dashboard/members/{ada}");
+    let added = app
+        .submit(
+            &member_page,
+            &format!("{member_page}/badges"),
+            &[("badge_id", &founder)],
+        )
+        .await;
+    assert!(added.status().is_client_error(), "{}", added.status());
+    assert_eq!(app.assignments(), before, "nothing was given");
+    assert_eq!(events_of(&app, "badge.assigned", &founder), 0);
+}
+
+#[tokio::test]
+async fn a_rule_that_cannot_be_used_is_refused_with_a_clear_answer() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let key = app.create_api_key("rules").await;
+    let badge = app.create_badge("Gold").await;
+    for (rule, status, field_or_code) in [
+        (
+            json!({"criteria": [{"emailDomainIn": ["Not A Domain"]}]}),
+            400,
+            "rule.criteria[0]",
+        ),
+        (
+            json!({"criteria": [{"joinedAtLeastDaysAgo": 0}]}),
+            400,
+            "rule.criteria[0]",
+        ),
+        (
+            json!({"criteria": [{"joinedBefore": "yesterday"}]}),
+            400,
+            "rule",
+        ),
+        (json!({"criteria": [{"sometime": 1}]}), 400, "rule"),
+        (
+            json!({"criteria": [{"holdsAll": ["6f1c1d2e-0000-4000-8000-000000000000"]}]}),
+            404,
+            "BADGE_NOT_FOUND",
+        ),
+        (
+            json!({"criteria": [{"holdsAny": [badge]}]}),
+            409,
+            "RULE_LOOP",
+        ),
+    ] {
+        let reply = put_rule(&app, &key, &badge, rule.clone()).await;
+        assert_eq!(reply.status.as_u16(), status, "{rule}: {}", reply.body);
+        if status == 400 {
+            assert_eq!(reply.violated_fields(), [field_or_code], "{rule}");
+        } else {
+            assert_eq!(reply.code(), field_or_code, "{rule}");
+        }
+    }
+    let visitor = app.new_visitor();
+    let refused = visitor
+        .api(Method::GET, &rule_path(&badge), None, None)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let nothing = app
+        .api(Method::GET, &rule_path(&badge), Some(&key), None)
+        .await;
+    assert_eq!(nothing.code(), "RULE_NOT_FOUND");
+}
