@@ -109,6 +109,19 @@ async fn an_assignment_of_a_badge_valid_for_a_time_ends_on_time_and_is_taken_awa
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body["memberIds"], serde_json::json!([grace]));
     assert_eq!(listed.body["metadata"]["total"], 1);
+    let counts = app
+        .api(
+            reqwest::Method::GET,
+            "/members/v3/badges/members/count",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        counts.body["badgeMemberCounts"][0]["memberCount"], 1,
+        "the counts leave hers out: {}",
+        counts.body
+    );
     let counted = app
         .api(
             reqwest::Method::POST,
@@ -403,4 +416,118 @@ async fn programs_set_validity_and_give_until_a_time_through_the_api_extension()
     }
     app.assert_counts_exact();
     assert!(app.audit_actions().contains(&"badge.unassign".to_string()));
+}
+
+#[tokio::test]
+async fn the_owner_sets_and_removes_holders_ends_and_a_badge_given_after_its_time_is_given_anew() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = badge_valid_for(&app, "Season Pass", "7").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    let grace = app.create_member("Grace Hopper", "grace@example.com").await;
+    give(&app, &badge, &ada).await;
+    give(&app, &badge, &grace).await;
+    let page = format!("/dashboard/badges/{badge}");
+
+    // The bulk box's dry run says a holder would be renewed.
+    let checked = app
+        .submit(
+            &page,
+            &format!("{page}/members"),
+            &[("bulk", "ada@example.com"), ("action", "dry_run")],
+        )
+        .await;
+    let checked = crate::helpers::to_page(checked).await;
+    let report = checked.text_of("#bulk-report");
+    assert!(report.contains("1 already held"), "{report}");
+    let csv = app
+        .get(
+            &checked
+                .attr("#bulk-report a[download]", "href")
+                .expect("report link"),
+        )
+        .await
+        .text()
+        .await
+        .expect("csv");
+    assert!(csv.contains("renewed"), "{csv}");
+
+    // Both ticked: held through 12 March 2099.
+    let res = app
+        .submit(
+            &page,
+            &format!("{page}/members/end"),
+            &[
+                ("member_id", ada.as_str()),
+                ("member_id", grace.as_str()),
+                ("end", "2099-03-12"),
+                ("end_action", "set"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let end = insignia::rules::Day::parse("2099-03-13")
+        .expect("day")
+        .start()
+        .millis()
+        - 1;
+    assert_eq!(assignment(&app, &badge, &ada).expect("held").1, Some(end));
+    assert_eq!(assignment(&app, &badge, &grace).expect("held").1, Some(end));
+    let shown = app.page(&page).await.text_of("main");
+    assert!(shown.contains("12 March 2099"), "{shown}");
+    // Ada's ends no more; a day already past is refused and changes nothing.
+    app.submit(
+        &page,
+        &format!("{page}/members/end"),
+        &[("member_id", ada.as_str()), ("end_action", "clear")],
+    )
+    .await;
+    assert_eq!(assignment(&app, &badge, &ada).expect("held").1, None);
+    app.submit(
+        &page,
+        &format!("{page}/members/end"),
+        &[
+            ("member_id", grace.as_str()),
+            ("end", "2001-01-01"),
+            ("end_action", "set"),
+        ],
+    )
+    .await;
+    assert_eq!(assignment(&app, &badge, &grace).expect("held").1, Some(end));
+    let flash = app.page(&page).await.text_of(".flash-error");
+    assert!(flash.contains("already passed"), "{flash}");
+    assert!(
+        app.audit_actions().contains(&"badge.renew".to_string()),
+        "ends set by hand are audited"
+    );
+
+    // Grace's time is up but the job has not come yet: giving it again gives it anew.
+    diesel::update(member_badges::table)
+        .filter(
+            member_badges::member_key.eq_any(
+                members::table
+                    .filter(members::id.eq(&grace))
+                    .select(members::key),
+            ),
+        )
+        .set((
+            member_badges::assigned_at.eq(insignia::clock::now_millis() - 9 * DAY_MILLIS),
+            member_badges::expires_at.eq(insignia::clock::now_millis() - 1),
+        ))
+        .execute(&mut app.db())
+        .expect("expire Grace's");
+    let (assigned, unassigned) = (
+        count_events(&app, "badge.assigned"),
+        count_events(&app, "badge.unassigned"),
+    );
+    give(&app, &badge, &grace).await;
+    let (since, ends) = assignment(&app, &badge, &grace).expect("held again");
+    assert!(
+        since > insignia::clock::now_millis() - DAY_MILLIS,
+        "a new time"
+    );
+    assert!(ends.expect("an end") > insignia::clock::now_millis() + 6 * DAY_MILLIS);
+    assert_eq!(count_events(&app, "badge.assigned"), assigned + 1);
+    assert_eq!(count_events(&app, "badge.unassigned"), unassigned + 1);
+    app.assert_counts_exact();
 }

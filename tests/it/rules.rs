@@ -382,3 +382,132 @@ async fn a_rule_that_cannot_be_used_is_refused_with_a_clear_answer() {
         .await;
     assert_eq!(nothing.code(), "RULE_NOT_FOUND");
 }
+
+#[tokio::test]
+async fn the_dashboard_form_previews_saves_and_removes_a_rule_and_keeps_a_refused_form() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let alumni = app.create_badge("Alumni").await;
+    let mentor = app.create_badge("Mentor").await;
+    let ada = app
+        .create_member("Ada Lovelace", "ada@uni.example.edu")
+        .await;
+    app.create_member("Grace Hopper", "grace@navy.example.mil")
+        .await;
+    let form = format!("/dashboard/badges/{alumni}/rule");
+    let shown = app.page(&form).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.text_of("main").contains("Now given by hand"));
+
+    // A domain that is not one: refused beside the field, the text kept, nothing saved.
+    let refused = app
+        .submit(
+            &form,
+            &form,
+            &[("email_domains", "uni example"), ("action", "save")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = crate::helpers::to_page(refused).await;
+    assert!(
+        refused
+            .text_of("#email_domains-error")
+            .contains("not an e-mail domain")
+    );
+    assert_eq!(
+        refused.attr("#email_domains", "value").as_deref(),
+        Some("uni example")
+    );
+    assert!(app.assignments().is_empty());
+
+    // Preview: what it would do, and nothing changes.
+    let fields = [
+        ("email_domains", "uni.example.edu"),
+        ("revoke", "on"),
+        ("action", "preview"),
+    ];
+    let preview = crate::helpers::to_page(app.submit(&form, &form, &fields).await).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    let report = preview.text_of("#rule-preview");
+    assert!(
+        report.contains("Matches 1 member: 1 would get it, 0 would lose it."),
+        "{report}"
+    );
+    assert!(
+        report.contains("Ada Lovelace") && report.contains("1 webhook event"),
+        "{report}"
+    );
+    assert_eq!(
+        preview.attr("#email_domains", "value").as_deref(),
+        Some("uni.example.edu"),
+        "the form keeps what was typed"
+    );
+    assert!(app.assignments().is_empty(), "a preview changes nothing");
+
+    // Save: the badge page says the rule gives it, and no longer offers the hand ways.
+    let saved = app
+        .submit(
+            &form,
+            &form,
+            &[
+                ("email_domains", "uni.example.edu"),
+                ("revoke", "on"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&saved), format!("/dashboard/badges/{alumni}"));
+    assert!(holds(&app, &alumni, &ada));
+    let badge_page = app.page(&format!("/dashboard/badges/{alumni}")).await;
+    assert!(
+        badge_page
+            .text_of(".flash-success")
+            .contains("gave the badge to 1 member")
+    );
+    assert!(badge_page.text_of("main").contains("uni.example.edu"));
+    assert!(!badge_page.has("#bulk-form") && !badge_page.has("#assign-form"));
+    // The badge editor will not make it one members add themselves.
+    let edit = app
+        .submit_badge(
+            &format!("/dashboard/badges/{alumni}/edit"),
+            &format!("/dashboard/badges/{alumni}/edit"),
+            &crate::helpers::BadgeFields {
+                self_assignable: true,
+                ..crate::helpers::BadgeFields::titled("Alumni")
+            },
+        )
+        .await;
+    assert_eq!(edit.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A loop through the form is refused with the loop named.
+    let mentor_form = format!("/dashboard/badges/{mentor}/rule");
+    app.submit(
+        &mentor_form,
+        &mentor_form,
+        &[("holds_all", alumni.as_str()), ("action", "save")],
+    )
+    .await;
+    let looped = app
+        .submit(
+            &form,
+            &form,
+            &[("holds_none", mentor.as_str()), ("action", "save")],
+        )
+        .await;
+    assert_eq!(looped.status(), StatusCode::CONFLICT);
+    let looped = crate::helpers::to_page(looped).await;
+    assert!(
+        looped
+            .text_of("main")
+            .contains("“Alumni” → “Mentor” → “Alumni”"),
+        "{}",
+        looped.text_of("main")
+    );
+
+    // Removing the rule: Ada keeps it, now by hand.
+    let removed = app.submit(&form, &format!("{form}/delete"), &[]).await;
+    assert_eq!(location(&removed), format!("/dashboard/badges/{alumni}"));
+    assert!(holds(&app, &alumni, &ada));
+    let badge_page = app.page(&format!("/dashboard/badges/{alumni}")).await;
+    assert!(badge_page.has("#bulk-form"), "given by hand again");
+}

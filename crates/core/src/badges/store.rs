@@ -73,10 +73,30 @@ pub fn display_order() -> (
 
 /// All badges in display order. There are at most a few thousand; the position index serves it.
 pub fn list_in_order(conn: &mut DbConnection) -> Result<Vec<Badge>, Error> {
-    Ok(badges::table
+    let mut list = badges::table
         .select(Badge::as_select())
         .order(display_order())
-        .load(conn)?)
+        .load(conn)?;
+    count_in_force(conn, &mut list)?;
+    Ok(list)
+}
+
+/// Holder counts as every read sees them: the stored count less the assignments whose time is
+/// up and that the expiry job has not taken away yet (a few, for at most a minute; the partial
+/// index of ending assignments finds them without reading the others).
+fn count_in_force(conn: &mut DbConnection, list: &mut [Badge]) -> Result<(), Error> {
+    use crate::db::schema::member_badges;
+    let expired: Vec<(crate::db::keys::BadgeKey, i64)> = member_badges::table
+        .filter(member_badges::expires_at.le(crate::clock::now_millis()))
+        .group_by(member_badges::badge_key)
+        .select((member_badges::badge_key, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (key, n) in expired {
+        if let Some(badge) = list.iter_mut().find(|b| b.key == key) {
+            badge.member_count -= n;
+        }
+    }
+    Ok(())
 }
 
 /// One page of badges in display order, and how many there are in all.
@@ -85,21 +105,24 @@ pub fn page_in_order(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Badge>, i64), Error> {
-    let page = badges::table
+    let mut page = badges::table
         .select(Badge::as_select())
         .order(display_order())
         .offset(offset)
         .limit(limit)
         .load(conn)?;
+    count_in_force(conn, &mut page)?;
     let total = badges::table.count().get_result(conn)?;
     Ok((page, total))
 }
 
 pub fn find(conn: &mut DbConnection, id: &BadgeId) -> Result<Badge, BadgeError> {
-    Ok(badges::table
+    let mut badge = badges::table
         .find(id)
         .select(Badge::as_select())
-        .first(conn)?)
+        .first(conn)?;
+    count_in_force(conn, std::slice::from_mut(&mut badge))?;
+    Ok(badge)
 }
 
 pub fn uploaded_svg(conn: &mut DbConnection, id: &str) -> Result<String, Error> {
@@ -238,6 +261,8 @@ pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> Result<BySlug, Error
         .first(conn)
         .optional()?
     {
+        let mut badge = badge;
+        count_in_force(conn, std::slice::from_mut(&mut badge))?;
         return Ok(BySlug::Found(Box::new(badge)));
     }
     badge_slugs::table

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 use super::Member;
 pub use super::changes::staging;
@@ -356,6 +356,77 @@ pub fn unassign(
     })
 }
 
+/// Sets when the assignments of some holders end (`None`: never), whatever the badge says;
+/// members who do not hold it are ignored. An end must be in the future. Audited in each
+/// member's history. Returns how many changed.
+pub fn set_end(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge_id: &BadgeId,
+    member_ids: &[MemberId],
+    until: Option<crate::clock::Timestamp>,
+) -> Result<i64, AssignError> {
+    let ids = unique(member_ids);
+    if ids.len() > BULK_MAX {
+        return Err(AssignError::TooMany);
+    }
+    let now = crate::clock::Timestamp::now();
+    if until.is_some_and(|end| end <= now) {
+        return Err(AssignError::App(Error::Invalid(
+            "That end has already passed: choose a day from today on.".to_string(),
+        )));
+    }
+    crate::db::write(conn, |conn| {
+        let badge = manual_badge(conn, badge_id)?;
+        stage_ids(conn, &ids)?;
+        staging::members_from_lines(conn)?;
+        // Only assignments in force: one whose time is up is gone, whatever its row says.
+        let changed = diesel::sql_query(conn.sql(&format!(
+            "UPDATE member_badges SET expires_at = ? WHERE badge_key = ? \
+             AND member_key IN (SELECT key FROM {}) \
+             AND (expires_at IS NULL OR expires_at > ?)",
+            staging::MEMBERS
+        )))
+        .bind::<Nullable<BigInt>, _>(until.map(crate::clock::Timestamp::millis))
+        .bind::<BigInt, _>(badge.key)
+        .bind::<BigInt, _>(now.millis())
+        .execute(conn)? as i64;
+        if changed > 0 {
+            let entry = audit::record(
+                conn,
+                actor,
+                Change {
+                    action: "badge.renew",
+                    badge_id: Some(&badge.id),
+                    member_id: single(&ids),
+                    target: &badge.title,
+                    details: match until {
+                        Some(end) => format!(
+                            "set the end for {} to {end}",
+                            crate::text::count_of(changed as usize, "member", "members")
+                        ),
+                        None => format!(
+                            "removed the end for {}",
+                            crate::text::count_of(changed as usize, "member", "members")
+                        ),
+                    },
+                },
+            )?;
+            if ids.len() > 1 {
+                audit::touched_members(
+                    conn,
+                    entry,
+                    &format!(
+                        "SELECT m.id FROM {} s CROSS JOIN members m ON m.key = s.key",
+                        staging::MEMBERS
+                    ),
+                )?;
+            }
+        }
+        Ok(changed)
+    })
+}
+
 /// Gives one member several badges (`give`), or takes them back, in one transaction.
 /// Returns how many actually changed.
 pub fn change_member_badges(
@@ -546,14 +617,8 @@ pub fn holders_oldest_first(
         .offset(offset)
         .limit(limit)
         .into_boxed();
-    // Assignments whose time is up are few and leave within a minute (the expiry job): the
-    // stored count less those.
-    let expired: i64 = member_badges::table
-        .filter(member_badges::badge_key.eq(badge.key))
-        .filter(member_badges::expires_at.le(now.millis()))
-        .count()
-        .get_result(conn)?;
-    let mut total = badge.member_count - expired;
+    // The badge's count already leaves out assignments whose time is up (`badge_store::find`).
+    let mut total = badge.member_count;
     if audience == Audience::Public {
         query = query.filter(member_badges::hidden.eq(false));
         // Hidden assignments are few (a partial index holds just them), so the public total
@@ -576,6 +641,8 @@ pub fn holders_oldest_first(
 pub enum LineStatus {
     Assigned,
     AlreadyHeld,
+    /// Already held, and valid for a time: giving it again renews it from now.
+    Renewed,
     NotFound,
     Invalid(String),
 }
@@ -669,12 +736,19 @@ pub fn plan_bulk(
     staging::lines(conn, &refs)?;
     let resolved: Vec<Resolved> = diesel::sql_query(conn.sql(&format!(
         "SELECT l.pos, m.id, m.name, \
-                EXISTS (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = l.key) AS held \
+                EXISTS (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = l.key \
+                        AND (expires_at IS NULL OR expires_at > ?)) AS held \
          FROM {} l CROSS JOIN members m ON m.key = l.key",
         staging::LINES
     )))
     .bind::<BigInt, _>(badge.key)
+    .bind::<BigInt, _>(crate::clock::now_millis())
     .load(conn)?;
+    let held_status = if badge.valid_for_days.is_some() {
+        LineStatus::Renewed
+    } else {
+        LineStatus::AlreadyHeld
+    };
     let mut found: HashMap<usize, (BulkMember, bool)> = resolved
         .into_iter()
         .map(|r| (r.pos as usize, (r.member, r.held)))
@@ -690,7 +764,7 @@ pub fn plan_bulk(
                     LineStatus::Invalid("repeats an earlier line".into()),
                     Some(m),
                 ),
-                (Ok(_), Some((m, true))) => (LineStatus::AlreadyHeld, Some(m)),
+                (Ok(_), Some((m, true))) => (held_status.clone(), Some(m)),
                 (Ok(_), Some((m, false))) => (LineStatus::Assigned, Some(m)),
             };
             BulkLine {

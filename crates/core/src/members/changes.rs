@@ -208,16 +208,43 @@ pub fn give_staged(
 ) -> Result<i64, Error> {
     use staging::{CHANGED, MEMBERS};
     let now = crate::clock::Timestamp::now();
+    expire_staged(conn, badge, now)?;
     let expires = until.or_else(|| badge.expiry_from(now));
     if let Some(until) = expires {
         // Given again while held: valid anew from now, still held since it was first given.
-        diesel::sql_query(conn.sql(&format!(
+        let renewed = diesel::sql_query(conn.sql(&format!(
             "UPDATE member_badges SET expires_at = ? \
              WHERE badge_key = ? AND member_key IN (SELECT key FROM {MEMBERS})"
         )))
         .bind::<BigInt, _>(until.millis())
         .bind::<BigInt, _>(badge.key)
         .execute(conn)?;
+        if renewed > 0 {
+            let entry = audit::record(
+                conn,
+                actor,
+                Change {
+                    action: "badge.renew",
+                    badge_id: Some(&badge.id),
+                    target: &badge.title,
+                    details: format!(
+                        "renewed it for {} until {until}",
+                        crate::text::count_of(renewed, "member", "members")
+                    ),
+                    ..Default::default()
+                },
+            )?;
+            audit::touched_members(
+                conn,
+                entry,
+                &format!(
+                    "SELECT m.id FROM {MEMBERS} s CROSS JOIN member_badges mb \
+                     ON mb.badge_key = {} AND mb.member_key = s.key \
+                     CROSS JOIN members m ON m.key = s.key",
+                    badge.key.0
+                ),
+            )?;
+        }
     }
     let badge = badge.key;
     staging::clear(conn, &[CHANGED])?;
@@ -260,19 +287,55 @@ pub fn take_staged(
     )))
     .bind::<BigInt, _>(badge)
     .execute(conn)? as i64;
-    if removed == 0 {
-        return Ok(0);
+    if removed > 0 {
+        take_changed(conn, badge, actor, removed)?;
     }
+    Ok(removed)
+}
+
+/// Takes the badge from the `n` members in the staging table of changed members.
+fn take_changed(
+    conn: &mut DbConnection,
+    badge: BadgeKey,
+    actor: Option<&Actor>,
+    n: i64,
+) -> Result<(), Error> {
+    use staging::CHANGED;
     diesel::sql_query(conn.sql(&format!(
         "DELETE FROM member_badges WHERE badge_key = ? AND member_key IN (SELECT key FROM {CHANGED})"
     )))
     .bind::<BigInt, _>(badge)
     .execute(conn)?;
-    count_changed(conn, badge, -1, removed)?;
+    count_changed(conn, badge, -1, n)?;
     if let Some(actor) = actor {
         record_events(conn, actor, crate::events::Kind::BadgeUnassigned, badge)?;
     }
-    Ok(removed)
+    Ok(())
+}
+
+/// Staged members whose assignment of the badge ran out but is still stored (the expiry job
+/// comes within a minute) lose it first, as the job would take it: giving the badge to them
+/// again gives it anew, with a new time and a `badge.assigned` event.
+fn expire_staged(
+    conn: &mut DbConnection,
+    badge: &Badge,
+    now: crate::clock::Timestamp,
+) -> Result<(), Error> {
+    use staging::{CHANGED, MEMBERS};
+    staging::clear(conn, &[CHANGED])?;
+    let expired = diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO {CHANGED} (key) SELECT s.key FROM {MEMBERS} s CROSS JOIN member_badges mb \
+         ON mb.badge_key = ? AND mb.member_key = s.key WHERE mb.expires_at <= ?"
+    )))
+    .bind::<BigInt, _>(badge.key)
+    .bind::<BigInt, _>(now.millis())
+    .execute(conn)? as i64;
+    if expired > 0 {
+        let actor = Actor::expired();
+        take_changed(conn, badge.key, Some(&actor), expired)?;
+        record_change(conn, &actor, badge, false, expired, None)?;
+    }
+    Ok(())
 }
 
 /// Both stored counts follow a change of `n` changed members by `step` (+1 or -1) each.

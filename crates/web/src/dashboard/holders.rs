@@ -58,6 +58,8 @@ pub struct HolderRow {
 pub struct BulkSummary {
     pub assigned: usize,
     pub already: usize,
+    /// Of those already holding it, the ones whose end is renewed from now.
+    pub renewed: usize,
     pub not_found: usize,
     pub invalid: usize,
 }
@@ -82,6 +84,10 @@ impl BulkReport {
             match line.status {
                 LineStatus::Assigned => summary.assigned += 1,
                 LineStatus::AlreadyHeld => summary.already += 1,
+                LineStatus::Renewed => {
+                    summary.already += 1;
+                    summary.renewed += 1;
+                }
                 LineStatus::NotFound => summary.not_found += 1,
                 LineStatus::Invalid(_) => summary.invalid += 1,
             }
@@ -130,6 +136,8 @@ pub fn status_text(status: &LineStatus, dry_run: &bool) -> String {
         (LineStatus::Assigned, true) => "will be assigned".to_string(),
         (LineStatus::Assigned, false) => "assigned".to_string(),
         (LineStatus::AlreadyHeld, _) => "already holds it".to_string(),
+        (LineStatus::Renewed, true) => "already holds it; will be renewed from now".to_string(),
+        (LineStatus::Renewed, false) => "already held it; renewed from now".to_string(),
         (LineStatus::NotFound, _) => "no such member".to_string(),
         (LineStatus::Invalid(reason), _) => format!("invalid: {reason}"),
     }
@@ -138,7 +146,7 @@ pub fn status_text(status: &LineStatus, dry_run: &bool) -> String {
 pub fn status_class(status: &LineStatus) -> &'static str {
     match status {
         LineStatus::Assigned => "ok",
-        LineStatus::AlreadyHeld => "same",
+        LineStatus::AlreadyHeld | LineStatus::Renewed => "same",
         LineStatus::NotFound | LineStatus::Invalid(_) => "bad",
     }
 }
@@ -651,4 +659,89 @@ pub async fn unassign(
         ),
     }
     Ok(see_other(&format!("{page_path}#holders")))
+}
+
+/// When the ticked holders' assignments end: the day typed (`end`, held through it, UTC)
+/// with `end_action=set`, or no end with `end_action=clear`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EndForm {
+    member_id: Vec<MemberId>,
+    #[serde(deserialize_with = "forms::first")]
+    end: String,
+    #[serde(deserialize_with = "forms::first")]
+    end_action: String,
+}
+
+/// Extends, shortens or removes the end of the ticked holders' assignments.
+pub async fn set_end(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<BadgeId>,
+    form: HtmlForm<EndForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page_path = format!("/dashboard/badges/{id}");
+    admin.require_elevation(&page_path)?;
+    let EndForm {
+        member_id,
+        end,
+        end_action,
+    } = form.into_inner();
+    let back = see_other(&format!("{page_path}#holders"));
+    let fail = |message: &str| {
+        cookie::flash(&session, FlashKind::Error, message);
+        Ok(see_other(&format!("{page_path}#holders")))
+    };
+    if member_id.is_empty() {
+        return fail("Tick at least one holder first. Nothing was changed.");
+    }
+    let until = match end_action.as_str() {
+        "clear" => None,
+        "set" => match insignia_core::rules::Day::parse(&end) {
+            // Held through the day chosen: its last moment, which pages show as that day.
+            Some(day) => Some(day.end() - time::Duration::milliseconds(1)),
+            None => {
+                return fail(
+                    "Choose the last day they hold it, such as 2027-03-12. Nothing was changed.",
+                );
+            }
+        },
+        _ => return fail("Choose “Set end” or “No end”. Nothing was changed."),
+    };
+    let (who, badge_id) = (admin.actor(), id.clone());
+    let outcome = blocking::run(&state.pool, move |conn| {
+        Ok(assignments::set_end(
+            conn, &who, &badge_id, &member_id, until,
+        ))
+    })
+    .await?;
+    match outcome {
+        Ok(0) => cookie::flash(
+            &session,
+            FlashKind::Info,
+            "Nothing changed: none of them holds the badge now.",
+        ),
+        Ok(n) => cookie::flash(
+            &session,
+            FlashKind::Success,
+            match until {
+                Some(end) => format!(
+                    "{} now hold it until {}.",
+                    grouped_count(n as usize, "member", "members"),
+                    crate::views::long_day(end)
+                ),
+                None => format!(
+                    "{} now hold it until it is taken away.",
+                    grouped_count(n as usize, "member", "members")
+                ),
+            },
+        ),
+        Err(AssignError::App(insignia_core::Error::Invalid(message))) => {
+            return fail(&format!("{message} Nothing was changed."));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(back)
 }

@@ -44,6 +44,7 @@ pub fn configure(routes: &mut Routes) {
                 p.get(holders::picker_search)
             })
             .at("/badges/{id}/members/remove", |p| p.post(holders::unassign))
+            .at("/badges/{id}/members/end", |p| p.post(holders::set_end))
             .at("/badges/{id}/edit", |p| {
                 p.get(badges::edit_form).post(badges::update)
             })
