@@ -531,3 +531,122 @@ async fn the_owner_sets_and_removes_holders_ends_and_a_badge_given_after_its_tim
     assert_eq!(count_events(&app, "badge.unassigned"), unassigned + 1);
     app.assert_counts_exact();
 }
+
+#[tokio::test]
+async fn the_picker_and_the_bulk_box_give_until_a_day_of_their_own() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Volunteer").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    app.create_member("Grace Hopper", "grace@example.com").await;
+    let page = format!("/dashboard/badges/{badge}");
+    let last_moment = |day: &str| {
+        insignia::rules::Day::parse(day)
+            .expect("day")
+            .end()
+            .millis()
+            - 1
+    };
+
+    let res = app
+        .submit(
+            &page,
+            &format!("{page}/members"),
+            &[("member_id", ada.as_str()), ("until", "2099-06-30")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        assignment(&app, &badge, &ada).expect("held").1,
+        Some(last_moment("2099-06-30"))
+    );
+
+    // The bulk box: a day already past is refused beside the box, the list kept.
+    let refused = app
+        .submit(
+            &page,
+            &format!("{page}/members"),
+            &[
+                ("bulk", "grace@example.com"),
+                ("until", "2000-01-01"),
+                ("action", "assign"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = crate::helpers::to_page(refused).await;
+    assert!(refused.text_of("#bulk-error").contains("already passed"));
+    assert_eq!(refused.text_of("#bulk"), "grace@example.com");
+    assert_eq!(app.assignments().len(), 1, "nothing was assigned");
+
+    // With a day to come: the dry run says Ada would be renewed, then both hold it until then.
+    let checked = app
+        .submit(
+            &page,
+            &format!("{page}/members"),
+            &[
+                ("bulk", "ada@example.com\ngrace@example.com"),
+                ("until", "2099-12-31"),
+                ("action", "dry_run"),
+            ],
+        )
+        .await;
+    let checked = crate::helpers::to_page(checked).await;
+    let report = checked.text_of("#bulk-report");
+    assert!(report.contains("1 to be renewed from now"), "{report}");
+    let plan = checked
+        .attr("#bulk-report input[name=plan]", "value")
+        .expect("a plan to apply");
+    let until = checked
+        .attr("#bulk-report input[name=until]", "value")
+        .expect("the day goes with the plan");
+    app.submit(
+        &page,
+        &format!("{page}/members"),
+        &[
+            ("plan", plan.as_str()),
+            ("until", until.as_str()),
+            ("action", "assign"),
+        ],
+    )
+    .await;
+    let ends: Vec<Option<i64>> = member_badges::table
+        .select(member_badges::expires_at)
+        .load(&mut app.db())
+        .expect("ends");
+    assert_eq!(ends, vec![Some(last_moment("2099-12-31")); 2]);
+    app.assert_counts_exact();
+}
+
+#[tokio::test]
+async fn the_background_work_page_shows_each_job_and_what_waits_for_it() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = badge_valid_for(&app, "Trial", "1").await;
+    let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
+    give(&app, &badge, &ada).await;
+    // Ada's time is up, and the job has not come yet (it runs every 15 s).
+    diesel::update(member_badges::table)
+        .set(member_badges::expires_at.eq(insignia::clock::now_millis() - 1))
+        .execute(&mut app.db())
+        .expect("expire it");
+    let page = app.page("/dashboard/jobs").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let expiry = page.text_of("#job-assignments-expire");
+    assert!(
+        expiry.contains("Takes away assignments whose time is up"),
+        "{expiry}"
+    );
+    assert!(
+        expiry.contains("1 assignment to take away") || assignment(&app, &badge, &ada).is_none(),
+        "{expiry}"
+    );
+    for job in ["webhooks-deliver", "rules-timed", "webhooks-prune_events"] {
+        assert!(page.has(&format!("#job-{job}")), "{job} is listed");
+    }
+    // The job ran at start-up: its last run is written down.
+    assert!(page.has("#job-assignments-expire time"), "{expiry}");
+    let visitor = app.new_visitor();
+    let refused = visitor.get("/dashboard/jobs").await;
+    assert_ne!(refused.status(), StatusCode::OK, "admins only");
+}

@@ -236,3 +236,53 @@ async fn concurrent_bulk_changes_on_two_servers_keep_every_count_exact() {
     assert!(total > 60, "only {total} changes were made in 30 s");
     a.assert_counts_exact();
 }
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: runs in the PostgreSQL pass of scripts/test.sh"]
+async fn two_servers_take_each_expired_assignment_away_once() {
+    use diesel::prelude::*;
+    use insignia::db::schema::events;
+    assert!(
+        postgres_server().is_some(),
+        "PostgreSQL only: set INSIGNIA_TEST_POSTGRES (scripts/pg-cluster.sh)"
+    );
+    let a = spawn_app_with(|s| s.api_writes_per_minute = 1_000_000).await;
+    let _second = second_server(&a, 1_000_000).await;
+    a.setup_admin().await;
+    let key = a.create_api_key("timed").await;
+    let badge = a.create_badge("Day Pass").await;
+    let members = a.insert_members(40, "Visitor");
+    let ends = insignia::clock::Timestamp::now() + time::Duration::seconds(3);
+    let given = a
+        .api(
+            Method::POST,
+            &format!("/insignia/v1/badges/{badge}/members"),
+            Some(&key),
+            Some(json!({"memberIds": members, "expiresDate": ends.to_string()})),
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::OK, "{}", given.body);
+    let started = Instant::now();
+    while !a.assignments().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(75),
+            "expired assignments are taken away within a minute of their end"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Both runners looked; one took each away.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let unassigned: i64 = events::table
+        .filter(events::kind.eq("badge.unassigned"))
+        .count()
+        .get_result(&mut a.db())
+        .expect("events");
+    assert_eq!(unassigned, 40, "one badge.unassigned per assignment");
+    let by_expiry = insignia::audit::page(&mut a.db(), &Default::default(), 50)
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.actor == "expired")
+        .count();
+    assert_eq!(by_expiry, 1, "one audit entry for the one pass");
+    a.assert_counts_exact();
+}

@@ -120,10 +120,13 @@ impl Runner {
     fn run(mut self, stop: &AtomicBool) {
         let start = Instant::now();
         let mut next: Vec<Instant> = vec![start; self.jobs.len()];
+        // When each job every server runs was last written down by this runner.
+        let mut noted: Vec<Option<Instant>> = vec![None; self.jobs.len()];
         while !stop.load(Ordering::Relaxed) {
             for (i, job) in self.jobs.iter_mut().enumerate() {
                 if next[i] <= Instant::now() && !stop.load(Ordering::Relaxed) {
-                    next[i] = Instant::now() + run_one(&self.pool, &self.holder, job.as_mut());
+                    next[i] = Instant::now()
+                        + run_one(&self.pool, &self.holder, job.as_mut(), &mut noted[i]);
                 }
             }
             let soonest = next.iter().min().copied().unwrap_or(start);
@@ -137,19 +140,80 @@ impl Runner {
     }
 }
 
+/// How often a runner writes down that a job every server runs ran (failures at once).
+const NOTE_EVERY: Duration = Duration::from_secs(60);
+
 /// Runs a job if it is this server's to run now; returns how long until it is looked at again.
-fn run_one(pool: &DbPool, holder: &str, job: &mut dyn Job) -> Duration {
+fn run_one(
+    pool: &DbPool,
+    holder: &str,
+    job: &mut dyn Job,
+    noted: &mut Option<Instant>,
+) -> Duration {
     let outcome = match job.share() {
-        Share::EveryServer { every } => job.run(pool).map(|progress| match progress {
-            Progress::Done => every,
-            Progress::MoreNow => Duration::ZERO,
-        }),
+        Share::EveryServer { every } => {
+            let ran = job.run(pool).map(|progress| match progress {
+                Progress::Done => every,
+                Progress::MoreNow => Duration::ZERO,
+            });
+            if ran.is_err() || noted.is_none_or(|at| at.elapsed() >= NOTE_EVERY) {
+                let failure = ran.as_ref().err().map(Error::detail);
+                let next = Timestamp::now() + *ran.as_ref().unwrap_or(&RETRY_AFTER_ERROR);
+                match pool.get().map_err(Error::internal).and_then(|mut conn| {
+                    note_run(&mut conn, job.name(), holder, next, failure.as_deref())
+                }) {
+                    Ok(()) => *noted = Some(Instant::now()),
+                    Err(e) => tracing::warn!("job {}: not noted: {}", job.name(), e.detail()),
+                }
+            }
+            ran
+        }
         Share::OneServer { every, lease } => run_leased(pool, holder, job, every, lease),
     };
     outcome.unwrap_or_else(|e| {
         tracing::warn!("job {}: {}", job.name(), e.detail());
         RETRY_AFTER_ERROR
     })
+}
+
+/// The most of a failure's text kept for the dashboard.
+const ERROR_KEPT: usize = 500;
+
+fn kept(failure: &str) -> String {
+    failure.chars().take(ERROR_KEPT).collect()
+}
+
+/// Writes down a run of a job every server runs: when, when next, and its failure if any.
+fn note_run(
+    conn: &mut DbConnection,
+    name: &str,
+    holder: &str,
+    next: Timestamp,
+    failure: Option<&str>,
+) -> Result<(), Error> {
+    let now = Timestamp::now();
+    diesel::sql_query(conn.sql(
+        "INSERT INTO jobs (name, due_at, lease_until, holder) VALUES (?, 0, 0, '') \
+         ON CONFLICT (name) DO NOTHING",
+    ))
+    .bind::<Text, _>(name)
+    .execute(conn)?;
+    diesel::update(jobs::table.find(name))
+        .set((
+            jobs::due_at.eq(next),
+            jobs::holder.eq(holder),
+            jobs::last_run_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    if let Some(failure) = failure {
+        diesel::update(jobs::table.find(name))
+            .set((
+                jobs::last_error.eq(Some(kept(failure))),
+                jobs::last_error_at.eq(Some(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 fn run_leased(
@@ -175,6 +239,14 @@ fn run_leased(
     };
     let mut conn = pool.get().map_err(Error::internal)?;
     release(&mut conn, name, holder, Timestamp::now() + after)?;
+    if let Err(e) = &ran {
+        diesel::update(jobs::table.find(name))
+            .set((
+                jobs::last_error.eq(Some(kept(&e.detail()))),
+                jobs::last_error_at.eq(Some(Timestamp::now())),
+            ))
+            .execute(&mut conn)?;
+    }
     ran.map(|_| after)
 }
 
@@ -247,7 +319,35 @@ pub fn release(
     .set((
         jobs::due_at.eq(due_at),
         jobs::lease_until.eq(Timestamp::default()),
+        jobs::last_run_at.eq(Some(Timestamp::now())),
     ))
     .execute(conn)?;
     Ok(())
+}
+
+/// What the dashboard shows of a job.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = jobs)]
+pub struct JobState {
+    pub name: String,
+    pub due_at: Timestamp,
+    pub lease_until: Timestamp,
+    pub last_run_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<Timestamp>,
+}
+
+impl JobState {
+    /// Whether a server is running it now (its lease has not run out).
+    pub fn running(&self) -> bool {
+        self.lease_until > Timestamp::now()
+    }
+}
+
+/// Every job that has run on this site, by name.
+pub fn states(conn: &mut DbConnection) -> Result<Vec<JobState>, Error> {
+    Ok(jobs::table
+        .select(JobState::as_select())
+        .order(jobs::name)
+        .load(conn)?)
 }

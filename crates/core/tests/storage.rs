@@ -402,3 +402,69 @@ fn expired_assignments_are_taken_away_once_and_counted_out() {
     );
     assert_eq!(events_of(&mut conn, "badge.unassigned"), 4);
 }
+
+/// A job that fails: each run says why.
+struct Failing(&'static str, Share);
+
+impl Job for Failing {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+
+    fn share(&self) -> Share {
+        self.1
+    }
+
+    fn run(&mut self, _pool: &insignia_core::db::DbPool) -> Result<Progress, insignia_core::Error> {
+        Err(insignia_core::Error::Internal(format!(
+            "{} could not reach its disk",
+            self.0
+        )))
+    }
+}
+
+/// What the "Background work" page reads: each job's last run, when it is due, and its last
+/// failure, for jobs one server runs and jobs every server runs alike.
+#[test]
+fn the_runner_writes_down_each_jobs_last_run_and_last_failure() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let db = database();
+    let pool = insignia_core::open_site(&db.location.as_str().into()).expect("opens");
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = insignia_core::clock::Timestamp::now();
+    Runner::new(pool.clone())
+        .with(Failing(
+            "test.one",
+            Share::OneServer {
+                every: Duration::from_millis(50),
+                lease: Duration::from_secs(30),
+            },
+        ))
+        .with(Failing(
+            "test.every",
+            Share::EveryServer {
+                every: Duration::from_millis(50),
+            },
+        ))
+        .start(stop.clone())
+        .expect("runner");
+    std::thread::sleep(Duration::from_millis(600));
+    stop.store(true, Ordering::Relaxed);
+    let states = insignia_core::jobs::states(&mut pool.get().expect("conn")).expect("states");
+    for name in ["test.every", "test.one"] {
+        let state = states
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("{name} has a row"));
+        assert!(state.last_run_at.is_some_and(|at| at >= started), "{name}");
+        assert!(state.due_at >= started, "{name} is due again");
+        assert_eq!(
+            state.last_error.as_deref(),
+            Some(format!("{name} could not reach its disk").as_str())
+        );
+        assert!(!state.running(), "{name}'s lease was given back");
+    }
+}

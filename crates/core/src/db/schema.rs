@@ -138,6 +138,9 @@ diesel::table! {
         due_at -> Int8,
         lease_until -> Int8,
         holder -> Text,
+        last_run_at -> Nullable<Int8>,
+        last_error -> Nullable<Text>,
+        last_error_at -> Nullable<Int8>,
     }
 }
 

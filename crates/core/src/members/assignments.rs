@@ -705,6 +705,16 @@ pub fn plan_bulk(
     badge_id: &BadgeId,
     text: &str,
 ) -> Result<Vec<BulkLine>, AssignError> {
+    plan_bulk_until(conn, badge_id, text, None)
+}
+
+/// [`plan_bulk`] for a give that ends at `until` (holders would be renewed to it).
+pub fn plan_bulk_until(
+    conn: &mut DbConnection,
+    badge_id: &BadgeId,
+    text: &str,
+    until: Option<crate::clock::Timestamp>,
+) -> Result<Vec<BulkLine>, AssignError> {
     // Other control characters make a line invalid and are reported with it; NUL cannot even
     // be kept to show back (PostgreSQL stores no NUL in text), so the paste is refused whole.
     if let Some(line) = text.lines().position(|l| l.contains('\0')) {
@@ -744,7 +754,7 @@ pub fn plan_bulk(
     .bind::<BigInt, _>(badge.key)
     .bind::<BigInt, _>(crate::clock::now_millis())
     .load(conn)?;
-    let held_status = if badge.valid_for_days.is_some() {
+    let held_status = if until.is_some() || badge.valid_for_days.is_some() {
         LineStatus::Renewed
     } else {
         LineStatus::AlreadyHeld
@@ -784,11 +794,22 @@ pub fn apply_bulk(
     badge_id: &BadgeId,
     text: &str,
 ) -> Result<Vec<BulkLine>, AssignError> {
+    apply_bulk_until(conn, actor, badge_id, text, None)
+}
+
+/// [`apply_bulk`] with an end of its own for these assignments (`None`: as the badge says).
+pub fn apply_bulk_until(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge_id: &BadgeId,
+    text: &str,
+    until: Option<crate::clock::Timestamp>,
+) -> Result<Vec<BulkLine>, AssignError> {
     crate::db::write(conn, |conn| {
-        let report = plan_bulk(conn, badge_id, text)?;
+        let report = plan_bulk_until(conn, badge_id, text, until)?;
         let badge = badge(conn, badge_id)?;
         staging::members_from_lines(conn)?;
-        let added = give_staged(conn, &badge, actor, None)?;
+        let added = give_staged(conn, &badge, actor, until)?;
         if added > 0 {
             let first = report
                 .iter()

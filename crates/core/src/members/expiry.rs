@@ -31,3 +31,14 @@ impl Job for ExpireAssignments {
         Ok(Progress::Done)
     }
 }
+
+/// Assignments whose time is up that the job has not taken away yet (the partial index of
+/// ending assignments answers).
+pub fn backlog(conn: &mut crate::db::DbConnection) -> Result<i64, Error> {
+    use crate::db::schema::member_badges;
+    use diesel::prelude::*;
+    Ok(member_badges::table
+        .filter(member_badges::expires_at.le(crate::clock::now_millis()))
+        .count()
+        .get_result(conn)?)
+}

@@ -191,6 +191,7 @@ struct BadgePage {
     icon_words: String,
     picker: Option<PickerResults>,
     bulk_text: String,
+    bulk_until: String,
     bulk_error: Option<String>,
     report: Option<BulkReport>,
     /// The most lines the bulk box takes, written out ("50,000").
@@ -243,6 +244,8 @@ async fn picker(
 #[derive(Default)]
 struct BulkBox {
     text: String,
+    /// The last day typed beside the box.
+    until: String,
     error: Option<String>,
     report: Option<BulkReport>,
 }
@@ -363,6 +366,7 @@ async fn badge_page(
         older_link,
         picker,
         bulk_text: bulk.text,
+        bulk_until: bulk.until,
         bulk_error: bulk.error,
         report: bulk.report,
         bulk_max: crate::views::grouped(assignments::BULK_MAX),
@@ -390,6 +394,7 @@ pub async fn show(
         req.path(),
         BulkBox {
             text: kept.bulk.unwrap_or_default(),
+            until: kept.until,
             ..BulkBox::default()
         },
     )
@@ -432,6 +437,30 @@ pub struct AssignForm {
     action: String,
     #[serde(skip_serializing)]
     member_id: Vec<MemberId>,
+    /// The last day these assignments last (UTC); empty: as the badge says.
+    #[serde(deserialize_with = "forms::first")]
+    until: String,
+}
+
+/// An optional last day typed in a give form: held through it (its last moment, which pages
+/// show as that day); a day already past is refused.
+fn read_until(typed: &str) -> Result<Option<clock::Timestamp>, String> {
+    if typed.trim().is_empty() {
+        return Ok(None);
+    }
+    let Some(day) = insignia_core::rules::Day::parse(typed) else {
+        return Err(
+            "Write the last day as a date, such as 2027-03-12. Nothing was assigned.".into(),
+        );
+    };
+    let end = day.end() - time::Duration::milliseconds(1);
+    if end <= clock::Timestamp::now() {
+        return Err(
+            "That last day has already passed: choose a day from today on. Nothing was assigned."
+                .into(),
+        );
+    }
+    Ok(Some(end))
 }
 
 /// Assigns the ticked members (`member_id`, repeated), or the pasted lines of the bulk box
@@ -455,9 +484,32 @@ pub async fn assign(
         plan,
         action,
         member_id: member_ids,
+        until: typed_until,
     } = form.into_inner();
+    let until = read_until(&typed_until);
     if bulk.is_some() || !plan.is_empty() {
         let dry_run = action == "dry_run";
+        let until = match until {
+            Ok(until) => until,
+            Err(message) => {
+                let page = badge_page(
+                    &state,
+                    &session,
+                    &admin,
+                    id,
+                    BadgePageQuery::default(),
+                    req.path(),
+                    BulkBox {
+                        text: bulk.unwrap_or_default(),
+                        until: typed_until,
+                        error: Some(message),
+                        report: None,
+                    },
+                )
+                .await?;
+                return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            }
+        };
         let (badge_id, admin_id, typed) = (
             id.clone(),
             admin.0.admin_id.clone(),
@@ -474,9 +526,9 @@ pub async fn assign(
                 }
             };
             let lines = if dry_run {
-                assignments::plan_bulk(conn, &badge_id, &text)
+                assignments::plan_bulk_until(conn, &badge_id, &text, until)
             } else {
-                assignments::apply_bulk(conn, &who, &badge_id, &text)
+                assignments::apply_bulk_until(conn, &who, &badge_id, &text, until)
             };
             let report = match lines {
                 Ok(lines) => {
@@ -536,6 +588,7 @@ pub async fn assign(
             req.path(),
             BulkBox {
                 text,
+                until: typed_until,
                 error,
                 report,
             },
@@ -551,9 +604,22 @@ pub async fn assign(
         );
         return Ok(see_other(&page_path));
     }
+    let until = match until {
+        Ok(until) => until,
+        Err(message) => {
+            cookie::flash(&session, FlashKind::Error, message);
+            return Ok(see_other(&page_path));
+        }
+    };
     let badge_id = id.clone();
     let outcome = blocking::run(&state.pool, move |conn| {
-        Ok(assignments::assign(conn, &who, &badge_id, &member_ids))
+        Ok(assignments::assign_until(
+            conn,
+            &who,
+            &badge_id,
+            &member_ids,
+            until,
+        ))
     })
     .await?;
     match outcome {

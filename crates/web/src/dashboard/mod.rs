@@ -8,6 +8,7 @@ pub mod badges;
 pub mod confirm;
 pub mod exports;
 pub mod holders;
+pub mod jobs;
 pub mod members;
 pub mod pages;
 pub mod reports;
@@ -56,6 +57,7 @@ pub fn configure(routes: &mut Routes) {
                 p.get(rule::show).post(rule::submit)
             })
             .at("/badges/{id}/rule/delete", |p| p.post(rule::remove))
+            .at("/jobs", |p| p.get(jobs::show))
             .at("/members", |p| p.get(members::directory))
             .at("/members/export.csv", |p| p.get(exports::members))
             .at("/members/new", |p| {
