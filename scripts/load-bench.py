@@ -236,7 +236,8 @@ class Server:
         self.log_path = os.path.join(folder, "server.log")
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [binary, "serve", "--database", db, "--bind", f"127.0.0.1:{self.port}"],
+            [binary, "serve", "--database", db, "--bind", f"127.0.0.1:{self.port}",
+             "--api-writes-per-minute", "1000000"],
             stdout=self.log_file, stderr=subprocess.STDOUT,
         )
 
@@ -370,6 +371,75 @@ class SqliteDatabase:
             raise BenchError(f"plain SQL assigned {inserted}, not {len(emails)}")
         return took
 
+    def execute(self, sql, params=()):
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        try:
+            conn.execute(sql, params)
+        finally:
+            conn.close()
+
+    def plain_sql_rule_preview(self):
+        """A rule's preview in plain SQL: members who signed up, and those of them without a
+        (here: never held) badge. Returns (seconds, matching)."""
+        conn = sqlite3.connect(self.path)
+        try:
+            started = time.monotonic()
+            matching, _ = conn.execute(
+                "SELECT count(*), sum(CASE WHEN NOT EXISTS (SELECT 1 FROM member_badges g "
+                "WHERE g.badge_key = 0 AND g.member_key = m.key) THEN 1 ELSE 0 END) "
+                "FROM members m WHERE m.signed_up").fetchone()
+            return time.monotonic() - started, matching
+        finally:
+            conn.close()
+
+    def plain_sql_rule_save(self, title):
+        """Giving a copy of the rule's badge to every member who signed up, in plain SQL.
+        Returns (seconds, members given it)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        try:
+            conn.executescript("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            now = datetime.datetime.now(datetime.timezone.utc)
+            params, sql_title = copy_badge_params(title, now)
+            conn.execute(COPY_BADGE_SQL, params)
+            badge_key = conn.execute("SELECT key FROM badges WHERE title = ?",
+                                     (sql_title,)).fetchone()[0]
+            started = time.monotonic()
+            conn.execute("BEGIN IMMEDIATE")
+            given = conn.execute(
+                "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by) "
+                "SELECT ?, key, ?, 'bench' FROM members WHERE signed_up ORDER BY key",
+                (badge_key, int(now.timestamp() * 1000))).rowcount
+            conn.execute("UPDATE members SET badge_count = badge_count + 1 WHERE signed_up")
+            conn.execute("UPDATE badges SET member_count = member_count + ? WHERE key = ?",
+                         (given, badge_key))
+            conn.execute("COMMIT")
+            return time.monotonic() - started, given
+        finally:
+            conn.close()
+
+    def plain_sql_take_all(self, title):
+        """Taking a badge from all its holders in plain SQL. Returns the seconds."""
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        try:
+            badge_key = conn.execute("SELECT key FROM badges WHERE title = ?",
+                                     (title,)).fetchone()[0]
+            started = time.monotonic()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("CREATE TEMP TABLE bench_taken (key INTEGER PRIMARY KEY)")
+            conn.execute("INSERT INTO bench_taken SELECT member_key FROM member_badges "
+                         "WHERE badge_key = ?", (badge_key,))
+            taken = conn.execute("DELETE FROM member_badges WHERE badge_key = ?",
+                                 (badge_key,)).rowcount
+            conn.execute("UPDATE members SET badge_count = badge_count - 1 "
+                         "WHERE key IN (SELECT key FROM bench_taken)")
+            conn.execute("UPDATE badges SET member_count = member_count - ? WHERE key = ?",
+                         (taken, badge_key))
+            conn.execute("DROP TABLE temp.bench_taken")
+            conn.execute("COMMIT")
+            return time.monotonic() - started
+        finally:
+            conn.close()
+
 
 PSQL_FIELD_SEPARATOR = "\x1f"
 PSQL_NULL = "\x1e"
@@ -486,6 +556,57 @@ SELECT extract(epoch FROM clock_timestamp() - :'started'::timestamptz), :inserte
         if int(inserted) != len(emails):
             raise BenchError(f"plain SQL assigned {inserted}, not {len(emails)}")
         return float(took)
+
+    def execute(self, sql, params=()):
+        self.psql(pg_bind(sql, params) + ";\n")
+
+    def timed(self, body):
+        """Runs `body` (SQL) between two readings of the server's clock; returns the seconds
+        and the rows `body` printed."""
+        rows = self.psql("SELECT clock_timestamp() AS started \\gset\n" + body +
+                         "\nSELECT extract(epoch FROM clock_timestamp() - :'started'::timestamptz);\n")
+        return float(rows[-1][0]), rows[:-1]
+
+    def plain_sql_rule_preview(self):
+        took, rows = self.timed(
+            "SELECT count(*), sum(CASE WHEN NOT EXISTS (SELECT 1 FROM member_badges g "
+            "WHERE g.badge_key = 0 AND g.member_key = m.key) THEN 1 ELSE 0 END) "
+            "FROM members m WHERE m.signed_up;")
+        return took, int(rows[0][0])
+
+    def plain_sql_rule_save(self, title):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        params, sql_title = copy_badge_params(title, now)
+        self.psql(pg_bind(COPY_BADGE_SQL, params) + ";\n")
+        key = self.rows("SELECT key FROM badges WHERE title = ?", (sql_title,))[0][0]
+        took, rows = self.timed(f"""
+BEGIN;
+WITH added AS (
+    INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by)
+    SELECT {key}, key, {int(now.timestamp() * 1000)}, 'bench' FROM members WHERE signed_up
+    ORDER BY key RETURNING member_key
+), counted AS (
+    UPDATE members SET badge_count = badge_count + 1 WHERE signed_up
+)
+SELECT count(*) AS given FROM added \\gset
+UPDATE badges SET member_count = member_count + :given WHERE key = {key};
+COMMIT;
+SELECT :given;""")
+        return took, int(rows[-1][0])
+
+    def plain_sql_take_all(self, title):
+        key = self.rows("SELECT key FROM badges WHERE title = ?", (title,))[0][0]
+        took, _ = self.timed(f"""
+BEGIN;
+WITH gone AS (
+    DELETE FROM member_badges WHERE badge_key = {key} RETURNING member_key
+), counted AS (
+    UPDATE members SET badge_count = badge_count - 1 WHERE key IN (SELECT member_key FROM gone)
+)
+SELECT count(*) AS taken FROM gone \\gset
+UPDATE badges SET member_count = member_count - :taken WHERE key = {key};
+COMMIT;""")
+        return took
 
 
 # ---------------------------------------------------------------------------------------------
@@ -778,23 +899,9 @@ def measure(server, folder, seconds, db):
 def bulk_change(server, db, bulk):
     """Signs in through the dashboard, creates a badge there and pastes `bulk` e-mails into its
     bulk box. Returns (seconds, badge title, the e-mails)."""
-    browser = Browser(server.base)
-    status, url, html = browser.post_form("/dashboard/login", {
-        "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
-        "csrf_token": browser.token("/dashboard/login"),
-    })
-    if status != 200 or urllib.parse.urlparse(url).path.startswith("/dashboard/login"):
-        raise BenchError(f"sign-in as {ADMIN_EMAIL} failed: {status} at {url}")
+    browser = sign_in(server)
     title = f"Bench {datetime.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
-    status, url, html = browser.post_multipart("/dashboard/badges/new", {
-        "title": title, "description": "", "background_color": "#112233",
-        "text_color": "#FFFFFF", "icon": "",
-        "csrf_token": browser.token("/dashboard/badges/new"),
-    })
-    found = db.rows("SELECT id, key FROM badges WHERE title = ?", (title,))
-    if not found:
-        raise BenchError(f"creating badge {title!r} failed: {status} at {url}")
-    badge_id, badge_key = found[0]
+    badge_id, badge_key = new_badge(browser, db, title)
     emails = [row[0] for row in db.rows(
         "SELECT email FROM members m WHERE NOT EXISTS "
         "(SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = m.key) "
@@ -818,6 +925,153 @@ def bulk_change(server, db, bulk):
                else html[:500])
         )
     return took, title, emails
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules and expiry (docs/api.md, "Badges given by rules"): each against the same change in
+# plain SQL, in the same run.
+
+def sign_in(server):
+    """A dashboard session of the bench admin."""
+    browser = Browser(server.base)
+    status, url, html = browser.post_form("/dashboard/login", {
+        "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
+        "csrf_token": browser.token("/dashboard/login"),
+    })
+    if status != 200 or urllib.parse.urlparse(url).path.startswith("/dashboard/login"):
+        raise BenchError(f"sign-in as {ADMIN_EMAIL} failed: {status} at {url}")
+    return browser
+
+
+def new_badge(browser, db, title):
+    """Creates a badge through the dashboard; returns (id, key)."""
+    status, url, html = browser.post_multipart("/dashboard/badges/new", {
+        "title": title, "description": "", "background_color": "#112233",
+        "text_color": "#FFFFFF", "icon": "",
+        "csrf_token": browser.token("/dashboard/badges/new"),
+    })
+    found = db.rows("SELECT id, key FROM badges WHERE title = ?", (title,))
+    if not found:
+        raise BenchError(f"creating badge {title!r} failed: {status} at {url}")
+    return found[0][0], int(found[0][1])
+
+
+class Api:
+    """The JSON API with an API key made in the dashboard."""
+
+    def __init__(self, server, browser):
+        self.base = server.base
+        page = "/dashboard/api-keys"
+        status, url, html = browser.post_form(page, {
+            "name": f"bench {time.time_ns()}", "csrf_token": browser.token(page),
+        })
+        found = re.search(r'id="secret"[^>]*value="([^"]+)"', html)
+        if not found:
+            raise BenchError(f"creating an API key failed: {status} at {url}")
+        self.key = found.group(1)
+
+    def call(self, method, path, body=None):
+        """(status, JSON answer, seconds)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
+            "Authorization": self.key, "Content-Type": "application/json"})
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(req, timeout=900) as res:
+                status, text = res.status, res.read()
+        except urllib.error.HTTPError as e:
+            status, text = e.code, e.read()
+        took = time.monotonic() - started
+        answer = json.loads(text or b"null")
+        if status != 200:
+            raise BenchError(f"{method} {path}: {status} {answer}")
+        return answer, took
+
+
+def rule_scenarios(server, db, stamp):
+    """Saving a rule that gives a badge to every member who signed up (half the demo), and its
+    preview, against the same in plain SQL; then the rule step that follows one member's
+    change with 10 rules on the site, against the change itself. Returns lines to print."""
+    browser = sign_in(server)
+    api = Api(server, browser)
+    lines = []
+    title = f"Rule bench {stamp}"
+    badge_id, _ = new_badge(browser, db, title)
+    rule = {"rule": {"criteria": [{"signedUp": True}], "revoke": True}}
+    log("rule preview and save (signedUp: half the members)")
+    preview, preview_took = api.call("POST", f"/insignia/v1/badges/{badge_id}/rule/preview", rule)
+    saved, save_took = api.call("PUT", f"/insignia/v1/badges/{badge_id}/rule", rule)
+    if saved["given"] != preview["wouldGive"]:
+        raise BenchError(f"the rule gave {saved['given']:,}, its preview said "
+                         f"{preview['wouldGive']:,}")
+    log("the same in plain SQL")
+    plain_preview_took, plain_matching = db.plain_sql_rule_preview()
+    plain_save_took, plain_given = db.plain_sql_rule_save(title)
+    if plain_given != saved["given"] or plain_matching != preview["matching"]:
+        raise BenchError(f"plain SQL matched {plain_matching:,} and gave {plain_given:,}; the "
+                         f"rule {preview['matching']:,} and {saved['given']:,}")
+    lines.append(f"rule preview (matches {preview['matching']:,} members, API): "
+                 f"{preview_took:.2f} s; plain SQL count: {plain_preview_took:.2f} s; ratio "
+                 f"{ratio(preview_took, plain_preview_took)}")
+    lines.append(f"rule save (gives {saved['given']:,} members their badge, with events and "
+                 f"audit history, API): {save_took:.2f} s; plain SQL (assignments and both "
+                 f"counts): {plain_save_took:.2f} s; ratio {ratio(save_took, plain_save_took)}")
+
+    # One member's change, then with 10 rules reading the badge changed.
+    step_id, _ = new_badge(browser, db, f"Step bench {stamp}")
+    member = db.rows("SELECT id FROM members ORDER BY key LIMIT 1")[0][0]
+
+    def changes(n=40):
+        took = 0.0
+        for _ in range(n):
+            _, given = api.call("POST", f"/members/v3/badges/{step_id}/members",
+                                {"memberIds": [member]})
+            _, taken = api.call("DELETE",
+                                f"/members/v3/badges/{step_id}/members?memberIds={member}")
+            took += given + taken
+        return took / (2 * n)
+
+    log("one member's change: no rules read it")
+    changes(5)  # warm
+    alone = changes()
+    reading = []
+    for i in range(10):
+        badge, _ = new_badge(browser, db, f"Step rule {i} {stamp}")
+        api.call("PUT", f"/insignia/v1/badges/{badge}/rule", {"rule": {"criteria": [
+            {"holdsAll": [step_id]}, {"joinedBefore": "1970-01-02"}], "revoke": True}})
+        reading.append(badge)
+    log("one member's change: 10 rules read it (none matches)")
+    checked = changes()
+    for badge in reading:
+        api.call("PUT", f"/insignia/v1/badges/{badge}/rule",
+                 {"rule": {"criteria": [{"holdsAll": [step_id]}], "revoke": True}})
+    log("one member's change: 10 rules read it and each gives or takes its badge")
+    cascading = changes()
+    lines.append(f"one member's change (API give or take, mean of 80): {alone * 1000:.1f} ms "
+                 f"with no rule reading it")
+    lines.append(f"rule step with 10 rules reading it, none matching: "
+                 f"{(checked - alone) * 1000:.1f} ms (ratio to the change "
+                 f"{ratio(checked - alone, alone)})")
+    lines.append(f"rule step with 10 rules each giving or taking its badge (10 changes more): "
+                 f"{(cascading - alone) * 1000:.1f} ms (ratio to the change "
+                 f"{ratio(cascading - alone, alone)})")
+    return lines
+
+
+def expire_all(db, title, holders):
+    """Every assignment of the bulk-change badge ends at once; the server's expiry job takes
+    them away. Returns the seconds of the job's pass, as the `jobs` table keeps them."""
+    badge_key = int(db.rows("SELECT key FROM badges WHERE title = ?", (title,))[0][0])
+    log(f"expiry: {holders:,} assignments end at once")
+    db.execute("UPDATE member_badges SET expires_at = ? WHERE badge_key = ?",
+               (int(time.time() * 1000) - 1, badge_key))
+    deadline = time.monotonic() + 120
+    while int(db.rows("SELECT count(*) FROM member_badges WHERE badge_key = ?",
+                      (badge_key,))[0][0]):
+        if time.monotonic() > deadline:
+            raise BenchError("the expiry job did not take them away within 2 minutes")
+        time.sleep(0.5)
+    return int(db.rows("SELECT last_took_ms FROM jobs WHERE name = 'assignments.expire'")[0][0]) / 1000
 
 
 def ratio(a, b):
@@ -901,11 +1155,15 @@ def main():
             server.wait_ready()
             results = measure(server, folder, args.seconds, db)
             bulk_took, title, emails = bulk_change(server, db, args.bulk)
+            rule_lines = rule_scenarios(server, db, title)
+            expiry_took = expire_all(db, title, len(emails))
             peak_kb = server.peak_rss_kb()
         finally:
             server.stop()
         log("plain-SQL bulk change")
         sql_bulk_took = db.plain_sql_bulk(title, emails)
+        log("the same removal in plain SQL")
+        sql_expiry_took = db.plain_sql_take_all(title + " SQL")
 
         healthz = results["healthz"]["rps"]
         print(f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{args.seconds}s --latency; "
@@ -930,6 +1188,12 @@ def main():
         print(f"- bulk change in plain SQL (temp table, INSERT … SELECT, two UPDATEs, one "
               f"transaction): {sql_bulk_took:.2f} s")
         print(f"- bulk ratio dashboard ÷ plain SQL: {ratio(bulk_took, sql_bulk_took)}")
+        for line in rule_lines:
+            print(f"- {line}")
+        print(f"- expiry of the bulk change's {len(emails):,} assignments at once (the job's "
+              f"pass, with events and audit history): {expiry_took:.2f} s; plain SQL delete "
+              f"(assignments and both counts): {sql_expiry_took:.2f} s; ratio "
+              f"{ratio(expiry_took, sql_expiry_took)}")
         print(f"- server peak RSS (VmHWM): {peak_kb / 1024:.1f} MiB")
         if db.keep and not reuse:
             print(f"- demo database kept at {db.where()}")

@@ -79,6 +79,10 @@ fn the_load_benchmark_runs_end_to_end_on_a_small_demo() {
         "database size: demo",
         "2,000 e-mails",
         "bulk change in plain SQL",
+        "rule preview",
+        "rule save",
+        "rule step with 10 rules",
+        "expiry of the bulk change's",
         "peak RSS",
     ] {
         assert!(

@@ -152,6 +152,7 @@ fn run_one(
 ) -> Duration {
     let outcome = match job.share() {
         Share::EveryServer { every } => {
+            let started = Instant::now();
             let ran = job.run(pool).map(|progress| match progress {
                 Progress::Done => every,
                 Progress::MoreNow => Duration::ZERO,
@@ -159,8 +160,9 @@ fn run_one(
             if ran.is_err() || noted.is_none_or(|at| at.elapsed() >= NOTE_EVERY) {
                 let failure = ran.as_ref().err().map(Error::detail);
                 let next = Timestamp::now() + *ran.as_ref().unwrap_or(&RETRY_AFTER_ERROR);
+                let took = started.elapsed();
                 match pool.get().map_err(Error::internal).and_then(|mut conn| {
-                    note_run(&mut conn, job.name(), holder, next, failure.as_deref())
+                    note_run(&mut conn, job.name(), next, took, failure.as_deref())
                 }) {
                     Ok(()) => *noted = Some(Instant::now()),
                     Err(e) => tracing::warn!("job {}: not noted: {}", job.name(), e.detail()),
@@ -176,6 +178,10 @@ fn run_one(
     })
 }
 
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// The most of a failure's text kept for the dashboard.
 const ERROR_KEPT: usize = 500;
 
@@ -187,8 +193,8 @@ fn kept(failure: &str) -> String {
 fn note_run(
     conn: &mut DbConnection,
     name: &str,
-    holder: &str,
     next: Timestamp,
+    took: Duration,
     failure: Option<&str>,
 ) -> Result<(), Error> {
     let now = Timestamp::now();
@@ -201,8 +207,8 @@ fn note_run(
     diesel::update(jobs::table.find(name))
         .set((
             jobs::due_at.eq(next),
-            jobs::holder.eq(holder),
             jobs::last_run_at.eq(Some(now)),
+            jobs::last_took_ms.eq(Some(millis(took))),
         ))
         .execute(conn)?;
     if let Some(failure) = failure {
@@ -231,7 +237,9 @@ fn run_leased(
         Claim::NotBefore(at) => return Ok((at - now).unsigned_abs().min(every)),
     }
     drop(conn);
+    let started = Instant::now();
     let ran = job.run(pool);
+    let took = started.elapsed();
     let after = match ran {
         Ok(Progress::Done) => every,
         Ok(Progress::MoreNow) => Duration::ZERO,
@@ -239,6 +247,9 @@ fn run_leased(
     };
     let mut conn = pool.get().map_err(Error::internal)?;
     release(&mut conn, name, holder, Timestamp::now() + after)?;
+    diesel::update(jobs::table.find(name))
+        .set(jobs::last_took_ms.eq(Some(millis(took))))
+        .execute(&mut conn)?;
     if let Err(e) = &ran {
         diesel::update(jobs::table.find(name))
             .set((
@@ -333,6 +344,8 @@ pub struct JobState {
     pub due_at: Timestamp,
     pub lease_until: Timestamp,
     pub last_run_at: Option<Timestamp>,
+    /// How long the last run took.
+    pub last_took_ms: Option<i64>,
     pub last_error: Option<String>,
     pub last_error_at: Option<Timestamp>,
 }

@@ -209,7 +209,11 @@ struct Noted {
 
 impl Job for Noted {
     fn name(&self) -> &'static str {
-        "test.noted"
+        // Names are one job's each: the `jobs` row of each is its own.
+        match self.share {
+            Share::OneServer { .. } => "test.noted",
+            Share::EveryServer { .. } => "test.noted_everywhere",
+        }
     }
 
     fn share(&self) -> Share {

@@ -139,6 +139,7 @@ diesel::table! {
         lease_until -> Int8,
         holder -> Text,
         last_run_at -> Nullable<Int8>,
+        last_took_ms -> Nullable<Int8>,
         last_error -> Nullable<Text>,
         last_error_at -> Nullable<Int8>,
     }

@@ -66,6 +66,10 @@ fn run_one(
     now: Timestamp,
 ) -> Result<Outcome, Error> {
     let condition = sql::condition(site, rule, now)?;
+    if scope == Scope::Staged && !changes_any(conn, badge, rule, &condition)? {
+        // The usual case after one member's change: one read, and nothing staged.
+        return Ok(Outcome::default());
+    }
     let actor = Actor::rule(site.title(badge));
     let mut outcome = Outcome::default();
     let mut row: Option<Badge> = None;
@@ -137,6 +141,43 @@ fn run_one(
         }
     }
     Ok(outcome)
+}
+
+/// Whether the rule would give its badge to, or take it from, anyone in scope.
+fn changes_any(
+    conn: &mut DbConnection,
+    badge: BadgeKey,
+    rule: &Rule,
+    condition: &Fragment,
+) -> Result<bool, Error> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        changes: bool,
+    }
+    let mut parts = vec![
+        sql::text(format!(
+            "SELECT EXISTS (SELECT 1{} WHERE (",
+            from(Scope::Staged)
+        )),
+        condition.clone(),
+        sql::text(" AND NOT "),
+        sql::has_row(badge),
+        sql::text(")"),
+    ];
+    if rule.take_away {
+        parts.extend([
+            sql::text(" OR ("),
+            sql::has_row(badge),
+            sql::text(" AND NOT "),
+            condition.clone(),
+            sql::text(")"),
+        ]);
+    }
+    parts.push(sql::text(") AS changes"));
+    Ok(sql::statement(conn, &parts)
+        .get_result::<Found>(conn)?
+        .changes)
 }
 
 /// Adds the members a site-wide run changed to the scope its followers run over.

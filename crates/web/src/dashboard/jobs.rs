@@ -48,6 +48,8 @@ pub struct JobRow {
     pub share: &'static str,
     /// (RFC 3339, as shown) of the last run, the next, the last failure.
     pub last_run: Option<(String, String)>,
+    /// How long the last run took, in words.
+    pub took: Option<String>,
     pub next_run: Option<(String, String)>,
     pub running: bool,
     pub backlog: String,
@@ -95,6 +97,13 @@ pub async fn show(
                 what,
                 share,
                 last_run: stored.and_then(|s| s.last_run_at).map(when),
+                took: stored.and_then(|s| s.last_took_ms).map(|ms| {
+                    if ms < 1_000 {
+                        format!("{ms} ms")
+                    } else {
+                        format!("{:.1} s", ms as f64 / 1000.0)
+                    }
+                }),
                 next_run: stored
                     .filter(|s| s.due_at.millis() > 0)
                     .map(|s| when(s.due_at)),
