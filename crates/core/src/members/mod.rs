@@ -228,11 +228,19 @@ pub fn update(
             .set((
                 members::name.eq(&new.name),
                 members::name_key.eq(name_key(&new.name)),
-                members::email.eq(&new.email),
-                members::email_domain.eq(crate::email::domain(&new.email)),
-                members::email_trusted.eq(actor.kind() != audit::ActorKind::Member),
             ))
             .execute(conn)?;
+        if old.email != new.email {
+            // A new address is trusted when an admin (or an API key) entered it, never on a
+            // member's own word; an unchanged one keeps what it was.
+            diesel::update(members::table.find(id))
+                .set((
+                    members::email.eq(&new.email),
+                    members::email_domain.eq(crate::email::domain(&new.email)),
+                    members::email_trusted.eq(actor.kind() != audit::ActorKind::Member),
+                ))
+                .execute(conn)?;
+        }
         let mut changes = Vec::new();
         if old.name != new.name {
             changes.push(format!("name was {:?}", old.name));
