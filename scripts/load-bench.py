@@ -301,6 +301,14 @@ def copy_badge_params(title, now):
             title), sql_title
 
 
+def copy_badge(conn, title, now):
+    """A copy of the bench badge `title`, titled `title SQL`, for the plain-SQL side of a
+    comparison (SQLite); returns its key."""
+    params, sql_title = copy_badge_params(title, now)
+    conn.execute(COPY_BADGE_SQL, params)
+    return conn.execute("SELECT key FROM badges WHERE title = ?", (sql_title,)).fetchone()[0]
+
+
 class SqliteDatabase:
     """A demo database in a SQLite file."""
 
@@ -332,17 +340,19 @@ class SqliteDatabase:
     def size_mb(self):
         return checkpoint_size_mb(self.path)
 
+    def writer(self):
+        """A connection for the plain-SQL changes, set up as the server sets up its own."""
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        conn.executescript("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+        return conn
+
     def plain_sql_bulk(self, title, emails):
         """The bulk change in plain SQL on a copy of the bench badge. Returns the seconds of
         the transaction."""
-        conn = sqlite3.connect(self.path, isolation_level=None)
+        conn = self.writer()
         try:
-            conn.executescript("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
             now = datetime.datetime.now(datetime.timezone.utc)
-            params, sql_title = copy_badge_params(title, now)
-            conn.execute(COPY_BADGE_SQL, params)
-            badge_key = conn.execute("SELECT key FROM badges WHERE title = ?",
-                                     (sql_title,)).fetchone()[0]
+            badge_key = copy_badge(conn, title, now)
             started = time.monotonic()
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("CREATE TEMP TABLE bench_bulk (email TEXT PRIMARY KEY) WITHOUT ROWID")
@@ -395,14 +405,10 @@ class SqliteDatabase:
     def plain_sql_rule_save(self, title):
         """Giving a copy of the rule's badge to every member who signed up, in plain SQL.
         Returns (seconds, members given it)."""
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        conn = self.writer()
         try:
-            conn.executescript("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
             now = datetime.datetime.now(datetime.timezone.utc)
-            params, sql_title = copy_badge_params(title, now)
-            conn.execute(COPY_BADGE_SQL, params)
-            badge_key = conn.execute("SELECT key FROM badges WHERE title = ?",
-                                     (sql_title,)).fetchone()[0]
+            badge_key = copy_badge(conn, title, now)
             started = time.monotonic()
             conn.execute("BEGIN IMMEDIATE")
             given = conn.execute(
@@ -419,7 +425,7 @@ class SqliteDatabase:
 
     def plain_sql_take_all(self, title):
         """Taking a badge from all its holders in plain SQL. Returns the seconds."""
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        conn = self.writer()
         try:
             badge_key = conn.execute("SELECT key FROM badges WHERE title = ?",
                                      (title,)).fetchone()[0]

@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 use super::Member;
 pub use super::changes::staging;
-use super::changes::{give_staged, record_change, stage_ids, take_staged};
+use super::changes::{give_staged, record_change, record_new_end, stage_ids, take_staged};
 use super::profile::{Audience, profile_order};
 use super::validity::in_force;
 use crate::audit::{self, Actor, Change};
@@ -392,36 +392,17 @@ pub fn set_end(
         .bind::<BigInt, _>(now.millis())
         .execute(conn)? as i64;
         if changed > 0 {
-            let entry = audit::record(
+            let count = crate::text::count_of(changed as usize, "member", "members");
+            record_new_end(
                 conn,
                 actor,
-                Change {
-                    action: "badge.renew",
-                    badge_id: Some(&badge.id),
-                    member_id: single(&ids),
-                    target: &badge.title,
-                    details: match until {
-                        Some(end) => format!(
-                            "set the end for {} to {end}",
-                            crate::text::count_of(changed as usize, "member", "members")
-                        ),
-                        None => format!(
-                            "removed the end for {}",
-                            crate::text::count_of(changed as usize, "member", "members")
-                        ),
-                    },
+                &badge,
+                single(&ids),
+                match until {
+                    Some(end) => format!("set the end for {count} to {end}"),
+                    None => format!("removed the end for {count}"),
                 },
             )?;
-            if ids.len() > 1 {
-                audit::touched_members(
-                    conn,
-                    entry,
-                    &format!(
-                        "SELECT m.id FROM {} s CROSS JOIN members m ON m.key = s.key",
-                        staging::MEMBERS
-                    ),
-                )?;
-            }
         }
         Ok(changed)
     })

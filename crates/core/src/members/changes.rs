@@ -220,28 +220,14 @@ pub fn give_staged(
         .bind::<BigInt, _>(badge.key)
         .execute(conn)?;
         if renewed > 0 {
-            let entry = audit::record(
+            record_new_end(
                 conn,
                 actor,
-                Change {
-                    action: "badge.renew",
-                    badge_id: Some(&badge.id),
-                    target: &badge.title,
-                    details: format!(
-                        "renewed it for {} until {until}",
-                        crate::text::count_of(renewed, "member", "members")
-                    ),
-                    ..Default::default()
-                },
-            )?;
-            audit::touched_members(
-                conn,
-                entry,
-                &format!(
-                    "SELECT m.id FROM {MEMBERS} s CROSS JOIN member_badges mb \
-                     ON mb.badge_key = {} AND mb.member_key = s.key \
-                     CROSS JOIN members m ON m.key = s.key",
-                    badge.key.0
+                badge,
+                None,
+                format!(
+                    "renewed it for {} until {until}",
+                    crate::text::count_of(renewed, "member", "members")
                 ),
             )?;
         }
@@ -291,6 +277,42 @@ pub fn take_staged(
         take_changed(conn, badge, actor, removed)?;
     }
     Ok(removed)
+}
+
+/// The audit entry of new ends for the staged members who hold the badge (renewed by a give,
+/// or set by hand), in the history of each of them (or of `single`, the one member named).
+pub fn record_new_end(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge: &Badge,
+    single: Option<&MemberId>,
+    details: String,
+) -> Result<(), Error> {
+    let entry = audit::record(
+        conn,
+        actor,
+        Change {
+            action: "badge.renew",
+            badge_id: Some(&badge.id),
+            member_id: single,
+            target: &badge.title,
+            details,
+        },
+    )?;
+    if single.is_none() {
+        audit::touched_members(
+            conn,
+            entry,
+            &format!(
+                "SELECT m.id FROM {} s CROSS JOIN member_badges mb \
+                 ON mb.badge_key = {} AND mb.member_key = s.key \
+                 CROSS JOIN members m ON m.key = s.key",
+                staging::MEMBERS,
+                badge.key.0
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 /// Takes the badge from the `n` members in the staging table of changed members.
