@@ -325,24 +325,41 @@ fn hot_queries_use_indexes() {
     let recorded = statements.lock().expect("log").clone();
     let mut checked = 0;
     let mut scans = Vec::new();
-    let mut plain = insignia::db::DbConnection::Sqlite(
-        SqliteConnection::establish(&path).expect("plain connection"),
-    );
-    // The staging tables exist on each connection that changes assignments.
-    assignments::staging::reset(&mut plain).expect("staging tables");
-    for sql in recorded.iter().filter(|s| {
-        let head = s.trim_start().to_uppercase();
-        head.starts_with("SELECT")
-            || head.starts_with("UPDATE")
-            || head.starts_with("DELETE")
-            || (head.starts_with("INSERT") && head.contains(" SELECT "))
-    }) {
-        let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-            .load(&mut plain)
-            .unwrap_or_else(|e| panic!("cannot explain {sql}: {e}"));
-        checked += 1;
-        for line in plan.iter().filter(|l| is_full_scan(&l.detail)) {
-            scans.push(format!("{}\n    {sql}", line.detail));
+    // Planned twice: with the statistics ANALYZE made, and without any (a site that has never
+    // been analyzed, as a new demo is), where SQLite goes by the shape of the query alone.
+    for analyzed in [true, false] {
+        let mut plain = insignia::db::DbConnection::Sqlite(
+            SqliteConnection::establish(&path).expect("plain connection"),
+        );
+        if !analyzed {
+            diesel::sql_query("DELETE FROM sqlite_stat1")
+                .execute(&mut plain)
+                .expect("forget the statistics");
+            plain = insignia::db::DbConnection::Sqlite(
+                SqliteConnection::establish(&path).expect("plain connection"),
+            );
+        }
+        // The staging tables exist on each connection that changes assignments.
+        assignments::staging::reset(&mut plain).expect("staging tables");
+        for sql in recorded.iter().filter(|s| {
+            let head = s.trim_start().to_uppercase();
+            head.starts_with("SELECT")
+                || head.starts_with("UPDATE")
+                || head.starts_with("DELETE")
+                || (head.starts_with("INSERT") && head.contains(" SELECT "))
+        }) {
+            let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+                .load(&mut plain)
+                .unwrap_or_else(|e| panic!("cannot explain {sql}: {e}"));
+            checked += 1;
+            for line in plan.iter().filter(|l| is_full_scan(&l.detail)) {
+                let when = if analyzed {
+                    "analyzed"
+                } else {
+                    "no statistics"
+                };
+                scans.push(format!("{} ({when})\n    {sql}", line.detail));
+            }
         }
     }
     assert!(checked >= 30, "only {checked} statements were checked");

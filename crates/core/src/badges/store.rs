@@ -86,14 +86,16 @@ pub fn list_in_order(conn: &mut DbConnection) -> Result<Vec<Badge>, Error> {
 /// index of ending assignments finds them without reading the others).
 fn count_in_force(conn: &mut DbConnection, list: &mut [Badge]) -> Result<(), Error> {
     use crate::db::schema::member_badges;
-    let expired: Vec<(crate::db::keys::BadgeKey, i64)> = member_badges::table
+    // Counted here, not with GROUP BY: grouping leads SQLite to walk every assignment in key
+    // order instead of reading the few ended ones from the index.
+    let expired: Vec<crate::db::keys::BadgeKey> = member_badges::table
+        .filter(member_badges::expires_at.is_not_null())
         .filter(member_badges::expires_at.le(crate::clock::now_millis()))
-        .group_by(member_badges::badge_key)
-        .select((member_badges::badge_key, diesel::dsl::count_star()))
+        .select(member_badges::badge_key)
         .load(conn)?;
-    for (key, n) in expired {
+    for key in expired {
         if let Some(badge) = list.iter_mut().find(|b| b.key == key) {
-            badge.member_count -= n;
+            badge.member_count -= 1;
         }
     }
     Ok(())

@@ -96,11 +96,15 @@ pub const EXPIRE_BATCH: i64 = 50_000;
 /// history) with "expired" as the actor, at most [`EXPIRE_BATCH`] in one transaction. Returns
 /// how many it took.
 pub fn expire_due(conn: &mut DbConnection, now: crate::clock::Timestamp) -> Result<i64, Error> {
-    let due: Vec<BadgeKey> = member_badges::table
+    // Made distinct here: DISTINCT in SQL leads SQLite to walk every assignment instead of
+    // reading the few ended ones from the index.
+    let mut due: Vec<BadgeKey> = member_badges::table
+        .filter(member_badges::expires_at.is_not_null())
         .filter(member_badges::expires_at.le(now.millis()))
         .select(member_badges::badge_key)
-        .distinct()
         .load(conn)?;
+    due.sort();
+    due.dedup();
     let actor = Actor::expired();
     let mut taken = 0;
     for key in due {
@@ -132,9 +136,12 @@ fn expire_batch(
             return Ok(0);
         };
         staging::reset(conn)?;
+        // `+badge_key`: the few ended assignments come from the index of ends, not from
+        // walking every holder of the badge.
         diesel::sql_query(conn.sql(&format!(
             "INSERT INTO {MEMBERS} (key) SELECT member_key FROM member_badges \
-                 WHERE badge_key = ? AND expires_at <= ? ORDER BY member_key LIMIT ?"
+                 WHERE +badge_key = ? AND expires_at IS NOT NULL AND expires_at <= ? \
+                 ORDER BY member_key LIMIT ?"
         )))
         .bind::<BigInt, _>(key)
         .bind::<BigInt, _>(now.millis())
