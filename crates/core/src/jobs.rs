@@ -246,10 +246,11 @@ fn run_leased(
         Err(_) => RETRY_AFTER_ERROR.max(every),
     };
     let mut conn = pool.get().map_err(Error::internal)?;
-    release(&mut conn, name, holder, Timestamp::now() + after)?;
+    // Before the release, which marks the run done (`last_run_at`).
     diesel::update(jobs::table.find(name))
         .set(jobs::last_took_ms.eq(Some(millis(took))))
         .execute(&mut conn)?;
+    release(&mut conn, name, holder, Timestamp::now() + after)?;
     if let Err(e) = &ran {
         diesel::update(jobs::table.find(name))
             .set((
