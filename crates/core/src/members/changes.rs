@@ -74,6 +74,21 @@ pub mod staging {
         Ok(())
     }
 
+    /// From this many staged rows on, PostgreSQL is told their number before the statements
+    /// that join them to `members` (see [`analyze_if_large`]).
+    pub const ANALYZE_FROM: i64 = 10_000;
+
+    /// Gives PostgreSQL the size of a staging table that a large change filled. Without it the
+    /// planner guesses, and joins 50,000 staged members to `members` by reading all of it
+    /// (measured: 1.6 s against 0.9 s for the count update of a 50,000-member change on the
+    /// 1M demo). SQLite reads the staged rows first anyway (`CROSS JOIN`).
+    pub fn analyze_if_large(conn: &mut DbConnection, table: &str, rows: i64) -> Result<(), Error> {
+        if rows >= ANALYZE_FROM && conn.backend() == BackendKind::Postgres {
+            conn.batch_execute(&format!("ANALYZE {table}"))?;
+        }
+        Ok(())
+    }
+
     /// A reference to a member as given: a public id or an e-mail address (lowercased).
     pub enum Reference<'a> {
         Id(&'a str),
@@ -243,6 +258,7 @@ pub fn give_staged(
     if added == 0 {
         return Ok(0);
     }
+    staging::analyze_if_large(conn, CHANGED, added)?;
     diesel::sql_query(conn.sql(&format!(
         "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by, expires_at) \
          SELECT ?, key, ?, ?, ? FROM {CHANGED}"
@@ -274,6 +290,7 @@ pub fn take_staged(
     .bind::<BigInt, _>(badge)
     .execute(conn)? as i64;
     if removed > 0 {
+        staging::analyze_if_large(conn, CHANGED, removed)?;
         take_changed(conn, badge, actor, removed)?;
     }
     Ok(removed)

@@ -90,6 +90,7 @@ fn run_one(
     )
     .execute(conn)?;
     if to_give > 0 {
+        staging::analyze_if_large(conn, staging::MEMBERS, to_give as i64)?;
         let badge_row = row.insert(badge_row(conn, badge)?);
         outcome.given = give_staged(conn, badge_row, &actor, None)?;
         record_change(conn, &actor, badge_row, true, outcome.given, None)?;
@@ -129,6 +130,7 @@ fn run_one(
         )
         .execute(conn)?;
         if to_take > 0 {
+            staging::analyze_if_large(conn, staging::MEMBERS, to_take as i64)?;
             let badge_row = match row {
                 Some(b) => b,
                 None => badge_row(conn, badge)?,
