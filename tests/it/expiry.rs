@@ -538,14 +538,21 @@ async fn the_picker_and_the_bulk_box_give_until_a_day_of_their_own() {
     app.setup_admin().await;
     let badge = app.create_badge("Volunteer").await;
     let ada = app.create_member("Ada Lovelace", "ada@example.com").await;
-    app.create_member("Grace Hopper", "grace@example.com").await;
+    let grace = app.create_member("Grace Hopper", "grace@example.com").await;
     let page = format!("/dashboard/badges/{badge}");
     let last_moment = |day: &str| {
-        insignia::rules::Day::parse(day)
-            .expect("day")
-            .end()
-            .millis()
-            - 1
+        // 23:59:59.999 UTC of that day, counted here rather than by the code under test.
+        let date = time::Date::parse(
+            day,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .expect("day");
+        date.with_hms_milli(23, 59, 59, 999)
+            .expect("time")
+            .assume_utc()
+            .unix_timestamp()
+            * 1000
+            + 999
     };
 
     let res = app
@@ -560,6 +567,21 @@ async fn the_picker_and_the_bulk_box_give_until_a_day_of_their_own() {
         assignment(&app, &badge, &ada).expect("held").1,
         Some(last_moment("2099-06-30"))
     );
+
+    // A day already past: the picker refuses it and gives nothing.
+    app.submit(
+        &page,
+        &format!("{page}/members"),
+        &[("member_id", grace.as_str()), ("until", "2000-01-01")],
+    )
+    .await;
+    assert!(
+        app.page(&page)
+            .await
+            .text_of(".flash-error")
+            .contains("already passed")
+    );
+    assert_eq!(app.assignments().len(), 1, "nothing was given");
 
     // The bulk box: a day already past is refused beside the box, the list kept.
     let refused = app

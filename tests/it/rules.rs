@@ -372,11 +372,35 @@ async fn a_rule_that_cannot_be_used_is_refused_with_a_clear_answer() {
             assert_eq!(reply.code(), field_or_code, "{rule}");
         }
     }
+    // A stranger (a signed-up member's session, no key) neither reads nor sets nor previews.
     let visitor = app.new_visitor();
+    visitor
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("name", "Eve"),
+                ("email", "eve@example.org"),
+                ("password", "member password 1"),
+            ],
+        )
+        .await;
     let refused = visitor
         .api(Method::GET, &rule_path(&badge), None, None)
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let everyone = json!({"rule": {"criteria": [], "revoke": false}});
+    for (method, path) in [
+        (Method::PUT, rule_path(&badge)),
+        (Method::POST, format!("{}/preview", rule_path(&badge))),
+        (Method::DELETE, rule_path(&badge)),
+    ] {
+        let refused = visitor
+            .api(method, &path, None, Some(everyone.clone()))
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert!(app.assignments().is_empty(), "no rule gave anything");
     let nothing = app
         .api(Method::GET, &rule_path(&badge), Some(&key), None)
         .await;

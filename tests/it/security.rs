@@ -758,6 +758,47 @@ async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
             .await;
         check("bulk box", res.status());
     }
+    // The rule form, the holders' end and a give's last day.
+    let rule = format!("{page}/rule");
+    for action in ["preview", "save"] {
+        let res = app
+            .submit(
+                &rule,
+                &rule,
+                &[
+                    ("email_domains", "corp\u{0}.org"),
+                    ("holds_all", nul),
+                    ("joined_days", "3\u{0}"),
+                    ("action", action),
+                ],
+            )
+            .await;
+        check("rule form", res.status());
+    }
+    let res = app
+        .submit(
+            &page,
+            &format!("{page}/members/end"),
+            &[
+                ("member_id", nul),
+                ("end", "2099\u{0}-01-01"),
+                ("end_action", "set"),
+            ],
+        )
+        .await;
+    check("holders' end", res.status());
+    let res = app
+        .submit(
+            &page,
+            &format!("{page}/members"),
+            &[
+                ("bulk", "ada@example.com"),
+                ("until", "2099-01-0\u{0}1"),
+                ("action", "assign"),
+            ],
+        )
+        .await;
+    check("bulk box's last day", res.status());
     // A CSV import reports such a line instead (tests/it/import.rs).
     // A form kept across the password prompt (the session is not elevated).
     app.end_elevation().await;
@@ -785,6 +826,9 @@ async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
         "/dashboard/audit?badge=a%00b".to_string(),
         "/members/v3/badges/a%00b".to_string(),
         "/members/v3/badges/a%00b/members".to_string(),
+        "/dashboard/badges/a%00b/rule".to_string(),
+        "/insignia/v1/badges/a%00b/rule".to_string(),
+        "/insignia/v1/badges/a%00b/members".to_string(),
     ] {
         let res = app.get(&path).await;
         let status = res.status();

@@ -396,7 +396,10 @@ pub fn create(
 
 /// Whether a rule gives the badge (`crate::rules`), read straight from its table: the rules
 /// build on badges, not the other way round.
-fn given_by_rule(conn: &mut DbConnection, badge: crate::db::keys::BadgeKey) -> Result<bool, Error> {
+pub fn given_by_rule(
+    conn: &mut DbConnection,
+    badge: crate::db::keys::BadgeKey,
+) -> Result<bool, Error> {
     use crate::db::schema::badge_rules;
     Ok(badge_rules::table
         .find(badge)

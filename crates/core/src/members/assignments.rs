@@ -11,7 +11,7 @@ use super::Member;
 pub use super::changes::staging;
 use super::changes::{give_staged, record_change, record_new_end, stage_ids, take_staged};
 use super::profile::{Audience, profile_order};
-use super::validity::in_force;
+use super::validity::{self, in_force};
 use crate::audit::{self, Actor, Change};
 use crate::badges::{Badge, store as badge_store};
 use crate::db::DbConnection;
@@ -33,6 +33,9 @@ pub enum AssignError {
     MembersNotFound(Vec<String>),
     #[error("too many members in one request (at most {BULK_MAX})")]
     TooMany,
+    /// An end given for assignments is not in the future.
+    #[error("that end has already passed: an assignment must end in the future")]
+    EndPassed,
     /// Pasted text with a NUL character (on this line), which is no text at all.
     #[error("line {0} holds a NUL character")]
     NotText(usize),
@@ -54,6 +57,8 @@ impl From<AssignError> for Error {
                 Error::Invalid(format!("Unknown members: {}", ids.join(", ")))
             }
             AssignError::TooMany | AssignError::NotText(_) => Error::Invalid(e.to_string()),
+            // A well-formed request the clock refuses.
+            AssignError::EndPassed => Error::Conflict(e.to_string()),
             AssignError::App(app) => app,
         }
     }
@@ -78,6 +83,29 @@ fn badge(conn: &mut DbConnection, badge_id: &BadgeId) -> Result<Badge, AssignErr
         crate::badges::BadgeError::NotFound => AssignError::BadgeNotFound,
         other => AssignError::App(other.into()),
     })
+}
+
+/// What every change by hand or by time ends with, for the members it changed (in
+/// `staging::CHANGED`): its audit entry, then the rules that read the badge, in the same
+/// transaction.
+fn recorded(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge: &Badge,
+    give: bool,
+    changed: i64,
+    single: Option<&MemberId>,
+) -> Result<(), Error> {
+    record_change(conn, actor, badge, give, changed, single)?;
+    crate::rules::follow_holding_change(conn, badge.key)
+}
+
+/// An end given for assignments must be in the future.
+fn check_end(until: Option<crate::clock::Timestamp>) -> Result<(), AssignError> {
+    match until {
+        Some(end) if end <= crate::clock::Timestamp::now() => Err(AssignError::EndPassed),
+        _ => Ok(()),
+    }
 }
 
 /// A badge a hand change may give or take: not one a rule gives.
@@ -149,8 +177,7 @@ fn expire_batch(
         .execute(conn)?;
         let removed = take_staged(conn, key, Some(actor))?;
         if removed > 0 {
-            record_change(conn, actor, &badge, false, removed, None)?;
-            crate::rules::follow_holding_change(conn, key)?;
+            recorded(conn, actor, &badge, false, removed, None)?;
         }
         Ok(removed)
     })
@@ -177,17 +204,7 @@ pub fn delete_badge(
 ) -> Result<Badge, crate::badges::BadgeError> {
     crate::db::write(conn, |conn| {
         let old = badge_store::find(conn, id)?;
-        let readers = crate::rules::store::read_by(conn, old.key)?;
-        if !readers.is_empty() {
-            return Err(crate::badges::BadgeError::App(Error::Conflict(format!(
-                "“{}” is read by the rules of {}: change those rules first",
-                old.title,
-                crate::text::joined(
-                    &readers.iter().map(|t| format!("“{t}”")).collect::<Vec<_>>(),
-                    "and"
-                )
-            ))));
-        }
+        crate::rules::store::refuse_if_read(conn, &old)?;
         crate::rules::store::forget(conn, old.key)?;
         stage_holders(conn, old.key)?;
         if take_staged(conn, old.key, None)? > 0 {
@@ -271,8 +288,8 @@ pub fn holding_any(
         let sql = conn.sql(&format!(
             "SELECT m.id AS id FROM members m CROSS JOIN member_badges mb \
              ON mb.member_key = m.key AND mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
-             AND (mb.expires_at IS NULL OR mb.expires_at > ?) \
-             WHERE m.id IN ({marks})"
+             AND {} WHERE m.id IN ({marks})",
+            validity::in_force_sql("mb")
         ));
         // An assignment whose time is up no longer counts as holding it (validity.rs).
         let mut query = diesel::sql_query(sql)
@@ -308,6 +325,7 @@ pub fn assign_until(
     member_ids: &[MemberId],
     until: Option<crate::clock::Timestamp>,
 ) -> Result<Assigned, AssignError> {
+    check_end(until)?;
     let ids = unique(member_ids);
     if ids.len() > BULK_MAX {
         return Err(AssignError::TooMany);
@@ -324,8 +342,7 @@ pub fn assign_until(
         let mut outcome = Assigned::default();
         if added > 0 {
             outcome.added = staging::changed_ids(conn)?;
-            record_change(conn, actor, &badge, true, added, single(&outcome.added))?;
-            crate::rules::follow_holding_change(conn, badge.key)?;
+            recorded(conn, actor, &badge, true, added, single(&outcome.added))?;
         }
         let added: HashSet<&MemberId> = outcome.added.iter().collect();
         outcome.already = ids
@@ -357,8 +374,7 @@ pub fn unassign(
             return Ok(Vec::new());
         }
         let removed = staging::changed_ids(conn)?;
-        record_change(conn, actor, &badge, false, removed_count, single(&removed))?;
-        crate::rules::follow_holding_change(conn, badge.key)?;
+        recorded(conn, actor, &badge, false, removed_count, single(&removed))?;
         Ok(removed)
     })
 }
@@ -377,12 +393,8 @@ pub fn set_end(
     if ids.len() > BULK_MAX {
         return Err(AssignError::TooMany);
     }
+    check_end(until)?;
     let now = crate::clock::Timestamp::now();
-    if until.is_some_and(|end| end <= now) {
-        return Err(AssignError::App(Error::Invalid(
-            "That end has already passed: choose a day from today on.".to_string(),
-        )));
-    }
     crate::db::write(conn, |conn| {
         let badge = manual_badge(conn, badge_id)?;
         stage_ids(conn, &ids)?;
@@ -390,9 +402,9 @@ pub fn set_end(
         // Only assignments in force: one whose time is up is gone, whatever its row says.
         let changed = diesel::sql_query(conn.sql(&format!(
             "UPDATE member_badges SET expires_at = ? WHERE badge_key = ? \
-             AND member_key IN (SELECT key FROM {}) \
-             AND (expires_at IS NULL OR expires_at > ?)",
-            staging::MEMBERS
+             AND member_key IN (SELECT key FROM {}) AND {}",
+            staging::MEMBERS,
+            validity::in_force_sql("")
         )))
         .bind::<Nullable<BigInt>, _>(until.map(crate::clock::Timestamp::millis))
         .bind::<BigInt, _>(badge.key)
@@ -543,7 +555,7 @@ pub fn badges_of_many(
     let rows = held
         .into_iter()
         .filter(|(_, _, hidden, _)| audience == Audience::Everyone || !hidden)
-        .filter(|(_, _, _, expires)| expires.is_none_or(|at| at > now))
+        .filter(|(_, _, _, expires)| validity::in_force_at(*expires, now))
         .map(|(m, b, _, _)| (m, b, None))
         .collect();
     Holdings::from_rows(conn, rows)
@@ -569,7 +581,7 @@ pub fn public_badges_of_keys(
     let now = crate::clock::now_millis();
     let rows = rows
         .into_iter()
-        .filter(|(_, _, _, expires)| expires.is_none_or(|at| at > now))
+        .filter(|(_, _, _, expires)| validity::in_force_at(*expires, now))
         .map(|(m, b, pinned, _)| (m, b, pinned))
         .collect();
     Holdings::from_rows(conn, rows)
@@ -717,6 +729,7 @@ pub fn plan_bulk_until(
     if lines.len() > BULK_MAX {
         return Err(AssignError::TooMany);
     }
+    check_end(until)?;
     let badge = manual_badge(conn, badge_id)?;
     let parsed: Vec<(usize, &str, Result<Pasted, String>)> = lines
         .into_iter()
@@ -735,8 +748,9 @@ pub fn plan_bulk_until(
     let resolved: Vec<Resolved> = diesel::sql_query(conn.sql(&format!(
         "SELECT l.pos, m.id, m.name, \
                 EXISTS (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = l.key \
-                        AND (expires_at IS NULL OR expires_at > ?)) AS held \
+                        AND {}) AS held \
          FROM {} l CROSS JOIN members m ON m.key = l.key",
+        validity::in_force_sql(""),
         staging::LINES
     )))
     .bind::<BigInt, _>(badge.key)
@@ -804,8 +818,7 @@ pub fn apply_bulk_until(
                 .find(|l| l.status == LineStatus::Assigned)
                 .and_then(|l| l.member.as_ref().map(|m| m.id.clone()));
             let single = if added == 1 { first } else { None };
-            record_change(conn, actor, &badge, true, added, single.as_ref())?;
-            crate::rules::follow_holding_change(conn, badge.key)?;
+            recorded(conn, actor, &badge, true, added, single.as_ref())?;
         }
         Ok(report)
     })

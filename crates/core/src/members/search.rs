@@ -348,13 +348,14 @@ pub fn holders_page(
         HolderPage::Older(after) => (after.unwrap_or((i64::MAX, i64::MAX)), "<", "DESC"),
         HolderPage::Newer(before) => (before, ">", "ASC"),
     };
+    let in_force = super::validity::in_force_sql("mb");
     let sql = conn.sql(&format!(
         "SELECT m.id, m.name, m.email, m.slug, m.badge_count, m.created_at, \
                 mb.assigned_at AS at_millis, mb.member_key, mb.assigned_by, mb.expires_at \
          FROM member_badges mb JOIN members m ON m.key = mb.member_key \
          WHERE mb.badge_key = (SELECT key FROM badges WHERE id = ?) \
            AND (mb.assigned_at, mb.member_key) {side} (?, ?) \
-           AND (mb.expires_at IS NULL OR mb.expires_at > ?) AND {condition} AND {shown} \
+           AND {in_force} AND {condition} AND {shown} \
          ORDER BY mb.assigned_at {order}, mb.member_key {order} LIMIT ?"
     ));
     let mut query = diesel::sql_query(sql)

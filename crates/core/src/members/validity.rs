@@ -19,3 +19,19 @@ pub fn in_force(
         .is_null()
         .or(member_badges::expires_at.gt(now.millis()))
 }
+
+/// [`in_force`] for hand-written SQL: the condition on the assignment row `alias` (`mb`, or
+/// empty for an unaliased `member_badges`), with one `?` for now in Unix milliseconds.
+pub fn in_force_sql(alias: &str) -> String {
+    let column = if alias.is_empty() {
+        "expires_at".to_string()
+    } else {
+        format!("{alias}.expires_at")
+    };
+    format!("({column} IS NULL OR {column} > ?)")
+}
+
+/// [`in_force`] for an end already read (Unix milliseconds).
+pub fn in_force_at(expires_at: Option<i64>, now: i64) -> bool {
+    expires_at.is_none_or(|at| at > now)
+}

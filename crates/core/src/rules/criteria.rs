@@ -75,6 +75,11 @@ impl Day {
         self.start() + time::Duration::days(1)
     }
 
+    /// Its last moment: an end "held through this day", which pages show as the day itself.
+    pub fn last_moment(self) -> Timestamp {
+        self.end() - time::Duration::milliseconds(1)
+    }
+
     /// "1 January 2025".
     pub fn words(self) -> String {
         format!("{} {} {}", self.0.day(), self.0.month(), self.0.year())

@@ -350,6 +350,8 @@ pub struct Preview {
     /// A few of each, by name.
     pub give_names: Vec<String>,
     pub take_names: Vec<String>,
+    /// The rule in words, as the dashboard shows it.
+    pub words: String,
 }
 
 impl Preview {
@@ -447,6 +449,17 @@ pub(super) fn preview(
     Ok(preview)
 }
 
+/// The badges whose rules time alone changes: the schedule's work (and its backlog on the
+/// "Background work" page).
+pub fn timed(conn: &mut DbConnection) -> Result<Vec<BadgeKey>, Error> {
+    Ok(Site::load(conn)?
+        .rules
+        .iter()
+        .filter(|r| r.rule.reads_time())
+        .map(|r| r.badge)
+        .collect())
+}
+
 /// Rules whose criteria time alone changes ("joined at least N days ago", "has held a badge
 /// for N days"), run over the whole site every few minutes by one server at a time.
 pub struct TimedRules;
@@ -465,13 +478,7 @@ impl crate::jobs::Job for TimedRules {
 
     fn run(&mut self, pool: &crate::db::DbPool) -> Result<crate::jobs::Progress, Error> {
         let mut conn = pool.get().map_err(Error::internal)?;
-        let timed: Vec<BadgeKey> = Site::load(&mut conn)?
-            .rules
-            .iter()
-            .filter(|r| r.rule.reads_time())
-            .map(|r| r.badge)
-            .collect();
-        for badge in timed {
+        for badge in timed(&mut conn)? {
             crate::db::write(&mut conn, |conn| {
                 // Read again inside the transaction: the rule may have changed meanwhile.
                 let site = Site::load(conn)?;

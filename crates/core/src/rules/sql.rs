@@ -12,6 +12,7 @@ use crate::db::DbConnection;
 use crate::db::MultiBackend;
 use crate::db::keys::BadgeKey;
 use crate::error::Error;
+use crate::members::validity::in_force_sql;
 
 #[derive(Debug, Clone)]
 pub enum Value {
@@ -71,8 +72,9 @@ fn holds_one_of(keys: &[BadgeKey], now: Timestamp) -> Fragment {
     Fragment::new(
         format!(
             "EXISTS (SELECT 1 FROM member_badges h WHERE h.badge_key IN ({}) \
-             AND h.member_key = m.key AND (h.expires_at IS NULL OR h.expires_at > ?))",
-            marks(keys.len())
+             AND h.member_key = m.key AND {})",
+            marks(keys.len()),
+            in_force_sql("h")
         ),
         binds,
     )
@@ -123,9 +125,11 @@ pub fn condition(site: &Site, rule: &Rule, now: Timestamp) -> Result<Fragment, E
                 Fragment::new(format!("NOT {}", any.sql), any.binds)
             }
             Criterion::HeldForAtLeastDays { badge_id, days } => Fragment::new(
-                "EXISTS (SELECT 1 FROM member_badges h WHERE h.badge_key = ? \
-                 AND h.member_key = m.key AND h.assigned_at <= ? \
-                 AND (h.expires_at IS NULL OR h.expires_at > ?))",
+                format!(
+                    "EXISTS (SELECT 1 FROM member_badges h WHERE h.badge_key = ? \
+                     AND h.member_key = m.key AND h.assigned_at <= ? AND {})",
+                    in_force_sql("h")
+                ),
                 vec![
                     Value::Int(key(badge_id)?.0),
                     Value::Int((now - time::Duration::days(*days)).millis()),

@@ -88,36 +88,39 @@ pub fn words(
     let Some(rule) = of(conn, badge)? else {
         return Ok(None);
     };
-    let titles = Site::all_badges(conn)?
-        .into_iter()
-        .map(|b| (b.id, b.title))
-        .collect();
-    Ok(Some(rule.words(&titles, public)))
+    let site = Site {
+        badges: Site::all_badges(conn)?,
+        rules: Vec::new(),
+    };
+    Ok(Some(rule.words(&site.titles(), public)))
 }
 
 /// A refusal when a hand change (the picker, the bulk box, `/me`, the API) names a badge a
 /// rule gives.
 pub fn refuse_if_automatic(conn: &mut DbConnection, badge: &Badge) -> Result<(), Error> {
-    let automatic = badge_rules::table
-        .find(badge.key)
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    if automatic {
+    if badge_store::given_by_rule(conn, badge.key)? {
         return Err(Error::Automatic(badge.title.clone()));
     }
     Ok(())
 }
 
-/// The titles of the badges whose rules read `badge` (which therefore cannot be deleted).
-pub fn read_by(conn: &mut DbConnection, badge: BadgeKey) -> Result<Vec<String>, Error> {
+/// A refusal when `badge` is going and other badges' rules read it: those rules first.
+pub fn refuse_if_read(conn: &mut DbConnection, badge: &Badge) -> Result<(), Error> {
     let site = Site::load(conn)?;
-    Ok(site
+    let readers: Vec<String> = site
         .rules
         .iter()
-        .filter(|r| r.badge != badge && site.reads(&r.rule).contains(&Fact::Holding(badge)))
-        .map(|r| site.title(r.badge).to_string())
-        .collect())
+        .filter(|r| r.badge != badge.key && site.reads(&r.rule).contains(&Fact::Holding(badge.key)))
+        .map(|r| format!("“{}”", site.title(r.badge)))
+        .collect();
+    if readers.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "“{}” is read by the rules of {}: change those rules first",
+        badge.title,
+        crate::text::joined(&readers, "and")
+    )))
 }
 
 /// The site with `rule` in place for `badge`, after every check a rule must pass.
@@ -152,7 +155,9 @@ fn checked_site(conn: &mut DbConnection, badge: &Badge, rule: &Rule) -> Result<S
 pub fn preview(conn: &mut DbConnection, id: &BadgeId, rule: &Rule) -> Result<Preview, RuleError> {
     let badge = badge(conn, id)?;
     let site = checked_site(conn, &badge, rule)?;
-    Ok(run::preview(conn, &site, badge.key, rule)?)
+    let mut preview = run::preview(conn, &site, badge.key, rule)?;
+    preview.words = rule.words(&site.titles(), false);
+    Ok(preview)
 }
 
 /// Saves the badge's rule and runs it over the whole site (then the rules that read the

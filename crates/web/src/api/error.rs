@@ -275,6 +275,9 @@ impl From<AssignError> for ApiError {
             }
             // Only pasted text (the dashboard's bulk box) can hold it.
             AssignError::NotText(_) => AppError::BadRequest(e.to_string()).into(),
+            AssignError::EndPassed => {
+                Self::application(StatusCode::CONFLICT, "CONFLICT", e.to_string())
+            }
             AssignError::App(app) => app.into(),
         }
     }

@@ -159,26 +159,19 @@ fn read_validity(sent: Option<serde_json::Value>) -> Result<Option<Option<i32>>,
     }
 }
 
-/// `expiresDate` as sent: an RFC 3339 time after now. A time that has passed is a well-formed
-/// request the clock refuses, so it conflicts (409) rather than being malformed (400).
+/// `expiresDate` as sent: an RFC 3339 time. (One that has passed is the domain's to refuse:
+/// a well-formed request the clock refuses, 409.)
 fn read_end(sent: Option<String>) -> Result<Option<Timestamp>, ApiError> {
     let Some(text) = sent else {
         return Ok(None);
     };
-    let end = Timestamp::parse(text.trim()).ok_or_else(|| {
+    Timestamp::parse(text.trim()).map(Some).ok_or_else(|| {
         ApiError::violation(
             "expiresDate",
             Rule::Format,
             "must be a time in RFC 3339, such as 2027-03-12T09:00:00Z",
         )
-    })?;
-    if end <= Timestamp::now() {
-        return Err(crate::error::AppError::Conflict(format!(
-            "expiresDate {end} has already passed: an assignment must end in the future"
-        ))
-        .into());
-    }
-    Ok(Some(end))
+    })
 }
 
 /// `PATCH /insignia/v1/badges/{id}`: how long the badge's assignments last from now on
@@ -227,11 +220,23 @@ pub async fn give(
         member_ids,
         expires_date,
     } = body.0;
-    let ids = input::member_ids(member_ids)?;
     let until = read_end(expires_date)?;
-    let id = path.into_inner();
+    let given = give_members(&state, actor, path.into_inner(), member_ids, until).await?;
+    ok(GiveResponse { member_ids: given })
+}
+
+/// What assignBadge and giveBadge do: all or nothing, ending at `until` (or as the badge
+/// says). Returns every requested member, now all holders.
+pub(super) async fn give_members(
+    state: &AppState,
+    actor: insignia_core::audit::Actor,
+    id: BadgeId,
+    member_ids: Option<Vec<String>>,
+    until: Option<Timestamp>,
+) -> Result<Vec<String>, ApiError> {
+    let ids = input::member_ids(member_ids)?;
     let requested = ids.clone();
-    db(&state, move |conn| {
+    db(state, move |conn| {
         Ok(assignments::assign_until(
             conn,
             &actor,
@@ -241,9 +246,7 @@ pub async fn give(
         )?)
     })
     .await?;
-    ok(GiveResponse {
-        member_ids: requested,
-    })
+    Ok(requested)
 }
 
 /// `GET /insignia/v1/badges/{id}/members`: the holders, newest assignment first, with when

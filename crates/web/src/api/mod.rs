@@ -476,18 +476,8 @@ async fn assign_badge(
     body: Json<AssignRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.authorize_change(&state).await?;
-    let id = path.into_inner();
-    let ids = input::member_ids(body.0.member_ids)?;
-    let requested = ids.clone();
-    db(&state, move |conn| {
-        Ok(assignments::assign(
-            conn,
-            &actor,
-            &id,
-            &MemberId::all(&ids),
-        )?)
-    })
-    .await?;
+    let requested =
+        extension::give_members(&state, actor, path.into_inner(), body.0.member_ids, None).await?;
     ok(MemberIdsResponse {
         member_ids: requested,
     })

@@ -442,26 +442,19 @@ pub struct AssignForm {
     until: String,
 }
 
-/// An optional last day typed in a give form: held through it (its last moment, which pages
-/// show as that day); a day already past is refused.
+/// An optional last day typed in a form: held through it (`Day::last_moment`). Whether it is
+/// still to come is the domain's to say.
 fn read_until(typed: &str) -> Result<Option<clock::Timestamp>, String> {
     if typed.trim().is_empty() {
         return Ok(None);
     }
-    let Some(day) = insignia_core::rules::Day::parse(typed) else {
-        return Err(
-            "Write the last day as a date, such as 2027-03-12. Nothing was assigned.".into(),
-        );
-    };
-    let end = day.end() - time::Duration::milliseconds(1);
-    if end <= clock::Timestamp::now() {
-        return Err(
-            "That last day has already passed: choose a day from today on. Nothing was assigned."
-                .into(),
-        );
-    }
-    Ok(Some(end))
+    insignia_core::rules::Day::parse(typed)
+        .map(|day| Some(day.last_moment()))
+        .ok_or_else(|| "Write the last day as a date, such as 2027-03-12.".to_string())
 }
+
+/// What a refused end says in a give form.
+const END_PASSED: &str = "That last day has already passed: choose a day from today on.";
 
 /// Assigns the ticked members (`member_id`, repeated), or the pasted lines of the bulk box
 /// (`bulk`, with `action=dry_run` to only report).
@@ -502,7 +495,7 @@ pub async fn assign(
                     BulkBox {
                         text: bulk.unwrap_or_default(),
                         until: typed_until,
-                        error: Some(message),
+                        error: Some(format!("{message} Nothing was assigned.")),
                         report: None,
                     },
                 )
@@ -565,6 +558,11 @@ pub async fn assign(
                     crate::views::grouped(assignments::BULK_MAX)
                 )),
             ),
+            Err(Some(AssignError::EndPassed)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(format!("{END_PASSED} Nothing was assigned.")),
+            ),
             Err(Some(AssignError::NotText(line))) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
@@ -607,7 +605,11 @@ pub async fn assign(
     let until = match until {
         Ok(until) => until,
         Err(message) => {
-            cookie::flash(&session, FlashKind::Error, message);
+            cookie::flash(
+                &session,
+                FlashKind::Error,
+                format!("{message} Nothing was assigned."),
+            );
             return Ok(see_other(&page_path));
         }
     };
@@ -643,6 +645,11 @@ pub async fn assign(
                 "{} of the ticked members no longer exist, so nothing was assigned.",
                 missing.len()
             ),
+        ),
+        Err(AssignError::EndPassed) => cookie::flash(
+            &session,
+            FlashKind::Error,
+            format!("{END_PASSED} Nothing was assigned."),
         ),
         Err(e) => return Err(e.into()),
     }
@@ -763,17 +770,11 @@ pub async fn set_end(
     if member_id.is_empty() {
         return fail("Tick at least one holder first. Nothing was changed.");
     }
-    let until = match end_action.as_str() {
-        "clear" => None,
-        "set" => match insignia_core::rules::Day::parse(&end) {
-            // Held through the day chosen: its last moment, which pages show as that day.
-            Some(day) => Some(day.end() - time::Duration::milliseconds(1)),
-            None => {
-                return fail(
-                    "Choose the last day they hold it, such as 2027-03-12. Nothing was changed.",
-                );
-            }
-        },
+    let until = match (end_action.as_str(), read_until(&end)) {
+        ("clear", _) => None,
+        ("set", Ok(Some(end))) => Some(end),
+        ("set", Ok(None)) => return fail("Choose the last day they hold it. Nothing was changed."),
+        ("set", Err(message)) => return fail(&format!("{message} Nothing was changed.")),
         _ => return fail("Choose “Set end” or “No end”. Nothing was changed."),
     };
     let (who, badge_id) = (admin.actor(), id.clone());
@@ -804,8 +805,8 @@ pub async fn set_end(
                 ),
             },
         ),
-        Err(AssignError::App(insignia_core::Error::Invalid(message))) => {
-            return fail(&format!("{message} Nothing was changed."));
+        Err(AssignError::EndPassed) => {
+            return fail(&format!("{END_PASSED} Nothing was changed."));
         }
         Err(e) => return Err(e.into()),
     }

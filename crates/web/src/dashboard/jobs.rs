@@ -79,11 +79,7 @@ pub async fn show(
         let waiting: i64 = insignia_webhooks::endpoints::waiting(conn, None)?
             .values()
             .sum();
-        let timed = insignia_core::rules::site::Site::load(conn)?
-            .rules
-            .iter()
-            .filter(|r| r.rule.reads_time())
-            .count();
+        let timed = insignia_core::rules::run::timed(conn)?.len();
         Ok((states, expired, waiting, timed))
     })
     .await?;

@@ -219,9 +219,9 @@ fn named(names: &[String], total: i64) -> Option<String> {
 }
 
 impl PreviewView {
-    fn new(preview: &Preview, words: String) -> PreviewView {
+    fn new(preview: &Preview) -> PreviewView {
         PreviewView {
-            words,
+            words: preview.words.clone(),
             summary: format!(
                 "Matches {}: {} would get it, {} would lose it.",
                 count_of(preview.matching as usize, "member", "members"),
@@ -354,12 +354,7 @@ pub async fn submit(
         Ok(if saving {
             store::save(conn, &who, &lookup, &rule).map(Ok)
         } else {
-            store::preview(conn, &lookup, &rule).map(|p| {
-                let titles = insignia_core::rules::site::Site::all_badges(conn)
-                    .map(|all| all.into_iter().map(|b| (b.id, b.title)).collect())
-                    .unwrap_or_default();
-                Err((p, rule.words(&titles, false)))
-            })
+            store::preview(conn, &lookup, &rule).map(Err)
         })
     })
     .await?;
@@ -376,8 +371,8 @@ pub async fn submit(
             );
             Ok(see_other(&format!("/dashboard/badges/{id}")))
         }
-        Ok(Err((preview, words))) => {
-            shown.preview = Some(PreviewView::new(&preview, words));
+        Ok(Err(preview)) => {
+            shown.preview = Some(PreviewView::new(&preview));
             render_with(StatusCode::OK, &shown)
         }
         Err(e @ (RuleError::Loop(_) | RuleError::SelfAssignable(_))) => {
