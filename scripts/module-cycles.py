@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-CRATES = ["crates/core/src", "crates/webhooks/src", "crates/web/src", "src"]
+CRATES = ["crates/core/src", "crates/webhooks/src", "crates/mail/src", "crates/web/src", "src"]
 ROOT_FILES = {"lib.rs", "main.rs"}
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command that checks Insignia: installs what the tests need when it is missing
 # (Chromium and its WebDriver for the browser tests, wrk for the load benchmark's smoke run,
-# the npm packages of the Wix client test, schemathesis for the API document test, diesel_cli
-# for the schema check, libpq and the PostgreSQL 15 server), then the module-circle check,
+# the npm packages of the Wix client test, schemathesis for the API document test, aiosmtpd
+# for the mail tests, diesel_cli for the schema check, libpq and the PostgreSQL 15 server),
+# then the module-circle check,
 # format, lints and every test — those whose behaviour depends on the database twice, on
 # SQLite and on a throwaway PostgreSQL cluster.
 set -euo pipefail
@@ -58,6 +59,19 @@ if ! cmp -s scripts/schemathesis-requirements.txt "$venv/installed-requirements.
   cp scripts/schemathesis-requirements.txt "$venv/installed-requirements.txt"
 fi
 export INSIGNIA_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
+
+# A real SMTP server for the mail tests (tests/smtp/server.py): aiosmtpd and its dependencies,
+# pinned in tests/smtp/requirements.txt, in a virtualenv under target/ (reinstalled when the
+# pins change).
+smtp_venv="target/smtp-venv"
+if ! cmp -s tests/smtp/requirements.txt "$smtp_venv/installed-requirements.txt"; then
+  echo "test.sh: installing aiosmtpd into $smtp_venv"
+  rm -rf "$smtp_venv"
+  python3 -m venv "$smtp_venv"
+  "$smtp_venv/bin/pip" install --quiet --disable-pip-version-check -r tests/smtp/requirements.txt
+  cp tests/smtp/requirements.txt "$smtp_venv/installed-requirements.txt"
+fi
+export INSIGNIA_SMTP_PYTHON="$PWD/$smtp_venv/bin/python"
 
 # No crate's modules import each other in a circle (docs/architecture.md).
 python3 scripts/module-cycles.py

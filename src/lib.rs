@@ -12,6 +12,7 @@ pub use insignia_core::{
     audit, auth, badges, clock, db, email, events, exports, ids, members, pages, reports, rules,
     slug, text, tokens,
 };
+pub use insignia_mail as mail;
 pub use insignia_web as web;
 pub use insignia_web::{config, error};
 pub use insignia_webhooks as webhooks;
@@ -51,12 +52,22 @@ impl Application {
             settings.webhooks.clone(),
             runner.waker(),
         )?;
-        runner
+        let mut runner = runner
             .with(deliveries)
             .with(webhooks::worker::PruneEvents)
             .with(insignia_core::members::expiry::ExpireAssignments)
             .with(insignia_core::rules::TimedRules)
-            .start(std::sync::Arc::clone(&stop_jobs))?;
+            .with(insignia_core::mail::outbox::PruneMail);
+        if let Some(mail) = &settings.mail {
+            announce_mail(mail, settings.public_url.is_some(), &public_url);
+            let sender = mail::Sender::new(
+                mail.clone(),
+                public_url.as_str().to_string(),
+                runner.waker(),
+            )?;
+            runner = runner.with(sender);
+        }
+        runner.start(std::sync::Arc::clone(&stop_jobs))?;
         let server = web::server(listener, pool, settings, public_url, key)?;
         let port = local.port();
         Ok(Application {
@@ -81,6 +92,19 @@ impl Application {
         }
         let _stop = StopOnDrop(self.stop_jobs);
         self.server.await
+    }
+}
+
+/// The start log says where mail goes (never the SMTP password), and warns when its links
+/// will point at the address Insignia listens on.
+fn announce_mail(mail: &mail::Settings, public_url_set: bool, public_url: &config::PublicUrl) {
+    tracing::info!("Mail is on: through {}, from {}", mail.smtp, mail.from.0);
+    if !public_url_set {
+        tracing::warn!(
+            "--public-url is not set: links in mail will point at {}, the address Insignia \
+             listens on",
+            public_url.as_str()
+        );
     }
 }
 

@@ -70,6 +70,20 @@ enum Command {
         /// Milliseconds one webhook request may take. For tests.
         #[arg(long, env = "INSIGNIA_WEBHOOKS_TIMEOUT_MS", default_value_t = worker::DEFAULT_TIMEOUT_MS, hide = true, value_parser = clap::value_parser!(u64).range(100..))]
         webhooks_timeout_ms: u64,
+        /// Send mail through this SMTP server: smtps://user:password@host:465 (TLS),
+        /// smtp://user:password@host:587?tls=required (STARTTLS), or smtp://127.0.0.1:25 (no
+        /// TLS, this machine only). Set INSIGNIA_SMTP_URL instead to keep the password out of
+        /// the process list. Default: mail is off.
+        #[arg(long, env = "INSIGNIA_SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// Who mail is from: "Badges <badges@example.org>". Default: Insignia at the public
+        /// address's host.
+        #[arg(long, env = "INSIGNIA_MAIL_FROM")]
+        mail_from: Option<String>,
+        /// Milliseconds of the first retry of a deferred mail; later ones are multiples (1 min,
+        /// 5 min, 30 min, … at the default). For tests.
+        #[arg(long, env = "INSIGNIA_MAIL_RETRY_UNIT_MS", default_value_t = insignia::mail::settings::DEFAULT_RETRY_UNIT_MS, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+        mail_retry_unit_ms: u64,
     },
     /// Fill a database with a demo site: badges, members and assignments.
     Demo {
@@ -176,7 +190,28 @@ fn run(cli: Cli) -> Result<(), String> {
             webhooks_allow_private,
             webhooks_retry_unit_ms,
             webhooks_timeout_ms,
+            smtp_url,
+            mail_from,
+            mail_retry_unit_ms,
         } => {
+            // Parsed here, not by clap, whose refusal would repeat the value (and its password).
+            let mail = smtp_url
+                .map(|url| {
+                    let smtp = insignia::mail::SmtpUrl::parse(&url)
+                        .map_err(|e| format!("--smtp-url: {e}"))?;
+                    let from = match &mail_from {
+                        Some(from) => insignia::mail::MailFrom::parse(from)
+                            .map_err(|e| format!("--mail-from: {e}"))?,
+                        None => default_mail_from(public_url.as_ref())?,
+                    };
+                    let mut mail = insignia::mail::Settings::new(smtp, from);
+                    mail.retry_unit = std::time::Duration::from_millis(mail_retry_unit_ms);
+                    Ok::<_, String>(mail)
+                })
+                .transpose()?;
+            if mail.is_none() && mail_from.is_some() {
+                return Err("--mail-from needs --smtp-url (mail is off without it)".to_string());
+            }
             tracing_subscriber::fmt()
                 .with_env_filter(
                     EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -198,6 +233,7 @@ fn run(cli: Cli) -> Result<(), String> {
             settings.webhooks.retry_unit = std::time::Duration::from_millis(webhooks_retry_unit_ms);
             settings.webhooks.timeout = std::time::Duration::from_millis(webhooks_timeout_ms);
             settings.secret_key = std::env::var("INSIGNIA_SECRET_KEY").ok();
+            settings.mail = mail;
             actix_web::rt::System::new().block_on(async move {
                 let app =
                     Application::build(settings.clone()).map_err(|e| format!("{e}: {e:?}"))?;
@@ -315,6 +351,19 @@ impl insignia::migrate::Progress for ProgressBars {
         spinner.set_message(format!("verifying {name}"));
         self.replace(Some(spinner));
     }
+}
+
+/// The sender when `--mail-from` is not given: Insignia at the public address's host name
+/// (`localhost` when there is none, or it is a number).
+fn default_mail_from(
+    public_url: Option<&insignia::config::PublicUrl>,
+) -> Result<insignia::mail::MailFrom, String> {
+    let host = public_url
+        .and_then(|url| url::Url::parse(url.as_str()).ok())
+        .and_then(|url| url.domain().map(str::to_string))
+        .unwrap_or_else(|| "localhost".to_string());
+    insignia::mail::MailFrom::parse(&format!("Insignia <insignia@{host}>"))
+        .map_err(|e| format!("--mail-from is needed: {e}"))
 }
 
 fn parse_location(value: &str) -> Result<db::Location, String> {

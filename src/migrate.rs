@@ -32,7 +32,7 @@ macro_rules! schema_tables {
             pages, member_badges, badge_pages, password_links, admin_password_links,
             member_sessions, api_keys, audit_log, audit_members, reports, rate_limits, jobs, events,
             webhook_endpoints, webhook_deliveries, webhook_lanes, webhook_attempts, badge_slugs,
-            badge_rules,
+            badge_rules, mail_outbox,
         ])
     };
 }
@@ -56,6 +56,7 @@ const IDENTITIES: &[(&str, &str)] = &[
     ("webhook_endpoints", "key"),
     ("webhook_deliveries", "key"),
     ("webhook_attempts", "key"),
+    ("mail_outbox", "id"),
 ];
 
 /// What was moved: per table, its name and row count.

@@ -741,3 +741,48 @@ impl TestApp {
         self.api(method, path, None, Some(body)).await
     }
 }
+
+/// The real binary, as an operator starts it, on a test's database; killed (SIGKILL) when
+/// dropped.
+pub async fn serve_binary(database: &str, extra: &[&str]) -> tokio::process::Child {
+    serve_binary_logged(database, extra, None).await.0
+}
+
+/// [`serve_binary`], with its standard error (its log) written to `log`; returns it with the
+/// address it serves at.
+pub async fn serve_binary_logged(
+    database: &str,
+    extra: &[&str],
+    log: Option<&std::path::Path>,
+) -> (tokio::process::Child, String) {
+    use std::time::{Duration, Instant};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let stderr = match log {
+        Some(path) => std::fs::File::create(path).expect("a log file").into(),
+        None => std::process::Stdio::null(),
+    };
+    let process = tokio::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+        .args(["serve", "--database", database, "--bind", &bind])
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the server");
+    let started = Instant::now();
+    while reqwest::get(format!("http://{bind}/healthz"))
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (process, format!("http://{bind}"))
+}

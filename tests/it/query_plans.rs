@@ -315,6 +315,30 @@ fn hot_queries_use_indexes() {
         let mut export = insignia::exports::Export::new(c, kind).expect("export");
         export.next_page(c).expect("first export page");
     }
+    // Mail: a reset asked for, the sender's claim, link and record, the mail log.
+    {
+        use insignia_core::auth::resets;
+        use insignia_core::mail::outbox::{self, Outcome};
+        let a_minute = std::time::Duration::from_secs(60);
+        resets::request(c, resets::Account::Member, "p7@example.com", "ip:127.0.0.1")
+            .expect("reset")
+            .expect("taken");
+        resets::request(c, resets::Account::Admin, "p8@example.com", "ip:127.0.0.1")
+            .expect("reset")
+            .expect("taken");
+        let claimed = outbox::claim(c, "plans", a_minute, 25).expect("claim");
+        let mail = claimed.first().expect("claimed").clone();
+        resets::link(c, &insignia_core::mail::Recipient::Member(first.clone())).expect("link");
+        let sent = Outcome::Sent {
+            subject: "Choose a new password".into(),
+        };
+        outbox::record(c, "plans", &[(mail.clone(), sent)], a_minute).expect("record");
+        outbox::log(c, None, 51).expect("mail log");
+        outbox::log(c, Some(mail.id + 1), 51).expect("older mail");
+        outbox::waiting(c).expect("waiting");
+        outbox::send_again(c, &actor, mail.id).expect("send again");
+        outbox::prune(c, insignia::clock::Timestamp::now()).expect("prune");
+    }
     assignments::delete_member(c, &actor, &ids[150])
         .map_err(|e| e.to_string())
         .expect("delete member");

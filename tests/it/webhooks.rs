@@ -11,37 +11,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{TestApp, fresh_database, spawn_app_on, spawn_app_with, to_page};
-
-/// The real binary, as an operator starts it, on a test's database; killed (SIGKILL) when
-/// dropped.
-async fn serve_binary(database: &str, extra: &[&str]) -> tokio::process::Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let bind = format!("127.0.0.1:{port}");
-    let process = tokio::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
-        .args(["serve", "--database", database, "--bind", &bind])
-        .args(extra)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the server");
-    let started = Instant::now();
-    while reqwest::get(format!("http://{bind}/healthz"))
-        .await
-        .is_err()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    process
-}
+use crate::helpers::{
+    TestApp, fresh_database, serve_binary, spawn_app_on, spawn_app_with, to_page,
+};
 
 /// How the sending server of the kill test runs: internal addresses allowed (the receiver is
 /// on loopback), quick retries.

@@ -15,6 +15,7 @@ pub mod events;
 pub mod exports;
 pub mod ids;
 pub mod jobs;
+pub mod mail;
 pub mod members;
 pub mod pages;
 pub mod reports;

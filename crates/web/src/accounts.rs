@@ -148,6 +148,8 @@ struct LoginPage {
     next: String,
     error: Option<String>,
     signups_open: bool,
+    /// Whether "Forgot your password?" can send a link.
+    mail_on: bool,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +176,7 @@ async fn login_form(
             next,
             error: None,
             signups_open: state.settings.signups_open,
+            mail_on: state.settings.mail.is_some(),
         },
     )
 }
@@ -220,6 +223,7 @@ async fn login(
             next,
             error: Some(error),
             signups_open: state.settings.signups_open,
+            mail_on: state.settings.mail.is_some(),
         },
     )
 }

@@ -28,6 +28,8 @@ pub struct Settings {
     pub public_url: Option<PublicUrl>,
     /// Webhooks: delivery settings.
     pub webhooks: insignia_webhooks::worker::Options,
+    /// Mail through the owner's SMTP server; `None` when mail is off (`--smtp-url` not set).
+    pub mail: Option<insignia_mail::Settings>,
 }
 
 /// The defaults of `insignia serve`: the command line's (src/main.rs) and a test's settings
@@ -54,6 +56,7 @@ impl Settings {
             workers: None,
             public_url: None,
             webhooks: insignia_webhooks::worker::Options::default(),
+            mail: None,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod layout;
 pub mod logging;
 pub mod paging;
 pub mod profiles;
+pub mod resets;
 pub mod respond;
 pub mod routes;
 pub mod security;
@@ -113,6 +114,7 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
     let mut routes = routes::Routes::new(cfg, &mut table);
     site::configure(&mut routes);
     accounts::configure(&mut routes);
+    resets::configure(&mut routes);
     profiles::configure(&mut routes);
     badge_pages::configure(&mut routes);
     dashboard::configure(&mut routes);

@@ -246,6 +246,8 @@ fn dashboard_pages(site: &Site) -> Vec<(String, &'static str)> {
         ("/dashboard/webhooks".to_string(), "webhooks"),
         (site.webhook_path.clone(), "webhook"),
         ("/dashboard/audit".to_string(), "audit"),
+        ("/dashboard/mail".to_string(), "mail"),
+        ("/dashboard/jobs".to_string(), "jobs"),
         ("/dashboard/admins".to_string(), "admins"),
         (
             format!("/dashboard/admins/{}/remove", site.other_admin_id),
@@ -286,6 +288,8 @@ async fn walk(app: &TestApp, site: &Site, phone: bool) -> Vec<String> {
         ("/login", "login"),
         ("/signup", "signup"),
         ("/dashboard/login", "dashboard-login"),
+        ("/forgot-password", "forgot-password"),
+        ("/dashboard/forgot-password", "dashboard-forgot-password"),
         (site.admin_link_path.as_str(), "admin-set-password"),
     ] {
         problems.extend(browser.visit(path, shot).await);
@@ -320,8 +324,26 @@ async fn walk(app: &TestApp, site: &Site, phone: bool) -> Vec<String> {
 
 #[tokio::test]
 async fn every_page_passes_axe_and_fits_desktop_and_phone() {
-    let app = spawn_app_with(|s| s.webhooks.allow_private = true).await;
+    // Mail on, to an SMTP server that is down: the mail log has a mail waiting with its error.
+    let smtp_url = format!("smtp://127.0.0.1:{}", crate::smtp::free_port());
+    let app = spawn_app_with(|s| {
+        s.webhooks.allow_private = true;
+        s.mail = Some(insignia::mail::Settings::new(
+            insignia::mail::SmtpUrl::parse(&smtp_url).expect("SMTP URL"),
+            insignia::mail::MailFrom::parse("Badges <badges@example.org>").expect("from"),
+        ));
+    })
+    .await;
     let site = seed(&app).await;
+    let asked = app
+        .new_visitor()
+        .submit(
+            "/dashboard/forgot-password",
+            "/dashboard/forgot-password",
+            &[("email", ADMIN_EMAIL)],
+        )
+        .await;
+    assert_eq!(asked.status(), reqwest::StatusCode::OK);
     let mut problems = walk(&app, &site, false).await;
     problems.extend(walk(&app, &site, true).await);
     assert!(

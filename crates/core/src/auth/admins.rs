@@ -162,15 +162,7 @@ pub fn add(
             return Ok(Err(ChangeError::EmailTaken));
         }
         let id = insert(conn, &email, &unknowable)?;
-        let token = random_token();
-        let expires = Timestamp::now() + time::Duration::days(LINK_VALID_DAYS);
-        diesel::insert_into(admin_password_links::table)
-            .values((
-                admin_password_links::token_hash.eq(hash_token(&token)),
-                admin_password_links::admin_id.eq(&id),
-                admin_password_links::expires_at.eq(expires),
-            ))
-            .execute(conn)?;
+        let token = issue_link(conn, &id, time::Duration::days(LINK_VALID_DAYS))?;
         audit::record(
             conn,
             by,
@@ -225,6 +217,26 @@ pub fn remove(
         )?;
         Ok(Ok(admin))
     })
+}
+
+/// A new set-password link for an admin, valid for `valid_for`; an earlier one stops working.
+/// Returns its token (only its hash is stored).
+pub fn issue_link(
+    conn: &mut DbConnection,
+    admin_id: &str,
+    valid_for: time::Duration,
+) -> Result<String, Error> {
+    diesel::delete(admin_password_links::table.filter(admin_password_links::admin_id.eq(admin_id)))
+        .execute(conn)?;
+    let token = random_token();
+    diesel::insert_into(admin_password_links::table)
+        .values((
+            admin_password_links::token_hash.eq(hash_token(&token)),
+            admin_password_links::admin_id.eq(admin_id),
+            admin_password_links::expires_at.eq(Timestamp::now() + valid_for),
+        ))
+        .execute(conn)?;
+    Ok(token)
 }
 
 /// The admin a set-password link is for, if it is still valid.

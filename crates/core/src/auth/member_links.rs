@@ -1,5 +1,5 @@
-//! One-time set-password links (Insignia sends no e-mail: an admin hands the link over).
-//! Only the token's hash is stored; a link works once and for seven days.
+//! One-time set-password links: made by an admin and handed over (valid seven days), or sent
+//! by mail (a password reset, valid an hour). Only the token's hash is stored; a link works once.
 
 use diesel::prelude::*;
 
@@ -23,17 +23,7 @@ pub fn create_link(
 ) -> Result<String, MemberError> {
     crate::db::write(conn, |conn| {
         let member = crate::members::find(conn, member_id)?;
-        diesel::delete(password_links::table.filter(password_links::member_id.eq(member_id)))
-            .execute(conn)?;
-        let token = crate::tokens::random_token();
-        let expires = Timestamp::now() + time::Duration::days(VALID_DAYS);
-        diesel::insert_into(password_links::table)
-            .values((
-                password_links::token_hash.eq(hash(&token)),
-                password_links::member_id.eq(member_id),
-                password_links::expires_at.eq(expires),
-            ))
-            .execute(conn)?;
+        let token = issue(conn, member_id, time::Duration::days(VALID_DAYS))?;
         audit::record(
             conn,
             actor,
@@ -47,6 +37,26 @@ pub fn create_link(
         )?;
         Ok(token)
     })
+}
+
+/// A new link for a member, valid for `valid_for`; an earlier one stops working. Returns its
+/// token (only its hash is stored).
+pub fn issue(
+    conn: &mut DbConnection,
+    member_id: &MemberId,
+    valid_for: time::Duration,
+) -> Result<String, Error> {
+    diesel::delete(password_links::table.filter(password_links::member_id.eq(member_id)))
+        .execute(conn)?;
+    let token = crate::tokens::random_token();
+    diesel::insert_into(password_links::table)
+        .values((
+            password_links::token_hash.eq(hash(&token)),
+            password_links::member_id.eq(member_id),
+            password_links::expires_at.eq(Timestamp::now() + valid_for),
+        ))
+        .execute(conn)?;
+    Ok(token)
 }
 
 /// The member a link is for, if it is still valid.

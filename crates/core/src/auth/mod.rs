@@ -7,6 +7,7 @@ pub mod member_accounts;
 pub mod member_links;
 pub mod password;
 pub mod rate_limit;
+pub mod resets;
 pub mod sessions;
 pub mod setup;
 pub mod sign_in;

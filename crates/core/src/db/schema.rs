@@ -155,6 +155,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    mail_outbox (id) {
+        id -> Int8,
+        kind -> Text,
+        member_id -> Nullable<Text>,
+        admin_id -> Nullable<Text>,
+        recipient -> Text,
+        badge_id -> Nullable<Text>,
+        subject -> Text,
+        state -> Text,
+        created_at -> Int8,
+        due_at -> Int8,
+        lease_until -> Int8,
+        holder -> Text,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Int8>,
+        message_id -> Text,
+    }
+}
+
+diesel::table! {
     member_badges (badge_key, member_key) {
         badge_key -> Int8,
         member_key -> Int8,
@@ -294,6 +315,8 @@ diesel::table! {
 diesel::joinable!(admin_password_links -> admins (admin_id));
 diesel::joinable!(admin_sessions -> admins (admin_id));
 diesel::joinable!(audit_members -> audit_log (entry));
+diesel::joinable!(mail_outbox -> admins (admin_id));
+diesel::joinable!(mail_outbox -> members (member_id));
 diesel::joinable!(member_sessions -> members (member_id));
 diesel::joinable!(password_links -> members (member_id));
 diesel::joinable!(reports -> admins (admin_id));
@@ -318,6 +341,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     icon_uploads,
     jobs,
     login_failures,
+    mail_outbox,
     member_badges,
     member_sessions,
     members,

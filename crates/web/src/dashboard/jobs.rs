@@ -24,6 +24,11 @@ const KNOWN: &[(&str, &str, &str)] = &[
         "every server, every 0.2 s",
     ),
     (
+        "mail.send",
+        "Mail: sends waiting mail through the SMTP server (only while mail is on)",
+        "every server, every 0.5 s",
+    ),
+    (
         "assignments.expire",
         "Takes away assignments whose time is up",
         "one server at a time, every 15 s",
@@ -32,6 +37,11 @@ const KNOWN: &[(&str, &str, &str)] = &[
         "rules.timed",
         "Runs the rules that time alone changes (joined or held for N days)",
         "one server at a time, every 5 minutes",
+    ),
+    (
+        "mail.prune",
+        "Deletes mail that left or was given up more than a month ago from the mail log",
+        "one server at a time, every hour",
     ),
     (
         "webhooks.prune_events",
@@ -73,14 +83,15 @@ pub async fn show(
     admin: CurrentAdmin,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let (states, expired, waiting, timed) = blocking::run(&state.pool, |conn| {
+    let (states, expired, waiting, timed, mail) = blocking::run(&state.pool, |conn| {
         let states = insignia_core::jobs::states(conn)?;
         let expired = insignia_core::members::expiry::backlog(conn)?;
         let waiting: i64 = insignia_webhooks::endpoints::waiting(conn, None)?
             .values()
             .sum();
         let timed = insignia_core::rules::run::timed(conn)?.len();
-        Ok((states, expired, waiting, timed))
+        let mail = insignia_core::mail::outbox::waiting(conn)?;
+        Ok((states, expired, waiting, timed, mail))
     })
     .await?;
     let rows = KNOWN
@@ -114,6 +125,7 @@ pub async fn show(
                         "assignments to take away",
                     ),
                     "rules.timed" => count_of(timed, "rule reads time", "rules read time"),
+                    "mail.send" => count_of(mail as usize, "mail waiting", "mails waiting"),
                     _ => "—".to_string(),
                 },
                 failure: stored.and_then(|s| {

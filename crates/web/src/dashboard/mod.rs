@@ -9,6 +9,7 @@ pub mod confirm;
 pub mod exports;
 pub mod holders;
 pub mod jobs;
+pub mod mail;
 pub mod members;
 pub mod pages;
 pub mod reports;
@@ -24,6 +25,12 @@ pub fn configure(routes: &mut Routes) {
             .at("/", |p| p.get(auth::home))
             .at("/setup", |p| p.get(auth::setup_form).post(auth::setup))
             .at("/login", |p| p.get(auth::login_form).post(auth::login))
+            .at("/forgot-password", |p| {
+                p.get(crate::resets::admin_form)
+                    .post(crate::resets::admin_request)
+            })
+            .at("/mail", |p| p.get(mail::log))
+            .at("/mail/{id}/send-again", |p| p.post(mail::send_again))
             .at("/logout", |p| p.post(auth::logout))
             .at("/elevate", |p| {
                 p.get(auth::elevate_form).post(auth::elevate)

@@ -1,0 +1,28 @@
+-- Mail waiting to leave and mail that left (crates/core/src/mail/outbox.rs): a row is written in
+-- the transaction of what causes it, and the sender of every server (crates/mail) claims due
+-- rows with a lease, sends them and records the outcome. A row holds what the mail is about,
+-- never a secret: a set-password link's token is made when the mail is composed.
+CREATE TABLE mail_outbox (
+    id INTEGER PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL, -- 'password_reset', 'invitation', 'confirm_email', 'badge_given', …
+    member_id TEXT REFERENCES members(id) ON DELETE CASCADE, -- the member it is to, or
+    admin_id TEXT REFERENCES admins(id) ON DELETE CASCADE, -- the admin it is to
+    recipient TEXT NOT NULL, -- the address, as it was when the mail was queued
+    badge_id TEXT, -- the badge a badge mail is about (public id)
+    subject TEXT NOT NULL, -- as the mail log shows it; set again when the mail is composed
+    state TEXT NOT NULL, -- 'waiting', 'sent', 'failed' (given up), 'joined' (sent within another)
+    created_at BIGINT NOT NULL, -- Unix milliseconds
+    due_at BIGINT NOT NULL, -- Unix milliseconds: not tried before
+    lease_until BIGINT NOT NULL DEFAULT 0, -- a server is sending it until then
+    holder TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    sent_at BIGINT, -- Unix milliseconds
+    message_id TEXT NOT NULL -- made when queued, so a mail sent twice carries the same one
+);
+-- The sender's claim (waiting and due, oldest first) and the count of waiting mail.
+CREATE INDEX mail_outbox_due ON mail_outbox(state, due_at);
+CREATE INDEX mail_outbox_member ON mail_outbox(member_id, id);
+-- Pruning the log: mail older than a month.
+CREATE INDEX mail_outbox_created ON mail_outbox(created_at);
+CREATE INDEX mail_outbox_admin ON mail_outbox(admin_id);

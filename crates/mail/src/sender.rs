@@ -1,0 +1,213 @@
+//! The sender, a job every server runs (`insignia_core::jobs`): each pass records the batches
+//! that finished, then claims a batch of due mails (a lease on each row), composes them and
+//! hands them to this job's own async runtime, where they go out one after another over one
+//! pooled SMTP connection. Up to `connections` batches are out at once, so mail leaves at the
+//! steady pace the SMTP server takes it, never inside a request.
+//!
+//! A mail the server refuses for itself (550–554) is given up; one it defers (4xx) is tried
+//! again on the outbox's schedule. A server that cannot be reached (or refuses our sign-in)
+//! is nothing wrong with the mail: the mails stay due and the sender pauses, from one second
+//! doubling up to a minute, then tries again; a restarted server tries at once.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::letters::{self, Letter, Site};
+use crate::settings::Settings;
+use insignia_core::Error;
+use insignia_core::db::DbPool;
+use insignia_core::jobs::{Job, Progress, Share, Waker};
+use insignia_core::mail::outbox::{self, Claimed, Outcome};
+
+/// Mails claimed at once, sent one after another on one connection.
+const BATCH: i64 = 25;
+/// The longest pause while the SMTP server cannot be reached.
+const MAX_PAUSE: Duration = Duration::from_secs(60);
+
+pub struct Sender {
+    settings: Settings,
+    /// The site's public address, for links.
+    public_url: String,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    runtime: tokio::runtime::Runtime,
+    /// Names this server in the outbox's leases.
+    holder: String,
+    out: usize,
+    finished: (mpsc::Sender<Batch>, mpsc::Receiver<Batch>),
+    waker: Waker,
+    /// While the SMTP server cannot be reached: how long the current pause is, and its end.
+    pause: Option<(Duration, Instant)>,
+}
+
+/// A batch that finished: what became of each mail.
+struct Batch {
+    outcomes: Vec<(Claimed, Outcome)>,
+    unreachable: bool,
+}
+
+impl Sender {
+    pub fn new(settings: Settings, public_url: String, waker: Waker) -> Result<Sender, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("mail")
+            .enable_all()
+            .build()
+            .map_err(Error::internal)?;
+        let transport = {
+            let _inside = runtime.enter();
+            settings
+                .smtp
+                .transport(settings.timeout, settings.connections)
+                .map_err(Error::Invalid)?
+        };
+        Ok(Sender {
+            public_url,
+            transport,
+            runtime,
+            holder: insignia_core::tokens::random_token()[..16].to_string(),
+            out: 0,
+            finished: mpsc::channel(),
+            waker,
+            pause: None,
+            settings,
+        })
+    }
+
+    /// A claimed row's lease: long enough for its whole batch to time out.
+    fn lease(&self) -> Duration {
+        self.settings.timeout * (BATCH as u32 + 2)
+    }
+
+    fn record_finished(&mut self, pool: &DbPool) -> Result<(), Error> {
+        while let Ok(batch) = self.finished.1.try_recv() {
+            self.out -= 1;
+            self.pause = if batch.unreachable {
+                let length = self.pause.map_or(Duration::from_secs(1), |(last, _)| {
+                    (last * 2).min(MAX_PAUSE)
+                });
+                Some((length, Instant::now() + length))
+            } else {
+                None
+            };
+            let mut conn = pool.get().map_err(Error::internal)?;
+            outbox::record(
+                &mut conn,
+                &self.holder,
+                &batch.outcomes,
+                self.settings.retry_unit,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Job for Sender {
+    fn name(&self) -> &'static str {
+        "mail.send"
+    }
+
+    fn share(&self) -> Share {
+        Share::EveryServer {
+            every: Duration::from_millis(500),
+        }
+    }
+
+    fn run(&mut self, pool: &DbPool) -> Result<Progress, Error> {
+        self.record_finished(pool)?;
+        let paused = self.pause.is_some_and(|(_, until)| Instant::now() < until);
+        if paused || self.out >= self.settings.connections as usize {
+            return Ok(Progress::Done);
+        }
+        let mut conn = pool.get().map_err(Error::internal)?;
+        let claimed = outbox::claim(&mut conn, &self.holder, self.lease(), BATCH)?;
+        if claimed.is_empty() {
+            return Ok(Progress::Done);
+        }
+        let site = Site {
+            name: self
+                .settings
+                .from
+                .0
+                .name
+                .clone()
+                .unwrap_or_else(|| "Insignia".to_string()),
+            url: &self.public_url,
+        };
+        let mut letters = Vec::with_capacity(claimed.len());
+        for mail in claimed {
+            let letter = match letters::compose(&mut conn, &self.settings, &site, &mail) {
+                Ok(Letter::Ready { subject, message }) => Ok((subject, message)),
+                Ok(Letter::Nothing) => Err(Outcome::Dropped),
+                Err(Error::Invalid(error)) => Err(Outcome::Failed {
+                    error,
+                    permanent: true,
+                }),
+                Err(e) => Err(Outcome::Failed {
+                    error: e.detail(),
+                    permanent: false,
+                }),
+            };
+            letters.push((mail, letter));
+        }
+        drop(conn);
+        let transport = self.transport.clone();
+        let done = self.finished.0.clone();
+        let waker = self.waker.clone();
+        self.out += 1;
+        self.runtime.spawn(async move {
+            let batch = send_batch(&transport, letters).await;
+            let _ = done.send(batch);
+            waker.wake();
+        });
+        Ok(Progress::MoreNow)
+    }
+}
+
+type Composed = Result<(String, Message), Outcome>;
+
+async fn send_batch(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    letters: Vec<(Claimed, Composed)>,
+) -> Batch {
+    let mut unreachable = false;
+    let mut outcomes = Vec::with_capacity(letters.len());
+    for (mail, letter) in letters {
+        let outcome = match letter {
+            Err(outcome) => outcome,
+            Ok(_) if unreachable => Outcome::NotTried,
+            Ok((subject, message)) => match transport.send(message).await {
+                Ok(_) => Outcome::Sent { subject },
+                Err(e) => {
+                    let outcome = judge(&e);
+                    unreachable = matches!(outcome, Outcome::Unreachable { .. });
+                    outcome
+                }
+            },
+        };
+        outcomes.push((mail, outcome));
+    }
+    Batch {
+        outcomes,
+        unreachable,
+    }
+}
+
+/// What an SMTP error means for the mail: its own refusal (550–554: the address), a deferral
+/// (4xx), or the server's (no connection, TLS, a refused sign-in, 421 closing).
+fn judge(e: &lettre::transport::smtp::Error) -> Outcome {
+    let error = e.to_string();
+    let code = e.status().map(|c| c.to_string()).unwrap_or_default();
+    match code.as_bytes() {
+        [b'5', b'5', b'0'..=b'4'] => Outcome::Failed {
+            error,
+            permanent: true,
+        },
+        [b'4', ..] if code != "421" => Outcome::Failed {
+            error,
+            permanent: false,
+        },
+        _ => Outcome::Unreachable { error },
+    }
+}

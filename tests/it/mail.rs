@@ -1,0 +1,508 @@
+//! Mail through a real SMTP server (aiosmtpd, `tests/it/smtp.rs`): password resets for members
+//! and admins, the outbox that loses nothing when the SMTP server or Insignia is down, the
+//! mail log, and what the pages say when mail is off.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, fresh_database, location, serve_binary_logged,
+    spawn_app_on, spawn_app_with, to_page,
+};
+use crate::smtp::{SmtpServer, free_port, header, link};
+
+const MEMBER_PASSWORD: &str = "member password 1";
+const NEW_PASSWORD: &str = "a brand new password";
+
+/// Mail on, through `smtp_url`, from the site's own sender; quick retries for tests.
+fn mail_on(smtp_url: &str) -> insignia::mail::Settings {
+    let mut mail = insignia::mail::Settings::new(
+        insignia::mail::SmtpUrl::parse(smtp_url).expect("SMTP URL"),
+        insignia::mail::MailFrom::parse("Badge Club <badges@club.example.org>").expect("from"),
+    );
+    mail.retry_unit = Duration::from_millis(100);
+    mail.timeout = Duration::from_secs(5);
+    mail
+}
+
+async fn app_mailing_to(smtp: &SmtpServer) -> TestApp {
+    let url = smtp.url();
+    let app = spawn_app_with(|s| s.mail = Some(mail_on(&url))).await;
+    app.set_up_elsewhere().await;
+    app
+}
+
+async fn sign_up(app: &TestApp, name: &str, email: &str) {
+    let res = app
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("name", name),
+                ("email", email),
+                ("password", MEMBER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/me", "signed up");
+}
+
+async fn member_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.submit(
+        "/login",
+        "/login",
+        &[("email", email), ("password", password)],
+    )
+    .await
+}
+
+async fn ask_for_reset(app: &TestApp, page: &str, email: &str) -> reqwest::Response {
+    app.submit(page, page, &[("email", email)]).await
+}
+
+/// The path of a link in a mail, checked to be an absolute link to this app.
+fn path_of(app: &TestApp, link: &str) -> String {
+    link.strip_prefix(&app.address)
+        .unwrap_or_else(|| panic!("{link} is not on {}", app.address))
+        .to_string()
+}
+
+fn waiting_mails(app: &TestApp) -> i64 {
+    insignia_core::mail::outbox::waiting(&mut app.db()).expect("count")
+}
+
+#[tokio::test]
+async fn a_member_who_forgot_their_password_chooses_a_new_one_from_a_mail() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let ada = app.new_visitor();
+    sign_up(&ada, "Ada Lovelace", "ada@example.com").await;
+
+    // Someone (Ada, on another device) asks; and someone asks for an address with no account.
+    let visitor = app.new_visitor();
+    let login = visitor.page("/login").await;
+    assert_eq!(
+        login.attr("#forgot a", "href").as_deref(),
+        Some("/forgot-password")
+    );
+    let known = ask_for_reset(&visitor, "/forgot-password", "Ada@Example.com").await;
+    assert_eq!(known.status(), StatusCode::OK);
+    let known = to_page(known).await.text_of("#sent");
+    let unknown = ask_for_reset(&visitor, "/forgot-password", "nobody@example.com").await;
+    assert_eq!(unknown.status(), StatusCode::OK);
+    let unknown = to_page(unknown).await.text_of("#sent");
+    assert_eq!(
+        known.replace("Ada@Example.com", "X"),
+        unknown.replace("nobody@example.com", "X"),
+        "the same answer whether or not the address has an account"
+    );
+
+    let mails = smtp.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        smtp.received().len(),
+        1,
+        "one mail: none for the unknown address"
+    );
+    let mail = &mails[0];
+    assert_eq!(mail["rcpt_tos"], serde_json::json!(["ada@example.com"]));
+    assert_eq!(mail["mail_from"], "badges@club.example.org");
+    assert_eq!(
+        header(mail, "From").as_deref(),
+        Some("Badge Club <badges@club.example.org>")
+    );
+    assert_eq!(
+        header(mail, "To").as_deref(),
+        Some("Ada Lovelace <ada@example.com>")
+    );
+    assert!(header(mail, "Subject").is_some_and(|s| s.contains("new password")));
+    assert!(header(mail, "Date").is_some());
+    assert!(
+        header(mail, "Message-ID").is_some_and(|id| id.ends_with("@club.example.org>")),
+        "{mail:#?}"
+    );
+    assert_eq!(mail["content_type"], "multipart/alternative");
+    let reset = link(mail, &format!("{}/set-password/", app.address));
+    let html = mail["html"].as_str().expect("an HTML part");
+    assert!(html.contains(&format!("href=\"{reset}\"")), "{html}");
+    assert!(!html.contains("<script"), "no script in mail");
+
+    // Ada follows the link on her other device and chooses a new password.
+    let path = path_of(&app, &reset);
+    let form = visitor.page(&path).await;
+    assert!(form.text_of("body").contains("Ada Lovelace"));
+    let res = visitor
+        .submit(
+            &path,
+            &path,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/login");
+    // The link works once; her session elsewhere ended; the new password works, the old not.
+    assert_eq!(visitor.get(&path).await.status(), StatusCode::NOT_FOUND);
+    assert!(location(&ada.get("/me").await).starts_with("/login"));
+    assert_eq!(
+        member_login(&app.new_visitor(), "ada@example.com", MEMBER_PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        location(&member_login(&visitor, "ada@example.com", NEW_PASSWORD).await),
+        "/"
+    );
+}
+
+#[tokio::test]
+async fn reset_requests_are_budgeted_per_address_and_per_client_without_telling_who_exists() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    sign_up(&app.new_visitor(), "Ada Lovelace", "ada@example.com").await;
+    // Three mails an hour reach one inbox, whoever asks; the fourth request looks the same.
+    for n in 0..4 {
+        let from = app.visitor_from(&format!("127.0.0.{}", 10 + n));
+        let res = ask_for_reset(&from, "/forgot-password", "ada@example.com").await;
+        assert_eq!(res.status(), StatusCode::OK, "request {n}");
+        assert!(to_page(res).await.has("#sent"));
+    }
+    smtp.wait_for(3).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(smtp.received().len(), 3, "no fourth mail within the hour");
+    // Twenty requests an hour from one network, for any addresses; then a wait.
+    let client = app.visitor_from("127.0.0.50");
+    for n in 0..20 {
+        let res = ask_for_reset(&client, "/forgot-password", &format!("x{n}@example.com")).await;
+        assert_eq!(res.status(), StatusCode::OK, "request {n}");
+    }
+    let refused = ask_for_reset(&client, "/forgot-password", "ada@example.com").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    // A typo is said beside the field, and what was typed is kept.
+    let typo = ask_for_reset(&app.visitor_from("127.0.0.60"), "/forgot-password", "ada@").await;
+    assert_eq!(typo.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let typo = to_page(typo).await;
+    assert!(typo.has("#email-error"));
+    assert_eq!(typo.attr("#email", "value").as_deref(), Some("ada@"));
+    assert_eq!(smtp.received().len(), 3);
+}
+
+#[tokio::test]
+async fn an_admin_resets_their_password_by_mail_and_the_log_can_send_it_again() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let login = app.page("/dashboard/login").await;
+    assert_eq!(
+        login.attr("#forgot a", "href").as_deref(),
+        Some("/dashboard/forgot-password")
+    );
+    let res = ask_for_reset(&app, "/dashboard/forgot-password", ADMIN_EMAIL).await;
+    assert!(to_page(res).await.has("#sent"));
+    let first = link(
+        &smtp.wait_for(1).await[0],
+        &format!("{}/dashboard/set-password/", app.address),
+    );
+
+    // The owner (signed in elsewhere) sees it in the mail log and sends it again: a new
+    // link, and the first one stops working.
+    let owner = app.new_visitor();
+    owner.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    // The SMTP server took it a moment before the sender records so.
+    let started = std::time::Instant::now();
+    let (log, row) = loop {
+        let log = owner.page("/dashboard/mail").await;
+        let row = log.select(".mail-log tbody tr")[0]
+            .attr("id")
+            .expect("row id")
+            .to_string();
+        let row_text = log.text_of(&format!("#{row}"));
+        assert!(row_text.contains(ADMIN_EMAIL), "{row_text}");
+        if row_text.contains("Sent") {
+            break (log, row);
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{row_text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(log.text_of("#mail-status").contains("Mail is on"));
+    assert!(!log.has("#mail-off"));
+    let id = row.trim_start_matches("mail-");
+    let res = owner
+        .submit(
+            "/dashboard/mail",
+            &format!("/dashboard/mail/{id}/send-again"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&res), "/dashboard/mail");
+    let mails = smtp.wait_for(2).await;
+    let second = link(
+        &mails[1],
+        &format!("{}/dashboard/set-password/", app.address),
+    );
+    assert_ne!(first, second);
+    assert_ne!(
+        header(&mails[0], "Message-ID"),
+        header(&mails[1], "Message-ID"),
+        "sent again is a new message"
+    );
+    assert_eq!(
+        app.get(&path_of(&app, &first)).await.status(),
+        StatusCode::NOT_FOUND,
+        "the first link ended"
+    );
+    let path = path_of(&app, &second);
+    let res = app
+        .submit(
+            &path,
+            &path,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/dashboard/login");
+    // Using it ended the owner's other session; the new password signs in.
+    assert!(location(&owner.get("/dashboard/mail").await).starts_with("/dashboard/login"));
+    let res = app.new_visitor().sign_in(ADMIN_EMAIL, NEW_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!location(&res).contains("login"));
+}
+
+#[tokio::test]
+async fn with_mail_off_the_pages_say_whom_to_ask_and_nothing_is_queued() {
+    let app = spawn_app_with(|_| {}).await;
+    app.set_up_elsewhere().await;
+    sign_up(&app.new_visitor(), "Ada Lovelace", "ada@example.com").await;
+    let login = app.page("/login").await;
+    assert!(login.text_of("#forgot").contains("ask the site owner"));
+    let res = ask_for_reset(&app, "/forgot-password", "ada@example.com").await;
+    let page = to_page(res).await;
+    assert!(page.text_of("#mail-off").contains("Ask the site owner"));
+    assert_eq!(waiting_mails(&app), 0);
+    let owner = app.new_visitor();
+    owner.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let log = owner.page("/dashboard/mail").await;
+    assert!(log.text_of("#mail-off").contains("--smtp-url"));
+    assert!(log.has("#no-mail"));
+}
+
+#[tokio::test]
+async fn mail_queued_while_smtp_is_down_and_insignia_killed_arrives_after_a_restart() {
+    // An SMTP server that asks for a password, not started yet: nothing listens on its port.
+    let port = free_port();
+    let password = "smtp-Secret-4711";
+    let smtp_url = format!("smtp://insignia:{password}@127.0.0.1:{port}");
+    let scratch = fresh_database();
+    let app = spawn_app_on(scratch, |_| {}).await;
+    app.set_up_elsewhere().await;
+    for n in 0..3 {
+        sign_up(
+            &app.new_visitor(),
+            &format!("Member {n}"),
+            &format!("m{n}@example.com"),
+        )
+        .await;
+    }
+    let logs = tempfile::tempdir().expect("a folder for the logs");
+    let flags = [
+        "--smtp-url",
+        &smtp_url,
+        "--mail-from",
+        "Badge Club <badges@club.example.org>",
+        "--mail-retry-unit-ms",
+        "100",
+    ];
+    let first_log = logs.path().join("first.log");
+    let (mut first, address) = serve_binary_logged(&app.database, &flags, Some(&first_log)).await;
+    let visitor = app.on(&address).new_visitor();
+    for n in 0..3 {
+        let res = ask_for_reset(&visitor, "/forgot-password", &format!("m{n}@example.com")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    // The sender tried and failed; the mails wait.
+    let started = std::time::Instant::now();
+    while failed_attempts(&app) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sender tried"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    first.kill().await.expect("kill -9");
+    assert_eq!(waiting_mails(&app), 3, "nothing lost, nothing sent");
+
+    let login = format!("insignia:{password}");
+    let port_arg = port.to_string();
+    let smtp = SmtpServer::start_with(&["--port", &port_arg, "--login", &login]).await;
+    let second_log = logs.path().join("second.log");
+    let (_second, _) = serve_binary_logged(&app.database, &flags, Some(&second_log)).await;
+    let mails = smtp.wait_for(3).await;
+    let mut to: Vec<&str> = mails
+        .iter()
+        .map(|m| m["rcpt_tos"][0].as_str().expect("recipient"))
+        .collect();
+    to.sort();
+    assert_eq!(to, ["m0@example.com", "m1@example.com", "m2@example.com"]);
+    let started = std::time::Instant::now();
+    while waiting_mails(&app) > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "sent, and so recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.received().len(), 3, "each mail once");
+
+    // The SMTP password is in no log and on no page.
+    for log in [&first_log, &second_log] {
+        let text = std::fs::read_to_string(log).expect("log");
+        assert!(text.contains("Mail is on"), "{text}");
+        assert!(!text.contains(password), "{text}");
+    }
+    let owner = app.new_visitor();
+    owner.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert!(
+        !owner
+            .page("/dashboard/mail")
+            .await
+            .text_of("body")
+            .contains(password)
+    );
+}
+
+fn failed_attempts(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use insignia::db::schema::mail_outbox;
+    mail_outbox::table
+        .filter(mail_outbox::attempts.gt(0))
+        .count()
+        .get_result(&mut app.db())
+        .expect("count")
+}
+
+#[tokio::test]
+async fn a_refused_address_is_given_up_and_the_log_says_why() {
+    let smtp = SmtpServer::start_with(&["--refuse-rcpt", "gone@example.com"]).await;
+    let app = app_mailing_to(&smtp).await;
+    sign_up(&app.new_visitor(), "Gone", "gone@example.com").await;
+    sign_up(&app.new_visitor(), "Here", "here@example.com").await;
+    ask_for_reset(&app.new_visitor(), "/forgot-password", "gone@example.com").await;
+    ask_for_reset(&app.new_visitor(), "/forgot-password", "here@example.com").await;
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails[0]["rcpt_tos"][0], "here@example.com");
+    let owner = app.new_visitor();
+    owner.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let started = std::time::Instant::now();
+    loop {
+        let log = owner.page("/dashboard/mail").await;
+        let rows: Vec<String> = log
+            .select(".mail-log tbody tr")
+            .iter()
+            .map(|r| r.text().collect::<String>())
+            .collect();
+        let gone = rows.iter().find(|r| r.contains("gone@example.com"));
+        if let Some(gone) = gone.filter(|r| r.contains("Given up")) {
+            assert!(gone.contains("No such mailbox"), "{gone}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{rows:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(smtp.received().len(), 1);
+}
+
+#[tokio::test]
+async fn the_mail_log_keeps_a_month_of_mail_that_left_and_everything_waiting() {
+    use diesel::prelude::*;
+    use insignia::db::schema::mail_outbox;
+    use insignia_core::mail::outbox::{self, Kind};
+    let app = spawn_app_with(|_| {}).await;
+    app.set_up_elsewhere().await;
+    let mut conn = app.db();
+    let to = insignia_core::mail::Recipient::Admin(
+        insignia::auth::admins::find_by_email(&mut conn, ADMIN_EMAIL)
+            .expect("read")
+            .expect("the owner")
+            .id,
+    );
+    let ids: Vec<i64> = (0..3)
+        .map(|_| outbox::queue(&mut conn, Kind::PasswordReset, &to, ADMIN_EMAIL).expect("queued"))
+        .collect();
+    // Two are 31 days old, one of them sent; the third was sent yesterday.
+    let day = 24 * 60 * 60 * 1000;
+    let now = insignia::clock::now_millis();
+    for (id, age, state) in [
+        (ids[0], 31, "sent"),
+        (ids[1], 31, "waiting"),
+        (ids[2], 1, "sent"),
+    ] {
+        diesel::update(mail_outbox::table.find(id))
+            .set((
+                mail_outbox::created_at.eq(now - age * day),
+                mail_outbox::state.eq(state),
+            ))
+            .execute(&mut conn)
+            .expect("aged");
+    }
+    let deleted = outbox::prune(&mut conn, insignia::clock::Timestamp::now()).expect("pruned");
+    assert_eq!(deleted, 1);
+    let left: Vec<i64> = mail_outbox::table
+        .select(mail_outbox::id)
+        .order(mail_outbox::id)
+        .load(&mut conn)
+        .expect("read");
+    assert_eq!(
+        left,
+        [ids[1], ids[2]],
+        "the old waiting mail and the recent one stay"
+    );
+}
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: runs in the PostgreSQL pass of scripts/test.sh"]
+async fn two_servers_send_each_mail_once() {
+    use insignia_core::mail::outbox::{self, Kind};
+    assert!(
+        crate::helpers::postgres_server().is_some(),
+        "PostgreSQL only: set INSIGNIA_TEST_POSTGRES (scripts/pg-cluster.sh)"
+    );
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let _second = crate::helpers::serve_binary(
+        &app.database,
+        &["--smtp-url", &smtp.url(), "--mail-retry-unit-ms", "100"],
+    )
+    .await;
+    let ids = app.insert_members(60, "mailed");
+    // All at once, in one transaction: both senders find them due together.
+    insignia::db::write(&mut app.db(), |conn| {
+        for id in &ids {
+            let member = insignia::members::find(conn, &id.as_str().into()).expect("member");
+            outbox::queue(
+                conn,
+                Kind::PasswordReset,
+                &insignia_core::mail::Recipient::Member(member.id),
+                &member.email,
+            )?;
+        }
+        Ok::<_, insignia::error::AppError>(())
+    })
+    .expect("queued");
+    let mails = smtp.wait_for(60).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut ids: Vec<String> = smtp
+        .received()
+        .iter()
+        .map(|m| header(m, "Message-ID").expect("Message-ID"))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 60, "each of the 60 mails once");
+    assert_eq!(smtp.received().len(), 60, "{} mails", mails.len());
+}
