@@ -84,6 +84,10 @@ enum Command {
         /// 5 min, 30 min, … at the default). For tests.
         #[arg(long, env = "INSIGNIA_MAIL_RETRY_UNIT_MS", default_value_t = insignia::mail::settings::DEFAULT_RETRY_UNIT_MS, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
         mail_retry_unit_ms: u64,
+        /// Milliseconds badge mail waits for more badges of the same member (one mail for
+        /// several). For tests.
+        #[arg(long, env = "INSIGNIA_MAIL_GATHER_MS", default_value_t = insignia_core::mail::outbox::GATHER.as_millis() as u64, hide = true)]
+        mail_gather_ms: u64,
     },
     /// Fill a database with a demo site: badges, members and assignments.
     Demo {
@@ -135,6 +139,9 @@ enum MembersCommand {
         /// Only report what each row would do; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Invite the members it creates by mail (sent by a server started with --smtp-url).
+        #[arg(long)]
+        invite: bool,
         #[command(flatten)]
         db: DatabaseArg,
     },
@@ -193,6 +200,7 @@ fn run(cli: Cli) -> Result<(), String> {
             smtp_url,
             mail_from,
             mail_retry_unit_ms,
+            mail_gather_ms,
         } => {
             // Parsed here, not by clap, whose refusal would repeat the value (and its password).
             let mail = smtp_url
@@ -206,6 +214,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     };
                     let mut mail = insignia::mail::Settings::new(smtp, from);
                     mail.retry_unit = std::time::Duration::from_millis(mail_retry_unit_ms);
+                    mail.gather = std::time::Duration::from_millis(mail_gather_ms);
                     Ok::<_, String>(mail)
                 })
                 .transpose()?;
@@ -281,8 +290,14 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Members {
-            command: MembersCommand::Import { file, dry_run, db },
-        } => import_members(&file, dry_run, &db.database),
+            command:
+                MembersCommand::Import {
+                    file,
+                    dry_run,
+                    invite,
+                    db,
+                },
+        } => import_members(&file, dry_run, invite, &db.database),
         Command::Admin {
             command: AdminCommand::Create { email, db },
         } => {
@@ -373,6 +388,7 @@ fn parse_location(value: &str) -> Result<db::Location, String> {
 fn import_members(
     file: &std::path::Path,
     dry_run: bool,
+    invite: bool,
     database: &db::Location,
 ) -> Result<(), String> {
     use insignia::members::import::{self, RowStatus};
@@ -384,7 +400,7 @@ fn import_members(
     let outcome = if dry_run {
         import::plan(&mut conn, &text)
     } else {
-        import::apply(&mut conn, &actor, &text)
+        import::apply(&mut conn, &actor, &text, invite)
     }
     .map_err(|e| format!("{e:?}"))?;
     let rows = outcome.map_err(|e| format!("{e} Nothing was imported."))?;
@@ -402,6 +418,9 @@ fn import_members(
         "created"
     };
     println!("{created} {verb}, {existing} already exist, {invalid} invalid");
+    if invite && !dry_run && created > 0 {
+        println!("{created} invited by mail (sent by a server started with --smtp-url)");
+    }
     Ok(())
 }
 

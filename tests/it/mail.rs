@@ -23,6 +23,8 @@ fn mail_on(smtp_url: &str) -> insignia::mail::Settings {
     );
     mail.retry_unit = Duration::from_millis(100);
     mail.timeout = Duration::from_secs(5);
+    // Badge mail gathers for a second instead of half a minute.
+    mail.gather = Duration::from_secs(1);
     mail
 }
 
@@ -376,6 +378,15 @@ async fn mail_queued_while_smtp_is_down_and_insignia_killed_arrives_after_a_rest
     );
 }
 
+fn all_mails(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use insignia::db::schema::mail_outbox;
+    mail_outbox::table
+        .count()
+        .get_result(&mut app.db())
+        .expect("count")
+}
+
 fn failed_attempts(app: &TestApp) -> i64 {
     use diesel::prelude::*;
     use insignia::db::schema::mail_outbox;
@@ -505,4 +516,316 @@ async fn two_servers_send_each_mail_once() {
     ids.dedup();
     assert_eq!(ids.len(), 60, "each of the 60 mails once");
     assert_eq!(smtp.received().len(), 60, "{} mails", mails.len());
+}
+
+/// The owner of an app with mail on, signed in (and so elevated) in a browser of their own.
+async fn owner_of(app: &TestApp) -> TestApp {
+    let owner = app.new_visitor();
+    owner.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    owner
+}
+
+async fn flash_after(owner: &TestApp, res: reqwest::Response) -> String {
+    owner.page(&location(&res)).await.text_of(".flash")
+}
+
+#[tokio::test]
+async fn an_invited_member_chooses_a_password_from_the_mail_and_is_invited_once_a_day() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let owner = owner_of(&app).await;
+    let grace = owner
+        .create_member("Grace Hopper", "grace@example.com")
+        .await;
+    let page = format!("/dashboard/members/{grace}");
+    let shown = owner.page(&page).await;
+    assert!(shown.text_of("#sign-in-state").contains("never signed in"));
+    let invite = format!("{page}/invite");
+    assert!(shown.has(&format!("form[action='{invite}']")));
+    let res = owner.submit(&page, &invite, &[]).await;
+    assert!(
+        flash_after(&owner, res)
+            .await
+            .contains("1 invitation is on its way")
+    );
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"][0], "grace@example.com");
+    assert_eq!(
+        header(&mail, "To").as_deref(),
+        Some("Grace Hopper <grace@example.com>")
+    );
+    assert!(header(&mail, "Subject").is_some_and(|s| s.contains("invited")));
+    let link = link(&mail, &format!("{}/set-password/", app.address));
+
+    // Asked again within the day: no second mail, and the page says why.
+    let shown = owner.page(&page).await;
+    assert!(!shown.has(&format!("form[action='{invite}']")));
+    assert!(shown.text_of("#sign-in-state").contains("Last invited"));
+    let token = shown.csrf_token();
+    let res = owner.post_form(&invite, &[("csrf_token", &token)]).await;
+    assert!(
+        flash_after(&owner, res)
+            .await
+            .contains("within the last day")
+    );
+
+    // Grace chooses her password from the mail and signs in.
+    let grace_browser = app.new_visitor();
+    let path = path_of(&app, &link);
+    let res = grace_browser
+        .submit(
+            &path,
+            &path,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/login");
+    let res = member_login(&grace_browser, "grace@example.com", NEW_PASSWORD).await;
+    assert_eq!(location(&res), "/");
+    assert!(
+        owner
+            .page(&page)
+            .await
+            .text_of("#sign-in-state")
+            .contains("Last signed in")
+    );
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(smtp.received().len(), 1, "one invitation");
+}
+
+#[tokio::test]
+async fn everyone_without_a_password_is_invited_after_a_count_and_the_ticked_ones_too() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let owner = owner_of(&app).await;
+    let ids = app.insert_members(30, "Quiet");
+    sign_up(&app.new_visitor(), "Ada Lovelace", "ada@example.com").await;
+    // One of the thirty and Ada ticked on the directory: Ada has a password already.
+    let ada = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+        .expect("read")
+        .expect("Ada")
+        .id;
+    let directory = owner.page("/dashboard/members").await;
+    assert!(directory.has(&format!("#tick-{}", ids[0])));
+    let token = directory.csrf_token();
+    let res = owner
+        .post_form(
+            "/dashboard/members/invite",
+            &[
+                ("csrf_token", &token),
+                ("member", &ids[0]),
+                ("member", ada.as_str()),
+            ],
+        )
+        .await;
+    let said = flash_after(&owner, res).await;
+    assert!(said.contains("1 invitation is on its way"), "{said}");
+    assert!(said.contains("1 already has a password"), "{said}");
+    smtp.wait_for(1).await;
+
+    // Everyone else: the dry run counts the 29 left, then the button invites them.
+    let dry = owner.page("/dashboard/members/invite-all").await;
+    let heading = dry.text_of("h1");
+    assert!(heading.contains("Invite all 29 members"), "{heading}");
+    assert!(
+        dry.text_of("body")
+            .contains("1 invited within the last day")
+    );
+    assert_eq!(all_mails(&app), 1, "a dry run queues nothing");
+    let res = owner
+        .submit(
+            "/dashboard/members/invite-all",
+            "/dashboard/members/invite-all",
+            &[],
+        )
+        .await;
+    assert!(
+        flash_after(&owner, res)
+            .await
+            .contains("29 invitations are on their way")
+    );
+    let mails = smtp.wait_for(30).await;
+    let mut to: Vec<&str> = mails
+        .iter()
+        .map(|m| m["rcpt_tos"][0].as_str().unwrap())
+        .collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 30, "each of the thirty once; none to Ada");
+    assert!(!to.contains(&"ada@example.com"));
+    // Nobody is left to invite today.
+    let res = owner.get("/dashboard/members/invite-all").await;
+    assert!(flash_after(&owner, res).await.contains("Nobody to invite"));
+}
+
+#[tokio::test]
+async fn an_import_invites_the_members_it_creates_when_asked() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let owner = owner_of(&app).await;
+    let form = owner.page("/dashboard/members/import").await;
+    assert!(form.has("#invite"));
+    let token = form.csrf_token();
+    let csv = "name,email\nLin Invited,lin@example.com\nMo Invited,mo@example.com\n";
+    let res = owner
+        .client
+        .post(owner.url("/dashboard/members/import"))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("csrf_token", token)
+                .text("action", "import")
+                .text("invite", "on")
+                .text("csv_text", csv),
+        )
+        .send()
+        .await
+        .expect("request");
+    let report = to_page(res).await;
+    assert!(
+        report
+            .text_of("#import-invited")
+            .contains("2 new members are invited")
+    );
+    let mails = smtp.wait_for(2).await;
+    let mut to: Vec<&str> = mails
+        .iter()
+        .map(|m| m["rcpt_tos"][0].as_str().unwrap())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["lin@example.com", "mo@example.com"]);
+}
+
+/// A badge that tells its members by mail, made and switched on by the owner.
+async fn telling_badge(owner: &TestApp, title: &str) -> String {
+    let badge = owner.create_badge(title).await;
+    let page = format!("/dashboard/badges/{badge}");
+    let res = owner
+        .submit(&page, &format!("{page}/mail"), &[("tell", "on")])
+        .await;
+    assert_eq!(location(&res), page);
+    assert!(
+        owner
+            .page(&page)
+            .await
+            .text_of("#tell-members")
+            .starts_with("Yes")
+    );
+    badge
+}
+
+async fn give(owner: &TestApp, badge: &str, members: &[&str]) {
+    let page = format!("/dashboard/badges/{badge}");
+    let fields: Vec<(&str, &str)> = members.iter().map(|m| ("member_id", *m)).collect();
+    let res = owner
+        .submit(&page, &format!("{page}/members"), &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn members_are_told_of_new_badges_in_one_mail_and_unsubscribe_with_one_post() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let owner = owner_of(&app).await;
+    let ada = owner.create_member("Ada Lovelace", "ada@example.com").await;
+    let helper = telling_badge(&owner, "Helper").await;
+    let mentor = telling_badge(&owner, "Mentor").await;
+    let quiet = owner.create_badge("Quiet").await;
+    // Two telling badges and a quiet one within a moment: one mail, naming the two.
+    give(&owner, &helper, &[&ada]).await;
+    give(&owner, &mentor, &[&ada]).await;
+    give(&owner, &quiet, &[&ada]).await;
+    let mail = smtp.wait_for(1).await.remove(0);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(smtp.received().len(), 1, "one mail for both badges");
+    assert_eq!(mail["rcpt_tos"][0], "ada@example.com");
+    let subject = header(&mail, "Subject").expect("subject");
+    assert!(subject.contains("2 new badges"), "{subject}");
+    let text = mail["text"].as_str().expect("text");
+    assert!(text.contains("Helper") && text.contains("Mentor"), "{text}");
+    assert!(!text.contains("Quiet"), "{text}");
+    assert!(
+        text.contains(&format!("{}/badges/helper", app.address)),
+        "{text}"
+    );
+    let html = mail["html"].as_str().expect("html");
+    assert!(html.contains("Helper") && html.contains("Mentor"));
+    // RFC 8058: one-click unsubscribe, by the signed link alone.
+    let unsubscribe = header(&mail, "List-Unsubscribe").expect("List-Unsubscribe");
+    assert_eq!(
+        header(&mail, "List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let link = unsubscribe
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string();
+    assert!(
+        link.starts_with(&format!("{}/unsubscribe/", app.address)),
+        "{link}"
+    );
+    assert!(text.contains(&link), "the text part carries the link too");
+    // A forged link (another member, or a changed signature) unsubscribes nobody.
+    let flipped = if link.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{flipped}", &link[..link.len() - 1]);
+    let res = reqwest::Client::new()
+        .post(&forged)
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // The mail client's POST: no cookie, no CSRF token.
+    let res = reqwest::Client::new()
+        .post(&link)
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(to_page(res).await.has("#unsubscribed"));
+    assert!(
+        app.audit_actions()
+            .contains(&"member.badge_mail_off".to_string())
+    );
+
+    // The next badge brings no mail.
+    let star = telling_badge(&owner, "Star").await;
+    give(&owner, &star, &[&ada]).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(smtp.received().len(), 1, "no mail after unsubscribing");
+    assert_eq!(waiting_mails(&app), 0, "none queued either");
+}
+
+#[tokio::test]
+async fn a_member_turns_badge_mail_back_on_from_their_profile() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let owner = owner_of(&app).await;
+    let ada_browser = app.new_visitor();
+    sign_up(&ada_browser, "Ada Lovelace", "ada@example.com").await;
+    let ada = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+        .expect("read")
+        .expect("Ada")
+        .id
+        .into_string();
+    let me = ada_browser.page("/me").await;
+    assert!(me.has("#badge_mail[checked]"), "on by default");
+    let res = ada_browser.submit("/me", "/me/mail", &[]).await;
+    assert_eq!(location(&res), "/me");
+    assert!(!ada_browser.page("/me").await.has("#badge_mail[checked]"));
+    let helper = telling_badge(&owner, "Helper").await;
+    give(&owner, &helper, &[&ada]).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert!(smtp.received().is_empty(), "off: no mail");
+    ada_browser
+        .submit("/me", "/me/mail", &[("badge_mail", "on")])
+        .await;
+    let mentor = telling_badge(&owner, "Mentor").await;
+    give(&owner, &mentor, &[&ada]).await;
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert!(header(&mail, "Subject").is_some_and(|s| s.contains("Mentor")));
 }

@@ -231,6 +231,10 @@ fn hot_queries_use_indexes() {
     assignments::expire_due(c, now + time::Duration::days(2)).expect("expiry pass");
     // The rule steps that follow a change, for the members it concerns: a badge given and
     // taken, a member added, an e-mail changed.
+    // Silver tells its holders by mail: the give queues their mail.
+    store::set_tell_members(c, &actor, &silver.id, true)
+        .map_err(|e| e.to_string())
+        .expect("tell members");
     assignments::assign(c, &actor, &silver.id, &member_ids[..20]).expect("assign silver");
     assignments::unassign(c, &actor, &silver.id, &member_ids[..5]).expect("unassign silver");
     let newcomer = NewMember::parse("Newcomer", "new@example.com").expect("valid");
@@ -326,9 +330,17 @@ fn hot_queries_use_indexes() {
         resets::request(c, resets::Account::Admin, "p8@example.com", "ip:127.0.0.1")
             .expect("reset")
             .expect("taken");
-        let claimed = outbox::claim(c, "plans", a_minute, 25).expect("claim");
+        let now = insignia::clock::Timestamp::now();
+        let claimed = outbox::claim(c, "plans", a_minute, now, 25).expect("claim");
         let mail = claimed.first().expect("claimed").clone();
-        resets::link(c, &insignia_core::mail::Recipient::Member(first.clone())).expect("link");
+        let to = insignia_core::mail::Recipient::Member(first.clone());
+        resets::link(c, &to, resets::VALID).expect("link");
+        // Invitations of members named. (Inviting everyone without a password reads them
+        // all by design, one set-based statement through `members_without_password`.)
+        use insignia_core::members::invitations::{self, Whom};
+        invitations::plan(c, Whom::Members(std::slice::from_ref(first))).expect("plan one");
+        invitations::invite(c, &actor, Whom::Members(&member_ids[..3])).expect("invite some");
+        invitations::state_of(c, first).expect("invitation state");
         let sent = Outcome::Sent {
             subject: "Choose a new password".into(),
         };
@@ -338,6 +350,14 @@ fn hot_queries_use_indexes() {
         outbox::waiting(c).expect("waiting");
         outbox::send_again(c, &actor, mail.id).expect("send again");
         outbox::prune(c, insignia::clock::Timestamp::now()).expect("prune");
+        // Badge mail: gathered per member, and the unsubscribe link.
+        let later = now + std::time::Duration::from_secs(3600);
+        outbox::claim(c, "plans", a_minute, later, 25).expect("claim badge mail");
+        use insignia_core::mail::unsubscribe;
+        let token = unsubscribe::token(c, first).expect("token");
+        unsubscribe::member_for(c, &token).expect("verify");
+        unsubscribe::takes_badge_mail(c, first).expect("takes badge mail");
+        unsubscribe::set_badge_mail(c, first, false, "plans").expect("off");
     }
     assignments::delete_member(c, &actor, &ids[150])
         .map_err(|e| e.to_string())

@@ -13,8 +13,11 @@ use crate::settings::Settings;
 use insignia_core::Error;
 use insignia_core::auth::resets;
 use insignia_core::db::DbConnection;
+use insignia_core::ids::BadgeId;
 use insignia_core::mail::outbox::Claimed;
+use insignia_core::mail::unsubscribe;
 use insignia_core::mail::{Kind, Recipient};
+use insignia_core::members::{assignments, invitations};
 
 /// A mail ready to go, or the reason there is none.
 pub enum Letter {
@@ -34,68 +37,242 @@ pub struct Site<'a> {
     pub url: &'a str,
 }
 
+/// What a mail with a set-password link says, besides the link.
+struct LinkWords {
+    subject: String,
+    lead: String,
+    button: &'static str,
+    valid: &'static str,
+    otherwise: &'static str,
+}
+
+impl LinkWords {
+    fn reset(site: &str) -> LinkWords {
+        LinkWords {
+            subject: format!("Choose a new password for {site}"),
+            lead: format!(
+                "Someone asked to choose a new password for your account on {site}. If it was \
+                 you, choose it here:"
+            ),
+            button: "Choose a new password",
+            valid: "The link works once, for one hour. Using it signs you out everywhere else.",
+            otherwise: "If you did not ask for this, ignore this mail: your password stays as it is.",
+        }
+    }
+
+    fn invitation(site: &str) -> LinkWords {
+        LinkWords {
+            subject: format!("You are invited to {site}"),
+            lead: format!(
+                "You have an account on {site}, where your badges are shown. Choose a password \
+                 to sign in:"
+            ),
+            button: "Choose your password",
+            valid: "The link works once, for seven days.",
+            otherwise: "If you do not want an account, ignore this mail.",
+        }
+    }
+}
+
 #[derive(Template)]
-#[template(path = "password_reset.txt")]
-struct ResetText<'a> {
+#[template(path = "link.txt")]
+struct LinkText<'a> {
     name: &'a str,
     site: &'a str,
     site_url: &'a str,
     link: &'a str,
+    words: &'a LinkWords,
 }
 
 #[derive(Template)]
-#[template(path = "password_reset.html")]
-struct ResetHtml<'a> {
+#[template(path = "link.html")]
+struct LinkHtml<'a> {
     subject: &'a str,
     name: &'a str,
     site: &'a str,
     site_url: &'a str,
     link: &'a str,
+    words: &'a LinkWords,
 }
 
-/// Composes a claimed mail. Making it may write (a reset link's token is made now).
+/// Composes one mail from claimed rows: a group of badge mails of one member (one mail for
+/// all their new badges), or a single row of any other kind. Making it may write (a
+/// set-password link's token is made now).
 pub fn compose(
     conn: &mut DbConnection,
     settings: &Settings,
     site: &Site<'_>,
-    mail: &Claimed,
+    rows: &[Claimed],
 ) -> Result<Letter, Error> {
+    let Some(mail) = rows.first() else {
+        return Ok(Letter::Nothing);
+    };
     let Some(recipient) = recipient(mail) else {
         return Ok(Letter::Nothing);
     };
-    match mail.kind() {
-        Some(Kind::PasswordReset) => {
-            let Some((name, token)) = resets::link(conn, &recipient)? else {
-                return Ok(Letter::Nothing);
-            };
-            let path = match recipient {
-                Recipient::Member(_) => format!("/set-password/{token}"),
-                Recipient::Admin(_) => format!("/dashboard/set-password/{token}"),
-            };
-            let link = format!("{}{path}", site.url);
-            let subject = format!("Choose a new password for {}", site.name);
-            let text = ResetText {
-                name: &name,
-                site: &site.name,
-                site_url: site.url,
-                link: &link,
-            };
-            let html = ResetHtml {
-                subject: &subject,
-                name: &name,
-                site: &site.name,
-                site_url: site.url,
-                link: &link,
-            };
-            let to_name = match recipient {
-                Recipient::Member(_) => Some(name.clone()),
-                Recipient::Admin(_) => None,
-            };
-            let message = build(settings, site, mail, to_name, &subject, &text, &html)?;
-            Ok(Letter::Ready { subject, message })
-        }
-        None => Ok(Letter::Nothing),
+    let (words, valid_for) = match mail.kind() {
+        Some(Kind::PasswordReset) => (LinkWords::reset(&site.name), resets::VALID),
+        Some(Kind::Invitation) => (LinkWords::invitation(&site.name), invitations::VALID),
+        Some(Kind::BadgeGiven) => return badges_given(conn, settings, site, &recipient, rows),
+        None => return Ok(Letter::Nothing),
+    };
+    let Some((name, token)) = resets::link(conn, &recipient, valid_for)? else {
+        return Ok(Letter::Nothing);
+    };
+    let (path, to_name) = match recipient {
+        Recipient::Member(_) => (format!("/set-password/{token}"), Some(name.clone())),
+        Recipient::Admin(_) => (format!("/dashboard/set-password/{token}"), None),
+    };
+    let link = format!("{}{path}", site.url);
+    let text = LinkText {
+        name: &name,
+        site: &site.name,
+        site_url: site.url,
+        link: &link,
+        words: &words,
+    };
+    let html = LinkHtml {
+        subject: &words.subject,
+        name: &name,
+        site: &site.name,
+        site_url: site.url,
+        link: &link,
+        words: &words,
+    };
+    let message = build(
+        settings,
+        site,
+        mail,
+        to_name,
+        &words.subject,
+        &text,
+        &html,
+        None,
+    )?;
+    Ok(Letter::Ready {
+        subject: words.subject,
+        message,
+    })
+}
+
+/// Badge mail older than this is old news: it is dropped instead of sent (it waited while
+/// mail was off, or the SMTP server was down for days).
+const BADGE_MAIL_KEPT: time::Duration = time::Duration::days(3);
+
+/// A badge as a badge mail lists it.
+struct ListedBadge {
+    title: String,
+    description: String,
+    link: String,
+    background: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "badges.txt")]
+struct BadgesText<'a> {
+    name: &'a str,
+    site: &'a str,
+    site_url: &'a str,
+    badges: &'a [ListedBadge],
+    me: &'a str,
+    unsubscribe: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "badges.html")]
+struct BadgesHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    site: &'a str,
+    site_url: &'a str,
+    badges: &'a [ListedBadge],
+    me: &'a str,
+    unsubscribe: &'a str,
+}
+
+/// "You have a new badge": every badge of `rows` the member still holds, while they take
+/// badge mail.
+fn badges_given(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    site: &Site<'_>,
+    recipient: &Recipient,
+    rows: &[Claimed],
+) -> Result<Letter, Error> {
+    let Recipient::Member(member_id) = recipient else {
+        return Ok(Letter::Nothing);
+    };
+    let Ok(member) = insignia_core::members::find(conn, member_id) else {
+        return Ok(Letter::Nothing);
+    };
+    if !unsubscribe::takes_badge_mail(conn, member_id)? {
+        return Ok(Letter::Nothing);
     }
+    let fresh_since = insignia_core::clock::Timestamp::now() - BADGE_MAIL_KEPT;
+    let mut badges = Vec::new();
+    for row in rows.iter().filter(|row| row.created_at > fresh_since) {
+        let Some(badge_id) = &row.badge_id else {
+            continue;
+        };
+        let badge_id = BadgeId::from(badge_id.as_str());
+        let Ok(badge) = insignia_core::badges::store::find(conn, &badge_id) else {
+            continue;
+        };
+        let held = assignments::holding_any(conn, &badge_id, std::slice::from_ref(member_id))?;
+        if held.is_empty() || badges.iter().any(|b: &ListedBadge| b.title == badge.title) {
+            continue;
+        }
+        badges.push(ListedBadge {
+            link: format!("{}/badges/{}", site.url, badge.slug),
+            title: badge.title,
+            description: badge.description,
+            background: badge.background_color,
+            text: badge.text_color,
+        });
+    }
+    let Some(first) = badges.first() else {
+        return Ok(Letter::Nothing);
+    };
+    let subject = match badges.len() {
+        1 => format!("You have a new badge: {}", first.title),
+        n => format!("You have {n} new badges on {}", site.name),
+    };
+    let me = format!("{}/me", site.url);
+    let unsubscribe = format!(
+        "{}/unsubscribe/{}",
+        site.url,
+        unsubscribe::token(conn, member_id)?
+    );
+    let text = BadgesText {
+        name: &member.name,
+        site: &site.name,
+        site_url: site.url,
+        badges: &badges,
+        me: &me,
+        unsubscribe: &unsubscribe,
+    };
+    let html = BadgesHtml {
+        subject: &subject,
+        name: &member.name,
+        site: &site.name,
+        site_url: site.url,
+        badges: &badges,
+        me: &me,
+        unsubscribe: &unsubscribe,
+    };
+    let mail = &rows[0];
+    let message = build(
+        settings,
+        site,
+        mail,
+        Some(member.name.clone()),
+        &subject,
+        &text,
+        &html,
+        Some(&unsubscribe),
+    )?;
+    Ok(Letter::Ready { subject, message })
 }
 
 fn recipient(mail: &Claimed) -> Option<Recipient> {
@@ -117,6 +294,9 @@ fn one_line(name: &str) -> String {
         .join(" ")
 }
 
+/// The message: headers, and the text and HTML parts. With `unsubscribe` (a badge mail), the
+/// one-click unsubscribe headers of RFC 8058 too.
+#[allow(clippy::too_many_arguments)]
 fn build(
     settings: &Settings,
     site: &Site<'_>,
@@ -125,6 +305,7 @@ fn build(
     subject: &str,
     text: &impl Template,
     html: &impl Template,
+    unsubscribe: Option<&str>,
 ) -> Result<Message, Error> {
     let to_address = mail
         .recipient
@@ -135,13 +316,19 @@ fn build(
     let message_id = format!("<{}@{}>", mail.message_id, settings.from.domain());
     let text = text.render().map_err(Error::internal)?;
     let html = html.render().map_err(Error::internal)?;
-    Message::builder()
+    let mut builder = Message::builder()
         .from(from)
         .to(to)
         .subject(one_line(subject))
         .date_now()
         .message_id(Some(message_id))
-        .header(AutoSubmitted)
+        .header(AutoSubmitted);
+    if let Some(link) = unsubscribe {
+        builder = builder
+            .header(ListUnsubscribe(format!("<{link}>")))
+            .header(ListUnsubscribePost);
+    }
+    builder
         .multipart(
             MultiPart::alternative()
                 .singlepart(
@@ -173,6 +360,46 @@ impl lettre::message::header::Header for AutoSubmitted {
 
     fn display(&self) -> lettre::message::header::HeaderValue {
         lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".to_string())
+    }
+}
+
+/// `List-Unsubscribe: <https://…/unsubscribe/…>` (RFC 2369).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the link unsubscribes
+/// with one POST, which mail clients send for the reader.
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(
+            Self::name(),
+            "List-Unsubscribe=One-Click".to_string(),
+        )
     }
 }
 

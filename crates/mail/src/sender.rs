@@ -19,6 +19,7 @@ use crate::settings::Settings;
 use insignia_core::Error;
 use insignia_core::db::DbPool;
 use insignia_core::jobs::{Job, Progress, Share, Waker};
+use insignia_core::mail::Kind;
 use insignia_core::mail::outbox::{self, Claimed, Outcome};
 
 /// Mails claimed at once, sent one after another on one connection.
@@ -121,7 +122,11 @@ impl Job for Sender {
             return Ok(Progress::Done);
         }
         let mut conn = pool.get().map_err(Error::internal)?;
-        let claimed = outbox::claim(&mut conn, &self.holder, self.lease(), BATCH)?;
+        // Badge mail is queued due `GATHER` after it was given; a sender told to gather for
+        // less (tests) takes it that much sooner.
+        let early = outbox::GATHER.saturating_sub(self.settings.gather);
+        let due_by = insignia_core::clock::Timestamp::now() + early;
+        let claimed = outbox::claim(&mut conn, &self.holder, self.lease(), due_by, BATCH)?;
         if claimed.is_empty() {
             return Ok(Progress::Done);
         }
@@ -136,8 +141,8 @@ impl Job for Sender {
             url: &self.public_url,
         };
         let mut letters = Vec::with_capacity(claimed.len());
-        for mail in claimed {
-            let letter = match letters::compose(&mut conn, &self.settings, &site, &mail) {
+        for rows in one_mail_each(claimed) {
+            let letter = match letters::compose(&mut conn, &self.settings, &site, &rows) {
                 Ok(Letter::Ready { subject, message }) => Ok((subject, message)),
                 Ok(Letter::Nothing) => Err(Outcome::Dropped),
                 Err(Error::Invalid(error)) => Err(Outcome::Failed {
@@ -149,7 +154,7 @@ impl Job for Sender {
                     permanent: false,
                 }),
             };
-            letters.push((mail, letter));
+            letters.push((rows, letter));
         }
         drop(conn);
         let transport = self.transport.clone();
@@ -165,15 +170,32 @@ impl Job for Sender {
     }
 }
 
+/// The claimed rows grouped by the mail they make: a member's badge mails together, every
+/// other row alone; in the order claimed.
+fn one_mail_each(claimed: Vec<Claimed>) -> Vec<Vec<Claimed>> {
+    let mut mails: Vec<Vec<Claimed>> = Vec::new();
+    for row in claimed {
+        let joins = row.kind() == Some(Kind::BadgeGiven) && row.member_id.is_some();
+        let group = mails.iter_mut().find(|rows| {
+            joins && rows[0].kind() == Some(Kind::BadgeGiven) && rows[0].member_id == row.member_id
+        });
+        match group {
+            Some(rows) => rows.push(row),
+            None => mails.push(vec![row]),
+        }
+    }
+    mails
+}
+
 type Composed = Result<(String, Message), Outcome>;
 
 async fn send_batch(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
-    letters: Vec<(Claimed, Composed)>,
+    letters: Vec<(Vec<Claimed>, Composed)>,
 ) -> Batch {
     let mut unreachable = false;
     let mut outcomes = Vec::with_capacity(letters.len());
-    for (mail, letter) in letters {
+    for (rows, letter) in letters {
         let outcome = match letter {
             Err(outcome) => outcome,
             Ok(_) if unreachable => Outcome::NotTried,
@@ -186,7 +208,7 @@ async fn send_batch(
                 }
             },
         };
-        outcomes.push((mail, outcome));
+        outcomes.extend(rows.into_iter().map(|row| (row, outcome.clone())));
     }
     Batch {
         outcomes,

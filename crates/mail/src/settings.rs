@@ -223,6 +223,9 @@ pub struct Settings {
     pub timeout: Duration,
     /// Mails sent at once by one server (each on a connection of its own).
     pub connections: u32,
+    /// How long badge mail waits for more badges of the same member (the outbox's `GATHER`;
+    /// tests shorten it).
+    pub gather: Duration,
 }
 
 pub const DEFAULT_RETRY_UNIT_MS: u64 = 60_000;
@@ -236,6 +239,7 @@ impl Settings {
             retry_unit: Duration::from_millis(DEFAULT_RETRY_UNIT_MS),
             timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
             connections: 4,
+            gather: insignia_core::mail::outbox::GATHER,
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod session;
 pub mod sign_in;
 pub mod site;
 pub mod state;
+pub mod unsubscribe;
 pub mod views;
 
 pub use respond::{render, render_with, safe_next, see_other, url_encode};
@@ -115,6 +116,7 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
     site::configure(&mut routes);
     accounts::configure(&mut routes);
     resets::configure(&mut routes);
+    unsubscribe::configure(&mut routes);
     profiles::configure(&mut routes);
     badge_pages::configure(&mut routes);
     dashboard::configure(&mut routes);

@@ -39,6 +39,7 @@ pub fn configure(routes: &mut Routes) {
         .at("/me", |p| p.get(me))
         .at("/me/name", |p| p.post(change_name))
         .at("/me/password", |p| p.post(change_password))
+        .at("/me/mail", |p| p.post(change_mail))
         .at("/me/badges", |p| p.post(set_own_badge))
         .at("/me/badges/arrange", |p| p.post(arrange));
 }
@@ -168,6 +169,9 @@ struct MePage {
     member: Member,
     own: OwnBadges,
     account: AccountForms,
+    /// Whether the site sends mail, and whether this member takes badge mail.
+    mail_on: bool,
+    badge_mail: bool,
 }
 
 /// The account forms on `/me` as they should appear: the name as typed, and each field's
@@ -292,6 +296,13 @@ async fn me_page(
     path: &str,
 ) -> Result<HttpResponse, AppError> {
     let own = own_badges(state, session, member.id.clone()).await?;
+    let id = member.id.clone();
+    let badge_mail = blocking::run(&state.pool, move |conn| {
+        Ok(insignia_core::mail::unsubscribe::takes_badge_mail(
+            conn, &id,
+        )?)
+    })
+    .await?;
     render_with(
         status,
         &MePage {
@@ -305,6 +316,8 @@ async fn me_page(
             own,
             member,
             account,
+            mail_on: state.settings.mail.is_some(),
+            badge_mail,
         },
     )
 }
@@ -372,6 +385,41 @@ async fn me_refused(
         "/me",
     )
     .await
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct MailForm {
+    #[serde(deserialize_with = "forms::checkbox")]
+    badge_mail: bool,
+}
+
+/// A member turns badge mail on or off (`badge_mail`).
+async fn change_mail(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    form: HtmlForm<MailForm>,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    budgets::spend_member_change(&state, &member).await?;
+    let on = form.into_inner().badge_mail;
+    blocking::run(&state.pool, move |conn| {
+        Ok(insignia_core::mail::unsubscribe::set_badge_mail(
+            conn,
+            &member.id,
+            on,
+            "on their profile",
+        )?)
+    })
+    .await?;
+    let said = if on {
+        "You will get a mail when you are given a badge."
+    } else {
+        "You will get no mail when you are given a badge."
+    };
+    cookie::flash(&session, FlashKind::Success, said);
+    Ok(see_other("/me"))
 }
 
 #[derive(Default, Deserialize)]

@@ -64,7 +64,8 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Listed>, Error> {
     Ok(all
         .into_iter()
         .map(|admin| Listed {
-            waiting_for_password: waiting.contains(&admin.id),
+            // A link of an admin who has signed in is a password reset, not their first one.
+            waiting_for_password: waiting.contains(&admin.id) && admin.last_sign_in_at.is_none(),
             admin,
         })
         .collect())

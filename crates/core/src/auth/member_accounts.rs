@@ -58,13 +58,17 @@ pub fn sign_up(
     })
 }
 
-/// Starts a session; returns the token for the cookie.
+/// Starts a session (and notes the sign-in, for the dashboard); returns the token for the
+/// cookie.
 pub fn start_session(conn: &mut DbConnection, member_id: &MemberId) -> Result<String, Error> {
     diesel::delete(
         member_sessions::table
             .filter(member_sessions::last_seen_at.lt(MEMBER_EXPIRY.idle_cutoff())),
     )
     .execute(conn)?;
+    diesel::update(members::table.find(member_id))
+        .set(members::last_sign_in_at.eq(Some(Timestamp::now())))
+        .execute(conn)?;
     let token = random_token();
     diesel::insert_into(member_sessions::table)
         .values((

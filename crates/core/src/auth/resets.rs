@@ -10,7 +10,6 @@
 use crate::auth::rate_limit::{self, Budget};
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::ids::MemberId;
 use crate::mail::Recipient;
 use crate::mail::outbox::{self, Kind};
 
@@ -71,28 +70,28 @@ pub fn request(
     })
 }
 
-/// A reset link made as its mail is composed: for whom (name or address), and the token.
-/// `None` when the account is gone.
+/// A set-password link made as its mail is composed (a reset valid [`VALID`], an invitation
+/// valid seven days): for whom (name or address), and the token. `None` when the account is
+/// gone. An earlier link of the account stops working.
 pub fn link(
     conn: &mut DbConnection,
     recipient: &Recipient,
+    valid_for: time::Duration,
 ) -> Result<Option<(String, String)>, Error> {
     crate::db::write(conn, |conn| match recipient {
-        Recipient::Member(id) => member_link(conn, id),
-        Recipient::Admin(id) => {
-            let Some(admin) = crate::auth::admins::find(conn, id).ok() else {
+        Recipient::Member(id) => {
+            let Ok(member) = crate::members::find(conn, id) else {
                 return Ok(None);
             };
-            let token = crate::auth::admins::issue_link(conn, id, VALID)?;
+            let token = crate::auth::member_links::issue(conn, id, valid_for)?;
+            Ok(Some((member.name, token)))
+        }
+        Recipient::Admin(id) => {
+            let Ok(admin) = crate::auth::admins::find(conn, id) else {
+                return Ok(None);
+            };
+            let token = crate::auth::admins::issue_link(conn, id, valid_for)?;
             Ok(Some((admin.email, token)))
         }
     })
-}
-
-fn member_link(conn: &mut DbConnection, id: &MemberId) -> Result<Option<(String, String)>, Error> {
-    let Ok(member) = crate::members::find(conn, id) else {
-        return Ok(None);
-    };
-    let token = crate::auth::member_links::issue(conn, id, VALID)?;
-    Ok(Some((member.name, token)))
 }

@@ -29,6 +29,8 @@ pub struct Badge {
     pub updated_at: Timestamp,
     /// How long an assignment lasts, in days; `None`: until it is taken away.
     pub valid_for_days: Option<i32>,
+    /// Whether members who get it are told by mail.
+    pub tell_members: bool,
 }
 
 impl Badge {

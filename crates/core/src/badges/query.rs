@@ -274,6 +274,7 @@ mod tests {
                 .expect("a time"),
             updated_at: Timestamp::default(),
             valid_for_days: None,
+            tell_members: false,
         }
     }
 

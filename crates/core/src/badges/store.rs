@@ -472,6 +472,41 @@ pub fn update(
     })
 }
 
+/// Whether members who get the badge are told by mail (`mail::outbox::queue_badge_given`
+/// reads it in every change that gives it).
+pub fn set_tell_members(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &BadgeId,
+    tell: bool,
+) -> Result<Badge, BadgeError> {
+    crate::db::write(conn, |conn| {
+        let badge = find(conn, id)?;
+        if badge.tell_members == tell {
+            return Ok(badge);
+        }
+        diesel::update(badges::table.find(id))
+            .set(badges::tell_members.eq(tell))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "badge.mail",
+                badge_id: Some(id),
+                target: &badge.title,
+                details: if tell {
+                    "members who get it are told by mail".to_string()
+                } else {
+                    "members who get it are no longer told by mail".to_string()
+                },
+                ..Default::default()
+            },
+        )?;
+        find(conn, id)
+    })
+}
+
 /// Deletes a badge whose holders were already taken from it, inside the caller's write
 /// transaction: its row, its uploaded icon unless kept, the audit entry and the event.
 /// `members::assignments::delete_badge` is the one caller: it takes the holders first, so the

@@ -107,6 +107,7 @@ diesel::table! {
         created_at -> Int8,
         updated_at -> Int8,
         valid_for_days -> Nullable<Int4>,
+        tell_members -> Bool,
     }
 }
 
@@ -210,6 +211,10 @@ diesel::table! {
         email_domain -> Text,
         email_trusted -> Bool,
         signed_up -> Bool,
+        last_sign_in_at -> Nullable<Int8>,
+        invited_at -> Nullable<Int8>,
+        badge_mail -> Bool,
+        badges_seen_at -> Nullable<Int8>,
     }
 }
 

@@ -3,5 +3,6 @@
 //! it over SMTP and records what happened. Nothing here speaks SMTP or knows a template.
 
 pub mod outbox;
+pub mod unsubscribe;
 
 pub use outbox::{Kind, Recipient};

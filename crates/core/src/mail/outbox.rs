@@ -24,26 +24,36 @@ use crate::ids::MemberId;
 pub enum Kind {
     /// A link to choose a new password, asked for on a sign-in page.
     PasswordReset,
+    /// A link to choose a first password, sent by an admin to a member they added.
+    Invitation,
+    /// "You have a new badge": one row per badge given, gathered into one mail per member.
+    BadgeGiven,
 }
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::PasswordReset => "password_reset",
+            Kind::Invitation => "invitation",
+            Kind::BadgeGiven => "badge_given",
         }
     }
 
     pub fn parse(text: &str) -> Option<Kind> {
         match text {
             "password_reset" => Some(Kind::PasswordReset),
+            "invitation" => Some(Kind::Invitation),
+            "badge_given" => Some(Kind::BadgeGiven),
             _ => None,
         }
     }
 
     /// The subject the log shows while the mail waits (the sender writes the one it sends).
-    fn subject(self) -> &'static str {
+    pub(crate) fn subject(self) -> &'static str {
         match self {
             Kind::PasswordReset => "Choose a new password",
+            Kind::Invitation => "You are invited: choose a password",
+            Kind::BadgeGiven => "You have a new badge",
         }
     }
 }
@@ -112,6 +122,7 @@ pub struct Claimed {
     pub badge_id: Option<String>,
     pub attempts: i32,
     pub message_id: String,
+    pub created_at: Timestamp,
 }
 
 impl Claimed {
@@ -120,18 +131,25 @@ impl Claimed {
     }
 }
 
-/// Takes the lease of up to `limit` due mails for `holder`, oldest first. One conditional
-/// `UPDATE` per batch: a row another server claimed meanwhile no longer matches it.
+/// How long a badge mail waits for more badges of the same member, so that several given
+/// within a short time make one mail.
+pub const GATHER: Duration = Duration::from_secs(10);
+
+/// Takes the lease of up to `limit` mails due by `due_by` (now, or a little later for a
+/// sender that gathers badge mails for less than [`GATHER`]) for `holder`, oldest first, with
+/// every other badge mail waiting for the same members (they go out in one mail). One
+/// conditional `UPDATE` per step: a row another server claimed meanwhile no longer matches.
 pub fn claim(
     conn: &mut DbConnection,
     holder: &str,
     lease: Duration,
+    due_by: Timestamp,
     limit: i64,
 ) -> Result<Vec<Claimed>, Error> {
     let now = Timestamp::now();
     let due: Vec<i64> = mail_outbox::table
         .filter(mail_outbox::state.eq(WAITING))
-        .filter(mail_outbox::due_at.le(now))
+        .filter(mail_outbox::due_at.le(due_by))
         .filter(mail_outbox::lease_until.le(now))
         .order(mail_outbox::due_at)
         .select(mail_outbox::id)
@@ -154,12 +172,79 @@ pub fn claim(
         ))
         .returning(mail_outbox::id)
         .get_results(conn)?;
-        Ok(mail_outbox::table
+        if taken.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut claimed: Vec<Claimed> = mail_outbox::table
             .filter(mail_outbox::id.eq_any(&taken))
-            .order(mail_outbox::id)
             .select(Claimed::as_select())
-            .load(conn)?)
+            .load(conn)?;
+        let gathered: Vec<&MemberId> = claimed
+            .iter()
+            .filter(|mail| mail.kind() == Some(Kind::BadgeGiven))
+            .filter_map(|mail| mail.member_id.as_ref())
+            .collect();
+        if !gathered.is_empty() {
+            let more: Vec<i64> = diesel::update(
+                mail_outbox::table
+                    .filter(mail_outbox::member_id.eq_any(gathered))
+                    .filter(mail_outbox::kind.eq(Kind::BadgeGiven.as_str()))
+                    .filter(mail_outbox::state.eq(WAITING))
+                    .filter(mail_outbox::lease_until.le(now)),
+            )
+            .set((
+                mail_outbox::lease_until.eq(until),
+                mail_outbox::holder.eq(holder),
+            ))
+            .returning(mail_outbox::id)
+            .get_results(conn)?;
+            if !more.is_empty() {
+                claimed.extend(
+                    mail_outbox::table
+                        .filter(mail_outbox::id.eq_any(&more))
+                        .select(Claimed::as_select())
+                        .load::<Claimed>(conn)?,
+                );
+            }
+        }
+        claimed.sort_by_key(|mail| mail.id);
+        Ok(claimed)
     })
+}
+
+/// Queues "You have a new badge" for the members a change just gave `badge` (the staged
+/// changed members, `members::changes`) when the badge tells its holders and they take badge
+/// mail: one `INSERT … SELECT`, in the change's transaction. Returns how many were queued.
+pub fn queue_badge_given(
+    conn: &mut DbConnection,
+    badge: crate::db::keys::BadgeKey,
+) -> Result<usize, Error> {
+    use diesel::sql_types::{BigInt, Text};
+    let now = Timestamp::now();
+    let changed = crate::members::changes::staging::CHANGED;
+    Ok(diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO mail_outbox (kind, member_id, recipient, badge_id, subject, state, \
+         created_at, due_at, message_id) \
+         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, {} \
+         FROM {changed} c CROSS JOIN members m ON m.key = c.key CROSS JOIN badges b ON b.key = ? \
+         WHERE b.tell_members AND m.badge_mail ORDER BY c.key",
+        random_id(conn.backend())
+    )))
+    .bind::<Text, _>(Kind::BadgeGiven.as_str())
+    .bind::<Text, _>(Kind::BadgeGiven.subject())
+    .bind::<Text, _>(WAITING)
+    .bind::<BigInt, _>(now.millis())
+    .bind::<BigInt, _>((now + GATHER).millis())
+    .bind::<BigInt, _>(badge.0)
+    .execute(conn)?)
+}
+
+/// SQL making a new random `Message-ID` left part per row, for mail queued set-based.
+pub(crate) fn random_id(backend: crate::db::BackendKind) -> &'static str {
+    match backend {
+        crate::db::BackendKind::Sqlite => "lower(hex(randomblob(16)))",
+        crate::db::BackendKind::Postgres => "md5(random()::text || clock_timestamp()::text)",
+    }
 }
 
 /// What became of one attempt to send a mail.

@@ -247,6 +247,7 @@ pub fn give_staged(
             )?;
         }
     }
+    let tell_members = badge.tell_members;
     let badge = badge.key;
     staging::clear(conn, &[CHANGED])?;
     let added = diesel::sql_query(conn.sql(&format!(
@@ -270,6 +271,10 @@ pub fn give_staged(
     .execute(conn)?;
     count_changed(conn, badge, 1, added)?;
     record_events(conn, actor, crate::events::Kind::BadgeAssigned, badge)?;
+    // A member who adds a badge to themselves knows already.
+    if tell_members && actor.kind() != crate::audit::ActorKind::Member {
+        crate::mail::outbox::queue_badge_given(conn, badge)?;
+    }
     Ok(added)
 }
 

@@ -143,13 +143,15 @@ pub fn plan(
 /// table after its commit (see `db::analyze`); smaller ones leave that to autovacuum.
 pub const ANALYZE_FROM: usize = 1_000;
 
-/// Imports every valid new row in one transaction, with one audit entry.
+/// Imports every valid new row in one transaction, with one audit entry; with `invite`, the
+/// members it creates are invited by mail in that transaction too.
 pub fn apply(
     conn: &mut DbConnection,
     actor: &Actor,
     text: &str,
+    invite: bool,
 ) -> Result<Result<Vec<ImportRow>, FileError>, Error> {
-    let outcome = write_rows(conn, actor, text)?;
+    let outcome = write_rows(conn, actor, text, invite)?;
     if let Ok(rows) = &outcome
         && summary(rows).0 >= ANALYZE_FROM
         // The import is committed: a failure here only leaves the statistics to autovacuum.
@@ -164,6 +166,7 @@ fn write_rows(
     conn: &mut DbConnection,
     actor: &Actor,
     text: &str,
+    invite: bool,
 ) -> Result<Result<Vec<ImportRow>, FileError>, Error> {
     crate::db::write(conn, |conn| {
         let rows = match plan(conn, text)? {
@@ -195,6 +198,10 @@ fn write_rows(
             )?;
         }
         crate::rules::follow_new_members(conn, &created)?;
+        if invite && !created.is_empty() {
+            // Every member made here has no password and was never invited: each gets one.
+            super::invitations::queue(conn, actor, super::invitations::Whom::Members(&created))?;
+        }
         Ok(Ok(rows))
     })
 }

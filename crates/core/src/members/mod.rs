@@ -5,6 +5,7 @@ pub mod assignments;
 pub mod changes;
 pub mod expiry;
 pub mod import;
+pub mod invitations;
 pub mod profile;
 pub mod search;
 pub mod validity;

@@ -797,3 +797,54 @@ pub async fn delete(
     );
     Ok(see_other(LIST))
 }
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TellForm {
+    /// `on` or `off`.
+    #[serde(deserialize_with = "forms::first")]
+    tell: String,
+}
+
+/// "Tell members by mail" on a badge's page (`tell` = `on` / `off`). Turning it on needs mail.
+pub async fn set_tell_members(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<BadgeId>,
+    form: HtmlForm<TellForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page = format!("{LIST}/{id}");
+    admin.require_elevation(&page)?;
+    let tell = match form.0.tell.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => {
+            return Err(AppError::BadRequest(
+                "Say whether to tell members (on or off).".to_string(),
+            ));
+        }
+    };
+    if tell && state.settings.mail.is_none() {
+        return Err(AppError::Conflict(
+            "Mail is off, so members cannot be told by mail: start Insignia with --smtp-url first."
+                .to_string(),
+        ));
+    }
+    let actor = admin.actor();
+    let badge = blocking::run(&state.pool, move |conn| {
+        Ok(store::set_tell_members(conn, &actor, &id, tell)?)
+    })
+    .await?;
+    let said = if tell {
+        format!("Members who get “{}” are now told by mail.", badge.title)
+    } else {
+        format!(
+            "Members who get “{}” are no longer told by mail.",
+            badge.title
+        )
+    };
+    cookie::flash(&session, FlashKind::Success, said);
+    Ok(see_other(&page))
+}

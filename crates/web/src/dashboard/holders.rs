@@ -172,6 +172,8 @@ struct PickerResults {
 struct BadgePage {
     layout: Layout,
     badge: Badge,
+    /// Whether the site sends mail (the page offers to tell members by mail).
+    mail_on: bool,
     /// The rule that gives it, in words; `None`: given by hand.
     rule: Option<String>,
     view: BadgeView,
@@ -334,6 +336,7 @@ async fn badge_page(
     };
     Ok(BadgePage {
         layout: Layout::new(session, Some(&admin.0), badge.title.clone(), path),
+        mail_on: state.settings.mail.is_some(),
         icon_words: icon_words(&badge),
         view: BadgeView::from(&badge),
         created: short_time(badge.created_at),

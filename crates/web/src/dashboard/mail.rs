@@ -56,6 +56,8 @@ struct MailPage {
 fn kind_words(kind: &str) -> &'static str {
     match kind {
         "password_reset" => "Password reset",
+        "invitation" => "Invitation",
+        "badge_given" => "New badge",
         _ => "Other",
     }
 }

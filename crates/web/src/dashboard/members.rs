@@ -20,6 +20,7 @@ use crate::views::{BadgeView, short_time};
 use insignia_core::auth::member_links as passwords;
 use insignia_core::badges::store as badge_store;
 use insignia_core::ids::{BadgeId, MemberId};
+use insignia_core::members::invitations::{self, Standing};
 use insignia_core::members::profile::{self, Audience};
 use insignia_core::members::{self, Member, MemberError, NewMember, assignments, import, search};
 use insignia_core::reports;
@@ -43,6 +44,8 @@ pub struct MemberRow {
 #[template(path = "dashboard/members/directory.html")]
 struct DirectoryPage {
     layout: Layout,
+    /// Whether mail is on (rows can be ticked and invited).
+    mail_on: bool,
     q: String,
     rows: Vec<MemberRow>,
     older_link: Option<String>,
@@ -70,6 +73,7 @@ pub async fn directory(
         .map(|h| format!("{DIRECTORY}?q={}&before={}", url_encode(&q), h.rowid));
     render(&DirectoryPage {
         layout: Layout::new(&session, Some(&admin.0), "Members", req.path()),
+        mail_on: state.settings.mail.is_some(),
         searched: !q.trim().is_empty(),
         q,
         rows: hits
@@ -285,6 +289,12 @@ struct MemberPage {
     addable: Vec<BadgeChoice>,
     /// A set-password link just created, shown once.
     password_link: Option<String>,
+    /// Whether mail is on (the page offers "Invite by mail").
+    mail_on: bool,
+    standing: Standing,
+    /// When they last signed in, and were last invited, as shown.
+    last_sign_in: Option<String>,
+    invited: Option<String>,
 }
 
 async fn member_page(
@@ -295,12 +305,13 @@ async fn member_page(
     path: &str,
     password_link: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (member, held, all, automatic) = blocking::run(&state.pool, move |conn| {
+    let (member, held, all, automatic, standing) = blocking::run(&state.pool, move |conn| {
         let member = members::find(conn, &id)?;
         let held = profile::badges_of(conn, &id, Audience::Everyone)?;
         let all = badge_store::list_in_order(conn)?;
         let automatic = insignia_core::rules::store::automatic(conn)?;
-        Ok((member, held, all, automatic))
+        let standing = invitations::state_of(conn, &id)?;
+        Ok((member, held, all, automatic, standing))
     })
     .await?;
     let held_ids: std::collections::HashSet<&str> =
@@ -330,6 +341,10 @@ async fn member_page(
         addable,
         member,
         password_link,
+        mail_on: state.settings.mail.is_some(),
+        last_sign_in: standing.last_sign_in_at.map(short_time),
+        invited: standing.invited_at.map(short_time),
+        standing,
     })
 }
 
@@ -570,9 +585,13 @@ struct ImportPage {
     report: Option<ImportReport>,
     /// The most rows one import takes, written out ("50,000").
     max_rows: String,
+    /// Whether mail is on (the form offers to invite the new members), and whether it is ticked.
+    mail_on: bool,
+    invite: bool,
 }
 
 pub async fn import_form(
+    state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
     req: HttpRequest,
@@ -583,6 +602,8 @@ pub async fn import_form(
         error: None,
         report: None,
         max_rows: crate::views::grouped(import::MAX_ROWS),
+        mail_on: state.settings.mail.is_some(),
+        invite: false,
     })
 }
 
@@ -598,6 +619,9 @@ struct ImportFields {
     plan: String,
     #[serde(deserialize_with = "forms::first")]
     csv_text: String,
+    /// Invite the members the import creates by mail.
+    #[serde(deserialize_with = "forms::checkbox")]
+    invite: bool,
 }
 
 /// A CSV file (`csv_file`) or pasted text (`csv_text`); `action=dry_run` only reports.
@@ -616,6 +640,8 @@ pub async fn import(
         admin.require_elevation(req.path())?;
     }
     let plan = fields.plan;
+    // Only while mail is on: an invitation queued now would wait for mail that never goes.
+    let invite = fields.invite && state.settings.mail.is_some();
     let text = match data.files.get("csv_file") {
         Some(file) if file.too_large => Err("The file is too large (at most 8 MB).".to_string()),
         Some(file) => String::from_utf8(file.bytes.clone())
@@ -649,7 +675,7 @@ pub async fn import(
                 let rows = if dry_run {
                     import::plan(conn, &text)?
                 } else {
-                    import::apply(conn, &who, &text)?
+                    import::apply(conn, &who, &text, invite)?
                 };
                 let report = match rows {
                     Ok(rows) => {
@@ -683,6 +709,8 @@ pub async fn import(
             error,
             report,
             max_rows: crate::views::grouped(import::MAX_ROWS),
+            mail_on: state.settings.mail.is_some(),
+            invite,
         },
     )
 }

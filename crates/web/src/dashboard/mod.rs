@@ -8,6 +8,7 @@ pub mod badges;
 pub mod confirm;
 pub mod exports;
 pub mod holders;
+pub mod invitations;
 pub mod jobs;
 pub mod mail;
 pub mod members;
@@ -60,6 +61,7 @@ pub fn configure(routes: &mut Routes) {
                 p.get(badges::delete_confirm).post(badges::delete)
             })
             .at("/badges/{id}/move", |p| p.post(badges::move_one))
+            .at("/badges/{id}/mail", |p| p.post(badges::set_tell_members))
             .at("/badges/{id}/rule", |p| {
                 p.get(rule::show).post(rule::submit)
             })
@@ -73,7 +75,13 @@ pub fn configure(routes: &mut Routes) {
             .at("/members/import", |p| {
                 p.get(members::import_form).post(members::import)
             })
+            .at("/members/invite", |p| p.post(invitations::invite_ticked))
+            .at("/members/invite-all", |p| {
+                p.get(invitations::invite_all_form)
+                    .post(invitations::invite_all)
+            })
             .at("/members/{id}", |p| p.get(members::show))
+            .at("/members/{id}/invite", |p| p.post(invitations::invite_one))
             .at("/members/{id}/edit", |p| {
                 p.get(members::edit_form).post(members::update)
             })
