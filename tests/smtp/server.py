@@ -2,6 +2,7 @@
 parses each message it accepts with Python's email package and prints it as one JSON line.
 
     python server.py --port 2525 [--login user:password] [--refuse-rcpt gone@example.org ...]
+    python server.py --tally   # benchmarks: one line "<unix ms> <recipient>" per message
 
 With --login it requires AUTH (PLAIN or LOGIN, without TLS on loopback) with those credentials.
 
@@ -17,14 +18,16 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Printer:
-    def __init__(self, refused):
+    def __init__(self, refused, tally=False):
         self.refused = {r.lower() for r in refused}
+        self.tally = tally
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -34,6 +37,10 @@ class Printer:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.tally:
+            sys.stdout.write(f"{time.time() * 1000:.0f} {envelope.rcpt_tos[0]}\n")
+            sys.stdout.flush()
+            return "250 Message accepted"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         text = message.get_body(preferencelist=("plain",))
         html = message.get_body(preferencelist=("html",))
@@ -63,6 +70,7 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--refuse-rcpt", nargs="*", default=[])
     parser.add_argument("--login")
+    parser.add_argument("--tally", action="store_true")
     args = parser.parse_args()
     port = args.port or free_port()
     options = {}
@@ -77,7 +85,7 @@ def main():
 
         options = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
     controller = Controller(
-        Printer(args.refuse_rcpt), hostname="127.0.0.1", port=port, **options
+        Printer(args.refuse_rcpt, args.tally), hostname="127.0.0.1", port=port, **options
     )
     controller.start()
     print(f"ready {port}", flush=True)

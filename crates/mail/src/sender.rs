@@ -76,9 +76,16 @@ impl Sender {
         })
     }
 
-    /// A claimed row's lease: long enough for its whole batch to time out.
+    /// How long a batch may take: what is not sent by then goes back unsent (`NotTried`), so
+    /// a slow SMTP server cannot hold mail longer than the lease.
+    fn batch_time(&self) -> Duration {
+        self.settings.timeout * 2
+    }
+
+    /// A claimed row's lease: its batch's time, plus one SMTP conversation that began just
+    /// before the batch's time ran out. A server that dies holding mail frees it after this.
     fn lease(&self) -> Duration {
-        self.settings.timeout * (BATCH as u32 + 2)
+        self.batch_time() + self.settings.timeout * 2
     }
 
     fn record_finished(&mut self, pool: &DbPool) -> Result<(), Error> {
@@ -160,9 +167,10 @@ impl Job for Sender {
         let transport = self.transport.clone();
         let done = self.finished.0.clone();
         let waker = self.waker.clone();
+        let ends = tokio::time::Instant::now() + self.batch_time();
         self.out += 1;
         self.runtime.spawn(async move {
-            let batch = send_batch(&transport, letters).await;
+            let batch = send_batch(&transport, letters, ends).await;
             let _ = done.send(batch);
             waker.wake();
         });
@@ -189,16 +197,19 @@ fn one_mail_each(claimed: Vec<Claimed>) -> Vec<Vec<Claimed>> {
 
 type Composed = Result<(String, Message), Outcome>;
 
+/// Sends a batch's mails one after another until `ends`; after that, or once the server
+/// proved unreachable, the rest go back unsent.
 async fn send_batch(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     letters: Vec<(Vec<Claimed>, Composed)>,
+    ends: tokio::time::Instant,
 ) -> Batch {
     let mut unreachable = false;
     let mut outcomes = Vec::with_capacity(letters.len());
     for (rows, letter) in letters {
         let outcome = match letter {
             Err(outcome) => outcome,
-            Ok(_) if unreachable => Outcome::NotTried,
+            Ok(_) if unreachable || tokio::time::Instant::now() >= ends => Outcome::NotTried,
             Ok((subject, message)) => match transport.send(message).await {
                 Ok(_) => Outcome::Sent { subject },
                 Err(e) => {
