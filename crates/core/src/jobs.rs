@@ -67,14 +67,14 @@ impl Waker {
         signal.notify_one();
     }
 
-    /// Waits until woken or `timeout` passes.
-    fn wait(&self, timeout: Duration) {
+    /// Waits until woken or `timeout` passes; says whether it was woken.
+    fn wait(&self, timeout: Duration) -> bool {
         let (woken, signal) = &*self.0;
         let guard = woken.lock().unwrap_or_else(PoisonError::into_inner);
         let (mut guard, _) = signal
             .wait_timeout_while(guard, timeout, |woken| !*woken)
             .unwrap_or_else(PoisonError::into_inner);
-        *guard = false;
+        std::mem::replace(&mut *guard, false)
     }
 }
 
@@ -133,8 +133,16 @@ impl Runner {
             let wait = soonest
                 .saturating_duration_since(Instant::now())
                 .min(STOP_CHECK);
-            if !wait.is_zero() {
-                self.waker.wait(wait);
+            if !wait.is_zero() && self.waker.wait(wait) {
+                // Work a job started has finished (a delivery, a batch of mail): the jobs
+                // every server runs look again at once, so a freed slot does not idle until
+                // their next turn.
+                let now = Instant::now();
+                for (i, job) in self.jobs.iter().enumerate() {
+                    if matches!(job.share(), Share::EveryServer { .. }) {
+                        next[i] = next[i].min(now);
+                    }
+                }
             }
         }
     }

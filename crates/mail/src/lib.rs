@@ -5,6 +5,7 @@
 pub mod letters;
 pub mod sender;
 pub mod settings;
+pub mod smtp;
 
 pub use sender::Sender;
 pub use settings::{MailFrom, Settings, SmtpUrl};

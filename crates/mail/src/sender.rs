@@ -1,7 +1,7 @@
 //! The sender, a job every server runs (`insignia_core::jobs`): each pass records the batches
 //! that finished, then claims a batch of due mails (a lease on each row), composes them and
 //! hands them to this job's own async runtime, where they go out one after another over one
-//! pooled SMTP connection. Up to `connections` batches are out at once, so mail leaves at the
+//! SMTP connection (`smtp.rs`). Up to `connections` batches are out at once, so mail leaves at the
 //! steady pace the SMTP server takes it, never inside a request.
 //!
 //! A mail the server refuses for itself (550–554) is given up; one it defers (4xx) is tried
@@ -9,13 +9,15 @@
 //! is nothing wrong with the mail: the mails stay due and the sender pauses, from one second
 //! doubling up to a minute, then tries again; a restarted server tries at once.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
+use lettre::transport::smtp::client::AsyncSmtpConnection;
 
 use crate::letters::{self, Letter, Site};
 use crate::settings::Settings;
+use crate::smtp::{Connector, SendError};
 use insignia_core::Error;
 use insignia_core::db::DbPool;
 use insignia_core::jobs::{Job, Progress, Share, Waker};
@@ -31,7 +33,7 @@ pub struct Sender {
     settings: Settings,
     /// The site's public address, for links.
     public_url: String,
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    connector: Arc<Connector>,
     runtime: tokio::runtime::Runtime,
     /// Names this server in the outbox's leases.
     holder: String,
@@ -56,16 +58,9 @@ impl Sender {
             .enable_all()
             .build()
             .map_err(Error::internal)?;
-        let transport = {
-            let _inside = runtime.enter();
-            settings
-                .smtp
-                .transport(settings.timeout, settings.connections)
-                .map_err(Error::Invalid)?
-        };
         Ok(Sender {
             public_url,
-            transport,
+            connector: Arc::new(Connector::new(&settings.smtp, settings.timeout)),
             runtime,
             holder: insignia_core::tokens::random_token()[..16].to_string(),
             out: 0,
@@ -164,13 +159,13 @@ impl Job for Sender {
             letters.push((rows, letter));
         }
         drop(conn);
-        let transport = self.transport.clone();
+        let connector = Arc::clone(&self.connector);
         let done = self.finished.0.clone();
         let waker = self.waker.clone();
         let ends = tokio::time::Instant::now() + self.batch_time();
         self.out += 1;
         self.runtime.spawn(async move {
-            let batch = send_batch(&transport, letters, ends).await;
+            let batch = send_batch(&connector, letters, ends).await;
             let _ = done.send(batch);
             waker.wake();
         });
@@ -197,29 +192,48 @@ fn one_mail_each(claimed: Vec<Claimed>) -> Vec<Vec<Claimed>> {
 
 type Composed = Result<(String, Message), Outcome>;
 
-/// Sends a batch's mails one after another until `ends`; after that, or once the server
-/// proved unreachable, the rest go back unsent.
+/// Sends a batch's mails one after another on one connection until `ends`; after that, or
+/// once the server proved unreachable, the rest go back unsent. A conversation an error broke
+/// off is opened again for the next mail.
 async fn send_batch(
-    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    connector: &Connector,
     letters: Vec<(Vec<Claimed>, Composed)>,
     ends: tokio::time::Instant,
 ) -> Batch {
     let mut unreachable = false;
     let mut outcomes = Vec::with_capacity(letters.len());
+    let mut open: Option<AsyncSmtpConnection> = None;
     for (rows, letter) in letters {
         let outcome = match letter {
             Err(outcome) => outcome,
             Ok(_) if unreachable || tokio::time::Instant::now() >= ends => Outcome::NotTried,
-            Ok((subject, message)) => match transport.send(message).await {
-                Ok(_) => Outcome::Sent { subject },
-                Err(e) => {
-                    let outcome = judge(&e);
-                    unreachable = matches!(outcome, Outcome::Unreachable { .. });
-                    outcome
+            Ok((subject, message)) => {
+                let sent = match open.take().filter(|conn| !conn.has_broken()) {
+                    Some(conn) => Ok(conn),
+                    None => connector.connect().await,
+                };
+                let sent = match sent {
+                    Ok(mut conn) => {
+                        let sent = connector.send(&mut conn, &message).await;
+                        open = Some(conn);
+                        sent
+                    }
+                    Err(e) => Err(e),
+                };
+                match sent {
+                    Ok(()) => Outcome::Sent { subject },
+                    Err(e) => {
+                        let outcome = judge(&e);
+                        unreachable = matches!(outcome, Outcome::Unreachable { .. });
+                        outcome
+                    }
                 }
-            },
+            }
         };
         outcomes.extend(rows.into_iter().map(|row| (row, outcome.clone())));
+    }
+    if let Some(mut conn) = open.filter(|conn| !conn.has_broken()) {
+        let _ = conn.quit().await;
     }
     Batch {
         outcomes,
@@ -229,9 +243,12 @@ async fn send_batch(
 
 /// What an SMTP error means for the mail: its own refusal (550–554: the address), a deferral
 /// (4xx), or the server's (no connection, TLS, a refused sign-in, 421 closing).
-fn judge(e: &lettre::transport::smtp::Error) -> Outcome {
+fn judge(e: &SendError) -> Outcome {
     let error = e.to_string();
-    let code = e.status().map(|c| c.to_string()).unwrap_or_default();
+    let code = match e {
+        SendError::Smtp(e) => e.status().map(|c| c.to_string()).unwrap_or_default(),
+        SendError::Connect(_) => String::new(),
+    };
     match code.as_bytes() {
         [b'5', b'5', b'0'..=b'4'] => Outcome::Failed {
             error,

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
 
 /// How the connection to the SMTP server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,35 +99,11 @@ impl SmtpUrl {
         })
     }
 
-    /// The transport this URL describes, with a pool of up to `connections` connections.
-    pub fn transport(
-        &self,
-        timeout: Duration,
-        connections: u32,
-    ) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String> {
-        use lettre::AsyncSmtpTransport;
-        use lettre::transport::smtp::PoolConfig;
-        let tls = || {
-            TlsParameters::new(self.host.clone())
-                .map_err(|e| format!("cannot set up TLS for {}: {e}", self.host))
-        };
-        let mut builder =
-            AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(self.host.as_str())
-                .port(self.port)
-                .timeout(Some(timeout))
-                .pool_config(PoolConfig::new().max_size(connections.max(1)));
-        builder = match self.security {
-            Security::Tls => builder.tls(Tls::Wrapper(tls()?)),
-            Security::StartTls => builder.tls(Tls::Required(tls()?)),
-            Security::Plain => builder.tls(Tls::None),
-        };
-        if let Some(user) = &self.user {
-            builder = builder.credentials(Credentials::new(
-                user.clone(),
-                self.password.clone().unwrap_or_default(),
-            ));
-        }
-        Ok(builder.build())
+    /// The sign-in the URL carries, if any.
+    pub fn credentials(&self) -> Option<Credentials> {
+        self.user
+            .as_ref()
+            .map(|user| Credentials::new(user.clone(), self.password.clone().unwrap_or_default()))
     }
 }
 

@@ -25,4 +25,5 @@ CREATE INDEX mail_outbox_due ON mail_outbox(state, due_at);
 CREATE INDEX mail_outbox_member ON mail_outbox(member_id, id);
 -- Pruning the log: mail older than a month.
 CREATE INDEX mail_outbox_created ON mail_outbox(created_at);
-CREATE INDEX mail_outbox_admin ON mail_outbox(admin_id);
+-- Mail to admins is rare: only its rows are indexed (removing an admin deletes their mail).
+CREATE INDEX mail_outbox_admin ON mail_outbox(admin_id) WHERE admin_id IS NOT NULL;
