@@ -70,6 +70,21 @@ fn path_of(app: &TestApp, link: &str) -> String {
         .to_string()
 }
 
+/// Follows a set-password link from a mail in `browser` and chooses [`NEW_PASSWORD`].
+async fn choose_password(browser: &TestApp, link: &str) -> reqwest::Response {
+    let path = path_of(browser, link);
+    browser
+        .submit(
+            &path,
+            &path,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await
+}
+
 fn waiting_mails(app: &TestApp) -> i64 {
     insignia_core::mail::outbox::waiting(&mut app.db()).expect("count")
 }
@@ -134,16 +149,7 @@ async fn a_member_who_forgot_their_password_chooses_a_new_one_from_a_mail() {
     let path = path_of(&app, &reset);
     let form = visitor.page(&path).await;
     assert!(form.text_of("body").contains("Ada Lovelace"));
-    let res = visitor
-        .submit(
-            &path,
-            &path,
-            &[
-                ("password", NEW_PASSWORD),
-                ("password_confirm", NEW_PASSWORD),
-            ],
-        )
-        .await;
+    let res = choose_password(&visitor, &reset).await;
     assert_eq!(location(&res), "/login");
     // The link works once; her session elsewhere ended; the new password works, the old not.
     assert_eq!(visitor.get(&path).await.status(), StatusCode::NOT_FOUND);
@@ -256,17 +262,7 @@ async fn an_admin_resets_their_password_by_mail_and_the_log_can_send_it_again() 
         StatusCode::NOT_FOUND,
         "the first link ended"
     );
-    let path = path_of(&app, &second);
-    let res = app
-        .submit(
-            &path,
-            &path,
-            &[
-                ("password", NEW_PASSWORD),
-                ("password_confirm", NEW_PASSWORD),
-            ],
-        )
-        .await;
+    let res = choose_password(&app, &second).await;
     assert_eq!(location(&res), "/dashboard/login");
     // Using it ended the owner's other session; the new password signs in.
     assert!(location(&owner.get("/dashboard/mail").await).starts_with("/dashboard/login"));
@@ -571,17 +567,7 @@ async fn an_invited_member_chooses_a_password_from_the_mail_and_is_invited_once_
 
     // Grace chooses her password from the mail and signs in.
     let grace_browser = app.new_visitor();
-    let path = path_of(&app, &link);
-    let res = grace_browser
-        .submit(
-            &path,
-            &path,
-            &[
-                ("password", NEW_PASSWORD),
-                ("password_confirm", NEW_PASSWORD),
-            ],
-        )
-        .await;
+    let res = choose_password(&grace_browser, &link).await;
     assert_eq!(location(&res), "/login");
     let res = member_login(&grace_browser, "grace@example.com", NEW_PASSWORD).await;
     assert_eq!(location(&res), "/");

@@ -322,11 +322,13 @@ fn build(
         .subject(one_line(subject))
         .date_now()
         .message_id(Some(message_id))
-        .header(AutoSubmitted);
+        .header(AutoSubmitted("auto-generated".to_string()));
     if let Some(link) = unsubscribe {
         builder = builder
             .header(ListUnsubscribe(format!("<{link}>")))
-            .header(ListUnsubscribePost);
+            .header(ListUnsubscribePost(
+                "List-Unsubscribe=One-Click".to_string(),
+            ));
     }
     builder
         .multipart(
@@ -345,63 +347,45 @@ fn build(
         .map_err(Error::internal)
 }
 
-/// `Auto-Submitted: auto-generated` (RFC 3834): no auto-reply should answer it.
-#[derive(Clone)]
-struct AutoSubmitted;
+/// A header lettre has no type for: its name, and a text value (encoded by lettre like any).
+macro_rules! text_header {
+    ($(#[$doc:meta])* $name:ident, $header:literal) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        struct $name(String);
 
-impl lettre::message::header::Header for AutoSubmitted {
-    fn name() -> lettre::message::header::HeaderName {
-        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
-    }
+        impl lettre::message::header::Header for $name {
+            fn name() -> lettre::message::header::HeaderName {
+                lettre::message::header::HeaderName::new_from_ascii_str($header)
+            }
 
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
-    }
+            fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok($name(s.to_string()))
+            }
 
-    fn display(&self) -> lettre::message::header::HeaderValue {
-        lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".to_string())
-    }
+            fn display(&self) -> lettre::message::header::HeaderValue {
+                lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+            }
+        }
+    };
 }
 
-/// `List-Unsubscribe: <https://…/unsubscribe/…>` (RFC 2369).
-#[derive(Clone)]
-struct ListUnsubscribe(String);
-
-impl lettre::message::header::Header for ListUnsubscribe {
-    fn name() -> lettre::message::header::HeaderName {
-        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
-    }
-
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(ListUnsubscribe(s.to_string()))
-    }
-
-    fn display(&self) -> lettre::message::header::HeaderValue {
-        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
-    }
-}
-
-/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the link unsubscribes
-/// with one POST, which mail clients send for the reader.
-#[derive(Clone)]
-struct ListUnsubscribePost;
-
-impl lettre::message::header::Header for ListUnsubscribePost {
-    fn name() -> lettre::message::header::HeaderName {
-        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
-    }
-
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(ListUnsubscribePost)
-    }
-
-    fn display(&self) -> lettre::message::header::HeaderValue {
-        lettre::message::header::HeaderValue::new(
-            Self::name(),
-            "List-Unsubscribe=One-Click".to_string(),
-        )
-    }
-}
+text_header!(
+    /// `Auto-Submitted: auto-generated` (RFC 3834): no auto-reply should answer it.
+    AutoSubmitted,
+    "Auto-Submitted"
+);
+text_header!(
+    /// `List-Unsubscribe: <https://…/unsubscribe/…>` (RFC 2369).
+    ListUnsubscribe,
+    "List-Unsubscribe"
+);
+text_header!(
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the link unsubscribes
+    /// with one POST, which mail clients send for the reader.
+    ListUnsubscribePost,
+    "List-Unsubscribe-Post"
+);
 
 #[cfg(test)]
 mod tests {

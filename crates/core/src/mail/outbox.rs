@@ -159,57 +159,55 @@ pub fn claim(
         return Ok(Vec::new());
     }
     let until = now + lease;
+    let leased = || {
+        (
+            mail_outbox::lease_until.eq(until),
+            mail_outbox::holder.eq(holder),
+        )
+    };
     crate::db::write(conn, |conn| {
-        let taken: Vec<i64> = diesel::update(
+        let taken = diesel::update(
             mail_outbox::table
                 .filter(mail_outbox::id.eq_any(&due))
                 .filter(mail_outbox::state.eq(WAITING))
                 .filter(mail_outbox::lease_until.le(now)),
         )
-        .set((
-            mail_outbox::lease_until.eq(until),
-            mail_outbox::holder.eq(holder),
-        ))
+        .set(leased())
         .returning(mail_outbox::id)
         .get_results(conn)?;
-        if taken.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut claimed: Vec<Claimed> = mail_outbox::table
-            .filter(mail_outbox::id.eq_any(&taken))
-            .select(Claimed::as_select())
-            .load(conn)?;
+        let mut claimed = load(conn, taken)?;
         let gathered: Vec<&MemberId> = claimed
             .iter()
             .filter(|mail| mail.kind() == Some(Kind::BadgeGiven))
             .filter_map(|mail| mail.member_id.as_ref())
             .collect();
         if !gathered.is_empty() {
-            let more: Vec<i64> = diesel::update(
+            let more = diesel::update(
                 mail_outbox::table
                     .filter(mail_outbox::member_id.eq_any(gathered))
                     .filter(mail_outbox::kind.eq(Kind::BadgeGiven.as_str()))
                     .filter(mail_outbox::state.eq(WAITING))
                     .filter(mail_outbox::lease_until.le(now)),
             )
-            .set((
-                mail_outbox::lease_until.eq(until),
-                mail_outbox::holder.eq(holder),
-            ))
+            .set(leased())
             .returning(mail_outbox::id)
             .get_results(conn)?;
-            if !more.is_empty() {
-                claimed.extend(
-                    mail_outbox::table
-                        .filter(mail_outbox::id.eq_any(&more))
-                        .select(Claimed::as_select())
-                        .load::<Claimed>(conn)?,
-                );
-            }
+            claimed.extend(load(conn, more)?);
         }
         claimed.sort_by_key(|mail| mail.id);
         Ok(claimed)
     })
+}
+
+/// The claimed rows of `ids` (none for none, without asking).
+fn load(conn: &mut DbConnection, ids: Vec<i64>) -> Result<Vec<Claimed>, Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(mail_outbox::table
+        .filter(mail_outbox::id.eq_any(&ids))
+        .select(Claimed::as_select())
+        .load(conn)?)
 }
 
 /// Queues "You have a new badge" for the members a change just gave `badge` (the staged
