@@ -815,3 +815,41 @@ async fn a_member_turns_badge_mail_back_on_from_their_profile() {
     let mail = smtp.wait_for(1).await.remove(0);
     assert!(header(&mail, "Subject").is_some_and(|s| s.contains("Mentor")));
 }
+
+#[tokio::test]
+async fn an_smtp_server_that_hangs_leaves_the_mail_waiting_with_the_reason() {
+    // Accepts connections and never says a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = spawn_app_with(|s| {
+        let mut mail = mail_on(&url);
+        mail.timeout = Duration::from_millis(300);
+        s.mail = Some(mail);
+    })
+    .await;
+    app.set_up_elsewhere().await;
+    let res = ask_for_reset(&app, "/dashboard/forgot-password", ADMIN_EMAIL).await;
+    assert!(to_page(res).await.has("#sent"), "the page answers at once");
+    let started = std::time::Instant::now();
+    while failed_attempts(&app) < 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sender tried"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Not given up: the mail waits for the server, and the log says why.
+    assert_eq!(waiting_mails(&app), 1);
+    let owner = owner_of(&app).await;
+    let log = owner.page("/dashboard/mail").await;
+    let row = log.text_of(".mail-log tbody tr");
+    assert!(row.contains("Waiting to try again"), "{row}");
+    assert!(row.contains("did not greet in time"), "{row}");
+}

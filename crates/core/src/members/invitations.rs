@@ -51,7 +51,10 @@ fn source(conn: &mut DbConnection, whom: Whom<'_>) -> Result<String, Error> {
 
 /// Counts what inviting `whom` would do; changes nothing.
 pub fn plan(conn: &mut DbConnection, whom: Whom<'_>) -> Result<Plan, Error> {
-    crate::db::write(conn, |conn| counts(conn, whom, Timestamp::now()))
+    crate::db::write(conn, |conn| {
+        let from = source(conn, whom)?;
+        counts(conn, &from, whom, Timestamp::now())
+    })
 }
 
 #[derive(QueryableByName)]
@@ -64,8 +67,13 @@ struct Counts {
     have_password: i64,
 }
 
-fn counts(conn: &mut DbConnection, whom: Whom<'_>, now: Timestamp) -> Result<Plan, Error> {
-    let from = source(conn, whom)?;
+/// What inviting the members of `from` (made by [`source`]) would do now.
+fn counts(
+    conn: &mut DbConnection,
+    from: &str,
+    whom: Whom<'_>,
+    now: Timestamp,
+) -> Result<Plan, Error> {
     let without_password = match whom {
         // Only members without a password are counted: an index answers it.
         Whom::EveryoneWithoutPassword => " WHERE m.password_hash IS NULL",
@@ -97,15 +105,11 @@ pub fn invite(conn: &mut DbConnection, actor: &Actor, whom: Whom<'_>) -> Result<
 /// [`invite`], inside the caller's transaction (an import inviting the members it created).
 pub fn queue(conn: &mut DbConnection, actor: &Actor, whom: Whom<'_>) -> Result<Plan, Error> {
     let now = Timestamp::now();
-    let plan = counts(conn, whom, now)?;
+    let from = source(conn, whom)?;
+    let plan = counts(conn, &from, whom, now)?;
     if plan.invited == 0 {
         return Ok(plan);
     }
-    // `counts` staged the list already.
-    let from = match whom {
-        Whom::Members(_) => format!("{MEMBERS} s CROSS JOIN members m ON m.key = s.key"),
-        Whom::EveryoneWithoutPassword => "members m".to_string(),
-    };
     let due = "m.password_hash IS NULL AND (m.invited_at IS NULL OR m.invited_at <= ?)";
     diesel::sql_query(conn.sql(&format!(
         "INSERT INTO mail_outbox (kind, member_id, recipient, subject, state, created_at, \
