@@ -715,6 +715,19 @@ async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
         )
         .await;
     check("sign-up", res.status());
+    for page in ["/forgot-password", "/dashboard/forgot-password"] {
+        let res = stranger
+            .submit(page, page, &[("email", "ada\u{0}@example.com")])
+            .await;
+        check(page, res.status());
+    }
+    // The unsubscribe link takes no form (nor CSRF token): a NUL in its token opens nothing.
+    let res = stranger.post_form("/unsubscribe/a%00b", &[]).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "unsubscribe with a NUL"
+    );
 
     let mut fields = BadgeFields::titled("Nul\u{0}title");
     fields.description = "line\u{0}one".to_string();
