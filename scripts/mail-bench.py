@@ -11,6 +11,9 @@ mail leaves next to webhooks.
     # receiver, from one bulk change, in the same run
     python3 scripts/mail-bench.py throughput target/release/insignia [--members 60000] \\
         [--mails 50000]
+    # either on PostgreSQL (or INSIGNIA_BENCH_POSTGRES=SERVER_URL)
+    python3 scripts/mail-bench.py overhead target/release/insignia \\
+        --postgres postgres://user:password@host:port/postgres ...
 
 overhead: builds a demo (kept in --workdir and reused), then alternates two runs --runs times,
 each on a fresh copy with mail on (the SMTP server is a closed port: badge mail waits 10 s
@@ -27,19 +30,27 @@ members, and a bulk change giving it to --mails members: that queues --mails eve
 mails at once. Waits until both have arrived and prints, for each, the time from the end of the
 change to the last arrival, the first-to-last span and the rate; then mail time / webhook time.
 
+With --postgres SERVER_URL (as scripts/load-bench.py takes it) each demo and each run's copy is a
+database on that server instead of a file in --workdir: mail_bench_ and the file's name
+(mail_bench_oh_base_200000_600000, mail_bench_oh_run_with, mail_bench_tp_run, ...). A demo is
+built once, vacuumed, and reused while it holds members; a run's copy is made from it as a
+template (dropped first when there is one), and kept afterwards, as the files are. PostgreSQL
+is reached through psql.
+
 Python 3 standard library only (plus node for the receiver and target/smtp-venv's aiosmtpd for
-the SMTP server). Traffic to 127.0.0.1 only.
+the SMTP server, and psql for PostgreSQL). Traffic to 127.0.0.1 only (and to the PostgreSQL
+server when given).
 """
 
 import argparse
 import importlib.util
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -112,6 +123,80 @@ def closed_port():
     return lb.free_port()
 
 
+def create_endpoint(browser, db, url):
+    """webhook-bench.py's create_endpoint reads the endpoint back from a SQLite file; this one
+    reads it through `db`, so that it works on PostgreSQL too."""
+    fields = [("url", url), ("format", "standard"), ("kinds", "badge.assigned"),
+              ("enabled", "on"), ("csrf_token", browser.token("/dashboard/webhooks"))]
+    status, at, _ = browser.post_form("/dashboard/webhooks", fields)
+    if status != 200 or not db.rows("SELECT 1 FROM webhook_endpoints WHERE url = ?", (url,)):
+        raise BenchError(f"creating the endpoint failed: {status} at {at}")
+
+
+def sample_emails(db, n):
+    """The e-mails of n members spread over the demo (the same ones on either database)."""
+    return [row[0] for row in db.rows(
+        "SELECT email FROM members ORDER BY (key * 2654435761) % 4294967296 LIMIT ?", (n,))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases: a file in --workdir, or with --postgres a database on that server; either way one
+# of load-bench.py's SqliteDatabase and PostgresDatabase (rows, url), so that the rest does not
+# tell them apart.
+
+
+def pg_database(args, name):
+    return lb.PostgresDatabase(args.postgres, "mail_bench_" + name.replace("-", "_"))
+
+
+def demo(args, binary, name):
+    """The demo `name`, built when missing; returns it and the seconds of the build (None when
+    it was reused)."""
+    if not args.postgres:
+        path = os.path.join(args.workdir, f"{name}.db")
+        return lb.SqliteDatabase(path, keep=True), wb.make_demo(binary, path, args.members,
+                                                                args.assignments)
+    db = pg_database(args, name)
+    if db.prepare():
+        log(f"reusing {db.where()}")
+        return db, None
+    log(f"insignia demo: {args.members:,} members, {args.assignments:,} assignments -> "
+        f"{db.where()}")
+    started = time.monotonic()
+    lb.run([binary, "demo", "--database", db.url, "--members", str(args.members),
+            "--assignments", str(args.assignments)])
+    took = time.monotonic() - started
+    created = subprocess.run(
+        [binary, "admin", "create", "--database", db.url, "--email", lb.ADMIN_EMAIL],
+        input=lb.ADMIN_PASSWORD + "\n", capture_output=True, text=True)
+    if created.returncode != 0 and "already" not in created.stdout + created.stderr:
+        raise BenchError(f"admin create failed:\n{created.stdout}{created.stderr}")
+    # Vacuumed once, so that every copy starts from settled pages (no run pays for the build's
+    # clean-up) and autovacuum has nothing to do on the demo while the runs are timed.
+    db.settle()
+    return db, took
+
+
+def fresh_copy(args, base, name):
+    """A copy of the demo `base` for one run, made again each time."""
+    if not args.postgres:
+        path = os.path.join(args.workdir, f"{name}.db")
+        wb.fresh_copy(base.path, path)
+        return lb.SqliteDatabase(path, keep=True)
+    db = pg_database(args, name)
+    # No connection may be open to the template: each run's server is stopped before the next
+    # copy is made.
+    base.psql(f"DROP DATABASE IF EXISTS {db.name};\n"
+              f"CREATE DATABASE {db.name} TEMPLATE {base.name};\n", url=base.server)
+    return db
+
+
+def describe(args, db):
+    """On PostgreSQL, a line naming the server, since the figures are SQLite's unless said."""
+    if args.postgres:
+        print(f"database: {db.describe()}", flush=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # overhead
 
@@ -119,39 +204,32 @@ def closed_port():
 def overhead(args):
     binary = os.path.abspath(args.binary)
     os.makedirs(args.workdir, exist_ok=True)
-    base_db = os.path.join(args.workdir, f"oh-base-{args.members}-{args.assignments}.db")
-    made = wb.make_demo(binary, base_db, args.members, args.assignments)
+    base_db, made = demo(args, binary, f"oh-base-{args.members}-{args.assignments}")
     if made:
         log(f"demo built in {made:.1f} s")
+    describe(args, base_db)
     mail = ["--smtp-url", f"smtp://127.0.0.1:{closed_port()}"]
     results = {"with": [], "without": []}
     for run in range(args.runs):
         order = ["with", "without"] if run % 2 == 0 else ["without", "with"]
         for label in order:
-            db_path = os.path.join(args.workdir, f"oh-run-{label}.db")
-            wb.fresh_copy(base_db, db_path)
-            server = wb.Server(binary, db_path, args.workdir, mail)
+            db = fresh_copy(args, base_db, f"oh-run-{label}")
+            server = wb.Server(binary, db.url, args.workdir, mail)
             try:
                 server.wait_ready(timeout=300)
                 browser = wb.sign_in(server.base)
                 title = f"Mail bench {label} {time.time_ns()}"
-                badge_id, badge_key = wb.create_badge(browser, db_path, title)
+                badge_id, badge_key = lb.new_badge(browser, db, title)
                 if label == "with":
                     tell_members(browser, badge_id)
-                conn = sqlite3.connect(db_path)
-                emails = [row[0] for row in conn.execute(
-                    "SELECT email FROM members ORDER BY (key * 2654435761) % 4294967296 "
-                    "LIMIT ?", (args.bulk,))]
-                conn.close()
+                emails = sample_emails(db, args.bulk)
                 took = wb.bulk_assign(browser, badge_id, emails)
             finally:
                 server.stop()
             line = f"run {run + 1} {label:7}: bulk box {args.bulk:,} e-mails {took:.2f} s"
-            conn = sqlite3.connect(db_path)
-            queued, = conn.execute(
+            queued = int(db.rows(
                 "SELECT count(*) FROM mail_outbox WHERE kind = 'badge_given' AND badge_id = ?",
-                (badge_id,)).fetchone()
-            conn.close()
+                (badge_id,))[0][0])
             expected = args.bulk if label == "with" else 0
             line += f"; badge mails queued: {queued:,} {'OK' if queued == expected else 'MISMATCH'}"
             print(line, flush=True)
@@ -174,27 +252,22 @@ def overhead(args):
 def throughput(args):
     binary = os.path.abspath(args.binary)
     os.makedirs(args.workdir, exist_ok=True)
-    base_db = os.path.join(args.workdir, f"tp-base-{args.members}.db")
-    wb.make_demo(binary, base_db, args.members, args.assignments)
-    db = os.path.join(args.workdir, "tp-run.db")
-    wb.fresh_copy(base_db, db)
+    base_db, _ = demo(args, binary, f"tp-base-{args.members}")
+    describe(args, base_db)
+    db = fresh_copy(args, base_db, "tp-run")
     smtp = SmtpServer()
     receiver = wb.Receiver(args.workdir)
     # Badge mail is due as soon as it is queued, so both leave from the same moment.
-    server = wb.Server(binary, db, args.workdir, [
+    server = wb.Server(binary, db.url, args.workdir, [
         "--webhooks-allow-private", "--smtp-url", f"smtp://127.0.0.1:{smtp.port}",
         "--mail-gather-ms", "0"])
     try:
         server.wait_ready()
         browser = wb.sign_in(server.base)
-        wb.create_endpoint(browser, db, receiver.url, "standard")
-        badge_id, _ = wb.create_badge(browser, db, f"Mail bench {time.time_ns()}")
+        create_endpoint(browser, db, receiver.url)
+        badge_id, _ = lb.new_badge(browser, db, f"Mail bench {time.time_ns()}")
         tell_members(browser, badge_id)
-        conn = sqlite3.connect(db)
-        emails = [row[0] for row in conn.execute(
-            "SELECT email FROM members ORDER BY (key * 2654435761) % 4294967296 LIMIT ?",
-            (args.mails,))]
-        conn.close()
+        emails = sample_emails(db, args.mails)
         took = wb.bulk_assign(browser, badge_id, emails)
         given = time.time()
         log(f"gave the badge to {len(emails):,} members in {took:.2f} s; waiting for both")
@@ -256,7 +329,13 @@ def main():
     tp.add_argument("--members", type=int, default=60_000)
     tp.add_argument("--assignments", type=int, default=1_000)
     tp.add_argument("--mails", type=int, default=50_000)
+    for command in (oh, tp):
+        command.add_argument("--postgres", metavar="SERVER_URL",
+                             default=os.environ.get("INSIGNIA_BENCH_POSTGRES") or None,
+                             help="run on this PostgreSQL server instead of SQLite")
     args = parser.parse_args()
+    if args.postgres and not urllib.parse.urlsplit(args.postgres).scheme.startswith("postgres"):
+        parser.error(f"--postgres {args.postgres!r}: not a postgres:// URL")
     try:
         return overhead(args) if args.command == "overhead" else throughput(args)
     except BenchError as e:
