@@ -50,6 +50,27 @@ async fn sign_up(app: &TestApp, name: &str, email: &str) {
     assert_eq!(location(&res), "/me", "signed up");
 }
 
+/// Signs up with mail on in `browser`: the confirmation mail arrives and its link is
+/// followed, then the SMTP server forgets it, so the test counts its own mails.
+async fn sign_up_confirmed(browser: &TestApp, smtp: &SmtpServer, name: &str, email: &str) {
+    sign_up(browser, name, email).await;
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"][0], email);
+    let res = confirm(
+        browser,
+        &link(&mail, &format!("{}/confirm-email/", browser.address)),
+    )
+    .await;
+    assert_eq!(location(&res), "/me", "{email} confirmed");
+    smtp.forget();
+}
+
+/// Follows a confirmation link from a mail in `browser`: its page, then its button.
+async fn confirm(browser: &TestApp, link: &str) -> reqwest::Response {
+    let path = path_of(browser, link);
+    browser.submit(&path, &path, &[]).await
+}
+
 async fn member_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.submit(
         "/login",
@@ -94,7 +115,7 @@ async fn a_member_who_forgot_their_password_chooses_a_new_one_from_a_mail() {
     let smtp = SmtpServer::start().await;
     let app = app_mailing_to(&smtp).await;
     let ada = app.new_visitor();
-    sign_up(&ada, "Ada Lovelace", "ada@example.com").await;
+    sign_up_confirmed(&ada, &smtp, "Ada Lovelace", "ada@example.com").await;
 
     // Someone (Ada, on another device) asks; and someone asks for an address with no account.
     let visitor = app.new_visitor();
@@ -170,7 +191,7 @@ async fn a_member_who_forgot_their_password_chooses_a_new_one_from_a_mail() {
 async fn reset_requests_are_budgeted_per_address_and_per_client_without_telling_who_exists() {
     let smtp = SmtpServer::start().await;
     let app = app_mailing_to(&smtp).await;
-    sign_up(&app.new_visitor(), "Ada Lovelace", "ada@example.com").await;
+    sign_up_confirmed(&app.new_visitor(), &smtp, "Ada Lovelace", "ada@example.com").await;
     // Three mails an hour reach one inbox, whoever asks; the fourth request looks the same.
     for n in 0..4 {
         let from = app.visitor_from(&format!("127.0.0.{}", 10 + n));
@@ -397,8 +418,9 @@ fn failed_attempts(app: &TestApp) -> i64 {
 async fn a_refused_address_is_given_up_and_the_log_says_why() {
     let smtp = SmtpServer::start_with(&["--refuse-rcpt", "gone@example.com"]).await;
     let app = app_mailing_to(&smtp).await;
+    sign_up_confirmed(&app.new_visitor(), &smtp, "Here", "here@example.com").await;
+    // Gone's confirmation is refused as well: one mail the log gives up on before the reset.
     sign_up(&app.new_visitor(), "Gone", "gone@example.com").await;
-    sign_up(&app.new_visitor(), "Here", "here@example.com").await;
     ask_for_reset(&app.new_visitor(), "/forgot-password", "gone@example.com").await;
     ask_for_reset(&app.new_visitor(), "/forgot-password", "here@example.com").await;
     let mails = smtp.wait_for(1).await;
@@ -588,7 +610,7 @@ async fn everyone_without_a_password_is_invited_after_a_count_and_the_ticked_one
     let app = app_mailing_to(&smtp).await;
     let owner = owner_of(&app).await;
     let ids = app.insert_members(30, "Quiet");
-    sign_up(&app.new_visitor(), "Ada Lovelace", "ada@example.com").await;
+    sign_up_confirmed(&app.new_visitor(), &smtp, "Ada Lovelace", "ada@example.com").await;
     // One of the thirty and Ada ticked on the directory: Ada has a password already.
     let ada = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
         .expect("read")
@@ -620,7 +642,11 @@ async fn everyone_without_a_password_is_invited_after_a_count_and_the_ticked_one
         dry.text_of("body")
             .contains("1 invited within the last day")
     );
-    assert_eq!(all_mails(&app), 1, "a dry run queues nothing");
+    assert_eq!(
+        all_mails(&app),
+        2,
+        "a dry run queues nothing (Ada's confirmation, 1 invitation)"
+    );
     let res = owner
         .submit(
             "/dashboard/members/invite-all",
@@ -792,7 +818,7 @@ async fn a_member_turns_badge_mail_back_on_from_their_profile() {
     let app = app_mailing_to(&smtp).await;
     let owner = owner_of(&app).await;
     let ada_browser = app.new_visitor();
-    sign_up(&ada_browser, "Ada Lovelace", "ada@example.com").await;
+    sign_up_confirmed(&ada_browser, &smtp, "Ada Lovelace", "ada@example.com").await;
     let ada = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
         .expect("read")
         .expect("Ada")
@@ -852,4 +878,217 @@ async fn an_smtp_server_that_hangs_leaves_the_mail_waiting_with_the_reason() {
     let row = log.text_of(".mail-log tbody tr");
     assert!(row.contains("Waiting to try again"), "{row}");
     assert!(row.contains("did not greet in time"), "{row}");
+}
+
+fn member_id(app: &TestApp, email: &str) -> String {
+    insignia::members::find_by_email(&mut app.db(), email)
+        .expect("read")
+        .unwrap_or_else(|| panic!("{email} has an account"))
+        .id
+        .into_string()
+}
+
+#[tokio::test]
+async fn a_sign_up_confirms_its_address_and_only_then_rules_by_domain_believe_it() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let owner = owner_of(&app).await;
+    let key = owner.create_api_key("rules").await;
+    let staff = owner.create_badge("Staff").await;
+    let rule = serde_json::json!({
+        "rule": {"criteria": [{"emailDomainIn": ["corp.example.org"]}], "revoke": true}
+    });
+    let saved = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/insignia/v1/badges/{staff}/rule"),
+            Some(&key),
+            Some(rule),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+
+    let ada = app.new_visitor();
+    sign_up(&ada, "Ada Lovelace", "ada@corp.example.org").await;
+    let id = member_id(&app, "ada@corp.example.org");
+    let holds_staff = || app.assignments().contains(&(staff.clone(), id.clone()));
+    assert!(!holds_staff(), "her own word is not enough");
+    let me = ada.page("/me").await;
+    assert!(
+        me.text_of("#address-waiting").contains("not confirmed yet"),
+        "{}",
+        me.text_of("#address-waiting")
+    );
+
+    let member_page = format!("/dashboard/members/{id}");
+    let said = owner.page(&member_page).await.text_of("#address-state");
+    assert!(said.contains("Waiting for the member to confirm"), "{said}");
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"][0], "ada@corp.example.org");
+    assert!(header(&mail, "Subject").is_some_and(|s| s.contains("Confirm your e-mail")));
+    let link = link(&mail, &format!("{}/confirm-email/", app.address));
+    // Opening the link (as a mail scanner would) changes nothing; its button does.
+    let path = path_of(&app, &link);
+    let stranger = app.new_visitor();
+    let page = stranger.page(&path).await;
+    assert!(page.text_of("h1").contains("Confirm your address"));
+    assert!(page.text_of("form").contains("ada@corp.example.org"));
+    assert!(!holds_staff(), "a GET confirms nothing");
+    let res = confirm(&stranger, &link).await;
+    assert_eq!(location(&res), "/me");
+    assert!(holds_staff(), "a confirmed address is believed");
+    let said = owner.page(&member_page).await.text_of("#address-state");
+    assert!(said.contains("is confirmed"), "{said}");
+    assert!(!ada.page("/me").await.has("#address-waiting"));
+    // The link works once.
+    let again = stranger.get(&path).await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert!(
+        to_page(again)
+            .await
+            .text_of("[role=alert]")
+            .contains("expired or was already used")
+    );
+    let again = stranger.submit("/login", &path, &[]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_member_changes_their_address_on_their_profile_once_the_new_one_is_confirmed() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let ada = app.new_visitor();
+    sign_up_confirmed(&ada, &smtp, "Ada Lovelace", "ada@example.com").await;
+    sign_up_confirmed(&app.new_visitor(), &smtp, "Grace", "grace@example.com").await;
+    let change = |email: &'static str, password: &'static str| {
+        let ada = &ada;
+        async move {
+            ada.submit(
+                "/me",
+                "/me/email",
+                &[("email", email), ("current_password", password)],
+            )
+            .await
+        }
+    };
+
+    // Refused beside the field, what was typed kept, nothing sent.
+    let wrong = change("ada@new.example.org", "not my password").await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let wrong = to_page(wrong).await;
+    assert!(
+        wrong
+            .text_of("#email_current_password-error")
+            .contains("not your current password")
+    );
+    assert_eq!(
+        wrong.attr("#email", "value").as_deref(),
+        Some("ada@new.example.org")
+    );
+    let taken = to_page(change("Grace@example.com", MEMBER_PASSWORD).await).await;
+    assert!(taken.text_of("#email-error").contains("Another account"));
+    let typo = to_page(change("ada@", MEMBER_PASSWORD).await).await;
+    assert!(typo.has("#email-error"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(smtp.received().is_empty(), "no mail for a refused change");
+
+    // Asked: the mail goes to the new address; the account keeps the old one meanwhile.
+    let res = change("ada@new.example.org", MEMBER_PASSWORD).await;
+    assert_eq!(location(&res), "/me");
+    let first = smtp.wait_for(1).await.remove(0);
+    assert_eq!(first["rcpt_tos"][0], "ada@new.example.org");
+    let me = ada.page("/me").await;
+    assert!(
+        me.text_of("#address-waiting")
+            .contains("Your address stays ada@example.com")
+    );
+    let elsewhere = app.new_visitor();
+    assert_eq!(
+        member_login(&elsewhere, "ada@example.com", MEMBER_PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER,
+        "the old address signs in until the new one is confirmed"
+    );
+
+    // "Send the mail again" needs no password; the first link stops working.
+    let res = ada
+        .submit("/me", "/me/email", &[("email", "ada@new.example.org")])
+        .await;
+    assert_eq!(location(&res), "/me");
+    let second = smtp.wait_for(2).await.remove(1);
+    let prefix = format!("{}/confirm-email/", app.address);
+    let stale = path_of(&app, &link(&first, &prefix));
+    assert_eq!(
+        app.new_visitor().get(&stale).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        location(&confirm(&ada, &link(&second, &prefix)).await),
+        "/me"
+    );
+    let me = ada.page("/me").await;
+    assert!(
+        me.text_of(".flash")
+            .contains("ada@new.example.org is confirmed")
+    );
+    assert!(!me.has("#address-waiting"));
+    let elsewhere = app.new_visitor();
+    assert_eq!(
+        member_login(&elsewhere, "ada@example.com", MEMBER_PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "the old address is no longer the account's"
+    );
+    assert_eq!(
+        member_login(&elsewhere, "ada@new.example.org", MEMBER_PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // Asked again and then kept as it is: that link confirms nothing.
+    change("ada@third.example.org", MEMBER_PASSWORD).await;
+    let third = smtp.wait_for(3).await.remove(2);
+    let res = ada.submit("/me", "/me/email/keep", &[]).await;
+    assert_eq!(location(&res), "/me");
+    let kept = path_of(&app, &link(&third, &prefix));
+    assert_eq!(
+        app.new_visitor().get(&kept).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        insignia::members::find_by_email(&mut app.db(), "ada@new.example.org")
+            .expect("read")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn without_mail_members_ask_the_owner_to_change_their_address() {
+    let app = spawn_app_with(|_| {}).await;
+    app.set_up_elsewhere().await;
+    let ada = app.new_visitor();
+    sign_up(&ada, "Ada Lovelace", "ada@example.com").await;
+    let me = ada.page("/me").await;
+    assert!(!me.has("#email-form"));
+    assert!(me.text_of(".account").contains("ask the site owner"));
+    let res = ada
+        .submit(
+            "/me",
+            "/me/email",
+            &[
+                ("email", "ada@new.example.org"),
+                ("current_password", MEMBER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(waiting_mails(&app), 0, "nothing queued");
+    assert!(
+        insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+            .expect("read")
+            .is_some()
+    );
 }

@@ -103,6 +103,11 @@ impl SmtpServer {
         self.messages.lock().unwrap().clone()
     }
 
+    /// Forgets what arrived so far (a test's earlier mails), so that counts start again.
+    pub fn forget(&self) {
+        self.messages.lock().unwrap().clear();
+    }
+
     /// Waits until `count` messages arrived (at most 30 s) and returns them all.
     pub async fn wait_for(&self, count: usize) -> Vec<Value> {
         let started = Instant::now();

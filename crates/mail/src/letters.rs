@@ -17,7 +17,7 @@ use insignia_core::ids::BadgeId;
 use insignia_core::mail::outbox::Claimed;
 use insignia_core::mail::unsubscribe;
 use insignia_core::mail::{Kind, Recipient};
-use insignia_core::members::{assignments, invitations};
+use insignia_core::members::{addresses, assignments, invitations};
 
 /// A mail ready to go, or the reason there is none.
 pub enum Letter {
@@ -57,6 +57,19 @@ impl LinkWords {
             button: "Choose a new password",
             valid: "The link works once, for one hour. Using it signs you out everywhere else.",
             otherwise: "If you did not ask for this, ignore this mail: your password stays as it is.",
+        }
+    }
+
+    fn confirmation(site: &str) -> LinkWords {
+        LinkWords {
+            subject: format!("Confirm your e-mail address on {site}"),
+            lead: format!(
+                "Someone asked to use this address for an account on {site}. If it was you, \
+                 confirm it here:"
+            ),
+            button: "Confirm this address",
+            valid: "The link works once, for two days.",
+            otherwise: "If you did not ask for this, ignore this mail: nothing changes.",
         }
     }
 
@@ -110,18 +123,29 @@ pub fn compose(
     let Some(recipient) = recipient(mail) else {
         return Ok(Letter::Nothing);
     };
-    let (words, valid_for) = match mail.kind() {
-        Some(Kind::PasswordReset) => (LinkWords::reset(&site.name), resets::VALID),
-        Some(Kind::Invitation) => (LinkWords::invitation(&site.name), invitations::VALID),
+    let (words, link) = match mail.kind() {
+        Some(Kind::PasswordReset) => (
+            LinkWords::reset(&site.name),
+            password_link(conn, &recipient, resets::VALID)?,
+        ),
+        Some(Kind::Invitation) => (
+            LinkWords::invitation(&site.name),
+            password_link(conn, &recipient, invitations::VALID)?,
+        ),
+        Some(Kind::EmailConfirmation) => (
+            LinkWords::confirmation(&site.name),
+            confirmation_link(conn, &recipient, &mail.recipient)?,
+        ),
         Some(Kind::BadgeGiven) => return badges_given(conn, settings, site, &recipient, rows),
         None => return Ok(Letter::Nothing),
     };
-    let Some((name, token)) = resets::link(conn, &recipient, valid_for)? else {
+    let Some(LinkTo {
+        name,
+        path,
+        to_name,
+    }) = link
+    else {
         return Ok(Letter::Nothing);
-    };
-    let (path, to_name) = match recipient {
-        Recipient::Member(_) => (format!("/set-password/{token}"), Some(name.clone())),
-        Recipient::Admin(_) => (format!("/dashboard/set-password/{token}"), None),
     };
     let link = format!("{}{path}", site.url);
     let text = LinkText {
@@ -153,6 +177,57 @@ pub fn compose(
         subject: words.subject,
         message,
     })
+}
+
+/// Where a mail's link leads, and whom the mail greets.
+struct LinkTo {
+    /// The greeting's name (a member's name; an admin's address).
+    name: String,
+    /// The link's path, with its token.
+    path: String,
+    /// The name on the `To` line, if any.
+    to_name: Option<String>,
+}
+
+/// A set-password link, made now; `None` when the account is gone.
+fn password_link(
+    conn: &mut DbConnection,
+    recipient: &Recipient,
+    valid_for: time::Duration,
+) -> Result<Option<LinkTo>, Error> {
+    let Some((name, token)) = resets::link(conn, recipient, valid_for)? else {
+        return Ok(None);
+    };
+    Ok(Some(match recipient {
+        Recipient::Member(_) => LinkTo {
+            path: format!("/set-password/{token}"),
+            to_name: Some(name.clone()),
+            name,
+        },
+        Recipient::Admin(_) => LinkTo {
+            path: format!("/dashboard/set-password/{token}"),
+            to_name: None,
+            name,
+        },
+    }))
+}
+
+/// A link confirming `address`, made now; `None` when the member no longer waits for it.
+fn confirmation_link(
+    conn: &mut DbConnection,
+    recipient: &Recipient,
+    address: &str,
+) -> Result<Option<LinkTo>, Error> {
+    let Recipient::Member(member) = recipient else {
+        return Ok(None);
+    };
+    Ok(
+        addresses::issue(conn, member, address)?.map(|(name, token)| LinkTo {
+            path: format!("/confirm-email/{token}"),
+            to_name: Some(name.clone()),
+            name,
+        }),
+    )
 }
 
 /// Badge mail older than this is old news: it is dropped instead of sent (it waited while

@@ -20,6 +20,7 @@ use insignia_core::auth::member_links as passwords;
 use insignia_core::auth::sign_in::{Client, Outcome};
 use insignia_core::auth::throttle;
 use insignia_core::members::MemberError;
+use insignia_core::members::addresses;
 
 pub fn configure(routes: &mut Routes) {
     routes
@@ -28,6 +29,9 @@ pub fn configure(routes: &mut Routes) {
         .at("/logout", |p| p.post(logout))
         .at("/set-password/{token}", |p| {
             p.get(set_password_form).post(set_password)
+        })
+        .at("/confirm-email/{token}", |p| {
+            p.get(confirm_email_form).post(confirm_email)
         });
 }
 
@@ -105,8 +109,9 @@ async fn signup(
     super::budgets::spend_signup(&state, &req).await?;
     let form = form.into_inner();
     let (name, email, pw) = (form.name.clone(), form.email.clone(), form.password.clone());
+    let by_mail = state.settings.mail.is_some();
     let outcome = blocking::run(&state.pool, move |conn| {
-        Ok(match accounts::sign_up(conn, &name, &email, &pw) {
+        Ok(match accounts::sign_up(conn, &name, &email, &pw, by_mail) {
             Ok(member) => Ok(accounts::start_session(conn, &member.id)?),
             Err(e) => Err(e),
         })
@@ -116,11 +121,13 @@ async fn signup(
     match outcome {
         Ok(token) => {
             cookie::sign_in_member(&session, &token)?;
-            cookie::flash(
-                &session,
-                FlashKind::Success,
-                "Welcome! Your account is ready. Badges you are given show here.",
-            );
+            let welcome = if by_mail {
+                "Welcome! Your account is ready. Badges you are given show here. We sent you a \
+                 mail: follow its link to confirm your address."
+            } else {
+                "Welcome! Your account is ready. Badges you are given show here."
+            };
+            cookie::flash(&session, FlashKind::Success, welcome);
             return Ok(see_other("/me"));
         }
         Err(MemberError::Invalid(list)) => list.into_iter().for_each(|(f, m)| errors.add(f, m)),
@@ -337,4 +344,94 @@ async fn set_password(
             error,
         },
     )
+}
+
+#[derive(Template)]
+#[template(path = "site/confirm_email.html")]
+struct ConfirmEmailPage {
+    layout: Layout,
+    /// The address the link confirms, while it works.
+    address: Option<String>,
+    /// Why the address was not confirmed.
+    problem: Option<String>,
+}
+
+fn confirm_email_page(
+    state: &AppState,
+    session: &Session,
+    req: &HttpRequest,
+    status: StatusCode,
+    address: Option<String>,
+    problem: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    render_with(
+        status,
+        &ConfirmEmailPage {
+            layout: Layout::site(
+                session,
+                &state.settings,
+                None,
+                "Confirm your address",
+                req.path(),
+            ),
+            address,
+            problem,
+        },
+    )
+}
+
+/// The link of a confirmation mail: the page names the address, and its button confirms it
+/// (a GET changes nothing, so a mail scanner that opens the link confirms nothing).
+async fn confirm_email_form(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let token = path.into_inner();
+    let link = blocking::run(&state.pool, move |conn| {
+        Ok(addresses::link_for(conn, &token)?)
+    })
+    .await?;
+    match link {
+        Some((_, address)) => {
+            confirm_email_page(&state, &session, &req, StatusCode::OK, Some(address), None)
+        }
+        None => confirm_email_page(
+            &state,
+            &session,
+            &req,
+            StatusCode::NOT_FOUND,
+            None,
+            Some(addresses::EXPIRED.to_string()),
+        ),
+    }
+}
+
+async fn confirm_email(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let token = path.into_inner();
+    let confirmed = blocking::run(&state.pool, move |conn| {
+        Ok(addresses::confirm(conn, &token)?)
+    })
+    .await?;
+    match confirmed {
+        Ok(member) => {
+            let said = format!("Thank you: {} is confirmed as your address.", member.email);
+            cookie::flash(&session, FlashKind::Success, said);
+            Ok(see_other("/me"))
+        }
+        Err(problem) => confirm_email_page(
+            &state,
+            &session,
+            &req,
+            StatusCode::CONFLICT,
+            None,
+            Some(problem),
+        ),
+    }
 }

@@ -26,6 +26,7 @@ use insignia_core::auth::throttle;
 use insignia_core::badges::store as badge_store;
 use insignia_core::db::keys::MemberKey;
 use insignia_core::ids::{BadgeId, MemberId};
+use insignia_core::members::addresses::{self, Standing};
 use insignia_core::members::profile::{self, ArrangeError, Arrangement, Audience};
 use insignia_core::members::{self, Member, assignments, search};
 use insignia_core::tokens::hash_token;
@@ -39,6 +40,8 @@ pub fn configure(routes: &mut Routes) {
         .at("/me", |p| p.get(me))
         .at("/me/name", |p| p.post(change_name))
         .at("/me/password", |p| p.post(change_password))
+        .at("/me/email", |p| p.post(change_email))
+        .at("/me/email/keep", |p| p.post(keep_email))
         .at("/me/mail", |p| p.post(change_mail))
         .at("/me/badges", |p| p.post(set_own_badge))
         .at("/me/badges/arrange", |p| p.post(arrange));
@@ -172,6 +175,8 @@ struct MePage {
     /// Whether the site sends mail, and whether this member takes badge mail.
     mail_on: bool,
     badge_mail: bool,
+    /// Whether the member's address is confirmed, or which one waits for it.
+    address: Standing,
 }
 
 /// The account forms on `/me` as they should appear: the name as typed, and each field's
@@ -182,6 +187,10 @@ struct AccountForms {
     name_error: Option<String>,
     current_password_error: Option<String>,
     new_password_error: Option<String>,
+    /// The e-mail form: the address as typed, and what was wrong with it or the password.
+    email: String,
+    email_error: Option<String>,
+    email_password_error: Option<String>,
 }
 
 /// One of the member's badges on `/me`, with how their public profile shows it.
@@ -297,10 +306,11 @@ async fn me_page(
 ) -> Result<HttpResponse, AppError> {
     let own = own_badges(state, session, member.id.clone()).await?;
     let id = member.id.clone();
-    let badge_mail = blocking::run(&state.pool, move |conn| {
-        Ok(insignia_core::mail::unsubscribe::takes_badge_mail(
-            conn, &id,
-        )?)
+    let (badge_mail, address) = blocking::run(&state.pool, move |conn| {
+        Ok((
+            insignia_core::mail::unsubscribe::takes_badge_mail(conn, &id)?,
+            addresses::standing(conn, &id)?,
+        ))
     })
     .await?;
     render_with(
@@ -318,6 +328,7 @@ async fn me_page(
             account,
             mail_on: state.settings.mail.is_some(),
             badge_mail,
+            address,
         },
     )
 }
@@ -496,6 +507,115 @@ async fn change_password(
         }
     };
     me_refused(&state, &session, member, account).await
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct EmailChangeForm {
+    #[serde(deserialize_with = "forms::first")]
+    email: String,
+    #[serde(deserialize_with = "forms::first")]
+    current_password: String,
+}
+
+/// A member asks for a new address (`email`, `current_password`), or for the confirmation
+/// of theirs again. A mail goes to it; the account keeps its address until its link is
+/// followed. Needs mail: without it, the owner changes addresses. The password is checked
+/// as for a password change, so a borrowed session cannot move the account elsewhere.
+async fn change_email(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+    form: HtmlForm<EmailChangeForm>,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    if state.settings.mail.is_none() {
+        return Err(AppError::Conflict(
+            "This site sends no mail, so it cannot confirm a new address. Ask the site owner to \
+             change it."
+                .to_string(),
+        ));
+    }
+    budgets::spend_member_change(&state, &member).await?;
+    let EmailChangeForm {
+        email: typed,
+        current_password,
+    } = form.into_inner();
+    let refused =
+        |email_error: Option<String>, email_password_error: Option<String>| AccountForms {
+            name: member.name.clone(),
+            email: typed.clone(),
+            email_error,
+            email_password_error,
+            ..AccountForms::default()
+        };
+    // A mail again to the account's own address, or to the one already asked for, needs no
+    // password: nothing new is asked.
+    let id = member.id.clone();
+    let waiting =
+        blocking::run(&state.pool, move |conn| Ok(addresses::standing(conn, &id)?)).await?;
+    let known = insignia_core::email::parse(&typed).is_ok_and(|address| {
+        address == member.email || waiting == Standing::Waiting(address.clone())
+    });
+    let token = cookie::member_token(&session).unwrap_or_default();
+    let client = Client::Session(hash_token(&token));
+    let checked = if known {
+        Outcome::Ok(())
+    } else {
+        match sign_in::member(&state.pool, client, &member.email, current_password).await? {
+            Outcome::Ok(_) => Outcome::Ok(()),
+            Outcome::Wrong => Outcome::Wrong,
+            Outcome::Locked(minutes) => Outcome::Locked(minutes),
+        }
+    };
+    let account = match checked {
+        Outcome::Wrong => refused(
+            None,
+            Some("That is not your current password. Nothing was changed.".to_string()),
+        ),
+        Outcome::Locked(minutes) => refused(None, Some(throttle::lockout_message(minutes))),
+        Outcome::Ok(_) => {
+            let (who, address) = (member.clone(), typed.clone());
+            let asked = blocking::run(&state.pool, move |conn| {
+                Ok(addresses::request(conn, &who, &address)?)
+            })
+            .await?;
+            let problem = match asked {
+                Ok(sent_to) => {
+                    let said = format!(
+                        "We sent a mail to {sent_to}. Follow its link to confirm the address."
+                    );
+                    cookie::flash(&session, FlashKind::Success, &said);
+                    return Ok(see_other("/me"));
+                }
+                Err(addresses::Refused::Invalid(m)) => format!("The address {m}."),
+                Err(addresses::Refused::Taken) => "Another account has this address.".to_string(),
+                Err(addresses::Refused::Unchanged) => {
+                    "This is your address already, and it is confirmed.".to_string()
+                }
+                Err(addresses::Refused::TooMany(wait)) => format!(
+                    "We sent too many confirmation mails this hour. Try again in {} minutes.",
+                    wait.div_ceil(60)
+                ),
+            };
+            refused(Some(format!("{problem} Nothing was changed.")), None)
+        }
+    };
+    me_refused(&state, &session, member, account).await
+}
+
+/// The member keeps the address they have and gives up the one waiting for confirmation.
+async fn keep_email(
+    state: web::Data<AppState>,
+    session: Session,
+    member: MaybeMember,
+) -> Result<HttpResponse, AppError> {
+    let member = signed_in(member, "/me")?;
+    let id = member.id.clone();
+    blocking::run(&state.pool, move |conn| Ok(addresses::cancel(conn, &id)?)).await?;
+    let said = format!("Your address stays {}.", member.email);
+    cookie::flash(&session, FlashKind::Success, &said);
+    Ok(see_other("/me"))
 }
 
 /// What a member does with one of their badges (`action`), and where they pressed it.

@@ -11,7 +11,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
                    form-action 'self'; frame-ancestors 'none'";
 
 /// Areas whose answers carry secrets or one person's data even when they are not HTML.
-const PRIVATE_AREAS: [&str; 3] = ["/dashboard", "/set-password", "/me"];
+const PRIVATE_AREAS: [&str; 4] = ["/dashboard", "/set-password", "/confirm-email", "/me"];
 
 fn is_private(path: &str) -> bool {
     PRIVATE_AREAS.iter().any(|area| {

@@ -20,12 +20,15 @@ pub const MEMBER_EXPIRY: Expiry = Expiry {
     lifetime: None,
 };
 
-/// Signs a new member up. Field errors are keyed by form field name.
+/// Signs a new member up. Field errors are keyed by form field name. With `confirm_by_mail`
+/// (the site sends mail), a mail asks the member to confirm their address; until they do,
+/// rules by e-mail domain do not believe it.
 pub fn sign_up(
     conn: &mut DbConnection,
     name: &str,
     email: &str,
     password_text: &str,
+    confirm_by_mail: bool,
 ) -> Result<Member, MemberError> {
     let mut errors = match NewMember::parse(name, email) {
         Ok(_) => Vec::new(),
@@ -53,6 +56,9 @@ pub fn sign_up(
                 ..Default::default()
             },
         )?;
+        if confirm_by_mail {
+            crate::members::addresses::confirm_sign_up(conn, &id, &new.email)?;
+        }
         crate::rules::follow_new_members(conn, std::slice::from_ref(&id))?;
         crate::members::find(conn, &id)
     })

@@ -112,6 +112,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_confirmations (token_hash) {
+        token_hash -> Text,
+        member_id -> Text,
+        email -> Text,
+        expires_at -> Int8,
+    }
+}
+
+diesel::table! {
     events (key) {
         key -> Int8,
         kind -> Text,
@@ -215,6 +224,7 @@ diesel::table! {
         invited_at -> Nullable<Int8>,
         badge_mail -> Bool,
         badges_seen_at -> Nullable<Int8>,
+        email_pending -> Nullable<Text>,
     }
 }
 
@@ -320,6 +330,7 @@ diesel::table! {
 diesel::joinable!(admin_password_links -> admins (admin_id));
 diesel::joinable!(admin_sessions -> admins (admin_id));
 diesel::joinable!(audit_members -> audit_log (entry));
+diesel::joinable!(email_confirmations -> members (member_id));
 diesel::joinable!(mail_outbox -> admins (admin_id));
 diesel::joinable!(mail_outbox -> members (member_id));
 diesel::joinable!(member_sessions -> members (member_id));
@@ -342,6 +353,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     badge_rules,
     badge_slugs,
     badges,
+    email_confirmations,
     events,
     icon_uploads,
     jobs,

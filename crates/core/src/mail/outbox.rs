@@ -28,6 +28,8 @@ pub enum Kind {
     Invitation,
     /// "You have a new badge": one row per badge given, gathered into one mail per member.
     BadgeGiven,
+    /// A link that confirms a member's address (after a sign-up, or a change on `/me`).
+    EmailConfirmation,
 }
 
 impl Kind {
@@ -36,6 +38,7 @@ impl Kind {
             Kind::PasswordReset => "password_reset",
             Kind::Invitation => "invitation",
             Kind::BadgeGiven => "badge_given",
+            Kind::EmailConfirmation => "email_confirmation",
         }
     }
 
@@ -44,6 +47,7 @@ impl Kind {
             "password_reset" => Some(Kind::PasswordReset),
             "invitation" => Some(Kind::Invitation),
             "badge_given" => Some(Kind::BadgeGiven),
+            "email_confirmation" => Some(Kind::EmailConfirmation),
             _ => None,
         }
     }
@@ -54,6 +58,7 @@ impl Kind {
             Kind::PasswordReset => "Choose a new password",
             Kind::Invitation => "You are invited: choose a password",
             Kind::BadgeGiven => "You have a new badge",
+            Kind::EmailConfirmation => "Confirm your e-mail address",
         }
     }
 }

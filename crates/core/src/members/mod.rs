@@ -1,6 +1,7 @@
 //! Members and their badges: rules, storage, search and assignments. Framework-free; the
 //! dashboard, the site and the JSON API all go through here.
 
+pub mod addresses;
 pub mod assignments;
 pub mod changes;
 pub mod expiry;
@@ -239,8 +240,11 @@ pub fn update(
                     members::email.eq(&new.email),
                     members::email_domain.eq(crate::email::domain(&new.email)),
                     members::email_trusted.eq(actor.kind() != audit::ActorKind::Member),
+                    members::email_pending.eq(None::<String>),
                 ))
                 .execute(conn)?;
+            // A confirmation asked for before no longer applies: it must not undo this.
+            addresses::forget_links(conn, id)?;
         }
         let mut changes = Vec::new();
         if old.name != new.name {

@@ -57,6 +57,7 @@ fn kind_words(kind: &str) -> &'static str {
     match kind {
         "password_reset" => "Password reset",
         "invitation" => "Invitation",
+        "email_confirmation" => "Address confirmation",
         "badge_given" => "New badge",
         _ => "Other",
     }

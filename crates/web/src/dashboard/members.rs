@@ -20,6 +20,7 @@ use crate::views::{BadgeView, short_time};
 use insignia_core::auth::member_links as passwords;
 use insignia_core::badges::store as badge_store;
 use insignia_core::ids::{BadgeId, MemberId};
+use insignia_core::members::addresses;
 use insignia_core::members::invitations::{self, Standing};
 use insignia_core::members::profile::{self, Audience};
 use insignia_core::members::{self, Member, MemberError, NewMember, assignments, import, search};
@@ -292,6 +293,8 @@ struct MemberPage {
     /// Whether mail is on (the page offers "Invite by mail").
     mail_on: bool,
     standing: Standing,
+    /// Whether their address is confirmed (what rules by e-mail domain read).
+    address: addresses::Standing,
     /// When they last signed in, and were last invited, as shown.
     last_sign_in: Option<String>,
     invited: Option<String>,
@@ -305,15 +308,17 @@ async fn member_page(
     path: &str,
     password_link: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (member, held, all, automatic, standing) = blocking::run(&state.pool, move |conn| {
-        let member = members::find(conn, &id)?;
-        let held = profile::badges_of(conn, &id, Audience::Everyone)?;
-        let all = badge_store::list_in_order(conn)?;
-        let automatic = insignia_core::rules::store::automatic(conn)?;
-        let standing = invitations::state_of(conn, &id)?;
-        Ok((member, held, all, automatic, standing))
-    })
-    .await?;
+    let (member, held, all, automatic, (standing, address)) =
+        blocking::run(&state.pool, move |conn| {
+            let member = members::find(conn, &id)?;
+            let held = profile::badges_of(conn, &id, Audience::Everyone)?;
+            let all = badge_store::list_in_order(conn)?;
+            let automatic = insignia_core::rules::store::automatic(conn)?;
+            let standing = invitations::state_of(conn, &id)?;
+            let address = addresses::standing(conn, &id)?;
+            Ok((member, held, all, automatic, (standing, address)))
+        })
+        .await?;
     let held_ids: std::collections::HashSet<&str> =
         held.iter().map(|p| p.badge.id.as_str()).collect();
     // Badges given by rules are neither added nor removed by hand.
@@ -345,6 +350,7 @@ async fn member_page(
         last_sign_in: standing.last_sign_in_at.map(short_time),
         invited: standing.invited_at.map(short_time),
         standing,
+        address,
     })
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE email_confirmations;
+ALTER TABLE members DROP COLUMN email_pending;
