@@ -560,3 +560,76 @@ async fn the_public_api_leaves_out_what_members_hid() {
     }
     let _ = silver;
 }
+
+/// The header's count of new badges, on any page (`None`: no count shown).
+async fn new_badges_said(member: &TestApp, path: &str) -> Option<String> {
+    let page = member.page(path).await;
+    page.has("#new-badges").then(|| page.text_of("#new-badges"))
+}
+
+/// The badges `/me` marks new (each line's text).
+fn marked_new(me: &crate::helpers::Page) -> Vec<String> {
+    let new_tag = scraper::Selector::parse(".tag.new").expect("selector");
+    me.select("#own-badges li")
+        .iter()
+        .filter(|li| li.select(&new_tag).next().is_some())
+        .map(|li| li.text().collect::<String>())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_header_counts_badges_new_since_the_member_last_opened_their_profile() {
+    let app = spawn_app().await;
+    // Ada holds Gold, given after she signed up: new to her.
+    let (ada, _gold, _silver, bronze) = site(&app).await;
+    assert_eq!(
+        new_badges_said(&ada, "/badges").await.as_deref(),
+        Some("1 new badge")
+    );
+    assert_eq!(
+        new_badges_said(&app.new_visitor(), "/badges").await,
+        None,
+        "visitors see none"
+    );
+
+    // /me marks it, and from then on it is seen.
+    let me = ada.page("/me").await;
+    assert!(
+        !me.has("#new-badges"),
+        "not counted on the page that shows them"
+    );
+    let marked = marked_new(&me);
+    assert_eq!(marked.len(), 1, "{marked:?}");
+    assert!(marked[0].contains("Gold"), "{marked:?}");
+    assert_eq!(new_badges_said(&ada, "/members").await, None);
+    assert!(
+        marked_new(&ada.page("/me").await).is_empty(),
+        "seen: no longer marked"
+    );
+
+    // Two more: the count says two, and /me marks those two, not Gold.
+    let ada_id = insignia::members::find_by_email(&mut app.db(), "ada@example.com")
+        .expect("db")
+        .expect("ada")
+        .id
+        .into_string();
+    let page = format!("/dashboard/badges/{bronze}");
+    app.submit(&page, &format!("{page}/members"), &[("member_id", &ada_id)])
+        .await;
+    let platinum = app.create_badge("Platinum").await;
+    let page = format!("/dashboard/badges/{platinum}");
+    app.submit(&page, &format!("{page}/members"), &[("member_id", &ada_id)])
+        .await;
+    assert_eq!(
+        new_badges_said(&ada, "/").await.as_deref(),
+        Some("2 new badges")
+    );
+    let mut marked = marked_new(&ada.page("/me").await);
+    marked.sort();
+    assert_eq!(marked.len(), 2, "{marked:?}");
+    assert!(
+        marked[0].contains("Bronze") && marked[1].contains("Platinum"),
+        "{marked:?}"
+    );
+    assert_eq!(new_badges_said(&ada, "/badges").await, None);
+}

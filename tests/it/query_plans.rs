@@ -358,7 +358,24 @@ fn hot_queries_use_indexes() {
         unsubscribe::member_for(c, &token).expect("verify");
         unsubscribe::takes_badge_mail(c, first).expect("takes badge mail");
         unsubscribe::set_badge_mail(c, first, false, "plans").expect("off");
+        // Confirming an address: asked for, its link made, looked up and followed.
+        use insignia_core::members::addresses;
+        let member = members::find(c, first).expect("member");
+        addresses::request(c, &member, "p9-new@example.com")
+            .expect("request")
+            .expect("asked");
+        addresses::standing(c, first).expect("standing");
+        let (_, token) = addresses::issue(c, first, "p9-new@example.com")
+            .expect("issue")
+            .expect("a link");
+        addresses::link_for(c, &token).expect("link");
+        addresses::confirm(c, &token)
+            .expect("confirm")
+            .expect("confirmed");
     }
+    // The header's count of new badges, and /me seeing them.
+    profile::new_badge_count(c, first).expect("new badges");
+    profile::see_badges(c, first, insignia::clock::Timestamp::now()).expect("seen");
     assignments::delete_member(c, &actor, &ids[150])
         .map_err(|e| e.to_string())
         .expect("delete member");

@@ -78,7 +78,7 @@ async fn signup_form(
             layout: Layout::site(
                 &session,
                 &state.settings,
-                member.0.as_ref(),
+                member.bar(),
                 "Sign up",
                 req.path(),
             ),

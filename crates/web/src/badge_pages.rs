@@ -67,7 +67,7 @@ async fn catalogue(
         layout: Layout::site(
             &session,
             &state.settings,
-            member.0.as_ref(),
+            member.bar(),
             "Badges",
             req.path(),
         ),
@@ -208,7 +208,7 @@ async fn show(
         layout: Layout::site(
             &session,
             &state.settings,
-            viewer.0.as_ref(),
+            viewer.bar(),
             badge.title.clone(),
             req.path(),
         ),

@@ -11,6 +11,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::blocking;
 use crate::error::AppError;
 use crate::forms;
+use crate::layout::MemberBar;
 use crate::state::AppState;
 use insignia_core::auth::sessions::{self, AdminSession};
 
@@ -131,9 +132,25 @@ impl FromRequest for MaybeAdmin {
     }
 }
 
-/// The signed-in member, if any (a live server-side member session).
+/// The signed-in member, if any (a live server-side member session), and how many of their
+/// badges are new to them (the header shows it on every page).
 #[derive(Debug, Clone)]
-pub struct MaybeMember(pub Option<insignia_core::members::Member>);
+pub struct MaybeMember(pub Option<insignia_core::members::Member>, NewBadges);
+
+#[derive(Debug, Clone, Copy, Default)]
+struct NewBadges(i64);
+
+impl MaybeMember {
+    /// What the site header shows of the member.
+    pub fn bar(&self) -> Option<MemberBar> {
+        self.0.as_ref().map(|m| MemberBar::of(m, self.1.0))
+    }
+
+    /// Badges given to the member since they last opened `/me`.
+    pub fn new_badges(&self) -> i64 {
+        self.1.0
+    }
+}
 
 impl FromRequest for MaybeMember {
     type Error = AppError;
@@ -143,18 +160,22 @@ impl FromRequest for MaybeMember {
         let req = req.clone();
         Box::pin(async move {
             let Some(token) = super::session::member_token(&req.get_session()) else {
-                return Ok(MaybeMember(None));
+                return Ok(MaybeMember(None, NewBadges::default()));
             };
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::internal("application state missing"))?;
-            let member = blocking::run(&state.pool, move |conn| {
-                Ok(insignia_core::auth::member_accounts::session_member(
-                    conn, &token,
-                )?)
+            let (member, new) = blocking::run(&state.pool, move |conn| {
+                let Some(member) =
+                    insignia_core::auth::member_accounts::session_member(conn, &token)?
+                else {
+                    return Ok((None, 0));
+                };
+                let new = insignia_core::members::profile::new_badge_count(conn, &member.id)?;
+                Ok((Some(member), new))
             })
             .await?;
-            Ok(MaybeMember(member))
+            Ok(MaybeMember(member, NewBadges(new)))
         })
     }
 }

@@ -27,6 +27,18 @@ impl AdminBar {
 pub struct MemberBar {
     pub name: String,
     pub slug: String,
+    /// Badges given since they last opened `/me`.
+    pub new_badges: i64,
+}
+
+impl MemberBar {
+    pub fn of(member: &insignia_core::members::Member, new_badges: i64) -> MemberBar {
+        MemberBar {
+            name: member.name.clone(),
+            slug: member.slug.clone(),
+            new_badges,
+        }
+    }
 }
 
 pub struct Layout {
@@ -66,16 +78,13 @@ impl Layout {
     pub fn site(
         session: &Session,
         settings: &crate::config::Settings,
-        member: Option<&insignia_core::members::Member>,
+        member: Option<MemberBar>,
         title: impl Into<String>,
         path: &str,
     ) -> Layout {
         let mut layout = Layout::new(session, None, title, path);
         layout.signups_open = settings.signups_open;
-        layout.member = member.map(|m| MemberBar {
-            name: m.name.clone(),
-            slug: m.slug.clone(),
-        });
+        layout.member = member;
         layout
     }
 

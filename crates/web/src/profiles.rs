@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::budgets;
 use super::extract::{HxRequest, MaybeMember};
 use super::forms::{self, HtmlForm};
-use super::layout::Layout;
+use super::layout::{Layout, MemberBar};
 use super::routes::Routes;
 use super::session::{self as cookie, FlashKind};
 use super::views::BadgeView;
@@ -111,7 +111,7 @@ async fn directory(
         layout: Layout::site(
             &session,
             &state.settings,
-            member.0.as_ref(),
+            member.bar(),
             "Members",
             req.path(),
         ),
@@ -149,7 +149,7 @@ async fn profile(
         layout: Layout::site(
             &session,
             &state.settings,
-            viewer.0.as_ref(),
+            viewer.bar(),
             member.name.clone(),
             req.path(),
         ),
@@ -205,6 +205,8 @@ pub struct OwnHeld {
     pub until: Option<(String, String)>,
     /// It ends within [`ENDS_SOON_DAYS`].
     pub ends_soon: bool,
+    /// Given since the member's last visit to `/me`.
+    pub is_new: bool,
 }
 
 /// `/me` flags a badge that ends within this many days.
@@ -224,10 +226,13 @@ struct OwnBadges {
     notice: Option<(&'static str, String)>,
 }
 
+/// `new_after`: badges given after it are marked new (on a visit to `/me` after some were
+/// given).
 async fn own_badges(
     state: &AppState,
     session: &Session,
     member_id: MemberId,
+    new_after: Option<insignia_core::clock::Timestamp>,
 ) -> Result<OwnBadges, AppError> {
     let (badges, choices) = blocking::run(&state.pool, move |conn| {
         let held = profile::badges_of(conn, &member_id, Audience::Everyone)?;
@@ -253,6 +258,7 @@ async fn own_badges(
                     at - insignia_core::clock::Timestamp::now()
                         <= time::Duration::days(ENDS_SOON_DAYS)
                 }),
+                is_new: new_after.is_some_and(|after| p.assigned_at > after),
             })
             .collect();
         Ok((held, choices))
@@ -280,7 +286,20 @@ async fn me(
     member: MaybeMember,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    let new_badges = member.new_badges();
     let member = signed_in(member, "/me")?;
+    // Badges given since the last visit are marked on this one, and are seen from now on.
+    let new_after = if new_badges > 0 {
+        let id = member.id.clone();
+        let now = insignia_core::clock::Timestamp::now();
+        let before = blocking::run(&state.pool, move |conn| {
+            Ok(profile::see_badges(conn, &id, now)?)
+        })
+        .await?;
+        Some(before.unwrap_or(insignia_core::clock::Timestamp::from_millis(i64::MIN)))
+    } else {
+        None
+    };
     let account = AccountForms {
         name: member.name.clone(),
         ..AccountForms::default()
@@ -292,6 +311,7 @@ async fn me(
         account,
         StatusCode::OK,
         req.path(),
+        new_after,
     )
     .await
 }
@@ -303,8 +323,9 @@ async fn me_page(
     account: AccountForms,
     status: StatusCode,
     path: &str,
+    new_after: Option<insignia_core::clock::Timestamp>,
 ) -> Result<HttpResponse, AppError> {
-    let own = own_badges(state, session, member.id.clone()).await?;
+    let own = own_badges(state, session, member.id.clone(), new_after).await?;
     let id = member.id.clone();
     let (badge_mail, address) = blocking::run(&state.pool, move |conn| {
         Ok((
@@ -319,7 +340,7 @@ async fn me_page(
             layout: Layout::site(
                 session,
                 &state.settings,
-                Some(&member),
+                Some(MemberBar::of(&member, 0)),
                 "Your profile",
                 path,
             ),
@@ -394,6 +415,7 @@ async fn me_refused(
         account,
         StatusCode::UNPROCESSABLE_ENTITY,
         "/me",
+        None,
     )
     .await
 }
@@ -666,7 +688,7 @@ async fn set_own_badge(
     })
     .await?;
     if htmx {
-        return render(&own_badges(&state, &session, member.id.clone()).await?);
+        return render(&own_badges(&state, &session, member.id.clone(), None).await?);
     }
     cookie::flash(
         &session,
@@ -724,7 +746,7 @@ async fn arrange(
         Err(refused) => (FlashKind::Error, refused),
     };
     if htmx {
-        let mut own = own_badges(&state, &session, member.id.clone()).await?;
+        let mut own = own_badges(&state, &session, member.id.clone(), None).await?;
         own.notice = Some((kind.css(), message));
         return render(&own);
     }

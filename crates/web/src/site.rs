@@ -79,7 +79,7 @@ async fn home(
         layout: Layout::site(
             &session,
             &state.settings,
-            member.0.as_ref(),
+            member.bar(),
             "Insignia",
             req.path(),
         ),
@@ -130,7 +130,7 @@ async fn content_page(
     let layout = Layout::site(
         &session,
         &state.settings,
-        member.0.as_ref(),
+        member.bar(),
         if shown {
             page.title.clone()
         } else {

@@ -78,6 +78,8 @@ pub struct Placed {
     pub pinned: bool,
     /// When the member's assignment ends, if the badge is valid for a time.
     pub expires_at: Option<Timestamp>,
+    /// When the member was given it.
+    pub assigned_at: Timestamp,
 }
 
 /// The profile order: pinned badges first, in the order they were pinned, then the rest in
@@ -103,23 +105,69 @@ pub fn badges_of(
             member_badges::hidden,
             member_badges::pinned_at,
             member_badges::expires_at,
+            member_badges::assigned_at,
         ))
         .into_boxed();
     if audience == Audience::Public {
         query = query.filter(member_badges::hidden.eq(false));
     }
-    let rows: Vec<(Badge, bool, Option<i64>, Option<i64>)> = query.load(conn)?;
+    // (badge, hidden, pinned at, expires at, assigned at)
+    type Row = (Badge, bool, Option<i64>, Option<i64>, i64);
+    let rows: Vec<Row> = query.load(conn)?;
     let mut ranked: Vec<_> = rows.into_iter().enumerate().collect();
-    ranked.sort_by_key(|(rank, (_, _, pinned_at, _))| profile_order(*pinned_at, *rank));
+    ranked.sort_by_key(|(rank, (_, _, pinned_at, _, _))| profile_order(*pinned_at, *rank));
     Ok(ranked
         .into_iter()
-        .map(|(_, (badge, hidden, pinned_at, expires_at))| Placed {
-            badge,
-            hidden,
-            pinned: pinned_at.is_some(),
-            expires_at: expires_at.map(Timestamp::from_millis),
-        })
+        .map(
+            |(_, (badge, hidden, pinned_at, expires_at, assigned_at))| Placed {
+                badge,
+                hidden,
+                pinned: pinned_at.is_some(),
+                expires_at: expires_at.map(Timestamp::from_millis),
+                assigned_at: Timestamp::from_millis(assigned_at),
+            },
+        )
         .collect())
+}
+
+/// How many of a member's badges are new to them: given since they last opened their own
+/// profile (every badge, before the first time), and still in force. One indexed read of
+/// the member's own assignments, for the header of every page they see.
+pub fn new_badge_count(conn: &mut DbConnection, member_id: &MemberId) -> Result<i64, Error> {
+    Ok(members::table
+        .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
+        .filter(members::id.eq(member_id))
+        .filter(crate::members::validity::in_force(Timestamp::now()))
+        .filter(
+            members::badges_seen_at
+                .is_null()
+                .or(member_badges::assigned_at
+                    .nullable()
+                    .gt(members::badges_seen_at)),
+        )
+        .count()
+        .get_result(conn)?)
+}
+
+/// The member looks at their badges now (`/me`): returns when they last did before (badges
+/// given since then are the new ones to mark on this visit; `None`: they never did, and all
+/// are), and notes `now` as the time they saw them.
+pub fn see_badges(
+    conn: &mut DbConnection,
+    member_id: &MemberId,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, Error> {
+    db::write(conn, |conn| {
+        let before: Option<Timestamp> = members::table
+            .find(member_id)
+            .select(members::badges_seen_at)
+            .first::<Option<i64>>(conn)?
+            .map(Timestamp::from_millis);
+        diesel::update(members::table.find(member_id))
+            .set(members::badges_seen_at.eq(Some(now)))
+            .execute(conn)?;
+        Ok(before)
+    })
 }
 
 /// Hides, shows, pins or unpins one of the member's badges, audited with the member as the
