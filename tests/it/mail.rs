@@ -1092,3 +1092,82 @@ async fn without_mail_members_ask_the_owner_to_change_their_address() {
             .is_some()
     );
 }
+
+/// Sets when `member`'s assignments end, as if they had been given until then.
+fn ends_at(app: &TestApp, member: &str, at: i64) {
+    use diesel::prelude::*;
+    use insignia::db::schema::{member_badges, members};
+    diesel::update(
+        member_badges::table.filter(
+            member_badges::member_key.eq_any(
+                members::table
+                    .filter(members::id.eq(member))
+                    .select(members::key),
+            ),
+        ),
+    )
+    .set(member_badges::expires_at.eq(at))
+    .execute(&mut app.db())
+    .expect("set the ends");
+}
+
+#[tokio::test]
+async fn members_are_told_a_week_before_a_badge_ends_and_when_it_has_ended() {
+    use insignia::clock::Timestamp;
+    use insignia::members::{assignments, expiry};
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let owner = owner_of(&app).await;
+    sign_up_confirmed(&app.new_visitor(), &smtp, "Ada Lovelace", "ada@example.com").await;
+    let ada = member_id(&app, "ada@example.com");
+    let lease = telling_badge(&owner, "Lease").await;
+    let quiet = owner.create_badge("Quiet").await;
+    give(&owner, &lease, &[&ada]).await;
+    give(&owner, &quiet, &[&ada]).await;
+    let given = smtp.wait_for(1).await.remove(0);
+    assert!(header(&given, "Subject").is_some_and(|s| s.contains("Lease")));
+    smtp.forget();
+
+    // Both end in a week and an hour. The expiry job's pass two hours from now reaches them:
+    // Lease tells its holders, Quiet does not.
+    let hour = time::Duration::hours(1);
+    let end = Timestamp::now() + time::Duration::days(7) + hour;
+    ends_at(&app, &ada, end.millis());
+    let queued = expiry::warn_ending(&mut app.db(), Timestamp::now() + 2 * hour).expect("warn");
+    assert_eq!(queued, 1);
+    let ending = smtp.wait_for(1).await.remove(0);
+    assert_eq!(ending["rcpt_tos"][0], "ada@example.com");
+    assert_eq!(
+        header(&ending, "Subject").as_deref(),
+        Some("Your badge Lease ends soon")
+    );
+    let text = ending["text"].as_str().expect("text");
+    assert!(
+        text.contains(&format!("until {}", end.long_day())),
+        "{text}"
+    );
+    assert!(text.contains("ask the site's owner to renew it"), "{text}");
+    assert!(header(&ending, "List-Unsubscribe").is_some());
+    assert_eq!(
+        expiry::warn_ending(&mut app.db(), Timestamp::now() + 3 * hour).expect("warn"),
+        0,
+        "told once"
+    );
+    smtp.forget();
+
+    // Her time is up: the job takes both, and tells her Lease has ended.
+    ends_at(&app, &ada, insignia::clock::now_millis() - 1);
+    assignments::expire_due(&mut app.db(), Timestamp::now()).expect("expire");
+    let ended = smtp.wait_for(1).await.remove(0);
+    assert_eq!(
+        header(&ended, "Subject").as_deref(),
+        Some("Your badge Lease has ended")
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(smtp.received().len(), 1, "nothing of Quiet");
+    let log = owner.page("/dashboard/mail").await.text_of(".mail-log");
+    assert!(
+        log.contains("Badge ends soon") && log.contains("Badge ended"),
+        "{log}"
+    );
+}

@@ -228,6 +228,8 @@ fn hot_queries_use_indexes() {
         Some(now + time::Duration::days(1)),
     )
     .expect("give until");
+    // The week-before warning reads the index of ends for its window only.
+    insignia::members::expiry::warn_ending(c, now - time::Duration::days(6)).expect("warn");
     assignments::expire_due(c, now + time::Duration::days(2)).expect("expiry pass");
     // The rule steps that follow a change, for the members it concerns: a badge given and
     // taken, a member added, an e-mail changed.

@@ -46,6 +46,12 @@ impl Timestamp {
         format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
     }
 
+    /// The UTC day in words, `7 December 2026` (when a badge ends).
+    pub fn long_day(self) -> String {
+        let t = self.to_time();
+        format!("{} {} {}", t.day(), t.month(), t.year())
+    }
+
     pub fn to_time(self) -> time::OffsetDateTime {
         time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)

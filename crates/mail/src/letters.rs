@@ -17,7 +17,8 @@ use insignia_core::ids::BadgeId;
 use insignia_core::mail::outbox::Claimed;
 use insignia_core::mail::unsubscribe;
 use insignia_core::mail::{Kind, Recipient};
-use insignia_core::members::{addresses, assignments, invitations};
+use insignia_core::members::assignments::{self, Held};
+use insignia_core::members::{addresses, expiry, invitations};
 
 /// A mail ready to go, or the reason there is none.
 pub enum Letter {
@@ -136,7 +137,9 @@ pub fn compose(
             LinkWords::confirmation(&site.name),
             confirmation_link(conn, &recipient, &mail.recipient)?,
         ),
-        Some(Kind::BadgeGiven) => return badges_given(conn, settings, site, &recipient, rows),
+        Some(kind @ (Kind::BadgeGiven | Kind::BadgeEnding | Kind::BadgeExpired)) => {
+            return badge_mail(conn, settings, site, kind, &recipient, rows);
+        }
         None => return Ok(Letter::Nothing),
     };
     let Some(LinkTo {
@@ -241,12 +244,16 @@ struct ListedBadge {
     link: String,
     background: String,
     text: String,
+    /// When the member's assignment ends (or ended), in words.
+    until: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "badges.txt")]
 struct BadgesText<'a> {
     name: &'a str,
+    lead: &'a str,
+    after: &'a str,
     site: &'a str,
     site_url: &'a str,
     badges: &'a [ListedBadge],
@@ -259,6 +266,8 @@ struct BadgesText<'a> {
 struct BadgesHtml<'a> {
     subject: &'a str,
     name: &'a str,
+    lead: &'a str,
+    after: &'a str,
     site: &'a str,
     site_url: &'a str,
     badges: &'a [ListedBadge],
@@ -266,12 +275,70 @@ struct BadgesHtml<'a> {
     unsubscribe: &'a str,
 }
 
-/// "You have a new badge": every badge of `rows` the member still holds, while they take
-/// badge mail.
-fn badges_given(
+/// What a badge mail of `kind` about `badges` says: its subject, the line before the list,
+/// and the one after it.
+fn badge_words(kind: Kind, site: &str, badges: &[ListedBadge]) -> (String, String, &'static str) {
+    let one = match badges {
+        [only] => Some(only.title.as_str()),
+        _ => None,
+    };
+    let n = badges.len();
+    match (kind, one) {
+        (Kind::BadgeEnding, Some(title)) => (
+            format!("Your badge {title} ends soon"),
+            format!("Your badge on {site} ends soon:"),
+            "If you should keep it, ask the site's owner to renew it.",
+        ),
+        (Kind::BadgeEnding, None) => (
+            format!("{n} of your badges on {site} end soon"),
+            format!("{n} of your badges on {site} end soon:"),
+            "If you should keep them, ask the site's owner to renew them.",
+        ),
+        (Kind::BadgeExpired, Some(title)) => (
+            format!("Your badge {title} has ended"),
+            format!("Your badge on {site} has ended:"),
+            "",
+        ),
+        (Kind::BadgeExpired, None) => (
+            format!("{n} of your badges on {site} have ended"),
+            format!("{n} of your badges on {site} have ended:"),
+            "",
+        ),
+        (_, Some(title)) => (
+            format!("You have a new badge: {title}"),
+            format!("You have a new badge on {site}:"),
+            "",
+        ),
+        (_, None) => (
+            format!("You have {n} new badges on {site}"),
+            format!("You have {n} new badges on {site}:"),
+            "",
+        ),
+    }
+}
+
+/// Whether a badge mail of `kind` still has something to say of an assignment as it is now:
+/// a new badge still held; an end still coming within a week (not renewed past it); an ended
+/// badge not given again since.
+fn still_true(kind: Kind, held: Held) -> bool {
+    let now = insignia_core::clock::Timestamp::now();
+    match (kind, held) {
+        (Kind::BadgeGiven, held) => held != Held::No,
+        (Kind::BadgeEnding, Held::Until(at)) => {
+            at <= now + expiry::WARN_BEFORE + time::Duration::days(1)
+        }
+        (Kind::BadgeExpired, held) => held == Held::No,
+        _ => false,
+    }
+}
+
+/// A badge mail: every badge of `rows` it is still true of, while the member takes badge
+/// mail. "You have a new badge", "ends soon" or "has ended".
+fn badge_mail(
     conn: &mut DbConnection,
     settings: &Settings,
     site: &Site<'_>,
+    kind: Kind,
     recipient: &Recipient,
     rows: &[Claimed],
 ) -> Result<Letter, Error> {
@@ -294,8 +361,8 @@ fn badges_given(
         let Ok(badge) = insignia_core::badges::store::find(conn, &badge_id) else {
             continue;
         };
-        let held = assignments::holding_any(conn, &badge_id, std::slice::from_ref(member_id))?;
-        if held.is_empty() || badges.iter().any(|b: &ListedBadge| b.title == badge.title) {
+        let held = assignments::held(conn, &badge_id, member_id)?;
+        if !still_true(kind, held) || badges.iter().any(|b: &ListedBadge| b.title == badge.title) {
             continue;
         }
         badges.push(ListedBadge {
@@ -304,15 +371,16 @@ fn badges_given(
             description: badge.description,
             background: badge.background_color,
             text: badge.text_color,
+            until: match held {
+                Held::Until(at) => Some(at.long_day()),
+                _ => None,
+            },
         });
     }
-    let Some(first) = badges.first() else {
+    if badges.is_empty() {
         return Ok(Letter::Nothing);
-    };
-    let subject = match badges.len() {
-        1 => format!("You have a new badge: {}", first.title),
-        n => format!("You have {n} new badges on {}", site.name),
-    };
+    }
+    let (subject, lead, after) = badge_words(kind, &site.name, &badges);
     let me = format!("{}/me", site.url);
     let unsubscribe = format!(
         "{}/unsubscribe/{}",
@@ -321,6 +389,8 @@ fn badges_given(
     );
     let text = BadgesText {
         name: &member.name,
+        lead: &lead,
+        after,
         site: &site.name,
         site_url: site.url,
         badges: &badges,
@@ -330,17 +400,18 @@ fn badges_given(
     let html = BadgesHtml {
         subject: &subject,
         name: &member.name,
+        lead: &lead,
+        after,
         site: &site.name,
         site_url: site.url,
         badges: &badges,
         me: &me,
         unsubscribe: &unsubscribe,
     };
-    let mail = &rows[0];
     let message = build(
         settings,
         site,
-        mail,
+        &rows[0],
         Some(member.name.clone()),
         &subject,
         &text,

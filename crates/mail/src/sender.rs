@@ -173,14 +173,14 @@ impl Job for Sender {
     }
 }
 
-/// The claimed rows grouped by the mail they make: a member's badge mails together, every
-/// other row alone; in the order claimed.
+/// The claimed rows grouped by the mail they make: a member's badge mails of one kind
+/// together, every other row alone; in the order claimed.
 fn one_mail_each(claimed: Vec<Claimed>) -> Vec<Vec<Claimed>> {
     let mut mails: Vec<Vec<Claimed>> = Vec::new();
     for row in claimed {
-        let joins = row.kind() == Some(Kind::BadgeGiven) && row.member_id.is_some();
+        let joins = row.kind().is_some_and(Kind::is_badge_mail) && row.member_id.is_some();
         let group = mails.iter_mut().find(|rows| {
-            joins && rows[0].kind() == Some(Kind::BadgeGiven) && rows[0].member_id == row.member_id
+            joins && rows[0].kind() == row.kind() && rows[0].member_id == row.member_id
         });
         match group {
             Some(rows) => rows.push(row),

@@ -447,9 +447,9 @@ async fn change_mail(
     })
     .await?;
     let said = if on {
-        "You will get a mail when you are given a badge."
+        "You will get a mail when you are given a badge, and before and when one ends."
     } else {
-        "You will get no mail when you are given a badge."
+        "You will get no mail about your badges."
     };
     cookie::flash(&session, FlashKind::Success, said);
     Ok(see_other("/me"))

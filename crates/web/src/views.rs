@@ -64,8 +64,7 @@ pub use insignia_core::text::{count_of, grouped};
 /// "2026-11-28 09:15 UTC" from a stored timestamp.
 /// A day as people write it: "12 March 2027" (UTC).
 pub fn long_day(at: Timestamp) -> String {
-    let t = at.to_time();
-    format!("{} {} {}", t.day(), t.month(), t.year())
+    at.long_day()
 }
 
 /// When a badge valid for a time ends: as stored (RFC 3339) and as shown.

@@ -472,8 +472,8 @@ pub fn update(
     })
 }
 
-/// Whether members who get the badge are told by mail (`mail::outbox::queue_badge_given`
-/// reads it in every change that gives it).
+/// Whether members are told by mail when they get the badge, a week before it ends and when
+/// it has ended (`mail::outbox::queue_badge_mail` and `queue_badges_ending` read it).
 pub fn set_tell_members(
     conn: &mut DbConnection,
     actor: &Actor,

@@ -30,6 +30,10 @@ pub enum Kind {
     BadgeGiven,
     /// A link that confirms a member's address (after a sign-up, or a change on `/me`).
     EmailConfirmation,
+    /// "Your badge ends in a week": one row per assignment, gathered like `BadgeGiven`.
+    BadgeEnding,
+    /// "Your badge has ended": one row per assignment the expiry job took, gathered too.
+    BadgeExpired,
 }
 
 impl Kind {
@@ -39,6 +43,8 @@ impl Kind {
             Kind::Invitation => "invitation",
             Kind::BadgeGiven => "badge_given",
             Kind::EmailConfirmation => "email_confirmation",
+            Kind::BadgeEnding => "badge_ending",
+            Kind::BadgeExpired => "badge_expired",
         }
     }
 
@@ -48,6 +54,8 @@ impl Kind {
             "invitation" => Some(Kind::Invitation),
             "badge_given" => Some(Kind::BadgeGiven),
             "email_confirmation" => Some(Kind::EmailConfirmation),
+            "badge_ending" => Some(Kind::BadgeEnding),
+            "badge_expired" => Some(Kind::BadgeExpired),
             _ => None,
         }
     }
@@ -59,7 +67,18 @@ impl Kind {
             Kind::Invitation => "You are invited: choose a password",
             Kind::BadgeGiven => "You have a new badge",
             Kind::EmailConfirmation => "Confirm your e-mail address",
+            Kind::BadgeEnding => "Your badge ends soon",
+            Kind::BadgeExpired => "Your badge has ended",
         }
+    }
+
+    /// Badge mail: one row per badge, and a member's rows of one kind waiting together make
+    /// one mail. Members choose whether they get it; the other kinds always go.
+    pub fn is_badge_mail(self) -> bool {
+        matches!(
+            self,
+            Kind::BadgeGiven | Kind::BadgeEnding | Kind::BadgeExpired
+        )
     }
 }
 
@@ -142,7 +161,8 @@ pub const GATHER: Duration = Duration::from_secs(10);
 
 /// Takes the lease of up to `limit` mails due by `due_by` (now, or a little later for a
 /// sender that gathers badge mails for less than [`GATHER`]) for `holder`, oldest first, with
-/// every other badge mail waiting for the same members (they go out in one mail). One
+/// every other badge mail of the same kind waiting for the same members (they go out in one
+/// mail). One
 /// conditional `UPDATE` per step: a row another server claimed meanwhile no longer matches.
 pub fn claim(
     conn: &mut DbConnection,
@@ -181,16 +201,19 @@ pub fn claim(
         .returning(mail_outbox::id)
         .get_results(conn)?;
         let mut claimed = load(conn, taken)?;
-        let gathered: Vec<&MemberId> = claimed
-            .iter()
-            .filter(|mail| mail.kind() == Some(Kind::BadgeGiven))
-            .filter_map(|mail| mail.member_id.as_ref())
-            .collect();
-        if !gathered.is_empty() {
+        for kind in [Kind::BadgeGiven, Kind::BadgeEnding, Kind::BadgeExpired] {
+            let gathered: Vec<MemberId> = claimed
+                .iter()
+                .filter(|mail| mail.kind() == Some(kind))
+                .filter_map(|mail| mail.member_id.clone())
+                .collect();
+            if gathered.is_empty() {
+                continue;
+            }
             let more = diesel::update(
                 mail_outbox::table
                     .filter(mail_outbox::member_id.eq_any(gathered))
-                    .filter(mail_outbox::kind.eq(Kind::BadgeGiven.as_str()))
+                    .filter(mail_outbox::kind.eq(kind.as_str()))
                     .filter(mail_outbox::state.eq(WAITING))
                     .filter(mail_outbox::lease_until.le(now)),
             )
@@ -215,12 +238,14 @@ fn load(conn: &mut DbConnection, ids: Vec<i64>) -> Result<Vec<Claimed>, Error> {
         .load(conn)?)
 }
 
-/// Queues "You have a new badge" for the members a change just gave `badge` (the staged
-/// changed members, `members::changes`) when the badge tells its holders and they take badge
-/// mail: one `INSERT … SELECT`, in the change's transaction. Returns how many were queued.
-pub fn queue_badge_given(
+/// Queues a badge mail of `kind` ("You have a new badge", "Your badge has ended") about
+/// `badge` for the members a change just staged as changed (`members::changes`) when the badge
+/// tells its holders and they take badge mail: one `INSERT … SELECT`, in the change's
+/// transaction. Returns how many were queued.
+pub fn queue_badge_mail(
     conn: &mut DbConnection,
     badge: crate::db::keys::BadgeKey,
+    kind: Kind,
 ) -> Result<usize, Error> {
     use diesel::sql_types::{BigInt, Text};
     let now = Timestamp::now();
@@ -233,12 +258,43 @@ pub fn queue_badge_given(
          WHERE b.tell_members AND m.badge_mail ORDER BY c.key",
         random_id(conn.backend())
     )))
-    .bind::<Text, _>(Kind::BadgeGiven.as_str())
-    .bind::<Text, _>(Kind::BadgeGiven.subject())
+    .bind::<Text, _>(kind.as_str())
+    .bind::<Text, _>(kind.subject())
     .bind::<Text, _>(WAITING)
     .bind::<BigInt, _>(now.millis())
     .bind::<BigInt, _>((now + GATHER).millis())
     .bind::<BigInt, _>(badge.0)
+    .execute(conn)?)
+}
+
+/// Queues "Your badge ends soon" for every assignment that ends after `from` and by `to` of a
+/// badge that tells its holders, to members who take badge mail: one `INSERT … SELECT` over the
+/// index of ends. Returns how many were queued.
+pub fn queue_badges_ending(
+    conn: &mut DbConnection,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<usize, Error> {
+    use diesel::sql_types::{BigInt, Text};
+    let now = Timestamp::now();
+    let kind = Kind::BadgeEnding;
+    Ok(diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO mail_outbox (kind, member_id, recipient, badge_id, subject, state, \
+         created_at, due_at, message_id) \
+         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, {} \
+         FROM member_badges mb CROSS JOIN badges b ON b.key = mb.badge_key \
+         CROSS JOIN members m ON m.key = mb.member_key \
+         WHERE mb.expires_at IS NOT NULL AND mb.expires_at > ? AND mb.expires_at <= ? \
+         AND b.tell_members AND m.badge_mail ORDER BY mb.expires_at",
+        random_id(conn.backend())
+    )))
+    .bind::<Text, _>(kind.as_str())
+    .bind::<Text, _>(kind.subject())
+    .bind::<Text, _>(WAITING)
+    .bind::<BigInt, _>(now.millis())
+    .bind::<BigInt, _>((now + GATHER).millis())
+    .bind::<BigInt, _>(from.millis())
+    .bind::<BigInt, _>(to.millis())
     .execute(conn)?)
 }
 

@@ -177,6 +177,10 @@ fn expire_batch(
         .execute(conn)?;
         let removed = take_staged(conn, key, Some(actor))?;
         if removed > 0 {
+            if badge.tell_members {
+                // The staged changed members are those who lost it.
+                crate::mail::outbox::queue_badge_mail(conn, key, crate::mail::Kind::BadgeExpired)?;
+            }
             recorded(conn, actor, &badge, false, removed, None)?;
         }
         Ok(removed)
@@ -266,6 +270,34 @@ pub fn take_all_from(
         take_staged(conn, badge, Some(actor))?;
     }
     Ok(())
+}
+
+/// Whether a member holds a badge now, and until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    No,
+    Always,
+    Until(crate::clock::Timestamp),
+}
+
+/// Whether `member` holds `badge` (an assignment whose time is up does not count), and until
+/// when. One indexed read.
+pub fn held(conn: &mut DbConnection, badge: &BadgeId, member: &MemberId) -> Result<Held, Error> {
+    let now = crate::clock::Timestamp::now();
+    let found: Option<Option<i64>> = member_badges::table
+        .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
+        .inner_join(badges::table.on(badges::key.eq(member_badges::badge_key)))
+        .filter(members::id.eq(member))
+        .filter(badges::id.eq(badge.as_str()))
+        .filter(in_force(now))
+        .select(member_badges::expires_at)
+        .first(conn)
+        .optional()?;
+    Ok(match found {
+        None => Held::No,
+        Some(None) => Held::Always,
+        Some(Some(at)) => Held::Until(crate::clock::Timestamp::from_millis(at)),
+    })
 }
 
 /// Which of `ids` already hold the badge.

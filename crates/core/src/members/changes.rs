@@ -273,7 +273,7 @@ pub fn give_staged(
     record_events(conn, actor, crate::events::Kind::BadgeAssigned, badge)?;
     // A member who adds a badge to themselves knows already.
     if tell_members && actor.kind() != crate::audit::ActorKind::Member {
-        crate::mail::outbox::queue_badge_given(conn, badge)?;
+        crate::mail::outbox::queue_badge_mail(conn, badge, crate::mail::Kind::BadgeGiven)?;
     }
     Ok(added)
 }

@@ -1,5 +1,7 @@
 //! Badges valid for a time: the background job that takes expired assignments away
-//! (`assignments::expire_due`), one server at a time, soon after their time is up.
+//! (`assignments::expire_due`), one server at a time, soon after their time is up, and tells
+//! members of badges that tell their holders a week before an assignment ends
+//! ([`warn_ending`]); the expiry itself queues "your badge has ended".
 
 use std::time::Duration;
 
@@ -28,6 +30,7 @@ impl Job for ExpireAssignments {
     fn run(&mut self, pool: &DbPool) -> Result<Progress, Error> {
         let mut conn = pool.get().map_err(Error::internal)?;
         super::assignments::expire_due(&mut conn, Timestamp::now())?;
+        warn_ending(&mut conn, Timestamp::now())?;
         Ok(Progress::Done)
     }
 }
@@ -41,4 +44,46 @@ pub fn backlog(conn: &mut crate::db::DbConnection) -> Result<i64, Error> {
         .filter(member_badges::expires_at.le(crate::clock::now_millis()))
         .count()
         .get_result(conn)?)
+}
+
+/// Members are told this long before a badge they hold ends.
+pub const WARN_BEFORE: time::Duration = time::Duration::days(7);
+
+/// Where the warnings have reached (in `settings`): every assignment ending by then that was
+/// stored when the window passed it has been warned of.
+const WARNED_UNTIL: &str = "expiry_warned_until";
+
+/// Queues "your badge ends soon" for assignments that now end within [`WARN_BEFORE`] and were
+/// not warned of yet: the window from where the last pass stopped to `now + WARN_BEFORE`, so
+/// each assignment is warned of once, and again only if it is renewed past the window. An
+/// assignment given for less than a week never is (its badge mail said until when). Returns
+/// how many were queued.
+pub fn warn_ending(conn: &mut crate::db::DbConnection, now: Timestamp) -> Result<usize, Error> {
+    use crate::db::schema::settings;
+    use diesel::prelude::*;
+    crate::db::write(conn, |conn| {
+        let reached: Option<String> = settings::table
+            .find(WARNED_UNTIL)
+            .select(settings::value)
+            .first(conn)
+            .optional()?;
+        let from = reached
+            .and_then(|text| text.parse().ok())
+            .map(Timestamp::from_millis)
+            .filter(|&at| at > now)
+            .unwrap_or(now);
+        let to = now + WARN_BEFORE;
+        if to <= from {
+            return Ok(0);
+        }
+        let queued = crate::mail::outbox::queue_badges_ending(conn, from, to)?;
+        let value = to.millis().to_string();
+        crate::db::on_backend!(conn, |c| diesel::insert_into(settings::table)
+            .values((settings::key.eq(WARNED_UNTIL), settings::value.eq(&value)))
+            .on_conflict(settings::key)
+            .do_update()
+            .set(settings::value.eq(&value))
+            .execute(c))?;
+        Ok(queued)
+    })
 }

@@ -59,6 +59,8 @@ fn kind_words(kind: &str) -> &'static str {
         "invitation" => "Invitation",
         "email_confirmation" => "Address confirmation",
         "badge_given" => "New badge",
+        "badge_ending" => "Badge ends soon",
+        "badge_expired" => "Badge ended",
         _ => "Other",
     }
 }
