@@ -1171,3 +1171,30 @@ async fn members_are_told_a_week_before_a_badge_ends_and_when_it_has_ended() {
         "{log}"
     );
 }
+
+#[tokio::test]
+async fn a_deleted_member_s_mail_goes_with_them() {
+    use diesel::prelude::*;
+    use insignia::db::schema::mail_outbox;
+    // Nothing listens: the confirmation waits in the outbox.
+    let port = free_port();
+    let app = spawn_app_with(|s| s.mail = Some(mail_on(&format!("smtp://127.0.0.1:{port}")))).await;
+    app.set_up_elsewhere().await;
+    sign_up(&app.new_visitor(), "Ada Lovelace", "ada@example.com").await;
+    let ada = member_id(&app, "ada@example.com");
+    let mails_to_ada = || -> i64 {
+        mail_outbox::table
+            .filter(mail_outbox::member_id.eq(&ada))
+            .count()
+            .get_result(&mut app.db())
+            .expect("count")
+    };
+    assert_eq!(mails_to_ada(), 1, "her confirmation waits");
+    let owner = owner_of(&app).await;
+    let path = format!("/dashboard/members/{ada}/delete");
+    let res = owner.submit(&path, &path, &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(mails_to_ada(), 0, "deleted with her");
+    let log = owner.page("/dashboard/mail").await.text_of("main");
+    assert!(!log.contains("ada@example.com"), "{log}");
+}

@@ -332,7 +332,6 @@ diesel::joinable!(admin_sessions -> admins (admin_id));
 diesel::joinable!(audit_members -> audit_log (entry));
 diesel::joinable!(email_confirmations -> members (member_id));
 diesel::joinable!(mail_outbox -> admins (admin_id));
-diesel::joinable!(mail_outbox -> members (member_id));
 diesel::joinable!(member_sessions -> members (member_id));
 diesel::joinable!(password_links -> members (member_id));
 diesel::joinable!(reports -> admins (admin_id));

@@ -233,6 +233,8 @@ pub fn delete_member(
             .select(members::key)
             .first::<crate::db::keys::MemberKey>(conn)?;
         take_all_from(conn, actor, key)?;
+        // Their mail goes with them (the outbox keeps no checked reference: see its migration).
+        crate::mail::outbox::forget_member(conn, id)?;
         diesel::delete(members::table.find(id)).execute(conn)?;
         audit::record(
             conn,

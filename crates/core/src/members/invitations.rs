@@ -114,14 +114,15 @@ pub fn queue(conn: &mut DbConnection, actor: &Actor, whom: Whom<'_>) -> Result<P
     diesel::sql_query(conn.sql(&format!(
         "INSERT INTO mail_outbox (kind, member_id, recipient, subject, state, created_at, \
          due_at, message_id) \
-         SELECT ?, m.id, m.email, ?, ?, ?, ?, {} FROM {from} WHERE {due} ORDER BY m.key",
-        outbox::random_id(conn.backend())
+         SELECT ?, m.id, m.email, ?, ?, ?, ?, ? || '.' || m.key FROM {from} WHERE {due} \
+         ORDER BY m.key"
     )))
     .bind::<Text, _>(Kind::Invitation.as_str())
     .bind::<Text, _>(Kind::Invitation.subject())
     .bind::<Text, _>(outbox::WAITING)
     .bind::<BigInt, _>(now.millis())
     .bind::<BigInt, _>(now.millis())
+    .bind::<Text, _>(outbox::set_based_id_prefix())
     .bind::<BigInt, _>((now - AGAIN_AFTER).millis())
     .execute(conn)?;
     let keys = match whom {
