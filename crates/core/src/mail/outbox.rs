@@ -284,15 +284,15 @@ pub fn queue_badges_ending(
     use diesel::sql_types::{BigInt, Text};
     let now = Timestamp::now();
     let kind = Kind::BadgeEnding;
-    Ok(diesel::sql_query(conn.sql(&format!(
+    Ok(diesel::sql_query(conn.sql(
         "INSERT INTO mail_outbox (kind, member_id, recipient, badge_id, subject, state, \
          created_at, due_at, message_id) \
          SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, ? || '.' || b.key || '.' || m.key \
          FROM member_badges mb CROSS JOIN badges b ON b.key = mb.badge_key \
          CROSS JOIN members m ON m.key = mb.member_key \
          WHERE mb.expires_at IS NOT NULL AND mb.expires_at > ? AND mb.expires_at <= ? \
-         AND b.tell_members AND m.badge_mail ORDER BY mb.expires_at"
-    )))
+         AND b.tell_members AND m.badge_mail ORDER BY mb.expires_at",
+    ))
     .bind::<Text, _>(kind.as_str())
     .bind::<Text, _>(kind.subject())
     .bind::<Text, _>(WAITING)
