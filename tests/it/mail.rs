@@ -959,7 +959,8 @@ async fn a_member_changes_their_address_on_their_profile_once_the_new_one_is_con
     let app = app_mailing_to(&smtp).await;
     let ada = app.new_visitor();
     sign_up_confirmed(&ada, &smtp, "Ada Lovelace", "ada@example.com").await;
-    sign_up_confirmed(&app.new_visitor(), &smtp, "Grace", "grace@example.com").await;
+    let grace = app.new_visitor();
+    sign_up_confirmed(&grace, &smtp, "Grace", "grace@example.com").await;
     let change = |email: &'static str, password: &'static str| {
         let ada = &ada;
         async move {
@@ -1048,15 +1049,48 @@ async fn a_member_changes_their_address_on_their_profile_once_the_new_one_is_con
         StatusCode::SEE_OTHER
     );
 
-    // Asked again and then kept as it is: that link confirms nothing.
+    // A third mail this hour is Ada's last: the fourth request is refused beside the field.
     change("ada@third.example.org", MEMBER_PASSWORD).await;
-    let third = smtp.wait_for(3).await.remove(2);
-    let res = ada.submit("/me", "/me/email/keep", &[]).await;
+    smtp.wait_for(3).await;
+    let refused = change("ada@fourth.example.org", MEMBER_PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let said = to_page(refused).await.text_of("#email-error");
+    assert!(said.contains("Try again in"), "{said}");
+
+    // Grace asks for one address, then another: the first one's link no longer confirms
+    // anything. Then she keeps hers ("Keep"): the second one's link confirms nothing either.
+    smtp.forget();
+    for (n, address) in ["grace@two.example.org", "grace@three.example.org"]
+        .iter()
+        .enumerate()
+    {
+        let res = grace
+            .submit(
+                "/me",
+                "/me/email",
+                &[("email", address), ("current_password", MEMBER_PASSWORD)],
+            )
+            .await;
+        assert_eq!(location(&res), "/me");
+        smtp.wait_for(n + 1).await;
+    }
+    let mails = smtp.received();
+    let stale = path_of(&app, &link(&mails[0], &prefix));
+    assert_eq!(
+        app.new_visitor().get(&stale).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = grace.submit("/me", "/me/email/keep", &[]).await;
     assert_eq!(location(&res), "/me");
-    let kept = path_of(&app, &link(&third, &prefix));
+    let kept = path_of(&app, &link(&mails[1], &prefix));
     assert_eq!(
         app.new_visitor().get(&kept).await.status(),
         StatusCode::NOT_FOUND
+    );
+    assert!(
+        insignia::members::find_by_email(&mut app.db(), "grace@example.com")
+            .expect("read")
+            .is_some()
     );
     assert!(
         insignia::members::find_by_email(&mut app.db(), "ada@new.example.org")
@@ -1122,14 +1156,39 @@ async fn members_are_told_a_week_before_a_badge_ends_and_when_it_has_ended() {
     let ada = member_id(&app, "ada@example.com");
     let lease = telling_badge(&owner, "Lease").await;
     let quiet = owner.create_badge("Quiet").await;
+    // Valid for a week: its "new badge" mail says until when, and no warning follows it.
+    let weekly = crate::helpers::BadgeFields {
+        valid_for_days: "7".to_string(),
+        ..crate::helpers::BadgeFields::titled("Weekly")
+    };
+    owner
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &weekly)
+        .await;
+    let weekly = app
+        .badges()
+        .into_iter()
+        .find(|b| b.title == "Weekly")
+        .expect("Weekly")
+        .id
+        .into_string();
+    let page = format!("/dashboard/badges/{weekly}");
+    owner
+        .submit(&page, &format!("{page}/mail"), &[("tell", "on")])
+        .await;
     give(&owner, &lease, &[&ada]).await;
     give(&owner, &quiet, &[&ada]).await;
+    give(&owner, &weekly, &[&ada]).await;
     let given = smtp.wait_for(1).await.remove(0);
-    assert!(header(&given, "Subject").is_some_and(|s| s.contains("Lease")));
+    assert!(header(&given, "Subject").is_some_and(|s| s.contains("2 new badges")));
+    let text = given["text"].as_str().expect("text");
+    assert!(
+        text.contains("Weekly") && text.contains("(until "),
+        "{text}"
+    );
     smtp.forget();
 
-    // Both end in a week and an hour. The expiry job's pass two hours from now reaches them:
-    // Lease tells its holders, Quiet does not.
+    // All end in a week and an hour. The expiry job's pass two hours from now reaches them:
+    // Lease tells its holders; Quiet does not; Weekly's end was set a moment ago.
     let hour = time::Duration::hours(1);
     let end = Timestamp::now() + time::Duration::days(7) + hour;
     ends_at(&app, &ada, end.millis());
@@ -1155,13 +1214,13 @@ async fn members_are_told_a_week_before_a_badge_ends_and_when_it_has_ended() {
     );
     smtp.forget();
 
-    // Her time is up: the job takes both, and tells her Lease has ended.
+    // Her time is up: the job takes all three, and one mail tells her of the two that tell.
     ends_at(&app, &ada, insignia::clock::now_millis() - 1);
     assignments::expire_due(&mut app.db(), Timestamp::now()).expect("expire");
     let ended = smtp.wait_for(1).await.remove(0);
     assert_eq!(
         header(&ended, "Subject").as_deref(),
-        Some("Your badge Lease has ended")
+        Some("2 of your badges on Badge Club have ended")
     );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(smtp.received().len(), 1, "nothing of Quiet");

@@ -581,7 +581,7 @@ fn marked_new(me: &crate::helpers::Page) -> Vec<String> {
 async fn the_header_counts_badges_new_since_the_member_last_opened_their_profile() {
     let app = spawn_app().await;
     // Ada holds Gold, given after she signed up: new to her.
-    let (ada, _gold, _silver, bronze) = site(&app).await;
+    let (ada, _gold, silver, bronze) = site(&app).await;
     assert_eq!(
         new_badges_said(&ada, "/badges").await.as_deref(),
         Some("1 new badge")
@@ -630,6 +630,21 @@ async fn the_header_counts_badges_new_since_the_member_last_opened_their_profile
     assert!(
         marked[0].contains("Bronze") && marked[1].contains("Platinum"),
         "{marked:?}"
+    );
+    assert_eq!(new_badges_said(&ada, "/badges").await, None);
+
+    // A badge she adds herself is no news to her.
+    let res = ada
+        .submit(
+            "/me",
+            "/me/badges",
+            &[("badge_id", silver.as_str()), ("action", "add")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        app.assignments()
+            .contains(&(silver.clone(), ada_id.clone()))
     );
     assert_eq!(new_badges_said(&ada, "/badges").await, None);
 }

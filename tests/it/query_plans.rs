@@ -336,7 +336,8 @@ fn hot_queries_use_indexes() {
         let claimed = outbox::claim(c, "plans", a_minute, now, 25).expect("claim");
         let mail = claimed.first().expect("claimed").clone();
         let to = insignia_core::mail::Recipient::Member(first.clone());
-        resets::link(c, &to, resets::VALID).expect("link");
+        let address = members::find(c, first).expect("member").email;
+        resets::link(c, &to, &address, resets::VALID).expect("link");
         // Invitations of members named. (Inviting everyone without a password reads them
         // all by design, one set-based statement through `members_without_password`.)
         use insignia_core::members::invitations::{self, Whom};
@@ -367,7 +368,7 @@ fn hot_queries_use_indexes() {
             .expect("request")
             .expect("asked");
         addresses::standing(c, first).expect("standing");
-        let (_, token) = addresses::issue(c, first, "p9-new@example.com")
+        let token = addresses::issue(c, first, "p9-new@example.com")
             .expect("issue")
             .expect("a link");
         addresses::link_for(c, &token).expect("link");

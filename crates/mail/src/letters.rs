@@ -127,11 +127,11 @@ pub fn compose(
     let (words, link) = match mail.kind() {
         Some(Kind::PasswordReset) => (
             LinkWords::reset(&site.name),
-            password_link(conn, &recipient, resets::VALID)?,
+            password_link(conn, &recipient, &mail.recipient, resets::VALID)?,
         ),
         Some(Kind::Invitation) => (
             LinkWords::invitation(&site.name),
-            password_link(conn, &recipient, invitations::VALID)?,
+            password_link(conn, &recipient, &mail.recipient, invitations::VALID)?,
         ),
         Some(Kind::EmailConfirmation) => (
             LinkWords::confirmation(&site.name),
@@ -192,13 +192,15 @@ struct LinkTo {
     to_name: Option<String>,
 }
 
-/// A set-password link, made now; `None` when the account is gone.
+/// A set-password link for the mail to `to`, made now; `None` when the account is gone or
+/// has another address now.
 fn password_link(
     conn: &mut DbConnection,
     recipient: &Recipient,
+    to: &str,
     valid_for: time::Duration,
 ) -> Result<Option<LinkTo>, Error> {
-    let Some((name, token)) = resets::link(conn, recipient, valid_for)? else {
+    let Some((name, token)) = resets::link(conn, recipient, to, valid_for)? else {
         return Ok(None);
     };
     Ok(Some(match recipient {
@@ -224,11 +226,13 @@ fn confirmation_link(
     let Recipient::Member(member) = recipient else {
         return Ok(None);
     };
+    // The address is not confirmed: the mail greets nobody by name, so a name typed at
+    // sign-up cannot carry words of its own to a stranger's inbox.
     Ok(
-        addresses::issue(conn, member, address)?.map(|(name, token)| LinkTo {
+        addresses::issue(conn, member, address)?.map(|token| LinkTo {
             path: format!("/confirm-email/{token}"),
-            to_name: Some(name.clone()),
-            name,
+            to_name: None,
+            name: String::new(),
         }),
     )
 }

@@ -359,6 +359,7 @@ struct ConfirmEmailPage {
 fn confirm_email_page(
     state: &AppState,
     session: &Session,
+    member: &MaybeMember,
     req: &HttpRequest,
     status: StatusCode,
     address: Option<String>,
@@ -370,7 +371,7 @@ fn confirm_email_page(
             layout: Layout::site(
                 session,
                 &state.settings,
-                None,
+                member.bar(),
                 "Confirm your address",
                 req.path(),
             ),
@@ -385,6 +386,7 @@ fn confirm_email_page(
 async fn confirm_email_form(
     state: web::Data<AppState>,
     session: Session,
+    member: MaybeMember,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -394,12 +396,19 @@ async fn confirm_email_form(
     })
     .await?;
     match link {
-        Some((_, address)) => {
-            confirm_email_page(&state, &session, &req, StatusCode::OK, Some(address), None)
-        }
+        Some((_, address)) => confirm_email_page(
+            &state,
+            &session,
+            &member,
+            &req,
+            StatusCode::OK,
+            Some(address),
+            None,
+        ),
         None => confirm_email_page(
             &state,
             &session,
+            &member,
             &req,
             StatusCode::NOT_FOUND,
             None,
@@ -411,6 +420,7 @@ async fn confirm_email_form(
 async fn confirm_email(
     state: web::Data<AppState>,
     session: Session,
+    member: MaybeMember,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -428,6 +438,7 @@ async fn confirm_email(
         Err(problem) => confirm_email_page(
             &state,
             &session,
+            &member,
             &req,
             StatusCode::CONFLICT,
             None,

@@ -371,10 +371,10 @@ async fn change_name(
     let member = signed_in(member, "/me")?;
     budgets::spend_member_change(&state, &member).await?;
     let typed = form.into_inner().name;
-    let (id, email, name) = (member.id.clone(), member.email.clone(), typed.clone());
+    let (id, name) = (member.id.clone(), typed.clone());
     let who = insignia_core::audit::Actor::member(&member.email);
     let outcome = blocking::run(&state.pool, move |conn| {
-        match members::update(conn, &who, &id, &name, &email) {
+        match members::rename(conn, &who, &id, &name) {
             Ok(updated) => Ok(Ok(updated)),
             Err(members::MemberError::Invalid(errors)) => Ok(Err(errors
                 .into_iter()

@@ -70,12 +70,14 @@ pub fn request(
     })
 }
 
-/// A set-password link made as its mail is composed (a reset valid [`VALID`], an invitation
-/// valid seven days): for whom (name or address), and the token. `None` when the account is
-/// gone. An earlier link of the account stops working.
+/// A set-password link made as its mail to `to` is composed (a reset valid [`VALID`], an
+/// invitation valid seven days): for whom (name or address), and the token. `None` when the
+/// account is gone or no longer has that address (a link must not go to an address the
+/// account left). An earlier link of the account stops working.
 pub fn link(
     conn: &mut DbConnection,
     recipient: &Recipient,
+    to: &str,
     valid_for: time::Duration,
 ) -> Result<Option<(String, String)>, Error> {
     crate::db::write(conn, |conn| match recipient {
@@ -83,6 +85,9 @@ pub fn link(
             let Ok(member) = crate::members::find(conn, id) else {
                 return Ok(None);
             };
+            if member.email != to {
+                return Ok(None);
+            }
             let token = crate::auth::member_links::issue(conn, id, valid_for)?;
             Ok(Some((member.name, token)))
         }
@@ -90,6 +95,9 @@ pub fn link(
             let Ok(admin) = crate::auth::admins::find(conn, id) else {
                 return Ok(None);
             };
+            if admin.email != to {
+                return Ok(None);
+            }
             let token = crate::auth::admins::issue_link(conn, id, valid_for)?;
             Ok(Some((admin.email, token)))
         }

@@ -194,6 +194,7 @@ diesel::table! {
         hidden -> Bool,
         pinned_at -> Nullable<Int8>,
         expires_at -> Nullable<Int8>,
+        end_set_at -> Nullable<Int8>,
     }
 }
 

@@ -259,7 +259,7 @@ pub fn queue_badge_mail(
     Ok(diesel::sql_query(conn.sql(&format!(
         "INSERT INTO mail_outbox (kind, member_id, recipient, badge_id, subject, state, \
          created_at, due_at, message_id) \
-         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, ? || '.' || m.key \
+         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, ? || '.' || m.id \
          FROM {changed} c CROSS JOIN members m ON m.key = c.key CROSS JOIN badges b ON b.key = ? \
          WHERE b.tell_members AND m.badge_mail ORDER BY c.key"
     )))
@@ -274,12 +274,14 @@ pub fn queue_badge_mail(
 }
 
 /// Queues "Your badge ends soon" for every assignment that ends after `from` and by `to` of a
-/// badge that tells its holders, to members who take badge mail: one `INSERT … SELECT` over the
-/// index of ends. Returns how many were queued.
+/// badge that tells its holders, to members who take badge mail, unless its end was set less
+/// than `notice` before it (its "new badge" mail said until when): one `INSERT … SELECT` over
+/// the index of ends. Returns how many were queued.
 pub fn queue_badges_ending(
     conn: &mut DbConnection,
     from: Timestamp,
     to: Timestamp,
+    notice: time::Duration,
 ) -> Result<usize, Error> {
     use diesel::sql_types::{BigInt, Text};
     let now = Timestamp::now();
@@ -287,10 +289,11 @@ pub fn queue_badges_ending(
     Ok(diesel::sql_query(conn.sql(
         "INSERT INTO mail_outbox (kind, member_id, recipient, badge_id, subject, state, \
          created_at, due_at, message_id) \
-         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, ? || '.' || b.key || '.' || m.key \
+         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, ? || '.' || b.id || '.' || m.id \
          FROM member_badges mb CROSS JOIN badges b ON b.key = mb.badge_key \
          CROSS JOIN members m ON m.key = mb.member_key \
          WHERE mb.expires_at IS NOT NULL AND mb.expires_at > ? AND mb.expires_at <= ? \
+         AND (mb.end_set_at IS NULL OR mb.end_set_at < mb.expires_at - ?) \
          AND b.tell_members AND m.badge_mail ORDER BY mb.expires_at",
     ))
     .bind::<Text, _>(kind.as_str())
@@ -301,12 +304,14 @@ pub fn queue_badges_ending(
     .bind::<Text, _>(set_based_id_prefix())
     .bind::<BigInt, _>(from.millis())
     .bind::<BigInt, _>(to.millis())
+    .bind::<BigInt, _>(notice.whole_milliseconds() as i64)
     .execute(conn)?)
 }
 
 /// The `Message-ID` left part of a mail queued set-based: a random part made once for the
-/// statement (bound before the keys, as `? || '.' || m.key`) and the keys that make the row
-/// unique within it. Cheaper than a random number per row, and as unique.
+/// statement (bound before the ids, as `? || '.' || m.id`) and the public ids that make the
+/// row unique within it (never internal keys, which would tell how many members there are).
+/// Cheaper than a random number per row, and as unique.
 pub(crate) fn set_based_id_prefix() -> String {
     new_message_id()
 }

@@ -139,6 +139,8 @@ fn wait_for(conn: &mut DbConnection, member: &MemberId, email: &str) -> Result<(
     diesel::update(members::table.find(member))
         .set(members::email_pending.eq(email))
         .execute(conn)?;
+    // A link to an address asked for before must not confirm it now.
+    forget_links(conn, member)?;
     outbox::queue(
         conn,
         Kind::EmailConfirmation,
@@ -148,24 +150,21 @@ fn wait_for(conn: &mut DbConnection, member: &MemberId, email: &str) -> Result<(
     Ok(())
 }
 
-/// A link for the mail being composed to `email`: the member's name and the token. `None`
+/// A link for the mail being composed to `email`: its token. `None`
 /// when the member is gone or no longer waits for that address (they asked for another
 /// since, or confirmed it), so a stale mail is not sent.
 pub fn issue(
     conn: &mut DbConnection,
     member: &MemberId,
     email: &str,
-) -> Result<Option<(String, String)>, Error> {
+) -> Result<Option<String>, Error> {
     crate::db::write(conn, |conn| {
-        let found: Option<(String, Option<String>)> = members::table
+        let pending: Option<Option<String>> = members::table
             .find(member)
-            .select((members::name, members::email_pending))
+            .select(members::email_pending)
             .first(conn)
             .optional()?;
-        let Some((name, Some(pending))) = found else {
-            return Ok(None);
-        };
-        if pending != email {
+        if pending.flatten().as_deref() != Some(email) {
             return Ok(None);
         }
         forget_links(conn, member)?;
@@ -178,7 +177,7 @@ pub fn issue(
                 email_confirmations::expires_at.eq(Timestamp::now() + VALID),
             ))
             .execute(conn)?;
-        Ok(Some((name, token)))
+        Ok(Some(token))
     })
 }
 
@@ -209,6 +208,9 @@ pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<Result<Member, St
             return Ok(Err(EXPIRED.to_string()));
         };
         forget_links(conn, &member.id)?;
+        if standing(conn, &member.id)? != Standing::Waiting(email.clone()) {
+            return Ok(Err(EXPIRED.to_string()));
+        }
         if email != member.email && crate::members::find_by_email(conn, &email)?.is_some() {
             diesel::update(members::table.find(&member.id))
                 .set(members::email_pending.eq(None::<String>))
@@ -227,6 +229,10 @@ pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<Result<Member, St
                 members::email_pending.eq(None::<String>),
             ))
             .execute(conn)?;
+        if email != member.email {
+            // A password link mailed to the old address stops working.
+            crate::auth::member_links::forget(conn, &member.id)?;
+        }
         let details = if email == member.email {
             format!("confirmed {email}")
         } else {

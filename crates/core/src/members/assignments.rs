@@ -435,12 +435,13 @@ pub fn set_end(
         staging::members_from_lines(conn)?;
         // Only assignments in force: one whose time is up is gone, whatever its row says.
         let changed = diesel::sql_query(conn.sql(&format!(
-            "UPDATE member_badges SET expires_at = ? WHERE badge_key = ? \
+            "UPDATE member_badges SET expires_at = ?, end_set_at = ? WHERE badge_key = ? \
              AND member_key IN (SELECT key FROM {}) AND {}",
             staging::MEMBERS,
             validity::in_force_sql("")
         )))
         .bind::<Nullable<BigInt>, _>(until.map(crate::clock::Timestamp::millis))
+        .bind::<Nullable<BigInt>, _>(until.map(|_| now.millis()))
         .bind::<BigInt, _>(badge.key)
         .bind::<BigInt, _>(now.millis())
         .execute(conn)? as i64;

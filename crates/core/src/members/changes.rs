@@ -228,10 +228,11 @@ pub fn give_staged(
     if let Some(until) = expires {
         // Given again while held: valid anew from now, still held since it was first given.
         let renewed = diesel::sql_query(conn.sql(&format!(
-            "UPDATE member_badges SET expires_at = ? \
+            "UPDATE member_badges SET expires_at = ?, end_set_at = ? \
              WHERE badge_key = ? AND member_key IN (SELECT key FROM {MEMBERS})"
         )))
         .bind::<BigInt, _>(until.millis())
+        .bind::<BigInt, _>(now.millis())
         .bind::<BigInt, _>(badge.key)
         .execute(conn)?;
         if renewed > 0 {
@@ -261,13 +262,14 @@ pub fn give_staged(
     }
     staging::analyze_if_large(conn, CHANGED, added)?;
     diesel::sql_query(conn.sql(&format!(
-        "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by, expires_at) \
-         SELECT ?, key, ?, ?, ? FROM {CHANGED}"
+        "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by, expires_at, \
+         end_set_at) SELECT ?, key, ?, ?, ?, ? FROM {CHANGED}"
     )))
     .bind::<BigInt, _>(badge)
     .bind::<BigInt, _>(now.millis())
     .bind::<Text, _>(actor.label())
     .bind::<Nullable<BigInt>, _>(expires.map(crate::clock::Timestamp::millis))
+    .bind::<Nullable<BigInt>, _>(expires.map(|_| now.millis()))
     .execute(conn)?;
     count_changed(conn, badge, 1, added)?;
     record_events(conn, actor, crate::events::Kind::BadgeAssigned, badge)?;

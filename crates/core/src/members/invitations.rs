@@ -114,7 +114,7 @@ pub fn queue(conn: &mut DbConnection, actor: &Actor, whom: Whom<'_>) -> Result<P
     diesel::sql_query(conn.sql(&format!(
         "INSERT INTO mail_outbox (kind, member_id, recipient, subject, state, created_at, \
          due_at, message_id) \
-         SELECT ?, m.id, m.email, ?, ?, ?, ?, ? || '.' || m.key FROM {from} WHERE {due} \
+         SELECT ?, m.id, m.email, ?, ?, ?, ?, ? || '.' || m.id FROM {from} WHERE {due} \
          ORDER BY m.key"
     )))
     .bind::<Text, _>(Kind::Invitation.as_str())

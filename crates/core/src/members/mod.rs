@@ -271,6 +271,20 @@ pub fn update(
     })
 }
 
+/// Renames a member, keeping the address they have when it runs (a form that only renames must
+/// not write back an address it read before a confirmation changed it).
+pub fn rename(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &MemberId,
+    name: &str,
+) -> Result<Member, MemberError> {
+    crate::db::write(conn, |conn| {
+        let current = find(conn, id)?;
+        update(conn, actor, id, name, &current.email)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -131,8 +131,8 @@ pub fn badges_of(
 }
 
 /// How many of a member's badges are new to them: given since they last opened their own
-/// profile (every badge, before the first time), and still in force. One indexed read of
-/// the member's own assignments, for the header of every page they see.
+/// profile (every badge, before the first time), still in force, and not added by themselves.
+/// One indexed read of the member's own assignments, for the header of every page they see.
 pub fn new_badge_count(conn: &mut DbConnection, member_id: &MemberId) -> Result<i64, Error> {
     Ok(members::table
         .inner_join(member_badges::table.on(member_badges::member_key.eq(members::key)))
@@ -145,6 +145,10 @@ pub fn new_badge_count(conn: &mut DbConnection, member_id: &MemberId) -> Result<
                     .nullable()
                     .gt(members::badges_seen_at)),
         )
+        // The label a member's own change carries (`audit::Actor::member`).
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "member_badges.assigned_by <> ('member ' || members.email)",
+        ))
         .count()
         .get_result(conn)?)
 }

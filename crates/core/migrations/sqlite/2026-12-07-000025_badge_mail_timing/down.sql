@@ -1,0 +1,1 @@
+ALTER TABLE member_badges DROP COLUMN end_set_at;
