@@ -356,15 +356,19 @@ struct ConfirmEmailPage {
     problem: Option<String>,
 }
 
+/// The confirmation page: the address a working link confirms, or why it confirms nothing.
 fn confirm_email_page(
     state: &AppState,
     session: &Session,
     member: &MaybeMember,
     req: &HttpRequest,
     status: StatusCode,
-    address: Option<String>,
-    problem: Option<String>,
+    shown: Result<String, String>,
 ) -> Result<HttpResponse, AppError> {
+    let (address, problem) = match shown {
+        Ok(address) => (Some(address), None),
+        Err(problem) => (None, Some(problem)),
+    };
     render_with(
         status,
         &ConfirmEmailPage {
@@ -395,26 +399,11 @@ async fn confirm_email_form(
         Ok(addresses::link_for(conn, &token)?)
     })
     .await?;
-    match link {
-        Some((_, address)) => confirm_email_page(
-            &state,
-            &session,
-            &member,
-            &req,
-            StatusCode::OK,
-            Some(address),
-            None,
-        ),
-        None => confirm_email_page(
-            &state,
-            &session,
-            &member,
-            &req,
-            StatusCode::NOT_FOUND,
-            None,
-            Some(addresses::EXPIRED.to_string()),
-        ),
-    }
+    let (status, shown) = match link {
+        Some((_, address)) => (StatusCode::OK, Ok(address)),
+        None => (StatusCode::NOT_FOUND, Err(addresses::EXPIRED.to_string())),
+    };
+    confirm_email_page(&state, &session, &member, &req, status, shown)
 }
 
 async fn confirm_email(
@@ -441,8 +430,7 @@ async fn confirm_email(
             &member,
             &req,
             StatusCode::CONFLICT,
-            None,
-            Some(problem),
+            Err(problem),
         ),
     }
 }

@@ -46,7 +46,8 @@ pub fn issue(
     member_id: &MemberId,
     valid_for: time::Duration,
 ) -> Result<String, Error> {
-    forget(conn, member_id)?;
+    diesel::delete(password_links::table.filter(password_links::member_id.eq(member_id)))
+        .execute(conn)?;
     let token = crate::tokens::random_token();
     diesel::insert_into(password_links::table)
         .values((
@@ -56,13 +57,6 @@ pub fn issue(
         ))
         .execute(conn)?;
     Ok(token)
-}
-
-/// Ends the member's set-password link, if any.
-pub(crate) fn forget(conn: &mut DbConnection, member_id: &MemberId) -> Result<(), Error> {
-    diesel::delete(password_links::table.filter(password_links::member_id.eq(member_id)))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// The member a link is for, if it is still valid.

@@ -244,6 +244,25 @@ fn load(conn: &mut DbConnection, ids: Vec<i64>) -> Result<Vec<Claimed>, Error> {
         .load(conn)?)
 }
 
+/// A set-based `INSERT … SELECT` of badge mail of `kind`: `rows` is the rest of the `SELECT`
+/// after the shared values (`FROM …` naming `m` the member and `b` the badge, with its own
+/// `?`s, bound by the caller after these).
+fn badge_mail_insert(conn: &DbConnection, rows: &str, kind: Kind) -> crate::rules::sql::Query {
+    let now = Timestamp::now();
+    diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO mail_outbox (kind, member_id, recipient, badge_id, subject, state, \
+         created_at, due_at, message_id) \
+         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, ? || '.' || b.id || '.' || m.id {rows}"
+    )))
+    .into_boxed()
+    .bind::<Text, _>(kind.as_str())
+    .bind::<Text, _>(kind.subject())
+    .bind::<Text, _>(WAITING)
+    .bind::<BigInt, _>(now.millis())
+    .bind::<BigInt, _>((now + GATHER).millis())
+    .bind::<Text, _>(set_based_id_prefix())
+}
+
 /// Queues a badge mail of `kind` ("You have a new badge", "Your badge has ended") about
 /// `badge` for the members a change just staged as changed (`members::changes`) when the badge
 /// tells its holders and they take badge mail: one `INSERT … SELECT`, in the change's
@@ -253,24 +272,14 @@ pub fn queue_badge_mail(
     badge: crate::db::keys::BadgeKey,
     kind: Kind,
 ) -> Result<usize, Error> {
-    use diesel::sql_types::{BigInt, Text};
-    let now = Timestamp::now();
     let changed = crate::members::changes::staging::CHANGED;
-    Ok(diesel::sql_query(conn.sql(&format!(
-        "INSERT INTO mail_outbox (kind, member_id, recipient, badge_id, subject, state, \
-         created_at, due_at, message_id) \
-         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, ? || '.' || m.id \
-         FROM {changed} c CROSS JOIN members m ON m.key = c.key CROSS JOIN badges b ON b.key = ? \
+    let rows = format!(
+        "FROM {changed} c CROSS JOIN members m ON m.key = c.key CROSS JOIN badges b ON b.key = ? \
          WHERE b.tell_members AND m.badge_mail ORDER BY c.key"
-    )))
-    .bind::<Text, _>(kind.as_str())
-    .bind::<Text, _>(kind.subject())
-    .bind::<Text, _>(WAITING)
-    .bind::<BigInt, _>(now.millis())
-    .bind::<BigInt, _>((now + GATHER).millis())
-    .bind::<Text, _>(set_based_id_prefix())
-    .bind::<BigInt, _>(badge.0)
-    .execute(conn)?)
+    );
+    Ok(badge_mail_insert(conn, &rows, kind)
+        .bind::<BigInt, _>(badge.0)
+        .execute(conn)?)
 }
 
 /// Queues "Your badge ends soon" for every assignment that ends after `from` and by `to` of a
@@ -283,29 +292,16 @@ pub fn queue_badges_ending(
     to: Timestamp,
     notice: time::Duration,
 ) -> Result<usize, Error> {
-    use diesel::sql_types::{BigInt, Text};
-    let now = Timestamp::now();
-    let kind = Kind::BadgeEnding;
-    Ok(diesel::sql_query(conn.sql(
-        "INSERT INTO mail_outbox (kind, member_id, recipient, badge_id, subject, state, \
-         created_at, due_at, message_id) \
-         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, ? || '.' || b.id || '.' || m.id \
-         FROM member_badges mb CROSS JOIN badges b ON b.key = mb.badge_key \
+    let rows = "FROM member_badges mb CROSS JOIN badges b ON b.key = mb.badge_key \
          CROSS JOIN members m ON m.key = mb.member_key \
          WHERE mb.expires_at IS NOT NULL AND mb.expires_at > ? AND mb.expires_at <= ? \
          AND (mb.end_set_at IS NULL OR mb.end_set_at < mb.expires_at - ?) \
-         AND b.tell_members AND m.badge_mail ORDER BY mb.expires_at",
-    ))
-    .bind::<Text, _>(kind.as_str())
-    .bind::<Text, _>(kind.subject())
-    .bind::<Text, _>(WAITING)
-    .bind::<BigInt, _>(now.millis())
-    .bind::<BigInt, _>((now + GATHER).millis())
-    .bind::<Text, _>(set_based_id_prefix())
-    .bind::<BigInt, _>(from.millis())
-    .bind::<BigInt, _>(to.millis())
-    .bind::<BigInt, _>(notice.whole_milliseconds() as i64)
-    .execute(conn)?)
+         AND b.tell_members AND m.badge_mail ORDER BY mb.expires_at";
+    Ok(badge_mail_insert(conn, rows, Kind::BadgeEnding)
+        .bind::<BigInt, _>(from.millis())
+        .bind::<BigInt, _>(to.millis())
+        .bind::<BigInt, _>(notice.whole_milliseconds() as i64)
+        .execute(conn)?)
 }
 
 /// The `Message-ID` left part of a mail queued set-based: a random part made once for the

@@ -13,7 +13,7 @@ use crate::audit::{self, Actor, Change};
 use crate::auth::rate_limit::{self, Budget};
 use crate::clock::Timestamp;
 use crate::db::DbConnection;
-use crate::db::schema::{email_confirmations, members};
+use crate::db::schema::{email_confirmations, members, password_links};
 use crate::error::Error;
 use crate::ids::MemberId;
 use crate::mail::Recipient;
@@ -129,7 +129,7 @@ pub fn cancel(conn: &mut DbConnection, member: &MemberId) -> Result<(), Error> {
 }
 
 /// Ends the member's confirmation links.
-pub(crate) fn forget_links(conn: &mut DbConnection, member: &MemberId) -> Result<(), Error> {
+fn forget_links(conn: &mut DbConnection, member: &MemberId) -> Result<(), Error> {
     diesel::delete(email_confirmations::table.filter(email_confirmations::member_id.eq(member)))
         .execute(conn)?;
     Ok(())
@@ -230,8 +230,10 @@ pub fn confirm(conn: &mut DbConnection, token: &str) -> Result<Result<Member, St
             ))
             .execute(conn)?;
         if email != member.email {
-            // A password link mailed to the old address stops working.
-            crate::auth::member_links::forget(conn, &member.id)?;
+            // A set-password link mailed to the old address stops working. (Deleted here, not
+            // through `auth::member_links`, which depends on this module's parent.)
+            diesel::delete(password_links::table.filter(password_links::member_id.eq(&member.id)))
+                .execute(conn)?;
         }
         let details = if email == member.email {
             format!("confirmed {email}")

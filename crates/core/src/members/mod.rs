@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use crate::audit::{self, Actor, Change};
 use crate::clock::Timestamp;
 use crate::db::DbConnection;
-use crate::db::schema::members;
+use crate::db::schema::{email_confirmations, members};
 use crate::error::Error;
 use crate::ids::MemberId;
 
@@ -243,8 +243,11 @@ pub fn update(
                     members::email_pending.eq(None::<String>),
                 ))
                 .execute(conn)?;
-            // A confirmation asked for before no longer applies: it must not undo this.
-            addresses::forget_links(conn, id)?;
+            // A confirmation asked for before no longer applies: its link must not undo this.
+            diesel::delete(
+                email_confirmations::table.filter(email_confirmations::member_id.eq(id)),
+            )
+            .execute(conn)?;
         }
         let mut changes = Vec::new();
         if old.name != new.name {
