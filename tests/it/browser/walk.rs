@@ -23,6 +23,8 @@ struct Site {
     /// An admin added on the Admins page, and the path of their set-password link.
     other_admin_id: String,
     admin_link_path: String,
+    /// The link of the member's sign-up confirmation (mail is on; the mail itself never leaves).
+    confirm_link_path: String,
 }
 
 /// 300 demo members with their badges, a member who can sign in, a page only a badge opens,
@@ -127,7 +129,14 @@ async fn seed(app: &TestApp) -> Site {
             .expect("added")
             .id;
 
+    // The token the sender would make as it composes the confirmation mail.
+    let confirm_token =
+        insignia::members::addresses::issue(&mut app.db(), &member.id, MEMBER_EMAIL)
+            .expect("db")
+            .expect("the sign-up waits for confirmation");
+
     Site {
+        confirm_link_path: format!("/confirm-email/{confirm_token}"),
         badge_slug: badge.slug.clone(),
         badge_id: badge.id.into_string(),
         member_slug: member.slug.clone(),
@@ -291,6 +300,8 @@ async fn walk(app: &TestApp, site: &Site, phone: bool) -> Vec<String> {
         ("/forgot-password", "forgot-password"),
         ("/dashboard/forgot-password", "dashboard-forgot-password"),
         (site.admin_link_path.as_str(), "admin-set-password"),
+        (site.confirm_link_path.as_str(), "confirm-email"),
+        ("/confirm-email/no-such-link", "confirm-email-expired"),
     ] {
         problems.extend(browser.visit(path, shot).await);
     }
