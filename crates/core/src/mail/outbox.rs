@@ -244,15 +244,33 @@ fn load(conn: &mut DbConnection, ids: Vec<i64>) -> Result<Vec<Claimed>, Error> {
         .load(conn)?)
 }
 
+/// Which rows of one set-based statement need telling apart in their `Message-ID`: each
+/// member's, or each member's badges (several of a member's badges in one statement).
+#[derive(Clone, Copy)]
+enum OnePer {
+    Member,
+    MemberAndBadge,
+}
+
 /// A set-based `INSERT … SELECT` of badge mail of `kind`: `rows` is the rest of the `SELECT`
 /// after the shared values (`FROM …` naming `m` the member and `b` the badge, with its own
-/// `?`s, bound by the caller after these).
-fn badge_mail_insert(conn: &DbConnection, rows: &str, kind: Kind) -> crate::rules::sql::Query {
+/// `?`s, bound by the caller after these). The `Message-ID` is kept short: a bulk change writes
+/// 50,000 of them.
+fn badge_mail_insert(
+    conn: &DbConnection,
+    rows: &str,
+    kind: Kind,
+    one_per: OnePer,
+) -> crate::rules::sql::Query {
     let now = Timestamp::now();
+    let id = match one_per {
+        OnePer::Member => "? || '.' || m.id",
+        OnePer::MemberAndBadge => "? || '.' || m.id || '.' || b.id",
+    };
     diesel::sql_query(conn.sql(&format!(
         "INSERT INTO mail_outbox (kind, member_id, recipient, badge_id, subject, state, \
          created_at, due_at, message_id) \
-         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, ? || '.' || b.id || '.' || m.id {rows}"
+         SELECT ?, m.id, m.email, b.id, ?, ?, ?, ?, {id} {rows}"
     )))
     .into_boxed()
     .bind::<Text, _>(kind.as_str())
@@ -277,7 +295,7 @@ pub fn queue_badge_mail(
         "FROM {changed} c CROSS JOIN members m ON m.key = c.key CROSS JOIN badges b ON b.key = ? \
          WHERE b.tell_members AND m.badge_mail ORDER BY c.key"
     );
-    Ok(badge_mail_insert(conn, &rows, kind)
+    Ok(badge_mail_insert(conn, &rows, kind, OnePer::Member)
         .bind::<BigInt, _>(badge.0)
         .execute(conn)?)
 }
@@ -297,11 +315,13 @@ pub fn queue_badges_ending(
          WHERE mb.expires_at IS NOT NULL AND mb.expires_at > ? AND mb.expires_at <= ? \
          AND (mb.end_set_at IS NULL OR mb.end_set_at < mb.expires_at - ?) \
          AND b.tell_members AND m.badge_mail ORDER BY mb.expires_at";
-    Ok(badge_mail_insert(conn, rows, Kind::BadgeEnding)
-        .bind::<BigInt, _>(from.millis())
-        .bind::<BigInt, _>(to.millis())
-        .bind::<BigInt, _>(notice.whole_milliseconds() as i64)
-        .execute(conn)?)
+    Ok(
+        badge_mail_insert(conn, rows, Kind::BadgeEnding, OnePer::MemberAndBadge)
+            .bind::<BigInt, _>(from.millis())
+            .bind::<BigInt, _>(to.millis())
+            .bind::<BigInt, _>(notice.whole_milliseconds() as i64)
+            .execute(conn)?,
+    )
 }
 
 /// The `Message-ID` left part of a mail queued set-based: a random part made once for the
@@ -309,7 +329,8 @@ pub fn queue_badges_ending(
 /// row unique within it (never internal keys, which would tell how many members there are).
 /// Cheaper than a random number per row, and as unique.
 pub(crate) fn set_based_id_prefix() -> String {
-    new_message_id()
+    // 64 random bits: with the ids after it, a clash would need the same member too.
+    new_message_id()[..16].to_string()
 }
 
 /// What became of one attempt to send a mail.
