@@ -26,6 +26,7 @@ mod load_bench;
 mod mail;
 mod members;
 mod migrate;
+mod once;
 mod openapi;
 mod pages;
 mod profiles;

@@ -376,6 +376,11 @@ fn hot_queries_use_indexes() {
             .expect("confirm")
             .expect("confirmed");
     }
+    // A one-use form token spent, and spent again.
+    for _ in 0..2 {
+        insignia_core::once::act(c, Some("plans"), |_| Ok::<_, insignia_core::Error>(()))
+            .expect("once");
+    }
     // The header's count of new badges, and /me seeing them.
     profile::new_badge_count(c, first).expect("new badges");
     profile::see_badges(c, first, insignia::clock::Timestamp::now()).expect("seen");

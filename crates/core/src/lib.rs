@@ -17,6 +17,7 @@ pub mod ids;
 pub mod jobs;
 pub mod mail;
 pub mod members;
+pub mod once;
 pub mod pages;
 pub mod reports;
 pub mod rules;

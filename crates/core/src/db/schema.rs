@@ -135,6 +135,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    form_uses (token_hash) {
+        token_hash -> Text,
+        used_at -> Int8,
+    }
+}
+
+diesel::table! {
     icon_uploads (id) {
         id -> Text,
         svg -> Text,
@@ -355,6 +362,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     badges,
     email_confirmations,
     events,
+    form_uses,
     icon_uploads,
     jobs,
     login_failures,

@@ -30,6 +30,10 @@ struct KeysPage {
     created: Option<(ApiKey, String)>,
     /// This site's address as the browser reached it, for the example command.
     origin: String,
+    /// The new-key form's one-use token (`insignia_core::once`).
+    once: String,
+    /// The form was sent before (a reload): nothing was created this time.
+    already: bool,
 }
 
 impl KeysPage {
@@ -44,6 +48,7 @@ struct Shown {
     name: String,
     errors: Errors,
     created: Option<(ApiKey, String)>,
+    already: bool,
 }
 
 async fn page(
@@ -63,6 +68,8 @@ async fn page(
             errors: shown.errors,
             created: shown.created,
             origin: state.public_url.as_str().to_string(),
+            once: insignia_core::once::token(),
+            already: shown.already,
         },
     )
 }
@@ -87,6 +94,9 @@ pub async fn list(
 pub struct CreateForm {
     #[serde(deserialize_with = "forms::first")]
     name: String,
+    /// The form's one-use token: sent again, it creates nothing.
+    #[serde(deserialize_with = "forms::first")]
+    once: String,
 }
 
 pub async fn create(
@@ -98,7 +108,7 @@ pub async fn create(
     admin
         .require_elevation_keeping(&state.pool, PAGE, &*form)
         .await?;
-    let typed = form.into_inner().name;
+    let CreateForm { name: typed, once } = form.into_inner();
     let name = match api_keys::parse_name(&typed) {
         Ok(name) => name,
         Err(message) => {
@@ -107,7 +117,7 @@ pub async fn create(
             let shown = Shown {
                 name: typed,
                 errors,
-                created: None,
+                ..Shown::default()
             };
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             return page(&state, &session, &admin, status, shown).await;
@@ -115,12 +125,15 @@ pub async fn create(
     };
     let actor = admin.actor();
     let created = blocking::run(&state.pool, move |conn| {
-        Ok(api_keys::create(conn, &actor, &name)?)
+        Ok(insignia_core::once::act(conn, Some(&once), |conn| {
+            api_keys::create(conn, &actor, &name)
+        })?)
     })
     .await?;
     // Answered directly (not redirected), so the secret never travels in a cookie or URL.
     let shown = Shown {
-        created: Some(created),
+        already: created.is_none(),
+        created,
         ..Shown::default()
     };
     let mut response = page(&state, &session, &admin, StatusCode::OK, shown).await?;

@@ -36,6 +36,18 @@ pub struct Typed {
     kinds: Vec<String>,
     #[serde(deserialize_with = "forms::checkbox")]
     enabled: bool,
+    /// The new-endpoint form's one-use token (`insignia_core::once`): sent again, it creates
+    /// nothing.
+    #[serde(deserialize_with = "forms::first")]
+    once: String,
+}
+
+/// A form whose only field is its one-use token ("New signing secret").
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OnceForm {
+    #[serde(deserialize_with = "forms::first")]
+    once: String,
 }
 
 impl Typed {
@@ -48,6 +60,7 @@ impl Typed {
                 .map(|k| k.name().to_string())
                 .collect(),
             enabled: true,
+            once: String::new(),
         }
     }
 
@@ -57,6 +70,7 @@ impl Typed {
             format: endpoint.format.clone(),
             kinds: endpoint.kinds.split(' ').map(str::to_string).collect(),
             enabled: endpoint.enabled,
+            once: String::new(),
         }
     }
 
@@ -108,6 +122,10 @@ struct ListPage {
     form: Typed,
     errors: Errors,
     choices: Choices,
+    /// The new-endpoint form's one-use token.
+    once: String,
+    /// The form was sent before (a reload): nothing was created this time.
+    already: bool,
 }
 
 async fn list_page(
@@ -117,6 +135,7 @@ async fn list_page(
     status: StatusCode,
     form: Typed,
     errors: Errors,
+    already: bool,
 ) -> Result<HttpResponse, AppError> {
     let (endpoints, keys) = blocking::run(&state.pool, |conn| {
         let keys = signing::site_keys(conn)?;
@@ -140,6 +159,8 @@ async fn list_page(
             form,
             errors,
             choices: CHOICES,
+            once: insignia_core::once::token(),
+            already,
         },
     )
 }
@@ -159,6 +180,7 @@ pub async fn list(
         StatusCode::OK,
         form,
         Errors::default(),
+        false,
     )
     .await
 }
@@ -172,19 +194,35 @@ pub async fn create(
     admin
         .require_elevation_keeping(&state.pool, PAGE, &*form)
         .await?;
-    let typed = form.into_inner();
+    let mut typed = form.into_inner();
+    let once = std::mem::take(&mut typed.once);
     let input = match typed.check(state.settings.webhooks.allow_private) {
         Ok(input) => input,
         Err(errors) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return list_page(&state, &session, &admin, status, typed, errors).await;
+            return list_page(&state, &session, &admin, status, typed, errors, false).await;
         }
     };
     let actor = admin.actor();
     let endpoint = blocking::run(&state.pool, move |conn| {
-        Ok(webhooks::create(conn, &actor, &input)?)
+        Ok(insignia_core::once::act(conn, Some(&once), |conn| {
+            webhooks::create(conn, &actor, &input)
+        })?)
     })
     .await?;
+    let Some(endpoint) = endpoint else {
+        let (status, blank) = (StatusCode::OK, Typed::blank());
+        return list_page(
+            &state,
+            &session,
+            &admin,
+            status,
+            blank,
+            Errors::default(),
+            true,
+        )
+        .await;
+    };
     let shown = Shown {
         secret_shown: endpoint.format() == Format::Standard,
         ..Shown::default()
@@ -202,6 +240,10 @@ struct ShowPage {
     choices: Choices,
     /// The secret, shown right after the endpoint is made or the secret changed.
     secret_shown: bool,
+    /// "New signing secret"'s one-use token.
+    once: String,
+    /// That form was sent before (a reload): no new secret this time.
+    already: bool,
     attempts: Vec<LoggedAttempt>,
     /// Where the next (older) page of the log starts.
     older: Option<i64>,
@@ -255,6 +297,7 @@ struct Shown {
     errors: Errors,
     secret_shown: bool,
     before: Option<i64>,
+    already: bool,
 }
 
 async fn show_page(
@@ -288,6 +331,8 @@ async fn show_page(
             errors: shown.errors,
             choices: CHOICES,
             secret_shown: shown.secret_shown,
+            once: insignia_core::once::token(),
+            already: shown.already,
             attempts,
             older,
             waiting,
@@ -403,17 +448,22 @@ pub async fn rotate(
     session: Session,
     admin: CurrentAdmin,
     path: web::Path<String>,
+    form: HtmlForm<OnceForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     admin.require_elevation(&format!("{PAGE}/{id}"))?;
     let actor = admin.actor();
     let rotated = id.clone();
-    blocking::run(&state.pool, move |conn| {
-        Ok(webhooks::rotate_secret(conn, &actor, &rotated)?)
+    let once = form.into_inner().once;
+    let done = blocking::run(&state.pool, move |conn| {
+        Ok(insignia_core::once::act(conn, Some(&once), |conn| {
+            webhooks::rotate_secret(conn, &actor, &rotated)
+        })?)
     })
     .await?;
     let shown = Shown {
-        secret_shown: true,
+        secret_shown: done.is_some(),
+        already: done.is_none(),
         ..Shown::default()
     };
     // Answered directly (not redirected), so the secret never travels in a cookie or URL.
