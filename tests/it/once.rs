@@ -123,3 +123,26 @@ async fn sending_a_new_endpoint_or_new_secret_form_again_changes_nothing() {
     assert!(!again.has("#secret"));
     assert_eq!(stored(), after_first, "no second new secret");
 }
+
+#[tokio::test]
+async fn the_bulk_report_address_answers_a_get_with_the_badge_page() {
+    let app = spawn_app_with(|_| {}).await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Gold").await;
+    for form in ["members", "members/remove", "members/end"] {
+        let res = app.get(&format!("/dashboard/badges/{badge}/{form}")).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{form}");
+        assert_eq!(
+            crate::helpers::location(&res),
+            format!("/dashboard/badges/{badge}")
+        );
+    }
+    let res = app
+        .new_visitor()
+        .get(&format!("/dashboard/badges/{badge}/members"))
+        .await;
+    assert!(
+        crate::helpers::location(&res).starts_with("/dashboard/login"),
+        "a visitor is asked to sign in"
+    );
+}

@@ -967,11 +967,12 @@ fn wrong_methods(
             FORM,
         ),
         (Method::GET, format!("/dashboard/badges/{id}/move"), POST),
-        (Method::GET, format!("/dashboard/badges/{id}/members"), POST),
+        // A GET of the bulk report's address leads back to the badge (tests/it/once.rs).
+        (Method::PUT, format!("/dashboard/badges/{id}/members"), FORM),
         (
-            Method::GET,
+            Method::DELETE,
             format!("/dashboard/badges/{id}/members/remove"),
-            POST,
+            FORM,
         ),
         (
             Method::POST,

@@ -459,6 +459,18 @@ fn read_until(typed: &str) -> Result<Option<clock::Timestamp>, String> {
 /// What a refused end says in a give form.
 const END_PASSED: &str = "That last day has already passed: choose a day from today on.";
 
+/// A GET of an address the badge page's forms post to (a bookmarked or reopened report, a
+/// reload after the answer): the badge's page, where those forms are.
+pub async fn back_to_badge(
+    _admin: CurrentAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(see_other(&format!(
+        "/dashboard/badges/{}",
+        url_encode(&path.into_inner())
+    )))
+}
+
 /// Assigns the ticked members (`member_id`, repeated), or the pasted lines of the bulk box
 /// (`bulk`, with `action=dry_run` to only report).
 pub async fn assign(

@@ -48,12 +48,18 @@ pub fn configure(routes: &mut Routes) {
             .at("/badges/preview", |p| p.post(badges::preview))
             .at("/badges/{id}", |p| p.get(holders::show))
             .at("/badges/{id}/holders.csv", |p| p.get(exports::holders))
-            .at("/badges/{id}/members", |p| p.post(holders::assign))
+            .at("/badges/{id}/members", |p| {
+                p.get(holders::back_to_badge).post(holders::assign)
+            })
             .at("/badges/{id}/members/search", |p| {
                 p.get(holders::picker_search)
             })
-            .at("/badges/{id}/members/remove", |p| p.post(holders::unassign))
-            .at("/badges/{id}/members/end", |p| p.post(holders::set_end))
+            .at("/badges/{id}/members/remove", |p| {
+                p.get(holders::back_to_badge).post(holders::unassign)
+            })
+            .at("/badges/{id}/members/end", |p| {
+                p.get(holders::back_to_badge).post(holders::set_end)
+            })
             .at("/badges/{id}/edit", |p| {
                 p.get(badges::edit_form).post(badges::update)
             })
