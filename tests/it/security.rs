@@ -721,6 +721,46 @@ async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
             .await;
         check(page, res.status());
     }
+    // A member's own address change, and a confirmation link with a NUL in it.
+    let member = app.new_visitor();
+    member
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("name", "Mallory"),
+                ("email", "mallory@example.com"),
+                ("password", "member password 1"),
+            ],
+        )
+        .await;
+    let res = member
+        .submit("/me", "/me/name", &[("name", "Mal\u{0}lory")])
+        .await;
+    check("/me/name", res.status());
+    let res = member
+        .post_form(
+            "/me/email",
+            &[
+                ("csrf_token", &member.page("/me").await.csrf_token()),
+                ("email", "m\u{0}@example.com"),
+                ("current_password", "member password 1"),
+            ],
+        )
+        .await;
+    check("/me/email", res.status());
+    for method in ["GET", "POST"] {
+        let res = if method == "GET" {
+            stranger.get("/confirm-email/a%00b").await
+        } else {
+            stranger.submit("/login", "/confirm-email/a%00b", &[]).await
+        };
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "{method} a confirmation with a NUL"
+        );
+    }
     // The unsubscribe link takes no form (nor CSRF token): a NUL in its token opens nothing.
     let res = stranger.post_form("/unsubscribe/a%00b", &[]).await;
     assert_eq!(
@@ -871,7 +911,12 @@ async fn nul_characters_in_any_form_field_are_refused_never_a_server_error() {
             .expect("keys")
             .is_empty()
     );
-    assert_eq!(app.member_count(), 1);
+    // Ada, and Mallory who signed up without a NUL: her name and address as they were.
+    assert_eq!(app.member_count(), 2);
+    let mallory = insignia::members::find_by_email(&mut conn, "mallory@example.com")
+        .expect("read")
+        .expect("Mallory");
+    assert_eq!(mallory.name, "Mallory");
     assert!(app.assignments().is_empty());
 }
 

@@ -571,24 +571,19 @@ async fn change_email(
             email_password_error,
             ..AccountForms::default()
         };
-    // A mail again to the account's own address, or to the one already asked for, needs no
-    // password: nothing new is asked.
-    let id = member.id.clone();
-    let waiting =
-        blocking::run(&state.pool, move |conn| Ok(addresses::standing(conn, &id)?)).await?;
-    let known = insignia_core::email::parse(&typed).is_ok_and(|address| {
-        address == member.email || waiting == Standing::Waiting(address.clone())
-    });
+    let (who, address) = (member.clone(), typed.clone());
+    let needs_password = blocking::run(&state.pool, move |conn| {
+        Ok(addresses::needs_password(conn, &who, &address)?)
+    })
+    .await?;
     let token = cookie::member_token(&session).unwrap_or_default();
     let client = Client::Session(hash_token(&token));
-    let checked = if known {
-        Outcome::Ok(())
+    let checked = if needs_password {
+        sign_in::member(&state.pool, client, &member.email, current_password)
+            .await?
+            .map(|_| ())
     } else {
-        match sign_in::member(&state.pool, client, &member.email, current_password).await? {
-            Outcome::Ok(_) => Outcome::Ok(()),
-            Outcome::Wrong => Outcome::Wrong,
-            Outcome::Locked(minutes) => Outcome::Locked(minutes),
-        }
+        Outcome::Ok(())
     };
     let account = match checked {
         Outcome::Wrong => refused(

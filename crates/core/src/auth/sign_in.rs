@@ -50,6 +50,17 @@ pub enum Outcome<T> {
     Locked(i64),
 }
 
+impl<T> Outcome<T> {
+    /// The same outcome with what a success carries changed.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
+        match self {
+            Outcome::Ok(value) => Outcome::Ok(f(value)),
+            Outcome::Wrong => Outcome::Wrong,
+            Outcome::Locked(minutes) => Outcome::Locked(minutes),
+        }
+    }
+}
+
 /// An admin and their password hash, by e-mail.
 pub fn find_admin(
     conn: &mut DbConnection,

@@ -77,6 +77,20 @@ pub(crate) fn confirm_sign_up(
     wait_for(conn, member, email)
 }
 
+/// Whether asking to confirm `typed` needs the member's password: only a new address does. A
+/// mail again to the account's own address, or to the one already waiting, asks nothing new.
+pub fn needs_password(
+    conn: &mut DbConnection,
+    member: &Member,
+    typed: &str,
+) -> Result<bool, Error> {
+    let Ok(address) = crate::email::parse(typed) else {
+        // Refused by `request` anyway; the password is checked first all the same.
+        return Ok(true);
+    };
+    Ok(address != member.email && standing(conn, &member.id)? != Standing::Waiting(address))
+}
+
 /// A member asks to confirm `typed`: a new address for their account, or their own one again
 /// (a sign-up whose mail was lost). The account keeps its address until the link is followed.
 pub fn request(
