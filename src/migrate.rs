@@ -32,7 +32,7 @@ macro_rules! schema_tables {
             pages, member_badges, badge_pages, password_links, admin_password_links,
             member_sessions, api_keys, audit_log, audit_members, reports, rate_limits, jobs, events,
             webhook_endpoints, webhook_deliveries, webhook_lanes, webhook_attempts, badge_slugs,
-            badge_rules, mail_outbox, email_confirmations, form_uses,
+            badge_rules, mail_outbox, email_confirmations, form_uses, bulk_changes, bulk_change_rows,
         ])
     };
 }

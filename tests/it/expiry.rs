@@ -437,7 +437,7 @@ async fn the_owner_sets_and_removes_holders_ends_and_a_badge_given_after_its_tim
             &[("bulk", "ada@example.com"), ("action", "dry_run")],
         )
         .await;
-    let checked = crate::helpers::to_page(checked).await;
+    let checked = app.followed(checked).await;
     let report = checked.text_of("#bulk-report");
     assert!(report.contains("1 already held"), "{report}");
     let csv = app
@@ -613,7 +613,7 @@ async fn the_picker_and_the_bulk_box_give_until_a_day_of_their_own() {
             ],
         )
         .await;
-    let checked = crate::helpers::to_page(checked).await;
+    let checked = app.followed(checked).await;
     let report = checked.text_of("#bulk-report");
     assert!(report.contains("1 to be renewed from now"), "{report}");
     let plan = checked

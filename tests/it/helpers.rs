@@ -262,6 +262,16 @@ impl TestApp {
         to_page(self.get(path).await).await
     }
 
+    /// The page an answer leads to, as a browser shows it: the redirect's target, or the
+    /// answer itself.
+    pub async fn followed(&self, res: reqwest::Response) -> Page {
+        if res.status().is_redirection() {
+            self.page(&location(&res)).await
+        } else {
+            to_page(res).await
+        }
+    }
+
     /// Posts a url-encoded form with the CSRF token read from `form_page`, like a browser
     /// submitting a form it loaded from there.
     pub async fn submit(

@@ -38,6 +38,7 @@ mod schemathesis;
 mod security;
 mod smtp;
 mod storage;
+mod undo;
 mod upgrade;
 mod webhooks;
 mod wix_client;

@@ -296,15 +296,16 @@ async fn the_bulk_box_reports_each_line_and_a_dry_run_writes_nothing() {
             .map(|r| r.text().collect::<Vec<_>>().join("|"))
             .collect()
     };
-    let dry = to_page(
-        app.submit(
-            &page,
-            &format!("{page}/members"),
-            &[("bulk", &pasted), ("action", "dry_run")],
+    let dry = app
+        .followed(
+            app.submit(
+                &page,
+                &format!("{page}/members"),
+                &[("bulk", &pasted), ("action", "dry_run")],
+            )
+            .await,
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(dry.status, StatusCode::OK);
     // The page lists the lines that need attention; the download has every line.
     let lines = report(&dry);
@@ -340,15 +341,16 @@ async fn the_bulk_box_reports_each_line_and_a_dry_run_writes_nothing() {
     let plan = dry
         .attr("#bulk-report input[name=plan]", "value")
         .expect("plan");
-    let done = to_page(
-        app.submit(
-            &page,
-            &format!("{page}/members"),
-            &[("plan", &plan), ("action", "assign")],
+    let done = app
+        .followed(
+            app.submit(
+                &page,
+                &format!("{page}/members"),
+                &[("plan", &plan), ("action", "assign")],
+            )
+            .await,
         )
-        .await,
-    )
-    .await;
+        .await;
     assert!(
         words(&done).contains("Done. 1 assigned"),
         "{}",

@@ -13,7 +13,7 @@ use insignia::auth::{member_accounts as accounts, member_links as passwords};
 use insignia::badges::{BadgeInput, store};
 
 use insignia::members::profile::{self, Audience};
-use insignia::members::{self, NewMember, assignments, search};
+use insignia::members::{self, NewMember, assignments, search, undo};
 
 #[derive(QueryableByName)]
 struct PlanLine {
@@ -239,6 +239,27 @@ fn hot_queries_use_indexes() {
         .expect("tell members");
     assignments::assign(c, &actor, &silver.id, &member_ids[..20]).expect("assign silver");
     assignments::unassign(c, &actor, &silver.id, &member_ids[..5]).expect("unassign silver");
+    // Changes kept to undo: a bulk take and its undo, a bulk give with renewals and its
+    // undo, "remove all holders".
+    let admin =
+        insignia::auth::admins::create(c, "owner@example.com", "a long enough password", false)
+            .expect("db")
+            .map_err(|_| "admin")
+            .expect("admin");
+    let lines = "p10@example.com\np11@example.com\np150@example.com";
+    let take = assignments::BulkChange::Take;
+    let (_, taken) =
+        assignments::apply_bulk_change(c, &actor, &silver.id, lines, take, Some(&admin.id))
+            .expect("bulk take");
+    undo::undo(c, &actor, &admin.id, &taken.expect("kept")).expect("undo take");
+    let give = assignments::BulkChange::Give {
+        until: Some(now + time::Duration::days(3)),
+    };
+    let (_, given) =
+        assignments::apply_bulk_change(c, &actor, &silver.id, lines, give, Some(&admin.id))
+            .expect("bulk give");
+    undo::undo(c, &actor, &admin.id, &given.expect("kept")).expect("undo give");
+    assignments::take_from_all(c, &actor, &admin.id, &silver.id).expect("remove all");
     let newcomer = NewMember::parse("Newcomer", "new@example.com").expect("valid");
     let newcomer = members::create(c, &actor, &newcomer).expect("member");
     members::update(c, &actor, &newcomer.id, "Newcomer", "new@elsewhere.org").expect("update");

@@ -41,6 +41,14 @@ fn restricted_routes(id: &str, version: &str, member: &str, page: &str) -> Vec<(
             pairs(&[("member_id", member)]),
         ),
         (
+            format!("/dashboard/badges/{id}/members/remove-all"),
+            pairs(&[]),
+        ),
+        (
+            "/dashboard/undo".to_string(),
+            pairs(&[("change", "0000"), ("back", "/dashboard/badges")]),
+        ),
+        (
             "/dashboard/members/new".to_string(),
             pairs(&[("name", "Sneaky"), ("email", "sneaky2@example.com")]),
         ),

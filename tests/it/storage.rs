@@ -44,6 +44,8 @@ async fn a_fifty_thousand_line_change_is_summarised_small_and_lands_in_each_memb
             &[("bulk", &pasted), ("action", "dry_run")],
         )
         .await;
+    // The answer leads to the report's own address.
+    let dry = app.get(&crate::helpers::location(&dry)).await;
     let dry_bytes = dry.bytes().await.expect("body");
     assert!(
         dry_bytes.len() < 512 * 1024,
@@ -73,6 +75,8 @@ async fn a_fifty_thousand_line_change_is_summarised_small_and_lands_in_each_memb
             &[("plan", &plan), ("action", "assign")],
         )
         .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let done = app.get(&crate::helpers::location(&done)).await;
     assert_eq!(done.status(), StatusCode::OK);
     let done_bytes = done.bytes().await.expect("body");
     assert!(

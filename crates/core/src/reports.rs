@@ -18,7 +18,10 @@ pub const SHOWN_ON_PAGE: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// The bulk box giving a badge.
     Bulk,
+    /// The bulk box taking a badge away, or "Remove all holders".
+    BulkTake,
     Import,
 }
 
@@ -26,6 +29,7 @@ impl Kind {
     fn as_str(self) -> &'static str {
         match self {
             Kind::Bulk => "bulk",
+            Kind::BulkTake => "bulk-take",
             Kind::Import => "import",
         }
     }
@@ -40,6 +44,10 @@ pub struct Report {
     pub input: String,
     pub csv: String,
     pub created_at: Timestamp,
+    /// What the report's page shows, as its maker wrote it (JSON); empty for an import.
+    pub page: String,
+    /// The lines that need attention, as CSV (empty: none, or an import).
+    pub attention: String,
 }
 
 impl Report {
@@ -47,6 +55,18 @@ impl Report {
     pub fn file_name(&self) -> String {
         let day = self.created_at.date();
         format!("insignia-{}-report-{day}.csv", self.kind)
+    }
+
+    /// The file name the lines that need attention are saved under.
+    pub fn attention_file_name(&self) -> String {
+        let day = self.created_at.date();
+        format!("insignia-{}-to-fix-{day}.csv", self.kind)
+    }
+
+    /// Whether it is a report of the bulk box (either way) for this badge.
+    pub fn is_bulk_of(&self, badge_id: &str) -> bool {
+        (self.kind == Kind::Bulk.as_str() || self.kind == Kind::BulkTake.as_str())
+            && self.subject == badge_id
     }
 }
 
@@ -75,6 +95,21 @@ pub fn keep(
         ))
         .execute(conn)?;
     Ok(id)
+}
+
+/// Keeps with a report what its page shows (`page`, JSON) and its lines that need attention
+/// (`attention`, CSV), so it can be shown again at its own address and those lines downloaded
+/// alone.
+pub fn keep_page(
+    conn: &mut DbConnection,
+    id: &str,
+    page: &str,
+    attention: String,
+) -> Result<(), Error> {
+    diesel::update(reports::table.find(id))
+        .set((reports::page.eq(page), reports::attention.eq(attention)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// PostgreSQL cannot store NUL in text. A dry run's input may hold one on a line the run

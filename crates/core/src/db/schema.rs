@@ -112,6 +112,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    bulk_change_rows (change_id, member_key) {
+        change_id -> Text,
+        member_key -> Int8,
+        held_before -> Bool,
+        assigned_at -> Nullable<Int8>,
+        assigned_by -> Nullable<Text>,
+        hidden -> Nullable<Bool>,
+        pinned_at -> Nullable<Int8>,
+        expires_at -> Nullable<Int8>,
+        end_set_at -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    bulk_changes (id) {
+        id -> Text,
+        admin_id -> Text,
+        badge_id -> Text,
+        badge_title -> Text,
+        give -> Bool,
+        members -> Int8,
+        created_at -> Int8,
+        undone_at -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     email_confirmations (token_hash) {
         token_hash -> Text,
         member_id -> Text,
@@ -273,6 +300,8 @@ diesel::table! {
         input -> Text,
         csv -> Text,
         created_at -> Int8,
+        page -> Text,
+        attention -> Text,
     }
 }
 
@@ -338,6 +367,8 @@ diesel::table! {
 diesel::joinable!(admin_password_links -> admins (admin_id));
 diesel::joinable!(admin_sessions -> admins (admin_id));
 diesel::joinable!(audit_members -> audit_log (entry));
+diesel::joinable!(bulk_change_rows -> bulk_changes (change_id));
+diesel::joinable!(bulk_changes -> admins (admin_id));
 diesel::joinable!(email_confirmations -> members (member_id));
 diesel::joinable!(mail_outbox -> admins (admin_id));
 diesel::joinable!(member_sessions -> members (member_id));
@@ -360,6 +391,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     badge_rules,
     badge_slugs,
     badges,
+    bulk_change_rows,
+    bulk_changes,
     email_confirmations,
     events,
     form_uses,

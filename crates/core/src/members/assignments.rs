@@ -11,6 +11,7 @@ use super::Member;
 pub use super::changes::staging;
 use super::changes::{give_staged, record_change, record_new_end, stage_ids, take_staged};
 use super::profile::{Audience, profile_order};
+use super::undo;
 use super::validity::{self, in_force};
 use crate::audit::{self, Actor, Change};
 use crate::badges::{Badge, store as badge_store};
@@ -395,6 +396,28 @@ pub fn unassign(
     badge_id: &BadgeId,
     member_ids: &[MemberId],
 ) -> Result<Vec<MemberId>, AssignError> {
+    Ok(unassign_kept(conn, actor, badge_id, member_ids, None)?.0)
+}
+
+/// [`unassign`], kept for `admin_id` to undo for a day (see [`super::undo`]): also returns the
+/// change to undo (`None` if nobody lost it).
+pub fn unassign_undoable(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    admin_id: &str,
+    badge_id: &BadgeId,
+    member_ids: &[MemberId],
+) -> Result<(Vec<MemberId>, Option<String>), AssignError> {
+    unassign_kept(conn, actor, badge_id, member_ids, Some(admin_id))
+}
+
+fn unassign_kept(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge_id: &BadgeId,
+    member_ids: &[MemberId],
+    keep_for: Option<&str>,
+) -> Result<(Vec<MemberId>, Option<String>), AssignError> {
     let ids = unique(member_ids);
     if ids.len() > BULK_MAX {
         return Err(AssignError::TooMany);
@@ -403,13 +426,56 @@ pub fn unassign(
         let badge = manual_badge(conn, badge_id)?;
         stage_ids(conn, &ids)?;
         staging::members_from_lines(conn)?;
-        let removed_count = take_staged(conn, badge.key, Some(actor))?;
+        let (removed_count, change) = take_staged_kept(conn, actor, &badge, keep_for)?;
         if removed_count == 0 {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         let removed = staging::changed_ids(conn)?;
         recorded(conn, actor, &badge, false, removed_count, single(&removed))?;
-        Ok(removed)
+        Ok((removed, change))
+    })
+}
+
+/// Takes the badge from the staged members, first keeping their assignments for `keep_for`
+/// to undo. Returns how many lost it, and the change to undo.
+fn take_staged_kept(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge: &Badge,
+    keep_for: Option<&str>,
+) -> Result<(i64, Option<String>), Error> {
+    let change = match keep_for {
+        Some(admin_id) => {
+            let change = undo::begin(conn, admin_id, badge, false)?;
+            undo::keep_held(conn, &change, badge.key)?;
+            Some(change)
+        }
+        None => None,
+    };
+    let removed = take_staged(conn, badge.key, Some(actor))?;
+    let change = match change {
+        Some(change) => undo::finish(conn, &change, removed)?,
+        None => None,
+    };
+    Ok((removed, change))
+}
+
+/// Takes the badge from every holder in one transaction ("Remove all holders"), kept for
+/// `admin_id` to undo for a day. Returns how many lost it, and the change to undo.
+pub fn take_from_all(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    admin_id: &str,
+    badge_id: &BadgeId,
+) -> Result<(i64, Option<String>), AssignError> {
+    crate::db::write(conn, |conn| {
+        let badge = manual_badge(conn, badge_id)?;
+        stage_holders(conn, badge.key)?;
+        let (removed, change) = take_staged_kept(conn, actor, &badge, Some(admin_id))?;
+        if removed > 0 {
+            recorded(conn, actor, &badge, false, removed, None)?;
+        }
+        Ok((removed, change))
     })
 }
 
@@ -463,26 +529,32 @@ pub fn set_end(
 }
 
 /// Gives one member several badges (`give`), or takes them back, in one transaction.
-/// Returns how many actually changed.
+/// Returns how many actually changed, and for a take the changes `admin_id` can undo (one a
+/// badge: see [`super::undo`]).
 pub fn change_member_badges(
     conn: &mut DbConnection,
     actor: &Actor,
+    admin_id: &str,
     member_id: &MemberId,
     badge_ids: &[BadgeId],
     give: bool,
-) -> Result<usize, AssignError> {
+) -> Result<(usize, Vec<String>), AssignError> {
     crate::db::write(conn, |conn| {
         super::find(conn, member_id).map_err(|_| AssignError::App(Error::NotFound))?;
         let member = [member_id.clone()];
         let mut changed = 0;
+        let mut undo = Vec::new();
         for badge_id in badge_ids {
             changed += if give {
                 assign(conn, actor, badge_id, &member)?.added.len()
             } else {
-                unassign(conn, actor, badge_id, &member)?.len()
+                let (removed, change) =
+                    unassign_undoable(conn, actor, admin_id, badge_id, &member)?;
+                undo.extend(change);
+                removed.len()
             };
         }
-        Ok(changed)
+        Ok((changed, undo))
     })
 }
 
@@ -678,6 +750,10 @@ pub enum LineStatus {
     AlreadyHeld,
     /// Already held, and valid for a time: giving it again renews it from now.
     Renewed,
+    /// Held, and taken away (a take).
+    Removed,
+    /// Not held, so nothing to take.
+    NotHeld,
     NotFound,
     Invalid(String),
 }
@@ -733,22 +809,40 @@ struct Resolved {
     held: bool,
 }
 
-/// Works out, line by line, what pasting these e-mails or ids would do, with every line
-/// resolved in a few statements. Writes nothing but the staging tables.
+/// Which way a bulk change goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BulkChange {
+    /// Give the badge, ending at `until` (`None`: as the badge says); holders are renewed to
+    /// that end if there is one.
+    Give {
+        until: Option<crate::clock::Timestamp>,
+    },
+    /// Take the badge away.
+    Take,
+}
+
+impl BulkChange {
+    pub fn gives(self) -> bool {
+        matches!(self, BulkChange::Give { .. })
+    }
+}
+
+/// Works out, line by line, what giving the badge to these pasted e-mails or ids would do.
 pub fn plan_bulk(
     conn: &mut DbConnection,
     badge_id: &BadgeId,
     text: &str,
 ) -> Result<Vec<BulkLine>, AssignError> {
-    plan_bulk_until(conn, badge_id, text, None)
+    plan_bulk_change(conn, badge_id, text, BulkChange::Give { until: None })
 }
 
-/// [`plan_bulk`] for a give that ends at `until` (holders would be renewed to it).
-pub fn plan_bulk_until(
+/// Works out, line by line, what a bulk change of these pasted e-mails or ids would do, with
+/// every line resolved in a few statements. Writes nothing but the staging tables.
+pub fn plan_bulk_change(
     conn: &mut DbConnection,
     badge_id: &BadgeId,
     text: &str,
-    until: Option<crate::clock::Timestamp>,
+    change: BulkChange,
 ) -> Result<Vec<BulkLine>, AssignError> {
     // Other control characters make a line invalid and are reported with it; NUL cannot even
     // be kept to show back (PostgreSQL stores no NUL in text), so the paste is refused whole.
@@ -764,6 +858,10 @@ pub fn plan_bulk_until(
     if lines.len() > BULK_MAX {
         return Err(AssignError::TooMany);
     }
+    let until = match change {
+        BulkChange::Give { until } => until,
+        BulkChange::Take => None,
+    };
     check_end(until)?;
     let badge = manual_badge(conn, badge_id)?;
     let parsed: Vec<(usize, &str, Result<Pasted, String>)> = lines
@@ -791,10 +889,12 @@ pub fn plan_bulk_until(
     .bind::<BigInt, _>(badge.key)
     .bind::<BigInt, _>(crate::clock::now_millis())
     .load(conn)?;
-    let held_status = if until.is_some() || badge.valid_for_days.is_some() {
-        LineStatus::Renewed
-    } else {
-        LineStatus::AlreadyHeld
+    let (held_status, not_held_status) = match change {
+        BulkChange::Take => (LineStatus::Removed, LineStatus::NotHeld),
+        BulkChange::Give { until } if until.is_some() || badge.valid_for_days.is_some() => {
+            (LineStatus::Renewed, LineStatus::Assigned)
+        }
+        BulkChange::Give { .. } => (LineStatus::AlreadyHeld, LineStatus::Assigned),
     };
     let mut found: HashMap<usize, (BulkMember, bool)> = resolved
         .into_iter()
@@ -812,7 +912,7 @@ pub fn plan_bulk_until(
                     Some(m),
                 ),
                 (Ok(_), Some((m, true))) => (held_status.clone(), Some(m)),
-                (Ok(_), Some((m, false))) => (LineStatus::Assigned, Some(m)),
+                (Ok(_), Some((m, false))) => (not_held_status.clone(), Some(m)),
             };
             BulkLine {
                 number,
@@ -824,37 +924,86 @@ pub fn plan_bulk_until(
         .collect())
 }
 
-/// Plans and assigns in one transaction; the report says what happened to each line.
+/// Plans and gives in one transaction; the report says what happened to each line.
 pub fn apply_bulk(
     conn: &mut DbConnection,
     actor: &Actor,
     badge_id: &BadgeId,
     text: &str,
 ) -> Result<Vec<BulkLine>, AssignError> {
-    apply_bulk_until(conn, actor, badge_id, text, None)
+    Ok(apply_bulk_change(
+        conn,
+        actor,
+        badge_id,
+        text,
+        BulkChange::Give { until: None },
+        None,
+    )?
+    .0)
 }
 
-/// [`apply_bulk`] with an end of its own for these assignments (`None`: as the badge says).
-pub fn apply_bulk_until(
+/// Plans and makes a bulk change in one transaction; the report says what happened to each
+/// line. With `keep_for`, the change is kept for that admin to undo for a day, and its id is
+/// returned with the report (`None` if it changed nobody).
+pub fn apply_bulk_change(
     conn: &mut DbConnection,
     actor: &Actor,
     badge_id: &BadgeId,
     text: &str,
-    until: Option<crate::clock::Timestamp>,
-) -> Result<Vec<BulkLine>, AssignError> {
+    change: BulkChange,
+    keep_for: Option<&str>,
+) -> Result<(Vec<BulkLine>, Option<String>), AssignError> {
     crate::db::write(conn, |conn| {
-        let report = plan_bulk_until(conn, badge_id, text, until)?;
+        let report = plan_bulk_change(conn, badge_id, text, change)?;
         let badge = badge(conn, badge_id)?;
         staging::members_from_lines(conn)?;
-        let added = give_staged(conn, &badge, actor, until)?;
-        if added > 0 {
+        let (changed, kept, status) = match change {
+            BulkChange::Give { until } => {
+                let kept = match keep_for {
+                    Some(admin_id) => {
+                        let kept = undo::begin(conn, admin_id, &badge, true)?;
+                        // Holders whose end this renews get it back on undo.
+                        if until.is_some() || badge.valid_for_days.is_some() {
+                            undo::keep_held(conn, &kept, badge.key)?;
+                        }
+                        Some(kept)
+                    }
+                    None => None,
+                };
+                let added = give_staged(conn, &badge, actor, until)?;
+                if let Some(kept) = &kept {
+                    undo::keep_given(conn, kept)?;
+                }
+                let renewed = report
+                    .iter()
+                    .filter(|l| l.status == LineStatus::Renewed)
+                    .count();
+                let kept = match kept {
+                    Some(kept) => undo::finish(conn, &kept, added + renewed as i64)?,
+                    None => None,
+                };
+                (added, kept, LineStatus::Assigned)
+            }
+            BulkChange::Take => {
+                let (removed, kept) = take_staged_kept(conn, actor, &badge, keep_for)?;
+                (removed, kept, LineStatus::Removed)
+            }
+        };
+        if changed > 0 {
             let first = report
                 .iter()
-                .find(|l| l.status == LineStatus::Assigned)
+                .find(|l| l.status == status)
                 .and_then(|l| l.member.as_ref().map(|m| m.id.clone()));
-            let single = if added == 1 { first } else { None };
-            recorded(conn, actor, &badge, true, added, single.as_ref())?;
+            let single = if changed == 1 { first } else { None };
+            recorded(
+                conn,
+                actor,
+                &badge,
+                change.gives(),
+                changed,
+                single.as_ref(),
+            )?;
         }
-        Ok(report)
+        Ok((report, kept))
     })
 }

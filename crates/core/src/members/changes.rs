@@ -303,6 +303,48 @@ pub fn take_staged(
     Ok(removed)
 }
 
+/// Gives the badge back to the members a kept change took it from (`bulk_change_rows` of
+/// `change`), each as they had it: the same time, giver, end, hidden and pinned state. Members
+/// deleted since, those who hold it again, and those whose end has passed meanwhile are left
+/// as they are. Counts and events as for any give; no mail (they had it). Returns how many got
+/// it back.
+pub fn restore_staged(
+    conn: &mut DbConnection,
+    badge: BadgeKey,
+    actor: &Actor,
+    change: &str,
+) -> Result<i64, Error> {
+    use staging::CHANGED;
+    staging::clear(conn, &[CHANGED])?;
+    let restored = diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO {CHANGED} (key) SELECT r.member_key FROM bulk_change_rows r \
+         CROSS JOIN members m ON m.key = r.member_key \
+         WHERE r.change_id = ? AND r.held_before AND (r.expires_at IS NULL OR r.expires_at > ?) \
+         AND NOT EXISTS (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = r.member_key)"
+    )))
+    .bind::<Text, _>(change)
+    .bind::<BigInt, _>(crate::clock::now_millis())
+    .bind::<BigInt, _>(badge)
+    .execute(conn)? as i64;
+    if restored == 0 {
+        return Ok(0);
+    }
+    staging::analyze_if_large(conn, CHANGED, restored)?;
+    diesel::sql_query(conn.sql(&format!(
+        "INSERT INTO member_badges (badge_key, member_key, assigned_at, assigned_by, hidden, \
+         pinned_at, expires_at, end_set_at) \
+         SELECT ?, r.member_key, r.assigned_at, r.assigned_by, r.hidden, r.pinned_at, \
+         r.expires_at, r.end_set_at FROM {CHANGED} c CROSS JOIN bulk_change_rows r \
+         ON r.change_id = ? AND r.member_key = c.key"
+    )))
+    .bind::<BigInt, _>(badge)
+    .bind::<Text, _>(change)
+    .execute(conn)?;
+    count_changed(conn, badge, 1, restored)?;
+    record_events(conn, actor, crate::events::Kind::BadgeAssigned, badge)?;
+    Ok(restored)
+}
+
 /// The audit entry of new ends for the staged members who hold the badge (renewed by a give,
 /// or set by hand), in the history of each of them (or of `single`, the one member named).
 pub fn record_new_end(
@@ -441,11 +483,25 @@ pub fn record_change(
     changed: i64,
     single: Option<&MemberId>,
 ) -> Result<(), Error> {
+    let verb = if give { "gave it to" } else { "took it from" };
+    record_change_worded(conn, actor, badge, give, verb, changed, single)
+}
+
+/// [`record_change`] saying in its own words what was done (an undo says so).
+pub fn record_change_worded(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge: &Badge,
+    give: bool,
+    verb: &str,
+    changed: i64,
+    single: Option<&MemberId>,
+) -> Result<(), Error> {
     let names = staging::changed_names(conn, SHOWN as i64)?;
-    let (action, verb) = if give {
-        ("badge.assign", "gave it to")
+    let action = if give {
+        "badge.assign"
     } else {
-        ("badge.unassign", "took it from")
+        "badge.unassign"
     };
     let entry = audit::record(
         conn,

@@ -9,6 +9,7 @@ pub mod import;
 pub mod invitations;
 pub mod profile;
 pub mod search;
+pub mod undo;
 pub mod validity;
 
 use diesel::prelude::*;

@@ -17,12 +17,15 @@ use crate::session::{self as cookie, FlashKind};
 use crate::state::AppState;
 use crate::views::{BadgeView, count_of as grouped_count, grouped, short_time};
 use insignia_core::badges::{Badge, Icon, store as badge_store};
+use insignia_core::error::Error;
 use insignia_core::ids::{BadgeId, MemberId};
 use insignia_core::members::assignments::{self, AssignError, BulkLine, LineStatus};
 use insignia_core::members::profile::Audience;
 use insignia_core::members::search::{self, Hit, Holder, HolderPage};
+use insignia_core::members::undo;
 use insignia_core::reports;
 
+use super::confirm::Words;
 use super::members::PAGE_SIZE;
 
 /// How many members the picker shows for one search.
@@ -42,6 +45,8 @@ pub struct BadgePageQuery {
     /// Picker search (the no-JavaScript way to find members to add).
     #[serde(default)]
     find: String,
+    /// A bulk report to show (the answer to the bulk box, at its own address).
+    report: Option<String>,
 }
 
 pub struct HolderRow {
@@ -54,33 +59,80 @@ pub struct HolderRow {
 }
 
 /// Counts for the bulk report's summary line.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct BulkSummary {
     pub assigned: usize,
     pub already: usize,
     /// Of those already holding it, the ones whose end is renewed from now.
     pub renewed: usize,
+    pub removed: usize,
+    pub not_held: usize,
     pub not_found: usize,
     pub invalid: usize,
 }
 
+/// A line that needs attention, as the report's table shows it.
+#[derive(Serialize, Deserialize)]
+pub struct ProblemLine {
+    pub number: usize,
+    pub text: String,
+    pub result: String,
+}
+
+/// What a bulk report's page shows. Kept with the report (as JSON), so the report's own
+/// address shows it again: the answer to the form is a redirect there (a reload or a bookmark
+/// shows the report; it does not send the list again).
+#[derive(Default, Serialize, Deserialize)]
 pub struct BulkReport {
     pub dry_run: bool,
+    /// Whether it takes the badge away (else gives it).
+    pub take: bool,
+    /// "Remove all holders" (no lines were pasted).
+    pub all_holders: bool,
     pub summary: BulkSummary,
     /// The first lines that need attention (not found, invalid, repeated).
-    pub problems: Vec<BulkLine>,
+    pub problems: Vec<ProblemLine>,
     /// Lines needing attention beyond those shown.
     pub more_problems: usize,
-    /// The whole per-line report as CSV.
-    pub download: String,
-    /// A dry run's list, kept on the server: the report's button applies it.
-    pub plan: Option<String>,
+    /// How many lines were pasted (blank ones aside).
+    pub lines: usize,
+    /// The last day typed beside the box (a give's), applied with a dry run's list.
+    pub until: String,
+    /// The change this report's Undo reverses.
+    pub change: Option<String>,
+    /// The report's id (its download, and a dry run's kept list); set when shown.
+    #[serde(skip)]
+    pub id: String,
+    /// Whether the change can still be undone; set when shown.
+    #[serde(skip)]
+    pub undo: UndoState,
+    /// Whether the pasted list was too long to show in the box again; set when shown.
+    #[serde(skip)]
+    pub list_not_shown: bool,
+}
+
+/// Where a report's change stands.
+#[derive(Default, PartialEq)]
+pub enum UndoState {
+    /// Nothing to undo (a dry run, or a change that changed nobody).
+    #[default]
+    Nothing,
+    Offered,
+    Undone,
+    /// Kept no longer (undo lasts a day).
+    TooOld,
 }
 
 impl BulkReport {
-    fn new(dry_run: bool, lines: Vec<BulkLine>, report_id: &str) -> BulkReport {
+    fn new(
+        dry_run: bool,
+        take: bool,
+        lines: &[BulkLine],
+        until: &str,
+        change: Option<String>,
+    ) -> BulkReport {
         let mut summary = BulkSummary::default();
-        for line in &lines {
+        for line in lines {
             match line.status {
                 LineStatus::Assigned => summary.assigned += 1,
                 LineStatus::AlreadyHeld => summary.already += 1,
@@ -88,46 +140,79 @@ impl BulkReport {
                     summary.already += 1;
                     summary.renewed += 1;
                 }
+                LineStatus::Removed => summary.removed += 1,
+                LineStatus::NotHeld => summary.not_held += 1,
                 LineStatus::NotFound => summary.not_found += 1,
                 LineStatus::Invalid(_) => summary.invalid += 1,
             }
         }
-        let mut problems: Vec<BulkLine> = lines
-            .into_iter()
-            .filter(|l| l.status.is_problem())
-            .collect();
-        let more_problems = problems.len().saturating_sub(reports::SHOWN_ON_PAGE);
-        problems.truncate(reports::SHOWN_ON_PAGE);
+        let problems: Vec<&BulkLine> = lines.iter().filter(|l| l.status.is_problem()).collect();
         BulkReport {
             dry_run,
+            take,
             summary,
-            problems,
-            more_problems,
-            download: format!("/dashboard/reports/{report_id}"),
-            plan: dry_run.then(|| report_id.to_string()),
+            more_problems: problems.len().saturating_sub(reports::SHOWN_ON_PAGE),
+            problems: problems
+                .into_iter()
+                .take(reports::SHOWN_ON_PAGE)
+                .map(|l| ProblemLine {
+                    number: l.number,
+                    text: l.text.clone(),
+                    result: status_text(&l.status, &dry_run),
+                })
+                .collect(),
+            lines: lines.len(),
+            until: until.to_string(),
+            change,
+            ..BulkReport::default()
         }
+    }
+
+    /// How many the dry run's button would change.
+    pub fn to_change(&self) -> usize {
+        if self.take {
+            self.summary.removed
+        } else {
+            self.summary.assigned
+        }
+    }
+
+    pub fn download(&self) -> String {
+        format!("/dashboard/reports/{}", self.id)
+    }
+
+    pub fn attention_count(&self) -> usize {
+        self.problems.len() + self.more_problems
     }
 }
 
-/// The whole report of a bulk run, one CSV row per pasted line.
-fn bulk_csv(lines: &[BulkLine], dry_run: bool) -> Result<String, AppError> {
-    Ok(reports::csv_of(
-        &["line", "text", "result", "member_id", "name"],
-        lines.iter().map(|l| {
-            let (id, name) = l
-                .member
-                .as_ref()
-                .map(|m| (m.id.to_string(), m.name.clone()))
-                .unwrap_or_default();
-            vec![
-                l.number.to_string(),
-                l.text.clone(),
-                status_text(&l.status, &dry_run),
-                id,
-                name,
-            ]
-        }),
-    )?)
+/// The whole report of a bulk run, one CSV row per pasted line; and the lines that need
+/// attention alone.
+fn bulk_csv(lines: &[BulkLine], dry_run: bool) -> Result<(String, String), AppError> {
+    let header = ["line", "text", "result", "member_id", "name"];
+    let row = |l: &BulkLine| {
+        let (id, name) = l
+            .member
+            .as_ref()
+            .map(|m| (m.id.to_string(), m.name.clone()))
+            .unwrap_or_default();
+        vec![
+            l.number.to_string(),
+            l.text.clone(),
+            status_text(&l.status, &dry_run),
+            id,
+            name,
+        ]
+    };
+    let all = reports::csv_of(&header, lines.iter().map(row))?;
+    let attention = reports::csv_of(
+        &header[..3],
+        lines
+            .iter()
+            .filter(|l| l.status.is_problem())
+            .map(|l| row(l).into_iter().take(3).collect()),
+    )?;
+    Ok((all, attention))
 }
 
 /// Words for a line's outcome; a dry run says what would happen. (Templates pass references.)
@@ -138,16 +223,11 @@ pub fn status_text(status: &LineStatus, dry_run: &bool) -> String {
         (LineStatus::AlreadyHeld, _) => "already holds it".to_string(),
         (LineStatus::Renewed, true) => "already holds it; will be renewed from now".to_string(),
         (LineStatus::Renewed, false) => "already held it; renewed from now".to_string(),
+        (LineStatus::Removed, true) => "will be removed".to_string(),
+        (LineStatus::Removed, false) => "removed".to_string(),
+        (LineStatus::NotHeld, _) => "does not hold it".to_string(),
         (LineStatus::NotFound, _) => "no such member".to_string(),
         (LineStatus::Invalid(reason), _) => format!("invalid: {reason}"),
-    }
-}
-
-pub fn status_class(status: &LineStatus) -> &'static str {
-    match status {
-        LineStatus::Assigned => "ok",
-        LineStatus::AlreadyHeld | LineStatus::Renewed => "same",
-        LineStatus::NotFound | LineStatus::Invalid(_) => "bad",
     }
 }
 
@@ -187,6 +267,8 @@ struct BadgePage {
     range: String,
     /// "3 members", "1 member".
     held_by: String,
+    /// "3 holders", "1 holder".
+    holder_count: String,
     newer_link: Option<String>,
     older_link: Option<String>,
     /// The icon in words: its name, "an uploaded image" or its address.
@@ -194,6 +276,8 @@ struct BadgePage {
     picker: Option<PickerResults>,
     bulk_text: String,
     bulk_until: String,
+    /// The box is set to take the badge away (else to give it).
+    bulk_take: bool,
     bulk_error: Option<String>,
     report: Option<BulkReport>,
     /// The most lines the bulk box takes, written out ("50,000").
@@ -248,6 +332,7 @@ struct BulkBox {
     text: String,
     /// The last day typed beside the box.
     until: String,
+    take: bool,
     error: Option<String>,
     report: Option<BulkReport>,
 }
@@ -365,11 +450,13 @@ async fn badge_page(
             .collect(),
         range,
         held_by: crate::views::count_of(total, "member", "members"),
+        holder_count: crate::views::count_of(total, "holder", "holders"),
         newer_link,
         older_link,
         picker,
         bulk_text: bulk.text,
         bulk_until: bulk.until,
+        bulk_take: bulk.take,
         bulk_error: bulk.error,
         report: bulk.report,
         bulk_max: crate::views::grouped(assignments::BULK_MAX),
@@ -384,25 +471,78 @@ pub async fn show(
     query: web::Query<BadgePageQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let kept: AssignForm = admin
-        .take_draft(&state.pool, req.path())
-        .await?
-        .unwrap_or_default();
-    let page = badge_page(
-        &state,
-        &session,
-        &admin,
-        path.into_inner(),
-        query.into_inner(),
-        req.path(),
-        BulkBox {
-            text: kept.bulk.unwrap_or_default(),
-            until: kept.until,
+    let id = path.into_inner();
+    let mut query = query.into_inner();
+    let bulk = match query.report.take() {
+        Some(report) => kept_report(&state, &admin, &id, report).await?,
+        None => {
+            let kept: AssignForm = admin
+                .take_draft(&state.pool, req.path())
+                .await?
+                .unwrap_or_default();
+            BulkBox {
+                text: kept.bulk.unwrap_or_default(),
+                until: kept.until,
+                take: kept.direction == "take",
+                ..BulkBox::default()
+            }
+        }
+    };
+    let page = badge_page(&state, &session, &admin, id, query, req.path(), bulk).await?;
+    render(&page)
+}
+
+/// The bulk box beside a kept report: a dry run's list back in the box (if it is short
+/// enough to send again), and whether the change can still be undone.
+async fn kept_report(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    badge_id: &BadgeId,
+    report_id: String,
+) -> Result<BulkBox, AppError> {
+    let (admin_id, badge) = (admin.0.admin_id.clone(), badge_id.to_string());
+    let found = blocking::run(&state.pool, move |conn| {
+        let Some(kept) = reports::find_any(conn, &admin_id, &report_id)? else {
+            return Ok(None);
+        };
+        if !kept.is_bulk_of(&badge) {
+            return Ok(None);
+        }
+        let Ok(mut report) = serde_json::from_str::<BulkReport>(&kept.page) else {
+            return Ok(None);
+        };
+        report.undo = match &report.change {
+            None => UndoState::Nothing,
+            Some(change) => match undo::find(conn, &admin_id, change)? {
+                Some(c) if c.undone_at.is_some() => UndoState::Undone,
+                Some(_) => UndoState::Offered,
+                None => UndoState::TooOld,
+            },
+        };
+        report.id = kept.id;
+        Ok(Some((report, kept.input)))
+    })
+    .await?;
+    Ok(match found {
+        Some((mut report, input)) => {
+            let text = reports::text_to_show(input, report.dry_run);
+            report.list_not_shown = report.dry_run && text.is_empty() && report.lines > 0;
+            BulkBox {
+                text,
+                until: report.until.clone(),
+                take: report.take,
+                error: None,
+                report: Some(report),
+            }
+        }
+        None => BulkBox {
+            error: Some(
+                "That report is no longer kept (reports are kept for a day). Paste the list again."
+                    .to_string(),
+            ),
             ..BulkBox::default()
         },
-    )
-    .await?;
-    render(&page)
+    })
 }
 
 #[derive(Deserialize)]
@@ -435,9 +575,13 @@ pub struct AssignForm {
     /// A checked list kept on the server, applied from its report.
     #[serde(deserialize_with = "forms::first")]
     plan: String,
-    /// `dry_run` only reports.
+    /// `dry_run` only reports; `assign` gives, `remove` takes away, `apply` goes as
+    /// `direction` says.
     #[serde(deserialize_with = "forms::first", skip_serializing)]
     action: String,
+    /// Which way the bulk box goes: `give` (the default) or `take`.
+    #[serde(deserialize_with = "forms::first")]
+    direction: String,
     #[serde(skip_serializing)]
     member_id: Vec<MemberId>,
     /// The last day these assignments last (UTC); empty: as the badge says.
@@ -471,8 +615,10 @@ pub async fn back_to_badge(
     )))
 }
 
-/// Assigns the ticked members (`member_id`, repeated), or the pasted lines of the bulk box
-/// (`bulk`, with `action=dry_run` to only report).
+/// Assigns the ticked members (`member_id`, repeated), or makes the bulk box's change: the
+/// pasted lines (`bulk`) or a checked list (`plan`), given or taken away (`direction`, or
+/// `action=assign` / `action=remove`), or only checked (`action=dry_run`). A bulk answer is a
+/// redirect to its report's own address.
 pub async fn assign(
     state: web::Data<AppState>,
     session: Session,
@@ -491,15 +637,33 @@ pub async fn assign(
         bulk,
         plan,
         action,
+        direction,
         member_id: member_ids,
         until: typed_until,
     } = form.into_inner();
     let until = read_until(&typed_until);
     if bulk.is_some() || !plan.is_empty() {
         let dry_run = action == "dry_run";
-        let until = match until {
-            Ok(until) => until,
-            Err(message) => {
+        let take = match action.as_str() {
+            "remove" => true,
+            "assign" => false,
+            _ => direction == "take",
+        };
+        let refused = |text: String, message: String| BulkBox {
+            text,
+            until: typed_until.clone(),
+            take,
+            error: Some(message),
+            report: None,
+        };
+        let change = match (take, until) {
+            (true, _) => assignments::BulkChange::Take,
+            (false, Ok(until)) => assignments::BulkChange::Give { until },
+            (false, Err(message)) => {
+                let bulk = refused(
+                    bulk.unwrap_or_default(),
+                    format!("{message} Nothing was assigned."),
+                );
                 let page = badge_page(
                     &state,
                     &session,
@@ -507,91 +671,92 @@ pub async fn assign(
                     id,
                     BadgePageQuery::default(),
                     req.path(),
-                    BulkBox {
-                        text: bulk.unwrap_or_default(),
-                        until: typed_until,
-                        error: Some(format!("{message} Nothing was assigned.")),
-                        report: None,
-                    },
+                    bulk,
                 )
                 .await?;
                 return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
             }
+        };
+        let kind = if take {
+            reports::Kind::BulkTake
+        } else {
+            reports::Kind::Bulk
         };
         let (badge_id, admin_id, typed) = (
             id.clone(),
             admin.0.admin_id.clone(),
             bulk.unwrap_or_default(),
         );
+        let until_text = typed_until.clone();
         let outcome = blocking::run(&state.pool, move |conn| {
             // A checked list applied from its report is read back from the server.
             let text = if plan.is_empty() {
                 typed
             } else {
-                match reports::find(conn, &admin_id, reports::Kind::Bulk, &plan)? {
+                match reports::find(conn, &admin_id, kind, &plan)? {
                     Some(kept) if badge_id == kept.subject => kept.input,
                     _ => return Ok((String::new(), Err(None))),
                 }
             };
             let lines = if dry_run {
-                assignments::plan_bulk_until(conn, &badge_id, &text, until)
+                assignments::plan_bulk_change(conn, &badge_id, &text, change).map(|l| (l, None))
             } else {
-                assignments::apply_bulk_until(conn, &who, &badge_id, &text, until)
+                assignments::apply_bulk_change(
+                    conn,
+                    &who,
+                    &badge_id,
+                    &text,
+                    change,
+                    Some(&admin_id),
+                )
             };
-            let report = match lines {
-                Ok(lines) => {
-                    let csv = bulk_csv(&lines, dry_run)?;
+            let kept = match lines {
+                Ok((lines, undo)) => {
+                    let (csv, attention) = bulk_csv(&lines, dry_run)?;
                     let input = dry_run.then_some(text.as_str());
-                    let kept = reports::keep(
+                    let kept = reports::keep(conn, &admin_id, kind, badge_id.as_str(), input, csv)?;
+                    let report = BulkReport::new(dry_run, take, &lines, &until_text, undo);
+                    reports::keep_page(
                         conn,
-                        &admin_id,
-                        reports::Kind::Bulk,
-                        badge_id.as_str(),
-                        input,
-                        csv,
+                        &kept,
+                        &serde_json::to_string(&report)
+                            .map_err(insignia_core::error::Error::internal)?,
+                        attention,
                     )?;
-                    Ok(BulkReport::new(dry_run, lines, &kept))
+                    Ok(kept)
                 }
                 Err(e) => Err(Some(e)),
             };
-            Ok((text, report))
+            Ok((text, kept))
         })
         .await?;
-        let (text, report) = outcome;
-        let (status, report, error) = match report {
-            Ok(report) => (StatusCode::OK, Some(report), None),
-            Err(None) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some("That checked list is no longer kept (lists are kept for a day). Paste it again.".to_string()),
+        let (text, kept) = outcome;
+        let nothing = if take {
+            "Nothing was removed."
+        } else {
+            "Nothing was assigned."
+        };
+        let error = match kept {
+            Ok(report) => {
+                return Ok(see_other(&format!(
+                    "{page_path}?report={report}#bulk-report-heading"
+                )));
+            }
+            Err(None) => {
+                "That checked list is no longer kept (lists are kept for a day). Paste it again."
+                    .to_string()
+            }
+            Err(Some(AssignError::TooMany)) => format!(
+                "Paste at most {} lines at a time. {nothing}",
+                crate::views::grouped(assignments::BULK_MAX)
             ),
-            Err(Some(AssignError::TooMany)) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(format!(
-                    "Paste at most {} lines at a time. Nothing was assigned.",
-                    crate::views::grouped(assignments::BULK_MAX)
-                )),
-            ),
-            Err(Some(AssignError::EndPassed)) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(format!("{END_PASSED} Nothing was assigned.")),
-            ),
-            Err(Some(AssignError::NotText(line))) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(format!(
-                    "Line {line} holds a NUL character, which cannot be an e-mail or an id. Remove it and try again. Nothing was assigned."
-                )),
+            Err(Some(AssignError::EndPassed)) => format!("{END_PASSED} {nothing}"),
+            Err(Some(AssignError::NotText(line))) => format!(
+                "Line {line} holds a NUL character, which cannot be an e-mail or an id. Remove it and try again. {nothing}"
             ),
             Err(Some(e)) => return Err(e.into()),
         };
-        // A refused list stays in the box to be fixed; beside a report, see `text_to_show`.
-        let text = match &report {
-            Some(report) => reports::text_to_show(text, report.dry_run),
-            None => text,
-        };
+        // A refused list stays in the box to be fixed.
         let page = badge_page(
             &state,
             &session,
@@ -599,15 +764,10 @@ pub async fn assign(
             id,
             BadgePageQuery::default(),
             req.path(),
-            BulkBox {
-                text,
-                until: typed_until,
-                error,
-                report,
-            },
+            refused(text, error),
         )
         .await?;
-        return render_with(status, &page);
+        return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     if member_ids.is_empty() {
         cookie::flash(
@@ -681,7 +841,7 @@ pub struct UnassignForm {
 }
 
 /// Takes the badge from one holder (`remove`, the row's own button) or the ticked ones
-/// (`member_id`). The message offers an undo, which gives the badge back through a kept list.
+/// (`member_id`). The message offers an undo, which gives them the badge back as they had it.
 pub async fn unassign(
     state: web::Data<AppState>,
     session: Session,
@@ -700,32 +860,18 @@ pub async fn unassign(
     };
     let (who, badge_id, admin_id) = (admin.actor(), id.clone(), admin.0.admin_id.clone());
     let outcome = blocking::run(&state.pool, move |conn| {
-        let removed = assignments::unassign(conn, &who, &badge_id, &member_ids)?;
-        if removed.is_empty() {
+        let (removed, change) =
+            assignments::unassign_undoable(conn, &who, &admin_id, &badge_id, &member_ids)?;
+        let Some(change) = change else {
             return Ok(None);
-        }
+        };
         let whom = match removed.as_slice() {
             [only] => insignia_core::members::find(conn, only)
                 .map(|m| m.name)
                 .unwrap_or_else(|_| "1 member".to_string()),
             many => format!("{} members", crate::views::grouped(many.len())),
         };
-        // Undo applies this list through the bulk box, however many were removed.
-        let list = removed
-            .iter()
-            .map(MemberId::as_str)
-            .collect::<Vec<_>>()
-            .join("\n");
-        let csv = reports::csv_of(&["member_id"], removed.iter().map(|m| vec![m.to_string()]))?;
-        let plan = reports::keep(
-            conn,
-            &admin_id,
-            reports::Kind::Bulk,
-            badge_id.as_str(),
-            Some(&list),
-            csv,
-        )?;
-        Ok(Some((whom, plan)))
+        Ok(Some((whom, change)))
     })
     .await?;
     match outcome {
@@ -734,16 +880,10 @@ pub async fn unassign(
             FlashKind::Info,
             "Nothing changed: none of them held the badge.",
         ),
-        Some((whom, plan)) => cookie::flash_with_undo(
+        Some((whom, change)) => cookie::flash_with_undo(
             &session,
             format!("Removed the badge from {whom}."),
-            cookie::Undo {
-                action: format!("{page_path}/members"),
-                fields: vec![
-                    ("plan".to_string(), plan),
-                    ("action".to_string(), "assign".to_string()),
-                ],
-            },
+            undo_button(&[change], &format!("{page_path}#holders")),
         ),
     }
     Ok(see_other(&format!("{page_path}#holders")))
@@ -826,4 +966,222 @@ pub async fn set_end(
         Err(e) => return Err(e.into()),
     }
     Ok(back)
+}
+
+/// The "Undo" beside a message: undoes the kept `changes`, then comes back to `back`.
+pub fn undo_button(changes: &[String], back: &str) -> cookie::Undo {
+    let mut fields: Vec<(String, String)> = changes
+        .iter()
+        .map(|c| ("change".to_string(), c.clone()))
+        .collect();
+    fields.push(("back".to_string(), back.to_string()));
+    cookie::Undo {
+        action: "/dashboard/undo".to_string(),
+        fields,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UndoForm {
+    change: Vec<String>,
+    /// Where to come back to: a dashboard address.
+    #[serde(deserialize_with = "forms::first")]
+    back: String,
+}
+
+/// Undoes kept changes (see `insignia_core::members::undo`): a bulk change or "remove all"
+/// from its report, a removal from the message beside it.
+pub async fn undo_change(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: HtmlForm<UndoForm>,
+) -> Result<HttpResponse, AppError> {
+    let UndoForm { change, back } = form.into_inner();
+    // Only an address of the dashboard's own: the field could be anything.
+    let back = if back.starts_with("/dashboard/") && !back.contains("//") && !back.contains('\\') {
+        back
+    } else {
+        "/dashboard/badges".to_string()
+    };
+    admin.require_elevation(&back)?;
+    if change.is_empty() {
+        cookie::flash(&session, FlashKind::Error, "There was nothing to undo.");
+        return Ok(see_other(&back));
+    }
+    let (who, admin_id) = (admin.actor(), admin.0.admin_id.clone());
+    let outcome = blocking::run(&state.pool, move |conn| {
+        let mut done = Vec::new();
+        for id in &change {
+            match undo::undo(conn, &who, &admin_id, id) {
+                Ok(undone) => done.push(undone),
+                Err(undo::UndoError::App(e)) if !matches!(e, Error::Automatic(_)) => {
+                    return Err(e.into());
+                }
+                Err(refused) => return Ok(Err(refused)),
+            }
+        }
+        Ok(Ok(done))
+    })
+    .await?;
+    match outcome {
+        Ok(done) => {
+            let text = match done.as_slice() {
+                [one] => undone_words(one),
+                many => format!(
+                    "Undone: {}.",
+                    many.iter()
+                        .map(|d| format!("“{}”", d.badge_title))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            cookie::flash(&session, FlashKind::Success, text);
+        }
+        Err(refused) => {
+            cookie::flash(&session, FlashKind::Error, refused_words(&refused));
+            // The badge's own pages are gone with it.
+            if matches!(refused, undo::UndoError::BadgeGone(_)) {
+                return Ok(see_other("/dashboard/badges"));
+            }
+        }
+    }
+    Ok(see_other(&back))
+}
+
+/// Why an undo was refused, in words.
+fn refused_words(refused: &undo::UndoError) -> String {
+    match refused {
+        undo::UndoError::NotKept => {
+            "That change can no longer be undone: changes can be undone for a day.".to_string()
+        }
+        undo::UndoError::AlreadyUndone => "That change was undone already.".to_string(),
+        undo::UndoError::BadgeGone(title) => format!(
+            "The badge “{title}” was deleted since, so that change cannot be undone. Nothing was changed."
+        ),
+        undo::UndoError::App(e) => format!("{e}. Nothing was changed."),
+    }
+}
+
+/// What an undo did, in words.
+fn undone_words(done: &undo::Undone) -> String {
+    let mut parts = Vec::new();
+    if done.given_back > 0 {
+        parts.push(format!(
+            "{} got “{}” back as they had it",
+            grouped_count(done.given_back as usize, "member", "members"),
+            done.badge_title
+        ));
+    }
+    if done.taken > 0 {
+        parts.push(format!(
+            "{} no longer {} “{}”",
+            grouped_count(done.taken as usize, "member", "members"),
+            if done.taken == 1 { "holds" } else { "hold" },
+            done.badge_title
+        ));
+    }
+    if done.ends_restored > 0 {
+        parts.push(format!(
+            "{} have their earlier end back",
+            grouped_count(done.ends_restored as usize, "member", "members")
+        ));
+    }
+    if parts.is_empty() {
+        return "Undone. Nothing needed changing: every member concerned was already as before."
+            .to_string();
+    }
+    format!("Undone: {}.", parts.join("; "))
+}
+
+/// The question before taking a badge from every holder.
+pub async fn remove_all_confirm(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<BadgeId>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let badge = blocking::run(&state.pool, move |conn| Ok(badge_store::find(conn, &id)?)).await?;
+    let holders = grouped_count(badge.member_count.max(0) as usize, "holder", "holders");
+    render(&super::confirm::ConfirmPage {
+        layout: Layout::new(
+            &session,
+            Some(&admin.0),
+            format!("Remove {} from all holders", badge.title),
+            req.path(),
+        ),
+        heading: "Remove this badge from every holder?".to_string(),
+        heading_class: None,
+        badge: Some(BadgeView::from(&badge)),
+        what_happens: vec![
+            Words::Strong(format!(
+                "{} will lose it",
+                grouped_count(badge.member_count.max(0) as usize, "member", "members")
+            )),
+            Words::Text(
+                ", in one change. The badge itself stays. You can undo this for a day from the report that follows: each of them gets it back as they had it."
+                    .to_string(),
+            ),
+        ],
+        action: format!("/dashboard/badges/{}/members/remove-all", badge.id),
+        button: format!("Remove all {holders}"),
+        cancel_href: format!("/dashboard/badges/{}#holders", badge.id),
+        cancel_label: "Keep them",
+    })
+}
+
+/// Takes the badge from every holder in one transaction, kept to undo for a day; the answer
+/// is the change's report, which offers the undo.
+pub async fn remove_all(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    path: web::Path<BadgeId>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let page_path = format!("/dashboard/badges/{id}");
+    admin.require_elevation(&format!("{page_path}/members/remove-all"))?;
+    let (who, admin_id, badge_id) = (admin.actor(), admin.0.admin_id.clone(), id.clone());
+    let report = blocking::run(&state.pool, move |conn| {
+        let (removed, change) = assignments::take_from_all(conn, &who, &admin_id, &badge_id)?;
+        if removed == 0 {
+            return Ok(None);
+        }
+        let report = BulkReport {
+            take: true,
+            all_holders: true,
+            summary: BulkSummary {
+                removed: removed as usize,
+                ..BulkSummary::default()
+            },
+            change,
+            ..BulkReport::default()
+        };
+        let kept = reports::keep(
+            conn,
+            &admin_id,
+            reports::Kind::BulkTake,
+            badge_id.as_str(),
+            None,
+            String::new(),
+        )?;
+        let page = serde_json::to_string(&report).map_err(Error::internal)?;
+        reports::keep_page(conn, &kept, &page, String::new())?;
+        Ok(Some(kept))
+    })
+    .await?;
+    Ok(match report {
+        Some(report) => see_other(&format!("{page_path}?report={report}#bulk-report-heading")),
+        None => {
+            cookie::flash(
+                &session,
+                FlashKind::Info,
+                "Nothing changed: nobody holds the badge.",
+            );
+            see_other(&format!("{page_path}#holders"))
+        }
+    })
 }

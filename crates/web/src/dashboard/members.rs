@@ -416,17 +416,10 @@ async fn change_badges(
         cookie::flash(&session, FlashKind::Error, "Pick a badge first.");
         return Ok(see_other(&page));
     }
-    let who = admin.actor();
-    let undo = cookie::Undo {
-        action: format!("{page}/badges"),
-        fields: badge_ids
-            .iter()
-            .map(|b| ("badge_id".to_string(), b.to_string()))
-            .collect(),
-    };
-    let changed = blocking::run(&state.pool, move |conn| {
+    let (who, admin_id) = (admin.actor(), admin.0.admin_id.clone());
+    let (changed, undo) = blocking::run(&state.pool, move |conn| {
         Ok(assignments::change_member_badges(
-            conn, &who, &id, &badge_ids, add,
+            conn, &who, &admin_id, &id, &badge_ids, add,
         )?)
     })
     .await?;
@@ -435,7 +428,8 @@ async fn change_badges(
             1 => "Badge removed.".to_string(),
             n => format!("{n} badges removed."),
         };
-        cookie::flash_with_undo(&session, text, undo);
+        // Undo gives each back as the member had it.
+        cookie::flash_with_undo(&session, text, super::holders::undo_button(&undo, &page));
         return Ok(see_other(&page));
     }
     let text = match (add, changed) {

@@ -57,6 +57,9 @@ pub fn configure(routes: &mut Routes) {
             .at("/badges/{id}/members/remove", |p| {
                 p.get(holders::back_to_badge).post(holders::unassign)
             })
+            .at("/badges/{id}/members/remove-all", |p| {
+                p.get(holders::remove_all_confirm).post(holders::remove_all)
+            })
             .at("/badges/{id}/members/end", |p| {
                 p.get(holders::back_to_badge).post(holders::set_end)
             })
@@ -137,6 +140,7 @@ pub fn configure(routes: &mut Routes) {
             })
             .at("/audit", |p| p.get(audit::list))
             .at("/audit/export.csv", |p| p.get(exports::audit))
-            .at("/reports/{id}", |p| p.get(reports::download));
+            .at("/reports/{id}", |p| p.get(reports::download))
+            .at("/undo", |p| p.post(holders::undo_change));
     });
 }

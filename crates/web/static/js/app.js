@@ -311,6 +311,15 @@
     preview.appendChild(warning);
   }, true);
 
+  // Arriving at an answer's own part (a bulk report: `#bulk-report-heading`): the address
+  // scrolls it into view, and the focus goes there too, so the keyboard and a screen reader
+  // start at the answer instead of the top of the page.
+  function focusArrival() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    if (target && target.getAttribute("tabindex") === "-1") target.focus();
+  }
+
   function init(root) {
     syncPickers(root);
     bindSortable(root);
@@ -322,6 +331,7 @@
     bindMenu();
     syncExclusive();
     focusErrorSummary();
+    focusArrival();
     init(document);
     tickElevation();
   });
