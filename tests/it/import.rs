@@ -326,3 +326,97 @@ async fn a_large_import_on_postgresql_leaves_the_members_table_analyzed() {
         "the command line's import analyzed again: {after_dashboard} then {after_cli}"
     );
 }
+
+/// Each member's badge titles, by e-mail, as the database holds them.
+fn badges_by_member(app: &TestApp) -> Vec<(String, Vec<String>)> {
+    let badges = app.badges();
+    let mut out: Vec<(String, Vec<String>)> =
+        insignia::members::search::members(&mut app.db(), "", None, 100)
+            .expect("members")
+            .into_iter()
+            .map(|hit| {
+                let held = app.assignments();
+                let mut titles: Vec<String> = held
+                    .iter()
+                    .filter(|(_, m)| *m == hit.member.id.as_str())
+                    .filter_map(|(b, _)| {
+                        badges
+                            .iter()
+                            .find(|x| x.id.as_str() == b)
+                            .map(|x| x.title.clone())
+                    })
+                    .collect();
+                titles.sort();
+                (hit.member.email, titles)
+            })
+            .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_members_export_imports_into_another_site_with_each_members_badges() {
+    // The site members move from: a title with the export's separator in it.
+    let from = spawn_app().await;
+    from.setup_admin().await;
+    let gold = from.create_badge("Gold").await;
+    let qa = from.create_badge("Q&A; answers").await;
+    let silver = from.create_badge("Silver").await;
+    let ada = from.create_member("Ada Lovelace", "ada@example.com").await;
+    let alan = from.create_member("Alan Turing", "alan@example.com").await;
+    from.create_member("Grace Hopper", "grace@example.com")
+        .await;
+    for (badge, member) in [(&gold, &ada), (&qa, &ada), (&silver, &alan), (&gold, &alan)] {
+        let page = format!("/dashboard/badges/{badge}");
+        from.submit(&page, &format!("{page}/members"), &[("member_id", member)])
+            .await;
+    }
+    let export = from
+        .get("/dashboard/members/export.csv")
+        .await
+        .text()
+        .await
+        .expect("export");
+    assert!(export.contains("Q&A;; answers"), "{export}");
+
+    // The site they move to has Gold and the Q&A badge (titles compare as titles do), no
+    // Silver, and Alan already.
+    let to = spawn_app().await;
+    to.setup_admin().await;
+    to.create_badge("Gold").await;
+    to.create_badge("q&a; ANSWERS").await;
+    to.create_member("Alan T.", "alan@example.com").await;
+
+    let dry = import(&to, &export, "dry_run", true).await;
+    let summary = dry.text_of("#import-report .summary");
+    let summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        summary.contains("2 would be created · 1 already exists · 0 invalid · 3 badges to give · 1 badge title not given"),
+        "{summary}"
+    );
+    let rows = dry.text_of("#import-report tbody");
+    assert!(rows.contains("no badge is called “Silver”"), "{rows}");
+    assert!(to.assignments().is_empty(), "a dry run writes nothing");
+
+    let done = import(&to, &export, "import", true).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert_eq!(
+        badges_by_member(&to),
+        [
+            (
+                "ada@example.com".to_string(),
+                vec!["Gold".to_string(), "q&a; ANSWERS".to_string()]
+            ),
+            ("alan@example.com".to_string(), vec!["Gold".to_string()]),
+            ("grace@example.com".to_string(), vec![]),
+        ]
+    );
+    to.assert_counts_exact();
+    // The full report names each row's badges and the one not given.
+    let href = done
+        .attr("#import-report a[download]", "href")
+        .expect("report");
+    let csv = to.get(&href).await.text().await.expect("csv");
+    assert!(csv.starts_with("line,name,email,badges,result\n"), "{csv}");
+    assert!(csv.contains("no badge is called “Silver”"), "{csv}");
+}

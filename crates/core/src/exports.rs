@@ -23,8 +23,43 @@ use crate::members::search;
 /// page of CSV stays well under a megabyte.
 const PAGE: i64 = 2_000;
 
-/// Between badge titles in the members export's `badges` cell.
+/// Between badge titles in the members export's `badges` cell. A `;` inside a title is
+/// written twice, so the import reads every title back whole ([`read_titles`]).
 pub const TITLE_SEPARATOR: &str = "; ";
+
+/// The `badges` cell of a members export: the titles, `; ` between them, a `;` inside a title
+/// doubled.
+pub fn titles_cell<'a>(titles: impl IntoIterator<Item = &'a str>) -> String {
+    titles
+        .into_iter()
+        .map(|title| title.replace(';', ";;"))
+        .collect::<Vec<_>>()
+        .join(TITLE_SEPARATOR)
+}
+
+/// The titles a `badges` cell names (as [`titles_cell`] writes them; `;;` is a `;` of the
+/// title), each trimmed, empty ones left out.
+pub fn read_titles(cell: &str) -> Vec<String> {
+    let mut titles = Vec::new();
+    let mut title = String::new();
+    let mut chars = cell.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != ';' {
+            title.push(c);
+        } else if chars.peek() == Some(&';') {
+            chars.next();
+            title.push(';');
+        } else {
+            titles.push(std::mem::take(&mut title));
+        }
+    }
+    titles.push(title);
+    titles
+        .into_iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
 
 pub enum Kind {
     /// Every member, oldest first, with their badges' titles in display order.
@@ -186,11 +221,7 @@ impl Export {
             .map(|(key, name, email, id)| {
                 let mut titles = by_member.remove(&key).unwrap_or_default();
                 titles.sort_unstable_by_key(|(rank, _)| *rank);
-                let badges = titles
-                    .iter()
-                    .map(|(_, title)| title.as_str())
-                    .collect::<Vec<_>>()
-                    .join(TITLE_SEPARATOR);
+                let badges = titles_cell(titles.iter().map(|(_, title)| title.as_str()));
                 vec![name, email, id, badges]
             })
             .collect();
@@ -258,4 +289,19 @@ fn entries_before(
         })
         .collect();
     Ok((rows, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_with_the_separator_are_read_back_whole() {
+        let titles = ["Gold", "Q&A; answers", "Ends with;", ";Starts", "Plain"];
+        let cell = titles_cell(titles);
+        assert_eq!(cell, "Gold; Q&A;; answers; Ends with;;; ;;Starts; Plain");
+        assert_eq!(read_titles(&cell), titles);
+        assert_eq!(read_titles(""), Vec::<String>::new());
+        assert_eq!(read_titles(" Gold ;Silver;; "), ["Gold", "Silver;"]);
+    }
 }

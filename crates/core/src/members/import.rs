@@ -1,7 +1,9 @@
-//! CSV import of members: a header naming `name` and `email` columns, in any order, and
-//! perhaps others, which are not read (so a members export, `name,email,member_id,badges`,
-//! imports as it is). A dry run reports what each row would do and writes nothing; an import
-//! writes every valid row in one transaction.
+//! CSV import of members: a header naming `name` and `email` columns, in any order, perhaps a
+//! `badges` column (titles as the members export writes them: see `exports::read_titles`),
+//! and perhaps others, which are not read (so a members export, `name,email,member_id,badges`,
+//! imports as it is, badges and all). A dry run reports what each row would do and writes
+//! nothing; an import writes every valid row, and gives every badge named that exists, in one
+//! transaction.
 
 use std::collections::HashMap;
 
@@ -9,6 +11,7 @@ use crate::db::DbConnection;
 
 use super::{MemberError, NewMember};
 use crate::audit::{self, Actor, Change};
+use crate::badges::Badge;
 use crate::error::Error;
 
 /// Most rows one import may hold.
@@ -28,6 +31,27 @@ pub struct ImportRow {
     pub name: String,
     pub email: String,
     pub status: RowStatus,
+    /// The badges its `badges` cell names that exist and can be given: given to the member
+    /// (new or not) by the import.
+    pub badges: Vec<String>,
+    /// Titles that cannot be given, with why: no such badge, or one a rule gives.
+    pub refused_badges: Vec<(String, BadgeRefusal)>,
+}
+
+/// Why a title in the `badges` column is not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadgeRefusal {
+    /// No badge has that title.
+    Unknown,
+    /// A rule gives that badge; only the rule changes who holds it.
+    ByRule,
+}
+
+impl ImportRow {
+    /// Whether the row is imported as it is: a new member, with every badge it names.
+    pub fn is_plain(&self) -> bool {
+        self.status == RowStatus::Created && self.refused_badges.is_empty()
+    }
 }
 
 /// Why a whole file is refused; nothing is written.
@@ -66,6 +90,7 @@ fn read(text: &str) -> Result<Vec<ImportRow>, FileError> {
     let (Some(name_at), Some(email_at)) = (column("name"), column("email")) else {
         return Err(FileError::Header(shown(&header.join(","))));
     };
+    let badges_at = column("badges");
     let mut rows = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
@@ -106,11 +131,17 @@ fn read(text: &str) -> Result<Vec<ImportRow>, FileError> {
         };
         // A refused row is reported with what it held; control characters (which no valid row
         // has, and which PostgreSQL cannot store in the report) are shown as U+FFFD.
+        let badges = match (&status, badges_at) {
+            (RowStatus::Invalid(_), _) | (_, None) => Vec::new(),
+            (_, Some(at)) => crate::exports::read_titles(&cell(at)),
+        };
         rows.push(ImportRow {
             line,
             name: shown(&name),
             email: shown(&email),
             status,
+            badges,
+            refused_badges: Vec::new(),
         });
     }
     Ok(rows)
@@ -136,7 +167,83 @@ pub fn plan(
             row.status = RowStatus::AlreadyExists;
         }
     }
+    if rows.iter().any(|r| !r.badges.is_empty()) {
+        let badges = Badges::load(conn)?;
+        for row in &mut rows {
+            let (given, refused): (Vec<_>, Vec<_>) = std::mem::take(&mut row.badges)
+                .into_iter()
+                .map(|title| match badges.find(&title) {
+                    Ok(badge) => Ok(badge.title.clone()),
+                    Err(why) => Err((title, why)),
+                })
+                .partition(Result::is_ok);
+            row.badges = given.into_iter().filter_map(Result::ok).collect();
+            row.refused_badges = refused.into_iter().filter_map(Result::err).collect();
+        }
+    }
     Ok(Ok(rows))
+}
+
+/// The site's badges by title (as titles compare: case and invisible characters aside).
+struct Badges {
+    by_title: HashMap<String, Badge>,
+    automatic: std::collections::HashSet<crate::db::keys::BadgeKey>,
+}
+
+impl Badges {
+    fn load(conn: &mut DbConnection) -> Result<Badges, Error> {
+        Ok(Badges {
+            by_title: crate::badges::store::list_in_order(conn)?
+                .into_iter()
+                .map(|b| (crate::text::comparison_key(&b.title), b))
+                .collect(),
+            automatic: crate::rules::store::automatic(conn)?,
+        })
+    }
+
+    fn find(&self, title: &str) -> Result<&Badge, BadgeRefusal> {
+        let badge = self
+            .by_title
+            .get(&crate::text::comparison_key(title))
+            .ok_or(BadgeRefusal::Unknown)?;
+        if self.automatic.contains(&badge.key) {
+            return Err(BadgeRefusal::ByRule);
+        }
+        Ok(badge)
+    }
+}
+
+/// Gives each badge the rows name to the members of those rows (new or not), a badge at a
+/// time, the one way assignments are given (counts, events, audit, rules, mail).
+fn give_badges(conn: &mut DbConnection, actor: &Actor, rows: &[ImportRow]) -> Result<(), Error> {
+    let badges = Badges::load(conn)?;
+    let mut emails: HashMap<String, Vec<&str>> = HashMap::new();
+    for row in rows {
+        if matches!(row.status, RowStatus::Invalid(_)) {
+            continue;
+        }
+        for title in &row.badges {
+            emails
+                .entry(title.clone())
+                .or_default()
+                .push(row.email.as_str());
+        }
+    }
+    for (title, emails) in emails {
+        let Ok(badge) = badges.find(&title) else {
+            continue;
+        };
+        super::assignments::apply_bulk_change(
+            conn,
+            actor,
+            &badge.id,
+            &emails.join("\n"),
+            super::assignments::BulkChange::Give { until: None },
+            None,
+        )
+        .map_err(Error::from)?;
+    }
+    Ok(())
 }
 
 /// From this many new members on, an import refreshes PostgreSQL's statistics of the members
@@ -198,6 +305,7 @@ fn write_rows(
             )?;
         }
         crate::rules::follow_new_members(conn, &created)?;
+        give_badges(conn, actor, &rows)?;
         if invite && !created.is_empty() {
             // Every member made here has no password and was never invited: each gets one.
             super::invitations::queue(conn, actor, super::invitations::Whom::Members(&created))?;

@@ -523,7 +523,11 @@ pub struct ImportReport {
     pub created: usize,
     pub existing: usize,
     pub invalid: usize,
-    /// Rows that are not simply "created", the first of them.
+    /// Badges named in the `badges` column that are (or would be) given, counted per member.
+    pub badges: usize,
+    /// Titles in the `badges` column that cannot be given (no such badge, or given by a rule).
+    pub refused_badges: usize,
+    /// Rows that are not simply "created" with all their badges, the first of them.
     pub notable: Vec<import::ImportRow>,
     pub hidden: usize,
     /// The whole per-row report as CSV.
@@ -535,16 +539,17 @@ pub struct ImportReport {
 impl ImportReport {
     fn new(dry_run: bool, rows: Vec<import::ImportRow>, report_id: &str) -> ImportReport {
         let (created, existing, invalid) = import::summary(&rows);
-        let notable: Vec<import::ImportRow> = rows
-            .into_iter()
-            .filter(|r| r.status != import::RowStatus::Created)
-            .collect();
+        let badges = rows.iter().map(|r| r.badges.len()).sum();
+        let refused_badges = rows.iter().map(|r| r.refused_badges.len()).sum();
+        let notable: Vec<import::ImportRow> = rows.into_iter().filter(|r| !r.is_plain()).collect();
         let hidden = notable.len().saturating_sub(reports::SHOWN_ON_PAGE);
         ImportReport {
             dry_run,
             created,
             existing,
             invalid,
+            badges,
+            refused_badges,
             notable: notable.into_iter().take(reports::SHOWN_ON_PAGE).collect(),
             hidden,
             download: format!("/dashboard/reports/{report_id}"),
@@ -556,24 +561,35 @@ impl ImportReport {
 /// The whole report of an import, one CSV row per data row.
 fn import_csv(rows: &[import::ImportRow]) -> Result<String, AppError> {
     Ok(reports::csv_of(
-        &["line", "name", "email", "result"],
+        &["line", "name", "email", "badges", "result"],
         rows.iter().map(|r| {
             vec![
                 r.line.to_string(),
                 r.name.clone(),
                 r.email.clone(),
-                row_status(&r.status),
+                insignia_core::exports::titles_cell(r.badges.iter().map(String::as_str)),
+                row_result(r),
             ]
         }),
     )?)
 }
 
-pub fn row_status(status: &import::RowStatus) -> String {
-    match status {
+/// What became (or would become) of a row, in words: the member, then any badge not given.
+pub fn row_result(row: &import::ImportRow) -> String {
+    let mut words = match &row.status {
         import::RowStatus::Created => "new member".to_string(),
         import::RowStatus::AlreadyExists => "already exists".to_string(),
         import::RowStatus::Invalid(reason) => format!("invalid: {reason}"),
+    };
+    for (title, why) in &row.refused_badges {
+        words.push_str(&match why {
+            import::BadgeRefusal::Unknown => format!("; no badge is called “{title}”"),
+            import::BadgeRefusal::ByRule => {
+                format!("; “{title}” is given by its rule, not by import")
+            }
+        });
     }
+    words
 }
 
 #[derive(Template)]
