@@ -20,6 +20,7 @@ mod exports;
 mod first_run;
 mod hardening;
 mod helpers;
+mod identity;
 mod import;
 mod instances;
 mod load_bench;

@@ -49,6 +49,10 @@ fn restricted_routes(id: &str, version: &str, member: &str, page: &str) -> Vec<(
             pairs(&[("change", "0000"), ("back", "/dashboard/badges")]),
         ),
         (
+            "/dashboard/settings".to_string(),
+            pairs(&[("name", "Sneaky"), ("description", "")]),
+        ),
+        (
             "/dashboard/members/new".to_string(),
             pairs(&[("name", "Sneaky"), ("email", "sneaky2@example.com")]),
         ),

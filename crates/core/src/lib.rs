@@ -13,6 +13,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod exports;
+pub mod identity;
 pub mod ids;
 pub mod jobs;
 pub mod mail;

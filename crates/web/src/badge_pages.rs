@@ -8,7 +8,7 @@ use insignia_core::clock;
 use serde::Deserialize;
 
 use super::extract::MaybeMember;
-use super::layout::Layout;
+use super::layout::{Layout, OpenGraph};
 use super::routes::Routes;
 use super::views::{BadgeView, grouped};
 use super::{AppState, render};
@@ -204,6 +204,20 @@ async fn show(
             }
         })
         .collect();
+    let open_graph = OpenGraph {
+        title: badge.title.clone(),
+        description: if badge.description.is_empty() {
+            format!(
+                "A badge of {}, held by {}.",
+                crate::layout::site_identity().name,
+                crate::views::count_of(badge.member_count.max(0) as usize, "member", "members")
+            )
+        } else {
+            badge.description.clone()
+        },
+        url: state.public_url.join(&format!("/badges/{}", badge.slug)),
+        kind: "website",
+    };
     render(&BadgePage {
         layout: Layout::site(
             &session,
@@ -211,7 +225,8 @@ async fn show(
             viewer.bar(),
             badge.title.clone(),
             req.path(),
-        ),
+        )
+        .with_open_graph(open_graph),
         view: BadgeView::from(&badge),
         holders,
         older,

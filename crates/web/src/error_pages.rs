@@ -20,6 +20,8 @@ struct ErrorPage<'a> {
     message: &'a str,
     /// Who is looking, for where the page offers to go next.
     viewer: Viewer,
+    /// The site's name, for the header and title.
+    site: std::sync::Arc<insignia_core::identity::Identity>,
 }
 
 /// Who an error page is for: an admin is offered the dashboard's sections, anyone else the
@@ -59,6 +61,7 @@ pub async fn fit_not_found_to_viewer(
         heading: NOT_FOUND_HEADING,
         message: NOT_FOUND_MESSAGE,
         viewer,
+        site: crate::layout::site_identity(),
     };
     let body = page
         .render()
@@ -81,6 +84,7 @@ pub fn method_not_allowed(allowed: &[actix_web::http::Method]) -> HttpResponse {
         heading: "Not available this way",
         message,
         viewer: Viewer::Visitor,
+        site: crate::layout::site_identity(),
     };
     let body = page.render().unwrap_or_else(|_| message.to_string());
     HttpResponse::MethodNotAllowed()
@@ -136,6 +140,7 @@ impl ResponseError for AppError {
             heading,
             message,
             viewer: Viewer::Visitor,
+            site: crate::layout::site_identity(),
         };
         let body = page.render().unwrap_or_else(|_| message.to_string());
         let mut response = HttpResponse::build(status);

@@ -1,10 +1,41 @@
-//! What the shared page frame (`base.html`) needs: CSRF token, flash, and the admin bar
-//! with the elevation state.
+//! What the shared page frame (`base.html`) needs: the site's name, CSRF token, flash, and
+//! the admin bar with the elevation state.
+
+use std::sync::Arc;
 
 use actix_session::Session;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
 
 use super::session::{self, Flash};
+use crate::state::AppState;
 use insignia_core::auth::sessions::AdminSession;
+use insignia_core::identity::Identity;
+
+tokio::task_local! {
+    /// The site's name and description while a request is answered: every page's frame shows
+    /// them, and reading them here spares each of the many page handlers a parameter.
+    static SITE: Arc<Identity>;
+}
+
+/// Makes the site's identity (as the cache has it) known to the pages of this request.
+pub async fn with_site_identity(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let identity = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.identity.current())
+        .unwrap_or_default();
+    SITE.scope(identity, next.call(req)).await
+}
+
+/// The site's identity for the page being drawn (the defaults outside a request).
+pub fn site_identity() -> Arc<Identity> {
+    SITE.try_with(Arc::clone).unwrap_or_default()
+}
 
 pub struct AdminBar {
     pub email: String,
@@ -42,6 +73,8 @@ impl MemberBar {
 }
 
 pub struct Layout {
+    /// The site's name and description.
+    pub site: Arc<Identity>,
     pub title: String,
     pub csrf_token: String,
     pub flash: Option<Flash>,
@@ -51,6 +84,18 @@ pub struct Layout {
     pub signups_open: bool,
     /// The current path, for the "next" of elevate links and active navigation.
     pub path: String,
+    /// What a link to this page shows where it is shared (profiles and badge pages).
+    pub open_graph: Option<OpenGraph>,
+}
+
+/// Open Graph tags: the preview a shared link shows (`og:` in `base.html`).
+pub struct OpenGraph {
+    pub title: String,
+    pub description: String,
+    /// The page's absolute address.
+    pub url: String,
+    /// `profile` or `website`.
+    pub kind: &'static str,
 }
 
 impl Layout {
@@ -61,6 +106,7 @@ impl Layout {
         path: &str,
     ) -> Layout {
         Layout {
+            site: site_identity(),
             title: title.into(),
             csrf_token: session::csrf_token(session),
             flash: session::take_flash(session),
@@ -71,6 +117,7 @@ impl Layout {
             member: None,
             signups_open: false,
             path: path.to_string(),
+            open_graph: None,
         }
     }
 
@@ -86,6 +133,22 @@ impl Layout {
         layout.signups_open = settings.signups_open;
         layout.member = member;
         layout
+    }
+
+    /// The page's `<title>`: the page, then the site ("Gold · Makers Guild"); the home page is
+    /// the site's name alone.
+    pub fn page_title(&self) -> String {
+        if self.title.is_empty() || self.title == self.site.name {
+            self.site.name.clone()
+        } else {
+            format!("{} · {}", self.title, self.site.name)
+        }
+    }
+
+    /// Adds the Open Graph tags of a page shared as a link.
+    pub fn with_open_graph(mut self, open_graph: OpenGraph) -> Layout {
+        self.open_graph = Some(open_graph);
+        self
     }
 
     /// True on public-site pages, whose header offers member sign-in.

@@ -58,7 +58,9 @@ pub fn server(
     let secure = settings.secure_cookies;
     let workers = settings.workers;
     let budgets = state::Budgets::from_settings(&settings);
+    let identity = state::IdentityCache::load(pool.clone());
     let state = web::Data::new(AppState {
+        identity,
         pool,
         settings,
         public_url,
@@ -89,6 +91,7 @@ pub fn server(
             // Wrong methods and unknown paths are told so before the CSRF guard reads forms.
             .wrap(from_fn(routes::known_methods_only))
             .wrap(from_fn(error_pages::fit_not_found_to_viewer))
+            .wrap(from_fn(layout::with_site_identity))
             .wrap(sessions)
             .wrap(from_fn(security::headers))
             .wrap(from_fn(security::no_nul_in_path))

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::budgets;
 use super::extract::{HxRequest, MaybeMember};
 use super::forms::{self, HtmlForm};
-use super::layout::{Layout, MemberBar};
+use super::layout::{Layout, MemberBar, OpenGraph};
 use super::routes::Routes;
 use super::session::{self as cookie, FlashKind};
 use super::views::BadgeView;
@@ -145,6 +145,16 @@ async fn profile(
         Ok((member, badges))
     })
     .await?;
+    let titles: Vec<&str> = badges.iter().map(|b| b.badge.title.as_str()).collect();
+    let open_graph = OpenGraph {
+        title: member.name.clone(),
+        description: match titles.as_slice() {
+            [] => format!("{} on {}", member.name, crate::layout::site_identity().name),
+            titles => format!("Badges: {}", titles.join(", ")),
+        },
+        url: state.public_url.join(&format!("/members/{}", member.slug)),
+        kind: "profile",
+    };
     render(&ProfilePage {
         layout: Layout::site(
             &session,
@@ -152,7 +162,8 @@ async fn profile(
             viewer.bar(),
             member.name.clone(),
             req.path(),
-        ),
+        )
+        .with_open_graph(open_graph),
         is_me: viewer.0.as_ref().is_some_and(|v| v.id == member.id),
         badges: badges.iter().map(|b| BadgeView::from(&b.badge)).collect(),
         member,

@@ -76,13 +76,7 @@ async fn home(
     };
     member_pages.extend(unlocked);
     render(&HomePage {
-        layout: Layout::site(
-            &session,
-            &state.settings,
-            member.bar(),
-            "Insignia",
-            req.path(),
-        ),
+        layout: Layout::site(&session, &state.settings, member.bar(), "", req.path()),
         badges: badges.iter().map(super::views::BadgeView::from).collect(),
         public_pages,
         member_pages,

@@ -429,7 +429,7 @@ async fn change_badges(
             n => format!("{n} badges removed."),
         };
         // Undo gives each back as the member had it.
-        cookie::flash_with_undo(&session, text, super::holders::undo_button(&undo, &page));
+        cookie::flash_with_undo(&session, text, super::undo::undo_button(&undo, &page));
         return Ok(see_other(&page));
     }
     let text = match (add, changed) {

@@ -15,6 +15,8 @@ pub mod members;
 pub mod pages;
 pub mod reports;
 pub mod rule;
+pub mod settings;
+pub mod undo;
 pub mod webhooks;
 
 use super::routes::Routes;
@@ -141,6 +143,7 @@ pub fn configure(routes: &mut Routes) {
             .at("/audit", |p| p.get(audit::list))
             .at("/audit/export.csv", |p| p.get(exports::audit))
             .at("/reports/{id}", |p| p.get(reports::download))
-            .at("/undo", |p| p.post(holders::undo_change));
+            .at("/undo", |p| p.post(undo::undo))
+            .at("/settings", |p| p.get(settings::show).post(settings::save));
     });
 }
