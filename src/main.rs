@@ -33,9 +33,14 @@ enum Command {
         bind: String,
         #[command(flatten)]
         db: DatabaseArg,
-        /// Minutes a password confirmation unlocks restricted operations.
+        /// Minutes a password confirmation unlocks restricted operations after the last one
+        /// (each restricted action extends it, as GitHub's sudo mode does).
         #[arg(long, env = "INSIGNIA_ELEVATION_MINUTES", default_value_t = config::DEFAULT_ELEVATION_MINUTES, value_parser = clap::value_parser!(i64).range(1..=1440))]
         elevation_minutes: i64,
+        /// Minutes at most a password confirmation lasts in all, however busy the session;
+        /// then the password is asked again.
+        #[arg(long, env = "INSIGNIA_ELEVATION_MAX_MINUTES", default_value_t = config::DEFAULT_ELEVATION_MAX_MINUTES, value_parser = clap::value_parser!(i64).range(1..=10080))]
+        elevation_max_minutes: i64,
         /// Mark the session cookie Secure (set when Insignia is served over https).
         #[arg(long, env = "INSIGNIA_SECURE_COOKIES", default_value_t = false)]
         secure_cookies: bool,
@@ -187,6 +192,7 @@ fn run(cli: Cli) -> Result<(), String> {
             bind,
             db,
             elevation_minutes,
+            elevation_max_minutes,
             secure_cookies,
             signups,
             api_writes_per_minute,
@@ -231,6 +237,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 .init();
             let mut settings = Settings::new(bind, db.database);
             settings.elevation_minutes = elevation_minutes;
+            settings.elevation_max_minutes = elevation_max_minutes;
             settings.secure_cookies = secure_cookies;
             settings.signups_open = signups == Signups::Open;
             settings.api_writes_per_minute = api_writes_per_minute;

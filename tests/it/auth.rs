@@ -337,3 +337,59 @@ async fn admin_create_command_reads_the_password_from_stdin() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Sets the session's elevation as if the password had been confirmed `since_minutes` ago and
+/// `left_seconds` of it were left.
+fn age_elevation(app: &crate::helpers::TestApp, since_minutes: i64, left_seconds: i64) {
+    use diesel::prelude::*;
+    use insignia::db::schema::admin_sessions;
+    let now = insignia::clock::now_millis();
+    diesel::update(admin_sessions::table)
+        .set((
+            admin_sessions::elevated_at.eq(Some(now - since_minutes * 60_000)),
+            admin_sessions::elevated_until.eq(Some(now + left_seconds * 1_000)),
+        ))
+        .execute(&mut app.db())
+        .expect("age the elevation");
+}
+
+#[tokio::test]
+async fn each_change_extends_elevation_up_to_the_most_in_all() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let left = || async {
+        app.page("/dashboard/badges")
+            .await
+            .text_of(".elevation-time")
+    };
+
+    // Looking at pages does not extend it.
+    age_elevation(&app, 10, 40);
+    assert!(left().await.ends_with(" s"), "{}", left().await);
+
+    // A change does: 15 minutes from the change.
+    app.create_badge("Gold").await;
+    assert_eq!(left().await, "15 min");
+
+    // But not past two hours from the password: here, 2 minutes are left of those.
+    age_elevation(&app, 118, 5);
+    app.create_badge("Silver").await;
+    assert_eq!(left().await, "2 min");
+    assert_eq!(app.badge_titles().len(), 2);
+
+    // Once it is over, a change asks for the password again and is not made.
+    age_elevation(&app, 125, -1);
+    let res = app
+        .submit_badge(
+            "/dashboard/badges/new",
+            "/dashboard/badges/new",
+            &crate::helpers::BadgeFields::titled("Bronze"),
+        )
+        .await;
+    assert!(
+        crate::helpers::location(&res).starts_with("/dashboard/elevate"),
+        "{}",
+        crate::helpers::location(&res)
+    );
+    assert_eq!(app.badge_titles().len(), 2);
+}

@@ -6,8 +6,10 @@ pub struct Settings {
     pub bind: String,
     /// A SQLite file (created when missing) or a PostgreSQL URL.
     pub database: insignia_core::db::Location,
-    /// How long a password confirmation unlocks restricted operations.
+    /// How long a password confirmation unlocks restricted operations after the last one.
     pub elevation_minutes: i64,
+    /// And how long at most in all, from the confirmation.
+    pub elevation_max_minutes: i64,
     /// Mark the session cookie `Secure` (when served over https).
     pub secure_cookies: bool,
     /// Session-signing secret; when absent one is generated once and kept in the database.
@@ -36,16 +38,26 @@ pub struct Settings {
 /// start from these same values.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_ELEVATION_MINUTES: i64 = 15;
+pub const DEFAULT_ELEVATION_MAX_MINUTES: i64 = 120;
 pub const DEFAULT_API_WRITES_PER_MINUTE: u32 = 600;
 pub const DEFAULT_SIGNUPS_PER_HOUR: u32 = 20;
 pub const DEFAULT_MEMBER_CHANGES_PER_MINUTE: u32 = 60;
 
 impl Settings {
+    /// How elevation lasts (sudo mode: see `sessions::Elevation`).
+    pub fn elevation(&self) -> insignia_core::auth::sessions::Elevation {
+        insignia_core::auth::sessions::Elevation {
+            minutes: self.elevation_minutes,
+            max_minutes: self.elevation_max_minutes,
+        }
+    }
+
     pub fn new(bind: impl Into<String>, database: impl Into<insignia_core::db::Location>) -> Self {
         Settings {
             bind: bind.into(),
             database: database.into(),
             elevation_minutes: DEFAULT_ELEVATION_MINUTES,
+            elevation_max_minutes: DEFAULT_ELEVATION_MAX_MINUTES,
             secure_cookies: false,
             secret_key: None,
             signups_open: true,

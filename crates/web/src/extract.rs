@@ -101,6 +101,35 @@ pub async fn admin_session(req: &HttpRequest) -> Result<Option<AdminSession>, Ap
     blocking::run(&state.pool, move |conn| Ok(sessions::lookup(conn, &token)?)).await
 }
 
+/// A change posted by an elevated admin extends the elevation (sudo mode: `--elevation-minutes`
+/// after the last change, at most `--elevation-max-minutes` from the password). Ending the
+/// elevation or signing out is no such change; nor is looking at pages.
+async fn extend_elevation(
+    req: &HttpRequest,
+    session: AdminSession,
+) -> Result<AdminSession, AppError> {
+    const NOT_CHANGES: [&str; 2] = ["/dashboard/elevate/end", "/dashboard/logout"];
+    if req.method() != actix_web::http::Method::POST || NOT_CHANGES.contains(&req.path()) {
+        return Ok(session);
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal("application state missing"))?;
+    let elevation = state.settings.elevation();
+    let Some(until) = sessions::extended_until(&session, elevation) else {
+        return Ok(session);
+    };
+    let kept = session.clone();
+    blocking::run(&state.pool, move |conn| {
+        Ok(sessions::extend_elevation(conn, &kept, elevation)?)
+    })
+    .await?;
+    Ok(AdminSession {
+        elevated_until: Some(until),
+        ..session
+    })
+}
+
 impl FromRequest for CurrentAdmin {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -109,7 +138,7 @@ impl FromRequest for CurrentAdmin {
         let req = req.clone();
         Box::pin(async move {
             match admin_session(&req).await? {
-                Some(session) => Ok(CurrentAdmin(session)),
+                Some(session) => Ok(CurrentAdmin(extend_elevation(&req, session).await?)),
                 None => Err(AppError::NeedsSignIn {
                     next: return_path(&req),
                 }),

@@ -16,6 +16,8 @@ pub struct AdminSession {
     pub admin_id: String,
     pub email: String,
     pub elevated_until: Option<Timestamp>,
+    /// When the password was last confirmed: the start of the elevation's cap.
+    pub elevated_at: Option<Timestamp>,
 }
 
 impl AdminSession {
@@ -89,8 +91,52 @@ pub struct Draft {
     pub form: Vec<(String, String)>,
 }
 
-fn elevated_until(minutes: i64) -> Timestamp {
-    Timestamp::now() + time::Duration::minutes(minutes)
+/// How long a password confirmation unlocks restricted operations, as GitHub's sudo mode
+/// does: `minutes` after the last restricted action, and `max_minutes` in all from the
+/// confirmation; then the password is asked again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elevation {
+    pub minutes: i64,
+    pub max_minutes: i64,
+}
+
+impl Elevation {
+    /// The end of an elevation that began at `since`, extended from now.
+    fn until(self, since: Timestamp) -> Timestamp {
+        let sliding = Timestamp::now() + time::Duration::minutes(self.minutes);
+        let cap = since + time::Duration::minutes(self.max_minutes.max(self.minutes));
+        sliding.min(cap)
+    }
+}
+
+/// The end of extending a session elevated since `since` now; `None` when the extension is
+/// not worth a write (it would move the end by under a minute).
+pub fn extended_until(session: &AdminSession, elevation: Elevation) -> Option<Timestamp> {
+    let (until, since) = (session.elevated_until?, session.elevated_at?);
+    if !session.is_elevated() {
+        return None;
+    }
+    let new = elevation.until(since);
+    (new - until > time::Duration::minutes(1)).then_some(new)
+}
+
+/// Extends an elevated session after a restricted action (see [`Elevation`]).
+pub fn extend_elevation(
+    conn: &mut DbConnection,
+    session: &AdminSession,
+    elevation: Elevation,
+) -> Result<(), Error> {
+    if let Some(until) = extended_until(session, elevation) {
+        diesel::update(
+            admin_sessions::table
+                .find(&session.token_hash)
+                // Not one ended meanwhile (by "End elevation" on another tab).
+                .filter(admin_sessions::elevated_until.is_not_null()),
+        )
+        .set(admin_sessions::elevated_until.eq(until))
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Starts a session for an admin who just proved their password (and notes when, for the
@@ -98,7 +144,7 @@ fn elevated_until(minutes: i64) -> Timestamp {
 pub fn start(
     conn: &mut DbConnection,
     admin_id: &str,
-    elevation_minutes: i64,
+    elevation: Elevation,
 ) -> Result<String, Error> {
     diesel::update(admins::table.find(admin_id))
         .set(admins::last_sign_in_at.eq(Timestamp::now()))
@@ -118,7 +164,8 @@ pub fn start(
             admin_sessions::admin_id.eq(admin_id),
             admin_sessions::created_at.eq(Timestamp::now()),
             admin_sessions::last_seen_at.eq(Timestamp::now()),
-            admin_sessions::elevated_until.eq(elevated_until(elevation_minutes)),
+            admin_sessions::elevated_until.eq(elevation.until(Timestamp::now())),
+            admin_sessions::elevated_at.eq(Timestamp::now()),
         ))
         .execute(conn)?;
     Ok(token)
@@ -131,6 +178,7 @@ pub fn lookup(conn: &mut DbConnection, token: &str) -> Result<Option<AdminSessio
         String,
         String,
         Option<Timestamp>,
+        Option<Timestamp>,
         Timestamp,
         Timestamp,
     );
@@ -142,12 +190,14 @@ pub fn lookup(conn: &mut DbConnection, token: &str) -> Result<Option<AdminSessio
             admin_sessions::admin_id,
             admins::email,
             admin_sessions::elevated_until,
+            admin_sessions::elevated_at,
             admin_sessions::created_at,
             admin_sessions::last_seen_at,
         ))
         .first(conn)
         .optional()?;
-    let Some((token_hash, admin_id, email, until, created_at, last_seen_at)) = row else {
+    let Some((token_hash, admin_id, email, until, elevated_at, created_at, last_seen_at)) = row
+    else {
         return Ok(None);
     };
     let sessions = admin_sessions::table.find(&token_hash);
@@ -168,6 +218,7 @@ pub fn lookup(conn: &mut DbConnection, token: &str) -> Result<Option<AdminSessio
         admin_id,
         email,
         elevated_until: until,
+        elevated_at,
     }))
 }
 
@@ -176,9 +227,16 @@ pub fn end(conn: &mut DbConnection, session: &AdminSession) -> Result<(), Error>
     Ok(())
 }
 
-pub fn elevate(conn: &mut DbConnection, session: &AdminSession, minutes: i64) -> Result<(), Error> {
+pub fn elevate(
+    conn: &mut DbConnection,
+    session: &AdminSession,
+    elevation: Elevation,
+) -> Result<(), Error> {
     diesel::update(admin_sessions::table.find(&session.token_hash))
-        .set(admin_sessions::elevated_until.eq(elevated_until(minutes)))
+        .set((
+            admin_sessions::elevated_until.eq(elevation.until(Timestamp::now())),
+            admin_sessions::elevated_at.eq(Timestamp::now()),
+        ))
         .execute(conn)?;
     Ok(())
 }

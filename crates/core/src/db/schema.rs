@@ -17,6 +17,7 @@ diesel::table! {
         created_at -> Int8,
         elevated_until -> Nullable<Int8>,
         last_seen_at -> Int8,
+        elevated_at -> Nullable<Int8>,
     }
 }
 

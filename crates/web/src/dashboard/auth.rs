@@ -134,7 +134,7 @@ pub async fn setup(
     }
     if errors.is_empty() {
         let (email, pw) = (form.email.clone(), form.password.clone());
-        let minutes = state.settings.elevation_minutes;
+        let minutes = state.settings.elevation();
         let outcome = blocking::run(&state.pool, move |conn| {
             Ok(match admins::create(conn, &email, &pw, true)? {
                 Ok(admin) => Ok(sessions::start(conn, &admin.id, minutes)?),
@@ -218,7 +218,7 @@ pub async fn login(
     let (status, error) =
         match sign_in::admin(&state.pool, client, &form.email, form.password).await? {
             Outcome::Ok(admin) => {
-                let minutes = state.settings.elevation_minutes;
+                let minutes = state.settings.elevation();
                 let token = blocking::run(&state.pool, move |conn| {
                     Ok(sessions::start(conn, &admin.id, minutes)?)
                 })
@@ -329,18 +329,19 @@ pub async fn elevate(
     let next = safe_next(form.next.as_deref(), HOME);
     let (status, error) = match confirm_password(&state, &admin, form.password).await? {
         Outcome::Ok(_) => {
-            let (s, minutes) = (admin.0.clone(), state.settings.elevation_minutes);
+            let (s, elevation) = (admin.0.clone(), state.settings.elevation());
             blocking::run(&state.pool, move |conn| {
-                Ok(sessions::elevate(conn, &s, minutes)?)
+                Ok(sessions::elevate(conn, &s, elevation)?)
             })
             .await?;
+            let lasts = elevation_words(elevation);
             // One message: the form the admin returns to has nothing of its own to add.
             let text = if has_draft_for(&state, &admin, &next).await? {
                 format!(
-                    "Password confirmed, and what you typed is back. Check it and save again; you can make changes for the next {minutes} minutes."
+                    "Password confirmed, and what you typed is back. Check it and save again; you can {lasts}"
                 )
             } else {
-                format!("Password confirmed. You can make changes for the next {minutes} minutes.")
+                format!("Password confirmed. You can {lasts}")
             };
             cookie::flash(&session, FlashKind::Success, text);
             return Ok(see_other(&next));
@@ -460,4 +461,17 @@ pub async fn change_password(
         errors,
     };
     render_with(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// How long a confirmation lasts, in words, for the message after it.
+fn elevation_words(elevation: sessions::Elevation) -> String {
+    format!(
+        "make changes without your password while you keep working (each change gives you {} more), for up to {} in all.",
+        crate::views::count_of(elevation.minutes as usize, "minute", "minutes"),
+        crate::views::count_of(
+            elevation.max_minutes.max(elevation.minutes) as usize,
+            "minute",
+            "minutes"
+        ),
+    )
 }
