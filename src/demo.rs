@@ -18,6 +18,8 @@ use crate::tokens::random_token;
 use insignia_core::Error;
 
 const DEMO_ADMIN: &str = "admin@example.com";
+/// Members join, and are given badges, over the past year.
+const YEAR_MS: i64 = 365 * 86_400_000;
 /// The first demo member can sign in with this password.
 const DEMO_MEMBER_PASSWORD: &str = "demo member password";
 
@@ -289,6 +291,36 @@ pub fn fill(location: &Location, size: DemoSize) -> Result<String, Error> {
 /// The tables a demo writes.
 const FILLED: &[&str] = &["admins", "badges", "members", "member_badges", "audit_log"];
 
+/// What to run next to serve the demo in `database`, in the form this command was run in:
+/// `cargo run --release -- serve …` from a cargo build (the running program lies under a
+/// `target/` directory), else the program as it was invoked (`insignia serve …`).
+pub fn start_hint(database: &Location) -> String {
+    let exe = std::env::current_exe().ok();
+    let invoked = std::env::args_os().next();
+    start_hint_for(exe.as_deref(), invoked.as_deref(), database)
+}
+
+/// [`start_hint`] for the running program at `exe`, invoked as `invoked` (`argv[0]`).
+fn start_hint_for(
+    exe: Option<&std::path::Path>,
+    invoked: Option<&std::ffi::OsStr>,
+    database: &Location,
+) -> String {
+    let from_cargo = exe.is_some_and(|exe| {
+        exe.components()
+            .any(|part| part.as_os_str() == std::ffi::OsStr::new("target"))
+    });
+    if from_cargo {
+        return format!("Start it with: cargo run --release -- serve --database {database}");
+    }
+    let program = invoked
+        .and_then(|arg| std::path::Path::new(arg).file_name())
+        .and_then(|name| name.to_str())
+        .filter(|name| !name.is_empty())
+        .unwrap_or("insignia");
+    format!("Start it with: {program} serve --database {database}")
+}
+
 /// Refuses a database that already holds an admin, a badge or a member: the demo's made-up
 /// members and its admin would mix with a real site's. Reads only, and creates nothing (a
 /// SQLite file that does not exist yet is new).
@@ -509,11 +541,14 @@ fn load_members(
         let now = crate::clock::Timestamp::now();
         let backend = conn.backend();
         // Row n picks its names by the high bits of two multiplicative hashes of n
-        // (every pair of names occurs; the same site for the same size) and joined at a
-        // hashed minute of the past year. Its id is a UUID in version-4 format whose
-        // leading digits count up with n, so ids sort in insertion order and every
-        // id-keyed b-tree grows by appends. The first member can sign in. Every other member
-        // signed up themselves; the rest were added by an admin, whose addresses rules trust.
+        // (every pair of names occurs; the same site for the same size). Members join over
+        // the past year in key order: the i-th new member joined at `start + i * step`, less
+        // a hashed part of one step, so join dates rise with the key (the directory's "newest
+        // first" goes back in time) and no member joined after being given a badge (see
+        // `load_assignments`). Its id is a UUID in version-4 format whose leading digits
+        // count up with n, so ids sort in insertion order and every id-keyed b-tree grows by
+        // appends. The first member can sign in. Every other member signed up themselves; the
+        // rest were added by an admin, whose addresses rules trust.
         let insert = match backend {
             BackendKind::Sqlite => diesel::sql_query(
                 "WITH RECURSIVE seq(n) AS (SELECT ?1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?2), \
@@ -533,7 +568,7 @@ fn load_members(
                         CASE WHEN n = ?1 THEN ?5 END, \
                         (SELECT count(*) FROM demo_shares s \
                           WHERE ((n - ?1) * s.stride + s.start) % ?8 < s.holders), \
-                        ?6 - ((n * 7919) % 525600) * 60000, \
+                        ?6 + (n - ?1) * ?9 - ((n * 2654435761) % 4294967296) % ?9, \
                         'example.com', n % 2 = 0, n % 2 = 1 \
                  FROM picked JOIN demo_first f ON f.i = picked.f JOIN demo_last l ON l.i = picked.l \
                  ORDER BY n",
@@ -554,7 +589,7 @@ fn load_members(
                         CASE WHEN n = $1 THEN $5 END, \
                         (SELECT count(*) FROM demo_shares s \
                           WHERE ((n - $1) * s.stride + s.start) % $8 < s.holders), \
-                        $6 - ((n * 7919) % 525600) * 60000, \
+                        $6 + (n - $1) * $9 - ((n * 2654435761) % 4294967296) % $9, \
                         'example.com', n % 2 = 0, n % 2 = 1 \
                  FROM generate_series($1::bigint, $2::bigint) AS n \
                  JOIN demo_first f ON f.i = ((n * 2654435761) % 4294967296 >> 16) % $3 \
@@ -568,9 +603,10 @@ fn load_members(
             .bind::<BigInt, _>(FIRST_NAMES.len() as i64)
             .bind::<BigInt, _>(LAST_NAMES.len() as i64)
             .bind::<Nullable<Text>, _>(Some(member_password.as_str()))
-            .bind::<BigInt, _>(now.millis())
+            .bind::<BigInt, _>(now.millis() - YEAR_MS)
             .bind::<BigInt, _>(first)
             .bind::<BigInt, _>(count as i64)
+            .bind::<BigInt, _>(join_step(count))
             .execute(conn)?;
         if backend == BackendKind::Postgres {
             // The keys were given explicitly: the identity counter moves past them.
@@ -637,7 +673,6 @@ fn load_assignments(
         return Ok(0);
     }
     // Assignment times fall in the past year, in Unix milliseconds.
-    const YEAR_MS: f64 = 365.0 * 86_400_000.0;
     let now_ms = crate::clock::now_millis();
     let mut assigned = 0;
     // PostgreSQL checks each row's foreign keys one by one; checked once for all rows when
@@ -659,9 +694,9 @@ fn load_assignments(
                  FROM members WHERE key BETWEEN ? AND ? AND ((key - ?) * ? + ?) % ? < ?",
             ))
             .bind::<BigInt, _>(share.badge)
-            .bind::<BigInt, _>(now_ms - YEAR_MS as i64)
+            .bind::<BigInt, _>(now_ms - YEAR_MS)
             .bind::<BigInt, _>(first)
-            .bind::<diesel::sql_types::Double, _>(YEAR_MS / n as f64)
+            .bind::<diesel::sql_types::Double, _>(YEAR_MS as f64 / n as f64)
             .bind::<BigInt, _>(first)
             .bind::<BigInt, _>(last)
             .bind::<BigInt, _>(first)
@@ -754,6 +789,12 @@ fn spread<K>(badges: &[(K, u32)], total: usize, members: usize) -> Vec<usize> {
     counts
 }
 
+/// Milliseconds between the join dates of consecutive new members, when `count` of them join
+/// over the past year (at least 1, so join dates keep rising).
+fn join_step(count: usize) -> i64 {
+    (YEAR_MS / i64::try_from(count).unwrap_or(i64::MAX).max(1)).max(1)
+}
+
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a } else { gcd(b, a % b) }
 }
@@ -778,5 +819,69 @@ mod tests {
             30,
             "at most every member holds every badge"
         );
+    }
+
+    #[test]
+    fn the_start_hint_names_the_command_that_was_run() {
+        use std::ffi::OsStr;
+        use std::path::Path;
+        let db = Location::parse("demo.db");
+        let cargo = "Start it with: cargo run --release -- serve --database demo.db";
+        assert_eq!(
+            start_hint_for(
+                Some(Path::new("/src/insignia/target/release/insignia")),
+                Some(OsStr::new("target/release/insignia")),
+                &db
+            ),
+            cargo
+        );
+        assert_eq!(
+            start_hint_for(
+                Some(Path::new("/home/me/target/debug/insignia")),
+                Some(OsStr::new("/home/me/target/debug/insignia")),
+                &db
+            ),
+            cargo
+        );
+        assert_eq!(
+            start_hint_for(
+                Some(Path::new("/usr/local/bin/insignia")),
+                Some(OsStr::new("insignia")),
+                &db
+            ),
+            "Start it with: insignia serve --database demo.db"
+        );
+        // The program's own name as invoked, without its folder.
+        assert_eq!(
+            start_hint_for(
+                Some(Path::new("/opt/badges/bin/badges")),
+                Some(OsStr::new("/opt/badges/bin/badges")),
+                &db
+            ),
+            "Start it with: badges serve --database demo.db"
+        );
+        // A folder merely named like it (`targets`, `my-target`) is no cargo build.
+        assert_eq!(
+            start_hint_for(Some(Path::new("/srv/targets/insignia")), None, &db),
+            "Start it with: insignia serve --database demo.db"
+        );
+        assert_eq!(
+            start_hint_for(None, Some(OsStr::new("")), &db),
+            "Start it with: insignia serve --database demo.db"
+        );
+        // The database is named as today, a PostgreSQL password left out.
+        let pg = Location::parse("postgres://u:s3cret@db.example/site");
+        let hint = start_hint_for(Some(Path::new("/usr/bin/insignia")), None, &pg);
+        assert!(hint.starts_with("Start it with: insignia serve --database postgres://"));
+        assert!(!hint.contains("s3cret"), "{hint}");
+    }
+
+    #[test]
+    fn join_dates_step_through_the_year() {
+        assert_eq!(join_step(0), YEAR_MS);
+        assert_eq!(join_step(200), YEAR_MS / 200);
+        assert!(join_step(1_000_000) * 1_000_000 <= YEAR_MS);
+        // More members than milliseconds in a year still join one after another.
+        assert_eq!(join_step(usize::MAX), 1);
     }
 }

@@ -276,10 +276,7 @@ fn run(cli: Cli) -> Result<(), String> {
             };
             let report = demo::fill(&db.database, size).map_err(|e| e.detail())?;
             println!("{report}");
-            println!(
-                "Start it with: cargo run --release -- serve --database {}",
-                db.database
-            );
+            println!("{}", demo::start_hint(&db.database));
             Ok(())
         }
         Command::Migrate { from, to } => {

@@ -65,6 +65,35 @@ async fn the_demo_loads_members_and_assignments_with_exact_counts() {
     assert_eq!(app.member_count(), 500);
     assert_eq!(app.assignments().len(), 1800);
     app.assert_counts_exact();
+    // Members joined in key order over the past year, so the dashboard's "newest first" (by
+    // key) lists the latest join first and goes back in time; none joined after a badge.
+    {
+        use diesel::prelude::*;
+        use insignia::db::schema::{member_badges, members};
+        let joined: Vec<i64> = members::table
+            .order(members::key.desc())
+            .select(members::created_at)
+            .load(&mut app.db())
+            .expect("join dates");
+        assert!(
+            joined.windows(2).all(|w| w[0] > w[1]),
+            "join dates fall down the newest-first list"
+        );
+        let now = insignia::clock::now_millis();
+        let day = 86_400_000;
+        assert!(now - joined[0] < day, "the newest member joined today");
+        assert!(
+            now - joined[joined.len() - 1] > 300 * day,
+            "the first member joined about a year ago"
+        );
+        let early: i64 = member_badges::table
+            .inner_join(members::table.on(members::key.eq(member_badges::member_key)))
+            .filter(member_badges::assigned_at.lt(members::created_at))
+            .count()
+            .get_result(&mut app.db())
+            .expect("assignments before joining");
+        assert_eq!(early, 0, "no badge was given before its member joined");
+    }
     // Popular badges are held by many, rare ones by few.
     let counts: Vec<i64> = app.badges().iter().map(|b| b.member_count).collect();
     assert!(

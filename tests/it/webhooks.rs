@@ -444,6 +444,14 @@ async fn a_failing_receiver_is_retried_until_it_answers_and_the_log_shows_each_a
         log.text_of("table.deliveries")
             .contains("failing on purpose")
     );
+    // The log names the badge by its title, linked to its page (not by its id).
+    assert_eq!(
+        log.text_of(&format!(
+            "table.deliveries a[href='/dashboard/badges/{badge}']"
+        )),
+        "Persistent"
+    );
+    assert!(!log.text_of("table.deliveries").contains(&badge));
 
     // "Send again" on the delivered event: it arrives a second time, with the same id.
     let again = app
@@ -1041,4 +1049,27 @@ async fn a_backed_off_endpoint_waits_until_an_admin_sends_it_a_test_event() {
     let shown = app.page(&page).await;
     assert!(!shown.has("#endpoint-state"), "{}", shown.text_of("main"));
     assert!(shown.text_of(".page-head").contains("0 waiting"));
+}
+
+#[tokio::test]
+async fn the_delivery_log_says_in_words_why_a_receiver_got_nothing() {
+    let (app, key) = app_with_key(|s| s.webhooks.retry_unit = Duration::from_secs(60)).await;
+    // Nothing listens on port 1.
+    let created = add_endpoint(&app, "http://127.0.0.1:1/hook", "standard").await;
+    let endpoint_page = endpoint_path(&created);
+    api_badge(&app, &key, "Unheard").await;
+    let mut log = app.page(&endpoint_page).await;
+    for _ in 0..100 {
+        if log.has("table.deliveries tbody tr") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        log = app.page(&endpoint_page).await;
+    }
+    let response = log.text_of("table.deliveries tbody tr td[data-label=Response]");
+    assert!(
+        response.contains("127.0.0.1 refused the connection: nothing listens on port 1"),
+        "{response}"
+    );
+    assert!(!response.contains("error sending request"), "{response}");
 }

@@ -629,12 +629,8 @@ async fn send(context: &Context, url: &str, prepared: Result<Prepared, String>) 
         }
         Err(e) => {
             let unanswered = e.is_timeout() || e.is_connect();
-            let mut why = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(inner) = source {
-                why = format!("{why}: {inner}");
-                source = inner.source();
-            }
+            let why = failure_in_words(&e, context.options.timeout);
+            tracing::debug!(error = %error_chain(&e), "webhook delivery failed");
             Outcome {
                 latency_ms: started.elapsed().as_millis() as i64,
                 unanswered,
@@ -642,6 +638,56 @@ async fn send(context: &Context, url: &str, prepared: Result<Prepared, String>) 
             }
         }
     }
+}
+
+/// An error with every cause after it, as the HTTP client reports it.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut chain = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        chain = format!("{chain}: {inner}");
+        source = inner.source();
+    }
+    chain
+}
+
+/// Why a delivery got no answer, in words an owner can act on (the delivery log shows it):
+/// "could not find the host example.org", not a resolver's error chain.
+fn failure_in_words(e: &reqwest::Error, timeout: Duration) -> String {
+    let url = e.url();
+    let host = url.and_then(|u| u.host_str()).unwrap_or("the receiver");
+    let port = url.and_then(|u| u.port_or_known_default());
+    let chain = error_chain(e).to_lowercase();
+    if e.is_timeout() {
+        return format!(
+            "{host} did not answer within {} seconds",
+            timeout.as_secs().max(1)
+        );
+    }
+    if chain.contains("dns error") || chain.contains("failed to lookup address") {
+        return format!("could not find the host {host} (its name does not resolve)");
+    }
+    if chain.contains("connection refused") {
+        return match port {
+            Some(port) => format!("{host} refused the connection: nothing listens on port {port}"),
+            None => format!("{host} refused the connection"),
+        };
+    }
+    if chain.contains("certificate") || chain.contains("tls") || chain.contains("ssl") {
+        return format!(
+            "the secure connection to {host} failed: its certificate is not valid for it or not trusted"
+        );
+    }
+    if chain.contains("connection reset") || chain.contains("connection closed") {
+        return format!("{host} closed the connection before answering");
+    }
+    if e.is_connect() {
+        return format!("could not connect to {host}");
+    }
+    if e.is_redirect() {
+        return format!("{host} answered with too many redirects");
+    }
+    format!("the request to {host} failed ({chain})")
 }
 
 async fn wix_signer(context: &Context) -> Result<Arc<WixSigner>, Error> {

@@ -34,6 +34,20 @@ pub struct Member {
     pub created_at: Timestamp,
 }
 
+/// The names of the members with these public ids (those that still exist), by id: one
+/// indexed read for a page's worth of ids.
+pub fn names_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, Error> {
+    Ok(members::table
+        .filter(members::id.eq_any(ids))
+        .select((members::id, members::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// What a name is sorted and searched by (`members.name_key`): the name lowercased. Every
 /// writer of names uses this, so a search finds what the directory lists.
 pub fn name_key(name: &str) -> String {

@@ -2,6 +2,8 @@
 //! receivers, each endpoint's delivery log, test events and redelivery. Changes need a
 //! recent password confirmation and are audited.
 
+use std::collections::HashMap;
+
 use actix_session::Session;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
@@ -245,6 +247,10 @@ struct ShowPage {
     /// That form was sent before (a reload): no new secret this time.
     already: bool,
     attempts: Vec<LoggedAttempt>,
+    /// The titles of the badges and the names of the members the attempts' events name, by
+    /// id (one gone since is missing).
+    badge_titles: HashMap<String, String>,
+    member_names: HashMap<String, String>,
     /// Where the next (older) page of the log starts.
     older: Option<i64>,
     waiting: i64,
@@ -258,6 +264,14 @@ impl ShowPage {
 
     fn iso(&self, millis: &i64) -> String {
         clock::format_millis(*millis)
+    }
+
+    fn badge_title(&self, id: &str) -> Option<&str> {
+        self.badge_titles.get(id).map(String::as_str)
+    }
+
+    fn member_name(&self, id: &str) -> Option<&str> {
+        self.member_names.get(id).map(String::as_str)
     }
 
     fn kind_label(&self, name: &str) -> &'static str {
@@ -309,16 +323,34 @@ async fn show_page(
     shown: Shown,
 ) -> Result<HttpResponse, AppError> {
     let before = shown.before;
-    let (endpoint, attempts, waiting, keys) = blocking::run(&state.pool, move |conn| {
-        let endpoint = webhooks::find(conn, &id)?;
-        let attempts = webhooks::attempts(conn, endpoint.key, before, LOG_PAGE + 1)?;
-        let waiting = webhooks::waiting(conn, Some(endpoint.key))?
-            .get(&endpoint.key)
-            .copied()
-            .unwrap_or(0);
-        Ok((endpoint, attempts, waiting, signing::site_keys(conn)?))
-    })
-    .await?;
+    let (endpoint, attempts, waiting, keys, badge_titles, member_names) =
+        blocking::run(&state.pool, move |conn| {
+            let endpoint = webhooks::find(conn, &id)?;
+            let attempts = webhooks::attempts(conn, endpoint.key, before, LOG_PAGE + 1)?;
+            let waiting = webhooks::waiting(conn, Some(endpoint.key))?
+                .get(&endpoint.key)
+                .copied()
+                .unwrap_or(0);
+            // The log names badges and members by their titles and names (a page's worth).
+            let badge_titles = insignia_core::badges::store::list_in_order(conn)?
+                .into_iter()
+                .map(|b| (b.id.to_string(), b.title))
+                .collect();
+            let member_ids: Vec<String> = attempts
+                .iter()
+                .filter_map(|a| a.member_id.clone())
+                .collect();
+            let member_names = insignia_core::members::names_of(conn, &member_ids)?;
+            Ok((
+                endpoint,
+                attempts,
+                waiting,
+                signing::site_keys(conn)?,
+                badge_titles,
+                member_names,
+            ))
+        })
+        .await?;
     let (attempts, more) = page_of(attempts, LOG_PAGE as usize);
     let older = attempts.last().filter(|_| more).map(|a| a.key);
     let path = format!("{PAGE}/{}", endpoint.id);
@@ -334,6 +366,8 @@ async fn show_page(
             once: insignia_core::once::token(),
             already: shown.already,
             attempts,
+            badge_titles,
+            member_names,
             older,
             waiting,
             public_key: keys.public_pem,
