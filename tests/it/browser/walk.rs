@@ -107,6 +107,55 @@ async fn seed(app: &TestApp) -> Site {
         .expect("the endpoint's test button");
     let webhook_path = test_action.trim_end_matches("/test").to_string();
 
+    // The member gets a second badge, which the webhook tries to deliver (nothing listens on
+    // port 9: the log shows why in words); they pin one and hide the other.
+    let second = app
+        .badges()
+        .into_iter()
+        .nth(1)
+        .expect("a second demo badge");
+    let res = app
+        .submit(
+            &format!("/dashboard/badges/{}", second.id),
+            &format!("/dashboard/badges/{}/members", second.id),
+            &[("member_id", member.id.as_str())],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303, "the member gets a second badge");
+    {
+        use diesel::prelude::*;
+        use insignia::db::schema::{member_badges, members};
+        let key: i64 = members::table
+            .filter(members::id.eq(member.id.as_str()))
+            .select(members::key)
+            .first(&mut app.db())
+            .expect("member key");
+        for (badge_key, pinned, hidden) in [(badge.key.0, true, false), (second.key.0, false, true)]
+        {
+            diesel::update(
+                member_badges::table
+                    .filter(member_badges::member_key.eq(key))
+                    .filter(member_badges::badge_key.eq(badge_key)),
+            )
+            .set((
+                member_badges::pinned_at.eq(pinned.then(insignia::clock::now_millis)),
+                member_badges::hidden.eq(hidden),
+            ))
+            .execute(&mut app.db())
+            .expect("pin and hide");
+        }
+    }
+    let mut attempts = 0;
+    while !app
+        .page(&webhook_path)
+        .await
+        .has("table.deliveries tbody tr")
+    {
+        attempts += 1;
+        assert!(attempts < 100, "the webhook made an attempt");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
     let res = app
         .submit(
             "/dashboard/admins",
@@ -263,6 +312,11 @@ fn dashboard_pages(site: &Site) -> Vec<(String, &'static str)> {
             "admin-remove",
         ),
         ("/dashboard/account".to_string(), "account"),
+        ("/dashboard/settings".to_string(), "settings"),
+        (
+            format!("/dashboard/badges/{badge}/members/remove-all"),
+            "badge-remove-all",
+        ),
         ("/dashboard/no-such-page".to_string(), "dashboard-404"),
     ]
 }
@@ -329,6 +383,35 @@ async fn walk(app: &TestApp, site: &Site, phone: bool) -> Vec<String> {
         .await;
     browser.until_present("#import-report", true).await;
     problems.extend(browser.inspect("import-report").await);
+    // A bulk box dry run taking the badge away, with lines that need attention: the report,
+    // in view with its heading focused; then applied, with its Undo.
+    browser
+        .goto(&format!("/dashboard/badges/{}", site.badge_id))
+        .await;
+    browser
+        .click("#bulk-form input[name=direction][value=take]")
+        .await;
+    browser
+        .type_into(
+            "#bulk",
+            &format!("{MEMBER_EMAIL}\nnobody@example.com\nnot an address"),
+        )
+        .await;
+    browser.click("#bulk-form button[value=dry_run]").await;
+    browser.until_present("#bulk-report", true).await;
+    assert_eq!(
+        browser
+            .js("return document.activeElement && document.activeElement.id")
+            .await,
+        json!("bulk-report-heading"),
+        "the answer takes the focus to the report"
+    );
+    problems.extend(browser.inspect("bulk-dry-run").await);
+    browser.click("#bulk-report button[value=remove]").await;
+    browser.until_present("#undo-form", true).await;
+    problems.extend(browser.inspect("bulk-done").await);
+    browser.click("#undo-form button").await;
+    browser.until_present("#undone", true).await;
     browser.close().await;
     problems
 }
