@@ -125,6 +125,25 @@ async fn the_access_matrix_and_revocation() {
         "the page's title is not told to who cannot open it"
     );
     assert!(refused.text_of("h1").contains("for badge holders"));
+    // Each unlocking badge links to its page and says how to get it.
+    let gold_slug = app
+        .badges()
+        .into_iter()
+        .find(|b| b.title == "Gold")
+        .expect("Gold")
+        .slug;
+    assert_eq!(
+        refused.text_of(&format!(".unlocking a[href='/badges/{gold_slug}']")),
+        "Gold"
+    );
+    assert!(
+        refused
+            .text_of(".unlocking")
+            .contains("the site's admins give it"),
+        "{}",
+        refused.text_of(".unlocking")
+    );
+    assert!(!refused.has(".status-code"), "no large 403 on the page");
     // The home page lists what the member can open.
     assert!(
         on.page("/")

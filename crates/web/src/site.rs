@@ -96,7 +96,7 @@ struct ContentPage {
 #[template(path = "site/locked.html")]
 struct LockedPage {
     layout: Layout,
-    unlocking: Vec<String>,
+    unlocking: Vec<insignia_core::pages::access::Unlocking>,
 }
 
 /// What a member who may not open a page sees of it: not its title, which can say more than

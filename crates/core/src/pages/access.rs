@@ -16,8 +16,19 @@ pub enum Decision {
     Allowed,
     /// A visitor: sign in first.
     SignIn,
-    /// A member without an unlocking badge; the titles of the badges that would unlock it.
-    Denied(Vec<String>),
+    /// A member without an unlocking badge; the badges that would unlock it, in display order.
+    Denied(Vec<Unlocking>),
+}
+
+/// A badge that would open a page, and how a member gets it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unlocking {
+    pub id: String,
+    pub title: String,
+    pub slug: String,
+    pub self_assignable: bool,
+    /// Its rule in words, when a rule gives it.
+    pub rule: Option<String>,
 }
 
 /// Whether `viewer` may open `page`. Admins preview everything (checked by the caller).
@@ -34,15 +45,32 @@ pub fn decide(
             if holds_unlocking_badge(conn, &page.id, &member.id)? {
                 Ok(Decision::Allowed)
             } else {
-                let titles = badge_pages::table
-                    .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
-                    .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
-                    .filter(pages::id.eq(&page.id))
-                    .filter(badges::permissions_enabled.eq(true))
-                    .order(crate::badges::store::display_order())
-                    .select(badges::title)
-                    .load(conn)?;
-                Ok(Decision::Denied(titles))
+                let found: Vec<(crate::db::keys::BadgeKey, String, String, String, bool)> =
+                    badge_pages::table
+                        .inner_join(badges::table.on(badges::key.eq(badge_pages::badge_key)))
+                        .inner_join(pages::table.on(pages::key.eq(badge_pages::page_key)))
+                        .filter(pages::id.eq(&page.id))
+                        .filter(badges::permissions_enabled.eq(true))
+                        .order(crate::badges::store::display_order())
+                        .select((
+                            badges::key,
+                            badges::id,
+                            badges::title,
+                            badges::slug,
+                            badges::self_assignable,
+                        ))
+                        .load(conn)?;
+                let mut unlocking = Vec::new();
+                for (key, id, title, slug, self_assignable) in found {
+                    unlocking.push(Unlocking {
+                        rule: crate::rules::store::words(conn, key, true)?,
+                        id,
+                        title,
+                        slug,
+                        self_assignable,
+                    });
+                }
+                Ok(Decision::Denied(unlocking))
             }
         }
     }
