@@ -17,9 +17,16 @@ async fn an_admin_creates_edits_reorders_and_deletes_badges() {
             &BadgeFields::titled("Gold Star"),
         )
         .await;
-    assert_eq!(location(&res), "/dashboard/badges");
+    // "Create badge" lands on the new badge's page, where it is given to members.
+    let created = app.badges()[0].id.to_string();
+    assert_eq!(location(&res), format!("/dashboard/badges/{created}"));
+    assert!(
+        app.page(&location(&res))
+            .await
+            .text_of(".flash-success")
+            .contains("Gold Star")
+    );
     let page = app.page("/dashboard/badges").await;
-    assert!(page.text_of(".flash-success").contains("Gold Star"));
     assert_eq!(page.list_titles(), ["Gold Star"]);
     let gold = &app.badges()[0];
     assert_eq!(gold.slug, "gold-star");
@@ -400,7 +407,8 @@ async fn an_icon_can_come_from_a_web_address_or_an_upload() {
         "{icon}"
     );
     let list = app.page("/dashboard/badges").await;
-    assert!(list.has(&format!("img.badge-icon[src='{icon}']")));
+    // Drawn in the badge's text colour (see the test below).
+    assert!(list.has(&format!("img.badge-icon[src='{icon}?color=F5C542']")));
     let served = app.get(&icon).await;
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(served.headers()["content-type"], "image/svg+xml");
@@ -1049,4 +1057,61 @@ async fn hard_to_read_colours_are_saved_only_when_confirmed_and_errors_are_summe
         page.text_of("#error-summary")
     );
     assert_eq!(app.badges().len(), 1);
+}
+
+#[tokio::test]
+async fn an_uploaded_line_icon_takes_the_badge_text_colour() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    // A Lucide-style icon: strokes in currentColor, which an <img> cannot inherit.
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2"><circle cx="12" cy="12" r="9"/><path d="M8 12h8" style="stroke: CurrentColor"/></svg>"##;
+    let owl = BadgeFields {
+        background_color: "#1E1B4B".into(),
+        text_color: "#FDE68A".into(),
+        file: Some(("owl.svg".into(), svg.to_vec())),
+        ..BadgeFields::titled("Night Owl")
+    };
+    let res = app
+        .submit_badge("/dashboard/badges/new", "/dashboard/badges/new", &owl)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let badge = app.badges().remove(0);
+    let public = app
+        .new_visitor()
+        .page(&format!("/badges/{}", badge.slug))
+        .await;
+    let src = public
+        .attr("img.badge-icon", "src")
+        .expect("the icon is drawn");
+    assert_eq!(src, format!("{}?color=FDE68A", badge.icon));
+    let served = app.get(&src).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert!(
+        served.headers()["content-security-policy"]
+            .to_str()
+            .unwrap_or("")
+            .contains("sandbox"),
+        "still sandboxed"
+    );
+    let drawn = served.text().await.expect("svg");
+    assert!(drawn.contains(r##"stroke="#FDE68A""##), "{drawn}");
+    assert!(!drawn.to_lowercase().contains("currentcolor"), "{drawn}");
+    // The stored file is unchanged, and a colour that is not one is refused.
+    assert!(
+        app.get(&badge.icon)
+            .await
+            .text()
+            .await
+            .expect("svg")
+            .contains("currentColor")
+    );
+    for bad in ["zzzzzz", "FFF", "FDE68A;x", ""] {
+        assert_eq!(
+            app.get(&format!("{}?color={bad}", badge.icon))
+                .await
+                .status(),
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
 }

@@ -165,10 +165,30 @@ async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
 
 /// An uploaded SVG, sandboxed: even if something slipped past the sanitiser it cannot run
 /// script or be sniffed as HTML.
+#[derive(serde::Deserialize)]
+struct IconQuery {
+    /// `RRGGBB`: the colour `currentColor` stands for (the badge's text colour).
+    color: Option<String>,
+}
+
 async fn uploaded_icon(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<IconQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let color = match query.into_inner().color {
+        None => None,
+        Some(hex) => Some(
+            insignia_core::badges::color::Color::parse(
+                insignia_core::badges::Field::TextColor,
+                &format!("#{hex}"),
+                insignia_core::badges::color::BLACK,
+            )
+            .map_err(|_| {
+                AppError::BadRequest("color must be six hex digits, like FFCC00".into())
+            })?,
+        ),
+    };
     let file = path.into_inner();
     let id = file
         .strip_suffix(".svg")
@@ -176,6 +196,10 @@ async fn uploaded_icon(
         .ok_or(AppError::NotFound)?
         .to_string();
     let svg = blocking::run(&state.pool, move |conn| Ok(store::uploaded_svg(conn, &id)?)).await?;
+    let svg = match color {
+        Some(color) => insignia_core::badges::icon::in_color(&svg, &color),
+        None => svg,
+    };
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml")
         .insert_header((

@@ -30,7 +30,16 @@ impl BadgeView {
         let (icon_svg, icon_src) = match icon {
             Icon::None => (None, None),
             Icon::Builtin(name) => (icon::builtin_use(name), None),
-            Icon::Upload(_) | Icon::Url(_) => (None, Some(icon.canonical())),
+            // Drawn in the badge's text colour (`currentColor`), as built-in icons are.
+            Icon::Upload(_) => (
+                None,
+                Some(format!(
+                    "{}?color={}",
+                    icon.canonical(),
+                    text.hex().trim_start_matches('#')
+                )),
+            ),
+            Icon::Url(_) => (None, Some(icon.canonical())),
         };
         BadgeView {
             title: title.to_string(),

@@ -60,6 +60,20 @@ async fn the_badge_editor_tells_the_truth_before_saving() {
         )
         .await;
     browser.until_present("#preview .icon-warning", false).await;
+    // The file is shown as the chosen icon, and no other choice stays ticked beside it.
+    browser
+        .until_js(
+            "the upload shown as chosen",
+            "const n = document.getElementById('chosen-upload'); return n ? n.textContent.includes('star.svg') : false;",
+            json!(true),
+        )
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.querySelectorAll('#icon-field input[name=icon]:checked').length;")
+            .await,
+        json!(0)
+    );
     browser.screenshot("editor-chosen-file.png").await;
 
     // A refused save: focus lands on the summary, whose links lead to each field.

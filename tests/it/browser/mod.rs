@@ -397,11 +397,18 @@ impl Browser {
         self.type_into("#description", &format!("{title} description"))
             .await;
         self.click("#badge-form button[type=submit]").await;
-        self.until_at("/dashboard/badges").await;
         wait_for_db(&format!("badge {title} to be stored"), || {
             app.badge_titles().iter().any(|t| t == title)
         })
         .await;
+        // "Create badge" lands on the new badge's page.
+        let id = app
+            .badges()
+            .into_iter()
+            .find(|b| b.title == title)
+            .map(|b| b.id.into_string())
+            .expect("stored");
+        self.until_at(&format!("/dashboard/badges/{id}")).await;
     }
 
     /// Drags the row's handle to `to` (viewport coordinates) the way a hand does: press, move
@@ -851,6 +858,11 @@ async fn elevation_prompt_returns_to_the_half_filled_form() {
         .await;
 
     browser.click("#badge-form button[type=submit]").await;
+    wait_for_db("the badge to be stored", || {
+        app.badge_titles().iter().any(|t| t == "Half Done")
+    })
+    .await;
+    browser.goto("/dashboard/badges").await;
     browser.until_at("/dashboard/badges").await;
     browser
         .until_js(

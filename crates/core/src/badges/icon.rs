@@ -436,9 +436,45 @@ fn strip_css_comments(value: &str) -> String {
     out
 }
 
+/// An uploaded (sanitised) SVG drawn in `color`: every `currentColor`, in any letter case,
+/// becomes it. An uploaded icon is shown as an `<img>`, which inherits no colour from the page,
+/// so line icons drawn with `currentColor` (Lucide, Feather, Heroicons) would be black on any
+/// badge; drawn this way they take the badge's text colour, as the built-in icons do.
+pub fn in_color(svg: &str, color: &super::Color) -> String {
+    const NAME: &str = "currentcolor";
+    let hex = color.hex();
+    let lower = svg.to_ascii_lowercase();
+    let mut out = String::with_capacity(svg.len());
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(NAME) {
+        out.push_str(&svg[from..from + at]);
+        out.push_str(&hex);
+        from += at + NAME.len();
+    }
+    out.push_str(&svg[from..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploaded_line_icons_take_the_colour_asked_for() {
+        let color = super::super::color::Color::parse(
+            super::super::Field::TextColor,
+            "#ffcc00",
+            super::super::color::BLACK,
+        )
+        .expect("a colour");
+        let svg =
+            r#"<svg stroke="currentColor" fill="none"><path style="fill:CURRENTCOLOR"/></svg>"#;
+        assert_eq!(
+            in_color(svg, &color),
+            r##"<svg stroke="#FFCC00" fill="none"><path style="fill:#FFCC00"/></svg>"##
+        );
+        assert_eq!(in_color("<svg/>", &color), "<svg/>");
+    }
 
     #[test]
     fn ships_at_least_24_builtin_icons() {

@@ -651,7 +651,8 @@ pub async fn create(
                         FlashKind::Success,
                         format!("Badge “{}” created.", badge.title),
                     );
-                    return Ok(see_other(LIST));
+                    // Its page: where it is given to members, the next thing an owner does.
+                    return Ok(see_other(&format!("{LIST}/{}", badge.id)));
                 }
                 Err(e) => badge_errors(e, &values)?,
             }

@@ -285,15 +285,59 @@
       if (old) old.replaceWith(img); else badge.insertBefore(img, badge.firstChild);
     });
   }
+  // A chosen file replaces the icon picked in the grid (the server says so too): the grid's
+  // choice is cleared and the file is shown as the one chosen; clearing the file brings the
+  // earlier choice back.
+  var pickedBeforeUpload = null;
+  function showUploadAsChosen(file, src) {
+    var note = document.getElementById("chosen-upload");
+    var radios = document.querySelectorAll("#icon-field input[type=radio][name=icon]");
+    if (!file) {
+      if (note) note.remove();
+      if (pickedBeforeUpload) pickedBeforeUpload.checked = true;
+      pickedBeforeUpload = null;
+      return;
+    }
+    radios.forEach(function (r) { if (r.checked) { pickedBeforeUpload = r; r.checked = false; } });
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "chosen-upload";
+      note.className = "chosen-upload";
+      note.setAttribute("role", "status");
+      var input = document.getElementById("icon_file");
+      input.parentNode.insertBefore(note, input.nextSibling);
+    }
+    var img = document.createElement("img");
+    img.className = "upload-thumb";
+    img.alt = "";
+    img.src = src;
+    note.replaceChildren(img, " Chosen: " + file.name + ". It replaces the icon picked above.");
+  }
   document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("#icon-field input[type=radio][name=icon]")) {
+      // Picking a tile again means that tile, not the file.
+      var fileInput = document.getElementById("icon_file");
+      if (fileInput && fileInput.value) {
+        fileInput.value = "";
+        chosenIcon = null;
+        pickedBeforeUpload = null;
+        var note = document.getElementById("chosen-upload");
+        if (note) note.remove();
+      }
+      return;
+    }
     if (event.target.id !== "icon_file") return;
     var file = event.target.files && event.target.files[0];
     chosenIcon = null;
-    if (!file) return;
+    if (!file) {
+      showUploadAsChosen(null);
+      return;
+    }
     var reader = new FileReader();
     reader.onload = function () {
       chosenIcon = reader.result;
       showChosenIcon();
+      showUploadAsChosen(file, reader.result);
     };
     reader.readAsDataURL(file);
   });
