@@ -1213,6 +1213,15 @@ async fn profile_shows_badges_and_me_toggles_a_self_assignable_badge() {
             .await,
         json!("Remove Night Owl from your badges")
     );
+    // The keyboard focus stays with the badge: on its new row's control, not on <body>.
+    const FOCUSED: &str = "const a = document.activeElement; return a ? (a.getAttribute('aria-label') || a.tagName) : null;";
+    browser
+        .until_js(
+            "the focus on Night Owl's new control",
+            FOCUSED,
+            json!("Pin Night Owl to the front"),
+        )
+        .await;
     browser.screenshot("me.png").await;
 
     // Remove: the swapped-in button works too, still without a reload.
@@ -1248,6 +1257,14 @@ async fn profile_shows_badges_and_me_toggles_a_self_assignable_badge() {
         .until_present(
             &format!("#own-badges .own-held li.is-hidden input[value='{gold}']"),
             true,
+        )
+        .await;
+    // Hide became Show, and the focus is on it.
+    browser
+        .until_js(
+            "the focus on Gold Star's Show",
+            FOCUSED,
+            json!("Show Gold Star on your profile"),
         )
         .await;
     browser.goto("/members/ada-lovelace").await;

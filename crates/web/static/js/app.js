@@ -381,7 +381,45 @@
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     init(document);
+    refocusOwnBadges(event);
   });
+
+  // On /me, Pin, Hide, Add and Remove swap the whole list (`#own-badges`), and the button used
+  // goes with the old markup. The focus goes to its counterpart in the new list instead of the
+  // page's start: the same button of the same badge, else that badge's first control (Unpin
+  // after Pin, Show after Hide, the new row after Add), else the list's heading.
+  var ownUsed = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var active = document.activeElement;
+    var form = event.detail.elt;
+    if (!form || !form.closest || !form.closest("#own-badges")) return;
+    var badge = form.querySelector("input[name=badge_id]");
+    ownUsed = {
+      badge: badge ? badge.value : null,
+      action: active && active.form === form ? active.value : null,
+    };
+  });
+  function refocusOwnBadges(event) {
+    var target = event.detail && event.detail.target;
+    if (!ownUsed || !target || target.id !== "own-badges") return;
+    var list = document.getElementById("own-badges");
+    var used = ownUsed;
+    ownUsed = null;
+    if (!list) return;
+    var forms = Array.from(list.querySelectorAll("form")).filter(function (f) {
+      var badge = f.querySelector("input[name=badge_id]");
+      return badge && badge.value === used.badge;
+    });
+    var buttons = [];
+    forms.forEach(function (f) { buttons = buttons.concat(Array.from(f.querySelectorAll("button"))); });
+    var same = buttons.filter(function (b) { return b.value === used.action; })[0];
+    var next = same || buttons[0];
+    if (!next) {
+      next = list.querySelector("h2");
+      if (next) next.setAttribute("tabindex", "-1");
+    }
+    if (next) next.focus();
+  }
 
   // A change htmx sent that the server refused (a spent budget, a bad form): htmx swaps
   // nothing then, so the error page's message goes into the flash area instead.
