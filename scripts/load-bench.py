@@ -5,7 +5,7 @@ and the bulk change with the same work done in plain SQL.
 
     cargo build --release
     python3 scripts/load-bench.py target/release/insignia \\
-        [--members N] [--assignments M] [--db FILE] [--seconds S] [--bulk K]
+        [--members N] [--assignments M] [--db FILE] [--seconds S] [--bulk K] [--take T]
     python3 scripts/load-bench.py target/release/insignia \\
         --postgres postgres://user:password@host:port/postgres [--db NAME] ...
 
@@ -14,6 +14,15 @@ Defaults: N and M from INSIGNIA_BENCH_MEMBERS / INSIGNIA_BENCH_ASSIGNMENTS, else
 exists and builds it there when it does not (else a temporary folder is used); --seconds per
 wrk scenario (10); --bulk lines pasted into the dashboard bulk box (50,000). The plain-SQL
 baseline of the build (--baseline-build) is on when the script builds the demo.
+
+--take T (20,000; at most --bulk; 0 skips it): right after the bulk give, the e-mails of T of
+the badge's holders are pasted into its bulk box to take it from them (direction=take,
+action=apply), and the change is undone from its report (#undo-form); each POST is timed until
+its redirect. Before, the holders' assignments are made to differ (times, hidden, pinned,
+ends), and the script checks that the removal dropped the counts by T and wrote T events and
+one audit entry naming T members, and that the undo gave back every assignment exactly as it
+was (all its fields, sum(assigned_at)), with both counts, events and audit. The same removal
+(keeping the rows in a table) and undo run in plain SQL on the plain-SQL give's copy badge.
 
 With --postgres SERVER_URL (or INSIGNIA_BENCH_POSTGRES) the benchmark runs on PostgreSQL: --db
 names a database on that server (insignia_bench when not given), which is created when missing,
@@ -34,6 +43,7 @@ PostgreSQL, psql. Sends traffic to 127.0.0.1 only (and to the PostgreSQL server 
 
 import argparse
 import datetime
+import html as html_lib
 import http.cookiejar
 import json
 import os
@@ -120,11 +130,21 @@ def parse_args():
     parser.add_argument("--seconds", type=int, default=10, help="per wrk scenario")
     parser.add_argument("--bulk", type=int, default=50_000,
                         help="e-mails pasted into the dashboard bulk box")
+    parser.add_argument("--take", type=int, default=20_000,
+                        help="holders of the bulk change's badge whose e-mails are pasted into "
+                             "its bulk box to take it from them, then the change undone; at "
+                             "most --bulk (0: skip)")
     parser.add_argument("--baseline-build", action=argparse.BooleanOptionalAction, default=None,
                         help="also build the same rows in plain SQL (default: when building)")
     args = parser.parse_args()
     if args.members < 0 or args.assignments < 0 or args.seconds < 1 or args.bulk < 1:
         parser.error("sizes must be positive")
+    if args.take < 0:
+        parser.error("--take must be 0 or more")
+    if args.take > args.bulk:
+        log(f"--take {args.take:,}: the badge has --bulk {args.bulk:,} holders; taking "
+            f"{args.bulk:,}")
+        args.take = args.bulk
     if args.postgres:
         args.db = args.db or "insignia_bench"
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db):
@@ -178,14 +198,22 @@ def free_port():
         return s.getsockname()[1]
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Leaves a redirect to the caller (urllib then raises it as an HTTPError)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
 class Browser:
     """A cookie-keeping client that submits forms with their CSRF token, as a browser does."""
 
     def __init__(self, base):
         self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
+        cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        self.opener = urllib.request.build_opener(cookies)
+        # The same cookies, but a redirect is the answer (a change is done when it comes).
+        self.stay = urllib.request.build_opener(cookies, NoRedirect())
 
     def request(self, method, path, data=None, headers=None):
         req = urllib.request.Request(self.base + path, data=data, method=method,
@@ -207,6 +235,22 @@ class Browser:
         body = urllib.parse.urlencode(fields).encode()
         return self.request("POST", action, body,
                             {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def post_form_timed(self, action, fields):
+        """Posts a form and takes its answer as it comes, without following a redirect.
+        Returns (status, the Location header, seconds until the answer was read)."""
+        body = urllib.parse.urlencode(fields).encode()
+        req = urllib.request.Request(self.base + action, data=body, method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        started = time.monotonic()
+        try:
+            with self.stay.open(req, timeout=900) as res:
+                status, headers = res.status, res.headers
+                res.read()
+        except urllib.error.HTTPError as e:
+            status, headers = e.code, e.headers
+            e.read()
+        return status, headers.get("Location", ""), time.monotonic() - started
 
     def post_multipart(self, action, fields):
         boundary = "insignia-bench-%016x" % random.getrandbits(64)
@@ -291,6 +335,20 @@ COPY_BADGE_SQL = (
     "permissions_enabled, self_assignable, (SELECT max(position) + 1 FROM badges), 0, ?, ? "
     "FROM badges WHERE title = ?"
 )
+
+
+# The plain-SQL bulk removal keeps the rows it deletes in a table of its own (as Insignia
+# keeps them in bulk_change_rows), and its undo gives them back from there.
+BENCH_KEPT = "bench_kept_assignments"
+BENCH_KEPT_COLUMNS = (
+    "(member_key BIGINT PRIMARY KEY, assigned_at BIGINT NOT NULL, assigned_by TEXT NOT NULL, "
+    "hidden BOOLEAN NOT NULL, pinned_at BIGINT, expires_at BIGINT, end_set_at BIGINT)"
+)
+# member_badges' columns, as the undo writes them back.
+KEPT_FIELDS = ("badge_key, member_key, assigned_at, assigned_by, hidden, pinned_at, "
+               "expires_at, end_set_at")
+KEPT_FIELDS_OF_MB = ("mb.member_key, mb.assigned_at, mb.assigned_by, mb.hidden, mb.pinned_at, "
+                     "mb.expires_at, mb.end_set_at")
 
 
 def copy_badge_params(title, now):
@@ -466,6 +524,70 @@ class SqliteDatabase:
             conn.execute("DROP TABLE temp.bench_taken")
             conn.execute("COMMIT")
             return time.monotonic() - started
+        finally:
+            conn.close()
+
+    def plain_sql_take(self, title, emails):
+        """The bulk removal of `emails` from the badge `title` in plain SQL, keeping the rows
+        it deletes (in BENCH_KEPT) to be given back. Returns (seconds, rows deleted)."""
+        conn = self.writer()
+        try:
+            badge_key = conn.execute("SELECT key FROM badges WHERE title = ?",
+                                     (title,)).fetchone()[0]
+            conn.execute(f"DROP TABLE IF EXISTS {BENCH_KEPT}")
+            # INTEGER PRIMARY KEY: the rowid itself, as SQLite keys its own tables.
+            conn.execute(f"CREATE TABLE {BENCH_KEPT} "
+                         + BENCH_KEPT_COLUMNS.replace("BIGINT PRIMARY KEY", "INTEGER PRIMARY KEY"))
+            started = time.monotonic()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("CREATE TEMP TABLE bench_take (email TEXT PRIMARY KEY) WITHOUT ROWID")
+            conn.executemany("INSERT OR IGNORE INTO bench_take VALUES (?)",
+                             ((e,) for e in emails))
+            conn.execute(
+                f"INSERT INTO {BENCH_KEPT} SELECT {KEPT_FIELDS_OF_MB} FROM bench_take t "
+                "JOIN members m ON m.email = t.email "
+                "JOIN member_badges mb ON mb.badge_key = ? AND mb.member_key = m.key "
+                "ORDER BY m.key", (badge_key,))
+            sqlite_history(conn, badge_key, "badge.unassigned", int(time.time() * 1000),
+                           f"SELECT m.id FROM {BENCH_KEPT} k JOIN members m "
+                           f"ON m.key = k.member_key ORDER BY k.member_key")
+            taken = conn.execute(
+                "DELETE FROM member_badges WHERE badge_key = ? AND member_key IN "
+                f"(SELECT member_key FROM {BENCH_KEPT})", (badge_key,)).rowcount
+            conn.execute("UPDATE members SET badge_count = badge_count - 1 "
+                         f"WHERE key IN (SELECT member_key FROM {BENCH_KEPT})")
+            conn.execute("UPDATE badges SET member_count = member_count - ? WHERE key = ?",
+                         (taken, badge_key))
+            conn.execute("DROP TABLE temp.bench_take")
+            conn.execute("COMMIT")
+            return time.monotonic() - started, taken
+        finally:
+            conn.close()
+
+    def plain_sql_untake(self, title):
+        """The undo of plain_sql_take: every kept row back as it was, in plain SQL. Returns
+        (seconds, rows given back); the kept rows are dropped afterwards (not timed)."""
+        conn = self.writer()
+        try:
+            badge_key = conn.execute("SELECT key FROM badges WHERE title = ?",
+                                     (title,)).fetchone()[0]
+            started = time.monotonic()
+            conn.execute("BEGIN IMMEDIATE")
+            given = conn.execute(
+                f"INSERT INTO member_badges ({KEPT_FIELDS}) SELECT ?, "
+                f"{KEPT_FIELDS.split(', ', 1)[1]} FROM {BENCH_KEPT} ORDER BY member_key",
+                (badge_key,)).rowcount
+            conn.execute("UPDATE members SET badge_count = badge_count + 1 "
+                         f"WHERE key IN (SELECT member_key FROM {BENCH_KEPT})")
+            conn.execute("UPDATE badges SET member_count = member_count + ? WHERE key = ?",
+                         (given, badge_key))
+            sqlite_history(conn, badge_key, "badge.assigned", int(time.time() * 1000),
+                           f"SELECT m.id FROM {BENCH_KEPT} k JOIN members m "
+                           f"ON m.key = k.member_key ORDER BY k.member_key")
+            conn.execute("COMMIT")
+            took = time.monotonic() - started
+            conn.execute(f"DROP TABLE {BENCH_KEPT}")
+            return took, given
         finally:
             conn.close()
 
@@ -660,6 +782,58 @@ SELECT count(*) AS taken FROM gone \\gset
 UPDATE badges SET member_count = member_count - :taken WHERE key = {key};
 COMMIT;""")
         return took
+
+    def plain_sql_take(self, title, emails):
+        """SqliteDatabase.plain_sql_take in one psql script; the seconds by the server's
+        clock, from before the e-mails are copied in."""
+        key = self.rows("SELECT key FROM badges WHERE title = ?", (title,))[0][0]
+        self.psql(f"DROP TABLE IF EXISTS {BENCH_KEPT};\n"
+                  f"CREATE TABLE {BENCH_KEPT} {BENCH_KEPT_COLUMNS};\n")
+        copied = "".join(e.replace("\\", "\\\\") + "\n" for e in emails)
+        kept_ids = (f"SELECT m.id FROM {BENCH_KEPT} k JOIN members m ON m.key = k.member_key "
+                    f"ORDER BY k.member_key")
+        took, rows = self.timed(f"""
+BEGIN;
+CREATE TEMP TABLE bench_take (email TEXT COLLATE "C" PRIMARY KEY) ON COMMIT DROP;
+COPY bench_take FROM STDIN;
+{copied}\\.
+INSERT INTO {BENCH_KEPT} SELECT {KEPT_FIELDS_OF_MB} FROM bench_take t
+JOIN members m ON m.email = t.email
+JOIN member_badges mb ON mb.badge_key = {key} AND mb.member_key = m.key ORDER BY m.key;
+{pg_history(key, "badge.unassigned", kept_ids)}
+WITH gone AS (
+    DELETE FROM member_badges WHERE badge_key = {key}
+    AND member_key IN (SELECT member_key FROM {BENCH_KEPT}) RETURNING member_key
+), counted AS (
+    UPDATE members SET badge_count = badge_count - 1 WHERE key IN (SELECT member_key FROM gone)
+)
+SELECT count(*) AS taken FROM gone \\gset
+UPDATE badges SET member_count = member_count - :taken WHERE key = {key};
+COMMIT;
+SELECT :taken;""")
+        return took, int(rows[-1][0])
+
+    def plain_sql_untake(self, title):
+        """SqliteDatabase.plain_sql_untake in one psql script."""
+        key = self.rows("SELECT key FROM badges WHERE title = ?", (title,))[0][0]
+        kept_ids = (f"SELECT m.id FROM {BENCH_KEPT} k JOIN members m ON m.key = k.member_key "
+                    f"ORDER BY k.member_key")
+        took, rows = self.timed(f"""
+BEGIN;
+WITH back AS (
+    INSERT INTO member_badges ({KEPT_FIELDS})
+    SELECT {key}, {KEPT_FIELDS.split(", ", 1)[1]} FROM {BENCH_KEPT} ORDER BY member_key
+    RETURNING member_key
+), counted AS (
+    UPDATE members SET badge_count = badge_count + 1 WHERE key IN (SELECT member_key FROM back)
+)
+SELECT count(*) AS given FROM back \\gset
+UPDATE badges SET member_count = member_count + :given WHERE key = {key};
+{pg_history(key, "badge.assigned", kept_ids)}
+COMMIT;
+SELECT :given;""")
+        self.psql(f"DROP TABLE {BENCH_KEPT};\n")
+        return took, int(rows[-1][0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -981,6 +1155,218 @@ def bulk_change(server, db, bulk):
 
 
 # ---------------------------------------------------------------------------------------------
+# Bulk removal and its undo (crates/core/src/members/undo.rs): through the dashboard, and the
+# same two changes in plain SQL, in the same run.
+
+
+def vary_holders(db, title):
+    """Gives the holders of the badge `title` assignments that differ from one another (time,
+    hidden, pinned, end), so that an undo that gives back a row other than the one it took
+    shows. Returns the badge's key."""
+    badge_key = int(db.rows("SELECT key FROM badges WHERE title = ?", (title,))[0][0])
+    ends = int(time.time() * 1000) + 30 * 86_400_000
+    db.execute(
+        "UPDATE member_badges SET assigned_at = assigned_at - (member_key % 86400) * 1000, "
+        "hidden = (member_key % 7 = 0), "
+        "pinned_at = CASE WHEN member_key % 11 = 0 THEN assigned_at - 1 END, "
+        "expires_at = CASE WHEN member_key % 13 = 0 THEN ? + member_key END, "
+        "end_set_at = CASE WHEN member_key % 13 = 0 THEN assigned_at END "
+        "WHERE badge_key = ?", (ends, badge_key))
+    return badge_key
+
+
+def holding(db, badge_key):
+    """The badge's stored count, and every one of its assignments by member key (as text)."""
+    count = int(db.rows("SELECT member_count FROM badges WHERE key = ?", (badge_key,))[0][0])
+    rows = db.rows(
+        "SELECT member_key, assigned_at, assigned_by, CASE WHEN hidden THEN 1 ELSE 0 END, "
+        "pinned_at, expires_at, end_set_at FROM member_badges WHERE badge_key = ?",
+        (badge_key,))
+    return count, {str(r[0]): tuple("" if v is None else str(v) for v in r[1:]) for r in rows}
+
+
+def sum_badge_counts(db, keys):
+    listed = ",".join(keys)
+    return int(db.rows(f"SELECT coalesce(sum(badge_count), 0) FROM members "
+                       f"WHERE key IN ({listed})")[0][0])
+
+
+def history_marks(db):
+    """The newest event and audit entry now: what a change writes comes after them."""
+    return tuple(int(v) for v in db.rows(
+        "SELECT (SELECT coalesce(max(key), 0) FROM events), "
+        "(SELECT coalesce(max(id), 0) FROM audit_log)")[0])
+
+
+def history_since(db, marks, badge_key):
+    """What was written for the badge after `marks`: events by kind, audit entries, and
+    members named in those entries' history."""
+    badge_id = db.rows("SELECT id FROM badges WHERE key = ?", (badge_key,))[0][0]
+    events = {kind: int(n) for kind, n in db.rows(
+        "SELECT kind, count(*) FROM events WHERE key > ? AND badge_id = ? GROUP BY kind",
+        (marks[0], badge_id))}
+    entries, members = (int(v) for v in db.rows(
+        "SELECT (SELECT count(*) FROM audit_log WHERE id > ? AND badge_id = ?), "
+        "(SELECT count(*) FROM audit_members am JOIN audit_log a ON a.id = am.entry "
+        "WHERE a.id > ? AND a.badge_id = ?)", (marks[1], badge_id, marks[1], badge_id))[0])
+    return events, entries, members
+
+
+def compare_restored(before, after, label):
+    """Problems (in words) if `after` is not `before` again: the count, and each assignment
+    with all its fields."""
+    problems = []
+    if after[0] != before[0]:
+        problems.append(f"{label}: member_count is {after[0]:,}, was {before[0]:,} before the "
+                        f"removal")
+    rows_before, rows_after = before[1], after[1]
+    missing = [k for k in rows_before if k not in rows_after]
+    extra = [k for k in rows_after if k not in rows_before]
+    changed = [k for k in rows_before if k in rows_after and rows_after[k] != rows_before[k]]
+    if missing or extra:
+        problems.append(f"{label}: {len(missing):,} assignments missing after the undo, "
+                        f"{len(extra):,} that were not there before")
+    if changed:
+        fields = ("assigned_at", "assigned_by", "hidden", "pinned_at", "expires_at",
+                  "end_set_at")
+        which = {}
+        for k in changed:
+            for name, b, a in zip(fields, rows_before[k], rows_after[k]):
+                if a != b:
+                    which.setdefault(name, []).append((k, b, a))
+        detail = "; ".join(f"{name} differs in {len(diffs):,} (e.g. member key {diffs[0][0]}: "
+                           f"{diffs[0][1] or 'NULL'} before, {diffs[0][2] or 'NULL'} after)"
+                           for name, diffs in which.items())
+        problems.append(f"{label}: {len(changed):,} restored assignments differ from what "
+                        f"they were: {detail}")
+    times = lambda rows: sum(int(v[0]) for v in rows.values())
+    if times(rows_after) != times(rows_before):
+        problems.append(f"{label}: sum(assigned_at) over the badge is {times(rows_after)}, "
+                        f"was {times(rows_before)}")
+    return problems
+
+
+def check_history(db, marks, badge_key, kind, n, label):
+    """Problems (in words) unless the change wrote n events of `kind`, one audit entry and n
+    members in its history."""
+    events, entries, members = history_since(db, marks, badge_key)
+    problems = []
+    if events != {kind: n}:
+        problems.append(f"{label}: events written {events}, expected {{{kind!r}: {n}}}")
+    if entries != 1 or members != n:
+        problems.append(f"{label}: {entries} audit entries naming {members:,} members, "
+                        f"expected 1 naming {n:,}")
+    return problems
+
+
+def bulk_take_and_undo(server, db, title, take):
+    """Pastes `take` e-mails of the badge's holders into its bulk box to take it from them,
+    then undoes the change from its report. Returns (removal seconds, undo seconds, the
+    e-mails, problems seen)."""
+    browser = sign_in(server)
+    badge_id = db.rows("SELECT id FROM badges WHERE title = ?", (title,))[0][0]
+    badge_key = vary_holders(db, title)
+    emails, keys = [], []
+    for email, key in db.rows(
+            "SELECT m.email, m.key FROM member_badges mb JOIN members m ON m.key = mb.member_key "
+            "WHERE mb.badge_key = ? ORDER BY (m.key * 2654435761) % 4294967296 LIMIT ?",
+            (badge_key, take)):
+        emails.append(email)
+        keys.append(str(key))
+    if len(emails) < take:
+        raise BenchError(f"only {len(emails):,} members hold {title!r}; --take is {take:,}")
+    before = holding(db, badge_key)
+    counts_before = sum_badge_counts(db, keys)
+    problems = []
+    page = f"/dashboard/badges/{badge_id}"
+    fields = {"bulk": "\n".join(emails), "direction": "take", "action": "apply",
+              "csrf_token": browser.token(page)}
+    db.settle()
+    marks = history_marks(db)
+    log(f"bulk box: taking the badge from {take:,} members")
+    status, location, took = browser.post_form_timed(f"{page}/members", fields)
+    if status != 303 or not urllib.parse.urlparse(location).path == page \
+            or "report=" not in location:
+        raise BenchError(f"the bulk removal answered {status}, Location {location!r}, not a "
+                         f"redirect to its report on {page}")
+    count = int(db.rows("SELECT member_count FROM badges WHERE key = ?", (badge_key,))[0][0])
+    held = int(db.rows("SELECT count(*) FROM member_badges WHERE badge_key = ?",
+                       (badge_key,))[0][0])
+    if count != before[0] - take or held != len(before[1]) - take:
+        problems.append(f"dashboard removal: member_count {count:,} and {held:,} assignments "
+                        f"after taking {take:,}; before: {before[0]:,} and {len(before[1]):,}")
+    if sum_badge_counts(db, keys) != counts_before - take:
+        problems.append("dashboard removal: the members' badge_count did not drop by one each")
+    problems += check_history(db, marks, badge_key, "badge.unassigned", take,
+                              "dashboard removal")
+    report = urllib.parse.urlparse(location)
+    status, url, html = browser.request("GET", report.path + "?" + report.query)
+    if status != 200 or f"{take:,} removed" not in html:
+        summary = re.search(r'id="bulk-report".*?</p>', html, re.S)
+        raise BenchError(f"the removal's report did not say {take:,} removed: {status} at "
+                         f"{url}: " + (re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "",
+                                                                  summary.group(0)))
+                                        if summary else html[:500]))
+    form = re.search(r'<form[^>]*id="undo-form"[^>]*>(.*?)</form>', html, re.S)
+    if not form:
+        raise BenchError(f"no #undo-form on the removal's report ({url})")
+    action = html_lib.unescape(re.search(r'action="([^"]+)"', form.group(0)).group(1))
+    undo_fields = {html_lib.unescape(n): html_lib.unescape(v) for n, v in re.findall(
+        r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1))}
+    if set(undo_fields) != {"csrf_token", "change", "back"}:
+        raise BenchError(f"#undo-form has the fields {sorted(undo_fields)}, expected "
+                         f"csrf_token, change and back")
+    db.settle()
+    marks = history_marks(db)
+    log(f"undo: giving the badge back to {take:,} members")
+    status, location, undo_took = browser.post_form_timed(action, undo_fields)
+    if status != 303:
+        raise BenchError(f"the undo answered {status}, Location {location!r}, not a redirect")
+    status, url, html = browser.request("GET", location)
+    if f"{take:,} members got" not in html or "back as they had it" not in html:
+        flash = re.search(r'class="[^"]*flash[^"]*"[^>]*>(.*?)</', html, re.S)
+        problems.append(f"the undo did not say {take:,} members got the badge back: "
+                        f"{flash.group(1).strip() if flash else html[:300]!r}")
+    problems += compare_restored(before, holding(db, badge_key), "dashboard undo")
+    if sum_badge_counts(db, keys) != counts_before:
+        problems.append("dashboard undo: the members' badge_count is not back as before")
+    problems += check_history(db, marks, badge_key, "badge.assigned", take, "dashboard undo")
+    return took, undo_took, emails, problems
+
+
+def plain_sql_take_and_undo(db, title, emails):
+    """The same removal and undo in plain SQL on the copy `title` (its holders made to differ
+    as the dashboard's were). Returns (removal seconds, undo seconds, problems seen)."""
+    badge_key = vary_holders(db, title)
+    before = holding(db, badge_key)
+    problems = []
+    log(f"plain SQL: the same removal of {len(emails):,} members")
+    db.settle()
+    marks = history_marks(db)
+    took, taken = db.plain_sql_take(title, emails)
+    after = holding(db, badge_key)
+    if taken != len(emails) or after[0] != before[0] - len(emails):
+        problems.append(f"plain SQL removal: took {taken:,}, member_count {after[0]:,} "
+                        f"(was {before[0]:,})")
+    keys = [k for k in before[1] if k not in after[1]]
+    counts_before = sum_badge_counts(db, keys) + len(keys)
+    problems += check_history(db, marks, badge_key, "badge.unassigned", len(emails),
+                              "plain SQL removal")
+    log("plain SQL: its undo")
+    db.settle()
+    marks = history_marks(db)
+    undo_took, given = db.plain_sql_untake(title)
+    if given != len(emails):
+        problems.append(f"plain SQL undo: gave back {given:,}, not {len(emails):,}")
+    problems += compare_restored(before, holding(db, badge_key), "plain SQL undo")
+    if keys and sum_badge_counts(db, keys) != counts_before:
+        problems.append("plain SQL undo: the members' badge_count is not back as before")
+    problems += check_history(db, marks, badge_key, "badge.assigned", len(emails),
+                              "plain SQL undo")
+    return took, undo_took, problems
+
+
+# ---------------------------------------------------------------------------------------------
 # Rules and expiry (docs/api.md, "Badges given by rules"): each against the same change in
 # plain SQL, in the same run.
 
@@ -1217,6 +1603,10 @@ def main():
             results = measure(server, folder, args.seconds, db)
             db.settle()
             bulk_took, title, emails = bulk_change(server, db, args.bulk)
+            if args.take:
+                take_took, untake_took, taken, problems = bulk_take_and_undo(
+                    server, db, title, args.take)
+                failed += problems
             rule_lines = rule_scenarios(server, db, title)
             db.settle()
             expiry_took = expire_all(db, title, len(emails))
@@ -1226,6 +1616,10 @@ def main():
         log("plain-SQL bulk change")
         db.settle()
         sql_bulk_took = db.plain_sql_bulk(title, emails)
+        if args.take:
+            sql_take_took, sql_untake_took, problems = plain_sql_take_and_undo(
+                db, title + " SQL", taken)
+            failed += problems
         log("the same removal in plain SQL")
         db.settle()
         sql_expiry_took = db.plain_sql_take_all(title + " SQL")
@@ -1261,6 +1655,20 @@ def main():
               f"{sql_expiry_took:.2f} s; ratio "
               f"{ratio(expiry_took, sql_expiry_took)}")
         print(f"- server peak RSS (VmHWM): {peak_kb / 1024:.1f} MiB")
+        print()
+        print(f"Changes through the dashboard against the same rows written in plain SQL "
+              f"(one transaction each), {db.label}; the give's time includes its report page, "
+              f"the removal's and the undo's are the POST until its redirect:")
+        print()
+        print("| change | dashboard (plain SQL) | ratio dashboard ÷ plain SQL |")
+        print("| --- | ---: | ---: |")
+        print(f"| bulk give, {args.bulk:,} e-mails | {bulk_took:.2f} s (plain SQL "
+              f"{sql_bulk_took:.2f} s) | {ratio(bulk_took, sql_bulk_took)} |")
+        if args.take:
+            print(f"| bulk removal, {args.take:,} e-mails | {take_took:.2f} s (plain SQL "
+                  f"{sql_take_took:.2f} s) | {ratio(take_took, sql_take_took)} |")
+            print(f"| undo of it | {untake_took:.2f} s (plain SQL {sql_untake_took:.2f} s) | "
+                  f"{ratio(untake_took, sql_untake_took)} |")
         if db.keep and not reuse:
             print(f"- demo database kept at {db.where()}")
     if failed:

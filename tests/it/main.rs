@@ -17,6 +17,7 @@ mod budgets;
 mod demo;
 mod expiry;
 mod exports;
+mod filters;
 mod first_run;
 mod hardening;
 mod helpers;

@@ -53,6 +53,10 @@ const SUBQUERY_RESULTS: &[&str] = &[
     "s",
 ];
 
+/// Partial indexes that hold exactly the rows a statement wants (members without badges): read
+/// whole, they are the answer, not a walk over the table.
+const WHOLE_PARTIAL_INDEXES: &[&str] = &["members_without_badges"];
+
 fn is_full_scan(detail: &str) -> bool {
     let Some(rest) = detail.strip_prefix("SCAN ") else {
         return false;
@@ -64,6 +68,9 @@ fn is_full_scan(detail: &str) -> bool {
         || SMALL_TABLES.contains(&table)
         || SUBQUERY_RESULTS.contains(&table)
         || table.starts_with("(subquery-")
+        || WHOLE_PARTIAL_INDEXES
+            .iter()
+            .any(|index| rest.ends_with(&format!("USING COVERING INDEX {index}")))
         || table == "CONSTANT")
 }
 
@@ -260,6 +267,17 @@ fn hot_queries_use_indexes() {
             .expect("bulk give");
     undo::undo(c, &actor, &admin.id, &given.expect("kept")).expect("undo give");
     assignments::take_from_all(c, &actor, &admin.id, &silver.id).expect("remove all");
+    // The members list filtered by a badge held, or none, and a change to all that match.
+    let holding = search::Holding::Badge(badge.key);
+    search::members_holding(c, &holding, None, 51).expect("holders by member");
+    search::members_holding(c, &holding, Some(150), 51).expect("older holders");
+    search::members_holding(c, &search::Holding::NoBadges, None, 51).expect("no badges");
+    search::members_holding(c, &search::Holding::NoBadges, Some(150), 51).expect("older");
+    assignments::plan_for_filter(c, &holding, &silver.id, give).expect("filtered check");
+    assignments::plan_for_filter(c, &search::Holding::NoBadges, &silver.id, give)
+        .expect("filtered check of members without badges");
+    assignments::apply_to_filter(c, &actor, &admin.id, &holding, &silver.id, give)
+        .expect("filtered give");
     let newcomer = NewMember::parse("Newcomer", "new@example.com").expect("valid");
     let newcomer = members::create(c, &actor, &newcomer).expect("member");
     members::update(c, &actor, &newcomer.id, "Newcomer", "new@elsewhere.org").expect("update");

@@ -11,6 +11,7 @@ use super::Member;
 pub use super::changes::staging;
 use super::changes::{give_staged, record_change, record_new_end, stage_ids, take_staged};
 use super::profile::{Audience, profile_order};
+use super::search::Holding;
 use super::undo;
 use super::validity::{self, in_force};
 use crate::audit::{self, Actor, Change};
@@ -957,39 +958,17 @@ pub fn apply_bulk_change(
         let report = plan_bulk_change(conn, badge_id, text, change)?;
         let badge = badge(conn, badge_id)?;
         staging::members_from_lines(conn)?;
-        let (changed, kept, status) = match change {
-            BulkChange::Give { until } => {
-                let kept = match keep_for {
-                    Some(admin_id) => {
-                        let kept = undo::begin(conn, admin_id, &badge, true)?;
-                        // Holders whose end this renews get it back on undo.
-                        if until.is_some() || badge.valid_for_days.is_some() {
-                            undo::keep_held(conn, &kept, badge.key)?;
-                        }
-                        Some(kept)
-                    }
-                    None => None,
-                };
-                let added = give_staged(conn, &badge, actor, until)?;
-                if let Some(kept) = &kept {
-                    undo::keep_given(conn, kept)?;
-                }
-                let renewed = report
-                    .iter()
-                    .filter(|l| l.status == LineStatus::Renewed)
-                    .count();
-                let kept = match kept {
-                    Some(kept) => undo::finish(conn, &kept, added + renewed as i64)?,
-                    None => None,
-                };
-                (added, kept, LineStatus::Assigned)
-            }
-            BulkChange::Take => {
-                let (removed, kept) = take_staged_kept(conn, actor, &badge, keep_for)?;
-                (removed, kept, LineStatus::Removed)
-            }
-        };
+        let renewed = report
+            .iter()
+            .filter(|l| l.status == LineStatus::Renewed)
+            .count();
+        let (changed, kept) = change_staged(conn, actor, &badge, change, keep_for, renewed)?;
         if changed > 0 {
+            let status = if change.gives() {
+                LineStatus::Assigned
+            } else {
+                LineStatus::Removed
+            };
             let first = report
                 .iter()
                 .find(|l| l.status == status)
@@ -1005,5 +984,148 @@ pub fn apply_bulk_change(
             )?;
         }
         Ok((report, kept))
+    })
+}
+
+/// Gives or takes the badge for the staged members (`staging::MEMBERS`), kept for
+/// `keep_for` to undo; `renewed` of them hold it and get a new end (a give's). Returns how
+/// many got or lost it, and the change to undo. The caller records the change.
+fn change_staged(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    badge: &Badge,
+    change: BulkChange,
+    keep_for: Option<&str>,
+    renewed: usize,
+) -> Result<(i64, Option<String>), Error> {
+    match change {
+        BulkChange::Give { until } => {
+            let kept = match keep_for {
+                Some(admin_id) => {
+                    let kept = undo::begin(conn, admin_id, badge, true)?;
+                    // Holders whose end this renews get it back on undo.
+                    if until.is_some() || badge.valid_for_days.is_some() {
+                        undo::keep_held(conn, &kept, badge.key)?;
+                    }
+                    Some(kept)
+                }
+                None => None,
+            };
+            let added = give_staged(conn, badge, actor, until)?;
+            if let Some(kept) = &kept {
+                undo::keep_given(conn, kept)?;
+            }
+            let kept = match kept {
+                Some(kept) => undo::finish(conn, &kept, added + renewed as i64)?,
+                None => None,
+            };
+            Ok((added, kept))
+        }
+        BulkChange::Take => take_staged_kept(conn, actor, badge, keep_for),
+    }
+}
+
+/// What giving or taking a badge for every member a filter keeps would do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilteredPlan {
+    /// Members the filter keeps.
+    pub matching: i64,
+    /// Of them, those the change would give the badge to or take it from.
+    pub changing: i64,
+}
+
+/// Stages every member a filter keeps, set-based (a badge's holders, or members without
+/// badges), however many.
+fn stage_filter(conn: &mut DbConnection, holding: &Holding) -> Result<i64, Error> {
+    staging::reset(conn)?;
+    let staged = match holding {
+        Holding::Badge(key) => diesel::sql_query(conn.sql(&format!(
+            "INSERT INTO {} (key) SELECT member_key FROM member_badges WHERE badge_key = ? AND {}",
+            staging::MEMBERS,
+            validity::in_force_sql("")
+        )))
+        .bind::<BigInt, _>(*key)
+        .bind::<BigInt, _>(crate::clock::now_millis())
+        .execute(conn)?,
+        Holding::NoBadges => diesel::sql_query(conn.sql(&format!(
+            "INSERT INTO {} (key) SELECT key FROM members WHERE badge_count = 0",
+            staging::MEMBERS
+        )))
+        .execute(conn)?,
+    } as i64;
+    staging::analyze_if_large(conn, staging::MEMBERS, staged)?;
+    Ok(staged)
+}
+
+/// How many staged members hold `badge` now.
+fn staged_holding(conn: &mut DbConnection, badge: BadgeKey) -> Result<i64, Error> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let counted: Count = diesel::sql_query(conn.sql(&format!(
+        "SELECT count(*) AS n FROM {} s CROSS JOIN member_badges mb \
+         ON mb.badge_key = ? AND mb.member_key = s.key WHERE {}",
+        staging::MEMBERS,
+        validity::in_force_sql("mb")
+    )))
+    .bind::<BigInt, _>(badge)
+    .bind::<BigInt, _>(crate::clock::now_millis())
+    .get_result(conn)?;
+    Ok(counted.n)
+}
+
+/// What giving (or taking) `badge_id` for every member `holding` keeps would do. Writes
+/// nothing but the staging tables.
+pub fn plan_for_filter(
+    conn: &mut DbConnection,
+    holding: &Holding,
+    badge_id: &BadgeId,
+    change: BulkChange,
+) -> Result<FilteredPlan, AssignError> {
+    if let BulkChange::Give { until } = change {
+        check_end(until)?;
+    }
+    let badge = manual_badge(conn, badge_id)?;
+    let matching = stage_filter(conn, holding)?;
+    let holders = staged_holding(conn, badge.key)?;
+    Ok(FilteredPlan {
+        matching,
+        changing: if change.gives() {
+            matching - holders
+        } else {
+            holders
+        },
+    })
+}
+
+/// Gives (or takes) `badge_id` for every member `holding` keeps, in one transaction, kept
+/// for `admin_id` to undo for a day. Returns how many got or lost it, and the change to undo.
+pub fn apply_to_filter(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    admin_id: &str,
+    holding: &Holding,
+    badge_id: &BadgeId,
+    change: BulkChange,
+) -> Result<(i64, Option<String>), AssignError> {
+    if let BulkChange::Give { until } = change {
+        check_end(until)?;
+    }
+    crate::db::write(conn, |conn| {
+        let badge = manual_badge(conn, badge_id)?;
+        stage_filter(conn, holding)?;
+        let renewed = match change {
+            BulkChange::Give { until } if until.is_some() || badge.valid_for_days.is_some() => {
+                staged_holding(conn, badge.key)? as usize
+            }
+            _ => 0,
+        };
+        let (changed, kept) = change_staged(conn, actor, &badge, change, Some(admin_id), renewed)?;
+        if changed > 0 {
+            recorded(conn, actor, &badge, change.gives(), changed, None)?;
+        }
+        Ok((changed, kept))
     })
 }

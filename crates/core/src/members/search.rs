@@ -159,6 +159,46 @@ impl Term {
     }
 }
 
+/// Which members a list shows: all of them, the holders of a badge, or those with none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holding {
+    Badge(crate::db::keys::BadgeKey),
+    NoBadges,
+}
+
+/// The members a filter keeps, newest first, `limit` at most, after the row `before` if
+/// given. A badge's holders are read from the assignments' primary key (badge, member) in
+/// member order; members without badges from the members' keys, newest first (on SQLite
+/// through the partial index of such members).
+pub fn members_holding(
+    conn: &mut DbConnection,
+    holding: &Holding,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Hit>, Error> {
+    let before = before.unwrap_or(i64::MAX);
+    Ok(match holding {
+        Holding::Badge(badge) => diesel::sql_query(conn.sql(&format!(
+            "SELECT {COLUMNS} FROM member_badges mb CROSS JOIN members m ON m.key = mb.member_key \
+             WHERE mb.badge_key = ? AND mb.member_key < ? AND {} \
+             ORDER BY mb.member_key DESC LIMIT ?",
+            super::validity::in_force_sql("mb")
+        )))
+        .bind::<BigInt, _>(*badge)
+        .bind::<BigInt, _>(before)
+        .bind::<BigInt, _>(crate::clock::now_millis())
+        .bind::<BigInt, _>(limit)
+        .load(conn)?,
+        Holding::NoBadges => diesel::sql_query(conn.sql(&format!(
+            "SELECT {COLUMNS} FROM members m WHERE m.badge_count = 0 AND m.key < ? \
+             ORDER BY m.key DESC LIMIT ?"
+        )))
+        .bind::<BigInt, _>(before)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?,
+    })
+}
+
 /// Members whose name or e-mail address matches `q`, newest first, `limit` at most, after
 /// the row `before` if given. For the dashboard; the public directory uses
 /// [`members_by_name`].

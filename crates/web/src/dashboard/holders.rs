@@ -186,6 +186,43 @@ impl BulkReport {
     }
 }
 
+/// Runs the bulk box on `text`: a dry run, or the change, kept for `admin_id` to undo; keeps
+/// its report for a day and returns the report's id (or why the box refused the list).
+#[allow(clippy::too_many_arguments)]
+pub fn keep_bulk_report(
+    conn: &mut insignia_core::db::DbConnection,
+    who: &insignia_core::audit::Actor,
+    admin_id: &str,
+    badge_id: &BadgeId,
+    text: &str,
+    change: assignments::BulkChange,
+    until_text: &str,
+    dry_run: bool,
+) -> Result<Result<String, AssignError>, AppError> {
+    let lines = if dry_run {
+        assignments::plan_bulk_change(conn, badge_id, text, change).map(|l| (l, None))
+    } else {
+        assignments::apply_bulk_change(conn, who, badge_id, text, change, Some(admin_id))
+    };
+    let (lines, undo) = match lines {
+        Ok(done) => done,
+        Err(e) => return Ok(Err(e)),
+    };
+    let take = !change.gives();
+    let kind = if take {
+        reports::Kind::BulkTake
+    } else {
+        reports::Kind::Bulk
+    };
+    let (csv, attention) = bulk_csv(&lines, dry_run)?;
+    let input = dry_run.then_some(text);
+    let kept = reports::keep(conn, admin_id, kind, badge_id.as_str(), input, csv)?;
+    let report = BulkReport::new(dry_run, take, &lines, until_text, undo);
+    let page = serde_json::to_string(&report).map_err(Error::internal)?;
+    reports::keep_page(conn, &kept, &page, attention)?;
+    Ok(Ok(kept))
+}
+
 /// The whole report of a bulk run, one CSV row per pasted line; and the lines that need
 /// attention alone.
 fn bulk_csv(lines: &[BulkLine], dry_run: bool) -> Result<(String, String), AppError> {
@@ -698,35 +735,17 @@ pub async fn assign(
                     _ => return Ok((String::new(), Err(None))),
                 }
             };
-            let lines = if dry_run {
-                assignments::plan_bulk_change(conn, &badge_id, &text, change).map(|l| (l, None))
-            } else {
-                assignments::apply_bulk_change(
-                    conn,
-                    &who,
-                    &badge_id,
-                    &text,
-                    change,
-                    Some(&admin_id),
-                )
-            };
-            let kept = match lines {
-                Ok((lines, undo)) => {
-                    let (csv, attention) = bulk_csv(&lines, dry_run)?;
-                    let input = dry_run.then_some(text.as_str());
-                    let kept = reports::keep(conn, &admin_id, kind, badge_id.as_str(), input, csv)?;
-                    let report = BulkReport::new(dry_run, take, &lines, &until_text, undo);
-                    reports::keep_page(
-                        conn,
-                        &kept,
-                        &serde_json::to_string(&report)
-                            .map_err(insignia_core::error::Error::internal)?,
-                        attention,
-                    )?;
-                    Ok(kept)
-                }
-                Err(e) => Err(Some(e)),
-            };
+            let kept = keep_bulk_report(
+                conn,
+                &who,
+                &admin_id,
+                &badge_id,
+                &text,
+                change,
+                &until_text,
+                dry_run,
+            )?
+            .map_err(Some);
             Ok((text, kept))
         })
         .await?;

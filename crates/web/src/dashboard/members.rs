@@ -29,16 +29,39 @@ use insignia_core::reports;
 const DIRECTORY: &str = "/dashboard/members";
 pub const PAGE_SIZE: i64 = 50;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct DirectoryQuery {
-    #[serde(default)]
     q: String,
     before: Option<i64>,
+    /// A filter: the id of a badge the members hold, or `none` for members without badges.
+    holds: String,
+    /// A dry run of giving (or taking, `direction=take`) this badge to every member the
+    /// filter keeps.
+    check: String,
+    direction: String,
 }
 
 pub struct MemberRow {
     pub member: Member,
     pub joined: String,
+}
+
+/// A badge an admin can choose in the list's filter and its give-or-take form.
+pub struct FilterBadge {
+    pub id: String,
+    pub title: String,
+    /// Given by a rule: it can filter, not be given or taken by hand.
+    pub automatic: bool,
+}
+
+/// The dry run of a change to every member the filter keeps.
+pub struct FilteredCheck {
+    pub badge_id: String,
+    pub badge_title: String,
+    pub take: bool,
+    pub matching: i64,
+    pub changing: i64,
 }
 
 #[derive(Template)]
@@ -51,9 +74,48 @@ struct DirectoryPage {
     rows: Vec<MemberRow>,
     older_link: Option<String>,
     searched: bool,
+    badges: Vec<FilterBadge>,
+    /// The filter as in the address (`holds`), and in words ("holding “Gold”").
+    holds: String,
+    filter_words: Option<String>,
+    /// How many members the filter keeps, when it is known without counting (a badge's
+    /// stored holder count).
+    filter_count: Option<i64>,
+    check: Option<FilteredCheck>,
+    check_error: Option<String>,
 }
 
-/// The member directory, newest first, searchable by name or e-mail.
+impl DirectoryPage {
+    /// How many members the filter keeps, written out, when known without counting.
+    fn filter_count_text(&self) -> Option<String> {
+        self.filter_count
+            .map(|n| crate::views::grouped(usize::try_from(n).unwrap_or(0)))
+    }
+}
+
+/// What a `holds` filter names: a badge's holders, or members without badges.
+fn holding_of(
+    holds: &str,
+    badges: &[insignia_core::badges::Badge],
+) -> Option<(search::Holding, String, Option<i64>)> {
+    if holds == "none" {
+        return Some((
+            search::Holding::NoBadges,
+            "without badges".to_string(),
+            None,
+        ));
+    }
+    badges.iter().find(|b| b.id.as_str() == holds).map(|b| {
+        (
+            search::Holding::Badge(b.key),
+            format!("holding “{}”", b.title),
+            Some(b.member_count),
+        )
+    })
+}
+
+/// The member directory, newest first, searchable by name or e-mail, or filtered by a badge
+/// held (or none); every member a filter keeps can be given or have taken a badge at once.
 pub async fn directory(
     state: web::Data<AppState>,
     session: Session,
@@ -61,22 +123,75 @@ pub async fn directory(
     query: web::Query<DirectoryQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let DirectoryQuery { q, before } = query.into_inner();
+    let DirectoryQuery {
+        q,
+        before,
+        holds,
+        check,
+        direction,
+    } = query.into_inner();
     let term = q.clone();
-    let hits = blocking::run(&state.pool, move |conn| {
-        Ok(search::members(conn, &term, before, PAGE_SIZE + 1)?)
+    let (filter_holds, check_id) = (holds.clone(), check.clone());
+    let take = direction == "take";
+    let (hits, badges, automatic, filter, checked) = blocking::run(&state.pool, move |conn| {
+        let badges = badge_store::list_in_order(conn)?;
+        let automatic = insignia_core::rules::store::automatic(conn)?;
+        let filter = holding_of(&filter_holds, &badges);
+        let hits = match &filter {
+            Some((holding, ..)) => search::members_holding(conn, holding, before, PAGE_SIZE + 1)?,
+            None => search::members(conn, &term, before, PAGE_SIZE + 1)?,
+        };
+        let checked = match (&filter, badges.iter().find(|b| b.id.as_str() == check_id)) {
+            (Some((holding, ..)), Some(badge)) => {
+                let change = if take {
+                    assignments::BulkChange::Take
+                } else {
+                    assignments::BulkChange::Give { until: None }
+                };
+                Some(
+                    assignments::plan_for_filter(conn, holding, &badge.id, change).map(|plan| {
+                        FilteredCheck {
+                            badge_id: badge.id.to_string(),
+                            badge_title: badge.title.clone(),
+                            take,
+                            matching: plan.matching,
+                            changing: plan.changing,
+                        }
+                    }),
+                )
+            }
+            _ => None,
+        };
+        Ok((hits, badges, automatic, filter, checked))
     })
     .await?;
+    let (check, check_error) = match checked {
+        None => (None, None),
+        Some(Ok(check)) => (Some(check), None),
+        Some(Err(e)) => (None, Some(insignia_core::error::Error::from(e).to_string())),
+    };
     let (hits, more) = page_of(hits, PAGE_SIZE as usize);
-    let older_link = hits
-        .last()
-        .filter(|_| more)
-        .map(|h| format!("{DIRECTORY}?q={}&before={}", url_encode(&q), h.rowid));
+    let older_link = hits.last().filter(|_| more).map(|h| {
+        format!(
+            "{DIRECTORY}?q={}&holds={}&before={}",
+            url_encode(&q),
+            url_encode(&holds),
+            h.rowid
+        )
+    });
+    let (filter_words, filter_count) = match filter {
+        Some((_, words, count)) => (Some(words), count),
+        None => (None, None),
+    };
     render(&DirectoryPage {
         layout: Layout::new(&session, Some(&admin.0), "Members", req.path()),
         mail_on: state.settings.mail.is_some(),
-        searched: !q.trim().is_empty(),
-        q,
+        searched: !q.trim().is_empty() && filter_words.is_none(),
+        q: if filter_words.is_some() {
+            String::new()
+        } else {
+            q
+        },
         rows: hits
             .into_iter()
             .map(|h| MemberRow {
@@ -85,7 +200,177 @@ pub async fn directory(
             })
             .collect(),
         older_link,
+        badges: badges
+            .into_iter()
+            .map(|b| FilterBadge {
+                automatic: automatic.contains(&b.key),
+                id: b.id.to_string(),
+                title: b.title,
+            })
+            .collect(),
+        holds: if filter_words.is_some() {
+            holds
+        } else {
+            String::new()
+        },
+        filter_words,
+        filter_count,
+        check,
+        check_error,
     })
+}
+
+/// The list's give-or-take form: a badge (`badge_id`) given or taken (`direction`) for the
+/// ticked members (`scope=ticked`, `member`) or every member the filter keeps (`scope=all`,
+/// `holds`), checked first (`action=dry_run`) or applied.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FilteredChangeForm {
+    #[serde(deserialize_with = "forms::first")]
+    scope: String,
+    #[serde(deserialize_with = "forms::first")]
+    holds: String,
+    #[serde(deserialize_with = "forms::first")]
+    badge_id: String,
+    #[serde(deserialize_with = "forms::first")]
+    direction: String,
+    #[serde(deserialize_with = "forms::first")]
+    action: String,
+    member: Vec<String>,
+}
+
+pub async fn change_listed(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+    form: HtmlForm<FilteredChangeForm>,
+) -> Result<HttpResponse, AppError> {
+    let FilteredChangeForm {
+        scope,
+        holds,
+        badge_id,
+        direction,
+        action,
+        member,
+    } = form.into_inner();
+    let list = format!("{DIRECTORY}?holds={}", url_encode(&holds));
+    admin.require_elevation(&list)?;
+    let take = direction == "take";
+    let fail = |message: &str| {
+        cookie::flash(&session, FlashKind::Error, message);
+        Ok(see_other(&list))
+    };
+    if badge_id.is_empty() {
+        return fail("Choose the badge to give or take. Nothing was changed.");
+    }
+    let direction_words = if take { "take" } else { "give" };
+    if scope != "all" {
+        // The ticked members go through the badge's bulk box: its report, dry run and undo.
+        if member.is_empty() {
+            return fail("Tick the members first, or choose all that match. Nothing was changed.");
+        }
+        let (badge, admin_id, who) = (
+            BadgeId::from(badge_id.clone()),
+            admin.0.admin_id.clone(),
+            admin.actor(),
+        );
+        let dry_run = action == "dry_run";
+        let text = member.join("\n");
+        let outcome = blocking::run(&state.pool, move |conn| {
+            let change = if take {
+                assignments::BulkChange::Take
+            } else {
+                assignments::BulkChange::Give { until: None }
+            };
+            super::holders::keep_bulk_report(
+                conn, &who, &admin_id, &badge, &text, change, "", dry_run,
+            )
+        })
+        .await?;
+        return match outcome {
+            Ok(report) => Ok(see_other(&format!(
+                "/dashboard/badges/{badge_id}?report={report}#bulk-report-heading"
+            ))),
+            Err(e) => fail(&format!(
+                "{}. Nothing was changed.",
+                insignia_core::error::Error::from(e)
+            )),
+        };
+    }
+    let filter_holds = holds.clone();
+    if action == "dry_run" {
+        return Ok(see_other(&format!(
+            "{DIRECTORY}?holds={}&check={}&direction={direction_words}#filtered-check",
+            url_encode(&filter_holds),
+            url_encode(&badge_id)
+        )));
+    }
+    let (who, admin_id) = (admin.actor(), admin.0.admin_id.clone());
+    let target = BadgeId::from(badge_id.clone());
+    let outcome = blocking::run(&state.pool, move |conn| {
+        let badges = badge_store::list_in_order(conn)?;
+        let Some((holding, words, _)) = holding_of(&filter_holds, &badges) else {
+            return Ok(Err(
+                "Choose which members first: a badge they hold, or no badges.".to_string(),
+            ));
+        };
+        let title = badges
+            .iter()
+            .find(|b| b.id == target)
+            .map(|b| b.title.clone())
+            .unwrap_or_default();
+        let change = if take {
+            assignments::BulkChange::Take
+        } else {
+            assignments::BulkChange::Give { until: None }
+        };
+        Ok(
+            match assignments::apply_to_filter(conn, &who, &admin_id, &holding, &target, change) {
+                Ok((changed, undo)) => Ok((changed, undo, words, title)),
+                Err(assignments::AssignError::App(e))
+                    if !matches!(e, insignia_core::error::Error::Automatic(_)) =>
+                {
+                    return Err(e.into());
+                }
+                Err(e) => Err(format!(
+                    "{}. Nothing was changed.",
+                    insignia_core::error::Error::from(e)
+                )),
+            },
+        )
+    })
+    .await?;
+    match outcome {
+        Err(message) => fail(&message),
+        Ok((0, _, words, title)) => {
+            cookie::flash(
+                &session,
+                FlashKind::Info,
+                format!(
+                    "Nothing changed: no member {words} {} “{title}”.",
+                    if take { "holds" } else { "lacks" }
+                ),
+            );
+            Ok(see_other(&list))
+        }
+        Ok((changed, undo, words, title)) => {
+            let count = crate::views::count_of(changed as usize, "member", "members");
+            let text = if take {
+                format!("Took “{title}” from {count} {words}.")
+            } else {
+                format!("Gave “{title}” to {count} {words}.")
+            };
+            match undo {
+                Some(change) => cookie::flash_with_undo(
+                    &session,
+                    text,
+                    super::undo::undo_button(&[change], &list),
+                ),
+                None => cookie::flash(&session, FlashKind::Success, text),
+            }
+            Ok(see_other(&list))
+        }
+    }
 }
 
 /// The member form: a new member, or an existing one's name and e-mail (`editing`).

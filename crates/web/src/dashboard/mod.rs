@@ -87,6 +87,7 @@ pub fn configure(routes: &mut Routes) {
                 p.get(members::import_form).post(members::import)
             })
             .at("/members/invite", |p| p.post(invitations::invite_ticked))
+            .at("/members/badges", |p| p.post(members::change_listed))
             .at("/members/invite-all", |p| {
                 p.get(invitations::invite_all_form)
                     .post(invitations::invite_all)
