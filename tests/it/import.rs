@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{Page, TestApp, postgres_server, spawn_app, to_page};
+use crate::helpers::{Page, TestApp, postgres_server, spawn_app};
 
 pub async fn import(app: &TestApp, csv: &str, action: &str, as_file: bool) -> Page {
     let token = app.page("/dashboard/members/import").await.csrf_token();
@@ -25,7 +25,8 @@ pub async fn import(app: &TestApp, csv: &str, action: &str, as_file: bool) -> Pa
         .send()
         .await
         .expect("request");
-    to_page(res).await
+    // A report is the page the answer leads to (Post/Redirect/Get); a refusal is the answer.
+    app.followed(res).await
 }
 
 #[tokio::test]
@@ -263,7 +264,9 @@ async fn a_row_with_a_nul_is_reported_by_its_line_and_the_rest_imports() {
         .send()
         .await
         .expect("request");
-    let done = to_page(res).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "Post/Redirect/Get");
+    let report_address = crate::helpers::location(&res);
+    let done = app.followed(res).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     assert!(
         done.text_of("#import-report .summary")
@@ -271,6 +274,14 @@ async fn a_row_with_a_nul_is_reported_by_its_line_and_the_rest_imports() {
     );
     assert!(done.text_of("#import-report").contains("control character"));
     assert_eq!(app.member_count(), 1, "Grace, and only Grace");
+    // The report's address shows it again (a reload) and imports nothing more.
+    let again = app.page(&report_address).await;
+    assert!(
+        again
+            .text_of("#import-report .summary")
+            .contains("1 created")
+    );
+    assert_eq!(app.member_count(), 1);
     assert!(
         insignia::members::find_by_email(&mut app.db(), "grace@example.com")
             .unwrap()

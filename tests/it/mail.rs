@@ -695,7 +695,7 @@ async fn an_import_invites_the_members_it_creates_when_asked() {
         .send()
         .await
         .expect("request");
-    let report = to_page(res).await;
+    let report = owner.followed(res).await;
     assert!(
         report
             .text_of("#import-invited")

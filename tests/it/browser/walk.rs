@@ -284,6 +284,14 @@ fn dashboard_pages(site: &Site) -> Vec<(String, &'static str)> {
         ),
         ("/dashboard/members".to_string(), "members"),
         ("/dashboard/members?q=lo".to_string(), "members-search"),
+        (
+            format!("/dashboard/members?holds={badge}"),
+            "members-holding",
+        ),
+        (
+            format!("/dashboard/members?holds=none&check={badge}&direction=give"),
+            "members-none-check",
+        ),
         ("/dashboard/members/new".to_string(), "member-new"),
         (format!("/dashboard/members/{member}"), "member"),
         (format!("/dashboard/members/{member}/edit"), "member-edit"),

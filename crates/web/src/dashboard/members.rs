@@ -803,6 +803,9 @@ pub async fn password_link(
 
 // ---------------------------------------------------------------- CSV import
 
+/// What an import report's page shows, kept with the report (as JSON) so its own address
+/// shows it again: the answer to the import form is a redirect there.
+#[derive(Default, Serialize, Deserialize)]
 pub struct ImportReport {
     pub dry_run: bool,
     pub created: usize,
@@ -813,20 +816,32 @@ pub struct ImportReport {
     /// Titles in the `badges` column that cannot be given (no such badge, or given by a rule).
     pub refused_badges: usize,
     /// Rows that are not simply "created" with all their badges, the first of them.
-    pub notable: Vec<import::ImportRow>,
+    pub notable: Vec<ImportLine>,
     pub hidden: usize,
-    /// The whole per-row report as CSV.
-    pub download: String,
-    /// A dry run's rows, kept on the server: the report's button imports them.
-    pub plan: Option<String>,
+    /// Whether the new members are (to be) invited by mail.
+    pub invite: bool,
+    /// The report's id (its download, and a dry run's kept rows); set when shown.
+    #[serde(skip)]
+    pub id: String,
+}
+
+/// A row of the report that is not simply "created".
+#[derive(Serialize, Deserialize)]
+pub struct ImportLine {
+    pub line: u64,
+    pub name: String,
+    pub email: String,
+    pub result: String,
+    /// Already a member, with every badge it names: nothing to fix.
+    pub same: bool,
 }
 
 impl ImportReport {
-    fn new(dry_run: bool, rows: Vec<import::ImportRow>, report_id: &str) -> ImportReport {
+    fn new(dry_run: bool, rows: Vec<import::ImportRow>, invite: bool) -> ImportReport {
         let (created, existing, invalid) = import::summary(&rows);
         let badges = rows.iter().map(|r| r.badges.len()).sum();
         let refused_badges = rows.iter().map(|r| r.refused_badges.len()).sum();
-        let notable: Vec<import::ImportRow> = rows.into_iter().filter(|r| !r.is_plain()).collect();
+        let notable: Vec<&import::ImportRow> = rows.iter().filter(|r| !r.is_plain()).collect();
         let hidden = notable.len().saturating_sub(reports::SHOWN_ON_PAGE);
         ImportReport {
             dry_run,
@@ -835,11 +850,26 @@ impl ImportReport {
             invalid,
             badges,
             refused_badges,
-            notable: notable.into_iter().take(reports::SHOWN_ON_PAGE).collect(),
+            notable: notable
+                .into_iter()
+                .take(reports::SHOWN_ON_PAGE)
+                .map(|r| ImportLine {
+                    line: r.line,
+                    name: r.name.clone(),
+                    email: r.email.clone(),
+                    result: row_result(r),
+                    same: r.status == import::RowStatus::AlreadyExists
+                        && r.refused_badges.is_empty(),
+                })
+                .collect(),
             hidden,
-            download: format!("/dashboard/reports/{report_id}"),
-            plan: dry_run.then(|| report_id.to_string()),
+            invite,
+            id: String::new(),
         }
+    }
+
+    pub fn download(&self) -> String {
+        format!("/dashboard/reports/{}", self.id)
     }
 }
 
@@ -891,21 +921,61 @@ struct ImportPage {
     invite: bool,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ImportQuery {
+    /// A kept report to show (the answer to the import form, at its own address).
+    report: String,
+}
+
 pub async fn import_form(
     state: web::Data<AppState>,
     session: Session,
     admin: CurrentAdmin,
+    query: web::Query<ImportQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    let (admin_id, id) = (admin.0.admin_id.clone(), query.into_inner().report);
+    let kept = if id.is_empty() {
+        None
+    } else {
+        blocking::run(&state.pool, move |conn| {
+            Ok(reports::find(conn, &admin_id, reports::Kind::Import, &id)?)
+        })
+        .await?
+    };
+    let (report, csv_text, error) = match kept {
+        Some(kept) => match serde_json::from_str::<ImportReport>(&kept.page) {
+            Ok(mut report) => {
+                report.id = kept.id;
+                let text = reports::text_to_show(kept.input, report.dry_run);
+                (Some(report), text, None)
+            }
+            Err(_) => (None, String::new(), None),
+        },
+        None if query_had_report(&req) => (
+            None,
+            String::new(),
+            Some("That report is no longer kept (reports are kept for a day).".to_string()),
+        ),
+        None => (None, String::new(), None),
+    };
+    let invite = report.as_ref().is_some_and(|r| r.invite);
     render(&ImportPage {
         layout: Layout::new(&session, Some(&admin.0), "Import members", req.path()),
-        csv_text: String::new(),
-        error: None,
-        report: None,
+        csv_text,
+        error,
+        report,
         max_rows: crate::views::grouped(import::MAX_ROWS),
         mail_on: state.settings.mail.is_some(),
-        invite: false,
+        invite,
     })
+}
+
+fn query_had_report(req: &HttpRequest) -> bool {
+    req.query_string()
+        .split('&')
+        .any(|p| p.starts_with("report="))
 }
 
 /// The import form's text fields (its file, `csv_file`, is read apart).
@@ -984,7 +1054,10 @@ pub async fn import(
                         let input = dry_run.then_some(text.as_str());
                         let kept =
                             reports::keep(conn, &admin_id, reports::Kind::Import, "", input, csv)?;
-                        Ok(ImportReport::new(dry_run, rows, &kept))
+                        let page = serde_json::to_string(&ImportReport::new(dry_run, rows, invite))
+                            .map_err(insignia_core::error::Error::internal)?;
+                        reports::keep_page(conn, &kept, &page, String::new())?;
+                        Ok(kept)
                     }
                     Err(e) => Err(e.to_string()),
                 };
@@ -992,9 +1065,11 @@ pub async fn import(
             })
             .await?;
             match outcome {
-                (text, Ok(report)) => {
-                    let text = reports::text_to_show(text, report.dry_run);
-                    (StatusCode::OK, text, None, Some(report))
+                // Post/Redirect/Get: a reload shows the report, it does not import again.
+                (_, Ok(report)) => {
+                    return Ok(see_other(&format!(
+                        "{DIRECTORY}/import?report={report}#import-report-heading"
+                    )));
                 }
                 (text, Err(message)) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, text, Some(message), None)
