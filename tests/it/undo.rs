@@ -340,6 +340,22 @@ async fn an_undo_is_refused_with_a_reason_once_the_badge_is_deleted_or_for_anoth
     assert_ne!(res.status(), StatusCode::OK);
     assert!(holdings(&app, &badge).is_empty());
 
+    // The way back is a dashboard address or nothing: no open redirect through the form.
+    for back in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/dashboard/\\evil",
+        "/dashboard/x\r\nSet-Cookie: a=b",
+    ] {
+        let res = app
+            .submit(
+                &format!("/dashboard/badges/{badge}"),
+                "/dashboard/undo",
+                &[("change", "not-a-change"), ("back", back)],
+            )
+            .await;
+        assert_eq!(location(&res), "/dashboard/badges", "{back}");
+    }
     let delete = format!("/dashboard/badges/{badge}/delete");
     app.submit(&delete, &delete, &[]).await;
     assert!(app.badge_titles().is_empty());

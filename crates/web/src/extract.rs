@@ -103,12 +103,17 @@ pub async fn admin_session(req: &HttpRequest) -> Result<Option<AdminSession>, Ap
 
 /// A change posted by an elevated admin extends the elevation (sudo mode: `--elevation-minutes`
 /// after the last change, at most `--elevation-max-minutes` from the password). Ending the
-/// elevation or signing out is no such change; nor is looking at pages.
+/// elevation, signing out and the editor's preview are no such change; nor is looking at pages.
 async fn extend_elevation(
     req: &HttpRequest,
     session: AdminSession,
 ) -> Result<AdminSession, AppError> {
-    const NOT_CHANGES: [&str; 2] = ["/dashboard/elevate/end", "/dashboard/logout"];
+    const NOT_CHANGES: [&str; 3] = [
+        "/dashboard/elevate/end",
+        "/dashboard/logout",
+        // The editor's live preview, posted while typing.
+        "/dashboard/badges/preview",
+    ];
     if req.method() != actix_web::http::Method::POST || NOT_CHANGES.contains(&req.path()) {
         return Ok(session);
     }

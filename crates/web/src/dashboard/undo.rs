@@ -48,7 +48,11 @@ pub async fn undo(
 ) -> Result<HttpResponse, AppError> {
     let UndoForm { change, back } = form.into_inner();
     // Only an address of the dashboard's own: the field could be anything.
-    let back = if back.starts_with("/dashboard/") && !back.contains("//") && !back.contains('\\') {
+    let back = if back.starts_with("/dashboard/")
+        && !back.contains("//")
+        && !back.contains('\\')
+        && !back.chars().any(char::is_control)
+    {
         back
     } else {
         "/dashboard/badges".to_string()
