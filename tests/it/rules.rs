@@ -326,6 +326,44 @@ async fn every_hand_path_refuses_an_automatic_badge_and_changes_nothing() {
         )
         .await;
     assert!(added.status().is_client_error(), "{}", added.status());
+    // The ways of taking many at once, too: the bulk box taking away, "remove all", and the
+    // members list's change to every member a filter keeps.
+    let take = app
+        .submit(
+            &page,
+            &format!("{page}/members"),
+            &[
+                ("bulk", "ada@example.org"),
+                ("direction", "take"),
+                ("action", "apply"),
+            ],
+        )
+        .await;
+    assert!(take.status().is_client_error(), "{}", take.status());
+    let remove_all = format!("{page}/members/remove-all");
+    let all = app.submit(&remove_all, &remove_all, &[]).await;
+    assert!(all.status().is_client_error(), "{}", all.status());
+    let listed = app
+        .submit(
+            "/dashboard/members",
+            "/dashboard/members/badges",
+            &[
+                ("scope", "all"),
+                ("holds", "none"),
+                ("badge_id", &founder),
+                ("direction", "give"),
+                ("action", "apply"),
+            ],
+        )
+        .await;
+    let refused = app.page(&crate::helpers::location(&listed)).await;
+    assert!(
+        refused
+            .text_of(".flash-error")
+            .contains("given automatically by its rule"),
+        "{}",
+        refused.text_of(".flash-error")
+    );
     assert_eq!(app.assignments(), before, "nothing was given");
     assert_eq!(events_of(&app, "badge.assigned", &founder), 0);
 }
