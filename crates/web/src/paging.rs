@@ -2,6 +2,9 @@
 //! whether an "Older" link is due. Lists ordered by time carry their place in one cursor
 //! format, `<Unix milliseconds>.<key>` (the sort key and its tie-breaker).
 
+/// Rows on a page of the dashboard's long lists (members, a badge's holders).
+pub const DASHBOARD_PAGE: i64 = 50;
+
 /// The rows of one page out of `rows` (read with `size + 1`), and whether more follow.
 pub fn page_of<T>(mut rows: Vec<T>, size: usize) -> (Vec<T>, bool) {
     let more = rows.len() > size;

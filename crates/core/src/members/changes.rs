@@ -303,24 +303,29 @@ pub fn take_staged(
     Ok(removed)
 }
 
-/// Gives the badge back to the members a kept change took it from (`bulk_change_rows` of
-/// `change`), each as they had it: the same time, giver, end, hidden and pinned state. Members
-/// deleted since, those who hold it again, and those whose end has passed meanwhile are left
-/// as they are. Counts and events as for any give; no mail (they had it). Returns how many got
-/// it back.
+/// Gives the badge back to the staged members (`staging::MEMBERS`: those a kept change took it
+/// from, `bulk_change_rows` of `change`), each as they had it: the same time, giver, end,
+/// hidden and pinned state. Members deleted since, those who hold it again, and those whose end
+/// has passed meanwhile are left as they are. Counts and events as for any give; no mail (they
+/// had it). Returns how many got it back.
 pub fn restore_staged(
     conn: &mut DbConnection,
     badge: BadgeKey,
     actor: &Actor,
     change: &str,
 ) -> Result<i64, Error> {
-    use staging::CHANGED;
+    use staging::{CHANGED, MEMBERS};
     staging::clear(conn, &[CHANGED])?;
+    // Driven by the staged members, as a give is: each is looked up in the kept rows and the
+    // assignments by primary key. (Driven by the kept rows, PostgreSQL, with no statistics of
+    // a table just filled, chose to scan every holder of the badge for each of them: 16 s for
+    // 20,000 against 0.8 s in plain SQL.)
     let restored = diesel::sql_query(conn.sql(&format!(
-        "INSERT INTO {CHANGED} (key) SELECT r.member_key FROM bulk_change_rows r \
-         CROSS JOIN members m ON m.key = r.member_key \
-         WHERE r.change_id = ? AND r.held_before AND (r.expires_at IS NULL OR r.expires_at > ?) \
-         AND NOT EXISTS (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = r.member_key)"
+        "INSERT INTO {CHANGED} (key) SELECT s.key FROM {MEMBERS} s \
+         CROSS JOIN bulk_change_rows r ON r.change_id = ? AND r.member_key = s.key \
+         CROSS JOIN members m ON m.key = s.key \
+         WHERE (r.expires_at IS NULL OR r.expires_at > ?) \
+         AND NOT EXISTS (SELECT 1 FROM member_badges WHERE badge_key = ? AND member_key = s.key)"
     )))
     .bind::<Text, _>(change)
     .bind::<BigInt, _>(crate::clock::now_millis())

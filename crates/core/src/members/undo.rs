@@ -170,17 +170,19 @@ pub fn find(
         .optional()?)
 }
 
-/// Stages the members of a kept change that held the badge before it (`held`) or not.
+/// Stages the members of a kept change that held the badge before it (`held`) or not, and
+/// tells PostgreSQL how many (the statements that follow are planned from the staged rows).
 fn stage_rows(conn: &mut DbConnection, change: &str, held: bool) -> Result<(), Error> {
     staging::reset(conn)?;
-    diesel::sql_query(conn.sql(&format!(
+    let staged = diesel::sql_query(conn.sql(&format!(
         "INSERT INTO {} (key) SELECT member_key FROM bulk_change_rows \
          WHERE change_id = ? AND held_before = ?",
         staging::MEMBERS
     )))
     .bind::<Text, _>(change)
     .bind::<Bool, _>(held)
-    .execute(conn)?;
+    .execute(conn)? as i64;
+    staging::analyze_if_large(conn, staging::MEMBERS, staged)?;
     Ok(())
 }
 

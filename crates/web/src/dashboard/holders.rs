@@ -26,7 +26,7 @@ use insignia_core::members::undo;
 use insignia_core::reports;
 
 use super::confirm::Words;
-use super::members::PAGE_SIZE;
+use crate::paging::DASHBOARD_PAGE as PAGE_SIZE;
 
 /// How many members the picker shows for one search.
 const PICKER_SIZE: i64 = 20;

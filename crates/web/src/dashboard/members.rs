@@ -27,7 +27,7 @@ use insignia_core::members::{self, Member, MemberError, NewMember, assignments, 
 use insignia_core::reports;
 
 const DIRECTORY: &str = "/dashboard/members";
-pub const PAGE_SIZE: i64 = 50;
+const PAGE_SIZE: i64 = crate::paging::DASHBOARD_PAGE;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
