@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use crate::helpers::{Page, TestApp, location, spawn_app};
 
 fn names(page: &Page) -> Vec<String> {
-    page.select("table.members tbody tr td:nth-child(2)")
+    page.select("table.members tbody tr td:first-child")
         .iter()
         .map(|td| td.text().collect::<String>().trim().to_string())
         .collect()
