@@ -142,6 +142,26 @@ async fn the_members_list_filters_by_badge_and_acts_on_all_that_match() {
     assert!(words.contains("2 to assign"), "{words}");
     assert_eq!(app.assignments().len(), 1);
 
+    // "All that match" without a filter: refused, nothing changed.
+    let res = app
+        .submit(
+            "/dashboard/members",
+            "/dashboard/members/badges",
+            &[
+                ("scope", "all"),
+                ("holds", ""),
+                ("badge_id", &silver),
+                ("action", "apply"),
+            ],
+        )
+        .await;
+    let refused = app.page(&location(&res)).await;
+    assert!(
+        refused
+            .text_of(".flash-error")
+            .contains("Choose which members first")
+    );
+    assert_eq!(app.assignments().len(), 1);
     // No badge chosen: refused, nothing changed.
     let res = app
         .submit(

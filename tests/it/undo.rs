@@ -447,3 +447,55 @@ async fn a_bulk_report_address_answers_a_get_and_a_long_list_is_named_not_lost()
     let stranger = app.new_visitor();
     assert!(!stranger.page(&address).await.has("#bulk-report"));
 }
+
+#[tokio::test]
+async fn undoing_several_badges_at_once_is_all_or_nothing() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let gold = app.create_badge("Gold").await;
+    let silver = app.create_badge("Silver").await;
+    let ada = app.create_member("Ada", "ada@example.com").await;
+    let member_page = format!("/dashboard/members/{ada}");
+    for badge in [&gold, &silver] {
+        app.submit(
+            &member_page,
+            &format!("{member_page}/badges"),
+            &[("badge_id", badge)],
+        )
+        .await;
+    }
+    // Both removed in one go: the message's Undo names both changes.
+    app.submit(
+        &member_page,
+        &format!("{member_page}/badges/remove"),
+        &[("badge_id", &gold), ("badge_id", &silver)],
+    )
+    .await;
+    assert!(app.assignments().is_empty());
+    let shown = app.page(&member_page).await;
+    let fields: Vec<(String, String)> = shown
+        .select(".flash form.undo input[type=hidden]")
+        .iter()
+        .map(|i| {
+            let attr = |n: &str| i.value().attr(n).unwrap_or_default().to_string();
+            (attr("name"), attr("value"))
+        })
+        .collect();
+    assert_eq!(fields.iter().filter(|(n, _)| n == "change").count(), 2);
+    // Silver is deleted meanwhile: the undo is refused whole, and Gold stays off too.
+    let delete = format!("/dashboard/badges/{silver}/delete");
+    app.submit(&delete, &delete, &[]).await;
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let res = app.post_form("/dashboard/undo", &pairs).await;
+    let refused = app.page(&location(&res)).await;
+    assert!(
+        words(&refused, ".flash-error").contains("“Silver” was deleted since"),
+        "{}",
+        words(&refused, ".flash")
+    );
+    assert!(app.assignments().is_empty(), "nothing was given back");
+    app.assert_counts_exact();
+}

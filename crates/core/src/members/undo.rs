@@ -186,6 +186,22 @@ fn stage_rows(conn: &mut DbConnection, change: &str, held: bool) -> Result<(), E
     Ok(())
 }
 
+/// Reverses several of this admin's changes (a member page's removal of several badges keeps
+/// one a badge) in one transaction: all of them, or, if any is refused, none.
+pub fn undo_all(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    admin_id: &str,
+    changes: &[String],
+) -> Result<Vec<Undone>, UndoError> {
+    crate::db::write(conn, |conn| {
+        changes
+            .iter()
+            .map(|change| undo(conn, actor, admin_id, change))
+            .collect()
+    })
+}
+
 /// Reverses one of this admin's changes of the last day, in one transaction: see the module.
 /// Refused if it was undone already, if the badge was deleted since, or if a rule gives the
 /// badge now.

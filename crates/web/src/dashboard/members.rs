@@ -297,6 +297,11 @@ pub async fn change_listed(
             )),
         };
     }
+    if holds.is_empty() {
+        return fail(
+            "Choose which members first: a badge they hold, or no badges. Nothing was changed.",
+        );
+    }
     let filter_holds = holds.clone();
     if action == "dry_run" {
         return Ok(see_other(&format!(

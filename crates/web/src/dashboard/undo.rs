@@ -64,17 +64,11 @@ pub async fn undo(
     }
     let (who, admin_id) = (admin.actor(), admin.0.admin_id.clone());
     let outcome = blocking::run(&state.pool, move |conn| {
-        let mut done = Vec::new();
-        for id in &change {
-            match undo::undo(conn, &who, &admin_id, id) {
-                Ok(undone) => done.push(undone),
-                Err(undo::UndoError::App(e)) if !matches!(e, Error::Automatic(_)) => {
-                    return Err(e.into());
-                }
-                Err(refused) => return Ok(Err(refused)),
-            }
+        match undo::undo_all(conn, &who, &admin_id, &change) {
+            Ok(done) => Ok(Ok(done)),
+            Err(undo::UndoError::App(e)) if !matches!(e, Error::Automatic(_)) => Err(e.into()),
+            Err(refused) => Ok(Err(refused)),
         }
-        Ok(Ok(done))
     })
     .await?;
     match outcome {
