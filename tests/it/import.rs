@@ -431,3 +431,21 @@ async fn a_members_export_imports_into_another_site_with_each_members_badges() {
     assert!(csv.starts_with("line,name,email,badges,result\n"), "{csv}");
     assert!(csv.contains("no badge is called “Silver”"), "{csv}");
 }
+
+#[tokio::test]
+async fn a_control_character_in_the_badges_column_is_reported_not_stored() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    app.create_badge("Gold").await;
+    let csv = "name,email,badges\nAda Lovelace,ada@example.com,Go\u{0}ld; Gold\n";
+    for action in ["dry_run", "import"] {
+        let page = import(&app, csv, action, true).await;
+        assert_eq!(page.status, StatusCode::OK, "{action}: {}", page.text);
+        let rows = page.text_of("#import-report tbody");
+        assert!(rows.contains("no badge is called “Go\u{FFFD}ld”"), "{rows}");
+    }
+    assert_eq!(
+        badges_by_member(&app),
+        [("ada@example.com".to_string(), vec!["Gold".to_string()])]
+    );
+}

@@ -133,7 +133,12 @@ fn read(text: &str) -> Result<Vec<ImportRow>, FileError> {
         // has, and which PostgreSQL cannot store in the report) are shown as U+FFFD.
         let badges = match (&status, badges_at) {
             (RowStatus::Invalid(_), _) | (_, None) => Vec::new(),
-            (_, Some(at)) => crate::exports::read_titles(&cell(at)),
+            // Shown as the row's other cells are: a control character (NUL among them) can
+            // be no badge's title, and must not reach the stored report.
+            (_, Some(at)) => crate::exports::read_titles(&cell(at))
+                .iter()
+                .map(|title| shown(title))
+                .collect(),
         };
         rows.push(ImportRow {
             line,
