@@ -499,3 +499,45 @@ async fn undoing_several_badges_at_once_is_all_or_nothing() {
     assert!(app.assignments().is_empty(), "nothing was given back");
     app.assert_counts_exact();
 }
+
+#[tokio::test]
+async fn a_nul_in_a_report_address_or_an_undo_finds_nothing_instead_of_failing() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let badge = app.create_badge("Plain").await;
+    for path in [
+        format!("/dashboard/badges/{badge}?report=%00"),
+        format!("/dashboard/badges/{badge}?report=abc%00def"),
+        "/dashboard/members/import?report=%00".to_string(),
+        "/dashboard/reports/x%01y".to_string(),
+    ] {
+        let status = app.get(&path).await.status();
+        assert!(
+            status.is_success() || status.is_client_error(),
+            "{path}: {status}"
+        );
+    }
+    let res = app
+        .submit(
+            &format!("/dashboard/badges/{badge}"),
+            "/dashboard/undo",
+            &[("change", "a\u{0}b"), ("back", "/dashboard/badges")],
+        )
+        .await;
+    // The form reader refuses a NUL before anything is looked up (400); text that is no
+    // change's id finds nothing and says so.
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = app
+        .submit(
+            &format!("/dashboard/badges/{badge}"),
+            "/dashboard/undo",
+            &[
+                ("change", "not-a-change' OR 1=1"),
+                ("back", "/dashboard/badges"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let refused = app.page(&location(&res)).await;
+    assert!(words(&refused, ".flash-error").contains("can no longer be undone"));
+}

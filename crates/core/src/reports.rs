@@ -139,6 +139,9 @@ pub fn find_any(
     admin_id: &str,
     id: &str,
 ) -> Result<Option<Report>, Error> {
+    if !crate::tokens::is_token(id) {
+        return Ok(None);
+    }
     let cutoff = Timestamp::now() - time::Duration::hours(KEPT_HOURS);
     Ok(reports::table
         .filter(reports::id.eq(id))

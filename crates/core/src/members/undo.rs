@@ -161,6 +161,9 @@ pub fn find(
     admin_id: &str,
     change: &str,
 ) -> Result<Option<Undoable>, Error> {
+    if !crate::tokens::is_token(change) {
+        return Ok(None);
+    }
     Ok(bulk_changes::table
         .filter(bulk_changes::id.eq(change))
         .filter(bulk_changes::admin_id.eq(admin_id))
