@@ -102,7 +102,8 @@ cargo test --workspace --all-targets -- --test-threads=2 --skip schemathesis::
 # PostgreSQL cluster, which is stopped and removed however the tests end. Only the tests whose
 # behaviour depends on the database: the browser tests, schemathesis and the published Wix
 # client exercise pages, scripts and the API's document, which are the same on both, and ran
-# above; the upgrade of a previous release's SQLite file runs on SQLite whatever the pass.
+# above; the upgrade of a previous release's SQLite file and the SQLite backups run on SQLite
+# whatever the pass.
 # The PostgreSQL-only tests are #[ignore]d in the SQLite pass (reported as ignored there) and
 # run here.
 eval "$(bash scripts/pg-cluster.sh start)"
@@ -112,7 +113,7 @@ echo "test.sh: the core's storage tests and the integration tests whose behaviou
 # features as above (building the core on its own would compile its dependencies again).
 cargo test --workspace --test storage --test it -- --test-threads=2 --include-ignored \
   --skip browser:: --skip schemathesis:: --skip wix_client:: \
-  --skip upgrade::a_database_of_the_previous_release_is_upgraded_losing_nothing
+  --skip upgrade::a_database_of_the_previous_release_is_upgraded_losing_nothing --skip backup::
 
 echo "test.sh: schemathesis, which ran beside the passes"
 wait "$schemathesis_pid" || true

@@ -10,6 +10,7 @@ mod api;
 mod api_keys;
 mod audit;
 mod auth;
+mod backup;
 mod badge_pages;
 mod badges;
 mod browser;

@@ -94,7 +94,11 @@ impl Sender {
             } else {
                 None
             };
-            let mut conn = pool.get().map_err(Error::internal)?;
+            let mut conn = insignia_core::db::stats::checkout(
+                pool,
+                insignia_core::db::stats::Caller::Background,
+            )
+            .map_err(Error::internal)?;
             outbox::record(
                 &mut conn,
                 &self.holder,
@@ -123,7 +127,9 @@ impl Job for Sender {
         if paused || self.out >= self.settings.connections as usize {
             return Ok(Progress::Done);
         }
-        let mut conn = pool.get().map_err(Error::internal)?;
+        let mut conn =
+            insignia_core::db::stats::checkout(pool, insignia_core::db::stats::Caller::Background)
+                .map_err(Error::internal)?;
         // Badge mail is queued due `GATHER` after it was given; a sender told to gather for
         // less (tests) takes it that much sooner.
         let early = outbox::GATHER.saturating_sub(self.settings.gather);

@@ -2,7 +2,7 @@
 //! check) runs on actix's blocking pool, each call with a pooled connection of its own.
 
 use crate::error::AppError;
-use insignia_core::db::{DbConnection, DbPool};
+use insignia_core::db::{DbConnection, DbPool, stats};
 
 /// Runs a blocking database closure on the blocking thread pool.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
@@ -22,7 +22,8 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| E::from(AppError::internal(e)))?;
+        let mut conn = stats::checkout(&pool, stats::Caller::Request)
+            .map_err(|e| E::from(AppError::internal(e)))?;
         f(&mut conn)
     })
     .await

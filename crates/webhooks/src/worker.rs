@@ -155,7 +155,9 @@ impl Job for Deliveries {
         while let Some(done) = self.working.tasks.try_join_next_with_id() {
             self.working.finished(task_id(&done));
         }
-        let mut conn = pool.get().map_err(Error::internal)?;
+        let mut conn =
+            insignia_core::db::stats::checkout(pool, insignia_core::db::stats::Caller::Background)
+                .map_err(Error::internal)?;
         queue(&mut conn)?;
         let claimed = claim(
             &mut conn,
@@ -199,7 +201,9 @@ impl Job for PruneEvents {
     }
 
     fn run(&mut self, pool: &DbPool) -> Result<Progress, Error> {
-        let mut conn = pool.get().map_err(Error::internal)?;
+        let mut conn =
+            insignia_core::db::stats::checkout(pool, insignia_core::db::stats::Caller::Background)
+                .map_err(Error::internal)?;
         prune(&mut conn)?;
         Ok(Progress::Done)
     }
@@ -906,7 +910,9 @@ where
 {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(Error::internal)?;
+        let mut conn =
+            insignia_core::db::stats::checkout(&pool, insignia_core::db::stats::Caller::Background)
+                .map_err(Error::internal)?;
         f(&mut conn)
     })
     .await

@@ -2,9 +2,11 @@
 //! migrations of each, and the write-transaction rule. Everything here blocks; the web runs
 //! it off its request threads (`insignia_web::blocking`).
 
+pub mod backup;
 mod connection;
 pub mod keys;
 pub mod schema;
+pub mod stats;
 
 pub use connection::on_backend;
 pub use connection::{BackendKind, DbConnection, MultiBackend};
@@ -254,6 +256,8 @@ where
     if nested {
         return conn.transaction(f);
     }
+    // Waiting for the lock is the one wait of a write worth telling apart from its work.
+    let waiting_since = std::time::Instant::now();
     match conn {
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
@@ -268,6 +272,9 @@ where
             }
         }
     }
+    stats::FIGURES
+        .write_lock_waits
+        .observe(waiting_since.elapsed());
     match f(conn) {
         Ok(value) => {
             <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)?;

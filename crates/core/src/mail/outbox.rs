@@ -531,7 +531,8 @@ impl crate::jobs::Job for PruneMail {
     }
 
     fn run(&mut self, pool: &crate::db::DbPool) -> Result<crate::jobs::Progress, Error> {
-        let mut conn = pool.get().map_err(Error::internal)?;
+        let mut conn = crate::db::stats::checkout(pool, crate::db::stats::Caller::Background)
+            .map_err(Error::internal)?;
         let deleted = crate::db::write(&mut conn, |conn| prune(conn, Timestamp::now()))?;
         Ok(if deleted as i64 == PRUNE_STEP {
             crate::jobs::Progress::MoreNow

@@ -28,7 +28,8 @@ impl Job for ExpireAssignments {
     }
 
     fn run(&mut self, pool: &DbPool) -> Result<Progress, Error> {
-        let mut conn = pool.get().map_err(Error::internal)?;
+        let mut conn = crate::db::stats::checkout(pool, crate::db::stats::Caller::Background)
+            .map_err(Error::internal)?;
         super::assignments::expire_due(&mut conn, Timestamp::now())?;
         warn_ending(&mut conn, Timestamp::now())?;
         Ok(Progress::Done)
