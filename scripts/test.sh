@@ -44,34 +44,31 @@ fi
 # axe-core, which the browser tests inject into every page they visit (tests/axe).
 (cd tests/axe && npm ci --no-audit --no-fund --loglevel=error)
 
-# Schemathesis, for the test that fuzzes the JSON API against its OpenAPI document: Python 3.11+
-# and the packages pinned in scripts/schemathesis-requirements.txt, in a virtualenv under
-# target/ (reinstalled when the pins change).
-venv="target/schemathesis-venv"
-if ! cmp -s scripts/schemathesis-requirements.txt "$venv/installed-requirements.txt"; then
-  echo "test.sh: installing schemathesis into $venv"
-  rm -rf "$venv"
-  if ! python3 -m venv "$venv"; then
-    echo "test.sh: Python 3.11 or newer with the venv module is needed for the schemathesis test" >&2
-    exit 1
+# The Python packages the tests drive, each set pinned in a requirements file and installed into
+# a virtualenv of its own under target/ (made again when its pins change). Python 3.11+ with
+# the venv module.
+python_venv() {
+  local venv="target/$1" pins="$2"
+  if ! cmp -s "$pins" "$venv/installed-requirements.txt"; then
+    echo "test.sh: installing $pins into $venv"
+    rm -rf "$venv"
+    if ! python3 -m venv "$venv"; then
+      echo "test.sh: Python 3.11 or newer with the venv module is needed for the tests" >&2
+      exit 1
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$pins"
+    cp "$pins" "$venv/installed-requirements.txt"
   fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/schemathesis-requirements.txt
-  cp scripts/schemathesis-requirements.txt "$venv/installed-requirements.txt"
-fi
-export INSIGNIA_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
-
-# A real SMTP server for the mail tests (tests/smtp/server.py): aiosmtpd and its dependencies,
-# pinned in tests/smtp/requirements.txt, in a virtualenv under target/ (reinstalled when the
-# pins change).
-smtp_venv="target/smtp-venv"
-if ! cmp -s tests/smtp/requirements.txt "$smtp_venv/installed-requirements.txt"; then
-  echo "test.sh: installing aiosmtpd into $smtp_venv"
-  rm -rf "$smtp_venv"
-  python3 -m venv "$smtp_venv"
-  "$smtp_venv/bin/pip" install --quiet --disable-pip-version-check -r tests/smtp/requirements.txt
-  cp tests/smtp/requirements.txt "$smtp_venv/installed-requirements.txt"
-fi
-export INSIGNIA_SMTP_PYTHON="$PWD/$smtp_venv/bin/python"
+}
+# Schemathesis, for the test that fuzzes the JSON API against its OpenAPI document.
+python_venv schemathesis-venv scripts/schemathesis-requirements.txt
+export INSIGNIA_SCHEMATHESIS="$PWD/target/schemathesis-venv/bin/schemathesis"
+# A real SMTP server for the mail tests (tests/smtp/server.py): aiosmtpd.
+python_venv smtp-venv tests/smtp/requirements.txt
+export INSIGNIA_SMTP_PYTHON="$PWD/target/smtp-venv/bin/python"
+# The Prometheus client library's parser, which reads /metrics in the metrics tests.
+python_venv metrics-venv tests/metrics/requirements.txt
+export INSIGNIA_METRICS_PYTHON="$PWD/target/metrics-venv/bin/python"
 
 # No crate's modules import each other in a circle (docs/architecture.md).
 python3 scripts/module-cycles.py

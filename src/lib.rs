@@ -28,6 +28,8 @@ use crate::error::AppError;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener, apart from the public one (`--metrics-bind`), and its port.
+    metrics: Option<(Server, u16)>,
     /// Tells the background jobs (webhook delivery among them) to stop when the server does.
     stop_jobs: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -40,6 +42,13 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| AppError::internal(format!("cannot listen on {}: {e}", settings.bind)))?;
         let local = listener.local_addr().map_err(AppError::internal)?;
+        // Bound before anything starts, so a taken address stops the start cleanly.
+        let metrics_listener = match &settings.metrics_bind {
+            Some(bind) => Some(TcpListener::bind(bind).map_err(|e| {
+                AppError::internal(format!("cannot listen on {bind} for metrics: {e}"))
+            })?),
+            None => None,
+        };
         let public_url = settings
             .public_url
             .clone()
@@ -67,18 +76,40 @@ impl Application {
             )?;
             runner = runner.with(sender);
         }
+        let metrics = match metrics_listener {
+            Some(listener) => {
+                let port = listener.local_addr().map_err(AppError::internal)?.port();
+                let metrics = actix_web::web::Data::new(web::metrics::Metrics::new(pool.clone()));
+                let server = web::metrics_server(listener, metrics.clone())?;
+                Some((metrics, server, port))
+            }
+            None => None,
+        };
         runner.start(std::sync::Arc::clone(&stop_jobs))?;
-        let server = web::server(listener, pool, settings, public_url, key)?;
+        let server = web::server(
+            listener,
+            pool,
+            settings,
+            public_url,
+            key,
+            metrics.as_ref().map(|(m, ..)| m.clone()),
+        )?;
         let port = local.port();
         Ok(Application {
             port,
             server,
+            metrics: metrics.map(|(_, server, port)| (server, port)),
             stop_jobs,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on, when `--metrics-bind` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// Serves until stopped; the background jobs stop with it, also when this future is
@@ -91,7 +122,20 @@ impl Application {
             }
         }
         let _stop = StopOnDrop(self.stop_jobs);
-        self.server.await
+        let Some((metrics, _)) = self.metrics else {
+            return self.server.await;
+        };
+        // Both are driven here; the metrics listener ends with the public server (it handles
+        // no signals itself).
+        use futures_util::future::{Either, join, select};
+        let handle = metrics.handle();
+        match select(self.server, metrics).await {
+            Either::Left((served, metrics)) => {
+                let _ = join(handle.stop(true), metrics).await;
+                served
+            }
+            Either::Right((_, public)) => public.await,
+        }
     }
 }
 

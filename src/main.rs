@@ -65,6 +65,11 @@ enum Command {
         /// Insignia writes out; default: the address it listens on.
         #[arg(long, env = "INSIGNIA_PUBLIC_URL")]
         public_url: Option<insignia::config::PublicUrl>,
+        /// Serve /metrics (Prometheus text format) on this address, apart from the site:
+        /// 127.0.0.1:9464, or an address only the monitoring network reaches. Off by default;
+        /// never served on --bind.
+        #[arg(long, env = "INSIGNIA_METRICS_BIND")]
+        metrics_bind: Option<String>,
         /// Let webhooks go to loopback and private-network addresses (refused by default).
         #[arg(long, env = "INSIGNIA_WEBHOOKS_ALLOW_PRIVATE", default_value_t = false)]
         webhooks_allow_private: bool,
@@ -213,6 +218,7 @@ fn run(cli: Cli) -> Result<(), String> {
             member_changes_per_minute,
             trusted_proxies,
             public_url,
+            metrics_bind,
             webhooks_allow_private,
             webhooks_retry_unit_ms,
             webhooks_timeout_ms,
@@ -258,6 +264,7 @@ fn run(cli: Cli) -> Result<(), String> {
             settings.member_changes_per_minute = member_changes_per_minute;
             settings.trusted_proxies = trusted_proxies.unwrap_or_default();
             settings.public_url = public_url;
+            settings.metrics_bind = metrics_bind;
             settings.webhooks.allow_private = webhooks_allow_private;
             settings.webhooks.retry_unit = std::time::Duration::from_millis(webhooks_retry_unit_ms);
             settings.webhooks.timeout = std::time::Duration::from_millis(webhooks_timeout_ms);
@@ -275,6 +282,12 @@ fn run(cli: Cli) -> Result<(), String> {
                     app.port(),
                     settings.database
                 );
+                if let (Some(bind), Some(port)) = (&settings.metrics_bind, app.metrics_port()) {
+                    tracing::info!(
+                        "Metrics at http://{}:{port}/metrics",
+                        bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host)
+                    );
+                }
                 app.run_until_stopped().await.map_err(|e| e.to_string())
             })
         }

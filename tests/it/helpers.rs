@@ -16,6 +16,8 @@ pub struct TestApp {
     pub address: String,
     /// The app's database: a SQLite file, or a PostgreSQL URL (see [`fresh_database`]).
     pub database: String,
+    /// Where `/metrics` is served (`http://127.0.0.1:PORT`) when the settings ask for it.
+    pub metrics: Option<String>,
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
     _dir: Arc<Scratch>,
@@ -163,6 +165,9 @@ pub async fn spawn_app_on(scratch: Scratch, configure: impl FnOnce(&mut Settings
     configure(&mut settings);
     let app = Application::build(settings).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     tokio::spawn(app.run_until_stopped());
     let jar = Arc::new(Jar::default());
     TestApp {
@@ -170,6 +175,7 @@ pub async fn spawn_app_on(scratch: Scratch, configure: impl FnOnce(&mut Settings
         jar,
         address,
         database,
+        metrics,
         _dir: Arc::new(scratch),
     }
 }
@@ -197,6 +203,7 @@ impl TestApp {
         TestApp {
             address: self.address.clone(),
             database: self.database.clone(),
+            metrics: self.metrics.clone(),
             client: client_with(jar.clone()),
             jar,
             _dir: self._dir.clone(),
@@ -216,6 +223,7 @@ impl TestApp {
         TestApp {
             address: self.address.clone(),
             database: self.database.clone(),
+            metrics: self.metrics.clone(),
             client,
             jar,
             _dir: self._dir.clone(),
@@ -626,6 +634,7 @@ impl TestApp {
         TestApp {
             address: self.address.clone(),
             database: self.database.clone(),
+            metrics: self.metrics.clone(),
             client: self.client.clone(),
             jar: self.jar.clone(),
             _dir: self._dir.clone(),
@@ -795,4 +804,38 @@ pub async fn serve_binary_logged(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     (process, format!("http://{bind}"))
+}
+
+/// A Python with the packages pinned in `pins` (a path in the repository): the one named by
+/// `variable` (scripts/test.sh sets it), or else `target/{venv}`'s, made first when missing or
+/// when the pins changed (needs Python 3.11+ with `venv`, and PyPI).
+pub fn python_venv(variable: &str, venv: &str, pins: &str) -> std::path::PathBuf {
+    use std::process::Command;
+    if let Some(named) = std::env::var_os(variable) {
+        return named.into();
+    }
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let repository = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = repository.join("target").join(venv);
+    let python = venv.join("bin/python");
+    let pins = repository.join(pins);
+    let installed = venv.join("installed-requirements.txt");
+    if std::fs::read(&installed).ok() != std::fs::read(&pins).ok() {
+        let _ = std::fs::remove_dir_all(&venv);
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 must be installed (3.11+, with venv)");
+        assert!(made.success(), "python3 -m venv {}", venv.display());
+        let pip = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&pins)
+            .status()
+            .expect("pip");
+        assert!(pip.success(), "pip install -r {}", pins.display());
+        std::fs::copy(&pins, &installed).expect("note the installed pins");
+    }
+    python
 }

@@ -28,6 +28,7 @@ mod instances;
 mod load_bench;
 mod mail;
 mod members;
+mod metrics;
 mod migrate;
 mod once;
 mod openapi;

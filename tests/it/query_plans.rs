@@ -35,6 +35,8 @@ const SMALL_TABLES: &[&str] = &[
     "badge_rules",
     "__diesel_schema_migrations",
     "settings",
+    // A site's webhook endpoints: a handful, made by admins.
+    "webhook_endpoints",
 ];
 
 /// Names of subquery results in the search queries (see members::search), and the temporary
@@ -429,6 +431,9 @@ fn hot_queries_use_indexes() {
     insignia::members::assignments::delete_badge(c, &actor, &badge.id)
         .map_err(|e| e.to_string())
         .expect("delete badge");
+
+    // What /metrics reads of the webhook backlog at every scrape.
+    insignia::webhooks::backlog(c).expect("backlog");
 
     let recorded = statements.lock().expect("log").clone();
     let mut checked = 0;

@@ -4,7 +4,6 @@
 //! in `INSIGNIA_SMTP_PYTHON`; run alone, a test installs it there when it is missing.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,35 +14,13 @@ fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The Python with aiosmtpd: `INSIGNIA_SMTP_PYTHON`, or `target/smtp-venv`'s, made first when
-/// missing (needs Python 3.11+ with `venv` and PyPI).
+/// The Python with aiosmtpd (see [`crate::helpers::python_venv`]).
 fn python() -> PathBuf {
-    if let Some(named) = std::env::var_os("INSIGNIA_SMTP_PYTHON") {
-        return PathBuf::from(named);
-    }
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = repository().join("target/smtp-venv");
-    let python = venv.join("bin/python");
-    let pins = repository().join("tests/smtp/requirements.txt");
-    let installed = venv.join("installed-requirements.txt");
-    if std::fs::read(&installed).ok() != std::fs::read(&pins).ok() {
-        let _ = std::fs::remove_dir_all(&venv);
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("python3 must be installed (3.11+, with venv)");
-        assert!(made.success(), "python3 -m venv {}", venv.display());
-        let pip = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&pins)
-            .status()
-            .expect("pip");
-        assert!(pip.success(), "pip install -r tests/smtp/requirements.txt");
-        std::fs::copy(&pins, &installed).expect("note the installed pins");
-    }
-    python
+    crate::helpers::python_venv(
+        "INSIGNIA_SMTP_PYTHON",
+        "smtp-venv",
+        "tests/smtp/requirements.txt",
+    )
 }
 
 /// The server, stopped when dropped; what it received so far is in `messages`.

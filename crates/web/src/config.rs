@@ -32,6 +32,9 @@ pub struct Settings {
     pub webhooks: insignia_webhooks::worker::Options,
     /// Mail through the owner's SMTP server; `None` when mail is off (`--smtp-url` not set).
     pub mail: Option<insignia_mail::Settings>,
+    /// Where `/metrics` is served (`--metrics-bind`), apart from the public address; `None`
+    /// serves no metrics.
+    pub metrics_bind: Option<String>,
 }
 
 /// The defaults of `insignia serve`: the command line's (src/main.rs) and a test's settings
@@ -69,6 +72,7 @@ impl Settings {
             public_url: None,
             webhooks: insignia_webhooks::worker::Options::default(),
             mail: None,
+            metrics_bind: None,
         }
     }
 }

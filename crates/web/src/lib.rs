@@ -18,6 +18,7 @@ pub mod extract;
 pub mod forms;
 pub mod layout;
 pub mod logging;
+pub mod metrics;
 pub mod paging;
 pub mod profiles;
 pub mod resets;
@@ -48,12 +49,14 @@ use crate::config::{PublicUrl, Settings};
 use crate::error::AppError;
 use insignia_core::db::DbPool;
 
+/// The public server. With `metrics`, every request is counted and timed for them.
 pub fn server(
     listener: TcpListener,
     pool: DbPool,
     settings: Settings,
     public_url: PublicUrl,
     key: Key,
+    metrics: Option<web::Data<metrics::Metrics>>,
 ) -> Result<Server, AppError> {
     let secure = settings.secure_cookies;
     let workers = settings.workers;
@@ -75,8 +78,11 @@ pub fn server(
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)
             .build();
-        App::new()
-            .app_data(state.clone())
+        let mut app = App::new();
+        if let Some(metrics) = &metrics {
+            app = app.app_data(metrics.clone());
+        }
+        app.app_data(state.clone())
             .app_data(proxies.clone())
             .app_data(
                 web::FormConfig::default()
@@ -97,6 +103,8 @@ pub fn server(
             .wrap(from_fn(security::no_nul_in_path))
             .wrap(from_fn(security::head_as_get))
             .wrap(TracingLogger::<logging::RouteOnlySpan>::new())
+            // Outermost: a request's time includes every middleware's.
+            .wrap(from_fn(metrics::record))
             .configure(api::configure)
             .configure(site_routes)
             .default_service(web::to(|| async {
@@ -108,6 +116,24 @@ pub fn server(
     if let Some(n) = workers {
         server = server.workers(n);
     }
+    Ok(server.run())
+}
+
+/// The metrics listener (`--metrics-bind`): `/metrics` and nothing else, on one worker.
+pub fn metrics_server(
+    listener: TcpListener,
+    metrics: web::Data<metrics::Metrics>,
+) -> Result<Server, AppError> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .configure(metrics::configure)
+    })
+    .workers(1)
+    // The public server handles the signals and stops this one with it.
+    .disable_signals()
+    .listen(listener)
+    .map_err(AppError::internal)?;
     Ok(server.run())
 }
 

@@ -457,3 +457,73 @@ pub fn waiting(
         .into_iter()
         .collect())
 }
+
+/// What waits to be delivered, for the metrics: per endpoint, the deliveries waiting and those
+/// of them that failed and wait for a retry, and when the oldest waiting event happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    pub endpoints: Vec<EndpointBacklog>,
+    /// When the oldest event with a delivery still waiting happened; `None` when none waits.
+    pub oldest_waiting: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointBacklog {
+    /// The endpoint's public id.
+    pub id: String,
+    pub waiting: i64,
+    pub failing: i64,
+    /// Whether no delivery to it has succeeded since one failed.
+    pub failing_now: bool,
+}
+
+/// Reads the [`Backlog`] from the partial indexes of waiting deliveries: as cheap as the
+/// backlog is small, whatever the number of deliveries kept.
+pub fn backlog(conn: &mut DbConnection) -> Result<Backlog, Error> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        waiting: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        failing: i64,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        failing_now: bool,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT webhook_endpoints.id, \
+           (SELECT count(*) FROM webhook_deliveries d \
+             WHERE d.endpoint_key = webhook_endpoints.key AND d.state = 0) AS waiting, \
+           (SELECT count(*) FROM webhook_deliveries d \
+             WHERE d.endpoint_key = webhook_endpoints.key AND d.state = 0 \
+               AND d.attempts > 0) AS failing, \
+           webhook_endpoints.failing_since IS NOT NULL AS failing_now \
+         FROM webhook_endpoints ORDER BY webhook_endpoints.key",
+    )
+    .load(conn)?;
+    #[derive(QueryableByName)]
+    struct Oldest {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        occurred_at: i64,
+    }
+    let oldest_waiting = diesel::sql_query(
+        "SELECT occurred_at FROM events WHERE key = \
+           (SELECT min(event_key) FROM webhook_deliveries WHERE state = 0)",
+    )
+    .get_result::<Oldest>(conn)
+    .optional()?
+    .map(|o| Timestamp::from_millis(o.occurred_at));
+    Ok(Backlog {
+        endpoints: rows
+            .into_iter()
+            .map(|r| EndpointBacklog {
+                id: r.id,
+                waiting: r.waiting,
+                failing: r.failing,
+                failing_now: r.failing_now,
+            })
+            .collect(),
+        oldest_waiting,
+    })
+}

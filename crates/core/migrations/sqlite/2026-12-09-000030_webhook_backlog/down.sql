@@ -1,0 +1,2 @@
+DROP INDEX webhook_deliveries_oldest_waiting;
+DROP INDEX webhook_deliveries_failing;
