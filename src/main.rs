@@ -472,7 +472,19 @@ fn backup(database: &db::Location, to: &std::path::Path, force: bool) -> Result<
             return Ok(());
         }
     };
-    let copy = backup::sqlite(source, to, force).map_err(|e| e.to_string())?;
+    // A big site takes a while: a terminal is told what is going on.
+    let on_step = |step: backup::Step| {
+        if std::io::stderr().is_terminal() {
+            eprintln!(
+                "{}",
+                match step {
+                    backup::Step::Copying => "Copying (the site goes on serving)…",
+                    backup::Step::Checking => "Checking the copy…",
+                }
+            );
+        }
+    };
+    let copy = backup::sqlite(source, to, force, &on_step).map_err(|e| e.to_string())?;
     let check = &copy.check;
     println!(
         "Backed up {source} to {} ({:.1} MB) in {:.1} s: a consistent copy of the site as it \

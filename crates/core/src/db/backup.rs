@@ -59,9 +59,22 @@ impl BackupError {
     }
 }
 
+/// The two long steps of a backup, for a progress line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Copying,
+    Checking,
+}
+
 /// Copies the SQLite database at `source` to `to` while it serves, checks the copy, and keeps
-/// it under `to`; an existing file there is replaced only with `force`.
-pub fn sqlite(source: &str, to: &Path, force: bool) -> Result<Copy, BackupError> {
+/// it under `to`; an existing file there is replaced only with `force`. `on_step` hears when
+/// each long step begins.
+pub fn sqlite(
+    source: &str,
+    to: &Path,
+    force: bool,
+    on_step: &dyn Fn(Step),
+) -> Result<Copy, BackupError> {
     let source_path = Path::new(source);
     if !source_path.is_file() {
         return Err(BackupError::NoDatabase(source.to_string()));
@@ -76,9 +89,11 @@ pub fn sqlite(source: &str, to: &Path, force: bool) -> Result<Copy, BackupError>
     }
     let partial = Partial::create(to)?;
     let started = Instant::now();
+    on_step(Step::Copying);
     copy_into(source, &partial.path)?;
     let copy_took = started.elapsed();
     let started = Instant::now();
+    on_step(Step::Checking);
     let check = check_copy(&partial.path)?;
     let check_took = started.elapsed();
     let bytes = partial.finish(to, force)?;
