@@ -40,11 +40,11 @@ Python 3.11 standard library only. Sends traffic to 127.0.0.1 only.
 """
 
 import argparse
+import importlib.util
 import datetime
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -57,8 +57,12 @@ BUSY_TIMEOUT_MS = 60_000
 SPACE_MARGIN = 1.1
 
 
-class BenchError(Exception):
-    """A step failed: the message says which."""
+# The server and the error of the load benchmark, whose helpers this script shares.
+_spec = importlib.util.spec_from_file_location(
+    "load_bench", os.path.join(os.path.dirname(os.path.abspath(__file__)), "load-bench.py"))
+load_bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(load_bench)
+BenchError = load_bench.BenchError
 
 
 def log(message):
@@ -99,24 +103,8 @@ def run(cmd):
     return done
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(load_bench.Server):
     """`insignia serve` on the database, on a free loopback port, its output in a log file."""
-
-    def __init__(self, binary, db, folder):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = os.path.join(folder, "server.log")
-        self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [binary, "serve", "--database", db, "--bind", f"127.0.0.1:{self.port}"],
-            stdout=self.log_file, stderr=subprocess.STDOUT,
-        )
 
     def healthy(self):
         try:
@@ -125,37 +113,12 @@ class Server:
         except OSError:
             return False
 
-    def wait_ready(self, timeout=300):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError(f"the server exited ({self.proc.returncode}):\n{self.tail()}")
-            if self.healthy():
-                return
-            time.sleep(0.1)
-        raise BenchError(f"the server did not answer /healthz in {timeout} s:\n{self.tail()}")
-
     def check_alive(self, when):
         if self.proc.poll() is not None:
             raise BenchError(f"the server exited ({self.proc.returncode}) {when}:\n"
                              f"{self.tail()}")
         if not self.healthy():
             raise BenchError(f"the server did not answer /healthz with 200 {when}")
-
-    def tail(self, lines=30):
-        self.log_file.flush()
-        with open(self.log_path, errors="replace") as f:
-            return "".join(f.readlines()[-lines:])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
 
 
 # ---------------------------------------------------------------------------------------------
