@@ -243,22 +243,12 @@ def secs(value, digits=2):
 
 
 def machine_line():
-    cores = len(os.sched_getaffinity(0))
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     try:
         with open("/proc/meminfo") as f:
             memory = f"{int(f.readline().split()[1]) / 1024 / 1024:.0f} GiB memory"
     except (OSError, ValueError, IndexError):
         memory = "memory unknown"
-    return f"machine: {cores} cores, {model}, {memory}"
+    return f"{load_bench.machine_line()}, {memory}"
 
 
 def build_demo(binary, db, members, assignments):
