@@ -169,7 +169,7 @@ fn run_one(
                 let failure = ran.as_ref().err().map(Error::detail);
                 let next = Timestamp::now() + *ran.as_ref().unwrap_or(&RETRY_AFTER_ERROR);
                 let took = started.elapsed();
-                match crate::db::stats::checkout(pool, crate::db::stats::Caller::Background)
+                match crate::db::checkout(pool, crate::db::stats::Caller::Background)
                     .map_err(Error::internal)
                     .and_then(|mut conn| {
                         note_run(&mut conn, job.name(), next, took, failure.as_deref())
@@ -240,8 +240,8 @@ fn run_leased(
     lease: Duration,
 ) -> Result<Duration, Error> {
     let name = job.name();
-    let mut conn = crate::db::stats::checkout(pool, crate::db::stats::Caller::Background)
-        .map_err(Error::internal)?;
+    let mut conn =
+        crate::db::checkout(pool, crate::db::stats::Caller::Background).map_err(Error::internal)?;
     let now = Timestamp::now();
     match claim(&mut conn, name, holder, now, lease)? {
         Claim::Taken => {}
@@ -256,8 +256,8 @@ fn run_leased(
         Ok(Progress::MoreNow) => Duration::ZERO,
         Err(_) => RETRY_AFTER_ERROR.max(every),
     };
-    let mut conn = crate::db::stats::checkout(pool, crate::db::stats::Caller::Background)
-        .map_err(Error::internal)?;
+    let mut conn =
+        crate::db::checkout(pool, crate::db::stats::Caller::Background).map_err(Error::internal)?;
     // Before the release, which marks the run done (`last_run_at`).
     diesel::update(jobs::table.find(name))
         .set(jobs::last_took_ms.eq(Some(millis(took))))

@@ -94,11 +94,9 @@ impl Sender {
             } else {
                 None
             };
-            let mut conn = insignia_core::db::stats::checkout(
-                pool,
-                insignia_core::db::stats::Caller::Background,
-            )
-            .map_err(Error::internal)?;
+            let mut conn =
+                insignia_core::db::checkout(pool, insignia_core::db::stats::Caller::Background)
+                    .map_err(Error::internal)?;
             outbox::record(
                 &mut conn,
                 &self.holder,
@@ -128,7 +126,7 @@ impl Job for Sender {
             return Ok(Progress::Done);
         }
         let mut conn =
-            insignia_core::db::stats::checkout(pool, insignia_core::db::stats::Caller::Background)
+            insignia_core::db::checkout(pool, insignia_core::db::stats::Caller::Background)
                 .map_err(Error::internal)?;
         // Badge mail is queued due `GATHER` after it was given; a sender told to gather for
         // less (tests) takes it that much sooner.

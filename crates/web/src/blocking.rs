@@ -22,7 +22,7 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = stats::checkout(&pool, stats::Caller::Request)
+        let mut conn = insignia_core::db::checkout(&pool, stats::Caller::Request)
             .map_err(|e| E::from(AppError::internal(e)))?;
         f(&mut conn)
     })

@@ -240,7 +240,7 @@ impl Scraped {
     /// The webhook backlog, from the database; left out (with a count of failed reads) when it
     /// cannot be read, so the other figures still reach the scraper.
     fn encode_webhooks(&self, encoder: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let read = stats::checkout(&self.pool, Caller::Request)
+        let read = insignia_core::db::checkout(&self.pool, Caller::Request)
             .map_err(insignia_core::Error::internal)
             .and_then(|mut conn| insignia_webhooks::backlog(&mut conn));
         let backlog = match read {

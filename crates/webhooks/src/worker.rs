@@ -156,7 +156,7 @@ impl Job for Deliveries {
             self.working.finished(task_id(&done));
         }
         let mut conn =
-            insignia_core::db::stats::checkout(pool, insignia_core::db::stats::Caller::Background)
+            insignia_core::db::checkout(pool, insignia_core::db::stats::Caller::Background)
                 .map_err(Error::internal)?;
         queue(&mut conn)?;
         let claimed = claim(
@@ -202,7 +202,7 @@ impl Job for PruneEvents {
 
     fn run(&mut self, pool: &DbPool) -> Result<Progress, Error> {
         let mut conn =
-            insignia_core::db::stats::checkout(pool, insignia_core::db::stats::Caller::Background)
+            insignia_core::db::checkout(pool, insignia_core::db::stats::Caller::Background)
                 .map_err(Error::internal)?;
         prune(&mut conn)?;
         Ok(Progress::Done)
@@ -911,7 +911,7 @@ where
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn =
-            insignia_core::db::stats::checkout(&pool, insignia_core::db::stats::Caller::Background)
+            insignia_core::db::checkout(&pool, insignia_core::db::stats::Caller::Background)
                 .map_err(Error::internal)?;
         f(&mut conn)
     })

@@ -173,6 +173,16 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 }
 
+/// A connection from the pool, counted for the metrics (`stats`): the caller is among the
+/// waiters until it has one.
+pub fn checkout(pool: &DbPool, caller: stats::Caller) -> Result<DbConn, diesel::r2d2::PoolError> {
+    stats::FIGURES.waits(caller);
+    let started = std::time::Instant::now();
+    let conn = pool.get();
+    stats::FIGURES.waited(caller, started.elapsed());
+    conn
+}
+
 /// Opens (creating if needed) the database and applies pending migrations.
 pub fn open(location: &Location) -> Result<DbPool, Error> {
     migrate(location)?;

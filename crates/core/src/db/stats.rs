@@ -5,9 +5,7 @@
 //! several servers in one process see their sum).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-use super::{DbConn, DbPool};
+use std::time::Duration;
 
 /// The figures of this process.
 pub static FIGURES: Figures = Figures {
@@ -37,10 +35,11 @@ impl Caller {
 }
 
 pub struct Figures {
+    /// Callers waiting for a connection now, by [`Caller`] (counted by `db::checkout`).
     waiting: [AtomicI64; 2],
     /// How long each checkout waited for a connection.
     pub checkout_waits: Timings,
-    /// How long each write transaction waited for the write lock ([`super::write`]).
+    /// How long each write transaction waited for the write lock (`db::write`).
     pub write_lock_waits: Timings,
 }
 
@@ -49,21 +48,20 @@ impl Figures {
     pub fn waiting(&self, caller: Caller) -> i64 {
         self.waiting[caller as usize].load(Ordering::Relaxed)
     }
-}
 
-/// A connection from the pool, counted: the caller is among the waiters until it has one.
-pub fn checkout(pool: &DbPool, caller: Caller) -> Result<DbConn, diesel::r2d2::PoolError> {
-    let waiting = &FIGURES.waiting[caller as usize];
-    waiting.fetch_add(1, Ordering::Relaxed);
-    let started = Instant::now();
-    let conn = pool.get();
-    waiting.fetch_sub(1, Ordering::Relaxed);
-    FIGURES.checkout_waits.observe(started.elapsed());
-    conn
+    /// `caller` starts waiting for a connection; [`Figures::waited`] when it has one.
+    pub(super) fn waits(&self, caller: Caller) {
+        self.waiting[caller as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn waited(&self, caller: Caller, waited: Duration) {
+        self.waiting[caller as usize].fetch_sub(1, Ordering::Relaxed);
+        self.checkout_waits.observe(waited);
+    }
 }
 
 /// Upper bounds, in seconds, of the buckets of every [`Timings`]: from half a millisecond to
-/// [`super::WRITE_WAIT`], the longest anything waits.
+/// `db::WRITE_WAIT`, the longest anything waits.
 pub const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 15.0, 60.0,
 ];

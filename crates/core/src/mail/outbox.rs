@@ -531,7 +531,7 @@ impl crate::jobs::Job for PruneMail {
     }
 
     fn run(&mut self, pool: &crate::db::DbPool) -> Result<crate::jobs::Progress, Error> {
-        let mut conn = crate::db::stats::checkout(pool, crate::db::stats::Caller::Background)
+        let mut conn = crate::db::checkout(pool, crate::db::stats::Caller::Background)
             .map_err(Error::internal)?;
         let deleted = crate::db::write(&mut conn, |conn| prune(conn, Timestamp::now()))?;
         Ok(if deleted as i64 == PRUNE_STEP {

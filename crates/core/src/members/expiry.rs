@@ -28,7 +28,7 @@ impl Job for ExpireAssignments {
     }
 
     fn run(&mut self, pool: &DbPool) -> Result<Progress, Error> {
-        let mut conn = crate::db::stats::checkout(pool, crate::db::stats::Caller::Background)
+        let mut conn = crate::db::checkout(pool, crate::db::stats::Caller::Background)
             .map_err(Error::internal)?;
         super::assignments::expire_due(&mut conn, Timestamp::now())?;
         warn_ending(&mut conn, Timestamp::now())?;

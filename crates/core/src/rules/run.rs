@@ -477,7 +477,7 @@ impl crate::jobs::Job for TimedRules {
     }
 
     fn run(&mut self, pool: &crate::db::DbPool) -> Result<crate::jobs::Progress, Error> {
-        let mut conn = crate::db::stats::checkout(pool, crate::db::stats::Caller::Background)
+        let mut conn = crate::db::checkout(pool, crate::db::stats::Caller::Background)
             .map_err(Error::internal)?;
         for badge in timed(&mut conn)? {
             crate::db::write(&mut conn, |conn| {
