@@ -168,7 +168,7 @@ fn expire_batch(
         staging::reset(conn)?;
         // `+badge_key`: the few ended assignments come from the index of ends, not from
         // walking every holder of the badge.
-        diesel::sql_query(conn.sql(&format!(
+        let ended = diesel::sql_query(conn.sql(&format!(
             "INSERT INTO {MEMBERS} (key) SELECT member_key FROM member_badges \
                  WHERE +badge_key = ? AND expires_at IS NOT NULL AND expires_at <= ? \
                  ORDER BY member_key LIMIT ?"
@@ -177,6 +177,7 @@ fn expire_batch(
         .bind::<BigInt, _>(now.millis())
         .bind::<BigInt, _>(EXPIRE_BATCH)
         .execute(conn)?;
+        staging::analyze(conn, MEMBERS, ended as i64)?;
         let removed = take_staged(conn, key, Some(actor))?;
         if removed > 0 {
             if badge.tell_members {
@@ -192,13 +193,13 @@ fn expire_batch(
 /// Stages every holder of a badge (before it is deleted).
 pub fn stage_holders(conn: &mut DbConnection, badge: BadgeKey) -> Result<(), Error> {
     staging::reset(conn)?;
-    diesel::sql_query(conn.sql(&format!(
+    let holders = diesel::sql_query(conn.sql(&format!(
         "INSERT INTO {} (key) SELECT member_key FROM member_badges WHERE badge_key = ?",
         staging::MEMBERS
     )))
     .bind::<BigInt, _>(badge)
     .execute(conn)?;
-    Ok(())
+    staging::analyze(conn, staging::MEMBERS, holders as i64)
 }
 
 /// Deletes a badge: taken from its holders the one way every assignment is (stored counts
@@ -271,6 +272,7 @@ pub fn take_all_from(
         )))
         .bind::<BigInt, _>(member)
         .execute(conn)?;
+        staging::analyze(conn, staging::MEMBERS, 1)?;
         take_staged(conn, badge, Some(actor))?;
     }
     Ok(())
@@ -1053,7 +1055,7 @@ fn stage_filter(conn: &mut DbConnection, holding: &Holding) -> Result<i64, Error
         )))
         .execute(conn)?,
     } as i64;
-    staging::analyze_if_large(conn, staging::MEMBERS, staged)?;
+    staging::analyze(conn, staging::MEMBERS, staged)?;
     Ok(staged)
 }
 

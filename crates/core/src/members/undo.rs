@@ -185,7 +185,7 @@ fn stage_rows(conn: &mut DbConnection, change: &str, held: bool) -> Result<(), E
     .bind::<Text, _>(change)
     .bind::<Bool, _>(held)
     .execute(conn)? as i64;
-    staging::analyze_if_large(conn, staging::MEMBERS, staged)?;
+    staging::analyze(conn, staging::MEMBERS, staged)?;
     Ok(())
 }
 

@@ -90,7 +90,7 @@ fn run_one(
     )
     .execute(conn)?;
     if to_give > 0 {
-        staging::analyze_if_large(conn, staging::MEMBERS, to_give as i64)?;
+        staging::analyze(conn, staging::MEMBERS, to_give as i64)?;
         let badge_row = row.insert(badge_row(conn, badge)?);
         outcome.given = give_staged(conn, badge_row, &actor, None)?;
         record_change(conn, &actor, badge_row, true, outcome.given, None)?;
@@ -130,7 +130,7 @@ fn run_one(
         )
         .execute(conn)?;
         if to_take > 0 {
-            staging::analyze_if_large(conn, staging::MEMBERS, to_take as i64)?;
+            staging::analyze(conn, staging::MEMBERS, to_take as i64)?;
             let badge_row = match row {
                 Some(b) => b,
                 None => badge_row(conn, badge)?,
@@ -184,13 +184,13 @@ fn changes_any(
 
 /// Adds the members a site-wide run changed to the scope its followers run over.
 fn remember_changed(conn: &mut DbConnection) -> Result<(), Error> {
-    diesel::sql_query(format!(
+    let added = diesel::sql_query(format!(
         "INSERT INTO {} (key) SELECT key FROM {} WHERE key IS NOT NULL ON CONFLICT DO NOTHING",
         staging::SCOPE,
         staging::CHANGED
     ))
     .execute(conn)?;
-    Ok(())
+    staging::analyze(conn, staging::SCOPE, added as i64)
 }
 
 /// Runs, for the members in scope, every rule that reads one of `changed` (and then the rules
@@ -309,6 +309,7 @@ pub fn follow_holding_change(conn: &mut DbConnection, badge: BadgeKey) -> Result
 }
 
 fn stage_scope(conn: &mut DbConnection, keys: &[i64]) -> Result<(), Error> {
+    let mut staged = 0;
     for chunk in keys.chunks(500) {
         let values = vec!["(?)"; chunk.len()].join(", ");
         let mut insert = diesel::sql_query(conn.sql(&format!(
@@ -319,9 +320,9 @@ fn stage_scope(conn: &mut DbConnection, keys: &[i64]) -> Result<(), Error> {
         for key in chunk {
             insert = insert.bind::<BigInt, _>(*key);
         }
-        insert.execute(conn)?;
+        staged += insert.execute(conn)?;
     }
-    Ok(())
+    staging::analyze(conn, staging::SCOPE, staged as i64)
 }
 
 /// Stages every holder of `badge` as the scope (a badge turned automatic or back to hand:
@@ -329,13 +330,13 @@ fn stage_scope(conn: &mut DbConnection, keys: &[i64]) -> Result<(), Error> {
 pub(super) fn scope_holders(conn: &mut DbConnection, badge: BadgeKey) -> Result<(), Error> {
     staging::reset(conn)?;
     staging::clear(conn, &[staging::SCOPE])?;
-    diesel::sql_query(conn.sql(&format!(
+    let holders = diesel::sql_query(conn.sql(&format!(
         "INSERT INTO {} (key) SELECT member_key FROM member_badges WHERE badge_key = ?",
         staging::SCOPE
     )))
     .bind::<BigInt, _>(badge)
     .execute(conn)?;
-    Ok(())
+    staging::analyze(conn, staging::SCOPE, holders as i64)
 }
 
 /// What saving a rule would do, computed without changing anything.
