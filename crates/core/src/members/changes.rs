@@ -63,12 +63,32 @@ pub mod staging {
         clear(conn, &[LINES, MEMBERS, CHANGED])
     }
 
-    /// Empties staging tables: DELETE on SQLite; TRUNCATE on PostgreSQL, where nothing
-    /// vacuums temporary tables and deleted rows would stay behind.
+    /// From this size on (tables and their indexes together), PostgreSQL empties staging
+    /// tables with `TRUNCATE` (see [`clear`]).
+    pub const TRUNCATE_FROM_BYTES: i64 = 1 << 20;
+
+    /// Empties staging tables. `DELETE` on SQLite. On PostgreSQL `DELETE` too while they are
+    /// small, and `TRUNCATE` once they have grown past [`TRUNCATE_FROM_BYTES`]: nothing vacuums
+    /// temporary tables, so the rows a `DELETE` leaves behind must go that way in the end, but
+    /// `TRUNCATE` gives every table and index new files and catalog rows (2.2 ms for the three
+    /// of a change, measured per one-member give on PostgreSQL 15, against about 0.1 ms for
+    /// deleting their few rows). One round trip either way.
     pub fn clear(conn: &mut DbConnection, tables: &[&str]) -> Result<(), Error> {
+        let deletes: String = tables.iter().map(|t| format!("DELETE FROM {t};")).collect();
         let sql = match conn.backend() {
-            BackendKind::Sqlite => tables.iter().map(|t| format!("DELETE FROM {t};")).collect(),
-            BackendKind::Postgres => format!("TRUNCATE {};", tables.join(", ")),
+            BackendKind::Sqlite => deletes,
+            BackendKind::Postgres => {
+                let size: Vec<String> = tables
+                    .iter()
+                    .map(|t| format!("pg_total_relation_size('{t}')"))
+                    .collect();
+                format!(
+                    "DO $$ BEGIN IF {} > {TRUNCATE_FROM_BYTES} THEN TRUNCATE {}; \
+                     ELSE {deletes} END IF; END $$;",
+                    size.join(" + "),
+                    tables.join(", ")
+                )
+            }
         };
         conn.batch_execute(&sql)?;
         Ok(())
