@@ -134,6 +134,17 @@ impl Page {
             .map(str::to_string)
     }
 
+    /// The hidden fields of the Undo button beside the message: (name, value).
+    pub fn undo_fields(&self) -> Vec<(String, String)> {
+        self.select(".flash form.undo input[type=hidden]")
+            .iter()
+            .map(|i| {
+                let attr = |n: &str| i.value().attr(n).unwrap_or_default().to_string();
+                (attr("name"), attr("value"))
+            })
+            .collect()
+    }
+
     pub fn csrf_token(&self) -> String {
         self.attr("input[name=csrf_token]", "value")
             .or_else(|| self.attr("meta[name=csrf-token]", "content"))
@@ -696,14 +707,7 @@ impl TestApp {
         let action = page
             .attr(".flash form.undo", "action")
             .expect("an Undo button");
-        let fields: Vec<(String, String)> = page
-            .select(".flash form.undo input[type=hidden]")
-            .iter()
-            .map(|i| {
-                let attr = |n: &str| i.value().attr(n).unwrap_or_default().to_string();
-                (attr("name"), attr("value"))
-            })
-            .collect();
+        let fields = page.undo_fields();
         let pairs: Vec<(&str, &str)> = fields
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))

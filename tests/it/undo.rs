@@ -473,14 +473,7 @@ async fn undoing_several_badges_at_once_is_all_or_nothing() {
     .await;
     assert!(app.assignments().is_empty());
     let shown = app.page(&member_page).await;
-    let fields: Vec<(String, String)> = shown
-        .select(".flash form.undo input[type=hidden]")
-        .iter()
-        .map(|i| {
-            let attr = |n: &str| i.value().attr(n).unwrap_or_default().to_string();
-            (attr("name"), attr("value"))
-        })
-        .collect();
+    let fields = shown.undo_fields();
     assert_eq!(fields.iter().filter(|(n, _)| n == "change").count(), 2);
     // Silver is deleted meanwhile: the undo is refused whole, and Gold stays off too.
     let delete = format!("/dashboard/badges/{silver}/delete");

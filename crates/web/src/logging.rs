@@ -13,8 +13,9 @@ use crate::error::AppError;
 
 pub struct RouteOnlySpan;
 
-/// What the log shows for a request that matched no route: its path could be anything.
-const NO_ROUTE: &str = "(no route)";
+/// What the log (and the metrics' route label) shows for a request that matched no route: its
+/// path could be anything.
+pub(crate) const NO_ROUTE: &str = "(no route)";
 
 impl RootSpanBuilder for RouteOnlySpan {
     fn on_request_start(request: &ServiceRequest) -> Span {

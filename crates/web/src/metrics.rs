@@ -29,8 +29,11 @@ use insignia_core::clock::Timestamp;
 use insignia_core::db::DbPool;
 use insignia_core::db::stats::{self, Caller, TimingsReading};
 
-/// The route label of a request that matched no route: its path could be anything.
-const NO_ROUTE: &str = "(no route)";
+use crate::logging::NO_ROUTE;
+
+/// How long a scrape waits for a database connection for the webhook backlog (Prometheus
+/// gives up on a scrape after 10 seconds by default).
+const BACKLOG_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Upper bounds, in seconds, of the request latency buckets.
 const LATENCY_BUCKETS: [f64; 13] = [
@@ -221,10 +224,12 @@ impl Collector for Scraped {
 }
 
 impl Scraped {
-    /// The webhook backlog, from the database; left out (with a count of failed reads) when it
-    /// cannot be read, so the other figures still reach the scraper.
+    /// The webhook backlog, from the database; left out (with a gauge saying so) when it
+    /// cannot be read, so the other figures still reach the scraper. When every connection is
+    /// busy — when the figures matter most — it waits [`BACKLOG_WAIT`] for one, not the
+    /// minute a change would, so the scrape answers before the scraper gives up.
     fn encode_webhooks(&self, encoder: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let read = insignia_core::db::checkout(&self.pool, Caller::Request)
+        let read = insignia_core::db::checkout_within(&self.pool, Caller::Request, BACKLOG_WAIT)
             .map_err(insignia_core::Error::internal)
             .and_then(|mut conn| insignia_webhooks::backlog(&mut conn));
         let backlog = match read {

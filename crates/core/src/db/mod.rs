@@ -174,11 +174,20 @@ impl diesel::r2d2::ManageConnection for Manager {
 }
 
 /// A connection from the pool, counted for the metrics (`stats`): the caller is among the
-/// waiters until it has one.
+/// waiters until it has one. Waits as long as the pool does ([`WRITE_WAIT`]).
 pub fn checkout(pool: &DbPool, caller: stats::Caller) -> Result<DbConn, diesel::r2d2::PoolError> {
+    checkout_within(pool, caller, WRITE_WAIT)
+}
+
+/// [`checkout`], giving up after `wait`: for a reader that has somewhere better to be.
+pub fn checkout_within(
+    pool: &DbPool,
+    caller: stats::Caller,
+    wait: std::time::Duration,
+) -> Result<DbConn, diesel::r2d2::PoolError> {
     stats::FIGURES.waits(caller);
     let started = std::time::Instant::now();
-    let conn = pool.get();
+    let conn = pool.get_timeout(wait);
     stats::FIGURES.waited(caller, started.elapsed());
     conn
 }
