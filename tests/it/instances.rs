@@ -286,3 +286,122 @@ async fn two_servers_take_each_expired_assignment_away_once() {
     assert_eq!(by_expiry, 1, "one audit entry for the one pass");
     a.assert_counts_exact();
 }
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: runs in the PostgreSQL pass of scripts/test.sh"]
+async fn a_give_on_another_badge_is_answered_while_a_long_bulk_change_runs() {
+    use diesel::prelude::*;
+    use insignia::db::schema::members;
+    assert!(
+        postgres_server().is_some(),
+        "PostgreSQL only: set INSIGNIA_TEST_POSTGRES (scripts/pg-cluster.sh)"
+    );
+    const LINES: usize = 30_000;
+    let a = spawn_app_with(|_| {}).await;
+    let demo = std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+        .args(["demo", "--members", "31000", "--assignments", "100"])
+        .args(["--database", &a.database])
+        .output()
+        .expect("run demo");
+    let printed = String::from_utf8_lossy(&demo.stdout);
+    assert!(demo.status.success(), "{printed}");
+    let password = printed
+        .lines()
+        .find_map(|l| l.split("password ").nth(1))
+        .expect("password printed")
+        .trim()
+        .to_string();
+    assert_eq!(
+        a.sign_in("admin@example.com", &password).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let second = second_server(&a, 1_000_000).await;
+    let b = a.on(&second.address);
+    let site = a.badges();
+    let (long, short) = (&site[0], &site[1]);
+    let people: Vec<(String, String)> = members::table
+        .order(members::key)
+        .select((members::id, members::email))
+        .limit(LINES as i64 + 1)
+        .load(&mut a.db())
+        .expect("e-mails");
+    let (one, many) = people.split_last().expect("members");
+    let many: Vec<&str> = many.iter().map(|(_, email)| email.as_str()).collect();
+
+    let page = format!("/dashboard/badges/{}", long.id);
+    let pasted = many.join("\n");
+    let bulk = {
+        let a = a.clone_client();
+        tokio::spawn(async move {
+            a.submit(
+                &page,
+                &format!("{page}/members"),
+                &[("bulk", &pasted), ("action", "assign")],
+            )
+            .await
+            .status()
+        })
+    };
+    // Until the bulk change's transaction is under way (it stages the pasted lines first).
+    let running = |conn: &mut insignia::db::DbConnection| -> bool {
+        #[derive(QueryableByName)]
+        struct Running {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE pid <> pg_backend_pid() \
+             AND datname = current_database() AND xact_start IS NOT NULL \
+             AND query LIKE '%staged\\_%'",
+        )
+        .get_result::<Running>(conn)
+        .expect("activity")
+        .n > 0
+    };
+    let mut conn = a.db();
+    while !running(&mut conn) {
+        assert!(
+            !bulk.is_finished(),
+            "the bulk change ended before it was seen running"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let short_page = format!("/dashboard/badges/{}", short.id);
+    let given = b
+        .submit(
+            &short_page,
+            &format!("{short_page}/members"),
+            &[("bulk", one.1.as_str()), ("action", "assign")],
+        )
+        .await;
+    assert_eq!(given.status(), StatusCode::SEE_OTHER);
+    let long_now = a
+        .badges()
+        .into_iter()
+        .find(|b| b.id == long.id)
+        .expect("badge");
+    assert_eq!(
+        long_now.member_count, long.member_count,
+        "the give on another badge was answered before the bulk change took effect"
+    );
+    assert_eq!(bulk.await.expect("bulk"), StatusCode::SEE_OTHER);
+    let after = a.badges();
+    let count = |id: &insignia::ids::BadgeId| {
+        after
+            .iter()
+            .find(|b| &b.id == id)
+            .expect("badge")
+            .member_count
+    };
+    assert!(
+        count(&long.id) >= LINES as i64,
+        "the bulk change gave every line"
+    );
+    assert!(count(&short.id) > 0);
+    assert!(
+        a.assignments()
+            .contains(&(short.id.to_string(), one.0.clone())),
+        "the give on the other badge was made"
+    );
+    a.assert_counts_exact();
+}

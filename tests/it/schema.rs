@@ -20,7 +20,8 @@ use crate::helpers::{fresh_database, postgres_server, sqlite_database};
 /// What each database has that the other does without: SQLite's full-text tables (trigrams,
 /// name words) and their triggers' bookkeeping, PostgreSQL's trigram and word indexes doing
 /// the same jobs; SQLite's partial index of members without badges (on PostgreSQL it would
-/// cost the badge count's HOT updates: see its migration).
+/// cost the badge count's HOT updates: see its migration); PostgreSQL's index of events by
+/// transaction, which its webhook queue reads in that order (SQLite's reads them by key).
 const SQLITE_ONLY: &[&str] = &[
     "table members_search",
     "table members_search_config",
@@ -40,6 +41,7 @@ const POSTGRES_ONLY: &[&str] = &[
     "index members.members_name_trigrams name_key",
     "index members.members_email_trigrams email",
     "index members.members_name_words expr",
+    "index events.events_by_transaction txid,key",
 ];
 
 #[derive(QueryableByName)]

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{
-    TestApp, fresh_database, serve_binary, spawn_app_on, spawn_app_with, to_page,
+    TestApp, fresh_database, serve_binary, serve_binary_logged, spawn_app_on, spawn_app_with,
+    to_page,
 };
 
 /// How the sending server of the kill test runs: internal addresses allowed (the receiver is
@@ -770,6 +771,111 @@ async fn two_servers_on_one_database_deliver_each_event_once() {
         Some(expected),
         "and none twice"
     );
+}
+
+/// Changes of different badges commit side by side on PostgreSQL, so an event with a smaller
+/// key can commit after one with a larger key. A receiver built with the Wix client still gets
+/// every event once, each badge's events in the order they happened with growing sequence
+/// numbers: replaying them, it ends where the site ended.
+#[tokio::test]
+async fn concurrent_changes_on_two_servers_reach_a_receiver_once_each_in_each_badges_order() {
+    let receiver = Receiver::start().await;
+    let (app, key) = app_with_key(|s| s.api_writes_per_minute = 1_000_000).await;
+    let public_key = app.page("/dashboard/webhooks").await.text_of("#public-key");
+    receiver
+        .configure(json!({"format": "wix", "publicKey": public_key}))
+        .await;
+    add_endpoint(&app, &format!("{}/webhook", receiver.url), "wix").await;
+    let mut flags = SENDER_FLAGS.to_vec();
+    flags.extend(["--api-writes-per-minute", "1000000"]);
+    let (_second, address) = serve_binary_logged(&app.database, &flags, None).await;
+    let mut badges = Vec::new();
+    for n in 0..4 {
+        badges.push(api_badge(&app, &key, &format!("Busy {n}")).await);
+    }
+    // Each client gives and takes every badge to a member of its own, so every request
+    // changes something: one event each.
+    let members = app.insert_members(8, "Busy");
+    const ROUNDS: usize = 4;
+    let mut clients = Vec::new();
+    for (n, member) in members.iter().enumerate() {
+        let server = if n % 2 == 0 {
+            app.clone_client()
+        } else {
+            app.on(&address)
+        };
+        let (key, badges, member) = (key.clone(), badges.clone(), member.clone());
+        clients.push(tokio::spawn(async move {
+            for round in 0..ROUNDS {
+                for i in 0..badges.len() {
+                    let badge = &badges[(i + n + round) % badges.len()];
+                    let path = format!("/members/v3/badges/{badge}/members");
+                    for method in [Method::POST, Method::DELETE] {
+                        let reply = server
+                            .api(
+                                method.clone(),
+                                &path,
+                                Some(&key),
+                                Some(json!({"memberIds": [member]})),
+                            )
+                            .await;
+                        assert_eq!(reply.status, StatusCode::OK, "{method}: {:?}", reply.body);
+                    }
+                }
+            }
+        }));
+    }
+    for client in clients {
+        client.await.expect("client");
+    }
+    let changes = members.len() * ROUNDS * badges.len() * 2;
+    let expected = badges.len() + changes;
+    let handled = receiver.handled(expected).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let received = receiver.received().await;
+    assert_eq!(received["rejected"], json!([]));
+    let handled_now = received["handled"].as_array().expect("handled");
+    assert_eq!(handled_now.len(), expected, "every event once");
+    let ids: HashSet<&str> = handled
+        .iter()
+        .filter_map(|h| h["metadata"]["_id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), expected, "no event twice");
+    for badge in &badges {
+        let events: Vec<&Value> = handled
+            .iter()
+            .filter(|h| h["metadata"]["entityId"] == badge.as_str())
+            .collect();
+        assert_eq!(events.len(), 1 + members.len() * ROUNDS * 2);
+        let sequence: Vec<i64> = events
+            .iter()
+            .map(|h| {
+                h["metadata"]["entityEventSequence"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .expect("a sequence number")
+            })
+            .collect();
+        assert!(
+            sequence.windows(2).all(|w| w[0] < w[1]),
+            "{badge}: {sequence:?}"
+        );
+        // Each member's events of the badge alternate, given first, taken last.
+        for member in &members {
+            let mine: Vec<&str> = events
+                .iter()
+                .filter(|h| h["data"]["memberId"] == member.as_str())
+                .map(|h| h["handler"].as_str().unwrap_or_default())
+                .collect();
+            let alternating: Vec<&str> = ["onBadgeAssigned", "onBadgeUnassigned"]
+                .into_iter()
+                .cycle()
+                .take(ROUNDS * 2)
+                .collect();
+            assert_eq!(mine, alternating, "{badge}, {member}");
+        }
+    }
+    app.assert_counts_exact();
 }
 
 /// A receiver that takes connections and never answers them (a hung server), until told to

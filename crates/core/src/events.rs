@@ -4,8 +4,10 @@
 //! modules that make a change write its events: badges (`badges::store`), assignments
 //! (`members::assignments`), badge permissions (`pages`).
 //!
-//! An event's key orders it: writers take turns (`db::write`), so keys grow in commit order,
-//! and the key is the event's `entityEventSequence` (per badge it only grows).
+//! An event's key is its `entityEventSequence`: per badge it grows in commit order, as the
+//! writers of one badge take turns (`db::write_locking` locks the badge before anything is
+//! written). Writers of different badges commit side by side on PostgreSQL, so there a smaller
+//! key can commit after a larger one: readers of the outbox go by [`Position`] instead.
 
 use diesel::prelude::*;
 
@@ -121,10 +123,34 @@ pub struct Event {
     pub actor_kind: String,
 }
 
-/// The newest event key, 0 when there is none.
-pub fn last_key(conn: &mut DbConnection) -> Result<i64, Error> {
-    Ok(events::table
-        .select(diesel::dsl::max(events::key))
-        .first::<Option<i64>>(conn)?
-        .unwrap_or(0))
+/// A place in the order events are read from the outbox: by the writing transaction's id,
+/// then by key. On SQLite, which has one writer, every `txid` is 0 and keys alone are the
+/// commit order. On PostgreSQL an event's `txid` is its transaction's (`pg_current_xact_id`,
+/// taken after the transaction's locks): a transaction that begins later gets a larger one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, QueryableByName)]
+pub struct Position {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub txid: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub key: i64,
+}
+
+/// The last event that can be read for good: no event before it in [`Position`] order can
+/// still appear. On SQLite the newest stored event. On PostgreSQL the newest event of the
+/// transactions below the oldest one still running (`pg_snapshot_xmin`): they have all ended,
+/// and any transaction still to write gets a larger id. `(0, 0)` when there is none.
+pub fn readable_upto(conn: &mut DbConnection) -> Result<Position, Error> {
+    let newest: Vec<Position> = match conn.backend() {
+        crate::db::BackendKind::Sqlite => {
+            diesel::sql_query("SELECT 0 AS txid, coalesce(max(key), 0) AS key FROM events")
+                .load(conn)?
+        }
+        crate::db::BackendKind::Postgres => diesel::sql_query(
+            "SELECT txid, key FROM events \
+             WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+             ORDER BY txid DESC, key DESC LIMIT 1",
+        )
+        .load(conn)?,
+    };
+    Ok(newest.into_iter().next().unwrap_or_default())
 }

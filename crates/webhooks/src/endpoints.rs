@@ -57,6 +57,7 @@ pub struct Endpoint {
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_until: Option<i64>,
+    /// The last event queued for it, with `events_after_txid` (`insignia_core::events::Position`).
     pub events_after: i64,
     pub failing_since: Option<i64>,
     pub disabled_reason: String,
@@ -65,6 +66,7 @@ pub struct Endpoint {
     pub paused_until: i64,
     /// Back-offs since it last answered; above 0, it is tried one lane at a time.
     pub pauses: i32,
+    pub events_after_txid: i64,
 }
 
 impl Endpoint {
@@ -213,6 +215,7 @@ pub fn create(
 ) -> Result<Endpoint, Error> {
     insignia_core::db::write(conn, |conn| {
         let id = uuid::Uuid::new_v4().to_string();
+        let now = insignia_core::events::readable_upto(conn)?;
         diesel::insert_into(webhook_endpoints::table)
             .values((
                 webhook_endpoints::id.eq(&id),
@@ -221,7 +224,8 @@ pub fn create(
                 webhook_endpoints::kinds.eq(kinds_text(&input.kinds)),
                 webhook_endpoints::enabled.eq(input.enabled),
                 webhook_endpoints::secret.eq(new_secret()),
-                webhook_endpoints::events_after.eq(insignia_core::events::last_key(conn)?),
+                webhook_endpoints::events_after_txid.eq(now.txid),
+                webhook_endpoints::events_after.eq(now.key),
                 webhook_endpoints::created_at.eq(insignia_core::clock::Timestamp::now()),
             ))
             .execute(conn)?;
@@ -243,9 +247,12 @@ pub fn update(
         let old = find(conn, id)?;
         let resumed = input.enabled && !old.enabled;
         let events_after = if resumed {
-            insignia_core::events::last_key(conn)?
+            insignia_core::events::readable_upto(conn)?
         } else {
-            old.events_after
+            insignia_core::events::Position {
+                txid: old.events_after_txid,
+                key: old.events_after,
+            }
         };
         diesel::update(webhook_endpoints::table.filter(webhook_endpoints::key.eq(old.key)))
             .set((
@@ -253,7 +260,8 @@ pub fn update(
                 webhook_endpoints::format.eq(input.format.name()),
                 webhook_endpoints::kinds.eq(kinds_text(&input.kinds)),
                 webhook_endpoints::enabled.eq(input.enabled),
-                webhook_endpoints::events_after.eq(events_after),
+                webhook_endpoints::events_after_txid.eq(events_after.txid),
+                webhook_endpoints::events_after.eq(events_after.key),
             ))
             .execute(conn)?;
         if resumed {

@@ -32,8 +32,8 @@ use insignia_core::Error;
 use insignia_core::db::schema::{
     events, webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_lanes,
 };
-use insignia_core::db::{DbConnection, DbPool};
-use insignia_core::events::{Event, Kind};
+use insignia_core::db::{BackendKind, DbConnection, DbPool, Locks};
+use insignia_core::events::{Event, Kind, Position};
 use insignia_core::jobs::{Job, Progress, Share, Waker};
 
 pub use crate::lanes::{DELIVERED, GAVE_UP, WAITING};
@@ -257,67 +257,141 @@ fn task_id(done: &Result<(tokio::task::Id, ()), tokio::task::JoinError>) -> toki
     }
 }
 
-/// Turns new events into deliveries for every enabled endpoint that wants them.
+/// Turns new events into deliveries for every enabled endpoint that wants them, in
+/// [`Position`] order up to what can be read for good (`events::readable_upto`): on PostgreSQL
+/// a transaction still running may yet commit events with smaller keys than committed ones,
+/// and the queue waits for it rather than pass them by. Endpoints' rows are locked while their
+/// cursors move, so servers queueing together queue each event once; nothing else waits.
 fn queue(conn: &mut DbConnection) -> Result<(), Error> {
-    let last = insignia_core::events::last_key(conn)?;
+    let readable = insignia_core::events::readable_upto(conn)?;
     let behind: Vec<Endpoint> = webhook_endpoints::table
         .filter(webhook_endpoints::enabled.eq(true))
-        .filter(webhook_endpoints::events_after.lt(last))
         .select(Endpoint::as_select())
-        .load(conn)?;
+        .load(conn)?
+        .into_iter()
+        .filter(|e| cursor(e) < readable)
+        .collect();
     if behind.is_empty() {
         return Ok(());
     }
-    insignia_core::db::write(conn, |conn| {
-        let now = insignia_core::clock::now_millis();
-        for endpoint in behind {
-            // Read again inside the transaction: another server may have queued them.
-            let after: i64 = webhook_endpoints::table
-                .filter(webhook_endpoints::key.eq(endpoint.key))
-                .select(webhook_endpoints::events_after)
-                .first(conn)?;
-            let upto = last.min(after + QUEUE_STEP);
-            if upto <= after {
-                continue;
-            }
-            let kinds: Vec<&str> = endpoint.kinds().iter().map(|k| k.name()).collect();
-            let kinds_sql = vec!["?"; kinds.len().max(1)].join(", ");
-            let wanted = format!(
-                "FROM events WHERE key > ? AND key <= ? AND \
-                 (endpoint_key = ? OR (endpoint_key IS NULL AND kind IN ({kinds_sql})))"
-            );
-            for sql in [
-                format!(
-                    "INSERT INTO webhook_deliveries (endpoint_key, event_key, lane, state, attempts) \
-                     SELECT ?, key, badge_id, {WAITING}, 0 {wanted} ORDER BY key"
-                ),
-                format!(
-                    "INSERT INTO webhook_lanes (endpoint_key, lane, next_attempt_at, lease_until) \
-                     SELECT DISTINCT ?, badge_id, {now}, 0 {wanted} ON CONFLICT DO NOTHING"
-                ),
-            ] {
-                let mut query = diesel::sql_query(conn.sql(&sql))
-                    .into_boxed()
-                    .bind::<BigInt, _>(endpoint.key)
-                    .bind::<BigInt, _>(after)
-                    .bind::<BigInt, _>(upto)
-                    .bind::<BigInt, _>(endpoint.key);
-                for kind in &kinds {
-                    query = query.bind::<Text, _>(*kind);
+    insignia_core::db::write_locking(
+        conn,
+        |_| Ok(Locks::Rows),
+        |conn| {
+            let now = insignia_core::clock::now_millis();
+            for endpoint in behind {
+                // Read again, locked: another server may have queued them.
+                let after = lock_endpoint(conn, endpoint.key)?;
+                let upto = step_end(conn, after, readable)?;
+                if upto <= after {
+                    continue;
                 }
-                if kinds.is_empty() {
-                    query = query.bind::<Text, _>("");
+                let kinds: Vec<&str> = endpoint.kinds().iter().map(|k| k.name()).collect();
+                let kinds_sql = vec!["?"; kinds.len().max(1)].join(", ");
+                let range = match conn.backend() {
+                    BackendKind::Sqlite => "key > ? AND key <= ?",
+                    BackendKind::Postgres => "(txid, key) > (?, ?) AND (txid, key) <= (?, ?)",
+                };
+                let wanted = format!(
+                    "FROM events WHERE {range} AND \
+                     (endpoint_key = ? OR (endpoint_key IS NULL AND kind IN ({kinds_sql})))"
+                );
+                for sql in [
+                    format!(
+                        "INSERT INTO webhook_deliveries (endpoint_key, event_key, lane, state, attempts) \
+                         SELECT ?, key, badge_id, {WAITING}, 0 {wanted} ORDER BY key"
+                    ),
+                    format!(
+                        "INSERT INTO webhook_lanes (endpoint_key, lane, next_attempt_at, lease_until) \
+                         SELECT DISTINCT ?, badge_id, {now}, 0 {wanted} ON CONFLICT DO NOTHING"
+                    ),
+                ] {
+                    let mut query = diesel::sql_query(conn.sql(&sql))
+                        .into_boxed()
+                        .bind::<BigInt, _>(endpoint.key);
+                    query = match conn.backend() {
+                        BackendKind::Sqlite => query
+                            .bind::<BigInt, _>(after.key)
+                            .bind::<BigInt, _>(upto.key),
+                        BackendKind::Postgres => query
+                            .bind::<BigInt, _>(after.txid)
+                            .bind::<BigInt, _>(after.key)
+                            .bind::<BigInt, _>(upto.txid)
+                            .bind::<BigInt, _>(upto.key),
+                    };
+                    query = query.bind::<BigInt, _>(endpoint.key);
+                    for kind in &kinds {
+                        query = query.bind::<Text, _>(*kind);
+                    }
+                    if kinds.is_empty() {
+                        query = query.bind::<Text, _>("");
+                    }
+                    query.execute(conn)?;
                 }
-                query.execute(conn)?;
+                diesel::update(
+                    webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint.key)),
+                )
+                .set((
+                    webhook_endpoints::events_after_txid.eq(upto.txid),
+                    webhook_endpoints::events_after.eq(upto.key),
+                ))
+                .execute(conn)?;
             }
-            diesel::update(
-                webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint.key)),
-            )
-            .set(webhook_endpoints::events_after.eq(upto))
-            .execute(conn)?;
+            Ok(())
+        },
+    )
+}
+
+/// The last event queued for an endpoint.
+fn cursor(endpoint: &Endpoint) -> Position {
+    Position {
+        txid: endpoint.events_after_txid,
+        key: endpoint.events_after,
+    }
+}
+
+/// Locks an endpoint's row (PostgreSQL) until the transaction ends; returns its cursor.
+fn lock_endpoint(conn: &mut DbConnection, endpoint: i64) -> Result<Position, Error> {
+    let lock = match conn.backend() {
+        BackendKind::Sqlite => "",
+        BackendKind::Postgres => " FOR UPDATE",
+    };
+    let rows: Vec<Position> = diesel::sql_query(conn.sql(&format!(
+        "SELECT events_after_txid AS txid, events_after AS key FROM webhook_endpoints \
+         WHERE key = ?{lock}"
+    )))
+    .bind::<BigInt, _>(endpoint)
+    .load(conn)?;
+    rows.into_iter().next().ok_or(Error::NotFound)
+}
+
+/// Where one pass of the queue stops for an endpoint at `after`: [`QUEUE_STEP`] events on,
+/// or `readable`, whichever comes first.
+fn step_end(
+    conn: &mut DbConnection,
+    after: Position,
+    readable: Position,
+) -> Result<Position, Error> {
+    match conn.backend() {
+        // Keys are the order: no need to look.
+        BackendKind::Sqlite => Ok(Position {
+            txid: 0,
+            key: readable.key.min(after.key + QUEUE_STEP),
+        }),
+        BackendKind::Postgres => {
+            let step: Vec<Position> = diesel::sql_query(conn.sql(
+                "SELECT txid, key FROM events WHERE (txid, key) > (?, ?) \
+                 AND (txid, key) <= (?, ?) ORDER BY txid, key OFFSET ? LIMIT 1",
+            ))
+            .bind::<BigInt, _>(after.txid)
+            .bind::<BigInt, _>(after.key)
+            .bind::<BigInt, _>(readable.txid)
+            .bind::<BigInt, _>(readable.key)
+            .bind::<BigInt, _>(QUEUE_STEP - 1)
+            .load(conn)?;
+            Ok(step.into_iter().next().unwrap_or(readable))
         }
-        Ok(())
-    })
+    }
 }
 
 /// A lane this server holds.
@@ -385,33 +459,38 @@ fn claim(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    insignia_core::db::write(conn, |conn| {
-        let mut claimed = Vec::new();
-        for (endpoint, n) in wanted {
-            // Again inside the transaction: another server may have paused it meanwhile.
-            let still: bool =
-                diesel::select(diesel::dsl::exists(ready(endpoint))).get_result(conn)?;
-            if !still {
-                continue;
+    // Claims of one endpoint take turns on its row; other writers do not wait for them.
+    insignia_core::db::write_locking(
+        conn,
+        |_| Ok(Locks::Rows),
+        |conn| {
+            let mut claimed = Vec::new();
+            for (endpoint, n) in wanted {
+                // Again, locked: another server may have paused it meanwhile.
+                lock_endpoint(conn, endpoint)?;
+                let still: bool =
+                    diesel::select(diesel::dsl::exists(ready(endpoint))).get_result(conn)?;
+                if !still {
+                    continue;
+                }
+                let lanes: Vec<String> = due(endpoint)
+                    .order(webhook_lanes::next_attempt_at)
+                    .limit(n as i64)
+                    .select(webhook_lanes::lane)
+                    .load(conn)?;
+                for lane in lanes {
+                    // Only while still due: a lane another server took meanwhile stays its own.
+                    let taken = diesel::update(due(endpoint).filter(webhook_lanes::lane.eq(&lane)))
+                        .set(webhook_lanes::lease_until.eq(now + lease))
+                        .execute(conn)?;
+                    if taken == 1 {
+                        claimed.push(Lane { endpoint, lane });
+                    }
+                }
             }
-            let lanes: Vec<String> = due(endpoint)
-                .order(webhook_lanes::next_attempt_at)
-                .limit(n as i64)
-                .select(webhook_lanes::lane)
-                .load(conn)?;
-            for lane in lanes {
-                diesel::update(
-                    webhook_lanes::table
-                        .filter(webhook_lanes::endpoint_key.eq(endpoint))
-                        .filter(webhook_lanes::lane.eq(&lane)),
-                )
-                .set(webhook_lanes::lease_until.eq(now + lease))
-                .execute(conn)?;
-                claimed.push(Lane { endpoint, lane });
-            }
-        }
-        Ok(claimed)
-    })
+            Ok(claimed)
+        },
+    )
 }
 
 /// Delivers a lane's waiting deliveries in order until one fails, the batch ends or the
@@ -728,59 +807,64 @@ fn record(
     outcome: &Outcome,
     retry_unit: Duration,
 ) -> Result<bool, Error> {
-    insignia_core::db::write(conn, |conn| {
-        diesel::insert_into(webhook_attempts::table)
-            .values((
-                webhook_attempts::delivery_key.eq(delivery),
-                webhook_attempts::endpoint_key.eq(endpoint),
-                webhook_attempts::at.eq(outcome.at),
-                webhook_attempts::status.eq(outcome.status.map(i32::from)),
-                webhook_attempts::latency_ms.eq(outcome.latency_ms.min(i32::MAX as i64) as i32),
-                webhook_attempts::response.eq(&outcome.response),
-            ))
-            .execute(conn)?;
-        let this = webhook_deliveries::table.filter(webhook_deliveries::key.eq(delivery));
-        let endpoint_row = webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint));
-        if outcome.status.is_some() {
-            // It answers: whatever it was backed off for is over.
-            diesel::update(endpoint_row.filter(webhook_endpoints::pauses.gt(0)))
-                .set((
-                    webhook_endpoints::paused_until.eq(0),
-                    webhook_endpoints::pauses.eq(0),
+    insignia_core::db::write_locking(
+        conn,
+        |_| Ok(Locks::Rows),
+        |conn| {
+            // What follows reads the endpoint's pause and failing time and writes them anew.
+            lock_endpoint(conn, endpoint)?;
+            diesel::insert_into(webhook_attempts::table)
+                .values((
+                    webhook_attempts::delivery_key.eq(delivery),
+                    webhook_attempts::endpoint_key.eq(endpoint),
+                    webhook_attempts::at.eq(outcome.at),
+                    webhook_attempts::status.eq(outcome.status.map(i32::from)),
+                    webhook_attempts::latency_ms.eq(outcome.latency_ms.min(i32::MAX as i64) as i32),
+                    webhook_attempts::response.eq(&outcome.response),
                 ))
                 .execute(conn)?;
-        }
-        if outcome.succeeded() {
+            let this = webhook_deliveries::table.filter(webhook_deliveries::key.eq(delivery));
+            let endpoint_row = webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint));
+            if outcome.status.is_some() {
+                // It answers: whatever it was backed off for is over.
+                diesel::update(endpoint_row.filter(webhook_endpoints::pauses.gt(0)))
+                    .set((
+                        webhook_endpoints::paused_until.eq(0),
+                        webhook_endpoints::pauses.eq(0),
+                    ))
+                    .execute(conn)?;
+            }
+            if outcome.succeeded() {
+                diesel::update(this)
+                    .set(webhook_deliveries::state.eq(DELIVERED))
+                    .execute(conn)?;
+                diesel::update(endpoint_row.filter(webhook_endpoints::failing_since.is_not_null()))
+                    .set(webhook_endpoints::failing_since.eq(None::<i64>))
+                    .execute(conn)?;
+                return Ok(true);
+            }
+            let failures = attempts + 1;
+            let give_up = is_test || failures as usize > RETRY_STEPS.len();
             diesel::update(this)
-                .set(webhook_deliveries::state.eq(DELIVERED))
+                .set((
+                    webhook_deliveries::attempts.eq(failures),
+                    webhook_deliveries::state.eq(if give_up { GAVE_UP } else { WAITING }),
+                ))
                 .execute(conn)?;
-            diesel::update(endpoint_row.filter(webhook_endpoints::failing_since.is_not_null()))
-                .set(webhook_endpoints::failing_since.eq(None::<i64>))
-                .execute(conn)?;
-            return Ok(true);
-        }
-        let failures = attempts + 1;
-        let give_up = is_test || failures as usize > RETRY_STEPS.len();
-        diesel::update(this)
-            .set((
-                webhook_deliveries::attempts.eq(failures),
-                webhook_deliveries::state.eq(if give_up { GAVE_UP } else { WAITING }),
-            ))
-            .execute(conn)?;
-        if outcome.unanswered {
-            pause(conn, endpoint, outcome.at, retry_unit)?;
-        }
-        // After no answer the lane stops whatever became of the delivery: the endpoint waits.
-        let go_on = !outcome.unanswered;
-        if is_test {
-            return Ok(go_on);
-        }
-        let failing_since: Option<i64> = endpoint_row
-            .select(webhook_endpoints::failing_since)
-            .first(conn)?;
-        let since = failing_since.unwrap_or(outcome.at);
-        if outcome.at - since >= FAILING_LIMIT_MILLIS {
-            diesel::update(endpoint_row)
+            if outcome.unanswered {
+                pause(conn, endpoint, outcome.at, retry_unit)?;
+            }
+            // After no answer the lane stops whatever became of the delivery: the endpoint waits.
+            let go_on = !outcome.unanswered;
+            if is_test {
+                return Ok(go_on);
+            }
+            let failing_since: Option<i64> = endpoint_row
+                .select(webhook_endpoints::failing_since)
+                .first(conn)?;
+            let since = failing_since.unwrap_or(outcome.at);
+            if outcome.at - since >= FAILING_LIMIT_MILLIS {
+                diesel::update(endpoint_row)
                 .set((
                     webhook_endpoints::enabled.eq(false),
                     webhook_endpoints::disabled_reason.eq(format!(
@@ -792,24 +876,25 @@ fn record(
                     )),
                 ))
                 .execute(conn)?;
-        } else if failing_since.is_none() {
-            diesel::update(endpoint_row)
-                .set(webhook_endpoints::failing_since.eq(Some(since)))
-                .execute(conn)?;
-        }
-        if give_up {
-            return Ok(go_on);
-        }
-        let delay = retry_delay(retry_unit, failures as usize);
-        diesel::update(
-            webhook_lanes::table
-                .filter(webhook_lanes::endpoint_key.eq(endpoint))
-                .filter(webhook_lanes::lane.eq(lane)),
-        )
-        .set(webhook_lanes::next_attempt_at.eq(outcome.at + delay))
-        .execute(conn)?;
-        Ok(false)
-    })
+            } else if failing_since.is_none() {
+                diesel::update(endpoint_row)
+                    .set(webhook_endpoints::failing_since.eq(Some(since)))
+                    .execute(conn)?;
+            }
+            if give_up {
+                return Ok(go_on);
+            }
+            let delay = retry_delay(retry_unit, failures as usize);
+            diesel::update(
+                webhook_lanes::table
+                    .filter(webhook_lanes::endpoint_key.eq(endpoint))
+                    .filter(webhook_lanes::lane.eq(lane)),
+            )
+            .set(webhook_lanes::next_attempt_at.eq(outcome.at + delay))
+            .execute(conn)?;
+            Ok(false)
+        },
+    )
 }
 
 /// Backs an endpoint off as a whole after a request that got no answer: none of its lanes is
@@ -852,50 +937,75 @@ fn retry_delay(unit: Duration, n: usize) -> i64 {
 
 /// Lets go of a lane; closes it when nothing waits in it any more.
 fn release(conn: &mut DbConnection, endpoint: i64, lane: &str) -> Result<(), Error> {
-    insignia_core::db::write(conn, |conn| {
-        let this = || {
-            webhook_lanes::table
-                .filter(webhook_lanes::endpoint_key.eq(endpoint))
-                .filter(webhook_lanes::lane.eq(lane))
-        };
-        let waiting: bool = diesel::select(diesel::dsl::exists(
-            webhook_deliveries::table
-                .filter(webhook_deliveries::endpoint_key.eq(endpoint))
-                .filter(webhook_deliveries::lane.eq(lane))
-                .filter(webhook_deliveries::state.eq(WAITING)),
-        ))
-        .get_result(conn)?;
-        if waiting {
-            diesel::update(this())
-                .set(webhook_lanes::lease_until.eq(0))
-                .execute(conn)?;
-        } else {
-            diesel::delete(this()).execute(conn)?;
-        }
-        Ok(())
-    })
+    insignia_core::db::write_locking(
+        conn,
+        |_| Ok(Locks::Rows),
+        |conn| {
+            // After the queue's pass on the endpoint, never beside it: a lane closed while the
+            // queue adds to it would leave its new deliveries without a lane.
+            lock_endpoint(conn, endpoint)?;
+            let this = || {
+                webhook_lanes::table
+                    .filter(webhook_lanes::endpoint_key.eq(endpoint))
+                    .filter(webhook_lanes::lane.eq(lane))
+            };
+            let waiting: bool = diesel::select(diesel::dsl::exists(
+                webhook_deliveries::table
+                    .filter(webhook_deliveries::endpoint_key.eq(endpoint))
+                    .filter(webhook_deliveries::lane.eq(lane))
+                    .filter(webhook_deliveries::state.eq(WAITING)),
+            ))
+            .get_result(conn)?;
+            if waiting {
+                diesel::update(this())
+                    .set(webhook_lanes::lease_until.eq(0))
+                    .execute(conn)?;
+            } else {
+                diesel::delete(this()).execute(conn)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Deletes events older than a week that every endpoint has queued, a few thousand at a time
 /// (their deliveries and attempts go with them). Walks the key order from the oldest: times
 /// grow with keys, so no index on the time is needed (which would cost every bulk change).
 fn prune(conn: &mut DbConnection) -> Result<(), Error> {
-    let queued_by_all: Option<i64> = webhook_endpoints::table
-        .select(diesel::dsl::min(webhook_endpoints::events_after))
-        .first(conn)?;
-    let upto = queued_by_all.unwrap_or(i64::MAX);
+    let queued_by_all: Vec<Position> = diesel::sql_query(
+        "SELECT events_after_txid AS txid, events_after AS key FROM webhook_endpoints \
+         ORDER BY events_after_txid, events_after LIMIT 1",
+    )
+    .load(conn)?;
+    let upto = queued_by_all.into_iter().next().unwrap_or(Position {
+        txid: i64::MAX,
+        key: i64::MAX,
+    });
     let before = insignia_core::clock::now_millis() - KEEP_MILLIS;
     loop {
-        let deleted = insignia_core::db::write(conn, |conn| {
-            diesel::sql_query(conn.sql(
-                "DELETE FROM events WHERE key IN (SELECT key FROM events \
-                 WHERE occurred_at < ? AND key <= ? ORDER BY key LIMIT 5000)",
-            ))
-            .bind::<BigInt, _>(before)
-            .bind::<BigInt, _>(upto)
-            .execute(conn)
-            .map_err(Error::from)
-        })?;
+        let deleted = insignia_core::db::write_locking(
+            conn,
+            |_| Ok(Locks::Rows),
+            |conn| {
+                let queued = match conn.backend() {
+                    BackendKind::Sqlite => "key <= ?",
+                    BackendKind::Postgres => "(txid, key) <= (?, ?)",
+                };
+                let delete = diesel::sql_query(conn.sql(&format!(
+                    "DELETE FROM events WHERE key IN (SELECT key FROM events \
+                     WHERE occurred_at < ? AND {queued} ORDER BY key LIMIT 5000)"
+                )))
+                .into_boxed()
+                .bind::<BigInt, _>(before);
+                let delete = match conn.backend() {
+                    BackendKind::Sqlite => delete.bind::<BigInt, _>(upto.key),
+                    BackendKind::Postgres => delete
+                        .bind::<BigInt, _>(upto.txid)
+                        .bind::<BigInt, _>(upto.key),
+                };
+                delete.execute(conn).map_err(Error::from)
+            },
+        )?;
         if deleted < 5000 {
             return Ok(());
         }

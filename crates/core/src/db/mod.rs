@@ -253,44 +253,145 @@ fn migrate(location: &Location) -> Result<(), Error> {
     Ok(())
 }
 
-/// The lock every PostgreSQL write transaction takes first (see [`write`]).
+/// The lock every PostgreSQL write transaction takes first: exclusively by [`write`], shared
+/// by [`write_locking`] (see [`Locks`]).
 pub const WRITE_LOCK: i64 = 7263011;
+
+/// The namespace of the badge locks of [`Locks::Badges`] (PostgreSQL advisory locks keyed by
+/// two integers: this, and the badge's key).
+pub const BADGE_LOCKS: i32 = 7263012;
+
+/// What a write transaction must have to itself on PostgreSQL, beyond the rows it writes
+/// (which PostgreSQL locks anyway). SQLite has one writer whatever this says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Locks {
+    /// Every other writer waits: what [`write`] takes. For changes that read something and
+    /// rely on it until they commit (a title still free, the display order's version, the
+    /// rules), and every change not yet shown to be safe beside others.
+    Everything,
+    /// The assignments of these badges (keys): their holders, stored counts and events. Writes
+    /// of other badges, and other such writes, go on beside it; [`Locks::Everything`] waits.
+    Badges(Vec<i64>),
+    /// Nothing but its own rows, which it locks as it writes them (leases, queue cursors).
+    Rows,
+}
 
 /// Runs `f` in a write transaction, or a savepoint when already inside one, so domain
 /// operations compose. Writers take turns on both databases, so what a write reads it can rely
 /// on until it commits (a stale order version, a title that is still free, a count): on SQLite
-/// `BEGIN IMMEDIATE`, on PostgreSQL a transaction-scoped advisory lock taken first — the same
-/// one-writer-at-a-time rule across every server on the database. Readers never wait for it.
+/// `BEGIN IMMEDIATE`, on PostgreSQL [`WRITE_LOCK`] taken exclusively first — the same
+/// one-writer-at-a-time rule across every server on the database ([`Locks::Everything`]).
+/// Readers never wait for it. Writes that need less use [`write_locking`].
 pub fn write<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    let nested =
-        <DbConnection as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
-            .transaction_depth()
-            .map_err(E::from)?
-            .is_some();
-    if nested {
+    use diesel::connection::AnsiTransactionManager;
+    if in_transaction(conn)? {
         return conn.transaction(f);
     }
-    // Waiting for the lock is the one wait of a write worth telling apart from its work.
     let waiting_since = std::time::Instant::now();
     match conn {
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
         }
         DbConnection::Postgres(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN")?;
-            if let Err(e) = diesel::sql_query(format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
-                .execute(inner)
-            {
-                let _ = AnsiTransactionManager::rollback_transaction(inner);
-                return Err(e.into());
-            }
+            begin_postgres(inner, &format!("pg_advisory_xact_lock({WRITE_LOCK})"))?
         }
     }
+    run_locked(conn, waiting_since, f)
+}
+
+/// [`write`] for a change that needs less than every other writer to wait: on PostgreSQL it
+/// takes [`WRITE_LOCK`] shared, asks `locks` (inside the transaction, so what it reads, such as
+/// the rules, cannot change meanwhile) what else it needs, and takes that before `f` writes
+/// anything: badge locks in key order, so two writers never wait for each other in a circle;
+/// for [`Locks::Everything`] it starts again with the exclusive lock. Taking every lock before
+/// the first write also gives the transaction its id after them, which orders a badge's events
+/// (see `crate::events`). On SQLite it is [`write`].
+pub fn write_locking<T, E, L, F>(conn: &mut DbConnection, locks: L, f: F) -> Result<T, E>
+where
+    L: FnOnce(&mut DbConnection) -> Result<Locks, E>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if conn.backend() == BackendKind::Sqlite || in_transaction(conn)? {
+        // SQLite has one writer; an outer write holds what this one needs: it asked for it.
+        return write(conn, f);
+    }
+    let waiting_since = std::time::Instant::now();
+    if let DbConnection::Postgres(inner) = conn {
+        begin_postgres(
+            inner,
+            &format!("pg_advisory_xact_lock_shared({WRITE_LOCK})"),
+        )?;
+    }
+    let more = match locks(conn) {
+        Ok(Locks::Everything) => {
+            rollback(conn)?;
+            return write(conn, f);
+        }
+        Ok(Locks::Rows) => String::new(),
+        // Keys beyond 32 bits would share a lock with a smaller one: more waiting, never less.
+        Ok(Locks::Badges(mut keys)) => {
+            keys.sort_unstable();
+            keys.dedup();
+            keys.iter()
+                .map(|k| {
+                    format!(
+                        "SELECT pg_advisory_xact_lock({BADGE_LOCKS}, {});",
+                        *k as i32
+                    )
+                })
+                .collect()
+        }
+        Err(e) => {
+            let _ = rollback(conn);
+            return Err(e);
+        }
+    };
+    if !more.is_empty()
+        && let Err(e) = conn.batch_execute(&more)
+    {
+        let _ = rollback(conn);
+        return Err(e.into());
+    }
+    run_locked(conn, waiting_since, f)
+}
+
+fn in_transaction(conn: &mut DbConnection) -> Result<bool, diesel::result::Error> {
+    use diesel::connection::TransactionManager;
+    Ok(
+        <DbConnection as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
+            .transaction_depth()?
+            .is_some(),
+    )
+}
+
+/// Begins a PostgreSQL transaction whose first statement takes the advisory lock `lock`.
+fn begin_postgres(conn: &mut PgConnection, lock: &str) -> Result<(), diesel::result::Error> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN")?;
+    if let Err(e) = diesel::sql_query(format!("SELECT {lock}")).execute(conn) {
+        let _ = AnsiTransactionManager::rollback_transaction(conn);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Runs `f` in the transaction just begun with its locks, and commits, or rolls back on error.
+fn run_locked<T, E, F>(
+    conn: &mut DbConnection,
+    waiting_since: std::time::Instant,
+    f: F,
+) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::TransactionManager;
+    // Waiting for the locks is the one wait of a write worth telling apart from its work.
     stats::FIGURES
         .write_lock_waits
         .observe(waiting_since.elapsed());
@@ -301,10 +402,15 @@ where
         }
         Err(e) => {
             // The error that stopped the change is the one worth reporting.
-            let _ = <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn);
+            let _ = rollback(conn);
             Err(e)
         }
     }
+}
+
+fn rollback(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    use diesel::connection::TransactionManager;
+    <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn)
 }
 
 /// After a bulk load on PostgreSQL, gathers the planner's statistics for `tables` (names from

@@ -159,6 +159,7 @@ diesel::table! {
         occurred_at -> Int8,
         endpoint_key -> Nullable<Int8>,
         actor_kind -> Text,
+        txid -> Int8,
     }
 }
 
@@ -353,6 +354,7 @@ diesel::table! {
         paused_until -> Int8,
         pauses -> Int4,
         created_at -> Int8,
+        events_after_txid -> Int8,
     }
 }
 

@@ -196,41 +196,46 @@ pub fn claim(
             mail_outbox::holder.eq(holder),
         )
     };
-    crate::db::write(conn, |conn| {
-        let taken = diesel::update(
-            mail_outbox::table
-                .filter(mail_outbox::id.eq_any(&due))
-                .filter(mail_outbox::state.eq(WAITING))
-                .filter(mail_outbox::lease_until.le(now)),
-        )
-        .set(leased())
-        .returning(mail_outbox::id)
-        .get_results(conn)?;
-        let mut claimed = load(conn, taken)?;
-        for kind in [Kind::BadgeGiven, Kind::BadgeEnding, Kind::BadgeExpired] {
-            let gathered: Vec<MemberId> = claimed
-                .iter()
-                .filter(|mail| mail.kind() == Some(kind))
-                .filter_map(|mail| mail.member_id.clone())
-                .collect();
-            if gathered.is_empty() {
-                continue;
-            }
-            let more = diesel::update(
+    // Leases are conditional updates of the mails' own rows: no writer needs to wait.
+    crate::db::write_locking(
+        conn,
+        |_| Ok(crate::db::Locks::Rows),
+        |conn| {
+            let taken = diesel::update(
                 mail_outbox::table
-                    .filter(mail_outbox::member_id.eq_any(gathered))
-                    .filter(mail_outbox::kind.eq(kind.as_str()))
+                    .filter(mail_outbox::id.eq_any(&due))
                     .filter(mail_outbox::state.eq(WAITING))
                     .filter(mail_outbox::lease_until.le(now)),
             )
             .set(leased())
             .returning(mail_outbox::id)
             .get_results(conn)?;
-            claimed.extend(load(conn, more)?);
-        }
-        claimed.sort_by_key(|mail| mail.id);
-        Ok(claimed)
-    })
+            let mut claimed = load(conn, taken)?;
+            for kind in [Kind::BadgeGiven, Kind::BadgeEnding, Kind::BadgeExpired] {
+                let gathered: Vec<MemberId> = claimed
+                    .iter()
+                    .filter(|mail| mail.kind() == Some(kind))
+                    .filter_map(|mail| mail.member_id.clone())
+                    .collect();
+                if gathered.is_empty() {
+                    continue;
+                }
+                let more = diesel::update(
+                    mail_outbox::table
+                        .filter(mail_outbox::member_id.eq_any(gathered))
+                        .filter(mail_outbox::kind.eq(kind.as_str()))
+                        .filter(mail_outbox::state.eq(WAITING))
+                        .filter(mail_outbox::lease_until.le(now)),
+                )
+                .set(leased())
+                .returning(mail_outbox::id)
+                .get_results(conn)?;
+                claimed.extend(load(conn, more)?);
+            }
+            claimed.sort_by_key(|mail| mail.id);
+            Ok(claimed)
+        },
+    )
 }
 
 /// The claimed rows of `ids` (none for none, without asking).
@@ -358,65 +363,69 @@ pub fn record(
     retry_unit: Duration,
 ) -> Result<(), Error> {
     let now = Timestamp::now();
-    crate::db::write(conn, |conn| {
-        for (mail, outcome) in outcomes {
-            let row = mail_outbox::table
-                .filter(mail_outbox::id.eq(mail.id))
-                .filter(mail_outbox::holder.eq(holder))
-                .filter(mail_outbox::state.eq(WAITING));
-            let attempts = mail.attempts + 1;
-            match outcome {
-                Outcome::Sent { subject } => {
-                    diesel::update(row)
-                        .set((
-                            mail_outbox::state.eq(SENT),
-                            mail_outbox::subject.eq(subject),
-                            mail_outbox::attempts.eq(attempts),
-                            mail_outbox::sent_at.eq(Some(now)),
-                            mail_outbox::lease_until.eq(Timestamp::default()),
-                        ))
-                        .execute(conn)?;
-                }
-                Outcome::Failed { error, permanent } => {
-                    let retry = usize::try_from(mail.attempts)
-                        .ok()
-                        .and_then(|i| RETRY_STEPS.get(i))
-                        .filter(|_| !permanent);
-                    let (state, due) = match retry {
-                        Some(units) => (WAITING, now + retry_unit * (*units as u32)),
-                        None => (FAILED, now),
-                    };
-                    diesel::update(row)
-                        .set((
-                            mail_outbox::state.eq(state),
-                            mail_outbox::attempts.eq(attempts),
-                            mail_outbox::last_error.eq(Some(kept(error))),
-                            mail_outbox::due_at.eq(due),
-                            mail_outbox::lease_until.eq(Timestamp::default()),
-                        ))
-                        .execute(conn)?;
-                }
-                Outcome::Unreachable { error } => {
-                    diesel::update(row)
-                        .set((
-                            mail_outbox::attempts.eq(attempts),
-                            mail_outbox::last_error.eq(Some(kept(error))),
-                            mail_outbox::lease_until.eq(Timestamp::default()),
-                        ))
-                        .execute(conn)?;
-                }
-                Outcome::NotTried => {
-                    diesel::update(row)
-                        .set(mail_outbox::lease_until.eq(Timestamp::default()))
-                        .execute(conn)?;
-                }
-                Outcome::Dropped => {
-                    diesel::delete(row).execute(conn)?;
+    crate::db::write_locking(
+        conn,
+        |_| Ok(crate::db::Locks::Rows),
+        |conn| {
+            for (mail, outcome) in outcomes {
+                let row = mail_outbox::table
+                    .filter(mail_outbox::id.eq(mail.id))
+                    .filter(mail_outbox::holder.eq(holder))
+                    .filter(mail_outbox::state.eq(WAITING));
+                let attempts = mail.attempts + 1;
+                match outcome {
+                    Outcome::Sent { subject } => {
+                        diesel::update(row)
+                            .set((
+                                mail_outbox::state.eq(SENT),
+                                mail_outbox::subject.eq(subject),
+                                mail_outbox::attempts.eq(attempts),
+                                mail_outbox::sent_at.eq(Some(now)),
+                                mail_outbox::lease_until.eq(Timestamp::default()),
+                            ))
+                            .execute(conn)?;
+                    }
+                    Outcome::Failed { error, permanent } => {
+                        let retry = usize::try_from(mail.attempts)
+                            .ok()
+                            .and_then(|i| RETRY_STEPS.get(i))
+                            .filter(|_| !permanent);
+                        let (state, due) = match retry {
+                            Some(units) => (WAITING, now + retry_unit * (*units as u32)),
+                            None => (FAILED, now),
+                        };
+                        diesel::update(row)
+                            .set((
+                                mail_outbox::state.eq(state),
+                                mail_outbox::attempts.eq(attempts),
+                                mail_outbox::last_error.eq(Some(kept(error))),
+                                mail_outbox::due_at.eq(due),
+                                mail_outbox::lease_until.eq(Timestamp::default()),
+                            ))
+                            .execute(conn)?;
+                    }
+                    Outcome::Unreachable { error } => {
+                        diesel::update(row)
+                            .set((
+                                mail_outbox::attempts.eq(attempts),
+                                mail_outbox::last_error.eq(Some(kept(error))),
+                                mail_outbox::lease_until.eq(Timestamp::default()),
+                            ))
+                            .execute(conn)?;
+                    }
+                    Outcome::NotTried => {
+                        diesel::update(row)
+                            .set(mail_outbox::lease_until.eq(Timestamp::default()))
+                            .execute(conn)?;
+                    }
+                    Outcome::Dropped => {
+                        diesel::delete(row).execute(conn)?;
+                    }
                 }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
 }
 
 /// The most of an SMTP error kept for the log.
@@ -533,7 +542,11 @@ impl crate::jobs::Job for PruneMail {
     fn run(&mut self, pool: &crate::db::DbPool) -> Result<crate::jobs::Progress, Error> {
         let mut conn = crate::db::checkout(pool, crate::db::stats::Caller::Background)
             .map_err(Error::internal)?;
-        let deleted = crate::db::write(&mut conn, |conn| prune(conn, Timestamp::now()))?;
+        let deleted = crate::db::write_locking(
+            &mut conn,
+            |_| Ok(crate::db::Locks::Rows),
+            |conn| prune(conn, Timestamp::now()),
+        )?;
         Ok(if deleted as i64 == PRUNE_STEP {
             crate::jobs::Progress::MoreNow
         } else {

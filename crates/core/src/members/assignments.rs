@@ -16,9 +16,9 @@ use super::undo;
 use super::validity::{self, in_force};
 use crate::audit::{self, Actor, Change};
 use crate::badges::{Badge, store as badge_store};
-use crate::db::DbConnection;
 use crate::db::keys::{BadgeKey, MemberKey};
 use crate::db::schema::{badges, member_badges, members};
+use crate::db::{DbConnection, Locks};
 use crate::error::Error;
 use crate::ids::{BadgeId, MemberId};
 
@@ -100,6 +100,27 @@ fn recorded(
 ) -> Result<(), Error> {
     record_change(conn, actor, badge, give, changed, single)?;
     crate::rules::follow_holding_change(conn, badge.key)
+}
+
+/// What a change of `badge_id`'s holders locks (`db::write_locking`): the badge alone, so
+/// changes of other badges go on beside it; everything when its changes set rules off, which
+/// may give or take any badge a rule gives. A badge that is not there locks nothing: the
+/// change finds it missing and says so.
+fn badge_locks(conn: &mut DbConnection, badge_id: &BadgeId) -> Result<Locks, AssignError> {
+    let key: Option<BadgeKey> = badges::table
+        .find(badge_id)
+        .select(badges::key)
+        .first(conn)
+        .optional()?;
+    Ok(match key {
+        None => Locks::Rows,
+        Some(key)
+            if crate::rules::follows_holding_change(conn, key).map_err(AssignError::App)? =>
+        {
+            Locks::Everything
+        }
+        Some(key) => Locks::Badges(vec![key.0]),
+    })
 }
 
 /// An end given for assignments must be in the future.
@@ -368,28 +389,32 @@ pub fn assign_until(
     if ids.len() > BULK_MAX {
         return Err(AssignError::TooMany);
     }
-    crate::db::write(conn, |conn| {
-        let badge = manual_badge(conn, badge_id)?;
-        stage_ids(conn, &ids)?;
-        let missing = staging::unknown_ids(conn)?;
-        if !missing.is_empty() {
-            return Err(AssignError::MembersNotFound(missing));
-        }
-        staging::members_from_lines(conn)?;
-        let added = give_staged(conn, &badge, actor, until)?;
-        let mut outcome = Assigned::default();
-        if added > 0 {
-            outcome.added = staging::changed_ids(conn)?;
-            recorded(conn, actor, &badge, true, added, single(&outcome.added))?;
-        }
-        let added: HashSet<&MemberId> = outcome.added.iter().collect();
-        outcome.already = ids
-            .iter()
-            .filter(|id| !added.contains(id))
-            .cloned()
-            .collect();
-        Ok(outcome)
-    })
+    crate::db::write_locking(
+        conn,
+        |conn| badge_locks(conn, badge_id),
+        |conn| {
+            let badge = manual_badge(conn, badge_id)?;
+            stage_ids(conn, &ids)?;
+            let missing = staging::unknown_ids(conn)?;
+            if !missing.is_empty() {
+                return Err(AssignError::MembersNotFound(missing));
+            }
+            staging::members_from_lines(conn)?;
+            let added = give_staged(conn, &badge, actor, until)?;
+            let mut outcome = Assigned::default();
+            if added > 0 {
+                outcome.added = staging::changed_ids(conn)?;
+                recorded(conn, actor, &badge, true, added, single(&outcome.added))?;
+            }
+            let added: HashSet<&MemberId> = outcome.added.iter().collect();
+            outcome.already = ids
+                .iter()
+                .filter(|id| !added.contains(id))
+                .cloned()
+                .collect();
+            Ok(outcome)
+        },
+    )
 }
 
 /// Takes a badge back from members; ids that do not hold it are ignored. Returns who lost it.
@@ -425,18 +450,22 @@ fn unassign_kept(
     if ids.len() > BULK_MAX {
         return Err(AssignError::TooMany);
     }
-    crate::db::write(conn, |conn| {
-        let badge = manual_badge(conn, badge_id)?;
-        stage_ids(conn, &ids)?;
-        staging::members_from_lines(conn)?;
-        let (removed_count, change) = take_staged_kept(conn, actor, &badge, keep_for)?;
-        if removed_count == 0 {
-            return Ok((Vec::new(), None));
-        }
-        let removed = staging::changed_ids(conn)?;
-        recorded(conn, actor, &badge, false, removed_count, single(&removed))?;
-        Ok((removed, change))
-    })
+    crate::db::write_locking(
+        conn,
+        |conn| badge_locks(conn, badge_id),
+        |conn| {
+            let badge = manual_badge(conn, badge_id)?;
+            stage_ids(conn, &ids)?;
+            staging::members_from_lines(conn)?;
+            let (removed_count, change) = take_staged_kept(conn, actor, &badge, keep_for)?;
+            if removed_count == 0 {
+                return Ok((Vec::new(), None));
+            }
+            let removed = staging::changed_ids(conn)?;
+            recorded(conn, actor, &badge, false, removed_count, single(&removed))?;
+            Ok((removed, change))
+        },
+    )
 }
 
 /// Takes the badge from the staged members, first keeping their assignments for `keep_for`
@@ -956,37 +985,41 @@ pub fn apply_bulk_change(
     change: BulkChange,
     keep_for: Option<&str>,
 ) -> Result<(Vec<BulkLine>, Option<String>), AssignError> {
-    crate::db::write(conn, |conn| {
-        let report = plan_bulk_change(conn, badge_id, text, change)?;
-        let badge = badge(conn, badge_id)?;
-        staging::members_from_lines(conn)?;
-        let renewed = report
-            .iter()
-            .filter(|l| l.status == LineStatus::Renewed)
-            .count();
-        let (changed, kept) = change_staged(conn, actor, &badge, change, keep_for, renewed)?;
-        if changed > 0 {
-            let status = if change.gives() {
-                LineStatus::Assigned
-            } else {
-                LineStatus::Removed
-            };
-            let first = report
+    crate::db::write_locking(
+        conn,
+        |conn| badge_locks(conn, badge_id),
+        |conn| {
+            let report = plan_bulk_change(conn, badge_id, text, change)?;
+            let badge = badge(conn, badge_id)?;
+            staging::members_from_lines(conn)?;
+            let renewed = report
                 .iter()
-                .find(|l| l.status == status)
-                .and_then(|l| l.member.as_ref().map(|m| m.id.clone()));
-            let single = if changed == 1 { first } else { None };
-            recorded(
-                conn,
-                actor,
-                &badge,
-                change.gives(),
-                changed,
-                single.as_ref(),
-            )?;
-        }
-        Ok((report, kept))
-    })
+                .filter(|l| l.status == LineStatus::Renewed)
+                .count();
+            let (changed, kept) = change_staged(conn, actor, &badge, change, keep_for, renewed)?;
+            if changed > 0 {
+                let status = if change.gives() {
+                    LineStatus::Assigned
+                } else {
+                    LineStatus::Removed
+                };
+                let first = report
+                    .iter()
+                    .find(|l| l.status == status)
+                    .and_then(|l| l.member.as_ref().map(|m| m.id.clone()));
+                let single = if changed == 1 { first } else { None };
+                recorded(
+                    conn,
+                    actor,
+                    &badge,
+                    change.gives(),
+                    changed,
+                    single.as_ref(),
+                )?;
+            }
+            Ok((report, kept))
+        },
+    )
 }
 
 /// Gives or takes the badge for the staged members (`staging::MEMBERS`), kept for

@@ -13,5 +13,6 @@ pub mod store;
 pub use criteria::{Criterion, Day, Rule};
 pub use run::{
     Outcome, Preview, TimedRules, follow_email_change, follow_holding_change, follow_new_members,
+    follows_holding_change,
 };
 pub use store::RuleError;

@@ -292,14 +292,28 @@ pub fn follow_email_change(conn: &mut DbConnection, id: &MemberId) -> Result<(),
     follow_scope(conn, &site, facts)
 }
 
-/// After `badge` was given to or taken from the members in `staging::CHANGED` (by hand, by
-/// time, or as a badge is deleted): the rules that read it run for them.
-pub fn follow_holding_change(conn: &mut DbConnection, badge: BadgeKey) -> Result<(), Error> {
-    let site = Site::load(conn)?;
+/// What a change of `badge`'s holders changes for rules: who holds it, and for a badge given
+/// by hand, how many such badges they hold.
+fn holding_facts(site: &Site, badge: BadgeKey) -> HashSet<Fact> {
     let mut facts = HashSet::from([Fact::Holding(badge)]);
     if !site.is_automatic(badge) {
         facts.insert(Fact::HandCount);
     }
+    facts
+}
+
+/// Whether a change of `badge`'s holders sets rules off (which may give or take any badge a
+/// rule gives): what a writer must know before it decides what to lock (`db::write_locking`).
+pub fn follows_holding_change(conn: &mut DbConnection, badge: BadgeKey) -> Result<bool, Error> {
+    let site = Site::load(conn)?;
+    Ok(reads_any(&site, &holding_facts(&site, badge)))
+}
+
+/// After `badge` was given to or taken from the members in `staging::CHANGED` (by hand, by
+/// time, or as a badge is deleted): the rules that read it run for them.
+pub fn follow_holding_change(conn: &mut DbConnection, badge: BadgeKey) -> Result<(), Error> {
+    let site = Site::load(conn)?;
+    let facts = holding_facts(&site, badge);
     if !reads_any(&site, &facts) {
         return Ok(());
     }
