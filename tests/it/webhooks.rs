@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{
-    TestApp, fresh_database, serve_binary, serve_binary_logged, spawn_app_on, spawn_app_with,
-    to_page,
+    TestApp, fresh_database, postgres_server, serve_binary, serve_binary_logged, spawn_app_on,
+    spawn_app_with, to_page,
 };
 
 /// How the sending server of the kill test runs: internal addresses allowed (the receiver is
@@ -876,6 +876,37 @@ async fn concurrent_changes_on_two_servers_reach_a_receiver_once_each_in_each_ba
         }
     }
     app.assert_counts_exact();
+}
+
+/// The webhook queue waits for this site's transactions still running, never for another
+/// database's: another application's transaction left open on the same PostgreSQL server does
+/// not hold a site's webhooks back.
+#[tokio::test]
+#[ignore = "PostgreSQL only: runs in the PostgreSQL pass of scripts/test.sh"]
+async fn another_databases_open_transaction_does_not_hold_webhooks_back() {
+    use diesel::{Connection, RunQueryDsl};
+    let server = postgres_server().expect("PostgreSQL only: set INSIGNIA_TEST_POSTGRES");
+    let mut elsewhere = diesel::pg::PgConnection::establish(&server).expect("connect");
+    diesel::sql_query("BEGIN")
+        .execute(&mut elsewhere)
+        .expect("begin");
+    diesel::sql_query("SELECT pg_current_xact_id()")
+        .execute(&mut elsewhere)
+        .expect("a transaction id");
+    let receiver = Receiver::start().await;
+    let (app, key) = app_with_key(|_| {}).await;
+    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
+    let secret = created.attr("#secret", "value").expect("secret");
+    receiver
+        .configure(json!({"format": "standard", "secret": secret}))
+        .await;
+    let badge = api_badge(&app, &key, "Patient").await;
+    let handled = receiver.handled(1).await;
+    assert_eq!(handled.len(), 1, "the badge.created event arrived");
+    assert_eq!(handled[0]["payload"]["data"]["id"], badge.as_str());
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut elsewhere)
+        .expect("rollback");
 }
 
 /// A receiver that takes connections and never answers them (a hung server), until told to

@@ -137,20 +137,59 @@ pub struct Position {
 
 /// The last event that can be read for good: no event before it in [`Position`] order can
 /// still appear. On SQLite the newest stored event. On PostgreSQL the newest event of the
-/// transactions below the oldest one still running (`pg_snapshot_xmin`): they have all ended,
-/// and any transaction still to write gets a larger id. `(0, 0)` when there is none.
+/// transactions below the oldest one of this database still running, which have all ended:
+/// any transaction still to write gets a larger id. (Not `pg_snapshot_xmin`, which counts every
+/// database of the cluster: another application's open transaction would hold webhooks back.)
+/// `(0, 0)` when there is none. Called outside a transaction.
 pub fn readable_upto(conn: &mut DbConnection) -> Result<Position, Error> {
+    if conn.backend() == crate::db::BackendKind::Sqlite {
+        return newest(conn);
+    }
+    #[derive(QueryableByName)]
+    struct Snapshot {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        snapshot: String,
+    }
+    // First the running transactions, then which of them write here: one that begins in
+    // between has an id past the snapshot's end, above any horizon it gives.
+    let snapshot: Snapshot =
+        diesel::sql_query("SELECT pg_current_snapshot()::text AS snapshot").get_result(conn)?;
+    // Every writer here holds a lock in this database (the write lock, a table's) and one on
+    // its own transaction id; prepared transactions are listed apart. Ids are matched on
+    // their low 32 bits, as `pg_locks` shows them.
+    let newest: Vec<Position> = diesel::sql_query(
+        "WITH here AS ( \
+             SELECT l.transactionid::text::bigint AS xid FROM pg_locks l \
+             WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.pid IN ( \
+                 SELECT pid FROM pg_locks WHERE database = \
+                     (SELECT oid FROM pg_database WHERE datname = current_database())) \
+             UNION SELECT transaction::text::bigint FROM pg_prepared_xacts \
+             WHERE database = current_database()), \
+         horizon AS ( \
+             SELECT coalesce(min(x::text::bigint), \
+                 pg_snapshot_xmax($1::pg_snapshot)::text::bigint) AS txid \
+             FROM pg_snapshot_xip($1::pg_snapshot) x \
+             WHERE x::text::bigint % 4294967296 IN (SELECT xid FROM here)) \
+         SELECT e.txid, e.key FROM events e, horizon h WHERE e.txid < h.txid \
+         ORDER BY e.txid DESC, e.key DESC LIMIT 1",
+    )
+    .bind::<diesel::sql_types::Text, _>(snapshot.snapshot)
+    .load(conn)?;
+    Ok(newest.into_iter().next().unwrap_or_default())
+}
+
+/// The newest stored event. Where no writer can be under way (inside [`crate::db::write`],
+/// which every writer of events waits for), it is where "from now on" starts.
+pub fn newest(conn: &mut DbConnection) -> Result<Position, Error> {
     let newest: Vec<Position> = match conn.backend() {
         crate::db::BackendKind::Sqlite => {
             diesel::sql_query("SELECT 0 AS txid, coalesce(max(key), 0) AS key FROM events")
                 .load(conn)?
         }
-        crate::db::BackendKind::Postgres => diesel::sql_query(
-            "SELECT txid, key FROM events \
-             WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
-             ORDER BY txid DESC, key DESC LIMIT 1",
-        )
-        .load(conn)?,
+        crate::db::BackendKind::Postgres => {
+            diesel::sql_query("SELECT txid, key FROM events ORDER BY txid DESC, key DESC LIMIT 1")
+                .load(conn)?
+        }
     };
     Ok(newest.into_iter().next().unwrap_or_default())
 }

@@ -215,7 +215,7 @@ pub fn create(
 ) -> Result<Endpoint, Error> {
     insignia_core::db::write(conn, |conn| {
         let id = uuid::Uuid::new_v4().to_string();
-        let now = insignia_core::events::readable_upto(conn)?;
+        let now = insignia_core::events::newest(conn)?;
         diesel::insert_into(webhook_endpoints::table)
             .values((
                 webhook_endpoints::id.eq(&id),
@@ -247,7 +247,7 @@ pub fn update(
         let old = find(conn, id)?;
         let resumed = input.enabled && !old.enabled;
         let events_after = if resumed {
-            insignia_core::events::readable_upto(conn)?
+            insignia_core::events::newest(conn)?
         } else {
             insignia_core::events::Position {
                 txid: old.events_after_txid,

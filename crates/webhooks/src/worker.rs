@@ -271,72 +271,81 @@ fn queue(conn: &mut DbConnection) -> Result<(), Error> {
         .into_iter()
         .filter(|e| cursor(e) < readable)
         .collect();
-    if behind.is_empty() {
-        return Ok(());
+    // One transaction per endpoint: it holds that endpoint's row alone, and only while it
+    // queues for it.
+    for endpoint in behind {
+        queue_for(conn, &endpoint, readable)?;
     }
+    Ok(())
+}
+
+/// [`queue`] for one endpoint, up to `readable`.
+fn queue_for(
+    conn: &mut DbConnection,
+    endpoint: &Endpoint,
+    readable: Position,
+) -> Result<(), Error> {
     insignia_core::db::write_locking(
         conn,
         |_| Ok(Locks::Rows),
         |conn| {
             let now = insignia_core::clock::now_millis();
-            for endpoint in behind {
-                // Read again, locked: another server may have queued them.
-                let after = lock_endpoint(conn, endpoint.key)?;
-                let upto = step_end(conn, after, readable)?;
-                if upto <= after {
-                    continue;
-                }
-                let kinds: Vec<&str> = endpoint.kinds().iter().map(|k| k.name()).collect();
-                let kinds_sql = vec!["?"; kinds.len().max(1)].join(", ");
-                let range = match conn.backend() {
-                    BackendKind::Sqlite => "key > ? AND key <= ?",
-                    BackendKind::Postgres => "(txid, key) > (?, ?) AND (txid, key) <= (?, ?)",
-                };
-                let wanted = format!(
-                    "FROM events WHERE {range} AND \
-                     (endpoint_key = ? OR (endpoint_key IS NULL AND kind IN ({kinds_sql})))"
-                );
-                for sql in [
-                    format!(
-                        "INSERT INTO webhook_deliveries (endpoint_key, event_key, lane, state, attempts) \
-                         SELECT ?, key, badge_id, {WAITING}, 0 {wanted} ORDER BY key"
-                    ),
-                    format!(
-                        "INSERT INTO webhook_lanes (endpoint_key, lane, next_attempt_at, lease_until) \
-                         SELECT DISTINCT ?, badge_id, {now}, 0 {wanted} ON CONFLICT DO NOTHING"
-                    ),
-                ] {
-                    let mut query = diesel::sql_query(conn.sql(&sql))
-                        .into_boxed()
-                        .bind::<BigInt, _>(endpoint.key);
-                    query = match conn.backend() {
-                        BackendKind::Sqlite => query
-                            .bind::<BigInt, _>(after.key)
-                            .bind::<BigInt, _>(upto.key),
-                        BackendKind::Postgres => query
-                            .bind::<BigInt, _>(after.txid)
-                            .bind::<BigInt, _>(after.key)
-                            .bind::<BigInt, _>(upto.txid)
-                            .bind::<BigInt, _>(upto.key),
-                    };
-                    query = query.bind::<BigInt, _>(endpoint.key);
-                    for kind in &kinds {
-                        query = query.bind::<Text, _>(*kind);
-                    }
-                    if kinds.is_empty() {
-                        query = query.bind::<Text, _>("");
-                    }
-                    query.execute(conn)?;
-                }
-                diesel::update(
-                    webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint.key)),
-                )
-                .set((
-                    webhook_endpoints::events_after_txid.eq(upto.txid),
-                    webhook_endpoints::events_after.eq(upto.key),
-                ))
-                .execute(conn)?;
+            // Read again, locked: another server may have queued them.
+            let after = lock_endpoint(conn, endpoint.key)?;
+            let upto = step_end(conn, after, readable)?;
+            if upto <= after {
+                return Ok(());
             }
+            let kinds: Vec<&str> = endpoint.kinds().iter().map(|k| k.name()).collect();
+            let kinds_sql = vec!["?"; kinds.len().max(1)].join(", ");
+            let range = match conn.backend() {
+                BackendKind::Sqlite => "key > ? AND key <= ?",
+                BackendKind::Postgres => "(txid, key) > (?, ?) AND (txid, key) <= (?, ?)",
+            };
+            let wanted = format!(
+                "FROM events WHERE {range} AND \
+                 (endpoint_key = ? OR (endpoint_key IS NULL AND kind IN ({kinds_sql})))"
+            );
+            for sql in [
+                format!(
+                    "INSERT INTO webhook_deliveries (endpoint_key, event_key, lane, state, attempts) \
+                     SELECT ?, key, badge_id, {WAITING}, 0 {wanted} ORDER BY key"
+                ),
+                format!(
+                    "INSERT INTO webhook_lanes (endpoint_key, lane, next_attempt_at, lease_until) \
+                     SELECT DISTINCT ?, badge_id, {now}, 0 {wanted} ON CONFLICT DO NOTHING"
+                ),
+            ] {
+                let mut query = diesel::sql_query(conn.sql(&sql))
+                    .into_boxed()
+                    .bind::<BigInt, _>(endpoint.key);
+                query = match conn.backend() {
+                    BackendKind::Sqlite => query
+                        .bind::<BigInt, _>(after.key)
+                        .bind::<BigInt, _>(upto.key),
+                    BackendKind::Postgres => query
+                        .bind::<BigInt, _>(after.txid)
+                        .bind::<BigInt, _>(after.key)
+                        .bind::<BigInt, _>(upto.txid)
+                        .bind::<BigInt, _>(upto.key),
+                };
+                query = query.bind::<BigInt, _>(endpoint.key);
+                for kind in &kinds {
+                    query = query.bind::<Text, _>(*kind);
+                }
+                if kinds.is_empty() {
+                    query = query.bind::<Text, _>("");
+                }
+                query.execute(conn)?;
+            }
+            diesel::update(
+                webhook_endpoints::table.filter(webhook_endpoints::key.eq(endpoint.key)),
+            )
+            .set((
+                webhook_endpoints::events_after_txid.eq(upto.txid),
+                webhook_endpoints::events_after.eq(upto.key),
+            ))
+            .execute(conn)?;
             Ok(())
         },
     )
@@ -448,7 +457,7 @@ fn claim(
         .chain(held.keys().copied())
         .collect();
     let share = (concurrency / with_work.len().max(1)).max(1);
-    let wanted: Vec<(i64, usize)> = wanting
+    let mut wanted: Vec<(i64, usize)> = wanting
         .into_iter()
         .filter_map(|(endpoint, pauses)| {
             let limit = if pauses > 0 { 1 } else { share };
@@ -459,7 +468,9 @@ fn claim(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    // Claims of one endpoint take turns on its row; other writers do not wait for them.
+    // Claims of one endpoint take turns on its row; other writers do not wait for them. The
+    // rows are locked in key order, as every other step of the worker locks one at a time.
+    wanted.sort_unstable();
     insignia_core::db::write_locking(
         conn,
         |_| Ok(Locks::Rows),

@@ -334,16 +334,14 @@ where
         }
         Ok(Locks::Rows) => String::new(),
         // Keys beyond 32 bits would share a lock with a smaller one: more waiting, never less.
-        Ok(Locks::Badges(mut keys)) => {
-            keys.sort_unstable();
-            keys.dedup();
-            keys.iter()
-                .map(|k| {
-                    format!(
-                        "SELECT pg_advisory_xact_lock({BADGE_LOCKS}, {});",
-                        *k as i32
-                    )
-                })
+        // Sorted as locked, so every writer takes them in one order.
+        Ok(Locks::Badges(keys)) => {
+            let mut locks: Vec<i32> = keys.iter().map(|k| *k as i32).collect();
+            locks.sort_unstable();
+            locks.dedup();
+            locks
+                .iter()
+                .map(|k| format!("SELECT pg_advisory_xact_lock({BADGE_LOCKS}, {k});"))
                 .collect()
         }
         Err(e) => {
@@ -357,7 +355,25 @@ where
         let _ = rollback(conn);
         return Err(e.into());
     }
+    // Checked in debug builds (the tests): `locks` must only read.
+    debug_assert!(
+        !matches!(has_transaction_id(conn), Ok(true)),
+        "a write_locking transaction wrote before its locks: its id would not order its events"
+    );
     run_locked(conn, waiting_since, f)
+}
+
+/// Whether the PostgreSQL transaction has written (and so has its id) already.
+fn has_transaction_id(conn: &mut DbConnection) -> Result<bool, diesel::result::Error> {
+    #[derive(diesel::QueryableByName)]
+    struct Assigned {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        assigned: bool,
+    }
+    let row: Assigned =
+        diesel::sql_query("SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS assigned")
+            .get_result(conn)?;
+    Ok(row.assigned)
 }
 
 fn in_transaction(conn: &mut DbConnection) -> Result<bool, diesel::result::Error> {

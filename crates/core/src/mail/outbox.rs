@@ -161,6 +161,28 @@ impl Claimed {
     }
 }
 
+/// Of the mails `ids`, those this transaction could lock (PostgreSQL, where claims of several
+/// servers run side by side; SQLite has one writer): a mail another server is claiming is
+/// skipped, never waited for, so two claims never wait for each other in a circle.
+fn lockable(conn: &mut DbConnection, ids: Vec<i64>) -> Result<Vec<i64>, Error> {
+    if conn.backend() == crate::db::BackendKind::Sqlite || ids.is_empty() {
+        return Ok(ids);
+    }
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    // Keys from the table itself: numbers, written into the statement.
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT id FROM mail_outbox WHERE id IN ({}) ORDER BY id FOR UPDATE SKIP LOCKED",
+        list.join(", ")
+    ))
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 /// How long a badge mail waits for more badges of the same member, so that several given
 /// within a short time make one mail.
 pub const GATHER: Duration = Duration::from_secs(10);
@@ -201,6 +223,7 @@ pub fn claim(
         conn,
         |_| Ok(crate::db::Locks::Rows),
         |conn| {
+            let due = lockable(conn, due)?;
             let taken = diesel::update(
                 mail_outbox::table
                     .filter(mail_outbox::id.eq_any(&due))
@@ -220,10 +243,17 @@ pub fn claim(
                 if gathered.is_empty() {
                     continue;
                 }
+                let same: Vec<i64> = mail_outbox::table
+                    .filter(mail_outbox::member_id.eq_any(gathered))
+                    .filter(mail_outbox::kind.eq(kind.as_str()))
+                    .filter(mail_outbox::state.eq(WAITING))
+                    .filter(mail_outbox::lease_until.le(now))
+                    .select(mail_outbox::id)
+                    .load(conn)?;
+                let same = lockable(conn, same)?;
                 let more = diesel::update(
                     mail_outbox::table
-                        .filter(mail_outbox::member_id.eq_any(gathered))
-                        .filter(mail_outbox::kind.eq(kind.as_str()))
+                        .filter(mail_outbox::id.eq_any(same))
                         .filter(mail_outbox::state.eq(WAITING))
                         .filter(mail_outbox::lease_until.le(now)),
                 )

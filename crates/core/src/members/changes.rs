@@ -258,22 +258,17 @@ fn record_events(
     kind: crate::events::Kind,
     badge: BadgeKey,
 ) -> Result<(), Error> {
-    use crate::db::schema::badges;
     use staging::CHANGED;
-    let badge_id: String = badges::table
-        .filter(badges::key.eq(badge))
-        .select(badges::id)
-        .first(conn)?;
     diesel::sql_query(conn.sql(&format!(
         "INSERT INTO events (kind, badge_id, member_id, actor, actor_kind, occurred_at) \
-         SELECT ?, ?, m.id, ?, ?, ? FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key \
-         ORDER BY c.key"
+         SELECT ?, b.id, m.id, ?, ?, ? FROM {CHANGED} c CROSS JOIN members m ON m.key = c.key \
+         CROSS JOIN badges b ON b.key = ? ORDER BY c.key"
     )))
     .bind::<Text, _>(kind.name())
-    .bind::<Text, _>(badge_id)
     .bind::<Text, _>(actor.label())
     .bind::<Text, _>(actor.kind().as_str())
     .bind::<BigInt, _>(crate::clock::now_millis())
+    .bind::<BigInt, _>(badge)
     .execute(conn)?;
     Ok(())
 }
@@ -480,7 +475,6 @@ fn expire_staged(
     now: crate::clock::Timestamp,
 ) -> Result<(), Error> {
     use staging::{CHANGED, MEMBERS};
-    staging::clear(conn, &[CHANGED])?;
     // Most badges have no ended assignment waiting: one look at the index of ends says so,
     // and the staged members are not probed one by one.
     // (`+badge_key`: from the index of ends, not by walking every holder of the badge.)
@@ -500,6 +494,7 @@ fn expire_staged(
     if any_ended.is_empty() {
         return Ok(());
     }
+    staging::clear(conn, &[CHANGED])?;
     let expired = diesel::sql_query(conn.sql(&format!(
         "INSERT INTO {CHANGED} (key) SELECT s.key FROM {MEMBERS} s CROSS JOIN member_badges mb \
          ON mb.badge_key = ? AND mb.member_key = s.key WHERE mb.expires_at <= ?"

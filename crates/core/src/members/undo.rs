@@ -73,6 +73,41 @@ fn cutoff() -> i64 {
     (Timestamp::now() - time::Duration::hours(KEPT_HOURS)).millis()
 }
 
+/// Forgets the changes kept longer than a day. On PostgreSQL, where changes of different
+/// badges run side by side, one that another change is sweeping is left to it (`SKIP LOCKED`):
+/// waiting for it would make this change wait for that one's whole run, and in a circle when
+/// each already holds a member the other counts.
+fn sweep(conn: &mut DbConnection) -> Result<(), Error> {
+    let old: Vec<String> = match conn.backend() {
+        crate::db::BackendKind::Sqlite => bulk_changes::table
+            .filter(bulk_changes::created_at.lt(cutoff()))
+            .select(bulk_changes::id)
+            .load(conn)?,
+        crate::db::BackendKind::Postgres => {
+            #[derive(QueryableByName)]
+            struct Old {
+                #[diesel(sql_type = Text)]
+                id: String,
+            }
+            diesel::sql_query(
+                "SELECT id FROM bulk_changes WHERE created_at < $1 FOR UPDATE SKIP LOCKED",
+            )
+            .bind::<BigInt, _>(cutoff())
+            .load::<Old>(conn)?
+            .into_iter()
+            .map(|o| o.id)
+            .collect()
+        }
+    };
+    if old.is_empty() {
+        return Ok(());
+    }
+    diesel::delete(bulk_change_rows::table.filter(bulk_change_rows::change_id.eq_any(&old)))
+        .execute(conn)?;
+    diesel::delete(bulk_changes::table.filter(bulk_changes::id.eq_any(&old))).execute(conn)?;
+    Ok(())
+}
+
 /// Starts keeping a change of `badge` made by `admin_id`; older changes are swept on the way.
 /// Returns its id, for the undo form.
 pub(crate) fn begin(
@@ -81,13 +116,7 @@ pub(crate) fn begin(
     badge: &Badge,
     give: bool,
 ) -> Result<String, Error> {
-    let old = bulk_changes::table
-        .filter(bulk_changes::created_at.lt(cutoff()))
-        .select(bulk_changes::id);
-    diesel::delete(bulk_change_rows::table.filter(bulk_change_rows::change_id.eq_any(old)))
-        .execute(conn)?;
-    diesel::delete(bulk_changes::table.filter(bulk_changes::created_at.lt(cutoff())))
-        .execute(conn)?;
+    sweep(conn)?;
     let id = crate::tokens::random_token();
     diesel::insert_into(bulk_changes::table)
         .values((
