@@ -149,6 +149,18 @@ async fn api_badge(app: &TestApp, key: &str, title: &str) -> String {
     reply.body["badge"]["id"].as_str().expect("id").to_string()
 }
 
+/// The `entityEventSequence` of each event a Wix receiver handled, in the order it got them.
+fn sequence_numbers<'a>(handled: impl Iterator<Item = &'a Value>) -> Vec<i64> {
+    handled
+        .map(|h| {
+            h["metadata"]["entityEventSequence"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("a sequence number")
+        })
+        .collect()
+}
+
 fn handled_by<'a>(handled: &'a [Value], handler: &str) -> Vec<&'a Value> {
     handled.iter().filter(|h| h["handler"] == handler).collect()
 }
@@ -276,16 +288,11 @@ async fn wix_receivers_built_with_the_published_client_get_each_event_once() {
     );
 
     // One badge's events arrive in the order they happened, with growing sequence numbers.
-    let sequence: Vec<i64> = handled
-        .iter()
-        .filter(|h| h["metadata"]["entityId"] == badge.as_str())
-        .map(|h| {
-            h["metadata"]["entityEventSequence"]
-                .as_str()
-                .and_then(|s| s.parse().ok())
-                .expect("a sequence number")
-        })
-        .collect();
+    let sequence = sequence_numbers(
+        handled
+            .iter()
+            .filter(|h| h["metadata"]["entityId"] == badge.as_str()),
+    );
     assert_eq!(sequence.len(), 6);
     assert!(sequence.windows(2).all(|w| w[0] < w[1]), "{sequence:?}");
 }
@@ -847,15 +854,7 @@ async fn concurrent_changes_on_two_servers_reach_a_receiver_once_each_in_each_ba
             .filter(|h| h["metadata"]["entityId"] == badge.as_str())
             .collect();
         assert_eq!(events.len(), 1 + members.len() * ROUNDS * 2);
-        let sequence: Vec<i64> = events
-            .iter()
-            .map(|h| {
-                h["metadata"]["entityEventSequence"]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
-                    .expect("a sequence number")
-            })
-            .collect();
+        let sequence = sequence_numbers(events.iter().copied());
         assert!(
             sequence.windows(2).all(|w| w[0] < w[1]),
             "{badge}: {sequence:?}"

@@ -123,6 +123,15 @@ fn badge_locks(conn: &mut DbConnection, badge_id: &BadgeId) -> Result<Locks, Ass
     })
 }
 
+/// A write transaction for a change of `badge_id`'s holders, locking what [`badge_locks`] says.
+fn write_badge<T>(
+    conn: &mut DbConnection,
+    badge_id: &BadgeId,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, AssignError>,
+) -> Result<T, AssignError> {
+    crate::db::write_locking(conn, |conn| badge_locks(conn, badge_id), f)
+}
+
 /// An end given for assignments must be in the future.
 fn check_end(until: Option<crate::clock::Timestamp>) -> Result<(), AssignError> {
     match until {
@@ -389,32 +398,28 @@ pub fn assign_until(
     if ids.len() > BULK_MAX {
         return Err(AssignError::TooMany);
     }
-    crate::db::write_locking(
-        conn,
-        |conn| badge_locks(conn, badge_id),
-        |conn| {
-            let badge = manual_badge(conn, badge_id)?;
-            stage_ids(conn, &ids)?;
-            let missing = staging::unknown_ids(conn)?;
-            if !missing.is_empty() {
-                return Err(AssignError::MembersNotFound(missing));
-            }
-            staging::members_from_lines(conn)?;
-            let added = give_staged(conn, &badge, actor, until)?;
-            let mut outcome = Assigned::default();
-            if added > 0 {
-                outcome.added = staging::changed_ids(conn)?;
-                recorded(conn, actor, &badge, true, added, single(&outcome.added))?;
-            }
-            let added: HashSet<&MemberId> = outcome.added.iter().collect();
-            outcome.already = ids
-                .iter()
-                .filter(|id| !added.contains(id))
-                .cloned()
-                .collect();
-            Ok(outcome)
-        },
-    )
+    write_badge(conn, badge_id, |conn| {
+        let badge = manual_badge(conn, badge_id)?;
+        stage_ids(conn, &ids)?;
+        let missing = staging::unknown_ids(conn)?;
+        if !missing.is_empty() {
+            return Err(AssignError::MembersNotFound(missing));
+        }
+        staging::members_from_lines(conn)?;
+        let added = give_staged(conn, &badge, actor, until)?;
+        let mut outcome = Assigned::default();
+        if added > 0 {
+            outcome.added = staging::changed_ids(conn)?;
+            recorded(conn, actor, &badge, true, added, single(&outcome.added))?;
+        }
+        let added: HashSet<&MemberId> = outcome.added.iter().collect();
+        outcome.already = ids
+            .iter()
+            .filter(|id| !added.contains(id))
+            .cloned()
+            .collect();
+        Ok(outcome)
+    })
 }
 
 /// Takes a badge back from members; ids that do not hold it are ignored. Returns who lost it.
@@ -450,22 +455,18 @@ fn unassign_kept(
     if ids.len() > BULK_MAX {
         return Err(AssignError::TooMany);
     }
-    crate::db::write_locking(
-        conn,
-        |conn| badge_locks(conn, badge_id),
-        |conn| {
-            let badge = manual_badge(conn, badge_id)?;
-            stage_ids(conn, &ids)?;
-            staging::members_from_lines(conn)?;
-            let (removed_count, change) = take_staged_kept(conn, actor, &badge, keep_for)?;
-            if removed_count == 0 {
-                return Ok((Vec::new(), None));
-            }
-            let removed = staging::changed_ids(conn)?;
-            recorded(conn, actor, &badge, false, removed_count, single(&removed))?;
-            Ok((removed, change))
-        },
-    )
+    write_badge(conn, badge_id, |conn| {
+        let badge = manual_badge(conn, badge_id)?;
+        stage_ids(conn, &ids)?;
+        staging::members_from_lines(conn)?;
+        let (removed_count, change) = take_staged_kept(conn, actor, &badge, keep_for)?;
+        if removed_count == 0 {
+            return Ok((Vec::new(), None));
+        }
+        let removed = staging::changed_ids(conn)?;
+        recorded(conn, actor, &badge, false, removed_count, single(&removed))?;
+        Ok((removed, change))
+    })
 }
 
 /// Takes the badge from the staged members, first keeping their assignments for `keep_for`
@@ -985,41 +986,37 @@ pub fn apply_bulk_change(
     change: BulkChange,
     keep_for: Option<&str>,
 ) -> Result<(Vec<BulkLine>, Option<String>), AssignError> {
-    crate::db::write_locking(
-        conn,
-        |conn| badge_locks(conn, badge_id),
-        |conn| {
-            let report = plan_bulk_change(conn, badge_id, text, change)?;
-            let badge = badge(conn, badge_id)?;
-            staging::members_from_lines(conn)?;
-            let renewed = report
+    write_badge(conn, badge_id, |conn| {
+        let report = plan_bulk_change(conn, badge_id, text, change)?;
+        let badge = badge(conn, badge_id)?;
+        staging::members_from_lines(conn)?;
+        let renewed = report
+            .iter()
+            .filter(|l| l.status == LineStatus::Renewed)
+            .count();
+        let (changed, kept) = change_staged(conn, actor, &badge, change, keep_for, renewed)?;
+        if changed > 0 {
+            let status = if change.gives() {
+                LineStatus::Assigned
+            } else {
+                LineStatus::Removed
+            };
+            let first = report
                 .iter()
-                .filter(|l| l.status == LineStatus::Renewed)
-                .count();
-            let (changed, kept) = change_staged(conn, actor, &badge, change, keep_for, renewed)?;
-            if changed > 0 {
-                let status = if change.gives() {
-                    LineStatus::Assigned
-                } else {
-                    LineStatus::Removed
-                };
-                let first = report
-                    .iter()
-                    .find(|l| l.status == status)
-                    .and_then(|l| l.member.as_ref().map(|m| m.id.clone()));
-                let single = if changed == 1 { first } else { None };
-                recorded(
-                    conn,
-                    actor,
-                    &badge,
-                    change.gives(),
-                    changed,
-                    single.as_ref(),
-                )?;
-            }
-            Ok((report, kept))
-        },
-    )
+                .find(|l| l.status == status)
+                .and_then(|l| l.member.as_ref().map(|m| m.id.clone()));
+            let single = if changed == 1 { first } else { None };
+            recorded(
+                conn,
+                actor,
+                &badge,
+                change.gives(),
+                changed,
+                single.as_ref(),
+            )?;
+        }
+        Ok((report, kept))
+    })
 }
 
 /// Gives or takes the badge for the staged members (`staging::MEMBERS`), kept for
