@@ -263,14 +263,15 @@ fn task_id(done: &Result<(tokio::task::Id, ()), tokio::task::JoinError>) -> toki
 /// and the queue waits for it rather than pass them by. Endpoints' rows are locked while their
 /// cursors move, so servers queueing together queue each event once; nothing else waits.
 fn queue(conn: &mut DbConnection) -> Result<(), Error> {
-    let readable = insignia_core::events::readable_upto(conn)?;
-    let behind: Vec<Endpoint> = webhook_endpoints::table
+    let enabled: Vec<Endpoint> = webhook_endpoints::table
         .filter(webhook_endpoints::enabled.eq(true))
         .select(Endpoint::as_select())
-        .load(conn)?
-        .into_iter()
-        .filter(|e| cursor(e) < readable)
-        .collect();
+        .load(conn)?;
+    if enabled.is_empty() {
+        return Ok(());
+    }
+    let readable = insignia_core::events::readable_upto(conn)?;
+    let behind = enabled.into_iter().filter(|e| cursor(e) < readable);
     // One transaction per endpoint: it holds that endpoint's row alone, and only while it
     // queues for it.
     for endpoint in behind {
