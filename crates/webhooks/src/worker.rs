@@ -1,10 +1,12 @@
 //! The delivery worker, one in every server process.
 //!
-//! 1. *Queue*: for each enabled endpoint, events after its cursor (`events_after`) that it
-//!    wants become deliveries, set-based, and their lanes open.
+//! 1. *Queue*: for each enabled endpoint, events after its cursor (`events_after_txid`,
+//!    `events_after`: see `insignia_core::events::Position`) that it wants become deliveries,
+//!    set-based, and their lanes open.
 //! 2. *Claim*: a lane is one endpoint and one badge, the unit of ordering. A server claims a
-//!    lane that is due by writing a lease on it inside a write transaction (writers take turns,
-//!    across servers too), so each lane is worked by one server at a time. Each endpoint gets
+//!    lane that is due by writing a lease on it, only while it is still due, with the
+//!    endpoint's row locked (claims of one endpoint take turns across servers; nothing else
+//!    waits for them), so each lane is worked by one server at a time. Each endpoint gets
 //!    its share of the server's slots and no more, so endpoints never wait on each other.
 //! 3. *Deliver*: the lane's waiting deliveries go out one after another, oldest event first;
 //!    a failure stops the lane until its retry time, so a badge's events never overtake each

@@ -27,7 +27,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// How long a writer waits for another to finish before giving up. Writers take turns (one
-/// SQLite writer at a time; one lock on PostgreSQL, see [`write`]) and the others queue on
+/// SQLite writer at a time; on PostgreSQL as their locks say, see [`write_locking`]) and queue on
 /// this timeout, so it is kept well above the longest write (a 50,000-line bulk change or
 /// import): a request waits instead of failing.
 pub const WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
