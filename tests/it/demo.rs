@@ -1,22 +1,7 @@
 //! `insignia demo` fills an empty database whose counts are exact and whose search works, and
 //! refuses a database that holds a site.
 
-use crate::helpers::{TestApp, postgres_server, spawn_app};
-
-fn run_demo(app: &TestApp, members: &str, assignments: &str) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
-        .args([
-            "demo",
-            "--members",
-            members,
-            "--assignments",
-            assignments,
-            "--database",
-            &app.database,
-        ])
-        .output()
-        .expect("run demo")
-}
+use crate::helpers::{TestApp, demo_password, postgres_server, run_demo, spawn_app};
 
 /// What a demo would add to: admins (with their passwords), badges, members, assignments and
 /// audit entries.
@@ -40,18 +25,7 @@ fn site_rows(app: &TestApp) -> (Vec<(String, String)>, Vec<String>, i64, usize, 
 #[tokio::test]
 async fn the_demo_loads_members_and_assignments_with_exact_counts() {
     let app = spawn_app().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
-        .args([
-            "demo",
-            "--members",
-            "500",
-            "--assignments",
-            "1800",
-            "--database",
-            &app.database,
-        ])
-        .output()
-        .expect("run demo");
+    let out = run_demo(&app, "500", "1800");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -111,14 +85,10 @@ async fn the_demo_loads_members_and_assignments_with_exact_counts() {
     let hits = insignia::members::search::members(&mut app.db(), "quux", None, 5).expect("search");
     assert_eq!(hits.len(), 1);
     // The printed admin password works.
-    let password = text
-        .lines()
-        .find_map(|l| l.split("password ").nth(1))
-        .expect("password printed")
-        .trim()
-        .to_string();
     assert_eq!(
-        app.sign_in("admin@example.com", &password).await.status(),
+        app.sign_in("admin@example.com", &demo_password(&out))
+            .await
+            .status(),
         reqwest::StatusCode::SEE_OTHER
     );
 }

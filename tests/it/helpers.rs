@@ -765,6 +765,25 @@ impl TestApp {
     }
 }
 
+/// `insignia demo` on the test app's (empty) database.
+pub fn run_demo(app: &TestApp, members: &str, assignments: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
+        .args(["demo", "--members", members, "--assignments", assignments])
+        .args(["--database", &app.database])
+        .output()
+        .expect("run demo")
+}
+
+/// The admin password `insignia demo` printed (for admin@example.com).
+pub fn demo_password(demo: &std::process::Output) -> String {
+    String::from_utf8_lossy(&demo.stdout)
+        .lines()
+        .find_map(|l| l.split("password ").nth(1))
+        .expect("password printed")
+        .trim()
+        .to_string()
+}
+
 /// The real binary, as an operator starts it, on a test's database; killed (SIGKILL) when
 /// dropped.
 pub async fn serve_binary(database: &str, extra: &[&str]) -> tokio::process::Child {

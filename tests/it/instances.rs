@@ -9,7 +9,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, location, postgres_server, spawn_app_with, to_page,
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, demo_password, location, postgres_server, run_demo,
+    spawn_app_with, to_page,
 };
 
 /// A second server: the real binary, as an operator starts it, on the test app's database.
@@ -298,21 +299,12 @@ async fn a_give_on_another_badge_is_answered_while_a_long_bulk_change_runs() {
     );
     const LINES: usize = 30_000;
     let a = spawn_app_with(|_| {}).await;
-    let demo = std::process::Command::new(env!("CARGO_BIN_EXE_insignia"))
-        .args(["demo", "--members", "31000", "--assignments", "100"])
-        .args(["--database", &a.database])
-        .output()
-        .expect("run demo");
-    let printed = String::from_utf8_lossy(&demo.stdout);
-    assert!(demo.status.success(), "{printed}");
-    let password = printed
-        .lines()
-        .find_map(|l| l.split("password ").nth(1))
-        .expect("password printed")
-        .trim()
-        .to_string();
+    let demo = run_demo(&a, "31000", "100");
+    assert!(demo.status.success(), "{demo:?}");
     assert_eq!(
-        a.sign_in("admin@example.com", &password).await.status(),
+        a.sign_in("admin@example.com", &demo_password(&demo))
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     let second = second_server(&a, 1_000_000).await;

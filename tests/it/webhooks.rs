@@ -68,6 +68,15 @@ impl Receiver {
         assert_eq!(res.status(), StatusCode::OK);
     }
 
+    /// Adds a Standard Webhooks endpoint for this receiver through the dashboard, and tells
+    /// the receiver the secret the dashboard shows.
+    async fn add_standard_endpoint(&self, app: &TestApp) {
+        let created = add_endpoint(app, &format!("{}/webhook", self.url), "standard").await;
+        let secret = created.attr("#secret", "value").expect("secret");
+        self.configure(json!({"format": "standard", "secret": secret}))
+            .await;
+    }
+
     async fn received(&self) -> Value {
         self.client
             .get(format!("{}/received", self.url))
@@ -743,11 +752,7 @@ async fn events_are_written_with_their_change_and_only_when_it_commits() {
 async fn two_servers_on_one_database_deliver_each_event_once() {
     let receiver = Receiver::start().await;
     let (app, key) = app_with_key(|_| {}).await;
-    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
-    let secret = created.attr("#secret", "value").expect("secret");
-    receiver
-        .configure(json!({"format": "standard", "secret": secret}))
-        .await;
+    receiver.add_standard_endpoint(&app).await;
     let members = app.insert_members(40, "Two");
     let _second = serve_binary(&app.database, SENDER_FLAGS).await;
     let mut badges = Vec::new();
@@ -894,11 +899,7 @@ async fn another_databases_open_transaction_does_not_hold_webhooks_back() {
         .expect("a transaction id");
     let receiver = Receiver::start().await;
     let (app, key) = app_with_key(|_| {}).await;
-    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
-    let secret = created.attr("#secret", "value").expect("secret");
-    receiver
-        .configure(json!({"format": "standard", "secret": secret}))
-        .await;
+    receiver.add_standard_endpoint(&app).await;
     let badge = api_badge(&app, &key, "Patient").await;
     let handled = receiver.handled(1).await;
     assert_eq!(handled.len(), 1, "the badge.created event arrived");
@@ -1041,11 +1042,7 @@ async fn a_hanging_receiver_does_not_hold_up_a_healthy_one_and_gets_its_events_l
     }
 
     // A healthy endpoint added now gets its events at once, not after the hung requests.
-    let created = add_endpoint(&app, &format!("{}/webhook", receiver.url), "standard").await;
-    let secret = created.attr("#secret", "value").expect("secret");
-    receiver
-        .configure(json!({"format": "standard", "secret": secret}))
-        .await;
+    receiver.add_standard_endpoint(&app).await;
     let members = app.insert_members(3, "Fair");
     let changed = Instant::now();
     let badge = api_badge(&app, &key, "Prompt").await;
